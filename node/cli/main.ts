@@ -1,0 +1,1 @@
+console.log('g2g: not yet');

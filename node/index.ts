@@ -1,0 +1,2 @@
+// Node-only drivers (files, sockets, the CLI's helpers) extend the universal core here.
+export * from '../src/index';

@@ -1,0 +1,53 @@
+import { Caps } from '../src/caps';
+import { EOS, type Pulled, type Reader } from '../src/element';
+import { defineTransform, type Transform } from '../src/operator';
+import type { Packet } from '../src/packet';
+import { isPromiseLike, type MaybePromise } from '../src/util/promise';
+
+export interface IdentityOptions {
+  name?: string;
+  /** Fail after this many packets (testing error paths), as GStreamer's error-after. */
+  errorAfter?: number;
+  /** End the stream after this many packets, as GStreamer's eos-after. */
+  eosAfter?: number;
+  /** Drop every Nth packet (deterministic stand-in for GStreamer's drop-probability). */
+  dropEvery?: number;
+  /** Wait this long (ns) on the pipeline clock per packet, as GStreamer's sleep-time. */
+  sleepTime?: number;
+}
+
+/** Passes packets through unchanged; with options, a tool for testing error, EOS, drop and delay paths. */
+export function identity<T extends Packet = Packet>(options: IdentityOptions = {}): Transform<T, T> {
+  const { errorAfter, eosAfter, dropEvery, sleepTime } = options;
+  const plain = errorAfter === undefined && eosAfter === undefined && dropEvery === undefined && !sleepTime;
+  return defineTransform<T, T>({
+    factory: 'identity',
+    name: options.name,
+    props: { 'error-after': errorAfter, 'eos-after': eosAfter, 'drop-every': dropEvery, 'sleep-time': sleepTime },
+    sinkCaps: Caps.any(),
+    srcCaps: Caps.any(),
+    passthrough: true,
+    open(ctx, up): Reader<T> {
+      // The plain case hands upstream's pull straight through: a hop then costs only the runtime's link.
+      if (plain) return { pull: (signal) => up.pull(signal) };
+      let n = 0;
+      const step = (item: Pulled<T>, signal: AbortSignal): MaybePromise<Pulled<T>> => {
+        if (item === EOS) return EOS;
+        n++;
+        if (errorAfter !== undefined && n > errorAfter) throw new Error(`error-after=${errorAfter} reached`);
+        if (eosAfter !== undefined && n > eosAfter) return EOS;
+        if (dropEvery !== undefined && n % dropEvery === 0) {
+          ctx.report.drop('policy');
+          return pull(signal);
+        }
+        if (sleepTime) return ctx.clock.sleepUntil(ctx.clock.now() + sleepTime, signal).then(() => item);
+        return item;
+      };
+      const pull = (signal: AbortSignal): MaybePromise<Pulled<T>> => {
+        const r = up.pull(signal);
+        return isPromiseLike(r) ? Promise.resolve(r).then((v) => step(v, signal)) : step(r, signal);
+      };
+      return { pull };
+    },
+  });
+}

@@ -1,0 +1,133 @@
+import type { Caps } from './caps';
+import type { Clock } from './clock/clock';
+import type { CopyLedger } from './memory/ledger';
+import type { Packet } from './packet';
+import type { LatencyProfile } from './pipeline/profile';
+import type { MaybePromise } from './util/promise';
+
+/** End of stream: what a pull answers once a stream is over. */
+export const EOS: unique symbol = Symbol.for('glass2glass.eos');
+export type EOS = typeof EOS;
+export type Pulled<T> = T | EOS;
+
+/**
+ * The pull protocol between elements. `pull` answers synchronously whenever it can (the fast path that
+ * keeps a hop at a few nanoseconds) and with a promise when it must wait; the caller awaits only then.
+ * One AbortSignal goes through every pull.
+ */
+export interface Reader<T> {
+  pull(signal: AbortSignal): MaybePromise<Pulled<T>>;
+  /** Releases resources. The runtime calls it exactly once, on success, error and abort alike. */
+  close?(): MaybePromise<void>;
+}
+
+/** What a sink's runtime loop calls; `end` runs at end-of-stream (finalise files), `close` always. */
+export interface Writer<T> {
+  write(item: T, signal: AbortSignal): MaybePromise<void>;
+  end?(signal: AbortSignal): MaybePromise<void>;
+  close?(): MaybePromise<void>;
+}
+
+export type DropReason = 'late' | 'leaky' | 'overflow' | 'corrupt' | 'policy';
+
+/** What an element reports to pipeline stats. */
+export interface ElementReporter {
+  drop(reason: DropReason, count?: number): void;
+  /** Current depth of the element's queue, for queue-depth stats. */
+  queueDepth(depth: number, capacity: number): void;
+}
+
+export interface LogSink {
+  (level: 'debug' | 'info' | 'warn' | 'error', element: string, message: string): void;
+}
+
+/** Everything an element instance gets from the running pipeline. */
+export interface ElementContext {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly profile: LatencyProfile;
+  readonly ledger: CopyLedger;
+  readonly report: ElementReporter;
+  /** Aborts when the pipeline is aborted or fails. */
+  readonly signal: AbortSignal;
+  /** Clock time when the pipeline started (GStreamer's base time). */
+  readonly baseTime: number;
+  /** Negotiated caps of the input (undefined for sources); updated on renegotiation. */
+  readonly inputCaps: Caps | undefined;
+  /** Negotiated caps of the output (may be unfixed when the stream decides, as a parser's). */
+  readonly outputCaps: Caps;
+  /** True once a graceful end-of-stream was asked for (Ctrl-C): sources end at their next pull. */
+  readonly eosRequested: boolean;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface PropertySpec {
+  readonly name: string;
+  readonly type: 'int' | 'uint' | 'double' | 'boolean' | 'string' | 'enum' | 'time' | 'caps';
+  readonly default?: unknown;
+  readonly values?: readonly string[];
+  readonly description: string;
+}
+
+interface ElementBase {
+  /** Factory name (`identity`); instance names are made unique per pipeline (`identity0`). */
+  readonly factory: string;
+  /** Instance name, as GStreamer's `name=` property. */
+  readonly name?: string;
+  /** The properties this instance was made with, for printing and inspection. */
+  readonly props: Readonly<Record<string, unknown>>;
+}
+
+export interface SourceElement<O extends Packet = Packet> extends ElementBase {
+  readonly kind: 'source';
+  readonly srcCaps: Caps;
+  /** Output caps within what downstream allows; default fixates. May stay unfixed when data decides. */
+  readonly fixate?: (allowed: Caps) => Caps;
+  /** `inputs` are the readers of `this.inputs`, opened by the runtime (empty for plain sources). */
+  readonly open: (ctx: ElementContext, inputs: readonly Reader<any>[]) => Reader<O>;
+  /** Sub-elements of a composite source (a merge); the runtime negotiates and names them too. */
+  readonly inputs?: readonly Chain[];
+}
+
+export interface TransformElement<I extends Packet = Packet, O extends Packet = Packet> extends ElementBase {
+  readonly kind: 'transform';
+  readonly sinkCaps: Caps;
+  readonly srcCaps: Caps;
+  /** Output equals input caps (identity, queue): negotiation passes constraints straight through. */
+  readonly passthrough?: boolean;
+  /** Input caps this element accepts given the caps allowed on its output (the upstream query). */
+  readonly acceptCaps?: (downstream: Caps) => Caps;
+  /** Output caps for given input caps, within `allowed`. */
+  readonly outputCaps?: (input: Caps, allowed: Caps) => Caps;
+  readonly open: (ctx: ElementContext, upstream: Reader<I>) => Reader<O>;
+  /** Phantom member that makes the input type contravariant. */
+  readonly __in?: (x: I) => void;
+}
+
+export interface SinkElement<I extends Packet = Packet> extends ElementBase {
+  readonly kind: 'sink';
+  readonly sinkCaps: Caps;
+  /** Wait for each packet's presentation time on the clock (GStreamer's `sync`); default: the profile's. */
+  readonly sync?: boolean;
+  /** Drop packets whose glass-to-glass age exceeds the profile deadline; default true for live. */
+  readonly dropLate?: boolean;
+  /** `branches` run `this.branches`: hand each a Reader and it runs that branch to its end. */
+  readonly open: (ctx: ElementContext, branches: readonly BranchPort<I>[]) => Writer<I>;
+  /** Branches of a composite sink (a tee); the runtime negotiates them and runs them beside the trunk. */
+  readonly branches?: readonly Chain[];
+  /** Phantom member that makes the input type contravariant. */
+  readonly __in?: (x: I) => void;
+}
+
+export type AnyElement = SourceElement<any> | TransformElement<any, any> | SinkElement<any>;
+
+/** A linear run of elements: source?, transforms, sink?. */
+export interface Chain {
+  readonly elements: readonly AnyElement[];
+}
+
+/** Runs one branch of a composite sink: the branch pulls from `reader` until it ends. */
+export interface BranchPort<T> {
+  readonly name: string;
+  run(reader: Reader<T>): Promise<void>;
+}

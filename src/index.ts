@@ -1,0 +1,11 @@
+export * from './caps';
+export * from './clock';
+export * from './element';
+export * from './memory';
+export * from './operator';
+export * from './packet';
+export * from './pipeline';
+export * from './reader';
+export * from './time';
+export { AbortError, isAbortError, newAbortController } from './util/abort';
+export { isPromiseLike, type MaybePromise } from './util/promise';

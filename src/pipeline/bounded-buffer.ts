@@ -1,0 +1,109 @@
+import { EOS, type ElementReporter, type Pulled } from '../element';
+import { abortReason } from '../util/abort';
+import { deferred, type Deferred } from '../util/promise';
+
+export type OverflowPolicy = 'block' | 'drop-oldest' | 'drop-newest';
+
+/**
+ * A bounded FIFO between a producer and a consumer running concurrently (queue, tee branches, interop
+ * with push sources). When full it blocks the producer, or drops the oldest or the newest packet, and
+ * counts every drop. A ring buffer, so neither side allocates per packet.
+ */
+export class BoundedBuffer<T> {
+  private readonly ring: (T | undefined)[];
+  private head = 0;
+  private size = 0;
+  private ended = false;
+  private error: { e: unknown } | undefined;
+  private dataWaiter: Deferred<void> | undefined;
+  private spaceWaiter: Deferred<void> | undefined;
+
+  constructor(
+    readonly capacity: number,
+    readonly policy: OverflowPolicy,
+    private readonly report?: ElementReporter,
+  ) {
+    if (!(capacity >= 1)) throw new RangeError(`buffer capacity must be ≥ 1, got ${capacity}`);
+    this.ring = new Array(capacity);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  /** Adds an item; answers a promise only when it must block for space. */
+  push(item: T): void | Promise<void> {
+    if (this.ended || this.error) return;
+    if (this.size === this.capacity) {
+      if (this.policy === 'drop-newest') {
+        this.report?.drop('leaky');
+        return;
+      }
+      if (this.policy === 'drop-oldest') {
+        this.ring[this.head] = undefined;
+        this.head = (this.head + 1) % this.capacity;
+        this.size--;
+        this.report?.drop('leaky');
+      } else {
+        this.spaceWaiter ??= deferred<void>();
+        return this.spaceWaiter.promise.then(() => this.push(item));
+      }
+    }
+    this.ring[(this.head + this.size) % this.capacity] = item;
+    this.size++;
+    this.report?.queueDepth(this.size, this.capacity);
+    this.wake('data');
+  }
+
+  /** Takes the next item; answers a promise only when the buffer is empty and not ended. */
+  pull(signal: AbortSignal): Pulled<T> | Promise<Pulled<T>> {
+    if (this.size > 0) {
+      const item = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+      this.size--;
+      this.report?.queueDepth(this.size, this.capacity);
+      this.wake('space');
+      return item;
+    }
+    if (this.error) throw this.error.e;
+    if (this.ended) return EOS;
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    this.dataWaiter ??= deferred<void>();
+    const waiter = this.dataWaiter;
+    return new Promise<Pulled<T>>((resolve, reject) => {
+      const onAbort = () => reject(abortReason(signal));
+      signal.addEventListener('abort', onAbort);
+      waiter.promise.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        try {
+          resolve(this.pull(signal));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  /** No more items: the consumer gets EOS once the buffer is drained. */
+  end(): void {
+    this.ended = true;
+    this.wake('data');
+    this.wake('space');
+  }
+
+  /** The producer failed: the consumer gets the error once the buffer is drained. */
+  fail(e: unknown): void {
+    if (!this.error) this.error = { e };
+    this.wake('data');
+    this.wake('space');
+  }
+
+  private wake(which: 'data' | 'space'): void {
+    const w = which === 'data' ? this.dataWaiter : this.spaceWaiter;
+    if (!w) return;
+    if (which === 'data') this.dataWaiter = undefined;
+    else this.spaceWaiter = undefined;
+    w.resolve();
+  }
+}

@@ -1,0 +1,74 @@
+import type { Caps } from '../caps';
+import type { Clock } from '../clock/clock';
+import type { AnyElement, ElementContext, LogSink } from '../element';
+import type { CopyLedger } from '../memory/ledger';
+import type { LatencyProfile } from './profile';
+import { ElementRecorder } from './stats';
+
+/** Shared state of one run that element contexts read. */
+export interface RunState {
+  readonly clock: Clock;
+  readonly profile: LatencyProfile;
+  readonly ledger: CopyLedger;
+  readonly signal: AbortSignal;
+  readonly baseTime: number;
+  readonly eosRequested: boolean;
+  readonly log: LogSink;
+}
+
+/** One element of a running pipeline: its context, its stats and its close-once guard. */
+export class Instance implements ElementContext {
+  readonly report: ElementRecorder;
+  inputCaps: Caps | undefined;
+  outputCaps: Caps;
+  private closer: (() => unknown) | undefined;
+  private closed = false;
+
+  constructor(
+    readonly el: AnyElement,
+    readonly name: string,
+    private readonly run: RunState,
+    inputCaps: Caps | undefined,
+    outputCaps: Caps,
+    readonly accept: Caps | undefined,
+    readonly allowed: Caps | undefined,
+  ) {
+    this.report = new ElementRecorder(name, el.factory);
+    this.inputCaps = inputCaps;
+    this.outputCaps = outputCaps;
+  }
+
+  get clock(): Clock {
+    return this.run.clock;
+  }
+  get profile(): LatencyProfile {
+    return this.run.profile;
+  }
+  get ledger(): CopyLedger {
+    return this.run.ledger;
+  }
+  get signal(): AbortSignal {
+    return this.run.signal;
+  }
+  get baseTime(): number {
+    return this.run.baseTime;
+  }
+  get eosRequested(): boolean {
+    return this.run.eosRequested;
+  }
+
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.run.log(level, this.name, message);
+  }
+
+  onClose(fn: (() => unknown) | undefined): void {
+    this.closer = fn;
+  }
+
+  /** Runs the element's close exactly once, whatever path the run ended on. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.closer?.();
+  }
+}

@@ -1,0 +1,142 @@
+import type { Caps } from '../caps';
+import { hostTimers } from '../clock/host';
+import { EOS, type Pulled, type Reader } from '../element';
+import type { Packet } from '../packet';
+import { isAbortError } from '../util/abort';
+import { isPromiseLike, type MaybePromise } from '../util/promise';
+import { ElementError, NegotiationError } from './errors';
+import type { Instance } from './instance';
+import { checkRenegotiation } from './negotiate';
+
+/** Processing time is sampled (one pull in SAMPLE_MASK + 1) so that stats cost nothing per packet. */
+const SAMPLE_MASK = 15;
+
+export interface LinkHooks {
+  readonly eosRequested: boolean;
+  /** Resolves when a graceful end-of-stream is asked for; a source waiting on data ends then. */
+  readonly eosPromise: Promise<typeof EOS>;
+}
+
+/**
+ * The runtime's view of one hop, between `up` (the producer) and `down` (the consumer). It is the only
+ * wrapper on the hot path and does four cheap things per packet: counts it, remembers it (so an error
+ * can name the packet), checks its caps by reference (renegotiating when they change), and samples
+ * processing time. Errors from the producer are named after it and the pts of its input.
+ */
+export class Link implements Reader<Packet> {
+  last: Packet | undefined;
+  /** Set while this link times a pull, so the link upstream adds its time to `childTime`. */
+  measuring = false;
+  childTime = 0;
+  private n = 0;
+  private caps: Caps | undefined;
+  private readonly knownCaps: Caps[] = [];
+  downstream: Link | undefined;
+  /** Links out of a plain source end the stream when a graceful EOS is asked for. */
+  private readonly fromSource: boolean;
+
+  constructor(
+    private readonly inner: Reader<Packet>,
+    readonly up: Instance,
+    /** The link feeding `up`, whose last packet is what `up` was working on. */
+    readonly upstream: Link | undefined,
+    readonly down: Instance,
+    private readonly hooks: LinkHooks,
+  ) {
+    this.caps = up.outputCaps;
+    if (upstream) upstream.downstream = this;
+    this.fromSource = up.el.kind === 'source' && !up.el.inputs;
+  }
+
+  pull(signal: AbortSignal): MaybePromise<Pulled<Packet>> {
+    const isSource = this.fromSource;
+    if (isSource && this.hooks.eosRequested) return EOS;
+    const timed = (++this.n & SAMPLE_MASK) === 0 || (this.downstream?.measuring ?? false);
+    if (timed) return this.timedPull(signal);
+    let r: MaybePromise<Pulled<Packet>>;
+    try {
+      r = this.inner.pull(signal);
+    } catch (e) {
+      throw this.wrap(e);
+    }
+    if (isPromiseLike(r)) {
+      const p = Promise.resolve(r).then(this.accept, this.reject);
+      return isSource ? Promise.race([p, this.hooks.eosPromise]) : p;
+    }
+    return this.accept(r);
+  }
+
+  private timedPull(signal: AbortSignal): MaybePromise<Pulled<Packet>> {
+    const t0 = hostTimers.now();
+    this.measuring = true;
+    this.childTime = 0;
+    const done = (): void => {
+      this.measuring = false;
+      const dt = (hostTimers.now() - t0) * 1e6;
+      this.up.report.processing.record(dt - this.childTime);
+      const parent = this.downstream;
+      if (parent?.measuring) parent.childTime += dt;
+    };
+    let r: MaybePromise<Pulled<Packet>>;
+    try {
+      r = this.inner.pull(signal);
+    } catch (e) {
+      done();
+      throw this.wrap(e);
+    }
+    if (isPromiseLike(r)) {
+      return Promise.resolve(r).then(
+        (v) => {
+          done();
+          return this.accept(v);
+        },
+        (e) => {
+          done();
+          return this.reject(e);
+        },
+      );
+    }
+    done();
+    return this.accept(r);
+  }
+
+  private readonly accept = (item: Pulled<Packet>): Pulled<Packet> => {
+    if (item === EOS) return item;
+    this.down.report.packets++;
+    this.last = item;
+    if (item.caps !== this.caps) this.changeCaps(item.caps);
+    return item;
+  };
+
+  private readonly reject = (e: unknown): never => {
+    throw this.wrap(e);
+  };
+
+  private wrap(e: unknown): unknown {
+    if (e instanceof ElementError || e instanceof NegotiationError || isAbortError(e)) return e;
+    return new ElementError(this.up.name, this.upstream?.last?.pts, e);
+  }
+
+  /** A packet arrived with other caps than the last: renegotiate (mid-stream format change). */
+  private changeCaps(caps: Caps): void {
+    if (this.knownCaps.includes(caps)) {
+      this.caps = caps;
+      return;
+    }
+    const accepted = this.down.accept;
+    if (accepted) {
+      const why = checkRenegotiation(caps, accepted);
+      if (why) throw new NegotiationError(this.up.name, this.down.name, why, 'renegotiation failed (caps changed mid-stream)');
+    }
+    if (this.knownCaps.length === 4) this.knownCaps.shift();
+    this.knownCaps.push(caps);
+    this.caps = caps;
+    const down = this.down;
+    down.inputCaps = caps;
+    const el = down.el;
+    if (el.kind === 'transform') {
+      if (el.outputCaps) down.outputCaps = el.outputCaps(caps, down.allowed ?? caps);
+      else if (el.passthrough) down.outputCaps = caps;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import type { AnyElement, Chain } from '../element';
+import type { Operator, Sink, Source, Transform } from '../operator';
+import type { Packet } from '../packet';
+import { negotiate, type NegotiatedChain } from './negotiate';
+import { PipelineRun, type RunningPipeline, type RunOptions } from './run';
+import type { PipelineStats } from './stats';
+
+/** Gives every element of a pipeline a unique instance name (`identity0`, `identity1`, or its `name`). */
+export function namer(): (el: AnyElement) => string {
+  const names = new Map<AnyElement, string>();
+  const used = new Set<string>();
+  const counters = new Map<string, number>();
+  return (el) => {
+    const known = names.get(el);
+    if (known) return known;
+    let name = el.name;
+    if (name !== undefined) {
+      if (used.has(name)) throw new Error(`two elements are named '${name}'`);
+    } else {
+      let k = counters.get(el.factory) ?? 0;
+      while (used.has(`${el.factory}${k}`)) k++;
+      name = `${el.factory}${k}`;
+      counters.set(el.factory, k + 1);
+    }
+    used.add(name);
+    names.set(el, name);
+    return name;
+  };
+}
+
+/** A complete pipeline: a source, transforms and a sink. Negotiates on `negotiate()`/`start()`. */
+export class Pipeline implements Chain {
+  readonly kind = 'pipeline';
+  private negotiated: NegotiatedChain | undefined;
+
+  constructor(readonly elements: readonly AnyElement[]) {}
+
+  /** Negotiates caps across the whole chain; throws NegotiationError before any data flows. */
+  negotiate(): NegotiatedChain {
+    return (this.negotiated ??= negotiate(this, namer()));
+  }
+
+  /** Starts the pipeline; negotiation errors reject `done` before any element opens. */
+  start(options: RunOptions = {}): RunningPipeline {
+    let neg: NegotiatedChain;
+    try {
+      neg = this.negotiate();
+    } catch (e) {
+      const done = Promise.reject(e);
+      done.catch(() => undefined);
+      return { done, eos() {}, abort() {}, stats: () => { throw e; } };
+    }
+    return new PipelineRun(neg, options);
+  }
+
+  run(options: RunOptions = {}): Promise<PipelineStats> {
+    return this.start(options).done;
+  }
+
+  /** The pipeline in gst-launch syntax. */
+  toString(): string {
+    const n = namer();
+    return this.elements
+      .map((el) => {
+        const props = Object.entries(el.props)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => ` ${k}=${String(v)}`)
+          .join('');
+        return `${el.factory} name=${n(el)}${props}`;
+      })
+      .join(' ! ');
+  }
+}
+
+type S<T extends Packet> = Source<T>;
+type X<I extends Packet, O extends Packet> = Transform<I, O>;
+type K<T extends Packet> = Sink<T>;
+
+/**
+ * Composes operators. A source with transforms is a Source; with a sink at the end, a runnable
+ * Pipeline; transforms alone compose into a Transform; transforms ending in a sink make a Sink (a branch).
+ * Packet types must line up, so a mismatched chain does not compile.
+ */
+export function pipe<A extends Packet>(s: S<A>): S<A>;
+export function pipe<A extends Packet>(s: S<A>, k: K<A>): Pipeline;
+export function pipe<A extends Packet, B extends Packet>(s: S<A>, t1: X<A, B>): S<B>;
+export function pipe<A extends Packet, B extends Packet>(s: S<A>, t1: X<A, B>, k: K<B>): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>): S<C>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, k: K<C>): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>): S<D>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, k: K<D>): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>): S<E>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>, k: K<E>): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>, t5: X<E, F>): S<F>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>, t5: X<E, F>, k: K<F>): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet, G extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>, t5: X<E, F>, t6: X<F, G>, k: K<G>): Pipeline;
+export function pipe<A extends Packet, B extends Packet>(t1: X<A, B>): X<A, B>;
+export function pipe<A extends Packet, B extends Packet>(t1: X<A, B>, k: K<B>): K<A>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet>(t1: X<A, B>, t2: X<B, C>): X<A, C>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet>(t1: X<A, B>, t2: X<B, C>, k: K<C>): K<A>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(t1: X<A, B>, t2: X<B, C>, t3: X<C, D>): X<A, D>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, k: K<D>): K<A>;
+/** Any longer chain: checked at run time only (prefer nesting `pipe` calls to keep types). */
+export function pipe(...ops: Operator[]): Source<any> | Transform<any, any> | Sink<any> | Pipeline;
+export function pipe(...ops: Operator[]): Source<any> | Transform<any, any> | Sink<any> | Pipeline {
+  return compose(ops);
+}
+
+/** Composes untyped operators, checking their order at run time (the launch parser uses this). */
+export function compose(ops: readonly Operator[]): Source<any> | Transform<any, any> | Sink<any> | Pipeline {
+  if (ops.length === 0) throw new TypeError('pipe() needs at least one operator');
+  ops.forEach((op, i) => {
+    if (op.kind === 'source' && i !== 0) throw new TypeError(`a source can only start a chain (argument ${i + 1})`);
+    if (op.kind === 'sink' && i !== ops.length - 1) throw new TypeError(`a sink can only end a chain (argument ${i + 1})`);
+  });
+  const elements = ops.flatMap((op) => op.elements);
+  const first = ops[0].kind;
+  const last = ops[ops.length - 1].kind;
+  if (first === 'source' && last === 'sink') return new Pipeline(elements);
+  if (first === 'source') return { kind: 'source', elements };
+  if (last === 'sink') return { kind: 'sink', elements };
+  return { kind: 'transform', elements };
+}

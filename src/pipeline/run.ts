@@ -1,0 +1,242 @@
+import { systemClock } from '../clock/system-clock';
+import { hostTimers } from '../clock/host';
+import type { Caps } from '../caps';
+import type { Clock } from '../clock/clock';
+import { EOS, type AnyElement, type BranchPort, type LogSink, type Reader, type SinkElement, type SourceElement, type TransformElement, type Writer } from '../element';
+import { CopyLedger } from '../memory/ledger';
+import type { Packet } from '../packet';
+import { abortReason, isAbortError, linkedController } from '../util/abort';
+import { deferred, isPromiseLike } from '../util/promise';
+import { ElementError } from './errors';
+import { Histogram } from './histogram';
+import { Instance, type RunState } from './instance';
+import { Link } from './link';
+import type { NegotiatedChain } from './negotiate';
+import { resolveProfile, type LatencyProfile } from './profile';
+import type { PipelineStats } from './stats';
+
+export interface RunOptions {
+  /** The pipeline clock; a VirtualClock makes every time-based behaviour deterministic. Default: system. */
+  clock?: Clock;
+  /** Latency profile: 'throughput' (default) or 'live', or a custom one. */
+  profile?: 'live' | 'throughput' | LatencyProfile;
+  /** Aborting stops the pipeline within one packet; the run rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Strict zero-copy: an implicit CPU copy throws. */
+  strict?: boolean;
+  log?: LogSink;
+}
+
+export interface RunningPipeline {
+  /** Resolves with the final stats at end-of-stream; rejects with the first error or the abort reason. */
+  readonly done: Promise<PipelineStats>;
+  /** Graceful stop (gst-launch -e): sources end, end-of-stream flows through, sinks finalise. */
+  eos(): void;
+  abort(reason?: unknown): void;
+  stats(): PipelineStats;
+}
+
+const YIELD_CHECK_MASK = 255;
+const YIELD_EVERY_MS = 10;
+
+const defaultLog: LogSink = (level, element, message) => {
+  if (level === 'warn' || level === 'error') console.error(`${level.toUpperCase()} ${element}: ${message}`);
+};
+
+/** One run of a negotiated pipeline. */
+export class PipelineRun implements RunState, RunningPipeline {
+  readonly clock: Clock;
+  readonly profile: LatencyProfile;
+  readonly ledger: CopyLedger;
+  readonly signal: AbortSignal;
+  readonly baseTime: number;
+  readonly log: LogSink;
+  readonly done: Promise<PipelineStats>;
+  eosRequested = false;
+  private readonly eosDeferred = deferred<typeof EOS>();
+  readonly eosPromise = this.eosDeferred.promise;
+  private readonly controller: AbortController;
+  private readonly disposeSignal: () => void;
+  private readonly instances: Instance[] = [];
+  private readonly tasks: Promise<void>[] = [];
+  private readonly latency = new Histogram();
+  private delivered = 0;
+  private endTime: number | undefined;
+  private error: unknown;
+  private lastYield = hostTimers.now();
+
+  constructor(root: NegotiatedChain, options: RunOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.profile = resolveProfile(options.profile);
+    this.ledger = new CopyLedger(options.strict ?? false);
+    this.log = options.log ?? defaultLog;
+    const linked = options.signal ? linkedController(options.signal) : linkedController();
+    this.controller = linked.controller;
+    this.disposeSignal = linked.dispose;
+    this.signal = this.controller.signal;
+    this.baseTime = this.clock.now();
+    this.done = this.execute(root);
+  }
+
+  eos(): void {
+    if (this.eosRequested) return;
+    this.eosRequested = true;
+    this.eosDeferred.resolve(EOS);
+  }
+
+  abort(reason?: unknown): void {
+    this.controller.abort(reason);
+  }
+
+  private fail(e: unknown): void {
+    if (this.error === undefined) this.error = e;
+    if (!this.signal.aborted) this.controller.abort(e);
+  }
+
+  private async execute(root: NegotiatedChain): Promise<PipelineStats> {
+    try {
+      await this.track(this.startChain(root, undefined, undefined));
+    } catch (e) {
+      this.fail(e);
+    }
+    // Every concurrent loop (tee branches, queue feeders) settles before anything closes.
+    while (this.tasks.length) await Promise.allSettled(this.tasks.splice(0));
+    for (const inst of this.instances.slice().reverse()) {
+      try {
+        await inst.close();
+      } catch (e) {
+        if (this.error === undefined) this.error = new ElementError(inst.name, undefined, e);
+      }
+    }
+    this.disposeSignal();
+    this.endTime = this.clock.now();
+    if (this.error === undefined && this.signal.aborted) this.error = abortReason(this.signal);
+    if (this.error !== undefined) throw this.error;
+    return this.stats();
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    const t = p.catch((e) => this.fail(e));
+    this.tasks.push(t);
+    return p;
+  }
+
+  private instance(neg: NegotiatedChain, i: number, inputCaps: Caps | undefined): Instance {
+    const inst = new Instance(neg.elements[i], neg.names[i], this, inputCaps, neg.caps[i], neg.accept[i], neg.allowed[i]);
+    this.instances.push(inst);
+    return inst;
+  }
+
+  /**
+   * Opens a chain's elements, linking each to the one before, and drives its sink if it has one.
+   * `head` feeds a chain without a source (a tee branch). Returns the output of a chain without a sink.
+   */
+  private openChain(neg: NegotiatedChain, head: Reader<Packet> | undefined, headInst: Instance | undefined): { reader: Reader<Packet> | undefined; inst: Instance | undefined; link: Link | undefined; sink?: Instance } {
+    let reader = head;
+    let prev = headInst;
+    let prevLink: Link | undefined;
+    for (let i = 0; i < neg.elements.length; i++) {
+      const el: AnyElement = neg.elements[i];
+      const inst = this.instance(neg, i, i > 0 ? neg.caps[i - 1] : headInst?.outputCaps);
+      const link = reader && prev ? new Link(reader, prev, prevLink, inst, this) : undefined;
+      if (el.kind === 'source') {
+        const inputs = (neg.inputs ?? []).map((c) => {
+          const out = this.openChain(c, undefined, undefined);
+          return new Link(out.reader!, out.inst!, out.link, inst, this);
+        });
+        const r = (el as SourceElement).open(inst, inputs);
+        inst.onClose(r.close?.bind(r));
+        reader = r;
+      } else if (el.kind === 'transform') {
+        const r = (el as TransformElement).open(inst, link!);
+        inst.onClose(r.close?.bind(r));
+        reader = r;
+      } else {
+        return { reader: undefined, inst, link, sink: inst };
+      }
+      prev = inst;
+      prevLink = link;
+    }
+    // A chain without a sink hands its output on through one more link into whoever consumes it.
+    return { reader, inst: prev, link: prevLink, sink: undefined };
+  }
+
+  private async startChain(neg: NegotiatedChain, head: Reader<Packet> | undefined, headInst: Instance | undefined): Promise<void> {
+    const opened = this.openChain(neg, head, headInst);
+    if (!opened.sink) throw new Error('a pipeline must end in a sink');
+    const sinkInst = opened.sink;
+    const el = sinkInst.el as SinkElement;
+    const branches: BranchPort<Packet>[] = (neg.branches ?? []).map((b, k) => ({
+      name: `${sinkInst.name}.src_${k}`,
+      run: (reader: Reader<Packet>) => this.track(this.startChain(b, reader, sinkInst)),
+    }));
+    const writer = el.open(sinkInst, branches);
+    sinkInst.onClose(writer.close?.bind(writer));
+    await this.drive(sinkInst, el, opened.link!, writer);
+  }
+
+  /** The sink's loop: pulls through the chain, applies the profile's timing rules, and writes. */
+  private async drive(inst: Instance, el: SinkElement, link: Link, writer: Writer<Packet>): Promise<void> {
+    const { signal, clock, profile } = this;
+    const sync = el.sync ?? profile.sync;
+    const deadline = el.dropLate === false ? undefined : profile.deadline;
+    const rec = inst.report;
+    let firstPts: number | undefined;
+    let n = 0;
+    for (;;) {
+      if (signal.aborted) throw abortReason(signal);
+      let item = link.pull(signal);
+      if (isPromiseLike(item)) item = await item;
+      if (item === EOS) break;
+      const capture = item.meta.captureTime;
+      if (sync && item.pts !== undefined) {
+        firstPts ??= item.pts;
+        const target = this.baseTime + (item.pts - firstPts) + profile.latency;
+        const now = clock.now();
+        if (now < target) await clock.sleepUntil(target, signal);
+        else if (profile.maxLateness !== undefined && now - target > profile.maxLateness) {
+          rec.drop('late');
+          continue;
+        }
+      }
+      if (capture !== undefined && deadline !== undefined && clock.now() - capture > deadline) {
+        rec.drop('late');
+        continue;
+      }
+      const timed = (n & 15) === 0;
+      const t0 = timed ? hostTimers.now() : 0;
+      try {
+        const w = writer.write(item, signal);
+        if (isPromiseLike(w)) await w;
+      } catch (e) {
+        throw isAbortError(e) ? e : new ElementError(inst.name, item.pts, e);
+      }
+      if (timed) rec.processing.record((hostTimers.now() - t0) * 1e6);
+      if (capture !== undefined) this.latency.record(clock.now() - capture);
+      this.delivered++;
+      // A pipeline that never waits must still let the host run (Ctrl-C, sockets) now and then.
+      if ((++n & YIELD_CHECK_MASK) === 0 && hostTimers.now() - this.lastYield > YIELD_EVERY_MS) {
+        await clock.yieldToHost();
+        this.lastYield = hostTimers.now();
+      }
+    }
+    try {
+      await writer.end?.(signal);
+    } catch (e) {
+      throw isAbortError(e) ? e : new ElementError(inst.name, undefined, e);
+    }
+  }
+
+  stats(): PipelineStats {
+    const copies = this.ledger.summary();
+    const elements = this.instances.map((i) => i.report.snapshot(copies));
+    return {
+      elements,
+      latency: this.latency.summary(),
+      drops: this.instances.reduce((a, i) => a + i.report.dropTotal, 0),
+      copies,
+      duration: (this.endTime ?? this.clock.now()) - this.baseTime,
+      delivered: this.delivered,
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { EOS, type Pulled, type Reader } from './element';
+import { isPromiseLike, type MaybePromise } from './util/promise';
+
+/**
+ * A reader that maps each upstream item through `fn`; `fn` returns `undefined` to drop the item.
+ * Stays synchronous while upstream and `fn` are, so a chain of such transforms costs a call per hop.
+ */
+export function mapReader<I, O>(
+  up: Reader<I>,
+  fn: (item: I) => O | undefined,
+  close?: () => MaybePromise<void>,
+): Reader<O> {
+  const pull = (signal: AbortSignal): MaybePromise<Pulled<O>> => {
+    for (;;) {
+      const r = up.pull(signal);
+      if (isPromiseLike(r)) return Promise.resolve(r).then((v) => (v === EOS ? EOS : (fn(v) ?? pull(signal))));
+      if (r === EOS) return EOS;
+      const out = fn(r);
+      if (out !== undefined) return out;
+    }
+  };
+  return { pull, close };
+}
+
+/** Collects every item of a reader (tests, small streams). */
+export async function drain<T>(reader: Reader<T>, signal: AbortSignal): Promise<T[]> {
+  const out: T[] = [];
+  for (;;) {
+    let r = reader.pull(signal);
+    if (isPromiseLike(r)) r = await r;
+    if (r === EOS) return out;
+    out.push(r);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * AbortController where the host has none (embedded engines such as QuickJS): the core must run on
+ * plain ES2022, so it never names the global directly.
+ */
+type Listener = (this: AbortSignal, ev: Event) => void;
+
+class MiniAbortSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  onabort: Listener | null = null;
+  private listeners: Listener[] = [];
+  addEventListener(_type: 'abort', l: Listener): void {
+    this.listeners.push(l);
+  }
+  removeEventListener(_type: 'abort', l: Listener): void {
+    this.listeners = this.listeners.filter((x) => x !== l);
+  }
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason;
+  }
+  /** @internal */
+  fire(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const ev = { type: 'abort' } as unknown as Event;
+    const self = this as unknown as AbortSignal;
+    this.onabort?.call(self, ev);
+    for (const l of this.listeners.slice()) l.call(self, ev);
+    this.listeners = [];
+  }
+}
+
+class MiniAbortController {
+  readonly signal = new MiniAbortSignal();
+  abort(reason?: unknown): void {
+    this.signal.fire(reason ?? abortError());
+  }
+}
+
+const g = globalThis as { AbortController?: typeof AbortController };
+
+export function newAbortController(): AbortController {
+  return g.AbortController ? new g.AbortController() : (new MiniAbortController() as unknown as AbortController);
+}
+
+export class AbortError extends Error {
+  override readonly name = 'AbortError';
+  constructor(message = 'The operation was aborted') {
+    super(message);
+  }
+}
+
+export function abortError(): Error {
+  return new AbortError();
+}
+
+/** The reason an aborted signal carries, as an Error. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? abortError();
+}
+
+export function isAbortError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
+}
+
+/** A controller aborted when any parent signal aborts; `dispose` unhooks it from the parents. */
+export function linkedController(...parents: AbortSignal[]): { controller: AbortController; dispose(): void } {
+  const controller = newAbortController();
+  const hooks: Array<() => void> = [];
+  for (const p of parents) {
+    if (p.aborted) {
+      controller.abort(abortReason(p));
+      break;
+    }
+    const on = () => controller.abort(abortReason(p));
+    p.addEventListener('abort', on);
+    hooks.push(() => p.removeEventListener('abort', on));
+  }
+  return { controller, dispose: () => hooks.forEach((h) => h()) };
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'operators/index': 'operators/index.ts',
+    'marbles/index': 'marbles/index.ts',
+    'node/index': 'node/index.ts',
+    'cli/main': 'node/cli/main.ts',
+  },
+  format: ['esm'],
+  target: 'node20',
+  dts: { entry: { index: 'src/index.ts', 'operators/index': 'operators/index.ts', 'marbles/index': 'marbles/index.ts', 'node/index': 'node/index.ts' } },
+  sourcemap: true,
+  clean: true,
+  splitting: true,
+});
