@@ -4,3 +4,5 @@ export * from './identity';
 export * from './merge';
 export * from './queue';
 export * from './tee';
+export * from './caps-filter';
+export * from './registry';

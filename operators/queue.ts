@@ -41,7 +41,8 @@ export function queue<T extends Packet = Packet>(options: QueueOptions = {}): Tr
       const feed = async (): Promise<void> => {
         const signal = controller.signal;
         try {
-          for (;;) {
+          // Checked every packet: an endless synchronous upstream never waits, so nothing else would stop it.
+          while (!signal.aborted) {
             let r = up.pull(signal);
             if (isPromiseLike(r)) r = await r;
             if (r === EOS) break;

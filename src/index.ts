@@ -9,3 +9,4 @@ export * from './reader';
 export * from './time';
 export { AbortError, isAbortError, newAbortController } from './util/abort';
 export { isPromiseLike, type MaybePromise } from './util/promise';
+export * from './launch';

@@ -23,7 +23,7 @@ export class Histogram {
 
   private static index(v: number): number {
     if (v < SUB_BUCKETS) return Math.floor(v);
-    const exp = Math.floor(Math.log2(v)) - 5; // v in [2^(exp+5), 2^(exp+6))
+    const exp = Math.floor(Math.log2(v)) - 6; // v in [2^(exp+6), 2^(exp+7))
     const sub = Math.floor(v / 2 ** exp) - SUB_BUCKETS; // 0..63
     return Math.min(MAX_EXP * SUB_BUCKETS - 1, (exp + 1) * SUB_BUCKETS + sub);
   }

@@ -100,8 +100,8 @@ export function pipe<A extends Packet, B extends Packet, C extends Packet>(t1: X
 export function pipe<A extends Packet, B extends Packet, C extends Packet>(t1: X<A, B>, t2: X<B, C>, k: K<C>): K<A>;
 export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(t1: X<A, B>, t2: X<B, C>, t3: X<C, D>): X<A, D>;
 export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, k: K<D>): K<A>;
-/** Any longer chain: checked at run time only (prefer nesting `pipe` calls to keep types). */
-export function pipe(...ops: Operator[]): Source<any> | Transform<any, any> | Sink<any> | Pipeline;
+// Longer chains: nest `pipe` calls (a composed Source or Transform is an argument like any other), or use
+// `compose` for untyped chains (the launch parser does). No catch-all overload, so mismatches never compile.
 export function pipe(...ops: Operator[]): Source<any> | Transform<any, any> | Sink<any> | Pipeline {
   return compose(ops);
 }

@@ -39,8 +39,10 @@ export interface RunningPipeline {
 const YIELD_CHECK_MASK = 255;
 const YIELD_EVERY_MS = 10;
 
+// Embedded engines (QuickJS) may have no console at all: logging must never fail a pipeline.
+const hostConsole = (globalThis as { console?: { error(m: string): void } }).console;
 const defaultLog: LogSink = (level, element, message) => {
-  if (level === 'warn' || level === 'error') console.error(`${level.toUpperCase()} ${element}: ${message}`);
+  if (level === 'warn' || level === 'error') hostConsole?.error(`${level.toUpperCase()} ${element}: ${message}`);
 };
 
 /** One run of a negotiated pipeline. */

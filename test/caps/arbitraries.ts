@@ -79,3 +79,63 @@ export const capsArb: fc.Arbitrary<Caps> = fc.oneof(
 export const concreteCapsArb: fc.Arbitrary<Caps> = fc
   .array(structureArb, { minLength: 1, maxLength: 3 })
   .map((s) => Caps.of(...s));
+
+/**
+ * Rewrites `s` as several structures whose union is exactly `s`, by cutting one
+ * field (chosen by `seed`): a list into two lists, an int range into residue
+ * classes or two halves, a fraction range into two halves sharing the midpoint.
+ * Scalar fields are left alone.
+ */
+export function splitStructure(s: Structure, seed: number): Structure[] {
+  const keys = Object.keys(s.fields);
+  if (keys.length === 0) return [s];
+  const key = keys[seed % keys.length];
+  const v = s.fields[key];
+  const mk = (part: FieldValue): Structure => structure(s.name, { ...s.fields, [key]: part }, s.features);
+  if (typeof v !== 'object') return [s];
+  switch (v.kind) {
+    case 'list': {
+      const cut = 1 + (seed % (v.values.length - 1)); // canonical lists have >= 2 items
+      return [mk(list(...v.values.slice(0, cut))), mk(list(...v.values.slice(cut)))];
+    }
+    case 'intRange': {
+      if (v.step === 1) {
+        // two progressions of step 2 with different residues
+        return [v.min, v.min + 1].filter((m) => m <= v.max).map((m) => mk(intRange(m, v.max, 2)));
+      }
+      const mid = v.min + v.step * Math.floor((v.max - v.min) / v.step / 2);
+      return [mk(intRange(v.min, mid, v.step)), mk(intRange(mid, v.max, v.step))];
+    }
+    case 'fractionRange': {
+      const m = fraction(v.min.num * v.max.den + v.max.num * v.min.den, 2 * v.min.den * v.max.den);
+      return [mk(fractionRange(v.min, m)), mk(fractionRange(m, v.max))];
+    }
+    case 'fraction':
+      return [s];
+  }
+}
+
+/**
+ * Pairs related in the ways the laws care about: independent, a ⊆ b by
+ * construction (also through joint coverage by split structures), and near
+ * misses (a minus a little).
+ */
+export const pairArb: fc.Arbitrary<readonly [Caps, Caps]> = fc
+  .tuple(capsArb, capsArb, capsArb, fc.nat(), fc.integer({ min: 0, max: 5 }))
+  .map(([a, b, c, seed, how]) => {
+    const split = (x: Caps): Caps => (x.isAny ? x : Caps.of(...x.structures.flatMap((s) => splitStructure(s, seed))));
+    switch (how) {
+      case 0:
+        return [a, b] as const;
+      case 1:
+        return [a.intersect(b), b] as const;
+      case 2:
+        return [a, split(a).union(b)] as const;
+      case 3:
+        return [a.intersect(b), split(b).union(c)] as const;
+      case 4:
+        return [a, split(a.intersect(c)).union(b)] as const;
+      default:
+        return [split(a), a.intersect(b).union(c)] as const;
+    }
+  });

@@ -1,0 +1,52 @@
+import { LaunchError } from '../../src/launch/errors';
+import { parseLaunch } from '../../src/launch/build';
+import type { Pipeline } from '../../src/pipeline/pipeline';
+import { joinPipeline, parseArgs } from './args';
+import { processIo, UsageError, type CliIo } from './io';
+import { cliRegistry } from './registry';
+import { EXIT_ERROR, EXIT_OK, runPipeline, type CliRunOptions } from './run-pipeline';
+
+export const LAUNCH_USAGE = `Usage: g2g launch [options] <pipeline>
+
+Runs a pipeline written in gst-launch syntax, for example
+  g2g launch "fakeSrc num-buffers=100 ! identity ! queue ! fakeSink"
+  g2g launch "fakeSrc ! video/x-raw,format=NV12 ! fakeSink"
+  g2g launch "fakeSrc is-live=true ! tee name=t ! queue ! fakeSink t. ! queue ! fakeSink"
+'g2g inspect' lists the elements; 'g2g inspect <element>' shows its properties.
+
+Options:
+  --profile live|throughput  latency profile (default: throughput)
+  --strict                   fail on any implicit CPU copy
+  --stats                    print progress every second while running
+  -v, --verbose              print the negotiated caps of every element
+  -q, --quiet                print errors only
+  -h, --help                 show this help
+
+Ctrl-C ends the stream gracefully (end-of-stream flows through, files are
+finalised); a second Ctrl-C aborts.
+Exit status: 0 success, 1 error, 2 bad command line, 130 aborted.`;
+
+/** `g2g launch`: parse, negotiate, run, print stats. */
+export async function launch(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
+  const a = parseArgs(args, { flags: ['strict', 'stats', 'quiet', 'verbose', 'help'], options: ['profile'], short: { q: 'quiet', v: 'verbose', h: 'help' } });
+  if (a.flags.has('help')) {
+    io.out(LAUNCH_USAGE);
+    return EXIT_OK;
+  }
+  const profile = a.options.get('profile') ?? 'throughput';
+  if (profile !== 'live' && profile !== 'throughput') throw new UsageError(`--profile must be live or throughput, got '${profile}'`);
+  if (a.positional.length === 0) throw new UsageError('launch needs a pipeline');
+  let pipeline: Pipeline;
+  try {
+    pipeline = parseLaunch(joinPipeline(a.positional), cliRegistry());
+  } catch (e) {
+    if (!(e instanceof LaunchError)) throw e;
+    io.err(`ERROR: could not parse the pipeline: ${e.message}`);
+    return EXIT_ERROR;
+  }
+  return runPipeline(
+    pipeline,
+    { profile, strict: a.flags.has('strict'), stats: a.flags.has('stats'), quiet: a.flags.has('quiet'), verbose: a.flags.has('verbose'), ...extra },
+    io,
+  );
+}

@@ -1,0 +1,199 @@
+import { CapsParseError, Caps } from '../caps';
+import type { Operator, Sink, Source } from '../operator';
+import { compose, Pipeline } from '../pipeline/pipeline';
+import { capsFilter } from '../../operators/caps-filter';
+import { defaultRegistry, nearMatches, type ElementLinks, type ElementRegistry } from '../../operators/registry';
+import type { AstCaps, AstElement, LaunchAst } from './ast';
+import { LaunchError } from './errors';
+import { parseLaunchAst } from './parse';
+
+/** One element of the launch graph, before it is created (a tee's branches must exist first). */
+interface Node {
+  readonly label: string;
+  readonly name: string | undefined;
+  readonly kind: 'source' | 'transform' | 'sink';
+  readonly pads: 'fan-out' | 'fan-in' | undefined;
+  readonly pos: number;
+  readonly ups: Link[];
+  readonly downs: Link[];
+  readonly make: (links?: ElementLinks) => Operator;
+}
+
+/** A `!`, with where each end was written (an element or a reference to it). */
+interface Link {
+  readonly from: Node;
+  readonly to: Node;
+  readonly fromPos: number;
+  readonly toPos: number;
+}
+
+const NAME_RE = /^[A-Za-z_][\w-]*$/;
+
+/**
+ * Builds a pipeline from launch syntax: `fakeSrc num-buffers=10 ! queue ! fakeSink`. Inline caps become
+ * capsFilter elements; `tee name=t ! a t. ! b` makes a tee whose branches are the chains after it and
+ * those starting at `t.` (in the order written); chains ending in `! m.` are the inputs of a merge named m.
+ * Elements and typed property values come from `registry`. Errors are LaunchErrors pointing at the text.
+ */
+export function parseLaunch(text: string, registry: ElementRegistry = defaultRegistry): Pipeline {
+  return buildLaunch(parseLaunchAst(text), registry);
+}
+
+export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = defaultRegistry): Pipeline {
+  const fail = (reason: string, pos: number): never => {
+    throw new LaunchError(reason, pos, ast.input);
+  };
+  const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  const nodes: Node[] = [];
+  const named = new Map<string, Node>();
+
+  const elementNode = (n: AstElement): Node => {
+    let entry;
+    try {
+      entry = registry.lookup(n.factory);
+    } catch (e) {
+      return fail(message(e), n.pos);
+    }
+    const values: Record<string, unknown> = {};
+    for (const p of n.props) {
+      if (p.key in values) fail(`${n.factory}: property '${p.key}' is set twice`, p.pos);
+      try {
+        registry.property(entry, p.key);
+      } catch (e) {
+        fail(message(e), p.pos);
+      }
+      try {
+        values[p.key] = registry.parseProperty(entry, p.key, p.value);
+      } catch (e) {
+        fail(message(e), p.valuePos);
+      }
+      if (p.key === 'name') {
+        if (!NAME_RE.test(p.value)) fail(`invalid name '${p.value}': use letters, digits, '_' and '-'`, p.valuePos);
+        if (named.has(p.value)) fail(`two elements are named '${p.value}'`, p.valuePos);
+      }
+    }
+    const name = values.name as string | undefined;
+    const label = name === undefined ? n.factory : `${n.factory} '${name}'`;
+    const make = (links?: ElementLinks): Operator => {
+      let op: Operator;
+      try {
+        op = entry.create(values, links);
+      } catch (e) {
+        return fail(`${label}: ${message(e)}`, n.pos);
+      }
+      if (op.kind !== entry.kind) fail(`${label}: the factory made a ${op.kind}, but its registry entry says ${entry.kind}`, n.pos);
+      return op;
+    };
+    const node: Node = { label, name, kind: entry.kind, pads: entry.pads, pos: n.pos, ups: [], downs: [], make };
+    if (name !== undefined) named.set(name, node);
+    return node;
+  };
+
+  const capsNode = (n: AstCaps): Node => {
+    let filter: Caps;
+    try {
+      filter = Caps.parse(n.text);
+    } catch (e) {
+      return fail(`invalid caps: ${e instanceof CapsParseError ? e.reason : message(e)}`, n.pos + (e instanceof CapsParseError ? e.position : 0));
+    }
+    return { label: `caps '${n.text}'`, name: undefined, kind: 'transform', pads: undefined, pos: n.pos, ups: [], downs: [], make: () => capsFilter(filter) };
+  };
+
+  // Elements first, so a reference may come before the element it names (as gst-launch allows).
+  const chains = ast.chains.map((c) =>
+    c.nodes.map((n) => {
+      if (n.type === 'ref') return n;
+      const node = n.type === 'element' ? elementNode(n) : capsNode(n);
+      nodes.push(node);
+      return { node, pos: n.pos };
+    }),
+  );
+
+  for (const chain of chains) {
+    const resolved = chain.map((item, k) => {
+      if ('node' in item) return item;
+      const ref = `${item.name}.`;
+      if (chain.length === 1) fail(`reference '${ref}' is not linked to anything`, item.pos);
+      if (k !== 0 && k !== chain.length - 1) fail(`a reference can only start a chain (to read from '${item.name}') or end one (to feed it), not link through '${ref}'`, item.pos);
+      const target = named.get(item.name);
+      if (!target) {
+        const near = nearMatches(item.name, named.keys());
+        fail(`no element named '${item.name}'${near.length ? `; did you mean ${near.map((x) => `${x}.`).join(' or ')}?` : ` (name one with name=${item.name})`}`, item.pos);
+      }
+      return { node: target!, pos: item.pos };
+    });
+    for (let k = 1; k < resolved.length; k++) {
+      const a = resolved[k - 1];
+      const b = resolved[k];
+      const link: Link = { from: a.node, to: b.node, fromPos: a.pos, toPos: b.pos };
+      a.node.downs.push(link);
+      b.node.ups.push(link);
+    }
+  }
+
+  for (const n of nodes) checkLinks(n, fail);
+
+  // The trunk starts at the one source whose stream does not go into a merge.
+  const feedsFanIn = (n: Node): boolean => {
+    const seen = new Set<Node>();
+    let cur = n.downs[0].to;
+    while (cur.kind === 'transform') {
+      if (seen.has(cur)) fail(`the pipeline loops back into ${cur.label}`, cur.pos);
+      seen.add(cur);
+      cur = cur.downs[0].to;
+    }
+    return cur.kind === 'source';
+  };
+  const trunks = nodes.filter((n) => n.kind === 'source' && !feedsFanIn(n));
+  if (trunks.length === 0) fail(nodes.some((n) => n.kind === 'source') ? 'the pipeline loops back into its own input' : 'the pipeline has no source', 0);
+  if (trunks.length > 1) fail(`${trunks[1].label} starts a second pipeline; link it to the first (started by ${trunks[0].label} at position ${trunks[0].pos}) or run it separately`, trunks[1].pos);
+
+  const used = new Set<Node>();
+  const enter = (n: Node): void => {
+    if (used.has(n)) fail(`${n.label} is reached twice: a loop, or a branch joining another`, n.pos);
+    used.add(n);
+  };
+  const buildSource = (n: Node): Operator => {
+    enter(n);
+    if (n.kind === 'source') return n.make(n.pads === 'fan-in' ? { inputs: n.ups.map((l) => buildSource(l.from) as Source<any>) } : undefined);
+    const up = buildSource(n.ups[0].from);
+    return compose([up, n.make()]) as Operator;
+  };
+  const buildSink = (n: Node): Operator => {
+    enter(n);
+    if (n.kind === 'sink') return n.make(n.pads === 'fan-out' ? { branches: n.downs.map((l) => buildSink(l.to) as Sink<any>) } : undefined);
+    const op = n.make();
+    return compose([op, buildSink(n.downs[0].to)]) as Operator;
+  };
+
+  let sink = trunks[0];
+  while (sink.kind !== 'sink') sink = sink.downs[0].to;
+  const head = buildSource(sink.ups[0].from);
+  const pipeline = compose([head, buildSink(sink)]);
+  const stray = nodes.find((n) => !used.has(n));
+  if (stray) fail(`${stray.label} is not connected to the pipeline`, stray.pos);
+  if (!(pipeline instanceof Pipeline)) return fail('the pipeline must start with a source and end with a sink', 0);
+  return pipeline;
+}
+
+/** Each kind of element has its own number of links: a source none in, a sink none out, tee/merge many. */
+function checkLinks(n: Node, fail: (reason: string, pos: number) => never): void {
+  const { ups, downs, label } = n;
+  const ref = n.name === undefined ? `give it name=NAME, then use 'NAME.'` : `use '${n.name}.'`;
+  if (n.kind === 'source') {
+    if (n.pads === 'fan-in') {
+      if (ups.length === 0) fail(`${label} has no inputs: end each input chain with '!' and a reference to it (${ref})`, n.pos);
+    } else if (ups.length > 0) fail(`${label} is a source: ${ups[0].from.label} cannot link into it`, ups[0].toPos);
+  } else {
+    if (ups.length === 0) fail(`${label} has no input: link an upstream element into it with '!'`, n.pos);
+    if (ups.length > 1) fail(`${label} has ${ups.length} inputs; only a fan-in element (merge) takes several`, ups[1].toPos);
+  }
+  if (n.kind === 'sink') {
+    if (n.pads === 'fan-out') {
+      if (downs.length === 0) fail(`${label} has no branches: link one after it with '!', more with references (${ref})`, n.pos);
+    } else if (downs.length > 0) fail(`${label} is a sink: it cannot link to ${downs[0].to.label}`, downs[0].fromPos);
+  } else {
+    if (downs.length === 0) fail(`${label} is not linked to a sink: add '! fakeSink' or another sink after it`, n.pos);
+    if (downs.length > 1) fail(`${label} links to ${downs.length} elements; only a fan-out element (tee) has several branches`, downs[1].fromPos);
+  }
+}

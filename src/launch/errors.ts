@@ -1,0 +1,27 @@
+/** A launch line that cannot be parsed or built; `position` is the 0-based offset the reason is about. */
+export class LaunchError extends Error {
+  override readonly name = 'LaunchError';
+  constructor(
+    readonly reason: string,
+    readonly position: number,
+    readonly input: string,
+  ) {
+    super(`${reason} (at position ${position})\n${pointAt(input, position)}`);
+  }
+}
+
+const WINDOW = 72;
+
+/** The input (a window of it when long) with a caret under `position`, as gst-launch shows parse errors. */
+export function pointAt(input: string, position: number): string {
+  const flat = input.replace(/[\r\n\t]/g, ' ');
+  let start = 0;
+  let end = flat.length;
+  if (flat.length > WINDOW) {
+    start = Math.max(0, Math.min(position - WINDOW / 2, flat.length - WINDOW));
+    end = Math.min(flat.length, start + WINDOW);
+  }
+  const pre = start > 0 ? '…' : '';
+  const post = end < flat.length ? '…' : '';
+  return `  ${pre}${flat.slice(start, end)}${post}\n  ${' '.repeat(pre.length + position - start)}^`;
+}
