@@ -105,18 +105,21 @@ function distance(a: string, b: string): number {
 
 /**
  * The candidates `word` is most likely a typo of, best first: same letters ignoring case and dashes
- * (`fakesrc`, `numBuffers`), containment (`queu`), then a few edits, at most a third of the word.
+ * (`fakesrc`, `numBuffers`), containment (`queu`), then a few edits (a third of the word, for words of
+ * three letters or more).
  */
 export function nearMatches(word: string, candidates: Iterable<string>, max = 3): string[] {
   const w = normal(word);
+  const edits = w.length < 3 ? 0 : Math.max(1, Math.floor(w.length / 3));
   const scored: [number, string][] = [];
   for (const c of candidates) {
     const n = normal(c);
-    let score: number;
-    if (n === w) score = 0;
-    else if (w.length >= 3 && (n.includes(w) || w.includes(n))) score = 1;
-    else score = distance(w, n) + 1;
-    if (score <= Math.max(2, Math.floor(w.length / 3) + 1)) scored.push([score, c]);
+    if (n === w) scored.push([0, c]);
+    else if (w.length >= 3 && (n.includes(w) || w.includes(n))) scored.push([1, c]);
+    else {
+      const d = distance(w, n);
+      if (d <= edits) scored.push([1 + d, c]);
+    }
   }
   return scored
     .sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]))

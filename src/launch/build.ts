@@ -131,7 +131,9 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = defaultR
     }
   }
 
-  for (const n of nodes) checkLinks(n, fail);
+  // Links that must not exist first: they say more than the missing ones they cause.
+  for (const n of nodes) checkExtraLinks(n, fail);
+  for (const n of nodes) checkMissingLinks(n, fail);
 
   // The trunk starts at the one source whose stream does not go into a merge.
   const feedsFanIn = (n: Node): boolean => {
@@ -176,24 +178,25 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = defaultR
   return pipeline;
 }
 
-/** Each kind of element has its own number of links: a source none in, a sink none out, tee/merge many. */
-function checkLinks(n: Node, fail: (reason: string, pos: number) => never): void {
+/** A source takes no input (a merge takes several); a sink has no output (a tee has several). */
+function checkExtraLinks(n: Node, fail: (reason: string, pos: number) => never): void {
+  const { ups, downs, label } = n;
+  if (n.kind === 'source' && n.pads !== 'fan-in' && ups.length > 0) fail(`${label} is a source: ${ups[0].from.label} cannot link into it`, ups[0].toPos);
+  if (n.kind === 'sink' && n.pads !== 'fan-out' && downs.length > 0) fail(`${label} is a sink: it cannot link to ${downs[0].to.label}`, downs[0].fromPos);
+  if (n.kind !== 'source' && ups.length > 1) fail(`${label} has ${ups.length} inputs; only a fan-in element (merge) takes several`, ups[1].toPos);
+  if (n.kind !== 'sink' && downs.length > 1) fail(`${label} links to ${downs.length} elements; only a fan-out element (tee) has several branches`, downs[1].fromPos);
+}
+
+/** Everything but a source has one input (a merge, one or more); everything but a sink one output (a tee, one or more). */
+function checkMissingLinks(n: Node, fail: (reason: string, pos: number) => never): void {
   const { ups, downs, label } = n;
   const ref = n.name === undefined ? `give it name=NAME, then use 'NAME.'` : `use '${n.name}.'`;
-  if (n.kind === 'source') {
-    if (n.pads === 'fan-in') {
-      if (ups.length === 0) fail(`${label} has no inputs: end each input chain with '!' and a reference to it (${ref})`, n.pos);
-    } else if (ups.length > 0) fail(`${label} is a source: ${ups[0].from.label} cannot link into it`, ups[0].toPos);
-  } else {
-    if (ups.length === 0) fail(`${label} has no input: link an upstream element into it with '!'`, n.pos);
-    if (ups.length > 1) fail(`${label} has ${ups.length} inputs; only a fan-in element (merge) takes several`, ups[1].toPos);
+  if (ups.length === 0) {
+    if (n.pads === 'fan-in') fail(`${label} has no inputs: end each input chain with '!' and a reference to it (${ref})`, n.pos);
+    if (n.kind !== 'source') fail(`${label} has no input: link an upstream element into it with '!'`, n.pos);
   }
-  if (n.kind === 'sink') {
-    if (n.pads === 'fan-out') {
-      if (downs.length === 0) fail(`${label} has no branches: link one after it with '!', more with references (${ref})`, n.pos);
-    } else if (downs.length > 0) fail(`${label} is a sink: it cannot link to ${downs[0].to.label}`, downs[0].fromPos);
-  } else {
-    if (downs.length === 0) fail(`${label} is not linked to a sink: add '! fakeSink' or another sink after it`, n.pos);
-    if (downs.length > 1) fail(`${label} links to ${downs.length} elements; only a fan-out element (tee) has several branches`, downs[1].fromPos);
+  if (downs.length === 0) {
+    if (n.pads === 'fan-out') fail(`${label} has no branches: link one after it with '!', more with references (${ref})`, n.pos);
+    if (n.kind !== 'sink') fail(`${label} is not linked to a sink: add '! fakeSink' or another sink after it`, n.pos);
   }
 }

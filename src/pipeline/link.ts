@@ -15,6 +15,8 @@ export interface LinkHooks {
   readonly eosRequested: boolean;
   /** Resolves when a graceful end-of-stream is asked for; a source waiting on data ends then. */
   readonly eosPromise: Promise<typeof EOS>;
+  /** Stamp per-element timing into packet meta. */
+  readonly trace: boolean;
 }
 
 /**
@@ -102,11 +104,17 @@ export class Link implements Reader<Packet> {
 
   private readonly accept = (item: Pulled<Packet>): Pulled<Packet> => {
     if (item === EOS) return item;
+    if (this.hooks.trace) item = this.stamp(item);
     this.down.report.packets++;
     this.last = item;
     if (item.caps !== this.caps) this.changeCaps(item.caps);
     return item;
   };
+
+  private stamp(item: Packet): Packet {
+    const entry = { element: this.up.name, time: this.up.clock.now() };
+    return { ...item, meta: { ...item.meta, trace: [...(item.meta.trace ?? []), entry] } };
+  }
 
   private readonly reject = (e: unknown): never => {
     throw this.wrap(e);

@@ -25,6 +25,8 @@ export interface RunOptions {
   /** Strict zero-copy: an implicit CPU copy throws. */
   strict?: boolean;
   log?: LogSink;
+  /** Record, on every packet, the clock time at which it left each element (`meta.trace`). Costs an allocation per hop. */
+  trace?: boolean;
 }
 
 export interface RunningPipeline {
@@ -54,6 +56,7 @@ export class PipelineRun implements RunState, RunningPipeline {
   readonly baseTime: number;
   readonly log: LogSink;
   readonly done: Promise<PipelineStats>;
+  readonly trace: boolean;
   eosRequested = false;
   private readonly eosDeferred = deferred<typeof EOS>();
   readonly eosPromise = this.eosDeferred.promise;
@@ -72,6 +75,7 @@ export class PipelineRun implements RunState, RunningPipeline {
     this.profile = resolveProfile(options.profile);
     this.ledger = new CopyLedger(options.strict ?? false);
     this.log = options.log ?? defaultLog;
+    this.trace = options.trace ?? false;
     const linked = options.signal ? linkedController(options.signal) : linkedController();
     this.controller = linked.controller;
     this.disposeSignal = linked.dispose;

@@ -29,11 +29,13 @@ const FEATURE_SETS = [[], ['memory:CUDAMemory'], ['meta:Other']];
 const GEN_NAMES = NAMES.slice(0, 2);
 const GEN_FEATURES = FEATURE_SETS.slice(0, 2);
 
-// Generated atoms: strings A, B; ints in [0, 4]; fractions on a 1/2 grid in [0, 3/2]; booleans.
+// Generated atoms: strings A, B; ints in [0, 4]; fractions on a 1/2 grid in [0, 3/2],
+// whose midpoints (from splitStructure) lie on a 1/4 grid; booleans. Fraction
+// candidates on a 1/8 grid thus include a point inside every gap.
 const CANDIDATES: Record<string, Point[]> = {
   format: ['A', 'B', 'zz', 7],
   width: [-1, 0, 1, 2, 3, 4, 'x'],
-  fr: [...Array.from({ length: 8 }, (_, k) => fraction(k, 4)), 'x'],
+  fr: [...Array.from({ length: 14 }, (_, k) => fraction(k, 8)), 'x'],
   flag: [true, false, 'x'],
 };
 const FIELD_NAMES = Object.keys(CANDIDATES);

@@ -141,3 +141,19 @@ describe('copy ledger', () => {
     expect(packet({ caps: Caps.any() }).memory.domain).toBe('none');
   });
 });
+
+describe('trace', () => {
+  it('stamps per-element timing into packet meta when asked', async () => {
+    const clock = new VirtualClock();
+    const traces: string[][] = [];
+    await pipe(fakeSrc({ numBuffers: 3, isLive: true }), identity({ name: 'slow', sleepTime: 5_000_000 }), fakeSink({ onPacket: (p) => void traces.push((p.meta.trace ?? []).map((t) => `${t.element}@${t.time / 1e6}`)) })).run({ clock, trace: true });
+    expect(traces[0]).toEqual(['fakeSrc0@0', 'slow@5']);
+    expect(traces[1][1]).toBe('slow@38.333333');
+  });
+
+  it('leaves meta untouched by default', async () => {
+    const metas: unknown[] = [];
+    await pipe(fakeSrc({ numBuffers: 2 }), identity(), fakeSink({ onPacket: (p) => void metas.push(p.meta.trace) })).run();
+    expect(metas).toEqual([undefined, undefined]);
+  });
+});
