@@ -1,4 +1,4 @@
-import { EOS, type ElementReporter, type Pulled } from '../element';
+import { EOS, type DropReason, type ElementReporter, type Pulled } from '../element';
 import { abortReason } from '../util/abort';
 import { deferred, type Deferred } from '../util/promise';
 
@@ -22,6 +22,7 @@ export class BoundedBuffer<T> {
     readonly capacity: number,
     readonly policy: OverflowPolicy,
     private readonly report?: ElementReporter,
+    private readonly dropReason: DropReason = 'leaky',
   ) {
     if (!(capacity >= 1)) throw new RangeError(`buffer capacity must be ≥ 1, got ${capacity}`);
     this.ring = new Array(capacity);
@@ -36,14 +37,14 @@ export class BoundedBuffer<T> {
     if (this.ended || this.error) return;
     if (this.size === this.capacity) {
       if (this.policy === 'drop-newest') {
-        this.report?.drop('leaky');
+        this.report?.drop(this.dropReason);
         return;
       }
       if (this.policy === 'drop-oldest') {
         this.ring[this.head] = undefined;
         this.head = (this.head + 1) % this.capacity;
         this.size--;
-        this.report?.drop('leaky');
+        this.report?.drop(this.dropReason);
       } else {
         this.spaceWaiter ??= deferred<void>();
         return this.spaceWaiter.promise.then(() => this.push(item));

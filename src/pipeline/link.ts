@@ -106,6 +106,7 @@ export class Link implements Reader<Packet> {
     if (item === EOS) return item;
     if (this.hooks.trace) item = this.stamp(item);
     this.down.report.packets++;
+    if (this.fromSource) this.up.report.packets++;
     this.last = item;
     if (item.caps !== this.caps) this.changeCaps(item.caps);
     return item;

@@ -77,7 +77,7 @@ export function formatStats(stats: PipelineStats): string {
       String(e.packets),
       us(e.processing.p50),
       us(e.processing.p95),
-      e.queue ? `${e.queue.maxDepth}/${e.queue.capacity}` : '-',
+      e.queue ? `${e.queue.maxDepth}/${Number.isFinite(e.queue.capacity) ? e.queue.capacity : '∞'}` : '-',
       String(drops),
       String(e.copies.count),
     ]);
