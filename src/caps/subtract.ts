@@ -8,7 +8,7 @@
  * `VSet`s with open fraction endpoints and complements, so the answer is exact.
  */
 import type { Structure } from './structure';
-import { toAtoms, UNIVERSE, vsIntersect, vsIsEmpty, vsSubtract, type Atom, type VSet } from './valueset';
+import { maxStep, toAtoms, UNIVERSE, vsIntersect, vsIsEmpty, vsSubtract, type Atom, type VSet } from './valueset';
 
 interface Piece {
   readonly source: Structure; // name + features identity
@@ -47,13 +47,18 @@ function subtract(p: Piece, t: Subtrahend): Piece[] {
 
 /** True iff the union of `as` is contained in the union of `bs`. */
 export function isCovered(as: readonly Structure[], bs: readonly Structure[]): boolean {
+  // The union does not depend on order; subtracting dense structures (small
+  // steps, then few fields) first keeps the number of pieces down.
+  const ts = bs
+    .map((b): Subtrahend & { step: bigint } => {
+      const fields = Object.keys(b.fields).map((k) => [k, toAtoms(b.fields[k])] as const);
+      const step = fields.reduce((m, [, atoms]) => (maxStep(atoms) > m ? maxStep(atoms) : m), 0n);
+      return { source: b, fields, step };
+    })
+    .sort((x, y) => (x.step < y.step ? -1 : x.step > y.step ? 1 : x.fields.length - y.fields.length));
   let rest = as.map(piece);
-  for (const b of bs) {
+  for (const t of ts) {
     if (rest.length === 0) return true;
-    const t: Subtrahend = {
-      source: b,
-      fields: Object.keys(b.fields).map((k) => [k, toAtoms(b.fields[k])] as const),
-    };
     rest = rest.flatMap((p) => subtract(p, t));
   }
   return rest.length === 0;

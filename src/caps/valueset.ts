@@ -187,29 +187,6 @@ function subtractAtom(a: Atom, b: Atom): Atom[] {
   }
 }
 
-function atomsEqual(a: Atom, b: Atom): boolean {
-  if (a.t !== b.t) return false;
-  switch (a.t) {
-    case 's':
-    case 'b':
-    case 'd':
-      return a.v === (b as typeof a).v;
-    case 'i': {
-      const o = b as IntAtom;
-      return a.min === o.min && a.max === o.max && a.step === o.step;
-    }
-    case 'f': {
-      const o = b as FracAtom;
-      return (
-        compareFractions(a.lo, o.lo) === 0 &&
-        compareFractions(a.hi, o.hi) === 0 &&
-        a.loOpen === o.loOpen &&
-        a.hiOpen === o.hiOpen
-      );
-    }
-  }
-}
-
 function itemAtom(v: ListItem): Atom {
   switch (typeof v) {
     case 'string':
@@ -261,21 +238,38 @@ function fromAtoms(atoms: readonly Atom[]): FieldValue | null {
   return normalizeValue(items.length === 1 ? items[0] : { kind: 'list', values: items });
 }
 
-/** Pairwise, in A's order (so list ∩ list keeps the first operand's preference). */
+/**
+ * Pairwise, in A's order (so list ∩ list keeps the first operand's preference).
+ * Duplicates are left in: sets may be large inside subtraction, and public
+ * values are deduplicated by normalizeValue.
+ */
 export function intersectAtoms(as: readonly Atom[], bs: readonly Atom[]): Atom[] {
   const out: Atom[] = [];
   for (const a of as) {
     for (const b of bs) {
       const x = intersectAtom(a, b);
-      if (x && !out.some((y) => atomsEqual(x, y))) out.push(x);
+      if (x) out.push(x);
     }
   }
   return out;
 }
 
+/** Int step of an atom; 0 for other kinds. */
+const stepOf = (a: Atom): bigint => (a.t === 'i' ? a.step : 0n);
+
+/** The largest int step among atoms: a cost hint for subtraction (see subtractAp). */
+export function maxStep(atoms: readonly Atom[]): bigint {
+  let m = 0n;
+  for (const a of atoms) if (stepOf(a) > m) m = stepOf(a);
+  return m;
+}
+
 export function subtractAtoms(as: readonly Atom[], bs: readonly Atom[]): Atom[] {
   let rest = as.slice();
-  for (const b of bs) {
+  // Order does not change the result; dense subtrahends first keeps the minuend
+  // small before sparse (large-step) ones fragment it.
+  const ordered = bs.length > 1 ? [...bs].sort((x, y) => (stepOf(x) < stepOf(y) ? -1 : stepOf(x) > stepOf(y) ? 1 : 0)) : bs;
+  for (const b of ordered) {
     if (rest.length === 0) break;
     rest = rest.flatMap((a) => subtractAtom(a, b));
   }
@@ -290,10 +284,38 @@ export function intersectValues(a: FieldValue, b: FieldValue): FieldValue | null
   return fromAtoms(intersectAtoms(toAtoms(a), toAtoms(b)));
 }
 
+/** a ⊆ b for single atoms in O(1), without materialising a \ b. */
+function atomWithin(a: Atom, b: Atom): boolean {
+  switch (a.t) {
+    case 's':
+    case 'b':
+    case 'd':
+      return a.t === b.t && a.v === b.v;
+    case 'i':
+      return (
+        b.t === 'i' &&
+        a.min >= b.min &&
+        a.max <= b.max &&
+        mod(a.min - b.min, b.step) === 0n &&
+        (a.min === a.max || a.step % b.step === 0n)
+      );
+    case 'f': {
+      if (b.t !== 'f') return false;
+      const lo = compareFractions(a.lo, b.lo);
+      const hi = compareFractions(a.hi, b.hi);
+      return (lo > 0 || (lo === 0 && (a.loOpen || !b.loOpen))) && (hi < 0 || (hi === 0 && (a.hiOpen || !b.hiOpen)));
+    }
+  }
+}
+
 export function isValueSubset(a: FieldValue, b: FieldValue): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' && typeof b !== 'object') return a === b;
-  return subtractAtoms(toAtoms(a), toAtoms(b)).length === 0;
+  const as = toAtoms(a);
+  const bs = toAtoms(b);
+  // Usual case, and exact when b is a single atom: each atom inside one of b's.
+  if (as.every((x) => bs.some((y) => atomWithin(x, y)))) return true;
+  return bs.length > 1 && subtractAtoms(as, bs).length === 0;
 }
 
 // ---- possibly-complemented sets, for caps subtraction -------------------------

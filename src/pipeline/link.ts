@@ -87,6 +87,11 @@ export class Link implements Reader<Packet> {
       throw this.wrap(e);
     }
     if (isPromiseLike(r)) {
+      // A source that answers later is waiting for data (clock, network), not working: not processing time.
+      if (this.fromSource) {
+        this.measuring = false;
+        return Promise.resolve(r).then(this.accept, this.reject);
+      }
       return Promise.resolve(r).then(
         (v) => {
           done();
@@ -122,7 +127,8 @@ export class Link implements Reader<Packet> {
   };
 
   private wrap(e: unknown): unknown {
-    if (e instanceof ElementError || e instanceof NegotiationError || isAbortError(e)) return e;
+    const signal = this.up.signal;
+    if (e instanceof ElementError || e instanceof NegotiationError || isAbortError(e) || (signal.aborted && e === signal.reason)) return e;
     return new ElementError(this.up.name, this.upstream?.last?.pts, e);
   }
 

@@ -215,7 +215,7 @@ export class PipelineRun implements RunState, RunningPipeline {
         const w = writer.write(item, signal);
         if (isPromiseLike(w)) await w;
       } catch (e) {
-        throw isAbortError(e) ? e : new ElementError(inst.name, item.pts, e);
+        throw isAbortError(e) || (signal.aborted && e === signal.reason) ? e : new ElementError(inst.name, item.pts, e);
       }
       if (timed) rec.processing.record((hostTimers.now() - t0) * 1e6);
       if (capture !== undefined) this.latency.record(clock.now() - capture);

@@ -157,3 +157,13 @@ describe('trace', () => {
     expect(metas).toEqual([undefined, undefined]);
   });
 });
+
+describe('abort reasons', () => {
+  it('rejects with the caller’s own abort reason, unwrapped', async () => {
+    const clock = new VirtualClock();
+    const reason = new Error('operator stop');
+    let n = 0;
+    const running = pipe(fakeSrc({ isLive: true }), identity(), fakeSink({ onPacket: () => void (++n === 2 && running.abort(reason)) })).start({ clock });
+    expect(await running.done.catch((e) => e)).toBe(reason);
+  });
+});
