@@ -30,6 +30,8 @@ export interface SourceLog {
   end: number | undefined;
   /** When the source failed (`#`) and with what. */
   error: { readonly time: number; readonly error: unknown } | undefined;
+  /** When the runtime closed it (exactly once, whatever the outcome). */
+  readonly closes: number[];
 }
 
 export interface SinkLog<T extends Packet = Packet> {
@@ -42,6 +44,8 @@ export interface SinkLog<T extends Packet = Packet> {
   end: number | undefined;
   /** Set by runMarbles when the run failed or was aborted before this sink saw end-of-stream. */
   terminal: { readonly kind: 'error' | 'abort'; readonly time: number } | undefined;
+  /** When the runtime closed it (exactly once, whatever the outcome). */
+  readonly closes: number[];
 }
 
 /** When one element (any element, not only marble ones) was opened and closed. */

@@ -15,7 +15,7 @@ export interface RunMarblesOptions {
   frame?: number;
   /** Latency profile; default 'throughput'. */
   profile?: 'live' | 'throughput' | LatencyProfile;
-  /** The virtual clock to run on; default a fresh one at time 0. */
+  /** The virtual clock to run on (auto-advancing: the run waits on it); default a fresh one at time 0. */
   clock?: VirtualClock;
   /** Abort the pipeline at this frame (a number, or the first `!` of a diagram such as '----!'). */
   abortAt?: number | string;

@@ -23,8 +23,8 @@ export interface MarbleSinkOptions<T extends Packet = Packet> {
 }
 
 /**
- * A sink that records the time and packet of each write, when end-of-stream arrived, and (through
- * runMarbles) when it was torn down. Writes are recorded on arrival, before `delay`.
+ * A sink that records the time and packet of each write, when end-of-stream arrived and when it was
+ * closed. Writes are recorded on arrival, before `delay`.
  */
 export function marbleSink<T extends Packet = Packet>(options: MarbleSinkOptions<T> = {}): Sink<T> {
   const state: MarbleState = { kind: 'sink', frame: options.frame, harness: undefined, current: undefined };
@@ -38,7 +38,7 @@ export function marbleSink<T extends Packet = Packet>(options: MarbleSinkOptions
     dropLate: options.dropLate,
     open(ctx: ElementContext): Writer<T> {
       const frame = state.frame ?? state.harness?.frame ?? DEFAULT_FRAME;
-      const log: SinkLog<T> = { kind: 'sink', name: ctx.name, frame, writes: [], end: undefined, terminal: undefined };
+      const log: SinkLog<T> = { kind: 'sink', name: ctx.name, frame, writes: [], end: undefined, terminal: undefined, closes: [] };
       state.current = log as SinkLog;
       const rel = (): number => ctx.clock.now() - ctx.baseTime;
       return {
@@ -50,6 +50,9 @@ export function marbleSink<T extends Packet = Packet>(options: MarbleSinkOptions
         },
         end() {
           log.end ??= rel();
+        },
+        close() {
+          log.closes.push(rel());
         },
       };
     },

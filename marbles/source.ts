@@ -91,7 +91,7 @@ export function marbleSource<T extends Packet = Packet>(
     fixate: (allowed) => (allowed.isAny ? Caps.parse(DEFAULT_CAPS) : allowed.fixate()),
     open(ctx: ElementContext): Reader<T> {
       const frame = state.frame ?? state.harness?.frame ?? DEFAULT_FRAME;
-      const log: SourceLog = { kind: 'source', name: ctx.name, frame, pulls: [], emits: [], end: undefined, error: undefined };
+      const log: SourceLog = { kind: 'source', name: ctx.name, frame, pulls: [], emits: [], end: undefined, error: undefined, closes: [] };
       state.current = log;
       const capture = options.capture ?? true;
       let i = 0;
@@ -166,6 +166,9 @@ export function marbleSource<T extends Packet = Packet>(
             if (signal.aborted) throw abortReason(signal);
             return emit(signal);
           });
+        },
+        close() {
+          log.closes.push(rel());
         },
       };
     },

@@ -6,7 +6,7 @@ import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 
 export interface IdentityOptions {
   name?: string;
-  /** Fail after this many packets (testing error paths), as GStreamer's error-after. */
+  /** Let this many packets through, then fail on the next (testing error paths; GStreamer's error-after fails on the Nth). */
   errorAfter?: number;
   /** End the stream after this many packets, as GStreamer's eos-after. */
   eosAfter?: number;

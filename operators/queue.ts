@@ -46,7 +46,7 @@ export function queue<T extends Packet = Packet>(options: QueueOptions = {}): Tr
             let r = up.pull(signal);
             if (isPromiseLike(r)) r = await r;
             if (r === EOS) break;
-            const w = buffer.push(r);
+            const w = buffer.push(r, signal);
             // Let the consumer run between packets even when upstream never waits.
             if (w) await w;
             else await undefined;

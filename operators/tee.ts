@@ -36,10 +36,10 @@ export function tee<T extends Packet = Packet>(options: TeeOptions<T>): Sink<T> 
       const feeds = ports.map((_, k) => new BoundedBuffer<T>(capacity, policies[k] === 'leak' ? 'drop-oldest' : 'block', ctx.report));
       const runs = ports.map((port, k) => port.run(feeds[k] as Reader<T>));
       return {
-        write(item) {
+        write(item, signal) {
           let wait: Promise<void>[] | undefined;
           for (const f of feeds) {
-            const w = f.push(item);
+            const w = f.push(item, signal);
             if (w) (wait ??= []).push(w);
           }
           if (wait) return Promise.all(wait).then(() => undefined);

@@ -98,23 +98,20 @@ function intersectAp(a: IntAtom, b: IntAtom): IntAtom | null {
 /**
  * a \ b. Outside b's bounds a survives as is; inside them, the elements of a
  * that b removes form one residue class modulo lcm(steps), so the rest is the
- * other (at most lcm/a.step - 1) classes. Pathologically many pieces only for
- * huge, coprime steps, which real caps do not use.
+ * other classes: fewer than min(lcm/a.step, |a ∩ b's bounds|) pieces. Many
+ * pieces only when b's step dwarfs a's (e.g. [0, 1e9] minus step 100000).
  */
 function subtractAp(a: IntAtom, b: IntAtom): IntAtom[] {
+  const common = intersectAp(a, b);
+  if (!common) return [a];
   const out: IntAtom[] = [];
   const push = (x: IntAtom | null): void => {
     if (x) out.push(x);
   };
   push(ap(a.min, bmin(a.max, b.min - 1n), a.step));
   push(ap(firstAtLeast(a, b.max + 1n), a.max, a.step));
-  const mid = ap(firstAtLeast(a, b.min), bmin(a.max, b.max), a.step);
-  if (!mid) return out;
-  const common = intersectAp(mid, b);
-  if (!common) {
-    out.push(mid);
-    return out;
-  }
+  // Non-empty: it holds `common`.
+  const mid = ap(firstAtLeast(a, b.min), bmin(a.max, b.max), a.step) as IntAtom;
   if (mid.min === mid.max) return out;
   const lcm = (a.step / bgcd(a.step, b.step)) * b.step;
   const classes = lcm / a.step;

@@ -32,8 +32,8 @@ export class BoundedBuffer<T> {
     return this.size;
   }
 
-  /** Adds an item; answers a promise only when it must block for space. */
-  push(item: T): void | Promise<void> {
+  /** Adds an item; answers a promise only when it must block for space (rejected if `signal` aborts). */
+  push(item: T, signal?: AbortSignal): void | Promise<void> {
     if (this.ended || this.error) return;
     if (this.size === this.capacity) {
       if (this.policy === 'drop-newest') {
@@ -46,8 +46,22 @@ export class BoundedBuffer<T> {
         this.size--;
         this.report?.drop(this.dropReason);
       } else {
+        if (signal?.aborted) return Promise.reject(abortReason(signal));
         this.spaceWaiter ??= deferred<void>();
-        return this.spaceWaiter.promise.then(() => this.push(item));
+        const space = this.spaceWaiter.promise;
+        if (!signal) return space.then(() => this.push(item));
+        return new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(abortReason(signal));
+          signal.addEventListener('abort', onAbort);
+          space.then(() => {
+            signal.removeEventListener('abort', onAbort);
+            try {
+              resolve(this.push(item, signal));
+            } catch (e) {
+              reject(e);
+            }
+          });
+        });
       }
     }
     this.ring[(this.head + this.size) % this.capacity] = item;

@@ -72,10 +72,10 @@ export class Link implements Reader<Packet> {
     const t0 = hostTimers.now();
     this.measuring = true;
     this.childTime = 0;
-    const done = (): void => {
+    const done = (record = true): void => {
       this.measuring = false;
       const dt = (hostTimers.now() - t0) * 1e6;
-      this.up.report.processing.record(dt - this.childTime);
+      if (record) this.up.report.processing.record(dt - this.childTime);
       const parent = this.downstream;
       if (parent?.measuring) parent.childTime += dt;
     };
@@ -88,9 +88,18 @@ export class Link implements Reader<Packet> {
     }
     if (isPromiseLike(r)) {
       // A source that answers later is waiting for data (clock, network), not working: not processing time.
+      // It still counts as upstream time for the element that pulled it.
       if (this.fromSource) {
-        this.measuring = false;
-        return Promise.resolve(r).then(this.accept, this.reject);
+        return Promise.resolve(r).then(
+          (v) => {
+            done(false);
+            return this.accept(v);
+          },
+          (e) => {
+            done(false);
+            return this.reject(e);
+          },
+        );
       }
       return Promise.resolve(r).then(
         (v) => {

@@ -187,6 +187,8 @@ export class PipelineRun implements RunState, RunningPipeline {
     const sync = el.sync ?? profile.sync;
     const deadline = el.dropLate === false ? undefined : profile.deadline;
     const rec = inst.report;
+    // A composite sink (tee) hands packets on to branches: they deliver, it does not.
+    const terminal = !el.branches?.length;
     let firstPts: number | undefined;
     let n = 0;
     for (;;) {
@@ -218,8 +220,10 @@ export class PipelineRun implements RunState, RunningPipeline {
         throw isAbortError(e) || (signal.aborted && e === signal.reason) ? e : new ElementError(inst.name, item.pts, e);
       }
       if (timed) rec.processing.record((hostTimers.now() - t0) * 1e6);
-      if (capture !== undefined) this.latency.record(clock.now() - capture);
-      this.delivered++;
+      if (terminal) {
+        if (capture !== undefined) this.latency.record(clock.now() - capture);
+        this.delivered++;
+      }
       // A pipeline that never waits must still let the host run (Ctrl-C, sockets) now and then.
       if ((++n & YIELD_CHECK_MASK) === 0 && hostTimers.now() - this.lastYield > YIELD_EVERY_MS) {
         await clock.yieldToHost();

@@ -67,7 +67,7 @@ const diagramArb = fc
     tail: fc.nat({ max: 3 }),
   })
   .map(({ frames, start, tail }) => {
-    const fs = frames.map((f) => ({ gap: f.gap, tokens: [...f.tokens] }));
+    const fs = frames.map((f) => ({ gap: f.gap, tokens: [...f.tokens] as string[] }));
     if (start !== undefined) {
       // '^' joins an existing frame (as part of its group) or gets a frame of its own at the end.
       if (start < fs.length) fs[start].tokens.push('^');

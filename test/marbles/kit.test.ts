@@ -44,6 +44,8 @@ describe('marbleSource and marbleSink', () => {
     expect(toDiagram(sourceOf(log))).toBe('-a-b-(cd)-|');
     expect(timesOf(log)).toEqual([1 * MS, 3 * MS, 5 * MS, 5 * MS]);
     expect(log.sinks.marbleSink0.end).toBe(7 * MS);
+    expect(log.sinks.marbleSink0.closes).toEqual([7 * MS]);
+    expect(log.sources.marbleSource0.closes).toEqual([7 * MS]);
     // Defaults: pts is the frame's time, capture time its clock time, caps fixated to the marble type.
     const [a] = valuesOf(log);
     expect(a.pts).toBe(1 * MS);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pipe } from '../../src';
-import { identity, tee } from '../../operators';
+import { fakeSink, fakeSrc, identity, tee } from '../../operators';
 import { expectClosedOnce, expectError, expectMaxAhead, marbleSink, marbleSource, runMarbles, sourceOf, toDiagram, valuesOf, type MarbleLog } from '../../marbles';
 
 const MS = 1_000_000;
@@ -51,5 +51,24 @@ describe('tee', () => {
     expect(toDiagram(log, { sink: 'bad' })).toBe('a#');
     expect(toDiagram(log, { sink: 'good' })).toBe('a(b#)');
     expectClosedOnce(log);
+  });
+});
+
+describe('tee on abort and branch failure while the trunk is blocked', () => {
+  it('aborting while a block branch is full ends the run and closes every element once', async () => {
+    const log = await runMarbles(pipe(marbleSource('abcdefgh|'), tee({ branches: [marbleSink({ delay: 3 * MS }), marbleSink()], maxSizeBuffers: 2 })), { abortAt: 5 });
+    expect(log.outcome).toBe('abort');
+    expectClosedOnce(log);
+  });
+
+  it('a failing branch ends the run even when the other branch is full', async () => {
+    const log = await runMarbles(pipe(marbleSource('(abcdefgh|)'), tee({ branches: [pipe(identity({ errorAfter: 1 }), marbleSink()), marbleSink({ delay: 3 * MS })], maxSizeBuffers: 2 })));
+    expect(log.outcome).toBe('error');
+    expectClosedOnce(log);
+  });
+
+  it('counts delivery at the branches, not at the tee', async () => {
+    const stats = await pipe(fakeSrc({ numBuffers: 10 }), tee({ branches: [fakeSink(), fakeSink()] })).run();
+    expect(stats.delivered).toBe(20);
   });
 });
