@@ -4,6 +4,8 @@ import {
   caps,
   explainMismatch,
   fraction,
+  intersectValues,
+  isValueSubset,
   fractionRange,
   intRange,
   list,
@@ -114,6 +116,25 @@ describe('isSubset / equals / union', () => {
     // Removing the point 30/1 and adding it back covers the whole range.
     expect(P('v/x, r=[ 0/1, 60/1 ]').isSubset(P('v/x, r=[ 0/1, 60/1 ], w=1; v/x, w={ 2, 3 }'))).toBe(false);
     expect(P('v/x, r=[ 0/1, 60/1 ], w=1').isSubset(P('v/x, r=[ 0/1, 30/1 ]; v/x, r=[ 30/1, 60/1 ], w={ 1, 2 }'))).toBe(true);
+  });
+
+  it('compares single values and structures exactly, lists covering jointly', () => {
+    expect(isValueSubset(intRange(1, 10), list(intRange(1, 5), intRange(6, 10)))).toBe(true);
+    expect(isValueSubset(intRange(1, 10), list(intRange(1, 5), intRange(7, 10)))).toBe(false);
+    expect(isValueSubset(intRange(0, 10), list(intRange(0, 10, 2), intRange(1, 9, 2)))).toBe(true);
+    const r = (a: number, b: number) => fractionRange(fraction(a, 1), fraction(b, 1));
+    expect(isValueSubset(r(0, 2), list(r(0, 1), r(1, 2)))).toBe(true);
+    expect(isValueSubset(r(0, 2), list(r(0, 1), fractionRange(fraction(3, 2), fraction(2, 1))))).toBe(false);
+    expect(isValueSubset(list('a', 'b'), list('b', 'c', 'a'))).toBe(true);
+    expect(isValueSubset(fraction(1, 2), r(0, 1))).toBe(true);
+    expect(isValueSubset(1, r(0, 1))).toBe(false);
+    expect(intersectValues(list(1, intRange(3, 9, 3)), intRange(2, 7))).toEqual(intRange(3, 6, 3));
+    expect(intersectValues(list(7, intRange(3, 9, 3), 1), intRange(1, 7))).toEqual(list(7, intRange(3, 6, 3), 1));
+    expect(intersectValues(list(1, intRange(3, 9, 3)), 'x')).toBeNull();
+    expect(
+      structure('v/x', { w: intRange(1, 10), h: 1 }).isSubset(structure('v/x', { w: list(intRange(1, 5), intRange(6, 10)) })),
+    ).toBe(true);
+    expect(structure('v/x', { w: 1 }).isSubset(structure('v/x', { w: 1, h: 1 }))).toBe(false);
   });
 
   it('compares as sets', () => {
