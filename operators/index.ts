@@ -6,3 +6,6 @@ export * from './queue';
 export * from './tee';
 export * from './caps-filter';
 export * from './registry';
+export * from './video-test-src';
+export * from './file-src';
+export * from './file-sink';

@@ -11,6 +11,9 @@ import { identity } from './identity';
 import { merge } from './merge';
 import { queue } from './queue';
 import { tee, type BranchPolicy } from './tee';
+import { fileSinkEntry } from './file-sink';
+import { fileSrcEntry } from './file-src';
+import { videoTestSrcEntry } from './video-test-src';
 
 export type ElementKind = 'source' | 'transform' | 'sink';
 
@@ -439,7 +442,7 @@ const FAKE_SINK: ElementEntry = {
 };
 
 /** This package's runtime-agnostic elements. */
-export const builtinElements: readonly ElementEntry[] = [FAKE_SRC, IDENTITY, QUEUE, TEE, MERGE, CAPS_FILTER, FAKE_SINK];
+export const builtinElements: readonly ElementEntry[] = [FAKE_SRC, IDENTITY, QUEUE, TEE, MERGE, CAPS_FILTER, FAKE_SINK, videoTestSrcEntry, fileSrcEntry, fileSinkEntry];
 
 /** The registry launch syntax and the CLI use unless given another; more elements register here. */
 export const defaultRegistry = new ElementRegistry(builtinElements);

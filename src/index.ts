@@ -10,3 +10,5 @@ export * from './time';
 export { AbortError, isAbortError, newAbortController } from './util/abort';
 export { isPromiseLike, type MaybePromise } from './util/promise';
 export * from './launch';
+export * from './video';
+export * from './io';

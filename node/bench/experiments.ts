@@ -7,8 +7,9 @@ import { Caps } from '../../src/caps';
 import { isPromiseLike, type MaybePromise } from '../../src/util/promise';
 import type { Progress } from './core';
 import { collect, timeG2g } from './g2g';
-import { elidedIdentityOpen, PATCHES, type Patch } from './patches';
-import { defineTransform } from '../../src/operator';
+import { batchedQueue, elidedIdentityOpen, PATCHES, type Patch } from './patches';
+import { queue } from '../../operators';
+import { defineTransform, type Operator } from '../../src/operator';
 import { median, type ExperimentResult } from './format';
 
 /**
@@ -158,11 +159,15 @@ const patched = (p: Patch): Experiment => ({
 const elided = () => defineTransform({ factory: 'identity', props: {}, sinkCaps: Caps.any(), srcCaps: Caps.any(), passthrough: true, open: elidedIdentityOpen });
 const runtimeElided = { timed: (packets: number, hops: number) => timeG2g(packets, { kind: 'identity', hops, hop: elided }) };
 
+const queueChain = (hop: () => Operator) => ({ timed: (packets: number, hops: number) => timeG2g(packets, { kind: 'identity', hops, hop }) });
+
 export const EXPERIMENTS: readonly Experiment[] = [
   { name: 'runtime', description: 'the real pipeline: Link per hop, sampled timing (same as the main table)', run: runtime },
   { name: 'runtime, clock stubbed', description: 'the real pipeline with hostTimers.now() stubbed to 0: cost of the clock reads', run: runtimeNoClock },
   ...PATCHES.map(patched),
   { name: 'runtime, identity elided', description: "identity's reader is upstream's (no forwarding closure); only the Link remains", run: runtimeElided },
+  { name: 'queue per hop', description: 'a chain of queue() instead of identity() (throughput profile: 200, blocking)', run: queueChain(() => queue()) },
+  { name: 'queue, batched feeder', description: 'queue whose feeder yields only when the buffer is full (or every 64 packets)', run: queueChain(() => batchedQueue()) },
   { name: 'sync pull, bare', description: 'Reader per hop, isPromiseLike check, no Link: the protocol floor', run: syncPull },
   { name: 'sync generators', description: 'function* per hop, for…of at the sink', run: syncGenerators },
   { name: 'rxjs map (push)', description: 'Observable + map(x => x) per hop, synchronous push, no backpressure', run: rxjsPush },

@@ -1,10 +1,13 @@
+import { Caps } from '../../src/caps';
 import { hostTimers } from '../../src/clock/host';
-import { EOS, type Pulled, type Reader, type SinkElement, type Writer } from '../../src/element';
+import { EOS, type ElementContext, type Pulled, type Reader, type SinkElement, type Writer } from '../../src/element';
+import { defineTransform, type Transform } from '../../src/operator';
+import { BoundedBuffer } from '../../src/pipeline/bounded-buffer';
 import type { Packet } from '../../src/packet';
 import { ElementError } from '../../src/pipeline/errors';
 import { Link } from '../../src/pipeline/link';
 import { PipelineRun } from '../../src/pipeline/run';
-import { abortReason, isAbortError } from '../../src/util/abort';
+import { abortReason, isAbortError, linkedController } from '../../src/util/abort';
 import { isPromiseLike, type MaybePromise } from '../../src/util/promise';
 
 /**
@@ -140,4 +143,59 @@ export const PATCHES: readonly Patch[] = [
 /** An identity whose reader is upstream's itself: a pass-through hop elided to only the runtime's Link. */
 export function elidedIdentityOpen(_ctx: unknown, up: Reader<Packet>): Reader<Packet> {
   return up;
+}
+
+/**
+ * operators/queue.ts with one change: the feeder yields to the consumer only when the buffer is full
+ * (push blocks) or, for a leaky queue that never blocks, every `yieldEvery` packets. The original yields
+ * a microtask after every packet, so the consumer finds the buffer empty each time and parks on a new
+ * promise (plus an abort listener) per packet.
+ */
+/** `yieldEvery` must be a power of two. */
+export function batchedQueue(yieldEvery = 64): Transform<Packet, Packet> {
+  return defineTransform<Packet, Packet>({
+    factory: 'queue',
+    props: {},
+    sinkCaps: Caps.any(),
+    srcCaps: Caps.any(),
+    passthrough: true,
+    open(ctx: ElementContext, up: Reader<Packet>): Reader<Packet> {
+      const capacity = ctx.profile.queueMaxBuffers;
+      const policy = ctx.profile.queueLeaky === 'no' ? 'block' : ctx.profile.queueLeaky === 'upstream' ? 'drop-newest' : 'drop-oldest';
+      const buffer = new BoundedBuffer<Packet>(capacity, policy, ctx.report);
+      const { controller, dispose } = linkedController(ctx.signal);
+      let feeder: Promise<void> | undefined;
+      const feed = async (): Promise<void> => {
+        const signal = controller.signal;
+        let k = 0;
+        try {
+          for (;;) {
+            let r = up.pull(signal);
+            if (isPromiseLike(r)) r = await r;
+            if (r === EOS) break;
+            const w = buffer.push(r);
+            if (w) await w;
+            else if ((++k & (yieldEvery - 1)) === 0) await undefined;
+          }
+          buffer.end();
+        } catch (e) {
+          buffer.fail(e);
+        }
+      };
+      return {
+        pull(signal) {
+          feeder ??= feed();
+          return buffer.pull(signal);
+        },
+        async close() {
+          controller.abort();
+          buffer.end();
+          await feeder?.catch((e) => {
+            if (!isAbortError(e)) throw e;
+          });
+          dispose();
+        },
+      };
+    },
+  });
 }

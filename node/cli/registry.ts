@@ -1,4 +1,8 @@
 import { defaultRegistry, type ElementRegistry } from '../../operators/registry';
+import { installNodeFileOpener } from '../drivers/fs';
+
+// `location=` of fileSrc/fileSink resolves to real files in the CLI.
+installNodeFileOpener();
 
 /**
  * The registry the CLI resolves element names in. Node-only elements (files, sockets) register into

@@ -1,0 +1,342 @@
+import { Caps, caps, fraction, type FieldValue, type Fraction } from '../src/caps';
+import {
+  AccessUnitAssembler,
+  buildAvcC,
+  fromHex,
+  H264Error,
+  H264Timestamper,
+  levelName,
+  NalType,
+  parseAvcC,
+  profileName,
+  toHex,
+  writeAccessUnit,
+  type AccessUnit,
+  type AssemblerDropReason,
+  type Rate,
+  type Sps,
+  type StreamFormat,
+} from '../src/codecs/h264';
+import { EOS, type ElementContext, type Pulled, type Reader } from '../src/element';
+import { cpuMemory } from '../src/memory/memory';
+import { defineTransform, type Transform } from '../src/operator';
+import { EMPTY_META, PacketFlags, type CpuPacket, type Packet, type PacketMeta } from '../src/packet';
+import { SECOND } from '../src/time';
+import { isPromiseLike, type MaybePromise } from '../src/util/promise';
+
+export interface H264ParseOptions {
+  name?: string;
+  /** Output stream format; default: the input's when downstream allows it, else what downstream takes. */
+  streamFormat?: StreamFormat;
+  /**
+   * GStreamer's config-interval: -1 puts SPS/PPS before every IDR that lacks them, 0 never (default),
+   * N > 0 before an IDR when N seconds passed since they were last sent. Byte-stream output always gets
+   * them before the first IDR when the input had them only out of band (avc codec_data).
+   */
+  configInterval?: number;
+  /** Drop access unit delimiters (default false: pass). */
+  dropAud?: boolean;
+  /** Drop SEI NAL units (default false). */
+  dropSei?: boolean;
+  /** Drop filler data NAL units (default false). */
+  dropFiller?: boolean;
+  /** Frame rate for timestamps ('30/1', '30000/1001', 25) of streams without times; overrides VUI. */
+  framerate?: string | number | Fraction;
+  /** Drop access units before the first IDR or recovery point (default true); else pass them CORRUPT. */
+  skipToKeyframe?: boolean;
+}
+
+/** What an input packet's caps say about its payload. */
+interface InputMode {
+  readonly avc: boolean;
+  readonly lengthSize: 1 | 2 | 4;
+  /** Each packet ends an access unit (alignment=au, or avc). */
+  readonly aligned: boolean;
+  readonly rate: Rate | undefined;
+}
+
+/** What an input packet brings that belongs to the access unit beginning in it. */
+interface Tag {
+  readonly pts: number | undefined;
+  readonly dts: number | undefined;
+  readonly flags: number;
+  readonly meta: PacketMeta;
+}
+
+const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }; application/octet-stream');
+const FORMATS: readonly StreamFormat[] = ['byte-stream', 'avc'];
+const DEFAULT_RATE: Rate = { num: 25, den: 1 };
+
+function parseRate(rate: H264ParseOptions['framerate']): Rate | undefined {
+  if (rate === undefined) return undefined;
+  if (typeof rate === 'number') {
+    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`h264Parse: framerate must be > 0, got ${rate}`);
+    return Number.isInteger(rate) ? { num: rate, den: 1 } : { num: Math.round(rate * 1000), den: 1000 };
+  }
+  if (typeof rate === 'object') {
+    if (!(rate.num > 0 && rate.den > 0)) throw new RangeError(`h264Parse: framerate must be > 0, got ${rate.num}/${rate.den}`);
+    return { num: rate.num, den: rate.den };
+  }
+  const m = /^\s*(\d+)\s*(?:\/\s*(\d+))?\s*$/.exec(rate);
+  if (!m || Number(m[1]) === 0 || Number(m[2] ?? 1) === 0) throw new RangeError(`h264Parse: framerate must be N/D with N, D > 0, got '${rate}'`);
+  return { num: Number(m[1]), den: Number(m[2] ?? 1) };
+}
+
+function formatsIn(allowed: Caps): StreamFormat[] {
+  if (allowed.isAny) return [...FORMATS];
+  const out: StreamFormat[] = [];
+  for (const s of allowed.structures) {
+    if (s.name !== 'video/x-h264') continue;
+    const v = s.get('stream-format');
+    const values = v === undefined ? FORMATS : typeof v === 'string' ? [v] : v && typeof v === 'object' && v.kind === 'list' ? v.values : [];
+    for (const f of values) if ((f === 'byte-stream' || f === 'avc') && !out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
+function inputFormat(input: Caps): StreamFormat {
+  return input.mediaType === 'video/x-h264' && input.get('stream-format') === 'avc' ? 'avc' : 'byte-stream';
+}
+
+/**
+ * GStreamer's h264parse: H.264 in any framing (Annex B bytes in arbitrary chunks such as a file source's,
+ * unit-aligned Annex B, or AVC samples with codec_data), access units out, one per packet, in the
+ * requested stream format, with caps from the SPS (size, frame rate, profile, level; codec_data for
+ * avc) that change, as a new Caps object, only when the stream's parameters do. Keyframes, header-only
+ * units, damaged units and discontinuities are flagged; missing times are derived (see H264Timestamper).
+ * The parsing itself is the sans-IO AccessUnitAssembler; this element only frames it for a pipeline.
+ */
+export function h264Parse(options: H264ParseOptions = {}): Transform<Packet, CpuPacket> {
+  const configInterval = options.configInterval ?? 0;
+  if (!Number.isFinite(configInterval) || configInterval < -1) throw new RangeError(`h264Parse: configInterval must be -1, 0 or seconds > 0, got ${configInterval}`);
+  const rateOption = parseRate(options.framerate);
+  const want = options.streamFormat;
+  if (want !== undefined && !FORMATS.includes(want)) throw new RangeError(`h264Parse: streamFormat must be 'byte-stream' or 'avc', got '${String(want)}'`);
+  const srcCaps = caps('video/x-h264', {
+    'stream-format': want ?? { kind: 'list', values: ['byte-stream', 'avc'] },
+    alignment: 'au',
+  });
+  return defineTransform<Packet, CpuPacket>({
+    factory: 'h264Parse',
+    name: options.name,
+    props: {
+      'stream-format': want,
+      'config-interval': options.configInterval,
+      'drop-aud': options.dropAud,
+      'drop-sei': options.dropSei,
+      'drop-filler': options.dropFiller,
+      framerate: options.framerate === undefined ? undefined : rateOption && `${rateOption.num}/${rateOption.den}`,
+      'skip-to-keyframe': options.skipToKeyframe,
+    },
+    sinkCaps: SINK_CAPS,
+    srcCaps,
+    // Any input framing converts to any output format: what downstream takes does not restrict the input.
+    acceptCaps: () => SINK_CAPS,
+    outputCaps(input, allowed) {
+      const formats = formatsIn(allowed);
+      if (formats.length === 0) return Caps.empty();
+      const own = inputFormat(input);
+      const pick = want ?? (formats.includes(own) ? own : formats[0]);
+      if (!formats.includes(pick)) return Caps.empty();
+      return caps('video/x-h264', { 'stream-format': pick, alignment: 'au' });
+    },
+    open: (ctx, up) => openParser(ctx, up, options, configInterval, rateOption),
+  });
+}
+
+function openParser(
+  ctx: ElementContext,
+  up: Reader<Packet>,
+  options: H264ParseOptions,
+  configInterval: number,
+  rateOption: Rate | undefined,
+): Reader<CpuPacket> {
+  const negotiated = ctx.outputCaps.get('stream-format');
+  const outFormat: StreamFormat =
+    negotiated === 'avc' || negotiated === 'byte-stream'
+      ? negotiated
+      : (options.streamFormat ?? (negotiated && typeof negotiated === 'object' && negotiated.kind === 'list' && negotiated.values[0] === 'avc' ? 'avc' : 'byte-stream'));
+  const dropAud = options.dropAud ?? false;
+  const dropSei = options.dropSei ?? false;
+  const dropFiller = options.dropFiller ?? false;
+  const dropType =
+    dropAud || dropSei || dropFiller
+      ? (t: number): boolean => (dropAud && t === NalType.AUD) || (dropSei && t === NalType.SEI) || (dropFiller && t === NalType.FILLER)
+      : undefined;
+
+  const onDrop = (reason: AssemblerDropReason, bytes: number): void => {
+    ctx.report.drop(reason === 'garbage' ? 'corrupt' : 'policy');
+    pendingDiscont = true;
+    if (reason === 'garbage') ctx.log('warn', `skipped ${bytes} bytes that are not H.264 NAL units`);
+  };
+  const asm = new AccessUnitAssembler<Tag>({ skipToKeyframe: options.skipToKeyframe ?? true, onDrop });
+  const clock = new H264Timestamper();
+
+  let mode: InputMode = { avc: false, lengthSize: 4, aligned: false, rate: undefined };
+  let modeCaps: Caps | undefined;
+  let pendingDiscont = true;
+  let ended = false;
+  const queue: CpuPacket[] = [];
+  let head = 0;
+
+  // Caps are rebuilt only when what they say changes, so every packet between changes shares one object.
+  let outCaps: Caps | undefined;
+  let capsSps: Sps | undefined;
+  let capsRate: Rate | undefined;
+  let capsVersion = -1;
+  // config-interval bookkeeping.
+  let lastConfigTime: number | undefined;
+  let sentVersion = -1;
+
+  const setMode = (c: Caps): void => {
+    modeCaps = c;
+    const avc = inputFormat(c) === 'avc';
+    let lengthSize: 1 | 2 | 4 = 4;
+    if (avc) {
+      const cd = c.get('codec_data');
+      if (typeof cd === 'string') {
+        try {
+          const rec = parseAvcC(fromHex(cd));
+          lengthSize = rec.lengthSize;
+          for (const n of [...rec.sps, ...rec.pps]) {
+            if (!asm.addParameterSet(n)) ctx.log('warn', 'codec_data holds a parameter set that does not parse');
+          }
+        } catch (e) {
+          if (!(e instanceof H264Error)) throw e;
+          ctx.log('error', `codec_data: ${e.message}`);
+        }
+      } else {
+        ctx.log('warn', 'stream-format=avc without codec_data: assuming 4-byte lengths, parameter sets in band');
+      }
+    }
+    const fr = c.get('framerate');
+    const rate = fr && typeof fr === 'object' && fr.kind === 'fraction' && fr.num > 0 ? { num: fr.num, den: fr.den } : undefined;
+    mode = { avc, lengthSize, aligned: avc || c.get('alignment') === 'au', rate };
+  };
+
+  const rateFor = (au: AccessUnit<Tag>): Rate => rateOption ?? mode.rate ?? au.sps?.framerate ?? capsRate ?? DEFAULT_RATE;
+
+  const capsFor = (au: AccessUnit<Tag>, rate: Rate): Caps => {
+    const sps = au.sps ?? capsSps;
+    if (!sps) return (outCaps ??= ctx.outputCaps);
+    const version = outFormat === 'avc' ? asm.params.version : 0;
+    if (outCaps && sps === capsSps && version === capsVersion && capsRate && rate.num === capsRate.num && rate.den === capsRate.den) return outCaps;
+    const fields: Record<string, FieldValue> = {
+      'stream-format': outFormat,
+      alignment: 'au',
+      width: sps.width,
+      height: sps.height,
+      framerate: fraction(rate.num, rate.den),
+      'pixel-aspect-ratio': fraction(sps.vui?.sarWidth ?? 1, sps.vui?.sarHeight ?? 1),
+      'chroma-format': ['4:0:0', '4:2:0', '4:2:2', '4:4:4'][sps.chromaFormatIdc],
+      'bit-depth-luma': sps.bitDepthLuma,
+      'bit-depth-chroma': sps.bitDepthChroma,
+      parsed: true,
+      profile: profileName(sps),
+      level: levelName(sps),
+    };
+    if (outFormat === 'avc') {
+      const raw = asm.params.rawSps(sps.id);
+      if (raw) fields.codec_data = toHex(buildAvcC({ sps: [raw], pps: asm.params.ppsFor(sps.id).map((p) => p.raw) }));
+    }
+    outCaps = caps('video/x-h264', fields);
+    capsSps = sps;
+    capsVersion = version;
+    capsRate = rate;
+    return outCaps;
+  };
+
+  /** Parameter sets to put in front of a keyframe lacking them (config-interval, avc → byte-stream). */
+  const configFor = (au: AccessUnit<Tag>, time: number | undefined): Uint8Array[] | undefined => {
+    if (!au.keyframe || !au.sps || (au.hasSps && au.hasPps)) return undefined;
+    let due = false;
+    if (configInterval === -1) due = true;
+    else if (configInterval > 0) due = lastConfigTime === undefined || time === undefined || time - lastConfigTime >= configInterval * SECOND;
+    // A byte stream carries its parameter sets in band: they must precede the first IDR after a change.
+    if (outFormat === 'byte-stream' && sentVersion !== asm.params.version) due = true;
+    if (!due) return undefined;
+    const out: Uint8Array[] = [];
+    const raw = asm.params.rawSps(au.sps.id);
+    if (!au.hasSps && raw) out.push(raw);
+    if (!au.hasPps) for (const p of asm.params.ppsFor(au.sps.id)) out.push(p.raw);
+    return out.length ? out : undefined;
+  };
+
+  const emit = (au: AccessUnit<Tag>): void => {
+    const tag = au.tag;
+    const rate = rateFor(au);
+    const t = clock.stamp(au, rate, tag ?? {});
+    const time = t.pts ?? t.dts;
+    const insert = configFor(au, time);
+    const withConfig = (au.hasSps && au.hasPps) || insert !== undefined;
+    if (withConfig) {
+      lastConfigTime = time;
+      sentVersion = asm.params.version;
+    }
+    const data = writeAccessUnit(au, outFormat, { drop: dropType, insert });
+    let flags = 0;
+    if (au.keyframe) flags |= PacketFlags.KEYFRAME;
+    if (au.corrupt || (tag && tag.flags & PacketFlags.CORRUPT)) flags |= PacketFlags.CORRUPT;
+    if (!au.hasPicture) flags |= PacketFlags.HEADER;
+    if (au.droppable) flags |= PacketFlags.DROPPABLE;
+    if (au.discont || pendingDiscont) flags |= PacketFlags.DISCONT;
+    pendingDiscont = false;
+    if (au.errors.length) ctx.log('debug', `damaged access unit: ${au.errors.join('; ')}`);
+    queue.push({
+      caps: capsFor(au, rate),
+      pts: t.pts,
+      dts: t.dts,
+      duration: t.duration,
+      flags,
+      memory: cpuMemory(data),
+      meta: tag?.meta ?? EMPTY_META,
+    });
+  };
+
+  const emitAll = (aus: readonly AccessUnit<Tag>[]): void => {
+    for (let i = 0; i < aus.length; i++) emit(aus[i]);
+  };
+
+  const handle = (item: Pulled<Packet>): void => {
+    if (item === EOS) {
+      emitAll(asm.flush());
+      ended = true;
+      return;
+    }
+    const mem = item.memory;
+    if (mem.domain === 'none') return;
+    if (mem.domain !== 'cpu') throw new TypeError(`h264Parse needs CPU memory, got ${mem.domain}`);
+    if (item.caps !== modeCaps) setMode(item.caps);
+    if (item.flags & PacketFlags.DISCONT) pendingDiscont = true;
+    const tag: Tag = { pts: item.pts, dts: item.dts, flags: item.flags, meta: item.meta };
+    if (mode.avc) {
+      emitAll(asm.pushAvc(mem.data, mode.lengthSize, tag));
+    } else {
+      emitAll(asm.push(mem.data, tag));
+      if (mode.aligned) emitAll(asm.endAccessUnit());
+    }
+  };
+
+  const pull = (signal: AbortSignal): MaybePromise<Pulled<CpuPacket>> => {
+    for (;;) {
+      if (head < queue.length) {
+        const p = queue[head++];
+        if (head === queue.length) {
+          queue.length = 0;
+          head = 0;
+        }
+        return p;
+      }
+      if (ended) return EOS;
+      const r = up.pull(signal);
+      if (isPromiseLike(r)) {
+        return Promise.resolve(r).then((v) => {
+          handle(v);
+          return pull(signal);
+        });
+      }
+      handle(r);
+    }
+  };
+  return { pull };
+}

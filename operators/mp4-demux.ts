@@ -1,0 +1,115 @@
+import { Caps, caps } from '../src/caps';
+import { fraction, type FieldValue } from '../src/caps/value';
+import { EOS, type Pulled, type Reader } from '../src/element';
+import { bytesToHex, h264LevelName, h264ProfileName } from '../src/formats/mp4/avcc';
+import { Mp4Error } from '../src/formats/mp4/errors';
+import { Mp4Demuxer, type Mp4VideoTrack } from '../src/formats/mp4/mp4-demuxer';
+import { cpuMemory, type CpuMemory } from '../src/memory/memory';
+import { defineTransform, type Transform } from '../src/operator';
+import { EMPTY_META, PacketFlags, type Packet } from '../src/packet';
+import { isPromiseLike, type MaybePromise } from '../src/util/promise';
+
+export interface Mp4DemuxOptions {
+  name?: string;
+  /** Track to read (tkhd track_ID); default the first H.264 video track. */
+  trackId?: number;
+  /**
+   * Most bytes held at once (default 1 GiB). Only a moov-after-mdat file read as a stream needs much: its
+   * whole mdat is held until the moov arrives.
+   */
+  maxBufferBytes?: number;
+  /**
+   * A truncated input (a recording cut short): 'error' (default) fails the run after every complete
+   * sample has gone downstream; 'eos' logs a warning and ends the stream normally, so that downstream
+   * finalises (a remux of a crashed fragmented recording keeps every complete fragment).
+   */
+  onTruncated?: 'error' | 'eos';
+}
+
+const SINK_CAPS = Caps.parse('application/octet-stream; video/quicktime');
+const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au');
+
+/** Output caps of a track, in the caps contract of H.264 (codec_data as lowercase hex of the avcC). */
+export function trackCaps(track: Mp4VideoTrack): Caps {
+  const fields: Record<string, FieldValue> = {
+    'stream-format': track.codec === 'avc3' ? 'avc3' : 'avc',
+    alignment: 'au',
+    width: track.width,
+    height: track.height,
+    framerate: fraction(track.framerate.num, track.framerate.den),
+  };
+  const par = track.pixelAspectRatio;
+  if (par) fields['pixel-aspect-ratio'] = fraction(par.num, par.den);
+  const profile = h264ProfileName(track.config);
+  if (profile) fields.profile = profile;
+  const level = h264LevelName(track.config);
+  if (level) fields.level = level;
+  fields.codec_data = bytesToHex(track.codecPrivate);
+  return caps('video/x-h264', fields);
+}
+
+/**
+ * MP4 (ISO BMFF) demuxer, as GStreamer's qtdemux for one H.264 video track: bytes in (any chunking, e.g.
+ * fileSrc), one packet per sample out with pts/dts in ns (edit list applied) and KEYFRAME on sync samples.
+ * Reads progressive files (moov first, or after the mdat: then the mdat is held until the moov arrives)
+ * and fragmented ones. Samples are views of the input where they lie in one chunk.
+ */
+export function mp4Demux(options: Mp4DemuxOptions = {}): Transform<Packet, Packet<CpuMemory>> {
+  const onTruncated = options.onTruncated ?? 'error';
+  if (onTruncated !== 'error' && onTruncated !== 'eos') throw new Mp4Error('invalid-argument', `onTruncated must be 'error' or 'eos', got ${String(onTruncated)}`);
+  // Validate now, not at open: a bad option fails where it is written.
+  new Mp4Demuxer({ trackId: options.trackId, maxBufferBytes: options.maxBufferBytes });
+  return defineTransform<Packet, Packet<CpuMemory>>({
+    factory: 'mp4Demux',
+    name: options.name,
+    props: { 'track-id': options.trackId, 'max-buffer-bytes': options.maxBufferBytes, 'on-truncated': onTruncated },
+    sinkCaps: SINK_CAPS,
+    srcCaps: SRC_CAPS,
+    // The stream decides (codec_data, size, rate): the first packet's caps renegotiate downstream.
+    outputCaps: (_input, allowed) => allowed,
+    open(ctx, up): Reader<Packet<CpuMemory>> {
+      const demux = new Mp4Demuxer({ trackId: options.trackId, maxBufferBytes: options.maxBufferBytes });
+      let outCaps: Caps | undefined;
+      let first = true;
+      const feed = (item: Pulled<Packet>): void => {
+        if (item === EOS) return demux.end();
+        const m = item.memory;
+        if (m.domain === 'cpu') demux.push(m.data);
+        else if (m.domain !== 'none') throw new Mp4Error('unsupported', `mp4Demux reads CPU memory, got ${m.domain}`);
+      };
+      const pull = (signal: AbortSignal): MaybePromise<Pulled<Packet<CpuMemory>>> => {
+        for (;;) {
+          const ev = demux.next();
+          if (ev === undefined) {
+            const r = up.pull(signal);
+            if (isPromiseLike(r)) return Promise.resolve(r).then((v) => (feed(v), pull(signal)));
+            feed(r);
+            continue;
+          }
+          switch (ev.kind) {
+            case 'track':
+              outCaps = trackCaps(ev.track);
+              ctx.log('debug', `track ${ev.track.trackId}: ${outCaps.toString()}`);
+              continue;
+            case 'sample': {
+              const s = ev.sample;
+              if (s.copied) ctx.ledger.record({ element: ctx.name, bytes: s.data.length, from: 'cpu', to: 'cpu', reason: 'MP4 sample spans input chunks', explicit: false });
+              const flags = (s.keyframe ? PacketFlags.KEYFRAME : 0) | (first ? PacketFlags.DISCONT : 0);
+              first = false;
+              return { caps: outCaps!, pts: s.pts, dts: s.dts, duration: s.duration, flags, memory: cpuMemory(s.data), meta: EMPTY_META };
+            }
+            case 'error':
+              if (ev.error.code === 'truncated' && onTruncated === 'eos') {
+                ctx.log('warn', ev.error.message);
+                continue;
+              }
+              throw ev.error;
+            case 'end':
+              return EOS;
+          }
+        }
+      };
+      return { pull };
+    },
+  });
+}

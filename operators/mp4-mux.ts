@@ -1,0 +1,167 @@
+import { Caps } from '../src/caps';
+import { isFraction, type FieldValue } from '../src/caps/value';
+import { EOS, type Pulled, type Reader } from '../src/element';
+import { hexToBytes } from '../src/formats/mp4/avcc';
+import { Mp4Error } from '../src/formats/mp4/errors';
+import { chooseTimescale, Mp4Muxer, type Mp4Chunk, type Mp4VideoTrackConfig } from '../src/formats/mp4/mp4-muxer';
+import { cpuMemory, type CpuMemory } from '../src/memory/memory';
+import { defineTransform, type Transform } from '../src/operator';
+import { EMPTY_META, PacketFlags, type Packet } from '../src/packet';
+import { SECOND } from '../src/time';
+import { isPromiseLike, type MaybePromise } from '../src/util/promise';
+
+export interface Mp4MuxOptions {
+  name?: string;
+  /**
+   * true: ftyp + moov, then moof + mdat per fragment (caps variant iso-fragmented); false: progressive with
+   * the moov first (variant iso), written at end of stream. Default: what downstream allows, fragmented first.
+   */
+  fragmented?: boolean;
+  /** Fragmented: close a fragment at the first keyframe once it holds this much (ns; default 1 s, 0: every keyframe). */
+  fragmentDuration?: number;
+  /** Fragmented: close a fragment once it holds this much (ns) even without a keyframe. Default: never. */
+  maxFragmentDuration?: number;
+  /** Fragmented: end the file with an mfra random-access index. Default false. */
+  mfra?: boolean;
+  /** Media timescale; default from the framerate (30 fps → 15360, as ffmpeg), 90000 when unknown. */
+  timescale?: number;
+  /** One output packet per fragment (or per file) instead of header + sample views: costs one copy of the payload. */
+  contiguous?: boolean;
+}
+
+const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au');
+const ISO_FRAGMENTED = Caps.parse('video/quicktime, variant=(string)iso-fragmented');
+const ISO = Caps.parse('video/quicktime, variant=(string)iso');
+const EITHER = Caps.parse('video/quicktime, variant=(string){ iso-fragmented, iso }');
+
+function fieldInt(v: FieldValue | undefined): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+}
+
+/** The track of the muxed file, from fixed H.264 caps (codec_data is required, width/height expected). */
+export function trackFromCaps(c: Caps, timescale?: number): { track: Mp4VideoTrackConfig; warnings: string[] } {
+  const warnings: string[] = [];
+  const s = c.structures[0];
+  if (!s || s.name !== 'video/x-h264') throw new Mp4Error('invalid-argument', `mp4Mux needs video/x-h264 caps, got ${c.toString()}`);
+  const hex = s.get('codec_data');
+  if (typeof hex !== 'string') throw new Mp4Error('invalid-argument', `input caps have no codec_data (the avcC record, as hex): ${c.toString()}`);
+  const codecPrivate = hexToBytes(hex);
+  if (!codecPrivate) throw new Mp4Error('invalid-argument', 'codec_data is not hex');
+  const width = fieldInt(s.get('width'));
+  const height = fieldInt(s.get('height'));
+  if (width === undefined || height === undefined) warnings.push('input caps have no width/height: the sample entry says 0x0 (decoders read the SPS)');
+  const fr = s.get('framerate');
+  const framerate = fr !== undefined && isFraction(fr) && fr.num > 0 ? fr : undefined;
+  const par = s.get('pixel-aspect-ratio');
+  const track: Mp4VideoTrackConfig = {
+    codec: s.get('stream-format') === 'avc3' ? 'avc3' : 'avc1',
+    codecPrivate,
+    width: width ?? 0,
+    height: height ?? 0,
+    pixelAspectRatio: par !== undefined && isFraction(par) && par.num > 0 ? { num: par.num, den: par.den } : undefined,
+    timescale: timescale ?? chooseTimescale(framerate),
+    defaultSampleDuration: framerate ? Math.round((SECOND * framerate.den) / framerate.num) : undefined,
+  };
+  return { track, warnings };
+}
+
+/**
+ * MP4 (ISO BMFF) muxer for one H.264 track (GStreamer's mp4mux role): access units in, file bytes out, so
+ * that `… ! mp4Mux ! fileSink location=out.mp4` works. Fragmented by default (a crash loses at most the
+ * fragment being written; each fragment goes out as soon as it is complete); progressive puts the moov
+ * first (faststart) and therefore writes everything at end of stream. Output packets are the box headers
+ * and views of the input samples: no payload copies unless `contiguous`.
+ */
+export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<CpuMemory>> {
+  const { fragmented, fragmentDuration, maxFragmentDuration, mfra, timescale, contiguous } = options;
+  // Validate option values now (the muxer re-checks the same rules with the real track).
+  if (timescale !== undefined && !(Number.isInteger(timescale) && timescale > 0 && timescale <= 0xffffffff)) throw new Mp4Error('invalid-argument', `timescale must be a positive 32-bit integer, got ${timescale}`);
+  for (const [k, v] of [['fragmentDuration', fragmentDuration], ['maxFragmentDuration', maxFragmentDuration]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Mp4Error('invalid-argument', `${k} must be a non-negative number of ns, got ${v}`);
+  }
+  return defineTransform<Packet, Packet<CpuMemory>>({
+    factory: 'mp4Mux',
+    name: options.name,
+    props: { fragmented, 'fragment-duration': fragmentDuration, 'max-fragment-duration': maxFragmentDuration, mfra, timescale, contiguous },
+    sinkCaps: SINK_CAPS,
+    srcCaps: fragmented === undefined ? EITHER : fragmented ? ISO_FRAGMENTED : ISO,
+    outputCaps: (_input, allowed) => {
+      const v = allowed.fixate().get('variant');
+      return v === 'iso' ? ISO : ISO_FRAGMENTED;
+    },
+    open(ctx, up): Reader<Packet<CpuMemory>> {
+      const outCaps = ctx.outputCaps.get('variant') === 'iso' ? ISO : ISO_FRAGMENTED;
+      const isFragmented = outCaps === ISO_FRAGMENTED;
+      let muxer: Mp4Muxer | undefined;
+      let inCaps: Caps | undefined;
+      let trackKey = '';
+      let skippedHeaders = false;
+      const queue: Packet<CpuMemory>[] = [];
+      let head = 0;
+      let done = false;
+
+      const start = (c: Caps): void => {
+        const { track, warnings } = trackFromCaps(c, timescale);
+        for (const w of warnings) ctx.log('warn', w);
+        muxer = new Mp4Muxer(track, { fragmented: isFragmented, fragmentDuration, maxFragmentDuration, mfra, contiguous });
+        inCaps = c;
+        trackKey = keyOf(c);
+      };
+      const emit = (chunks: Mp4Chunk[]): void => {
+        for (const ch of chunks) {
+          if (ch.copied) ctx.ledger.record({ element: ctx.name, bytes: ch.copied, from: 'cpu', to: 'cpu', reason: 'contiguous MP4 output', explicit: true });
+          const header = ch.kind === 'init' || (ch.kind === 'file' && !contiguous);
+          const flags = (header ? PacketFlags.HEADER : 0) | (ch.kind === 'fragment' && ch.keyframe ? PacketFlags.KEYFRAME : 0) | (ch.last ? PacketFlags.MARKER : 0);
+          queue.push({ caps: outCaps, pts: ch.time, dts: ch.time, duration: ch.duration, flags, memory: cpuMemory(ch.data), meta: EMPTY_META });
+        }
+      };
+      const handle = (item: Pulled<Packet>): void => {
+        if (item === EOS) {
+          if (!muxer && ctx.inputCaps?.isFixed() && ctx.inputCaps.get('codec_data') !== undefined) start(ctx.inputCaps);
+          if (muxer) emit(muxer.finish());
+          done = true;
+          return;
+        }
+        if (item.caps !== inCaps) {
+          if (!muxer) start(item.caps);
+          else if (keyOf(item.caps) !== trackKey) {
+            throw new Mp4Error('unsupported', `input format changed mid-stream (${item.caps.toString()}); one sample description per file is supported`);
+          } else inCaps = item.caps;
+        }
+        // Parameter-set-only packets: in avc stream-format those live in codec_data, not in samples.
+        if (item.flags & PacketFlags.HEADER) {
+          if (!skippedHeaders) ctx.log('debug', 'skipping HEADER packets (parameter sets are in codec_data)');
+          skippedHeaders = true;
+          return;
+        }
+        const m = item.memory;
+        if (m.domain !== 'cpu') throw new Mp4Error('unsupported', `mp4Mux reads CPU memory, got ${m.domain}`);
+        if (m.data.length === 0 || item.flags & PacketFlags.GAP) return;
+        emit(muxer!.addSample({ data: m.data, dts: item.dts, pts: item.pts, duration: item.duration, keyframe: (item.flags & PacketFlags.KEYFRAME) !== 0, droppable: (item.flags & PacketFlags.DROPPABLE) !== 0 }));
+      };
+      const pull = (signal: AbortSignal): MaybePromise<Pulled<Packet<CpuMemory>>> => {
+        for (;;) {
+          if (head < queue.length) {
+            const p = queue[head++];
+            if (head === queue.length) {
+              queue.length = 0;
+              head = 0;
+            }
+            return p;
+          }
+          if (done) return EOS;
+          const r = up.pull(signal);
+          if (isPromiseLike(r)) return Promise.resolve(r).then((v) => (handle(v), pull(signal)));
+          handle(r);
+        }
+      };
+      return { pull };
+    },
+  });
+}
+
+/** What must stay the same for one sample description: codec, parameter sets, size. */
+function keyOf(c: Caps): string {
+  const s = c.structures[0];
+  return [s?.get('stream-format'), s?.get('codec_data'), s?.get('width'), s?.get('height')].map(String).join('|');
+}
