@@ -51,7 +51,7 @@ describe.concurrent('g2g (a real process)', () => {
   it('inspect of an unknown element exits 1 with near matches', async () => {
     const r = await g2g(['inspect', 'fakesrc']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no element 'fakesrc'; did you mean fakeSrc\?/);
+    expect(r.stderr).toMatch(/no element 'fakesrc'; did you mean fakeSrc or fileSrc\?/);
   });
 
   it('launch runs a pipeline to the end, prints stats and exits 0', async () => {

@@ -13,7 +13,7 @@ import { installNodeFileOpener } from '../../node/drivers/fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'g2g-launch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const registry = defaultRegistry.clone().register(videoTestSrcEntry).register(fileSrcEntry).register(fileSinkEntry);
+const registry = defaultRegistry.clone();
 
 describe('launch syntax entries', () => {
   it('videoTestSrc ! capsfilter ! fileSink location=… writes raw frames once the Node opener is installed', async () => {

@@ -97,7 +97,7 @@ describe('near matches', () => {
 
 describe('the default registry', () => {
   it('has this issue\'s elements', () => {
-    expect(defaultRegistry.list().map((e) => e.name)).toEqual(['capsFilter', 'fakeSink', 'fakeSrc', 'identity', 'merge', 'queue', 'tee']);
+    expect(defaultRegistry.list().map((e) => e.name)).toEqual(['capsFilter', 'fakeSink', 'fakeSrc', 'fileSink', 'fileSrc', 'identity', 'merge', 'queue', 'tee', 'videoTestSrc']);
   });
 
   it('gives every element a name property, kebab-case property names and typed defaults', () => {
@@ -116,13 +116,15 @@ describe('the default registry', () => {
 
   it('lets every source take num-buffers', () => {
     const sources = defaultRegistry.list().filter((e) => e.kind === 'source');
-    expect(sources.map((e) => e.name)).toEqual(['fakeSrc', 'merge']);
+    expect(sources.map((e) => e.name)).toEqual(['fakeSrc', 'fileSrc', 'merge', 'videoTestSrc']);
     for (const e of sources) expect(e.properties.some((p) => p.name === 'num-buffers'), e.name).toBe(true);
   });
 
   it('declares the caps templates its elements have', () => {
     for (const e of defaultRegistry.list()) {
-      const op = e.create({}, { branches: [fakeSink()], inputs: [fakeSrc()] });
+      // Elements with a required property (fileSrc/fileSink: location) get it.
+      const required = e.properties.some((p) => p.name === 'location') ? { location: '/nonexistent' } : {};
+      const op = e.create(required, { branches: [fakeSink()], inputs: [fakeSrc()] });
       expect(op.kind, e.name).toBe(e.kind);
       const el = op.elements[0];
       expect(el.factory).toBe(e.name);
