@@ -1,3 +1,4 @@
+import type { ElementEntry } from './registry';
 import { Caps, caps, fraction, type FieldValue, type Fraction } from '../src/caps';
 import {
   AccessUnitAssembler,
@@ -5,10 +6,12 @@ import {
   fromHex,
   H264Error,
   H264Timestamper,
+  joinAnnexB,
   levelName,
   NalType,
   parseAvcC,
   profileName,
+  splitAvc,
   toHex,
   writeAccessUnit,
   type AccessUnit,
@@ -94,8 +97,11 @@ function formatsIn(allowed: Caps): StreamFormat[] {
   return out;
 }
 
+/** avc when the caps say so, or (GStreamer's rule) when they carry codec_data without a stream-format. */
 function inputFormat(input: Caps): StreamFormat {
-  return input.mediaType === 'video/x-h264' && input.get('stream-format') === 'avc' ? 'avc' : 'byte-stream';
+  if (input.mediaType !== 'video/x-h264') return 'byte-stream';
+  const f = input.get('stream-format');
+  return f === 'avc' || (f === undefined && typeof input.get('codec_data') === 'string') ? 'avc' : 'byte-stream';
 }
 
 /**
@@ -135,8 +141,9 @@ export function h264Parse(options: H264ParseOptions = {}): Transform<Packet, Cpu
     outputCaps(input, allowed) {
       const formats = formatsIn(allowed);
       if (formats.length === 0) return Caps.empty();
-      const own = inputFormat(input);
-      const pick = want ?? (formats.includes(own) ? own : formats[0]);
+      // Unconstrained downstream (a file sink) gets the elementary-stream form, as a `.h264` file needs;
+      // a downstream that takes one form (mp4Mux: avc) gets that one.
+      const pick = want ?? (formats.length > 1 ? 'byte-stream' : formats[0]);
       if (!formats.includes(pick)) return Caps.empty();
       return caps('video/x-h264', { 'stream-format': pick, alignment: 'au' });
     },
@@ -164,6 +171,7 @@ function openParser(
       ? (t: number): boolean => (dropAud && t === NalType.AUD) || (dropSei && t === NalType.SEI) || (dropFiller && t === NalType.FILLER)
       : undefined;
 
+  let pendingDiscont = true; // the first packet out is DISCONT, as after any gap
   const onDrop = (reason: AssemblerDropReason, bytes: number): void => {
     ctx.report.drop(reason === 'garbage' ? 'corrupt' : 'policy');
     pendingDiscont = true;
@@ -174,7 +182,6 @@ function openParser(
 
   let mode: InputMode = { avc: false, lengthSize: 4, aligned: false, rate: undefined };
   let modeCaps: Caps | undefined;
-  let pendingDiscont = true;
   let ended = false;
   const queue: CpuPacket[] = [];
   let head = 0;
@@ -211,7 +218,9 @@ function openParser(
     }
     const fr = c.get('framerate');
     const rate = fr && typeof fr === 'object' && fr.kind === 'fraction' && fr.num > 0 ? { num: fr.num, den: fr.den } : undefined;
-    mode = { avc, lengthSize, aligned: avc || c.get('alignment') === 'au', rate };
+    // avc is unit-aligned unless it says alignment=nal; byte-stream only when it says alignment=au.
+    const alignment = c.get('alignment');
+    mode = { avc, lengthSize, aligned: avc ? alignment !== 'nal' : alignment === 'au', rate };
   };
 
   const rateFor = (au: AccessUnit<Tag>): Rate => rateOption ?? mode.rate ?? au.sps?.framerate ?? capsRate ?? DEFAULT_RATE;
@@ -273,6 +282,8 @@ function openParser(
       lastConfigTime = time;
       sentVersion = asm.params.version;
     }
+    // The unit's own bytes when nothing changes; a new buffer when NALs are dropped, parameter sets put
+    // in, or the framing converted. That is this element's job, not an implicit copy: not in the ledger.
     const data = writeAccessUnit(au, outFormat, { drop: dropType, insert });
     let flags = 0;
     if (au.keyframe) flags |= PacketFlags.KEYFRAME;
@@ -309,8 +320,19 @@ function openParser(
     if (item.caps !== modeCaps) setMode(item.caps);
     if (item.flags & PacketFlags.DISCONT) pendingDiscont = true;
     const tag: Tag = { pts: item.pts, dts: item.dts, flags: item.flags, meta: item.meta };
-    if (mode.avc) {
+    if (mode.avc && mode.aligned) {
       emitAll(asm.pushAvc(mem.data, mode.lengthSize, tag));
+    } else if (mode.avc) {
+      // avc in NAL units (alignment=nal): as Annex B, the assembler finds the unit boundaries.
+      let nals: Uint8Array[] = [];
+      try {
+        nals = splitAvc(mem.data, mode.lengthSize);
+      } catch (e) {
+        if (!(e instanceof H264Error)) throw e;
+        ctx.report.drop('corrupt');
+        pendingDiscont = true;
+      }
+      emitAll(asm.push(joinAnnexB(nals), tag));
     } else {
       emitAll(asm.push(mem.data, tag));
       if (mode.aligned) emitAll(asm.endAccessUnit());
@@ -340,3 +362,31 @@ function openParser(
   };
   return { pull };
 }
+
+/** Launch-syntax entry (GStreamer's h264parse property names). */
+export const h264ParseEntry: ElementEntry = {
+  name: 'h264Parse',
+  kind: 'transform',
+  description: 'Parses H.264 into access units with caps from the SPS, in byte-stream or avc form (GStreamer h264parse)',
+  caps: { sink: SINK_CAPS.toString(), src: 'video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au' },
+  properties: [
+    { name: 'stream-format', type: 'enum', values: ['byte-stream', 'avc'], description: 'Output framing (default: what downstream prefers)' },
+    { name: 'config-interval', type: 'int', default: 0, description: 'SPS/PPS before IDRs: -1 every IDR, 0 never, N every N seconds' },
+    { name: 'drop-aud', type: 'boolean', default: false, description: 'Drop access unit delimiters' },
+    { name: 'drop-sei', type: 'boolean', default: false, description: 'Drop SEI NAL units' },
+    { name: 'drop-filler', type: 'boolean', default: false, description: 'Drop filler data' },
+    { name: 'framerate', type: 'string', description: 'Frame rate (N/D) for streams without timestamps; overrides the VUI' },
+    { name: 'skip-to-keyframe', type: 'boolean', default: true, description: 'Drop access units before the first keyframe (else pass them CORRUPT)' },
+  ],
+  create: (p) =>
+    h264Parse({
+      name: p.name,
+      streamFormat: p['stream-format'],
+      configInterval: p['config-interval'],
+      dropAud: p['drop-aud'],
+      dropSei: p['drop-sei'],
+      dropFiller: p['drop-filler'],
+      framerate: p.framerate,
+      skipToKeyframe: p['skip-to-keyframe'],
+    }),
+};

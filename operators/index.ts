@@ -9,3 +9,6 @@ export * from './registry';
 export * from './video-test-src';
 export * from './file-src';
 export * from './file-sink';
+export * from './h264-parse';
+export * from './mp4-mux';
+export * from './mp4-demux';

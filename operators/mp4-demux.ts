@@ -1,3 +1,4 @@
+import type { ElementEntry } from './registry';
 import { Caps, caps } from '../src/caps';
 import { fraction, type FieldValue } from '../src/caps/value';
 import { EOS, type Pulled, type Reader } from '../src/element';
@@ -93,7 +94,7 @@ export function mp4Demux(options: Mp4DemuxOptions = {}): Transform<Packet, Packe
               continue;
             case 'sample': {
               const s = ev.sample;
-              if (s.copied) ctx.ledger.record({ element: ctx.name, bytes: s.data.length, from: 'cpu', to: 'cpu', reason: 'MP4 sample spans input chunks', explicit: false });
+              if (s.copied) ctx.ledger.record({ element: ctx.name, bytes: s.data.length, from: 'cpu', to: 'cpu', reason: 'MP4 sample spans input chunks (framing a byte stream: counted, never refused)', explicit: true });
               const flags = (s.keyframe ? PacketFlags.KEYFRAME : 0) | (first ? PacketFlags.DISCONT : 0);
               first = false;
               return { caps: outCaps!, pts: s.pts, dts: s.dts, duration: s.duration, flags, memory: cpuMemory(s.data), meta: EMPTY_META };
@@ -113,3 +114,17 @@ export function mp4Demux(options: Mp4DemuxOptions = {}): Transform<Packet, Packe
     },
   });
 }
+
+/** Launch-syntax entry. */
+export const mp4DemuxEntry: ElementEntry = {
+  name: 'mp4Demux',
+  kind: 'transform',
+  description: 'Reads ISO BMFF (MP4, progressive or fragmented) from a byte stream into H.264 access units',
+  caps: { sink: 'application/octet-stream; video/quicktime', src: 'video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au' },
+  properties: [
+    { name: 'track-id', type: 'uint', description: 'Track to read (default: the first H.264 video track)' },
+    { name: 'max-buffer-bytes', type: 'uint', default: 1 << 30, description: 'Most bytes held while waiting for a moov that follows its mdat' },
+    { name: 'on-truncated', type: 'enum', values: ['error', 'eos'], default: 'error', description: 'A truncated file fails the pipeline, or ends the stream after the last complete sample' },
+  ],
+  create: (p) => mp4Demux({ name: p.name, trackId: p['track-id'] || undefined, maxBufferBytes: p['max-buffer-bytes'] || undefined, onTruncated: p['on-truncated'] }),
+};

@@ -1,3 +1,4 @@
+import type { ElementEntry } from './registry';
 import { Caps } from '../src/caps';
 import { isFraction, type FieldValue } from '../src/caps/value';
 import { EOS, type Pulled, type Reader } from '../src/element';
@@ -165,3 +166,29 @@ function keyOf(c: Caps): string {
   const s = c.structures[0];
   return [s?.get('stream-format'), s?.get('codec_data'), s?.get('width'), s?.get('height')].map(String).join('|');
 }
+
+/** Launch-syntax entry. */
+export const mp4MuxEntry: ElementEntry = {
+  name: 'mp4Mux',
+  kind: 'transform',
+  description: 'Muxes H.264 access units into ISO BMFF (MP4), fragmented by default so a crash loses at most one fragment',
+  caps: { sink: 'video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au', src: 'video/quicktime, variant=(string){ iso-fragmented, iso }' },
+  properties: [
+    { name: 'fragmented', type: 'boolean', default: true, description: 'Fragmented MP4 (moof+mdat per fragment); false: progressive with the moov at the front' },
+    { name: 'fragment-duration', type: 'time', default: 1_000_000_000, description: 'Target fragment duration, cut at keyframes (0: every keyframe)' },
+    { name: 'max-fragment-duration', type: 'time', description: 'Cut a fragment even between keyframes after this long' },
+    { name: 'mfra', type: 'boolean', default: false, description: 'Write a movie fragment random access box at the end' },
+    { name: 'timescale', type: 'uint', description: 'Track timescale (default: from the frame rate, as ffmpeg)' },
+    { name: 'contiguous', type: 'boolean', default: false, description: 'One packet per fragment (one counted copy) instead of header + sample views' },
+  ],
+  create: (p) =>
+    mp4Mux({
+      name: p.name,
+      fragmented: p.fragmented,
+      fragmentDuration: p['fragment-duration'],
+      maxFragmentDuration: p['max-fragment-duration'],
+      mfra: p.mfra,
+      timescale: p.timescale || undefined,
+      contiguous: p.contiguous,
+    }),
+};

@@ -12,6 +12,9 @@ import { merge } from './merge';
 import { queue } from './queue';
 import { tee, type BranchPolicy } from './tee';
 import { fileSinkEntry } from './file-sink';
+import { h264ParseEntry } from './h264-parse';
+import { mp4DemuxEntry } from './mp4-demux';
+import { mp4MuxEntry } from './mp4-mux';
 import { fileSrcEntry } from './file-src';
 import { videoTestSrcEntry } from './video-test-src';
 
@@ -442,7 +445,7 @@ const FAKE_SINK: ElementEntry = {
 };
 
 /** This package's runtime-agnostic elements. */
-export const builtinElements: readonly ElementEntry[] = [FAKE_SRC, IDENTITY, QUEUE, TEE, MERGE, CAPS_FILTER, FAKE_SINK, videoTestSrcEntry, fileSrcEntry, fileSinkEntry];
+export const builtinElements: readonly ElementEntry[] = [FAKE_SRC, IDENTITY, QUEUE, TEE, MERGE, CAPS_FILTER, FAKE_SINK, videoTestSrcEntry, fileSrcEntry, fileSinkEntry, h264ParseEntry, mp4MuxEntry, mp4DemuxEntry];
 
 /** The registry launch syntax and the CLI use unless given another; more elements register here. */
 export const defaultRegistry = new ElementRegistry(builtinElements);

@@ -12,3 +12,5 @@ export { isPromiseLike, type MaybePromise } from './util/promise';
 export * from './launch';
 export * from './video';
 export * from './io';
+export * as h264 from './codecs/h264';
+export * as mp4 from './formats/mp4';

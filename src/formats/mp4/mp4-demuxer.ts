@@ -1,0 +1,359 @@
+import { ticksToNs } from '../../time';
+import { parseAvcDecoderConfig, type AvcDecoderConfig } from './avcc';
+import { ByteQueue } from './byte-queue';
+import { Mp4Error } from './errors';
+import { child, path, type AvcSampleEntry, type Box, type ContainerBox, type TrexBox } from './isobmff-boxes';
+import { IncrementalBoxReader, parseBox, type BoxHeader, type TopLevelBox } from './isobmff-reader';
+import { expandFragment, expandSampleTable, type SampleBatch } from './sample-table';
+
+export interface Mp4DemuxerOptions {
+  /**
+   * Most bytes held at once (default 1 GiB). Only a file with its moov after the mdat, read as a stream,
+   * needs more than a fragment or a sample: the whole mdat is held until the moov arrives.
+   */
+  readonly maxBufferBytes?: number;
+  /** Largest moov or moof accepted (default 256 MiB): a garbage size must not make us buffer forever. */
+  readonly maxBoxSize?: number;
+  /** Track to read; default the first H.264 video track. */
+  readonly trackId?: number;
+}
+
+export interface Mp4VideoTrack {
+  readonly trackId: number;
+  readonly codec: 'avc1' | 'avc3';
+  /** The avcC payload (AVCDecoderConfigurationRecord). */
+  readonly codecPrivate: Uint8Array;
+  readonly config: AvcDecoderConfig;
+  readonly width: number;
+  readonly height: number;
+  readonly pixelAspectRatio?: { readonly num: number; readonly den: number };
+  readonly timescale: number;
+  /** From the most common sample duration; 0/1 when the rate varies or there are no samples. */
+  readonly framerate: { readonly num: number; readonly den: number };
+  /** Whether samples come in movie fragments. */
+  readonly fragmented: boolean;
+  /** Presentation duration (ns) that the moov announces, when it does. */
+  readonly duration?: number;
+}
+
+export interface Mp4DemuxedSample {
+  /** A view of the input when the sample lies in one input chunk, else a copy (`copied`). */
+  readonly data: Uint8Array;
+  readonly copied: boolean;
+  /** Presentation time (ns), edit list applied. */
+  readonly pts: number;
+  readonly dts: number;
+  readonly duration: number;
+  readonly keyframe: boolean;
+  /** Absolute file offset of the sample. */
+  readonly offset: number;
+}
+
+export type Mp4DemuxEvent =
+  | { readonly kind: 'track'; readonly track: Mp4VideoTrack }
+  | { readonly kind: 'sample'; readonly sample: Mp4DemuxedSample }
+  /** Fatal: nothing follows but 'end'. Samples before it were good. */
+  | { readonly kind: 'error'; readonly error: Mp4Error }
+  | { readonly kind: 'end' };
+
+/** Top-level boxes parsed whole; everything else (mdat, free, sidx, …) streams past. */
+const WANTED = new Set(['moov', 'moof']);
+
+interface EditShift {
+  /** Track ticks subtracted from every time (the first edit's media_time). */
+  readonly mediaTime: number;
+  /** Leading empty edits (ns). */
+  readonly delay: number;
+}
+
+/**
+ * The MP4 demuxer as a state machine: `push` bytes, `end`, and take events from `next` until it answers
+ * undefined (needs more bytes) or 'end'. It never throws and never waits on anything: garbage and
+ * truncation come out as an 'error' event after every sample that could be read.
+ *
+ * Reads progressive files (moov before or after the mdat; with moov after, the mdat is held until the
+ * moov arrives, within `maxBufferBytes`) and fragmented ones (moof + mdat, trex/tfhd defaults, base data
+ * offset rules, tfdt), applying the edit list's media time and leading empty edits to pts and dts.
+ */
+export class Mp4Demuxer {
+  private readonly queue = new ByteQueue();
+  private readonly reader: IncrementalBoxReader;
+  private readonly maxBuffer: number;
+  private readonly wantTrack: number | undefined;
+  private readonly events: Mp4DemuxEvent[] = [];
+  private readonly batches: SampleBatch[] = [];
+  private state: 'running' | 'failed' | 'done' = 'running';
+  private ended = false;
+  private moovSeen = false;
+  private mdatSeen = false;
+  /** Before the moov arrives, everything from the first mdat on is kept. */
+  private holdFrom: number | undefined;
+  private track: (Omit<Mp4VideoTrack, 'framerate'> & { edit: EditShift }) | undefined;
+  private trackAnnounced = false;
+  private readonly trex = new Map<number, TrexBox>();
+  private nextDecodeTime = 0;
+  private lastStreamed: BoxHeader | undefined;
+  private samplesOut = 0;
+
+  constructor(options: Mp4DemuxerOptions = {}) {
+    const { maxBufferBytes = 2 ** 30, maxBoxSize = 256 * 2 ** 20, trackId } = options;
+    if (!(maxBufferBytes > 0)) throw new Mp4Error('invalid-argument', `maxBufferBytes must be positive, got ${maxBufferBytes}`);
+    if (!(maxBoxSize > 0)) throw new Mp4Error('invalid-argument', `maxBoxSize must be positive, got ${maxBoxSize}`);
+    if (trackId !== undefined && !(Number.isInteger(trackId) && trackId > 0)) throw new Mp4Error('invalid-argument', `trackId must be a positive integer, got ${trackId}`);
+    this.maxBuffer = maxBufferBytes;
+    this.wantTrack = trackId;
+    this.reader = new IncrementalBoxReader(this.queue, { wanted: WANTED, maxBoxSize });
+  }
+
+  /** Hands in the next bytes of the file (kept as given: sample views point into them). */
+  push(chunk: Uint8Array): void {
+    if (this.ended || this.state !== 'running') return;
+    this.queue.push(chunk);
+  }
+
+  /** The input is over. */
+  end(): void {
+    this.ended = true;
+  }
+
+  /** Total bytes pushed. */
+  get bytesIn(): number {
+    return this.queue.end;
+  }
+
+  /** The next event, or undefined when more input is needed. */
+  next(): Mp4DemuxEvent | undefined {
+    for (;;) {
+      if (this.events.length) return this.events.shift();
+      if (this.state === 'done') return { kind: 'end' };
+      if (this.state === 'failed') {
+        this.state = 'done';
+        continue;
+      }
+      const sample = this.takeSample();
+      if (sample === 'error') continue;
+      if (sample) return { kind: 'sample', sample };
+      const box = this.reader.next();
+      if (box instanceof Mp4Error) {
+        this.fail(box);
+        continue;
+      }
+      if (box === 'more') {
+        if (this.queue.held > this.maxBuffer) {
+          this.fail(new Mp4Error('too-large', `holding ${this.queue.held} bytes, more than maxBufferBytes (${this.maxBuffer})` + (this.moovSeen ? '' : ': the moov comes after the mdat, so a stream must be held until it arrives; write files with the moov first (faststart) or raise the limit')));
+          continue;
+        }
+        if (!this.ended) return undefined;
+        const last = this.reader.finishOpenEnded();
+        if (last) {
+          this.handleBox(last);
+          continue;
+        }
+        this.finish();
+        continue;
+      }
+      this.handleBox(box);
+    }
+  }
+
+  private fail(error: Mp4Error): void {
+    this.events.push({ kind: 'error', error });
+    this.state = 'failed';
+    this.batches.length = 0;
+  }
+
+  /** Keeps only the bytes still needed: the next box, the next sample, or the held mdat. */
+  private release(): void {
+    let keep = this.reader.cursor;
+    const b = this.batches[0];
+    if (b) keep = Math.min(keep, b.offsets[b.next]);
+    if (this.holdFrom !== undefined) keep = Math.min(keep, this.holdFrom);
+    this.queue.release(keep);
+  }
+
+  private takeSample(): Mp4DemuxedSample | 'error' | undefined {
+    const b = this.batches[0];
+    if (!b || !this.track) return undefined;
+    const i = b.next;
+    const off = b.offsets[i];
+    const size = b.sizes[i];
+    let data: Uint8Array;
+    let copied = false;
+    if (size === 0) {
+      data = new Uint8Array(0);
+    } else if (this.queue.has(off, size)) {
+      ({ data, copied } = this.queue.read(off, size));
+    } else {
+      if (off < this.queue.start) {
+        this.fail(new Mp4Error('unsupported', `sample ${this.samplesOut} at byte ${off} lies before data already read past; sample data out of file order cannot be read from a stream`));
+        return 'error';
+      }
+      return undefined;
+    }
+    const { timescale, edit } = this.track;
+    const dt = b.dts[i] - edit.mediaTime;
+    const dts = ticksToNs(dt, timescale) + edit.delay;
+    const pts = ticksToNs(dt + b.cto[i], timescale) + edit.delay;
+    const duration = ticksToNs(dt + b.durations[i], timescale) + edit.delay - dts;
+    b.next++;
+    if (b.next === b.n) this.batches.shift();
+    this.samplesOut++;
+    this.release();
+    return { data, copied, pts, dts, duration, keyframe: b.sync[i] === 1, offset: off };
+  }
+
+  private handleBox(box: TopLevelBox): void {
+    if (box.type === 'mdat') {
+      this.mdatSeen = true;
+      if (!this.moovSeen && this.holdFrom === undefined) this.holdFrom = box.start;
+    }
+    if (!box.bytes) {
+      this.lastStreamed = box;
+      this.release();
+      return;
+    }
+    const parsed = parseBox(box.bytes, box.start);
+    if (parsed instanceof Mp4Error) return this.fail(parsed);
+    if (parsed.type === 'moov') {
+      if (this.moovSeen) return this.fail(new Mp4Error('invalid-data', 'a second moov box', box.start));
+      this.moovSeen = true;
+      this.holdFrom = undefined;
+      this.handleMoov(parsed);
+    } else if (parsed.type === 'moof') {
+      if (!this.moovSeen) return this.fail(new Mp4Error('invalid-data', 'moof before moov', box.start));
+      this.handleMoof(parsed, box.start);
+    }
+    if (this.state === 'running') this.release();
+  }
+
+  private handleMoov(moov: ContainerBox): void {
+    const mvhd = child(moov, 'mvhd');
+    const movieScale = mvhd && mvhd.timescale > 0 ? mvhd.timescale : 1000;
+    for (const b of path(moov, 'mvex')?.children ?? []) if (b.type === 'trex') this.trex.set(b.trackId, b);
+    const fragmented = path(moov, 'mvex') !== undefined;
+    const seen: string[] = [];
+    for (const trak of moov.children) {
+      if (trak.type !== 'trak') continue;
+      const tkhd = child(trak, 'tkhd');
+      const mdhd = child(path(trak, 'mdia'), 'mdhd');
+      const hdlr = child(path(trak, 'mdia'), 'hdlr');
+      const stbl = path(trak, 'mdia', 'minf', 'stbl');
+      const entry = child(stbl, 'stsd')?.entries[0];
+      const fourcc = entry ? (entry.type === 'raw' ? entry.fourcc : entry.type) : 'none';
+      seen.push(`track ${tkhd?.trackId ?? '?'} '${hdlr?.handlerType ?? '?'}' ${fourcc}`);
+      if (!tkhd || !mdhd || !stbl || !entry) continue;
+      if (this.wantTrack !== undefined ? tkhd.trackId !== this.wantTrack : hdlr?.handlerType !== 'vide') continue;
+      if (entry.type !== 'avc1' && entry.type !== 'avc3') continue;
+      if (!(mdhd.timescale > 0 && mdhd.timescale < 1e9)) return this.fail(new Mp4Error('invalid-data', `track ${tkhd.trackId}: timescale ${mdhd.timescale}`));
+      const avcC = child(entry as AvcSampleEntry, 'avcC');
+      if (!avcC) return this.fail(new Mp4Error('invalid-data', `track ${tkhd.trackId}: ${entry.type} sample entry without avcC`));
+      const config = parseAvcDecoderConfig(avcC.data);
+      if (config instanceof Mp4Error) return this.fail(config);
+      const pasp = child(entry as AvcSampleEntry, 'pasp');
+      const edit = this.editShift(trak as ContainerBox, movieScale);
+      const table = expandSampleTable(stbl);
+      if (table instanceof Mp4Error) return this.fail(table);
+      const durationMovie = mvhd?.duration ?? 0;
+      this.track = {
+        trackId: tkhd.trackId,
+        codec: entry.type,
+        codecPrivate: avcC.data,
+        config,
+        width: (entry as AvcSampleEntry).width || Math.round(tkhd.width),
+        height: (entry as AvcSampleEntry).height || Math.round(tkhd.height),
+        pixelAspectRatio: pasp && pasp.hSpacing > 0 && pasp.vSpacing > 0 ? { num: pasp.hSpacing, den: pasp.vSpacing } : undefined,
+        timescale: mdhd.timescale,
+        fragmented,
+        duration: durationMovie > 0 && durationMovie !== 0xffffffff ? ticksToNs(durationMovie, movieScale) : undefined,
+        edit,
+      };
+      if (table.n > 0) this.batches.push(table);
+      if (table.n > 0 || !fragmented) this.announce(table);
+      return;
+    }
+    this.fail(new Mp4Error('unsupported', `no H.264 video track${this.wantTrack !== undefined ? ` with id ${this.wantTrack}` : ''} (found: ${seen.join(', ') || 'no tracks'})`));
+  }
+
+  /** The first edit's media time and any leading empty edits; later edits (cuts) are not applied. */
+  private editShift(trak: ContainerBox, movieScale: number): EditShift {
+    const elst = child(path(trak, 'edts'), 'elst');
+    let delay = 0;
+    for (const e of elst?.entries ?? []) {
+      if (e.mediaTime === -1) {
+        delay += ticksToNs(e.segmentDuration, movieScale);
+        continue;
+      }
+      return { mediaTime: e.mediaTime, delay };
+    }
+    return { mediaTime: 0, delay };
+  }
+
+  private announce(batch: SampleBatch): void {
+    if (this.trackAnnounced || !this.track) return;
+    this.trackAnnounced = true;
+    const { edit: _edit, ...info } = this.track;
+    this.events.push({ kind: 'track', track: { ...info, framerate: framerateOf(batch, info.timescale) } });
+  }
+
+  private handleMoof(moof: ContainerBox, start: number): void {
+    if (!this.track) return;
+    const r = expandFragment(moof, start, this.track.trackId, this.trex, this.nextDecodeTime);
+    if (r instanceof Mp4Error) return this.fail(r);
+    this.nextDecodeTime = r.nextDecodeTime;
+    for (const b of r.batches) {
+      this.announce(b);
+      this.batches.push(b);
+    }
+  }
+
+  /** Input over and nothing more to read: say what, if anything, is missing. */
+  private finish(): void {
+    this.state = 'done';
+    const q = this.queue;
+    const eof = q.end;
+    const lost = this.batches.reduce((n, b) => n + b.n - b.next, 0);
+    const lostText = lost ? `; ${lost} sample${lost === 1 ? '' : 's'} announced after the cut ${lost === 1 ? 'is' : 'are'} lost` : '';
+    const pending = this.reader.pending;
+    let why: string | undefined;
+    if (pending) {
+      why = `inside the '${pending.type}' box at byte ${pending.start} (${pending.size === Infinity ? 'open-ended' : `${pending.size} bytes`})`;
+    } else if (this.reader.cursor < eof) {
+      why = `${eof - this.reader.cursor} stray bytes at byte ${this.reader.cursor}, too few for a box header`;
+    } else if (this.reader.cursor > eof && this.lastStreamed && this.lastStreamed.size !== Infinity) {
+      why = `inside the '${this.lastStreamed.type}' box at byte ${this.lastStreamed.start} (${this.lastStreamed.size} bytes)`;
+    } else if (lost) {
+      why = 'before the sample data';
+    }
+    this.batches.length = 0;
+    if (!this.moovSeen) {
+      if (eof === 0) {
+        this.events.push({ kind: 'error', error: new Mp4Error('invalid-data', 'empty input: not an MP4 file') });
+        return;
+      }
+      const code = this.mdatSeen || why ? 'truncated' : 'invalid-data';
+      this.events.push({ kind: 'error', error: new Mp4Error(code, `no moov box in ${eof} bytes${this.mdatSeen ? ' (the file ends before its moov: incomplete recording?)' : ''}${why ? `; the file ends ${why}` : ''}`) });
+      return;
+    }
+    if (why) this.events.push({ kind: 'error', error: new Mp4Error('truncated', `file truncated at byte ${eof}: it ends ${why}${lostText}; ${this.samplesOut} samples were read`) });
+  }
+}
+
+/** The frame rate of a batch: timescale over its most common sample duration, reduced; 0/1 if none dominates. */
+export function framerateOf(batch: SampleBatch, timescale: number): { num: number; den: number } {
+  const counts = new Map<number, number>();
+  const n = Math.min(batch.n, 10000);
+  for (let i = 0; i < n; i++) counts.set(batch.durations[i], (counts.get(batch.durations[i]) ?? 0) + 1);
+  let best = 0;
+  let bestCount = 0;
+  for (const [d, c] of counts) if (c > bestCount) [best, bestCount] = [d, c];
+  // The last sample's duration is often a guess, so one outlier of a few samples still counts as constant.
+  if (best === 0 || bestCount < Math.max(1, n - 1) * 0.9) return { num: 0, den: 1 };
+  const g = gcd(timescale, best);
+  return { num: timescale / g, den: best / g };
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
