@@ -28,6 +28,12 @@ export interface H264DepayloaderOptions {
   readonly payloadType?: number;
   /** Parameter sets from signalling (sprop-parameter-sets), put before an IDR that lacks them after a start or loss. */
   readonly parameterSets?: readonly Uint8Array[];
+  /** Counters to fill (zeroed here), so that an element can hand out one object across runs. */
+  readonly counters?: DepayCounters;
+}
+
+export function newDepayCounters(): DepayCounters {
+  return { packets: 0, invalid: 0, ignored: 0, late: 0, lost: 0, accessUnits: 0, damaged: 0, dropped: 0, restarts: 0 };
 }
 
 export interface DepayedAccessUnit {
@@ -72,7 +78,7 @@ const NEW_NAL = -2;
 
 export class H264Depayloader {
   readonly policy: LossPolicy;
-  readonly counters: DepayCounters = { packets: 0, invalid: 0, ignored: 0, late: 0, lost: 0, accessUnits: 0, damaged: 0, dropped: 0, restarts: 0 };
+  readonly counters: DepayCounters;
   private readonly pt: number | undefined;
   private sprop: Uint8Array[] = [];
 
@@ -107,6 +113,7 @@ export class H264Depayloader {
   constructor(options: H264DepayloaderOptions = {}) {
     this.policy = options.onLoss ?? 'drop-until-idr';
     if (this.policy !== 'drop-until-idr' && this.policy !== 'mark-corrupt') throw new RtpError('argument', `onLoss must be 'drop-until-idr' or 'mark-corrupt', got '${String(this.policy)}'`);
+    this.counters = options.counters ? Object.assign(options.counters, newDepayCounters()) : newDepayCounters();
     this.pt = options.payloadType;
     if (options.parameterSets) this.setParameterSets(options.parameterSets);
   }

@@ -23,6 +23,12 @@ export interface JitterBufferOptions {
   readonly latency: number;
   /** Capacity in packets (rounded up to a power of two, at least MAX_DROPOUT + 1); default 4096. */
   readonly capacity?: number;
+  /** Counters to fill (zeroed here), so that an element can hand out one object across runs. */
+  readonly counters?: JitterCounters;
+}
+
+export function newJitterCounters(): JitterCounters {
+  return { received: 0, released: 0, late: 0, duplicates: 0, lost: 0, reordered: 0, resyncs: 0 };
 }
 
 export interface JitterOutput<T> {
@@ -62,7 +68,7 @@ interface Slot<T> {
 export class JitterBuffer<T> {
   readonly latency: number;
   readonly capacity: number;
-  readonly counters: JitterCounters = { received: 0, released: 0, late: 0, duplicates: 0, lost: 0, reordered: 0, resyncs: 0 };
+  readonly counters: JitterCounters;
   private readonly mask: number;
   private readonly ring: (Slot<T> | undefined)[];
   /** Extended sequence numbers of recent releases, by slot: tells a duplicate from a late packet. */
@@ -85,6 +91,7 @@ export class JitterBuffer<T> {
     const { latency } = options;
     if (!Number.isFinite(latency) || latency < 0) throw new RangeError(`jitter buffer latency must be ≥ 0 ns, got ${latency}`);
     this.latency = latency;
+    this.counters = options.counters ? Object.assign(options.counters, newJitterCounters()) : newJitterCounters();
     const want = options.capacity ?? 4096;
     if (!(want <= 0x8000)) throw new RangeError(`jitter buffer capacity must be at most 32768 packets (half the sequence space), got ${want}`);
     let cap = 1;

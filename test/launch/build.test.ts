@@ -108,7 +108,7 @@ describe('parseLaunch: errors point at the position', () => {
   const cases: [string, number, RegExp][] = [
     ['fakesrc ! fakeSink', 0, /no element 'fakesrc'; did you mean fakeSrc or fileSrc\?/],
     ['fakeSrc ! idnetity ! fakeSink', 10, /no element 'idnetity'; did you mean identity\?/],
-    ['fakeSrc ! frobnicator ! fakeSink', 10, /no element 'frobnicator' \(elements: capsFilter, fakeSink, fakeSrc, fileSink, fileSrc, h264Parse, identity, merge, queue, tee, videoTestSrc[^)]*\)/],
+    ['fakeSrc ! frobnicator ! fakeSink', 10, /no element 'frobnicator' \(elements: capsFilter, fakeSink, fakeSrc, fileSink, fileSrc, h264Parse, identity, merge, [^)]*videoTestSrc[^)]*\)/],
     ['fakeSrc num-buffer=3 ! fakeSink', 8, /fakeSrc has no property 'num-buffer'; did you mean num-buffers\?/],
     ['fakeSrc numBuffers=3 ! fakeSink', 8, /did you mean num-buffers\?/],
     ['fakeSrc bogus=3 ! fakeSink', 8, /fakeSrc has no property 'bogus' \(properties: name, num-buffers, /],
