@@ -7,13 +7,15 @@ const USAGE = `Usage: g2g <command> [options]
 Commands:
   launch <pipeline>   run a pipeline written in gst-launch syntax
   inspect [element]   list elements, or show one's pad templates and properties
+  remux IN OUT        rewrap H.264 between an elementary stream (.h264) and MP4
+  probe FILE          describe an H.264 or MP4 file: stream, frames, timestamps
   demo                run a live demo pipeline and print its latency
   bench               run the benchmarks
 
 'g2g <command> --help' shows a command's options.`;
 
 /** Commands of this folder, each `export async function <name>(args): Promise<number>` in `./<name>`. */
-const COMMANDS = ['launch', 'inspect', 'demo', 'bench'] as const;
+const COMMANDS = ['launch', 'inspect', 'demo', 'bench', 'remux', 'probe'] as const;
 
 /**
  * Loads `./<name>`. The import is a pattern, so the bundler includes whichever command files exist

@@ -1,8 +1,12 @@
 import { defaultRegistry, type ElementRegistry } from '../../operators/registry';
 import { installNodeFileOpener } from '../drivers/fs';
+import { h264DecEntry } from '../elements/h264-dec';
+import { h264EncEntry } from '../elements/h264-enc';
 
 // `location=` of fileSrc/fileSink resolves to real files in the CLI.
 installNodeFileOpener();
+// Node-only elements (native addon).
+defaultRegistry.register(h264DecEntry).register(h264EncEntry);
 
 /**
  * The registry the CLI resolves element names in. Node-only elements (files, sockets) register into

@@ -1,3 +1,4 @@
+import { copyBytes } from '../util/bytes';
 import type { MemoryDomain } from './memory';
 
 /** One CPU copy: who made it, how big, between which domains, and whether an explicit transfer asked for it. */
@@ -59,7 +60,7 @@ export class CopyLedger {
   /** Copies `src` into new CPU memory and records it: the only sanctioned way to copy bytes. */
   copy(element: string, src: Uint8Array, reason: string, explicit = false): Uint8Array {
     this.record({ element, bytes: src.byteLength, from: 'cpu', to: 'cpu', reason, explicit });
-    return src.slice();
+    return copyBytes(src);
   }
 
   get recentRecords(): readonly CopyRecord[] {

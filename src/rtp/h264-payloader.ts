@@ -3,8 +3,10 @@
  * that fits goes alone (single NAL unit packet) or, with 'stap-a', aggregated with its neighbours of the
  * same access unit (STAP-A); a larger one is cut into FU-A fragments. The marker bit is set on the last
  * packet of each access unit. Sans-IO: NAL units in, datagrams out; each datagram is written, header and
- * payload, into one new Uint8Array (the only allocation per packet, and the only copy of the payload).
+ * payload, once, into its own Uint8Array: views of one buffer per access unit (the only allocation, and
+ * the only copy of the payload).
  */
+import { copyBytes } from '../util/bytes';
 import { SECOND } from '../time';
 import { NalType } from '../codecs/h264/nal';
 import { MAX_RTP_PACKET, RTP_HEADER_SIZE, RtpError, writeFixedHeader } from './rtp-packet';
@@ -63,6 +65,10 @@ export class H264Payloader {
   private seq: number;
   private lastConfigTime: number | undefined;
   private readonly maxPayload: number;
+  /** The current unit's datagrams, one allocation (see push). */
+  private slab: Uint8Array | undefined;
+  private slabOff = 0;
+  private total = 0;
 
   constructor(options: H264PayloaderOptions = {}) {
     this.mtu = options.mtu ?? 1400;
@@ -92,8 +98,8 @@ export class H264Payloader {
   /** Learns parameter sets given out of band (an avcC's); true when they changed. */
   learn(nal: Uint8Array): boolean {
     const type = nal[0] & 0x1f;
-    if (type === NalType.SPS && !sameBytes(this.sps, nal)) this.sps = nal.slice();
-    else if (type === NalType.PPS && !sameBytes(this.pps, nal)) this.pps = nal.slice();
+    if (type === NalType.SPS && !sameBytes(this.sps, nal)) this.sps = copyBytes(nal);
+    else if (type === NalType.PPS && !sameBytes(this.pps, nal)) this.pps = copyBytes(nal);
     else return false;
     this.paramsVersion++;
     return true;
@@ -133,7 +139,22 @@ export class H264Payloader {
         this.lastConfigTime = time;
       }
     }
+    // Two passes over the same plan: the first sizes the unit's datagrams, so that they all live in one
+    // allocation (a view each); allocating a buffer per datagram costs more than packetising it.
+    this.total = 0;
+    this.slab = undefined;
+    this.plan(list, rtpTimestamp, out);
+    this.slab = new Uint8Array(this.total);
+    this.slabOff = 0;
     const first = out.length;
+    this.plan(list, rtpTimestamp, out);
+    this.slab = undefined;
+    if (out.length > first) out[out.length - 1][1] |= 0x80;
+    return out.length - first;
+  }
+
+  /** Walks the packets of a unit: sizing them (no slab) or writing them into the slab. */
+  private plan(list: readonly Uint8Array[], ts: number, out: Uint8Array[]): void {
     const max = this.maxPayload;
     const aggregate = this.aggregate === 'stap-a';
     let gStart = 0;
@@ -148,21 +169,34 @@ export class H264Payloader {
           gSize += 2 + len;
           continue;
         }
-        this.flushGroup(list, gStart, i, gCount, gSize, rtpTimestamp, out);
+        this.flushGroup(list, gStart, i, gCount, gSize, ts, out);
         gStart = i;
         gCount = 1;
         gSize = 3 + len;
         continue;
       }
-      this.flushGroup(list, gStart, i, gCount, gSize, rtpTimestamp, out);
+      this.flushGroup(list, gStart, i, gCount, gSize, ts, out);
       gCount = 0;
       gSize = 1;
-      if (len <= max) this.single(list[i], rtpTimestamp, out);
-      else this.fragment(list[i], rtpTimestamp, out);
+      if (len <= max) this.single(list[i], ts, out);
+      else this.fragment(list[i], ts, out);
     }
-    this.flushGroup(list, gStart, list.length, gCount, gSize, rtpTimestamp, out);
-    if (out.length > first) out[out.length - 1][1] |= 0x80;
-    return out.length - first;
+    this.flushGroup(list, gStart, list.length, gCount, gSize, ts, out);
+  }
+
+  /** A datagram of `size` bytes with its header written, or undefined in the sizing pass. */
+  private packet(size: number, ts: number, out: Uint8Array[]): Uint8Array | undefined {
+    const slab = this.slab;
+    if (!slab) {
+      this.total += size;
+      return undefined;
+    }
+    const d = new Uint8Array(slab.buffer, this.slabOff, size);
+    this.slabOff += size;
+    writeFixedHeader(d, 0, false, this.pt, this.seq, ts, this.ssrc);
+    this.seq = seqNext(this.seq);
+    out.push(d);
+    return d;
   }
 
   private configDue(time: number | undefined): boolean {
@@ -170,16 +204,8 @@ export class H264Payloader {
     return time - this.lastConfigTime >= this.configInterval * SECOND;
   }
 
-  private header(d: Uint8Array, ts: number): void {
-    writeFixedHeader(d, 0, false, this.pt, this.seq, ts, this.ssrc);
-    this.seq = seqNext(this.seq);
-  }
-
   private single(nal: Uint8Array, ts: number, out: Uint8Array[]): void {
-    const d = new Uint8Array(RTP_HEADER_SIZE + nal.length);
-    this.header(d, ts);
-    d.set(nal, RTP_HEADER_SIZE);
-    out.push(d);
+    this.packet(RTP_HEADER_SIZE + nal.length, ts, out)?.set(nal, RTP_HEADER_SIZE);
   }
 
   /** NAL units [from, to) (skipping empty ones), `count` of them, `size` bytes of STAP-A payload. */
@@ -188,8 +214,8 @@ export class H264Payloader {
     if (count === 1) {
       for (let i = from; i < to; i++) if (list[i].length) return this.single(list[i], ts, out);
     }
-    const d = new Uint8Array(RTP_HEADER_SIZE + size);
-    this.header(d, ts);
+    const d = this.packet(RTP_HEADER_SIZE + size, ts, out);
+    if (!d) return;
     let f = 0;
     let nri = 0;
     let o = RTP_HEADER_SIZE + 1;
@@ -206,7 +232,6 @@ export class H264Payloader {
     }
     // RFC 6184 5.7.1: F is the OR of the aggregated units' F bits, NRI their maximum.
     d[RTP_HEADER_SIZE] = f | nri | STAP_A;
-    out.push(d);
   }
 
   private fragment(nal: Uint8Array, ts: number, out: Uint8Array[]): void {
@@ -217,12 +242,11 @@ export class H264Payloader {
     const len = nal.length;
     for (let off = 1; off < len; off += chunk) {
       const end = Math.min(len, off + chunk);
-      const d = new Uint8Array(RTP_HEADER_SIZE + 2 + end - off);
-      this.header(d, ts);
+      const d = this.packet(RTP_HEADER_SIZE + 2 + end - off, ts, out);
+      if (!d) continue;
       d[RTP_HEADER_SIZE] = indicator;
       d[RTP_HEADER_SIZE + 1] = (off === 1 ? 0x80 : 0) | (end === len ? 0x40 : 0) | type;
       d.set(nal.subarray(off, end), RTP_HEADER_SIZE + 2);
-      out.push(d);
     }
   }
 }

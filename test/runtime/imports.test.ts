@@ -40,6 +40,8 @@ describe('static scan: the core imports no Node built-in', () => {
       if (file === 'g2g-entry.ts') continue;
       const mine = new Set(scan.specifiers.get(file));
       for (const imp of input.imports) {
+        // Imports esbuild adds itself (its runtime helpers) have no source text to find.
+        if (imp.original === undefined) continue;
         checked++;
         if (!mine.has(imp.original!)) missed.push(`${file}: ${imp.original}`);
       }

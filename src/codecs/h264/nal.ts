@@ -1,3 +1,4 @@
+import { copyBytes } from '../../util/bytes';
 import { H264Error } from './errors';
 
 /** nal_unit_type values (H.264 Table 7-1). */
@@ -81,7 +82,8 @@ export function unescapeInPlace(buf: Uint8Array, len = buf.length): number {
 export function unescapeRbsp(nal: Uint8Array, maxBytes = nal.length): Uint8Array {
   const n = Math.min(maxBytes, nal.length);
   if (!hasEmulationPrevention(nal, 0, n)) return nal.subarray(0, n);
-  const copy = nal.slice(0, n);
+  // Not nal.slice(): on a Node Buffer that is a view, and unescaping would rewrite the packet in place.
+  const copy = copyBytes(nal, 0, n);
   return copy.subarray(0, unescapeInPlace(copy));
 }
 

@@ -1,3 +1,4 @@
+import { copyBytes } from '../../util/bytes';
 import { H264Error } from './errors';
 import { unescapeRbsp } from './nal';
 import { parsePpsRbsp, type Pps } from './pps';
@@ -57,7 +58,7 @@ export class ParameterSets implements ParameterSetLookup {
       const sps = parseSpsRbsp(unescapeRbsp(nal));
       const old = this.spsById.get(sps.id);
       if (old && sameBytes(old.raw, nal)) return false;
-      this.spsById.set(sps.id, { raw: nal.slice(), sps });
+      this.spsById.set(sps.id, { raw: copyBytes(nal), sps });
       // PPS parsing does not depend on the SPS here, so the PPS table stays valid.
       this.version++;
       return true;
@@ -66,7 +67,7 @@ export class ParameterSets implements ParameterSetLookup {
       const pps = parsePpsRbsp(unescapeRbsp(nal));
       const old = this.ppsById.get(pps.id);
       if (old && sameBytes(old.raw, nal)) return false;
-      this.ppsById.set(pps.id, { raw: nal.slice(), pps });
+      this.ppsById.set(pps.id, { raw: copyBytes(nal), pps });
       this.version++;
       return true;
     }

@@ -1,0 +1,365 @@
+//! H.264 decoding through libavcodec: the pure-Rust core the napi binding (lib.rs) and the NVDEC probe
+//! example share. Runs on whatever thread calls it; one decoder is used by one thread at a time.
+use crate::backend::{self, Backend};
+use crate::ffi;
+use std::ffi::CString;
+
+/// Output layouts of the caps contract (tightly packed, no padding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutFormat {
+  I420,
+  Nv12,
+}
+
+impl OutFormat {
+  pub fn parse(s: &str) -> Result<Self, String> {
+    match s {
+      "I420" => Ok(Self::I420),
+      "NV12" => Ok(Self::Nv12),
+      _ => Err(format!("format must be 'I420' or 'NV12', got '{s}'")),
+    }
+  }
+  pub fn name(self) -> &'static str {
+    match self {
+      Self::I420 => "I420",
+      Self::Nv12 => "NV12",
+    }
+  }
+  /// Bytes of one tightly packed frame (4:2:0 chroma rounds odd sizes up).
+  pub fn frame_size(self, width: usize, height: usize) -> usize {
+    let (cw, ch) = ((width + 1) / 2, (height + 1) / 2);
+    width * height + 2 * cw * ch
+  }
+}
+
+#[derive(Clone, Debug)]
+pub struct DecoderConfig {
+  /// None: the best available backend (nvdec, then vaapi, then software).
+  pub backend: Option<Backend>,
+  pub format: OutFormat,
+  /// 0: libavcodec picks (one per core).
+  pub threads: i32,
+  /// Low delay: slice threads and AV_CODEC_FLAG_LOW_DELAY, a frame out as soon as it is decodable.
+  pub live: bool,
+  /// avcC record of stream-format=avc input (packets are then length-prefixed).
+  pub extradata: Option<Vec<u8>>,
+  /// A DRM/VA device path or CUDA device index; None: the default one.
+  pub device: Option<String>,
+}
+
+pub struct Frame {
+  pub data: Vec<u8>,
+  pub width: u32,
+  pub height: u32,
+  pub pts: Option<i64>,
+  pub key: bool,
+  pub corrupt: bool,
+}
+
+/// What one input access unit produced: frames, and why the unit was refused if it was (corrupt data is
+/// not fatal: the decoder goes on with the next unit).
+#[derive(Default)]
+pub struct Output {
+  pub frames: Vec<Frame>,
+  pub rejected: Option<String>,
+}
+
+pub struct Decoder {
+  raw: *mut ffi::G2gDec,
+  format: OutFormat,
+  backend: Backend,
+  /// Why better backends were passed over, for the element's log.
+  pub skipped: Vec<String>,
+  eagain: i32,
+  eof: i32,
+  nopts: i64,
+}
+
+// The shim's decoder holds no thread-affine state; the binding serialises access with a mutex.
+unsafe impl Send for Decoder {}
+
+impl Drop for Decoder {
+  fn drop(&mut self) {
+    unsafe { ffi::g2g_dec_close(self.raw) };
+  }
+}
+
+impl Decoder {
+  pub fn open(cfg: &DecoderConfig) -> Result<Self, String> {
+    ffi::init_logging();
+    let mut skipped = Vec::new();
+    let candidates: Vec<Backend> = match cfg.backend {
+      Some(b) => vec![b],
+      None => Backend::PREFERENCE.to_vec(),
+    };
+    let mut last_err = String::new();
+    for b in candidates {
+      if cfg.backend.is_none() {
+        if let Err(reason) = backend::available(b) {
+          skipped.push(format!("{}: {reason}", b.name()));
+          continue;
+        }
+      }
+      match Self::open_backend(cfg, b) {
+        Ok(mut d) => {
+          d.skipped = skipped;
+          return Ok(d);
+        }
+        Err(e) if cfg.backend.is_none() => {
+          skipped.push(format!("{}: {e}", b.name()));
+          last_err = e;
+        }
+        Err(e) => return Err(e),
+      }
+    }
+    Err(format!("no H.264 decoder backend could be opened: {last_err}"))
+  }
+
+  fn open_backend(cfg: &DecoderConfig, b: Backend) -> Result<Self, String> {
+    if cfg.backend.is_some() {
+      backend::available(b).map_err(|r| format!("backend '{}' not available: {r}", b.name()))?;
+    }
+    let codec = CString::new(b.codec()).unwrap();
+    let device = cfg.device.as_deref().map(|d| CString::new(d).map_err(|_| "device contains NUL".to_string())).transpose()?;
+    let (extra, extra_len) = match &cfg.extradata {
+      Some(e) => (e.as_ptr(), e.len() as i32),
+      None => (std::ptr::null(), 0),
+    };
+    let mut raw = std::ptr::null_mut();
+    let mut err = ffi::ErrBuf::new();
+    let r = unsafe {
+      ffi::g2g_dec_open(
+        &mut raw,
+        codec.as_ptr(),
+        if cfg.live && cfg.threads == 0 { 0 } else { cfg.threads },
+        if cfg.live { ffi::THREAD_SLICE } else { ffi::THREAD_FRAME },
+        cfg.live as i32,
+        1,
+        extra,
+        extra_len,
+        b.hw(),
+        device.as_ref().map_or(std::ptr::null(), |d| d.as_ptr()),
+        err.ptr(),
+        err.len(),
+      )
+    };
+    if r < 0 {
+      return Err(format!("{} decoder ({}): {}", b.name(), b.codec(), err.text()));
+    }
+    Ok(Self {
+      raw,
+      format: cfg.format,
+      backend: b,
+      skipped: Vec::new(),
+      eagain: unsafe { ffi::g2g_averror_eagain() },
+      eof: unsafe { ffi::g2g_averror_eof() },
+      nopts: unsafe { ffi::g2g_nopts() },
+    })
+  }
+
+  pub fn backend(&self) -> Backend {
+    self.backend
+  }
+
+  /// Decodes one access unit; returns the frames that became ready (in presentation order).
+  pub fn decode(&mut self, data: &[u8], pts: Option<i64>, dts: Option<i64>, key: bool) -> Result<Output, String> {
+    if data.is_empty() {
+      return Ok(Output::default());
+    }
+    if data.len() > i32::MAX as usize {
+      return Err("access unit larger than 2 GiB".into());
+    }
+    let mut out = Output::default();
+    let (p, d) = (pts.unwrap_or(self.nopts), dts.unwrap_or(self.nopts));
+    loop {
+      let r = unsafe { ffi::g2g_dec_send(self.raw, data.as_ptr(), data.len() as i32, p, d, key as i32) };
+      if r == self.eagain {
+        // The decoder's output is full: take frames out, then send again (the API's contract).
+        if self.drain_into(&mut out.frames, &mut out.rejected)? == 0 {
+          return Err("decoder refused input without producing output".into());
+        }
+        continue;
+      }
+      if r < 0 {
+        // Damaged or unsupported data: this unit is lost, the stream goes on.
+        out.rejected = Some(ffi::strerror(r));
+      }
+      break;
+    }
+    self.drain_into(&mut out.frames, &mut out.rejected)?;
+    Ok(out)
+  }
+
+  /// End of stream: every frame still held back for reordering.
+  pub fn finish(&mut self) -> Result<Output, String> {
+    let mut frames = Vec::new();
+    // An error here belongs to damaged input already counted (frame threads report late): drain anyway.
+    unsafe { ffi::g2g_dec_send(self.raw, std::ptr::null(), 0, self.nopts, self.nopts, 0) };
+    let mut rejected = None;
+    self.drain_into(&mut frames, &mut rejected)?;
+    // Ready for a new stream after draining (libavcodec needs a flush to leave the draining state).
+    unsafe { ffi::g2g_dec_flush(self.raw) };
+    Ok(Output { frames, rejected })
+  }
+
+  /// Forgets buffered frames and references (a discontinuity the caller wants to restart at).
+  pub fn reset(&mut self) {
+    unsafe { ffi::g2g_dec_flush(self.raw) };
+  }
+
+  /// Takes out every ready frame. A decode error reported here (frame threads report a damaged
+  /// picture when its frame is due) loses that picture only: noted in `rejected`, draining goes on.
+  fn drain_into(&mut self, frames: &mut Vec<Frame>, rejected: &mut Option<String>) -> Result<usize, String> {
+    let mut n = 0;
+    let mut errors = 0;
+    loop {
+      let mut info = ffi::G2gFrameInfo::default();
+      let r = unsafe { ffi::g2g_dec_receive(self.raw, &mut info) };
+      if r == self.eagain || r == self.eof {
+        return Ok(n);
+      }
+      if r < 0 {
+        errors += 1;
+        if errors > 64 {
+          return Err(format!("receiving a frame: {}", ffi::strerror(r)));
+        }
+        *rejected = Some(ffi::strerror(r));
+        continue;
+      }
+      frames.push(Frame {
+        data: pack(&info, self.format)?,
+        width: info.width as u32,
+        height: info.height as u32,
+        pts: if info.pts == self.nopts { None } else { Some(info.pts) },
+        key: info.key != 0,
+        corrupt: info.corrupt != 0,
+      });
+      n += 1;
+    }
+  }
+}
+
+/// Rows of one plane: `rows` rows of `width` bytes, `stride` apart.
+struct Plane<'a> {
+  data: &'a [u8],
+  stride: usize,
+}
+
+impl<'a> Plane<'a> {
+  /// # Safety
+  /// `ptr` must point to `rows` rows of at least `width` readable bytes, `stride` apart.
+  unsafe fn new(ptr: *const u8, stride: i32, width: usize, rows: usize) -> Result<Self, String> {
+    if ptr.is_null() || stride < width as i32 || rows == 0 {
+      return Err("decoder returned a frame without the expected planes".into());
+    }
+    let stride = stride as usize;
+    Ok(Self { data: std::slice::from_raw_parts(ptr, stride * (rows - 1) + width), stride })
+  }
+  fn row(&self, y: usize, width: usize) -> &'a [u8] {
+    &self.data[y * self.stride..y * self.stride + width]
+  }
+}
+
+/// Packs a decoded frame (padded rows, planes apart) into one tightly packed buffer in `format`.
+/// This is the one copy between the decoder's pool and JS memory; it also converts I420 ↔ NV12.
+pub fn pack(info: &ffi::G2gFrameInfo, format: OutFormat) -> Result<Vec<u8>, String> {
+  if info.width <= 0 || info.height <= 0 {
+    return Err(format!("decoder returned a frame of size {}x{}", info.width, info.height));
+  }
+  let (w, h) = (info.width as usize, info.height as usize);
+  let (cw, ch) = ((w + 1) / 2, (h + 1) / 2);
+  let mut out = Vec::with_capacity(format.frame_size(w, h));
+  unsafe {
+    let y = Plane::new(info.data[0], info.linesize[0], w, h)?;
+    for r in 0..h {
+      out.extend_from_slice(y.row(r, w));
+    }
+    match (info.format, format) {
+      (ffi::FMT_YUV420P, OutFormat::I420) => {
+        for k in 1..3 {
+          let p = Plane::new(info.data[k], info.linesize[k], cw, ch)?;
+          for r in 0..ch {
+            out.extend_from_slice(p.row(r, cw));
+          }
+        }
+      }
+      (ffi::FMT_YUV420P, OutFormat::Nv12) => {
+        let u = Plane::new(info.data[1], info.linesize[1], cw, ch)?;
+        let v = Plane::new(info.data[2], info.linesize[2], cw, ch)?;
+        for r in 0..ch {
+          for (a, b) in u.row(r, cw).iter().zip(v.row(r, cw)) {
+            out.push(*a);
+            out.push(*b);
+          }
+        }
+      }
+      (ffi::FMT_NV12, OutFormat::Nv12) => {
+        let uv = Plane::new(info.data[1], info.linesize[1], 2 * cw, ch)?;
+        for r in 0..ch {
+          out.extend_from_slice(uv.row(r, 2 * cw));
+        }
+      }
+      (ffi::FMT_NV12, OutFormat::I420) => {
+        let uv = Plane::new(info.data[1], info.linesize[1], 2 * cw, ch)?;
+        for r in 0..ch {
+          out.extend(uv.row(r, 2 * cw).iter().step_by(2));
+        }
+        for r in 0..ch {
+          out.extend(uv.row(r, 2 * cw).iter().skip(1).step_by(2));
+        }
+      }
+      _ => {
+        return Err(format!(
+          "unsupported decoded pixel format '{}': only 8-bit 4:2:0 H.264 (yuv420p, nv12) is supported",
+          ffi::cstr(info.format_name)
+        ))
+      }
+    }
+  }
+  Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn info(format: i32, w: i32, h: i32, planes: &[&[u8]], strides: &[i32]) -> ffi::G2gFrameInfo {
+    let mut i = ffi::G2gFrameInfo::default();
+    i.format = format;
+    i.width = w;
+    i.height = h;
+    for (k, p) in planes.iter().enumerate() {
+      i.data[k] = p.as_ptr();
+      i.linesize[k] = strides[k];
+    }
+    i
+  }
+
+  #[test]
+  fn packs_padded_yuv420p_odd_size_to_i420_and_nv12() {
+    // 3x3 frame, 2x2 chroma, rows padded to 8 bytes with 0xEE.
+    let y: Vec<u8> = (0..3).flat_map(|r| (0..8).map(move |c| if c < 3 { (r * 3 + c) as u8 } else { 0xEE })).collect();
+    let u: Vec<u8> = (0..2).flat_map(|r| (0..8).map(move |c| if c < 2 { 100 + (r * 2 + c) as u8 } else { 0xEE })).collect();
+    let v: Vec<u8> = (0..2).flat_map(|r| (0..8).map(move |c| if c < 2 { 200 + (r * 2 + c) as u8 } else { 0xEE })).collect();
+    let i = info(ffi::FMT_YUV420P, 3, 3, &[&y, &u, &v], &[8, 8, 8]);
+    assert_eq!(pack(&i, OutFormat::I420).unwrap(), vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 100, 101, 102, 103, 200, 201, 202, 203]);
+    assert_eq!(pack(&i, OutFormat::Nv12).unwrap(), vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 100, 200, 101, 201, 102, 202, 103, 203]);
+  }
+
+  #[test]
+  fn packs_nv12_to_i420() {
+    let y = [1u8, 2, 3, 4];
+    let uv = [10u8, 20, 0xEE, 0xEE];
+    let i = info(ffi::FMT_NV12, 2, 2, &[&y, &uv], &[2, 4]);
+    assert_eq!(pack(&i, OutFormat::I420).unwrap(), vec![1, 2, 3, 4, 10, 20]);
+    assert_eq!(pack(&i, OutFormat::Nv12).unwrap(), vec![1, 2, 3, 4, 10, 20]);
+  }
+
+  #[test]
+  fn refuses_other_formats_by_name() {
+    let y = [0u8; 4];
+    let mut i = info(ffi::FMT_OTHER, 2, 2, &[&y, &y, &y], &[2, 2, 2]);
+    i.format_name = c"yuv422p".as_ptr();
+    assert!(pack(&i, OutFormat::I420).unwrap_err().contains("yuv422p"));
+  }
+}

@@ -1,0 +1,144 @@
+//! H.264 encoding with libx264 through libavcodec: the pure-Rust core of the encoder binding.
+use crate::decoder::OutFormat;
+use crate::ffi;
+use std::ffi::CString;
+
+#[derive(Clone, Debug)]
+pub struct EncoderConfig {
+  pub codec: String,
+  pub width: u32,
+  pub height: u32,
+  pub format: OutFormat,
+  pub fps_num: i32,
+  pub fps_den: i32,
+  /// bits/s; when set, ABR with a VBV of one second; else `crf`.
+  pub bitrate: Option<i64>,
+  pub crf: Option<f64>,
+  pub gop: Option<i32>,
+  pub bframes: Option<i32>,
+  pub threads: i32,
+  pub preset: Option<String>,
+  pub tune: Option<String>,
+  pub profile: Option<String>,
+  /// Extra `x264-params` (key=value:key=value).
+  pub params: Option<String>,
+}
+
+pub struct Packet {
+  pub data: Vec<u8>,
+  pub pts: Option<i64>,
+  pub dts: Option<i64>,
+  pub key: bool,
+}
+
+pub struct Encoder {
+  raw: *mut ffi::G2gEnc,
+  frame_size: usize,
+  eagain: i32,
+  eof: i32,
+  nopts: i64,
+}
+
+// As the decoder: no thread-affine state, access serialised by the binding.
+unsafe impl Send for Encoder {}
+
+impl Drop for Encoder {
+  fn drop(&mut self) {
+    unsafe { ffi::g2g_enc_close(self.raw) };
+  }
+}
+
+fn opt_cstring(what: &str, v: &Option<String>) -> Result<Option<CString>, String> {
+  v.as_deref().map(|s| CString::new(s).map_err(|_| format!("{what} contains NUL"))).transpose()
+}
+
+impl Encoder {
+  pub fn open(cfg: &EncoderConfig) -> Result<Self, String> {
+    ffi::init_logging();
+    if cfg.width == 0 || cfg.height == 0 || cfg.width > 16384 || cfg.height > 16384 {
+      return Err(format!("frame size {}x{} out of range", cfg.width, cfg.height));
+    }
+    if cfg.fps_num <= 0 || cfg.fps_den <= 0 {
+      return Err(format!("framerate must be positive, got {}/{}", cfg.fps_num, cfg.fps_den));
+    }
+    let codec = CString::new(cfg.codec.as_str()).map_err(|_| "codec contains NUL".to_string())?;
+    let preset = opt_cstring("preset", &cfg.preset)?;
+    let tune = opt_cstring("tune", &cfg.tune)?;
+    let profile = opt_cstring("profile", &cfg.profile)?;
+    let params = opt_cstring("params", &cfg.params)?;
+    let p = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+    let c = ffi::G2gEncConfig {
+      codec: codec.as_ptr(),
+      width: cfg.width as i32,
+      height: cfg.height as i32,
+      nv12: (cfg.format == OutFormat::Nv12) as i32,
+      fps_num: cfg.fps_num,
+      fps_den: cfg.fps_den,
+      bitrate: cfg.bitrate.unwrap_or(0),
+      crf: cfg.crf.unwrap_or(-1.0),
+      gop: cfg.gop.unwrap_or(0),
+      bframes: cfg.bframes.unwrap_or(-1),
+      threads: cfg.threads,
+      preset: p(&preset),
+      tune: p(&tune),
+      profile: p(&profile),
+      params: p(&params),
+    };
+    let mut raw = std::ptr::null_mut();
+    let mut err = ffi::ErrBuf::new();
+    let r = unsafe { ffi::g2g_enc_open(&mut raw, &c, err.ptr(), err.len()) };
+    if r < 0 {
+      return Err(format!("{} encoder: {}", cfg.codec, err.text()));
+    }
+    Ok(Self {
+      raw,
+      frame_size: cfg.format.frame_size(cfg.width as usize, cfg.height as usize),
+      eagain: unsafe { ffi::g2g_averror_eagain() },
+      eof: unsafe { ffi::g2g_averror_eof() },
+      nopts: unsafe { ffi::g2g_nopts() },
+    })
+  }
+
+  /// Encodes one tightly packed frame (not copied: libx264 reads it before this returns).
+  pub fn encode(&mut self, frame: &[u8], pts: Option<i64>, force_key: bool) -> Result<Vec<Packet>, String> {
+    if frame.len() != self.frame_size {
+      return Err(format!("frame of {} bytes, expected {} for the configured size and format", frame.len(), self.frame_size));
+    }
+    let r = unsafe { ffi::g2g_enc_send(self.raw, frame.as_ptr(), frame.len() as i32, pts.unwrap_or(self.nopts), force_key as i32) };
+    if r < 0 {
+      return Err(format!("sending a frame: {}", ffi::strerror(r)));
+    }
+    // Draining here is what makes borrowing the frame sound: the encoder is done with it on return.
+    self.drain()
+  }
+
+  /// End of stream: the frames held in the lookahead / B-frame queue.
+  pub fn finish(&mut self) -> Result<Vec<Packet>, String> {
+    let r = unsafe { ffi::g2g_enc_send(self.raw, std::ptr::null(), 0, self.nopts, 0) };
+    if r < 0 && r != self.eof {
+      return Err(format!("draining the encoder: {}", ffi::strerror(r)));
+    }
+    self.drain()
+  }
+
+  fn drain(&mut self) -> Result<Vec<Packet>, String> {
+    let mut out = Vec::new();
+    loop {
+      let mut info = ffi::G2gPacketInfo::default();
+      let r = unsafe { ffi::g2g_enc_receive(self.raw, &mut info) };
+      if r == self.eagain || r == self.eof {
+        return Ok(out);
+      }
+      if r < 0 {
+        return Err(format!("receiving a packet: {}", ffi::strerror(r)));
+      }
+      let data = if info.size > 0 { unsafe { std::slice::from_raw_parts(info.data, info.size as usize) }.to_vec() } else { Vec::new() };
+      out.push(Packet {
+        data,
+        pts: (info.pts != self.nopts).then_some(info.pts),
+        dts: (info.dts != self.nopts).then_some(info.dts),
+        key: info.key != 0,
+      });
+    }
+  }
+}

@@ -1,0 +1,171 @@
+//! Declarations of the C shim (src/shim.c). Only plain C types cross this boundary; the shim alone
+//! touches FFmpeg structs, compiled against the system headers, so FFmpeg's struct layout never has to be
+//! restated (or guessed) in Rust.
+#![allow(non_camel_case_types)]
+use std::ffi::{c_char, c_int, c_uint, CStr};
+
+pub const FMT_OTHER: c_int = -1;
+pub const FMT_YUV420P: c_int = 0;
+pub const FMT_NV12: c_int = 1;
+
+pub const HW_NONE: c_int = 0;
+pub const HW_CUDA: c_int = 1;
+pub const HW_VAAPI: c_int = 2;
+
+pub const THREAD_FRAME: c_int = 1;
+pub const THREAD_SLICE: c_int = 2;
+
+#[repr(C)]
+pub struct G2gDec {
+  _private: [u8; 0],
+}
+#[repr(C)]
+pub struct G2gEnc {
+  _private: [u8; 0],
+}
+
+#[repr(C)]
+pub struct G2gFrameInfo {
+  pub width: c_int,
+  pub height: c_int,
+  pub format: c_int,
+  pub format_name: *const c_char,
+  pub data: [*const u8; 4],
+  pub linesize: [c_int; 4],
+  pub pts: i64,
+  pub key: c_int,
+  pub corrupt: c_int,
+}
+
+impl Default for G2gFrameInfo {
+  fn default() -> Self {
+    Self {
+      width: 0,
+      height: 0,
+      format: FMT_OTHER,
+      format_name: std::ptr::null(),
+      data: [std::ptr::null(); 4],
+      linesize: [0; 4],
+      pts: 0,
+      key: 0,
+      corrupt: 0,
+    }
+  }
+}
+
+#[repr(C)]
+pub struct G2gEncConfig {
+  pub codec: *const c_char,
+  pub width: c_int,
+  pub height: c_int,
+  pub nv12: c_int,
+  pub fps_num: c_int,
+  pub fps_den: c_int,
+  pub bitrate: i64,
+  pub crf: f64,
+  pub gop: c_int,
+  pub bframes: c_int,
+  pub threads: c_int,
+  pub preset: *const c_char,
+  pub tune: *const c_char,
+  pub profile: *const c_char,
+  pub params: *const c_char,
+}
+
+#[repr(C)]
+pub struct G2gPacketInfo {
+  pub data: *const u8,
+  pub size: c_int,
+  pub pts: i64,
+  pub dts: i64,
+  pub key: c_int,
+}
+
+impl Default for G2gPacketInfo {
+  fn default() -> Self {
+    Self { data: std::ptr::null(), size: 0, pts: 0, dts: 0, key: 0 }
+  }
+}
+
+extern "C" {
+  pub fn g2g_set_log_level(level: c_int);
+  pub fn g2g_version() -> *const c_char;
+  pub fn g2g_avcodec_version() -> c_uint;
+  pub fn g2g_has_decoder(name: *const c_char) -> c_int;
+  pub fn g2g_has_encoder(name: *const c_char) -> c_int;
+  pub fn g2g_can_dlopen(lib: *const c_char, err: *mut c_char, errlen: c_int) -> c_int;
+  pub fn g2g_probe_hw_device(kind: c_int, device: *const c_char, err: *mut c_char, errlen: c_int) -> c_int;
+
+  pub fn g2g_dec_open(
+    out: *mut *mut G2gDec,
+    codec: *const c_char,
+    threads: c_int,
+    thread_type: c_int,
+    low_delay: c_int,
+    output_corrupt: c_int,
+    extradata: *const u8,
+    extradata_size: c_int,
+    hw: c_int,
+    hw_device: *const c_char,
+    err: *mut c_char,
+    errlen: c_int,
+  ) -> c_int;
+  pub fn g2g_dec_send(d: *mut G2gDec, data: *const u8, size: c_int, pts: i64, dts: i64, key: c_int) -> c_int;
+  pub fn g2g_dec_receive(d: *mut G2gDec, info: *mut G2gFrameInfo) -> c_int;
+  pub fn g2g_dec_flush(d: *mut G2gDec);
+  pub fn g2g_dec_close(d: *mut G2gDec);
+
+  pub fn g2g_enc_open(out: *mut *mut G2gEnc, cfg: *const G2gEncConfig, err: *mut c_char, errlen: c_int) -> c_int;
+  pub fn g2g_enc_send(e: *mut G2gEnc, data: *const u8, size: c_int, pts: i64, force_key: c_int) -> c_int;
+  pub fn g2g_enc_receive(e: *mut G2gEnc, info: *mut G2gPacketInfo) -> c_int;
+  pub fn g2g_enc_close(e: *mut G2gEnc);
+
+  pub fn g2g_averror_eagain() -> c_int;
+  pub fn g2g_averror_eof() -> c_int;
+  pub fn g2g_nopts() -> i64;
+  pub fn g2g_strerror(code: c_int, buf: *mut c_char, len: c_int);
+}
+
+
+/// FFmpeg's text for an AVERROR code.
+pub fn strerror(code: c_int) -> String {
+  let mut buf = [0 as c_char; 128];
+  unsafe { g2g_strerror(code, buf.as_mut_ptr(), buf.len() as c_int) };
+  cstr(buf.as_ptr())
+}
+
+/// A C string (or "" for NULL) as an owned String.
+pub fn cstr(p: *const c_char) -> String {
+  if p.is_null() {
+    return String::new();
+  }
+  unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// An error buffer for the shim to describe a failure in.
+pub struct ErrBuf(pub [c_char; 256]);
+
+impl ErrBuf {
+  pub fn new() -> Self {
+    Self([0; 256])
+  }
+  pub fn ptr(&mut self) -> *mut c_char {
+    self.0.as_mut_ptr()
+  }
+  pub fn len(&self) -> c_int {
+    self.0.len() as c_int
+  }
+  pub fn text(&self) -> String {
+    cstr(self.0.as_ptr())
+  }
+}
+
+/// Silences FFmpeg's own logging (corrupt input makes the h264 decoder log per macroblock) unless
+/// G2G_FFMPEG_LOG=<av log level> asks for it; errors reach JS as values, not stderr lines.
+pub fn init_logging() {
+  static ONCE: std::sync::Once = std::sync::Once::new();
+  ONCE.call_once(|| {
+    let level = std::env::var("G2G_FFMPEG_LOG").ok().and_then(|v| v.parse::<c_int>().ok()).unwrap_or(-8);
+    unsafe { g2g_set_log_level(level) };
+  });
+}

@@ -1,0 +1,346 @@
+/*
+ * The thin C layer between Rust and libavcodec. It exists for ABI safety without bindgen: every struct
+ * field access (AVCodecContext, AVFrame, AVPacket) is compiled against the system's own FFmpeg headers,
+ * so Rust sees only this file's small, stable, plain-C interface (see ffi.rs). No policy lives here:
+ * threading, buffering, format packing and errors are decided in Rust.
+ */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
+#include <libavutil/hwcontext.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/log.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+
+/* Pixel layouts Rust knows how to pack; anything else is reported by name. */
+#define G2G_FMT_OTHER -1
+#define G2G_FMT_YUV420P 0
+#define G2G_FMT_NV12 1
+
+/* Hardware device types, as Rust names them (mapped to AVHWDeviceType here). */
+#define G2G_HW_NONE 0
+#define G2G_HW_CUDA 1
+#define G2G_HW_VAAPI 2
+
+static void set_err(char *err, int errlen, const char *what, int code) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+  if (!err || errlen <= 0) return;
+  if (code) {
+    av_strerror(code, buf, sizeof buf);
+    snprintf(err, (size_t)errlen, "%s: %s", what, buf);
+  } else {
+    snprintf(err, (size_t)errlen, "%s", what);
+  }
+}
+
+void g2g_set_log_level(int level) { av_log_set_level(level); }
+
+const char *g2g_version(void) { return av_version_info(); }
+
+unsigned g2g_avcodec_version(void) { return avcodec_version(); }
+
+static enum AVHWDeviceType hw_type(int t) {
+  switch (t) {
+  case G2G_HW_CUDA: return AV_HWDEVICE_TYPE_CUDA;
+  case G2G_HW_VAAPI: return AV_HWDEVICE_TYPE_VAAPI;
+  default: return AV_HWDEVICE_TYPE_NONE;
+  }
+}
+
+int g2g_has_decoder(const char *name) { return avcodec_find_decoder_by_name(name) != NULL; }
+int g2g_has_encoder(const char *name) { return avcodec_find_encoder_by_name(name) != NULL; }
+
+/* Whether `lib` can be loaded (the driver libraries FFmpeg itself loads at run time). */
+int g2g_can_dlopen(const char *lib, char *err, int errlen) {
+  void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char *e = dlerror();
+    set_err(err, errlen, e ? e : lib, 0);
+    return 0;
+  }
+  dlclose(h);
+  return 1;
+}
+
+/* Creates (and frees) a device of this type: the run-time check that a GPU and its driver are usable. */
+int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
+  AVBufferRef *dev = NULL;
+  enum AVHWDeviceType t = hw_type(type);
+  if (t == AV_HWDEVICE_TYPE_NONE) { set_err(err, errlen, "unknown device type", 0); return 0; }
+  int r = av_hwdevice_ctx_create(&dev, t, device, NULL, 0);
+  if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_create", r); return 0; }
+  av_buffer_unref(&dev);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- decoder */
+
+typedef struct G2gDec {
+  AVCodecContext *ctx;
+  AVPacket *pkt;
+  AVFrame *frame;
+  AVFrame *sw; /* hardware frames are transferred here */
+  enum AVPixelFormat hw_pix_fmt;
+} G2gDec;
+
+typedef struct G2gFrameInfo {
+  int width, height, format;
+  const char *format_name;
+  uint8_t *data[4];
+  int linesize[4];
+  int64_t pts;
+  int key, corrupt;
+} G2gFrameInfo;
+
+static enum AVPixelFormat pick_hw_format(AVCodecContext *ctx, const enum AVPixelFormat *fmts) {
+  G2gDec *d = ctx->opaque;
+  for (const enum AVPixelFormat *p = fmts; *p != AV_PIX_FMT_NONE; p++)
+    if (*p == d->hw_pix_fmt) return *p;
+  /* The hardware cannot do this stream (profile, size): fall back to software rather than fail. */
+  return fmts[0] == d->hw_pix_fmt ? AV_PIX_FMT_NONE : avcodec_default_get_format(ctx, fmts);
+}
+
+void g2g_dec_close(G2gDec *d) {
+  if (!d) return;
+  avcodec_free_context(&d->ctx);
+  av_packet_free(&d->pkt);
+  av_frame_free(&d->frame);
+  av_frame_free(&d->sw);
+  free(d);
+}
+
+/*
+ * thread_type: 1 frame threads (throughput), 2 slice threads (live: no frame delay).
+ * low_delay sets AV_CODEC_FLAG_LOW_DELAY (output as soon as decodable, no reorder buffering beyond what
+ * the stream signals). hw: G2G_HW_*; the software h264 decoder then runs the hwaccel (nvdec, vaapi).
+ */
+int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_type, int low_delay, int output_corrupt,
+                 const uint8_t *extradata, int extradata_size, int hw, const char *hw_device, char *err, int errlen) {
+  *out = NULL;
+  const AVCodec *codec = avcodec_find_decoder_by_name(codec_name);
+  if (!codec) { set_err(err, errlen, "decoder not in this libavcodec", 0); return AVERROR_DECODER_NOT_FOUND; }
+  G2gDec *d = calloc(1, sizeof *d);
+  if (!d) return AVERROR(ENOMEM);
+  d->ctx = avcodec_alloc_context3(codec);
+  d->pkt = av_packet_alloc();
+  d->frame = av_frame_alloc();
+  d->sw = av_frame_alloc();
+  if (!d->ctx || !d->pkt || !d->frame || !d->sw) { g2g_dec_close(d); return AVERROR(ENOMEM); }
+  AVCodecContext *c = d->ctx;
+  c->opaque = d;
+  c->thread_count = threads;
+  c->thread_type = thread_type == 2 ? FF_THREAD_SLICE : FF_THREAD_FRAME;
+  if (low_delay) c->flags |= AV_CODEC_FLAG_LOW_DELAY;
+  if (output_corrupt) c->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
+  c->pkt_timebase = (AVRational){1, 1000000000};
+  if (extradata && extradata_size > 0) {
+    c->extradata = av_mallocz((size_t)extradata_size + AV_INPUT_BUFFER_PADDING_SIZE);
+    if (!c->extradata) { g2g_dec_close(d); return AVERROR(ENOMEM); }
+    memcpy(c->extradata, extradata, (size_t)extradata_size);
+    c->extradata_size = extradata_size;
+  }
+  int r;
+  if (hw != G2G_HW_NONE) {
+    enum AVHWDeviceType t = hw_type(hw);
+    d->hw_pix_fmt = AV_PIX_FMT_NONE;
+    for (int i = 0;; i++) {
+      const AVCodecHWConfig *cfg = avcodec_get_hw_config(codec, i);
+      if (!cfg) break;
+      if ((cfg->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) && cfg->device_type == t) { d->hw_pix_fmt = cfg->pix_fmt; break; }
+    }
+    if (d->hw_pix_fmt == AV_PIX_FMT_NONE) { set_err(err, errlen, "decoder has no hwaccel for this device type", 0); g2g_dec_close(d); return AVERROR(ENOSYS); }
+    r = av_hwdevice_ctx_create(&c->hw_device_ctx, t, hw_device, NULL, 0);
+    if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_create", r); g2g_dec_close(d); return r; }
+    c->get_format = pick_hw_format;
+  }
+  r = avcodec_open2(c, codec, NULL);
+  if (r < 0) { set_err(err, errlen, "avcodec_open2", r); g2g_dec_close(d); return r; }
+  *out = d;
+  return 0;
+}
+
+/* data == NULL enters draining (end of stream). The bytes are copied once into a padded packet. */
+int g2g_dec_send(G2gDec *d, const uint8_t *data, int size, int64_t pts, int64_t dts, int key) {
+  if (!data) return avcodec_send_packet(d->ctx, NULL);
+  av_packet_unref(d->pkt);
+  int r = av_new_packet(d->pkt, size);
+  if (r < 0) return r;
+  memcpy(d->pkt->data, data, (size_t)size);
+  d->pkt->pts = pts;
+  d->pkt->dts = dts;
+  if (key) d->pkt->flags |= AV_PKT_FLAG_KEY;
+  r = avcodec_send_packet(d->ctx, d->pkt);
+  av_packet_unref(d->pkt);
+  return r;
+}
+
+/* Discards decoder state (after a seek or a DISCONT the caller wants to restart cleanly). */
+void g2g_dec_flush(G2gDec *d) { avcodec_flush_buffers(d->ctx); }
+
+/* 0: a frame is in `info` (valid until the next call); AVERROR(EAGAIN): needs input; AVERROR_EOF: drained. */
+int g2g_dec_receive(G2gDec *d, G2gFrameInfo *info) {
+  av_frame_unref(d->frame);
+  av_frame_unref(d->sw);
+  int r = avcodec_receive_frame(d->ctx, d->frame);
+  if (r < 0) return r;
+  AVFrame *f = d->frame;
+  if (f->hw_frames_ctx) {
+    r = av_hwframe_transfer_data(d->sw, f, 0);
+    if (r < 0) return r;
+    av_frame_copy_props(d->sw, f);
+    f = d->sw;
+  }
+  info->width = f->width;
+  info->height = f->height;
+  switch (f->format) {
+  case AV_PIX_FMT_YUV420P:
+  case AV_PIX_FMT_YUVJ420P: info->format = G2G_FMT_YUV420P; break;
+  case AV_PIX_FMT_NV12: info->format = G2G_FMT_NV12; break;
+  default: info->format = G2G_FMT_OTHER;
+  }
+  info->format_name = av_get_pix_fmt_name(f->format);
+  for (int i = 0; i < 4; i++) { info->data[i] = f->data[i]; info->linesize[i] = f->linesize[i]; }
+  info->pts = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
+  info->key = f->key_frame;
+  info->corrupt = f->decode_error_flags != 0 || (f->flags & AV_FRAME_FLAG_CORRUPT) != 0;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- encoder */
+
+typedef struct G2gEnc {
+  AVCodecContext *ctx;
+  AVPacket *pkt;
+  AVFrame *frame;
+  int width, height, nv12;
+} G2gEnc;
+
+typedef struct G2gEncConfig {
+  const char *codec;
+  int width, height, nv12;
+  int fps_num, fps_den;
+  int64_t bitrate; /* bits/s; 0: use crf */
+  double crf;      /* < 0: encoder default */
+  int gop;         /* <= 0: encoder default */
+  int bframes;     /* < 0: encoder default */
+  int threads;
+  const char *preset, *tune, *profile, *params; /* NULL: unset */
+} G2gEncConfig;
+
+typedef struct G2gPacketInfo {
+  const uint8_t *data;
+  int size;
+  int64_t pts, dts;
+  int key;
+} G2gPacketInfo;
+
+void g2g_enc_close(G2gEnc *e) {
+  if (!e) return;
+  avcodec_free_context(&e->ctx);
+  av_packet_free(&e->pkt);
+  av_frame_free(&e->frame);
+  free(e);
+}
+
+int g2g_enc_open(G2gEnc **out, const G2gEncConfig *cfg, char *err, int errlen) {
+  *out = NULL;
+  const AVCodec *codec = avcodec_find_encoder_by_name(cfg->codec);
+  if (!codec) { set_err(err, errlen, "encoder not in this libavcodec", 0); return AVERROR_ENCODER_NOT_FOUND; }
+  G2gEnc *e = calloc(1, sizeof *e);
+  if (!e) return AVERROR(ENOMEM);
+  e->ctx = avcodec_alloc_context3(codec);
+  e->pkt = av_packet_alloc();
+  e->frame = av_frame_alloc();
+  if (!e->ctx || !e->pkt || !e->frame) { g2g_enc_close(e); return AVERROR(ENOMEM); }
+  e->width = cfg->width;
+  e->height = cfg->height;
+  e->nv12 = cfg->nv12;
+  AVCodecContext *c = e->ctx;
+  c->width = cfg->width;
+  c->height = cfg->height;
+  c->pix_fmt = cfg->nv12 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
+  /* Timestamps stay in nanoseconds end to end: no rounding through a frame-rate time base. */
+  c->time_base = (AVRational){1, 1000000000};
+  c->framerate = (AVRational){cfg->fps_num, cfg->fps_den};
+  c->thread_count = cfg->threads;
+  if (cfg->gop > 0) c->gop_size = cfg->gop;
+  if (cfg->bframes >= 0) c->max_b_frames = cfg->bframes;
+  AVDictionary *opts = NULL;
+  if (cfg->bitrate > 0) {
+    c->bit_rate = cfg->bitrate;
+    c->rc_max_rate = cfg->bitrate;
+    c->rc_buffer_size = (int)(cfg->bitrate > INT32_MAX ? INT32_MAX : cfg->bitrate);
+  } else if (cfg->crf >= 0) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%g", cfg->crf);
+    av_dict_set(&opts, "crf", buf, 0);
+  }
+  if (cfg->preset) av_dict_set(&opts, "preset", cfg->preset, 0);
+  if (cfg->tune) av_dict_set(&opts, "tune", cfg->tune, 0);
+  if (cfg->profile) av_dict_set(&opts, "profile", cfg->profile, 0);
+  if (cfg->params) av_dict_set(&opts, "x264-params", cfg->params, 0);
+  int r = avcodec_open2(c, codec, &opts);
+  if (r < 0) { set_err(err, errlen, "avcodec_open2", r); av_dict_free(&opts); g2g_enc_close(e); return r; }
+  if (av_dict_count(opts) > 0) {
+    /* An option the encoder did not take is a configuration error, not something to ignore. */
+    const AVDictionaryEntry *t = av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX);
+    snprintf(err, (size_t)errlen, "encoder does not take option '%s'", t->key);
+    av_dict_free(&opts);
+    g2g_enc_close(e);
+    return AVERROR(EINVAL);
+  }
+  av_dict_free(&opts);
+  *out = e;
+  return 0;
+}
+
+static void no_free(void *opaque, uint8_t *data) { (void)opaque; (void)data; }
+
+/*
+ * Sends one tightly packed frame without copying it: the planes point into the caller's bytes, wrapped in
+ * a buffer that frees nothing. The caller keeps the bytes alive until it has drained the encoder with
+ * g2g_enc_receive (libx264 copies the picture into its own frames inside that call chain).
+ */
+int g2g_enc_send(G2gEnc *e, const uint8_t *data, int size, int64_t pts, int force_key) {
+  if (!data) return avcodec_send_frame(e->ctx, NULL);
+  AVFrame *f = e->frame;
+  av_frame_unref(f);
+  f->format = e->nv12 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
+  f->width = e->width;
+  f->height = e->height;
+  int need = av_image_fill_arrays(f->data, f->linesize, data, f->format, e->width, e->height, 1);
+  if (need < 0) return need;
+  if (need > size) return AVERROR(EINVAL);
+  f->buf[0] = av_buffer_create((uint8_t *)data, (size_t)size, no_free, NULL, AV_BUFFER_FLAG_READONLY);
+  if (!f->buf[0]) return AVERROR(ENOMEM);
+  f->pts = pts;
+  f->pict_type = force_key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+  int r = avcodec_send_frame(e->ctx, f);
+  av_frame_unref(f);
+  return r;
+}
+
+int g2g_enc_receive(G2gEnc *e, G2gPacketInfo *info) {
+  av_packet_unref(e->pkt);
+  int r = avcodec_receive_packet(e->ctx, e->pkt);
+  if (r < 0) return r;
+  info->data = e->pkt->data;
+  info->size = e->pkt->size;
+  info->pts = e->pkt->pts;
+  info->dts = e->pkt->dts;
+  info->key = (e->pkt->flags & AV_PKT_FLAG_KEY) != 0;
+  return 0;
+}
+
+/* Codec constants Rust needs, taken from the headers rather than restated. */
+int g2g_averror_eagain(void) { return AVERROR(EAGAIN); }
+int g2g_averror_eof(void) { return AVERROR_EOF; }
+int64_t g2g_nopts(void) { return AV_NOPTS_VALUE; }
+
+void g2g_strerror(int code, char *buf, int len) { av_strerror(code, buf, (size_t)len); }

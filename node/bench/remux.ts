@@ -1,0 +1,397 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fakeSink } from '../../operators/fake-sink';
+import { fileSrc } from '../../operators/file-src';
+import { h264Parse } from '../../operators/h264-parse';
+import { PacketFlags } from '../../src/packet';
+import { pipe } from '../../src/pipeline/pipeline';
+import { REMUX_BLOCKSIZE, remuxOpener, remuxPipeline } from '../cli/remux';
+import { nodeFileSrc } from '../drivers/fs';
+import { collect } from './g2g';
+import { findOnPath } from './gstreamer';
+
+/**
+ * `g2g bench remux`: H.264 parse and Annex B → MP4 remux of a 1080p30 stream, g2g in process against
+ * gst-launch-1.0 and ffmpeg as child processes.
+ *
+ * Method: every case runs once untimed (JIT warm-up; page cache; plugin registry), then `runs` times,
+ * interleaved case by case; the BEST wall time is reported (the work is deterministic, so anything
+ * slower is interference from other processes on the machine). A child's startup (exec, dynamic
+ * linking, plugin loading, process exit), measured the same way on a 2-frame input, is subtracted.
+ */
+
+export const REMUX_BENCH_USAGE = `usage: g2g bench remux [--runs N] [--input FILE.h264] [--json]
+
+Times H.264 parsing and Annex B → MP4 remuxing of a 1920x1080 30 fps 20 s high-profile stream (x264
+veryfast, 2 B-frames, testsrc2; generated with ffmpeg once and cached in the temp directory):
+  remux  g2g  fileSrc ! h264Parse ! mp4Mux ! fileSink (progressive, and fragmented)
+         gst  gst-launch-1.0 -q filesrc ! h264parse ! mp4mux ! filesink
+         ffmpeg -f h264 -i IN -c copy OUT.mp4
+  parse  g2g  fileSrc ! h264Parse ! fakeSink
+         gst  gst-launch-1.0 -q filesrc ! h264parse ! fakesink
+         ffmpeg -f h264 -i IN -c copy -f null -
+Each case runs once to warm up, then --runs times (default 3); the best time is kept. The children's
+startup time (same command on a 2-frame input) is subtracted from theirs.
+  --runs N        timed runs per case (default 3)
+  --input FILE    time this Annex B file instead of the generated one
+  --json          print machine-readable results (schema "g2g-bench-remux/1")`;
+
+export interface RemuxBenchOptions {
+  runs: number;
+  input?: string;
+  json: boolean;
+  help: boolean;
+}
+
+export class RemuxBenchUsageError extends Error {
+  override readonly name = 'RemuxBenchUsageError';
+}
+
+export function parseRemuxBenchArgs(args: readonly string[]): RemuxBenchOptions {
+  const o: RemuxBenchOptions = { runs: 3, json: false, help: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const value = () => {
+      const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : args[++i];
+      if (v === undefined) throw new RemuxBenchUsageError(`${name} needs a value`);
+      return v;
+    };
+    if (name === '--json') o.json = true;
+    else if (name === '-h' || name === '--help') o.help = true;
+    else if (name === '--runs') {
+      const v = value();
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n < 1) throw new RemuxBenchUsageError(`--runs must be a whole number ≥ 1, got '${v}'`);
+      o.runs = n;
+    } else if (name === '--input') o.input = value();
+    else throw new RemuxBenchUsageError(`unknown option '${a}'`);
+  }
+  return o;
+}
+
+export type Task = 'remux' | 'parse';
+export type Impl = 'g2g' | 'g2g-fragmented' | 'g2g-64k' | 'gst' | 'ffmpeg';
+
+export interface RemuxBenchRow {
+  readonly task: Task;
+  readonly impl: Impl;
+  /** What ran, for the table. */
+  readonly label: string;
+  /** Timed runs' wall times, ns, in run order. */
+  readonly runs: readonly number[];
+  /** Startup cost subtracted (children only), ns. */
+  readonly startup: number;
+  /** Best run less startup, ns. */
+  readonly net: number;
+  readonly mbPerSecond: number;
+  readonly framesPerSecond: number;
+  /** Peer's net time / this row's, per peer of the same task (above 1: this row is faster). g2g rows only. */
+  readonly speedup: Readonly<Partial<Record<'gst' | 'ffmpeg', number>>>;
+}
+
+export interface RemuxBenchReport {
+  readonly schema: 'g2g-bench-remux/1';
+  readonly machine: { readonly cpuModel: string; readonly cpus: number; readonly node: string; readonly gst?: string; readonly ffmpeg?: string; readonly loadAverage: number };
+  readonly input: { readonly path: string; readonly bytes: number; readonly frames: number; readonly description: string };
+  readonly runs: number;
+  readonly rows: readonly RemuxBenchRow[];
+  /** Peers that could not run, and why. */
+  readonly skipped: readonly string[];
+}
+
+/** "ffmpeg version 5.1.9-0+deb12u1 Copyright …" → "5.1.9-0+deb12u1"; "gst-launch-1.0 version 1.22.0" → "1.22.0". */
+export function parseToolVersion(output: string): string | undefined {
+  return /ffmpeg version (\S+)/.exec(output)?.[1] ?? /gst-launch-1\.0 version (\S+)/.exec(output)?.[1];
+}
+
+/** Net times, rates and ratios from raw measurements. Pure: unit-tested with made-up timings. */
+export function buildRows(
+  raw: readonly { task: Task; impl: Impl; label: string; runs: readonly number[]; startup: number }[],
+  bytes: number,
+  frames: number,
+): RemuxBenchRow[] {
+  const net = (r: { runs: readonly number[]; startup: number }) => Math.max(1, Math.min(...r.runs) - r.startup);
+  return raw.map((r) => {
+    const n = net(r);
+    const speedup: Partial<Record<'gst' | 'ffmpeg', number>> = {};
+    if (r.impl.startsWith('g2g')) {
+      for (const peer of ['gst', 'ffmpeg'] as const) {
+        const p = raw.find((x) => x.task === r.task && x.impl === peer);
+        if (p) speedup[peer] = net(p) / n;
+      }
+    }
+    return { ...r, net: n, mbPerSecond: bytes / 1e6 / (n / 1e9), framesPerSecond: frames / (n / 1e9), speedup };
+  });
+}
+
+const ratio = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(2)}×`);
+
+export function formatRemuxReport(r: RemuxBenchReport): string {
+  const m = r.machine;
+  const lines = [
+    `H.264 parse and remux: ${r.input.description}, ${r.input.frames} frames, ${(r.input.bytes / 1e6).toFixed(1)} MB`,
+    `machine: ${m.cpuModel}, ${m.cpus} CPUs, node ${m.node}, gst ${m.gst ?? 'n/a'}, ffmpeg ${m.ffmpeg ?? 'n/a'}, load ${m.loadAverage.toFixed(2)}`,
+    `best of ${r.runs} after a warm-up; child startup subtracted${r.rows.filter((x) => x.startup > 0).map((x) => `, ${x.impl} ${x.task} ${(x.startup / 1e6).toFixed(1)} ms`).join('')}`,
+    '',
+  ];
+  const rows = [['task', 'implementation', 'time ms', 'MB/s', 'frames/s', 'vs gst', 'vs ffmpeg']];
+  for (const x of r.rows) rows.push([x.task, x.label, (x.net / 1e6).toFixed(1), x.mbPerSecond.toFixed(0), x.framesPerSecond.toFixed(0), ratio(x.speedup.gst), ratio(x.speedup.ffmpeg)]);
+  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  for (const row of rows) lines.push(row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+  lines.push('', 'vs gst / vs ffmpeg: the peer\'s time divided by g2g\'s (above 1: g2g is faster).');
+  for (const s of r.skipped) lines.push(`skipped: ${s}`);
+  return lines.join('\n');
+}
+
+const exec = promisify(execFile);
+
+/** Encodes a test stream into the shared cache (atomically: a parallel run sees all of it or nothing). */
+async function cachedEncode(name: string, args: readonly string[]): Promise<string> {
+  const dir = join(tmpdir(), `glass2glass-bench-${process.getuid?.() ?? 0}`);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  if (existsSync(path)) return path;
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args, '-f', 'h264', tmp], { maxBuffer: 1 << 24 });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  return path;
+}
+
+const X264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-bf', '2', '-pix_fmt', 'yuv420p'];
+
+/** The 20 s 1080p30 high-profile stream the benchmark times. */
+export function benchInput(): Promise<string> {
+  return cachedEncode('remux-1080p30-20s-high-bf2.h264', ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '20', ...X264]);
+}
+
+/** Two frames of the same format: what a child process costs without the work. */
+export function tinyInput(): Promise<string> {
+  return cachedEncode('remux-1080p30-2f-high-bf2.h264', ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-frames:v', '2', ...X264]);
+}
+
+/** Spawn to exit, ns; a failure rejects with the end of the child's output. */
+export function timeChild(bin: string, args: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let exitAt = 0n;
+    let status: number | null = null;
+    const t0 = process.hrtime.bigint();
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      exitAt = process.hrtime.bigint();
+      status = code;
+    });
+    child.on('close', () => {
+      if (status !== 0) reject(new Error(`${bin} ${args.join(' ')} exited with ${status}: ${out.trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve(Number(exitAt - t0));
+    });
+  });
+}
+
+interface Case {
+  readonly task: Task;
+  readonly impl: Impl;
+  readonly label: string;
+  /** One run on `input`, writing to `out`; wall ns. */
+  readonly run: (input: string, out: string) => Promise<number>;
+  readonly child: boolean;
+  /** Timed instead when this case fails (a peer that cannot do the task as asked). */
+  readonly fallback?: Case;
+}
+
+async function timeInProcess(make: () => { run(o: { profile: 'throughput' }): Promise<unknown> }): Promise<number> {
+  const p = make();
+  collect();
+  const t0 = process.hrtime.bigint();
+  await p.run({ profile: 'throughput' });
+  return Number(process.hrtime.bigint() - t0);
+}
+
+function cases(gst: string | undefined, ffmpeg: string | undefined): Case[] {
+  const list: Case[] = [
+    {
+      task: 'remux',
+      impl: 'g2g',
+      label: 'g2g h264Parse ! mp4Mux (progressive)',
+      child: false,
+      run: (i, o) => timeInProcess(() => remuxPipeline(i, `${o}.mp4`, { from: 'h264', to: 'mp4', progressive: true })),
+    },
+    {
+      task: 'remux',
+      impl: 'g2g-fragmented',
+      label: 'g2g h264Parse ! mp4Mux (fragmented)',
+      child: false,
+      run: (i, o) => timeInProcess(() => remuxPipeline(i, `${o}.mp4`, { from: 'h264', to: 'mp4' })),
+    },
+  ];
+  if (gst) {
+    list.push({
+      task: 'remux',
+      impl: 'gst',
+      label: 'gst-launch h264parse ! mp4mux',
+      child: true,
+      run: (i, o) => timeChild(gst, ['-q', 'filesrc', `location=${i}`, '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${o}.mp4`]),
+      // GStreamer 1.22's h264parse gives an elementary stream dts but no pts, and mp4mux refuses buffers
+      // without one ("Buffer has no PTS"); mpegtsmux muxes on dts, so it is the closest remux gst can do.
+      fallback: {
+        task: 'remux',
+        impl: 'gst',
+        label: 'gst-launch h264parse ! mpegtsmux',
+        child: true,
+        run: (i, o) => timeChild(gst, ['-q', 'filesrc', `location=${i}`, '!', 'h264parse', '!', 'mpegtsmux', '!', 'filesink', `location=${o}.ts`]),
+      },
+    });
+  }
+  if (ffmpeg) list.push({ task: 'remux', impl: 'ffmpeg', label: 'ffmpeg -c copy OUT.mp4', child: true, run: (i, o) => timeChild(ffmpeg, ['-nostdin', '-v', 'error', '-y', '-f', 'h264', '-i', i, '-c', 'copy', `${o}.mp4`]) });
+  // Reading as the remux command does (1 MiB blocks, one read ahead) …
+  const opener = remuxOpener();
+  list.push({ task: 'parse', impl: 'g2g', label: 'g2g h264Parse ! fakeSink', child: false, run: (i) => timeInProcess(() => pipe(fileSrc({ location: i, opener, blocksize: REMUX_BLOCKSIZE }), h264Parse(), fakeSink())) });
+  // … and with fileSrc's defaults (64 KiB, no read-ahead): what the reading costs.
+  list.push({ task: 'parse', impl: 'g2g-64k', label: 'g2g h264Parse ! fakeSink (fileSrc defaults)', child: false, run: (i) => timeInProcess(() => pipe(nodeFileSrc(i), h264Parse(), fakeSink())) });
+  if (gst) list.push({ task: 'parse', impl: 'gst', label: 'gst-launch h264parse ! fakesink', child: true, run: (i) => timeChild(gst, ['-q', 'filesrc', `location=${i}`, '!', 'h264parse', '!', 'fakesink']) });
+  if (ffmpeg) list.push({ task: 'parse', impl: 'ffmpeg', label: 'ffmpeg -c copy -f null', child: true, run: (i) => timeChild(ffmpeg, ['-nostdin', '-v', 'error', '-f', 'h264', '-i', i, '-c', 'copy', '-f', 'null', '-']) });
+  return list;
+}
+
+/** Frames (access units with a picture) and the stream's caps, by our own parser. */
+async function describeInput(path: string): Promise<{ frames: number; description: string }> {
+  let frames = 0;
+  let description = 'H.264';
+  await pipe(
+    nodeFileSrc(path),
+    h264Parse(),
+    fakeSink({
+      onPacket: (p) => {
+        if (p.flags & PacketFlags.HEADER) return;
+        if (frames++ === 0) {
+          const s = p.caps;
+          const fr = s.get('framerate');
+          const rate = fr && typeof fr === 'object' && fr.kind === 'fraction' ? ` ${+(fr.num / fr.den).toFixed(3)} fps` : '';
+          description = `${s.get('width')}x${s.get('height')}${rate} H.264 ${s.get('profile')} ${s.get('level')}`;
+        }
+      },
+    }),
+  ).run({ profile: 'throughput' });
+  return { frames, description };
+}
+
+async function toolVersion(bin: string | undefined, flag: string): Promise<string | undefined> {
+  if (!bin) return undefined;
+  try {
+    const { stdout } = await exec(bin, [flag]);
+    return parseToolVersion(stdout);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runRemuxBench(o: RemuxBenchOptions, progress: (m: string) => void = () => undefined): Promise<RemuxBenchReport> {
+  const gst = findOnPath('gst-launch-1.0');
+  const ffmpeg = findOnPath('ffmpeg');
+  const skipped: string[] = [];
+  if (!gst) skipped.push('gst-launch-1.0 is not on PATH (Debian: apt install gstreamer1.0-tools gstreamer1.0-plugins-bad)');
+  if (!ffmpeg) skipped.push('ffmpeg is not on PATH (Debian: apt install ffmpeg)');
+  if (!ffmpeg && !o.input) throw new Error('ffmpeg is needed to generate the test stream (or pass --input FILE.h264)');
+  progress('preparing the input (first run: encoding 20 s of 1080p, about a minute) …');
+  const input = o.input ?? (await benchInput());
+  const tiny = ffmpeg ? await tinyInput() : undefined;
+  const bytes = statSync(input).size;
+  const { frames, description } = await describeInput(input);
+  if (frames === 0) throw new Error(`no H.264 frames in '${input}'`);
+  const dir = mkdtempSync(join(tmpdir(), 'g2g-bench-remux-'));
+  try {
+    const out = (c: Case) => join(dir, `${c.task}-${c.impl}`);
+    // The warm-up also finds peers that cannot run this input: replaced by their fallback, or left out.
+    const list: Case[] = [];
+    for (let c of cases(gst, ffmpeg)) {
+      for (;;) {
+        progress(`warm-up: ${c.label}`);
+        try {
+          await c.run(input, out(c));
+          list.push(c);
+          break;
+        } catch (e) {
+          if (!c.child) throw e;
+          const why = e instanceof Error ? e.message : String(e);
+          skipped.push(`${c.label}: failed${c.fallback ? `, timed ${c.fallback.label} instead` : ''} (${why})`);
+          if (!c.fallback) break;
+          c = c.fallback;
+        }
+      }
+    }
+    const runs = new Map<Case, number[]>(list.map((c) => [c, []]));
+    for (let r = 0; r < o.runs; r++) {
+      for (const c of list) {
+        progress(`run ${r + 1}/${o.runs}: ${c.label}`);
+        runs.get(c)!.push(await c.run(input, out(c)));
+      }
+    }
+    const startup = new Map<Case, number>();
+    for (const c of list) {
+      if (!c.child || !tiny) continue;
+      progress(`startup: ${c.label}`);
+      await c.run(tiny, out(c));
+      const t: number[] = [];
+      for (let r = 0; r < Math.max(3, o.runs); r++) t.push(await c.run(tiny, out(c)));
+      startup.set(c, Math.min(...t));
+    }
+    const raw = list.map((c) => ({ task: c.task, impl: c.impl, label: c.label, runs: runs.get(c)!, startup: startup.get(c) ?? 0 }));
+    return {
+      schema: 'g2g-bench-remux/1',
+      machine: {
+        cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+        cpus: cpus().length,
+        node: process.version,
+        gst: await toolVersion(gst, '--version'),
+        ffmpeg: await toolVersion(ffmpeg, '-version'),
+        loadAverage: loadavg()[0],
+      },
+      input: { path: input, bytes, frames, description },
+      runs: o.runs,
+      rows: buildRows(raw, bytes, frames),
+      skipped,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `g2g bench remux [options]`: prints the table (or JSON); returns the exit code. */
+export async function benchRemux(args: string[]): Promise<number> {
+  let o: RemuxBenchOptions;
+  try {
+    o = parseRemuxBenchArgs(args);
+  } catch (e) {
+    if (!(e instanceof RemuxBenchUsageError)) throw e;
+    process.stderr.write(`g2g bench remux: ${e.message}\n${REMUX_BENCH_USAGE}\n`);
+    return 2;
+  }
+  if (o.help) {
+    process.stdout.write(`${REMUX_BENCH_USAGE}\n`);
+    return 0;
+  }
+  const tty = process.stderr.isTTY === true;
+  const progress = tty ? (m: string) => void process.stderr.write(`\r\x1b[K${m}`) : () => undefined;
+  try {
+    const report = await runRemuxBench(o, progress);
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatRemuxReport(report)}\n`);
+    return 0;
+  } catch (e) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`g2g bench remux: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

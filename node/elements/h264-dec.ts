@@ -1,0 +1,242 @@
+import { Caps, caps, type FieldValue } from '../../src/caps';
+import { fromHex } from '../../src/codecs/h264';
+import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
+import { cpuMemory, type CpuMemory, type MemoryDomain } from '../../src/memory/memory';
+import { defineTransform, type Transform } from '../../src/operator';
+import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
+import { rawVideoTemplate } from '../../src/video/format';
+import type { ElementEntry } from '../../operators/registry';
+import { loadNative, type NativeBinding } from '../native/loader';
+import type { DecodedFrame, DecodeResult, NativeDecoder } from '../native';
+
+export type H264DecBackend = 'auto' | 'software' | 'nvdec' | 'cuvid' | 'vaapi';
+export type H264DecFormat = 'I420' | 'NV12';
+
+export interface H264DecOptions {
+  name?: string;
+  /** Decoder backend; default 'auto': nvdec, then vaapi, then software, whichever is available (logged). */
+  backend?: H264DecBackend;
+  /** Output layout; default: I420 (libavcodec's own, no conversion) unless downstream takes only NV12. */
+  format?: H264DecFormat;
+  /**
+   * Low-delay decoding: slice threads and AV_CODEC_FLAG_LOW_DELAY, each frame out as soon as it is
+   * decodable. Default: on under the live profile, else frame threads (throughput, a few frames of delay).
+   */
+  live?: boolean;
+  /** Decoder threads; 0 (default): one per core. */
+  threads?: number;
+  /** CUDA device index or DRM render node for hardware backends. */
+  device?: string;
+  /** The addon; default: loadNative(). */
+  addon?: NativeBinding;
+}
+
+export type RawVideoPacket = Packet<CpuMemory>;
+
+const BACKENDS: readonly H264DecBackend[] = ['auto', 'software', 'nvdec', 'cuvid', 'vaapi'];
+const FORMATS: readonly H264DecFormat[] = ['I420', 'NV12'];
+const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au');
+/** AUs whose frames never came (refused, or dropped by the decoder) are forgotten past this many. */
+const MAX_PENDING = 64;
+
+/** What an access unit brings that its frame, coming out later after reordering, must carry. */
+interface Tag {
+  readonly duration: number | undefined;
+  readonly meta: PacketMeta;
+}
+
+function formatsIn(allowed: Caps): H264DecFormat[] {
+  return FORMATS.filter((f) => !allowed.intersect(caps('video/x-raw', { format: f })).isEmpty());
+}
+
+/**
+ * H.264 decoder (GStreamer avdec_h264 / nvh264dec): access units from h264Parse (byte-stream, or avc
+ * with codec_data) in, raw I420/NV12 frames out, decoded by libavcodec in the native addon on the libuv
+ * thread pool, so the JS thread only moves packets. Frames come out in presentation order with the pts
+ * of their access unit (and its duration and meta, such as capture time). Caps give the decoded size and
+ * change, as a new Caps object, only when the size does. A damaged unit is dropped (counted as a corrupt
+ * drop) and frames decoded with concealed errors are flagged CORRUPT; decoding goes on.
+ *
+ * The decoder's frames live in libavcodec's pool with padded rows; each is packed once into JS memory
+ * (an external Buffer, no further copy). That copy is the native→JS transfer and is recorded in the copy
+ * ledger as explicit: the decoder is the transfer element.
+ */
+export function h264Dec(options: H264DecOptions = {}): Transform<Packet, RawVideoPacket> {
+  const backend = options.backend ?? 'auto';
+  if (!BACKENDS.includes(backend)) throw new RangeError(`h264Dec backend must be one of ${BACKENDS.join(', ')}, got '${String(backend)}'`);
+  if (options.format !== undefined && !FORMATS.includes(options.format)) throw new RangeError(`h264Dec format must be I420 or NV12, got '${String(options.format)}'`);
+  const threads = options.threads ?? 0;
+  if (!Number.isSafeInteger(threads) || threads < 0 || threads > 64) throw new RangeError(`h264Dec threads must be an integer in [0, 64], got ${threads}`);
+  // Loaded now, so a missing addon fails when the pipeline is built, with the build instructions.
+  const addon = options.addon ?? loadNative();
+  const srcCaps = rawVideoTemplate(options.format ? [options.format] : FORMATS);
+  return defineTransform<Packet, RawVideoPacket>({
+    factory: 'h264Dec',
+    name: options.name,
+    props: { backend: options.backend, format: options.format, live: options.live, threads: options.threads },
+    sinkCaps: SINK_CAPS,
+    srcCaps,
+    acceptCaps: () => SINK_CAPS,
+    outputCaps(_input, allowed) {
+      const formats = formatsIn(allowed).filter((f) => options.format === undefined || f === options.format);
+      if (formats.length === 0) return Caps.empty();
+      // Size and rate come from the stream: the caps are completed by the first frame.
+      return caps('video/x-raw', { format: formats[0] });
+    },
+    open: (ctx, up) => openDecoder(ctx, up, addon, options, backend, threads),
+  });
+}
+
+function openDecoder(
+  ctx: ElementContext,
+  up: Reader<Packet>,
+  addon: NativeBinding,
+  options: H264DecOptions,
+  backend: H264DecBackend,
+  threads: number,
+): Reader<RawVideoPacket> {
+  const negotiated = ctx.outputCaps.get('format');
+  const format: H264DecFormat = negotiated === 'NV12' || negotiated === 'I420' ? negotiated : (options.format ?? 'I420');
+  const live = options.live ?? ctx.profile.name === 'live';
+
+  let dec: NativeDecoder | undefined;
+  let decFrom: string | undefined; // codec_data the decoder was opened with ('' for byte-stream)
+  let transferFrom: MemoryDomain = 'cpu';
+  let modeCaps: Caps | undefined;
+  let codecData = '';
+  let inRate: FieldValue | undefined;
+  let ended = false;
+  let closed = false;
+  let pendingDiscont = true;
+  const queue: RawVideoPacket[] = [];
+  const tags = new Map<number, Tag>();
+
+  let outCaps: Caps | undefined;
+  let outW = 0;
+  let outH = 0;
+  let outRate = '';
+
+  const open = (): NativeDecoder => {
+    const d = new addon.NativeDecoder({
+      backend,
+      format,
+      threads,
+      live,
+      extradata: codecData ? fromHex(codecData) : undefined,
+      device: options.device,
+    });
+    if (backend === 'auto') ctx.log('info', `decoding with the ${d.backend} backend${d.skipped.length ? ` (passed over: ${d.skipped.join('; ')})` : ''}`);
+    transferFrom = d.backend === 'software' ? 'cpu' : 'cuda';
+    decFrom = codecData;
+    return d;
+  };
+
+  const capsFor = (f: DecodedFrame): Caps => {
+    // The rate by value: every new input Caps object brings an equal but new fraction.
+    const rate = inRate === undefined ? '' : JSON.stringify(inRate);
+    if (outCaps && f.width === outW && f.height === outH && outRate === rate) return outCaps;
+    const fields: Record<string, FieldValue> = { format, width: f.width, height: f.height };
+    if (inRate !== undefined) fields.framerate = inRate;
+    outCaps = caps('video/x-raw', fields);
+    outW = f.width;
+    outH = f.height;
+    outRate = rate;
+    return outCaps;
+  };
+
+  const take = (res: DecodeResult): void => {
+    if (res.rejected !== undefined) {
+      ctx.report.drop('corrupt');
+      ctx.log('warn', `access unit refused by the decoder: ${res.rejected}`);
+      pendingDiscont = true;
+    }
+    for (const f of res.frames) {
+      const tag = f.pts === undefined || f.pts === null ? undefined : tags.get(f.pts);
+      if (tag) tags.delete(f.pts!);
+      const data = new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+      ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'decoded frame packed from the decoder pool into JS memory', explicit: true });
+      let flags = PacketFlags.KEYFRAME;
+      if (f.corrupt) flags |= PacketFlags.CORRUPT;
+      if (pendingDiscont) flags |= PacketFlags.DISCONT;
+      pendingDiscont = false;
+      queue.push({
+        caps: capsFor(f),
+        pts: f.pts ?? undefined,
+        dts: f.pts ?? undefined,
+        duration: tag?.duration,
+        flags,
+        memory: cpuMemory(data),
+        meta: tag?.meta ?? EMPTY_META,
+      });
+    }
+  };
+
+  const setMode = (c: Caps): void => {
+    modeCaps = c;
+    inRate = c.get('framerate');
+    const cd = c.get('codec_data');
+    const avc = c.get('stream-format') === 'avc' || (c.get('stream-format') === undefined && typeof cd === 'string');
+    codecData = avc && typeof cd === 'string' ? cd : '';
+    if (avc && !codecData) throw new Error('stream-format=avc input without codec_data: the decoder needs the avcC record');
+  };
+
+  const handle = async (item: Pulled<Packet>, signal: AbortSignal): Promise<void> => {
+    if (item === EOS) {
+      if (dec) take(await dec.finish(signal));
+      ended = true;
+      return;
+    }
+    const mem = item.memory;
+    if (mem.domain === 'none') return;
+    if (mem.domain !== 'cpu') throw new TypeError(`h264Dec needs CPU memory, got ${mem.domain}`);
+    if (item.caps !== modeCaps) setMode(item.caps);
+    if (dec && decFrom !== codecData) {
+      // New avcC (a new stream): drain the old decoder's frames, then start over with the new record.
+      take(await dec.finish(signal));
+      dec.close();
+      dec = undefined;
+    }
+    dec ??= open();
+    if (item.flags & PacketFlags.DISCONT) pendingDiscont = true;
+    if (item.pts !== undefined) {
+      tags.set(item.pts, { duration: item.duration, meta: item.meta });
+      if (tags.size > MAX_PENDING) tags.delete(tags.keys().next().value!);
+    }
+    take(await dec.decode(mem.data, item.pts, item.dts, (item.flags & PacketFlags.KEYFRAME) !== 0, signal));
+  };
+
+  return {
+    async pull(signal): Promise<Pulled<RawVideoPacket>> {
+      for (;;) {
+        const p = queue.shift();
+        if (p) return p;
+        if (ended || closed) return EOS;
+        await handle(await up.pull(signal), signal);
+      }
+    },
+    close() {
+      closed = true;
+      // Frees the libavcodec context now (waiting for a decode in flight), not at garbage collection.
+      dec?.close();
+      dec = undefined;
+      queue.length = 0;
+      tags.clear();
+    },
+  };
+}
+
+/** Launch-syntax entry (register from node/: the element loads a native addon). */
+export const h264DecEntry: ElementEntry = {
+  name: 'h264Dec',
+  kind: 'transform',
+  description: 'Decodes H.264 access units to raw I420/NV12 frames with libavcodec (software, NVDEC, VA-API) in the native addon',
+  caps: { sink: SINK_CAPS.toString(), src: rawVideoTemplate(FORMATS).toString() },
+  properties: [
+    { name: 'backend', type: 'enum', values: BACKENDS, default: 'auto', description: 'Decoder: auto (best available, logged), software, nvdec (CUDA hwaccel), cuvid (h264_cuvid), vaapi' },
+    { name: 'format', type: 'enum', values: FORMATS, description: "Output layout (default: I420 unless downstream takes only NV12)" },
+    { name: 'live', type: 'boolean', description: 'Low-delay decoding (slice threads, no frame delay); default: on under the live profile' },
+    { name: 'threads', type: 'uint', default: 0, description: 'Decoder threads (0: one per core)' },
+    { name: 'device', type: 'string', description: 'CUDA device index or DRM render node for hardware backends' },
+  ],
+  create: (p) => h264Dec({ name: p.name, backend: p.backend, format: p.format, live: p.live, threads: p.threads, device: p.device }),
+};

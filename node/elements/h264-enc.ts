@@ -1,0 +1,237 @@
+import { Caps, caps, type FieldValue } from '../../src/caps';
+import { levelName, NalType, parseSps, profileName, splitAnnexB } from '../../src/codecs/h264';
+import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
+import { cpuMemory, type CpuMemory } from '../../src/memory/memory';
+import { defineTransform, type Transform } from '../../src/operator';
+import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
+import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import type { ElementEntry } from '../../operators/registry';
+import { loadNative, type NativeBinding } from '../native/loader';
+import type { EncodedPacket, NativeEncoder } from '../native';
+
+export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'] as const;
+export const X264_TUNES = ['film', 'animation', 'grain', 'stillimage', 'psnr', 'ssim', 'fastdecode', 'zerolatency'] as const;
+export type X264Preset = (typeof X264_PRESETS)[number];
+export type X264Tune = (typeof X264_TUNES)[number];
+
+export interface H264EncOptions {
+  name?: string;
+  /** x264 tune (GStreamer x264enc's tune), e.g. 'zerolatency' (no lookahead, no B-frames, one frame in one out). */
+  tune?: X264Tune;
+  /** Target bitrate in kbit/s (ABR, VBV of one second), as x264enc's bitrate; exclusive with crf. */
+  bitrate?: number;
+  /** Constant rate factor 0–51 (default 23 when no bitrate is given). */
+  crf?: number;
+  /** Keyframe interval in frames (x264enc key-int-max); default x264's 250. */
+  keyIntMax?: number;
+  /** x264 preset (x264enc speed-preset); default 'veryfast' under the live profile, else 'medium'. */
+  speedPreset?: X264Preset;
+  /** Max consecutive B-frames; default x264's (3, 0 with zerolatency). */
+  bframes?: number;
+  /** x264 profile to restrict to (baseline, main, high). */
+  profile?: 'baseline' | 'main' | 'high';
+  /** Encoder threads; 0 (default): x264's choice. */
+  threads?: number;
+  /** libavcodec encoder (default libx264; libopenh264 where the system's libavcodec has it). */
+  codec?: string;
+  /** The addon; default: loadNative(). */
+  addon?: NativeBinding;
+}
+
+export type H264Packet = Packet<CpuMemory>;
+
+const SINK_CAPS = rawVideoTemplate(['I420', 'NV12']);
+const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
+const MAX_PENDING = 256;
+
+function check(what: string, v: number | undefined, min: number, max: number, integer = true): void {
+  if (v === undefined) return;
+  if (!(integer ? Number.isSafeInteger(v) : Number.isFinite(v)) || v < min || v > max) throw new RangeError(`h264Enc ${what} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${v}`);
+}
+
+/**
+ * H.264 encoder (GStreamer x264enc): raw I420/NV12 frames in, Annex B access units out (one per packet,
+ * SPS/PPS in band before each keyframe), encoded by libx264 through libavcodec in the native addon on the
+ * libuv thread pool. The frame is read in place by the encoder, not copied. Packets carry pts and dts in
+ * ns (dts < pts with B-frames), KEYFRAME on IDR units, and the input frame's duration and meta.
+ */
+export function h264Enc(options: H264EncOptions = {}): Transform<Packet<CpuMemory>, H264Packet> {
+  if (options.bitrate !== undefined && options.crf !== undefined) throw new RangeError('h264Enc bitrate and crf are exclusive');
+  check('bitrate', options.bitrate, 1, 2_000_000);
+  check('crf', options.crf, 0, 51, false);
+  check('keyIntMax', options.keyIntMax, 1, 100_000);
+  check('bframes', options.bframes, 0, 16);
+  check('threads', options.threads, 0, 64);
+  if (options.tune !== undefined && !X264_TUNES.includes(options.tune)) throw new RangeError(`h264Enc tune must be one of ${X264_TUNES.join(', ')}, got '${String(options.tune)}'`);
+  if (options.speedPreset !== undefined && !X264_PRESETS.includes(options.speedPreset)) throw new RangeError(`h264Enc speedPreset must be one of ${X264_PRESETS.join(', ')}, got '${String(options.speedPreset)}'`);
+  const addon = options.addon ?? loadNative();
+  return defineTransform<Packet<CpuMemory>, H264Packet>({
+    factory: 'h264Enc',
+    name: options.name,
+    props: {
+      tune: options.tune,
+      bitrate: options.bitrate,
+      crf: options.crf,
+      'key-int-max': options.keyIntMax,
+      'speed-preset': options.speedPreset,
+      bframes: options.bframes,
+      profile: options.profile,
+      threads: options.threads,
+    },
+    sinkCaps: SINK_CAPS,
+    srcCaps: SRC_CAPS,
+    acceptCaps: () => SINK_CAPS,
+    outputCaps(input, allowed) {
+      const fields: Record<string, FieldValue> = { 'stream-format': 'byte-stream', alignment: 'au' };
+      for (const k of ['width', 'height', 'framerate']) {
+        const v = input.get(k);
+        if (v !== undefined && (typeof v === 'number' || (typeof v === 'object' && v.kind === 'fraction'))) fields[k] = v;
+      }
+      if (options.profile) fields.profile = options.profile;
+      const out = caps('video/x-h264', fields);
+      return out.intersect(allowed).isEmpty() ? Caps.empty() : out;
+    },
+    open: (ctx, up) => openEncoder(ctx, up, addon, options),
+  });
+}
+
+function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: NativeBinding, options: H264EncOptions): Reader<H264Packet> {
+  const live = ctx.profile.name === 'live';
+  let enc: NativeEncoder | undefined;
+  let inCaps: Caps | undefined;
+  let outCaps: Caps = ctx.outputCaps;
+  let profileKnown = false;
+  let ended = false;
+  let closed = false;
+  const queue: H264Packet[] = [];
+  const tags = new Map<number, { duration: number | undefined; meta: PacketMeta }>();
+
+  const configure = (c: Caps): NativeEncoder => {
+    const info = rawVideoInfo(c);
+    const rate = info.framerate && info.framerate.num > 0 ? info.framerate : { num: 30, den: 1 };
+    return new addon.NativeEncoder({
+      codec: options.codec,
+      width: info.width,
+      height: info.height,
+      format: info.format,
+      fpsNum: rate.num,
+      fpsDen: rate.den,
+      bitrate: options.bitrate === undefined ? undefined : options.bitrate * 1000,
+      crf: options.crf,
+      gop: options.keyIntMax,
+      bframes: options.bframes,
+      threads: options.threads,
+      preset: options.speedPreset ?? (live ? 'veryfast' : undefined),
+      tune: options.tune,
+      profile: options.profile,
+    });
+  };
+
+  /** Caps with profile and level once the first SPS shows them (one object from then on). */
+  const capsFor = (data: Uint8Array, key: boolean): Caps => {
+    if (profileKnown || !key) return outCaps;
+    for (const nal of splitAnnexB(data)) {
+      if ((nal[0] & 0x1f) !== NalType.SPS) continue;
+      const sps = parseSps(nal);
+      const fields: Record<string, FieldValue> = {};
+      for (const s of outCaps.structures) Object.assign(fields, s.fields);
+      fields.profile = profileName(sps);
+      fields.level = levelName(sps);
+      outCaps = caps('video/x-h264', fields);
+      profileKnown = true;
+      break;
+    }
+    return outCaps;
+  };
+
+  const take = (packets: EncodedPacket[]): void => {
+    for (const p of packets) {
+      // A plain Uint8Array view: a Node Buffer's slice() shares memory, and the H.264 helpers rely on
+      // slice() copying (unescaping an SPS would otherwise rewrite the packet in place).
+      const data = new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength);
+      const tag = p.pts === undefined || p.pts === null ? undefined : tags.get(p.pts);
+      if (tag) tags.delete(p.pts!);
+      queue.push({
+        caps: capsFor(data, p.key),
+        pts: p.pts ?? undefined,
+        dts: p.dts ?? undefined,
+        duration: tag?.duration,
+        flags: p.key ? PacketFlags.KEYFRAME : 0,
+        memory: cpuMemory(data),
+        meta: tag?.meta ?? EMPTY_META,
+      });
+    }
+  };
+
+  const handle = async (item: Pulled<Packet<CpuMemory>>, signal: AbortSignal): Promise<void> => {
+    if (item === EOS) {
+      if (enc) take(await enc.finish(signal));
+      ended = true;
+      return;
+    }
+    if (item.memory.domain !== 'cpu') throw new TypeError(`h264Enc needs CPU memory, got ${(item.memory as { domain: string }).domain}`);
+    if (item.caps !== inCaps) {
+      if (enc && !item.caps.equals(inCaps!)) {
+        // A new size or format: finish the stream so far, start a new one (new SPS, new IDR).
+        take(await enc.finish(signal));
+        enc.close();
+        enc = undefined;
+      }
+      inCaps = item.caps;
+    }
+    enc ??= configure(item.caps);
+    if (item.pts !== undefined) {
+      tags.set(item.pts, { duration: item.duration, meta: item.meta });
+      if (tags.size > MAX_PENDING) tags.delete(tags.keys().next().value!);
+    }
+    take(await enc.encode(item.memory.data, item.pts, false, signal));
+  };
+
+  return {
+    async pull(signal): Promise<Pulled<H264Packet>> {
+      for (;;) {
+        const p = queue.shift();
+        if (p) return p;
+        if (ended || closed) return EOS;
+        await handle(await up.pull(signal), signal);
+      }
+    },
+    close() {
+      closed = true;
+      enc?.close();
+      enc = undefined;
+      queue.length = 0;
+      tags.clear();
+    },
+  };
+}
+
+/** Launch-syntax entry, with GStreamer x264enc property names (register from node/). */
+export const h264EncEntry: ElementEntry = {
+  name: 'h264Enc',
+  kind: 'transform',
+  description: 'Encodes raw I420/NV12 frames to H.264 access units with libx264 (through libavcodec) in the native addon (GStreamer x264enc)',
+  caps: { sink: SINK_CAPS.toString(), src: SRC_CAPS.toString() },
+  properties: [
+    { name: 'tune', type: 'enum', values: X264_TUNES, description: 'x264 tune; zerolatency for live' },
+    { name: 'bitrate', type: 'uint', description: 'Target bitrate in kbit/s (ABR); exclusive with crf' },
+    { name: 'crf', type: 'double', description: 'Constant rate factor 0-51 (default 23 when no bitrate is set)' },
+    { name: 'key-int-max', type: 'uint', description: "Keyframe interval in frames (default x264's 250)" },
+    { name: 'speed-preset', type: 'enum', values: X264_PRESETS, description: 'x264 preset (default: veryfast under the live profile, else medium)' },
+    { name: 'bframes', type: 'uint', description: 'Max consecutive B-frames (default 3; 0 with zerolatency)' },
+    { name: 'profile', type: 'enum', values: ['baseline', 'main', 'high'], description: 'H.264 profile to restrict to' },
+    { name: 'threads', type: 'uint', default: 0, description: "Encoder threads (0: x264's choice)" },
+  ],
+  create: (p) =>
+    h264Enc({
+      name: p.name,
+      tune: p.tune,
+      bitrate: p.bitrate,
+      crf: p.crf,
+      keyIntMax: p['key-int-max'],
+      speedPreset: p['speed-preset'],
+      bframes: p.bframes,
+      profile: p.profile,
+      threads: p.threads,
+    }),
+};

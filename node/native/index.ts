@@ -1,0 +1,12 @@
+/** The native layer (Node only): H.264 decode/encode through the system's libavcodec, see native/. */
+export { ADDON_FILE, BUILD_HINT, defaultAddonPath, loadNative, NativeAddonError, type NativeBinding } from './loader';
+export type {
+  BackendStatus,
+  DecodedFrame,
+  DecodeResult,
+  DecoderOptions,
+  EncodedPacket,
+  EncoderOptions,
+  NativeDecoder,
+  NativeEncoder,
+} from '../../native/index';

@@ -1,0 +1,59 @@
+/** Shared set-up of the native tests: the addon (a failure, never a skip, when it is not built), ffmpeg references, decoding runs. */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { fakeSink } from '../../operators/fake-sink';
+import { h264Parse } from '../../operators/h264-parse';
+import { pipe, type PipelineStats, type RunOptions } from '../../src';
+import type { Caps } from '../../src/caps';
+import { nodeFileSrc } from '../../node/drivers/fs';
+import { h264Dec, type H264DecOptions, type RawVideoPacket } from '../../node/elements/h264-dec';
+import { loadNative } from '../../node/native/loader';
+
+export const run = promisify(execFile);
+
+/** Throws (the test fails) when the addon is missing: CI builds it, so absence is a fault, not a skip. */
+export const addon = loadNative();
+
+export const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+
+/** Per-frame MD5s of ffmpeg's own decode (`-f framemd5`), in output order. */
+export async function ffmpegFrameMd5(path: string, pixFmt: 'yuv420p' | 'nv12' = 'yuv420p'): Promise<string[]> {
+  const { stdout } = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', path, '-f', 'framemd5', '-pix_fmt', pixFmt, '-'], { maxBuffer: 1 << 26 });
+  return stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',').at(-1)!.trim());
+}
+
+export interface Decoded {
+  frames: RawVideoPacket[];
+  md5s: string[];
+  caps: Caps[];
+  stats: PipelineStats;
+}
+
+/** fileSrc → h264Parse → h264Dec → fakeSink, keeping every frame. */
+export async function decodeFile(path: string, options: H264DecOptions = {}, runOptions: RunOptions = {}): Promise<Decoded> {
+  const frames: RawVideoPacket[] = [];
+  const stats = await pipe(
+    nodeFileSrc(path),
+    h264Parse(),
+    h264Dec({ backend: 'software', ...options }),
+    fakeSink<RawVideoPacket>({ onPacket: (p) => void frames.push(p) }),
+  ).run(runOptions);
+  const caps: Caps[] = [];
+  for (const f of frames) if (!caps.includes(f.caps)) caps.push(f.caps);
+  return { frames, md5s: frames.map((f) => md5(f.memory.data)), caps, stats };
+}
+
+/** PSNR (dB) of two 8-bit buffers of equal size. */
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error(`size mismatch ${a.length} vs ${b.length}`);
+  let se = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    se += d * d;
+  }
+  return se === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / se);
+}
