@@ -12,3 +12,6 @@ export * from './file-sink';
 export * from './h264-parse';
 export * from './mp4-mux';
 export * from './mp4-demux';
+export * from './rtp-h264-pay';
+export * from './rtp-h264-depay';
+export * from './rtp-jitter-buffer';

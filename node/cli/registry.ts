@@ -2,11 +2,13 @@ import { defaultRegistry, type ElementRegistry } from '../../operators/registry'
 import { installNodeFileOpener } from '../drivers/fs';
 import { h264DecEntry } from '../elements/h264-dec';
 import { h264EncEntry } from '../elements/h264-enc';
+import { udpSinkEntry } from '../elements/udp-sink';
+import { udpSrcEntry } from '../elements/udp-src';
 
 // `location=` of fileSrc/fileSink resolves to real files in the CLI.
 installNodeFileOpener();
-// Node-only elements (native addon).
-defaultRegistry.register(h264DecEntry).register(h264EncEntry);
+// Node-only elements (native addon, sockets).
+defaultRegistry.register(h264DecEntry).register(h264EncEntry).register(udpSinkEntry).register(udpSrcEntry);
 
 /**
  * The registry the CLI resolves element names in. Node-only elements (files, sockets) register into

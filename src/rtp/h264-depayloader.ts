@@ -79,7 +79,7 @@ const NEW_NAL = -2;
 export class H264Depayloader {
   readonly policy: LossPolicy;
   readonly counters: DepayCounters;
-  private readonly pt: number | undefined;
+  private pt: number | undefined;
   private sprop: Uint8Array[] = [];
 
   private ssrc: number | undefined;
@@ -105,6 +105,11 @@ export class H264Depayloader {
 
   /** The next access unit's packets follow a gap: it may miss its beginning. */
   private gapPending = false;
+  /**
+   * No unit begun yet since the start or a restart: what was sent before the first packet is unknown, so the
+   * first unit is damaged if it visibly starts mid-picture (a fragment's middle, a slice other than the first).
+   */
+  private joining = true;
   /** No random access point since the start or the last damage. */
   private broken = true;
   private discontPending = true;
@@ -116,6 +121,11 @@ export class H264Depayloader {
     this.counters = options.counters ? Object.assign(options.counters, newDepayCounters()) : newDepayCounters();
     this.pt = options.payloadType;
     if (options.parameterSets) this.setParameterSets(options.parameterSets);
+  }
+
+  /** Accept only this payload type (from signalling); undefined: any. */
+  setPayloadType(pt: number | undefined): void {
+    this.pt = pt;
   }
 
   /** SPS/PPS from signalling (only NAL types 7 and 8 are kept). */
@@ -184,6 +194,7 @@ export class H264Depayloader {
     this.expectedSeq = undefined;
     this.ts.reset();
     this.epoch++;
+    this.joining = true;
     this.broken = true;
     this.gapPending = false;
     this.discontPending = true;
@@ -206,8 +217,13 @@ export class H264Depayloader {
     this.inFu = false;
   }
 
-  private note(type: number, nal: Uint8Array | undefined): void {
-    if (this.firstType < 0) this.firstType = type;
+  /** `second` is the NAL's byte after the header (its slice's first_mb_in_slice starts there). */
+  private note(type: number, nal: Uint8Array | undefined, second = nal?.[1]): void {
+    if (this.firstType < 0) {
+      this.firstType = type;
+      // first_mb_in_slice is ue(v): 0 is the single bit 1. A first slice other than the picture's first means picture data was sent before.
+      if (this.joining && type >= 1 && type <= 5 && (second === undefined || (second & 0x80) === 0)) this.damaged = true;
+    }
     if (type === NalType.IDR) this.keyframe = true;
     else if (type === NalType.SPS) this.hasSps = true;
     else if (type === NalType.PPS) this.hasPps = true;
@@ -258,7 +274,7 @@ export class H264Depayloader {
       if (start) {
         if (this.inFu) this.damaged = true;
         const header = (b & 0xe0) | (fu & 0x1f);
-        this.note(fu & 0x1f, undefined);
+        this.note(fu & 0x1f, undefined, pl[2]);
         this.pieces.push(pl.subarray(2));
         this.kinds.push(header);
         this.bytes += 5 + n - 2;
@@ -283,6 +299,7 @@ export class H264Depayloader {
 
   private finish(out: DepayedAccessUnit[]): void {
     this.active = false;
+    this.joining = false;
     if (this.inFu) {
       // The unit ends inside a fragmented NAL: drop the partial NAL's pieces, the unit is damaged.
       this.damaged = true;

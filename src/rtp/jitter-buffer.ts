@@ -1,7 +1,8 @@
 /**
  * A sans-IO RTP jitter buffer: packets in with their arrival time, packets out in sequence order.
  *
- * A packet that is next in sequence leaves at once: in-order streams pay no latency at all. When one is
+ * A packet that is next in sequence leaves at once: in-order streams pay no latency (but for the very
+ * first packet, held for `latency` in case an earlier one was overtaken by it). When one is
  * missing, the packets after it wait until `latency` has passed since the earliest of them arrived; if
  * the missing one has not come by then it is declared lost and output moves on (so reordering of up to
  * `latency` in arrival time is undone, and a loss costs at most `latency` of delay). Packets arriving
@@ -84,6 +85,8 @@ export class JitterBuffer<T> {
   private discontPending = false;
   /** Earliest arrival among buffered packets, while the head is missing (cached; NaN: recompute). */
   private gapSince = NaN;
+  /** Clock time until which the first packets are held (an earlier one may still come); undefined once started. */
+  private startUntil: number | undefined;
   /** A packet far from the sequence, kept until the next one confirms a restart. */
   private probation: { seq: number; item: T; arrival: number } | undefined;
 
@@ -112,6 +115,7 @@ export class JitterBuffer<T> {
     this.counters.received++;
     if (this.next === undefined) {
       this.start(seq);
+      this.startUntil = now + this.latency;
       return this.store(seq, item, now);
     }
     // Extended relative to the highest seen, so that old packets land below it.
@@ -134,6 +138,11 @@ export class JitterBuffer<T> {
       this.probation = undefined;
       this.counters.late++;
     }
+    // While starting, an earlier packet moves the start back (the ones between are then missing).
+    if (this.startUntil !== undefined && ext < this.next && ext > this.max - this.capacity) {
+      this.next = ext;
+      this.gapSince = NaN;
+    }
     if (ext < this.next) {
       if (this.released[ext & this.mask] === ext) {
         this.counters.duplicates++;
@@ -152,6 +161,12 @@ export class JitterBuffer<T> {
   nextOutput(now: number): JitterOutput<T> | undefined {
     if (this.ready.length) return this.ready.shift();
     if (this.count === 0 || this.next === undefined) return undefined;
+    if (this.startUntil !== undefined) {
+      if (now < this.startUntil) return undefined;
+      this.startUntil = undefined;
+      // The first output is the earliest that came, not a loss of what came before it.
+      this.next = this.firstBuffered();
+    }
     const head = this.ring[this.next & this.mask];
     if (head && head.ext === this.next) return this.release(head);
     if (now < this.gapDeadline()) return undefined;
@@ -162,6 +177,7 @@ export class JitterBuffer<T> {
   pollTimeout(): number | undefined {
     if (this.ready.length) return -Infinity;
     if (this.count === 0 || this.next === undefined) return undefined;
+    if (this.startUntil !== undefined) return this.startUntil;
     const head = this.ring[this.next & this.mask];
     if (head && head.ext === this.next) return -Infinity;
     return this.gapDeadline();
@@ -170,6 +186,8 @@ export class JitterBuffer<T> {
   /** Everything buffered, in order, gaps counted as lost (end of stream). */
   drain(): JitterOutput<T>[] {
     const out = this.ready.splice(0);
+    if (this.startUntil !== undefined && this.count > 0) this.next = this.firstBuffered();
+    this.startUntil = undefined;
     while (this.count > 0) out.push(this.skipToNext());
     const p = this.probation;
     if (p) {
@@ -178,6 +196,13 @@ export class JitterBuffer<T> {
       this.counters.released++;
     }
     return out;
+  }
+
+  private firstBuffered(): number {
+    for (let e = this.next!; ; e++) {
+      const s = this.ring[e & this.mask];
+      if (s && s.ext === e) return e;
+    }
   }
 
   private start(seq: number): void {

@@ -1,0 +1,205 @@
+import { Caps, caps, type FieldValue } from '../src/caps';
+import { fromHex, parseAvcC, splitAnnexB, splitAvc, H264Error } from '../src/codecs/h264';
+import { EOS, type ElementContext, type Pulled, type Reader } from '../src/element';
+import { cpuMemory } from '../src/memory/memory';
+import { defineTransform, type Transform } from '../src/operator';
+import { PacketFlags, type CpuPacket, type Packet } from '../src/packet';
+import { H264Payloader, type Aggregation } from '../src/rtp/h264-payloader';
+import { profileLevelId, spropParameterSets } from '../src/rtp/sdp';
+import { tsAdd } from '../src/rtp/seq';
+import { nsToTicks } from '../src/time';
+import { isPromiseLike, type MaybePromise } from '../src/util/promise';
+import type { ElementEntry } from './registry';
+
+export interface RtpH264PayOptions {
+  name?: string;
+  /** Largest RTP packet in bytes, header included. Default 1400 (fits a 1500-byte Ethernet MTU with IP/UDP and tunnel headroom). */
+  mtu?: number;
+  /** Payload type (dynamic: 96–127). Default 96. */
+  pt?: number;
+  /** SSRC; default random at each start. */
+  ssrc?: number;
+  /** First sequence number; default random at each start. */
+  seqStart?: number;
+  /** RTP timestamp of pts 0 (ticks); default random at each start. */
+  timestampOffset?: number;
+  /** 'stap-a' (default): small NAL units of one access unit (SPS, PPS, SEI, small slices) share a packet. */
+  aggregate?: Aggregation;
+  /** -1 (default): SPS/PPS in band before every IDR lacking them; 0: never; N: at most every N seconds. */
+  configInterval?: number;
+}
+
+export const RTP_CLOCK_RATE = 90000;
+
+const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au');
+
+/** Caps of H.264 RTP, as GStreamer's rtph264pay gives them (udpsrc caps= and sdpdemux use the same names). */
+export function rtpH264Caps(pt: number, extra: Readonly<Record<string, FieldValue>> = {}): Caps {
+  return caps('application/x-rtp', {
+    media: 'video',
+    'clock-rate': RTP_CLOCK_RATE,
+    'encoding-name': 'H264',
+    payload: pt,
+    'packetization-mode': '1',
+    ...extra,
+  });
+}
+
+/**
+ * GStreamer's rtph264pay: H.264 access units (byte-stream or avc, alignment=au) in, RTP packets out, one
+ * packet per datagram (CPU memory holding the serialised RTP packet). The marker bit is set on the last
+ * packet of each access unit; the RTP timestamp is the pts at 90 kHz plus a random offset, wrapping at 2^32.
+ * Caps carry sprop-parameter-sets and profile-level-id once the stream's SPS/PPS are seen (a new Caps
+ * object when they change), so a sink can write the SDP from the first packet.
+ */
+export function rtpH264Pay(options: RtpH264PayOptions = {}): Transform<Packet, CpuPacket> {
+  const pt = options.pt ?? 96;
+  // Validates every option now, at construction (the instance made per run gets the random fields).
+  const probe = new H264Payloader({ ...options, ssrc: options.ssrc ?? 0, seqStart: options.seqStart ?? 0, timestampOffset: options.timestampOffset ?? 0 });
+  const base = rtpH264Caps(pt);
+  return defineTransform<Packet, CpuPacket>({
+    factory: 'rtpH264Pay',
+    name: options.name,
+    props: {
+      mtu: probe.mtu,
+      pt,
+      ssrc: options.ssrc,
+      'seq-start': options.seqStart,
+      'timestamp-offset': options.timestampOffset,
+      aggregate: probe.aggregate,
+      'config-interval': probe.configInterval,
+    },
+    sinkCaps: SINK_CAPS,
+    srcCaps: base,
+    acceptCaps: () => SINK_CAPS,
+    outputCaps: (_input, allowed) => base.intersect(allowed),
+    open: (ctx, up) => openPayloader(ctx, up, options, pt),
+  });
+}
+
+function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264PayOptions, pt: number): Reader<CpuPacket> {
+  const pay = new H264Payloader(options);
+  let avc = false;
+  let lengthSize: 1 | 2 | 4 = 4;
+  let modeCaps: Caps | undefined;
+  let outCaps = ctx.outputCaps.isFixed() ? ctx.outputCaps : rtpH264Caps(pt);
+  let capsVersion = 0;
+  let lastTs: number | undefined;
+  let ended = false;
+  const datagrams: Uint8Array[] = [];
+  const queue: CpuPacket[] = [];
+  let head = 0;
+
+  const setMode = (c: Caps): void => {
+    modeCaps = c;
+    avc = c.get('stream-format') === 'avc';
+    lengthSize = 4;
+    const cd = c.get('codec_data');
+    if (avc && typeof cd === 'string') {
+      try {
+        const rec = parseAvcC(fromHex(cd));
+        lengthSize = rec.lengthSize;
+        for (const n of [...rec.sps, ...rec.pps]) pay.learn(n);
+      } catch (e) {
+        if (!(e instanceof H264Error)) throw e;
+        ctx.log('error', `codec_data: ${e.message}`);
+      }
+    }
+  };
+
+  const currentCaps = (): Caps => {
+    if (pay.paramsVersion === capsVersion) return outCaps;
+    capsVersion = pay.paramsVersion;
+    const extra: Record<string, FieldValue> = {};
+    const sets = [pay.sps, pay.pps].filter((x): x is Uint8Array => x !== undefined);
+    if (sets.length) extra['sprop-parameter-sets'] = spropParameterSets(sets);
+    const pli = pay.sps && profileLevelId(pay.sps);
+    if (pli) extra['profile-level-id'] = pli;
+    outCaps = rtpH264Caps(pt, extra);
+    return outCaps;
+  };
+
+  const handle = (item: Pulled<Packet>): void => {
+    if (item === EOS) {
+      ended = true;
+      return;
+    }
+    const mem = item.memory;
+    if (mem.domain === 'none') return;
+    if (mem.domain !== 'cpu') throw new TypeError(`${ctx.name} needs CPU memory, got ${mem.domain}`);
+    if (item.caps !== modeCaps) setMode(item.caps);
+    let nals: Uint8Array[];
+    try {
+      nals = avc ? splitAvc(mem.data, lengthSize) : splitAnnexB(mem.data);
+    } catch (e) {
+      if (!(e instanceof H264Error)) throw e;
+      ctx.report.drop('corrupt');
+      ctx.log('warn', `dropped an access unit: ${e.message}`);
+      return;
+    }
+    const time = item.pts ?? item.dts;
+    const ts = time !== undefined ? tsAdd(pay.timestampOffset, nsToTicks(time, RTP_CLOCK_RATE)) : (lastTs ?? pay.timestampOffset);
+    lastTs = ts;
+    datagrams.length = 0;
+    const n = pay.push(nals, ts, time, datagrams);
+    if (n === 0) return;
+    const c = currentCaps();
+    const base = item.flags & PacketFlags.KEYFRAME;
+    for (let i = 0; i < n; i++) {
+      let flags = base;
+      if (i === 0) flags |= item.flags & PacketFlags.DISCONT;
+      if (i === n - 1) flags |= PacketFlags.MARKER;
+      queue.push({ caps: c, pts: item.pts, dts: item.dts, duration: undefined, flags, memory: cpuMemory(datagrams[i]), meta: item.meta });
+    }
+  };
+
+  const pull = (signal: AbortSignal): MaybePromise<Pulled<CpuPacket>> => {
+    for (;;) {
+      if (head < queue.length) {
+        const p = queue[head++];
+        if (head === queue.length) {
+          queue.length = 0;
+          head = 0;
+        }
+        return p;
+      }
+      if (ended) return EOS;
+      const r = up.pull(signal);
+      if (isPromiseLike(r)) {
+        return Promise.resolve(r).then((v) => {
+          handle(v);
+          return pull(signal);
+        });
+      }
+      handle(r);
+    }
+  };
+  return { pull };
+}
+
+export const rtpH264PayEntry: ElementEntry = {
+  name: 'rtpH264Pay',
+  kind: 'transform',
+  description: 'Packetises H.264 access units into RTP (RFC 6184: single NAL, STAP-A, FU-A) (GStreamer rtph264pay)',
+  caps: { sink: SINK_CAPS.toString(), src: rtpH264Caps(96).toString() },
+  properties: [
+    { name: 'mtu', type: 'uint', default: 1400, description: 'Largest RTP packet in bytes, header included' },
+    { name: 'pt', type: 'uint', default: 96, description: 'Payload type (96-127)' },
+    { name: 'ssrc', type: 'uint', description: 'SSRC (default: random at each start)' },
+    { name: 'seq-start', type: 'uint', description: "First sequence number (default: random; GStreamer's seqnum-offset)" },
+    { name: 'timestamp-offset', type: 'uint', description: 'RTP timestamp of pts 0 in 90 kHz ticks (default: random)' },
+    { name: 'aggregate', type: 'enum', values: ['stap-a', 'none'], default: 'stap-a', description: 'Aggregate small NAL units of an access unit into STAP-A packets, or send each alone' },
+    { name: 'config-interval', type: 'int', default: -1, description: 'SPS/PPS in band: -1 before every IDR, 0 never, N at most every N seconds' },
+  ],
+  create: (p) =>
+    rtpH264Pay({
+      name: p.name,
+      mtu: p.mtu,
+      pt: p.pt,
+      ssrc: p.ssrc,
+      seqStart: p['seq-start'],
+      timestampOffset: p['timestamp-offset'],
+      aggregate: p.aggregate,
+      configInterval: p['config-interval'],
+    }),
+};
