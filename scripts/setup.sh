@@ -16,6 +16,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# WebGPU (Dawn, the `webgpu` package) needs a Vulkan adapter; bookworm's Mesa 22 lavapipe gives none,
+# Mesa 25's from bookworm-backports does.
+if ! dpkg -s mesa-vulkan-drivers 2>/dev/null | grep -q '^Version: 2[5-9]'; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  src=/etc/apt/sources.list.d/debian.sources
+  if [ -f "$src" ] && ! grep -q 'bookworm-backports' "$src"; then
+    $SUDO sed -i '0,/^Suites: bookworm bookworm-updates$/s//Suites: bookworm bookworm-updates bookworm-backports/' "$src"
+  elif [ ! -f "$src" ] && ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo 'deb http://deb.debian.org/debian bookworm-backports main' | $SUDO tee /etc/apt/sources.list.d/backports.list >/dev/null
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers >/dev/null
+fi
+
+# onnxruntime-node's install script downloads CUDA libraries from the internet; its CPU (and WebGPU)
+# binaries ship inside the package, so the download is skipped.
+export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

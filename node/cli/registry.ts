@@ -4,11 +4,14 @@ import { h264DecEntry } from '../elements/h264-dec';
 import { h264EncEntry } from '../elements/h264-enc';
 import { udpSinkEntry } from '../elements/udp-sink';
 import { udpSrcEntry } from '../elements/udp-src';
+import { ortEntry } from '../ml/ort';
+import { wgpuPreprocessEntry } from '../ml/wgpu-preprocess';
 
 // `location=` of fileSrc/fileSink resolves to real files in the CLI.
 installNodeFileOpener();
 // Node-only elements (native addon, sockets).
 defaultRegistry.register(h264DecEntry).register(h264EncEntry).register(udpSinkEntry).register(udpSrcEntry);
+defaultRegistry.register(ortEntry).register(wgpuPreprocessEntry);
 
 /**
  * The registry the CLI resolves element names in. Node-only elements (files, sockets) register into

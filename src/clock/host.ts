@@ -35,6 +35,9 @@ function defaultMacrotask(): (fn: () => void) => void {
   throw new Error('glass2glass: the host has no timers; install them with hostTimers.delegate = …');
 }
 
+// Bound once: `globalThis.performance` is a getter in Node, and this is read on hot paths.
+const perfNow: () => number = g.performance ? g.performance.now.bind(g.performance) : Date.now;
+
 let macrotaskImpl: ((fn: () => void) => void) | undefined;
 
 export const hostTimers: HostTimers & { delegate: HostTimers | undefined } = {
@@ -54,6 +57,6 @@ export const hostTimers: HostTimers & { delegate: HostTimers | undefined } = {
   },
   now() {
     if (this.delegate) return this.delegate.now();
-    return g.performance ? g.performance.now() : Date.now();
+    return perfNow();
   },
 };

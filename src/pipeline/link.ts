@@ -8,8 +8,8 @@ import { ElementError, NegotiationError } from './errors';
 import type { Instance } from './instance';
 import { checkRenegotiation } from './negotiate';
 
-/** Processing time is sampled (one pull in SAMPLE_MASK + 1) so that stats cost nothing per packet. */
-const SAMPLE_MASK = 15;
+/** Processing time is sampled (one pull in SAMPLE_MASK + 1): two host clock reads cost more than a hop. */
+const SAMPLE_MASK = 255;
 
 export interface LinkHooks {
   readonly eosRequested: boolean;

@@ -211,7 +211,7 @@ export class PipelineRun implements RunState, RunningPipeline {
         rec.drop('late');
         continue;
       }
-      const timed = (n & 15) === 0;
+      const timed = (n & 255) === 0;
       const t0 = timed ? hostTimers.now() : 0;
       try {
         const w = writer.write(item, signal);

@@ -65,17 +65,37 @@ export function isAbortError(e: unknown): boolean {
 }
 
 /** A controller aborted when any parent signal aborts; `dispose` unhooks it from the parents. */
+/**
+ * Children of each parent signal. One listener per parent, however many children (queues, tees, interop
+ * adapters) hang off it: a listener each would trip Node's MaxListenersExceededWarning past ten.
+ */
+const children = new WeakMap<AbortSignal, Set<AbortController>>();
+
+function childrenOf(parent: AbortSignal): Set<AbortController> {
+  let set = children.get(parent);
+  if (!set) {
+    const s = new Set<AbortController>();
+    set = s;
+    children.set(parent, s);
+    parent.addEventListener('abort', () => {
+      for (const c of [...s]) c.abort(abortReason(parent));
+      s.clear();
+    });
+  }
+  return set;
+}
+
 export function linkedController(...parents: AbortSignal[]): { controller: AbortController; dispose(): void } {
   const controller = newAbortController();
-  const hooks: Array<() => void> = [];
+  const sets: Set<AbortController>[] = [];
   for (const p of parents) {
     if (p.aborted) {
       controller.abort(abortReason(p));
       break;
     }
-    const on = () => controller.abort(abortReason(p));
-    p.addEventListener('abort', on);
-    hooks.push(() => p.removeEventListener('abort', on));
+    const set = childrenOf(p);
+    set.add(controller);
+    sets.push(set);
   }
-  return { controller, dispose: () => hooks.forEach((h) => h()) };
+  return { controller, dispose: () => sets.forEach((s) => s.delete(controller)) };
 }

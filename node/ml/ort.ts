@@ -1,0 +1,307 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import * as ortNode from 'onnxruntime-node';
+import { Caps } from '../../src/caps';
+import { EOS, type Pulled, type Reader } from '../../src/element';
+import { float32Memory, tensorCaps, tensorData, tensorInfo, tensorTemplate, TENSOR_MEDIA_TYPE, type TensorLayout, type TensorPacket } from '../../src/ml/tensor';
+import { defineTransform, type Transform } from '../../src/operator';
+import type { ElementEntry } from '../../operators/registry';
+
+/** Execution providers tried in order; CPU is always the last resort. */
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = Object.freeze(['cpu', 'webgpu', 'cuda']);
+
+export type OrtLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+
+export interface OrtSessionOptions {
+  /** Preferred provider; on failure to create the session with it, CPU is used and a warning logged. Default 'cpu'. */
+  readonly executionProvider?: ExecutionProvider;
+  /** Intra-op threads of the CPU provider; default onnxruntime's (one per core). */
+  readonly threads?: number;
+  /**
+   * Where inference runs: 'worker' (default) keeps the JS thread free — onnxruntime-node's own `run` blocks
+   * it for the whole inference; 'main' saves the worker's message copies for tiny models.
+   */
+  readonly thread?: 'worker' | 'main';
+  readonly log?: OrtLog;
+}
+
+export interface OrtOutput {
+  readonly data: Float32Array;
+  readonly dims: number[];
+}
+
+/** A loaded model: which provider runs it, and a float32-in, float32-out run. */
+export interface OrtModel {
+  readonly executionProvider: ExecutionProvider;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /**
+   * Runs one input (the first input unless named); with thread 'worker' the JS thread stays free meanwhile.
+   */
+  run(data: Float32Array, dims: readonly number[], outputName?: string, inputName?: string): Promise<OrtOutput>;
+  release(): Promise<void>;
+}
+
+function sessionOptions(ep: ExecutionProvider, threads: number | undefined): ortNode.InferenceSession.SessionOptions {
+  return { executionProviders: [ep], graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) };
+}
+
+/** What both session hosts offer: the main thread (onnxruntime-node directly) or a worker thread. */
+interface SessionHost {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(input: string, data: Float32Array, dims: readonly number[], output: string): Promise<OrtOutput>;
+  release(): Promise<void>;
+}
+
+async function mainThreadHost(model: string | Uint8Array, opts: ortNode.InferenceSession.SessionOptions): Promise<SessionHost> {
+  const session = typeof model === 'string' ? await ortNode.InferenceSession.create(model, opts) : await ortNode.InferenceSession.create(model, opts);
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(input, data, dims, output) {
+      const t = (await session.run({ [input]: new ortNode.Tensor('float32', data, dims as number[]) }, [output]))[output];
+      if (t.type !== 'float32') throw new TypeError(`ort output '${output}' is ${t.type}; only float32 outputs are supported`);
+      return { data: t.data as Float32Array, dims: t.dims.map(Number) };
+    },
+    release: () => session.release(),
+  };
+}
+
+// onnxruntime-node's `session.run` is a synchronous native call wrapped in setImmediate: it blocks the JS
+// thread for the whole inference. The worker host runs the session on its own thread instead; CommonJS
+// source evaluated in place so that no separate file has to be built or located.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+let session;
+parentPort.on('message', async (m) => {
+  try {
+    if (m.type === 'load') {
+      session = await ort.InferenceSession.create(m.model, m.options);
+      parentPort.postMessage({ id: m.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames });
+    } else if (m.type === 'run') {
+      const r = await session.run({ [m.input]: new ort.Tensor('float32', m.data, m.dims) }, [m.output]);
+      const t = r[m.output];
+      if (t.type !== 'float32') throw new TypeError("ort output '" + m.output + "' is " + t.type + '; only float32 outputs are supported');
+      // Copied into a transferable buffer: the tensor's own memory may belong to onnxruntime.
+      const data = new Float32Array(t.data);
+      parentPort.postMessage({ id: m.id, ok: true, data, dims: t.dims }, [data.buffer]);
+    } else if (m.type === 'release') {
+      if (session) await session.release();
+      parentPort.postMessage({ id: m.id, ok: true });
+    }
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, ok: false, error: String((e && e.message) || e) });
+  }
+});
+`;
+
+async function workerHost(model: string | Uint8Array, opts: ortNode.InferenceSession.SessionOptions): Promise<SessionHost> {
+  const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } });
+  const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  let dead: Error | undefined;
+  const failAll = (e: Error) => {
+    dead = e;
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+  };
+  worker.on('message', (m: { id: number; ok: boolean; error?: string }) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.ok) w?.resolve(m);
+    else w?.reject(new Error(m.error));
+  });
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`ort worker exited (code ${code})`)));
+  // Idle workers must not keep the process alive; a pending call holds a ref.
+  worker.unref();
+  const call = (msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<any> => {
+    if (dead) return Promise.reject(dead);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      worker.ref();
+      const done = () => {
+        if (waiting.size === 0) worker.unref();
+      };
+      waiting.set(id, { resolve: (v) => (resolve(v), done()), reject: (e) => (reject(e), done()) });
+      worker.postMessage({ ...msg, id }, transfer);
+    });
+  };
+  let loaded: { inputNames: string[]; outputNames: string[] };
+  try {
+    loaded = await call({ type: 'load', model, options: opts });
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  return {
+    inputNames: loaded.inputNames,
+    outputNames: loaded.outputNames,
+    async run(input, data, dims, output) {
+      // The input is copied into the message (structured clone): the caller keeps its buffer.
+      const r: { data: Float32Array; dims: number[] } = await call({ type: 'run', input, data, dims, output });
+      return { data: r.data, dims: r.dims.map(Number) };
+    },
+    async release() {
+      try {
+        await call({ type: 'release' });
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+}
+
+/** Loads a model from a path or its bytes, trying the preferred provider first and falling back to CPU. */
+export async function loadOrtModel(model: string | Uint8Array, options: OrtSessionOptions = {}): Promise<OrtModel> {
+  const preferred = options.executionProvider ?? 'cpu';
+  if (!EXECUTION_PROVIDERS.includes(preferred)) throw new RangeError(`ort executionProvider must be one of ${EXECUTION_PROVIDERS.join(', ')}, got '${String(preferred)}'`);
+  const thread = options.thread ?? 'worker';
+  if (thread !== 'worker' && thread !== 'main') throw new RangeError(`ort thread must be worker or main, got '${String(thread)}'`);
+  const log: OrtLog = options.log ?? (() => {});
+  const what = typeof model === 'string' ? model : `${model.byteLength}-byte model`;
+  const create = (ep: ExecutionProvider) => (thread === 'worker' ? workerHost : mainThreadHost)(model, sessionOptions(ep, options.threads));
+  let ep = preferred;
+  let host: SessionHost;
+  try {
+    host = await create(ep);
+  } catch (e) {
+    if (ep === 'cpu') throw e;
+    log('warn', `ort: ${ep} execution provider failed for ${what} (${(e as Error).message.split('\n')[0]}); falling back to cpu`);
+    ep = 'cpu';
+    host = await create(ep);
+  }
+  log('info', `ort: ${what} runs on the ${ep} execution provider, ${thread === 'worker' ? 'in a worker thread' : 'on the JS thread'} (onnxruntime-node ${ortNode.env.versions.node ?? '?'})`);
+  return {
+    executionProvider: ep,
+    inputNames: host.inputNames,
+    outputNames: host.outputNames,
+    run(data, dims, outputName, inputName) {
+      const input = inputName ?? host.inputNames[0];
+      const output = outputName ?? host.outputNames[0];
+      if (!host.outputNames.includes(output)) return Promise.reject(new RangeError(`model has no output '${output}' (it has ${host.outputNames.join(', ')})`));
+      return host.run(input, data, dims, output);
+    },
+    release: () => host.release(),
+  };
+}
+
+export interface OrtOptions extends OrtSessionOptions {
+  name?: string;
+  /** Output to emit; default the model's first. */
+  output?: string;
+  /** Input to feed; default the model's first. */
+  input?: string;
+  /**
+   * Packets stacked along dimension 0 per run (each input must have batch 1 and equal shapes); outputs are
+   * split back, one packet per input with its timestamps. A short final batch runs at end of stream. Default 1.
+   */
+  batch?: number;
+  /** Layout written into output caps; default 'ND'. */
+  outputLayout?: TensorLayout;
+}
+
+const OUTPUT_TEMPLATE = Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`);
+
+/**
+ * Runs an ONNX model on each float32 tensor packet with onnxruntime-node (Node only). The session is
+ * created when the pipeline starts; its provider is logged. Output caps carry the actual shape, cached per
+ * shape so that a steady stream keeps one caps object (no renegotiation per packet).
+ */
+export function ort(model: string | Uint8Array, options: OrtOptions = {}): Transform<TensorPacket, TensorPacket> {
+  if (typeof model !== 'string' && !(model instanceof Uint8Array)) throw new TypeError('ort model must be a path or the model bytes');
+  const batch = options.batch ?? 1;
+  if (!Number.isSafeInteger(batch) || batch < 1) throw new RangeError(`ort batch must be a positive integer, got ${batch}`);
+  const layout = options.outputLayout ?? 'ND';
+  return defineTransform<TensorPacket, TensorPacket>({
+    factory: 'ort',
+    name: options.name,
+    props: { model: typeof model === 'string' ? model : `<${model.byteLength} bytes>`, 'execution-provider': options.executionProvider, batch, output: options.output },
+    sinkCaps: Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`).intersect(tensorTemplate()),
+    srcCaps: OUTPUT_TEMPLATE,
+    acceptCaps: () => tensorTemplate(),
+    outputCaps: (_input, allowed) => OUTPUT_TEMPLATE.intersect(allowed),
+    open(ctx, up): Reader<TensorPacket> {
+      const log: OrtLog = options.log ?? ((level, message) => ctx.log(level, message));
+      let loaded: Promise<OrtModel> | undefined;
+      const capsCache = new Map<string, Caps>();
+      const outCaps = (dims: number[]): Caps => {
+        const key = dims.join(',');
+        let c = capsCache.get(key);
+        if (!c) capsCache.set(key, (c = tensorCaps({ dtype: 'float32', shape: dims, layout })));
+        return c;
+      };
+      const pending: TensorPacket[] = [];
+      let ended = false;
+      const runBatch = async (signal: AbortSignal): Promise<void> => {
+        const m = await (loaded ??= loadOrtModel(model, { ...options, log }));
+        const inputs: TensorPacket[] = [];
+        while (inputs.length < batch && !ended) {
+          const p = await up.pull(signal);
+          if (p === EOS) ended = true;
+          else inputs.push(p);
+        }
+        if (inputs.length === 0) return;
+        const infos = inputs.map((p) => tensorInfo(p.caps));
+        const shape = infos[0].shape;
+        let data: Float32Array;
+        let dims: number[];
+        if (inputs.length === 1 && batch === 1) {
+          data = tensorData(inputs[0]);
+          dims = [...shape];
+        } else {
+          if (shape[0] !== 1 || infos.some((i) => i.shape.join(',') !== shape.join(','))) throw new RangeError(`ort batch=${batch} needs equal shapes with batch 1, got ${infos.map((i) => `[${i.shape.join(',')}]`).join(' ')}`);
+          const per = tensorData(inputs[0]).length;
+          data = new Float32Array(per * inputs.length);
+          inputs.forEach((p, k) => data.set(tensorData(p), k * per));
+          ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'ort batch stacking', explicit: true });
+          dims = [inputs.length, ...shape.slice(1)];
+        }
+        // The worker gets its own copy of the input (structured clone): the packet may be shared downstream.
+        if ((options.thread ?? 'worker') === 'worker') ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'ort input to worker thread', explicit: true });
+        const out = await m.run(data, dims, options.output, options.input);
+        const n = inputs.length;
+        if (out.dims[0] !== n) throw new RangeError(`ort output batch ${out.dims[0]} does not match ${n} inputs`);
+        const per = out.data.length / n;
+        const itemDims = [1, ...out.dims.slice(1)];
+        inputs.forEach((p, k) => {
+          pending.push({ ...p, caps: outCaps(n === 1 ? out.dims : itemDims), memory: float32Memory(out.data.subarray(k * per, (k + 1) * per)) });
+        });
+      };
+      return {
+        async pull(signal): Promise<Pulled<TensorPacket>> {
+          while (pending.length === 0) {
+            if (ended) return EOS;
+            await runBatch(signal);
+          }
+          return pending.shift()!;
+        },
+        close: () => {
+          void loaded?.then((m) => m.release()).catch(() => {});
+        },
+      };
+    },
+  });
+}
+
+/** Launch-syntax entry (Node registry: node/cli/registry.ts). */
+export const ortEntry: ElementEntry = {
+  name: 'ort',
+  kind: 'transform',
+  description: 'Runs an ONNX model on float32 tensors with onnxruntime-node (CPU; WebGPU/CUDA tried with fallback to CPU)',
+  caps: { sink: `${TENSOR_MEDIA_TYPE}, dtype=(string)float32`, src: OUTPUT_TEMPLATE.toString() },
+  properties: [
+    { name: 'model', type: 'string', description: 'Path of the .onnx model' },
+    { name: 'execution-provider', type: 'enum', values: EXECUTION_PROVIDERS, default: 'cpu', description: 'Preferred execution provider (falls back to cpu)' },
+    { name: 'batch', type: 'uint', default: 1, description: 'Packets stacked per run along dimension 0' },
+    { name: 'output', type: 'string', description: "Output to emit (default: the model's first)" },
+  ],
+  create: (p) => {
+    if (p.model === undefined) throw new RangeError('ort needs model=PATH');
+    return ort(p.model, { name: p.name, executionProvider: p['execution-provider'], batch: p.batch || undefined, output: p.output });
+  },
+};

@@ -1,0 +1,3 @@
+export * from './topk';
+export * from './ctc';
+export * from './db';
