@@ -10,7 +10,6 @@ import { PacketFlags } from '../../src/packet';
 import { pipe } from '../../src/pipeline/pipeline';
 import { REMUX_BLOCKSIZE, remuxOpener, remuxPipeline } from '../cli/remux';
 import { nodeFileSrc } from '../drivers/fs';
-import { collect } from './g2g';
 import { findOnPath } from './gstreamer';
 
 /**
@@ -86,8 +85,10 @@ export interface RemuxBenchRow {
   readonly runs: readonly number[];
   /** Startup cost subtracted (children only), ns. */
   readonly startup: number;
-  /** Best run less startup, ns. */
+  /** Best run less startup, ns; 0 when startup noise swallowed the work (then `resolved` is false). */
   readonly net: number;
+  /** The work was measurable: best run above the startup cost. Rates and ratios need it. */
+  readonly resolved: boolean;
   readonly mbPerSecond: number;
   readonly framesPerSecond: number;
   /** Peer's net time / this row's, per peer of the same task (above 1: this row is faster). g2g rows only. */
@@ -115,17 +116,18 @@ export function buildRows(
   bytes: number,
   frames: number,
 ): RemuxBenchRow[] {
-  const net = (r: { runs: readonly number[]; startup: number }) => Math.max(1, Math.min(...r.runs) - r.startup);
+  const net = (r: { runs: readonly number[]; startup: number }) => Math.max(0, Math.min(...r.runs) - r.startup);
   return raw.map((r) => {
     const n = net(r);
     const speedup: Partial<Record<'gst' | 'ffmpeg', number>> = {};
-    if (r.impl.startsWith('g2g')) {
+    if (r.impl.startsWith('g2g') && n > 0) {
       for (const peer of ['gst', 'ffmpeg'] as const) {
         const p = raw.find((x) => x.task === r.task && x.impl === peer);
-        if (p) speedup[peer] = net(p) / n;
+        if (p && net(p) > 0) speedup[peer] = net(p) / n;
       }
     }
-    return { ...r, net: n, mbPerSecond: bytes / 1e6 / (n / 1e9), framesPerSecond: frames / (n / 1e9), speedup };
+    const rate = (amount: number) => (n > 0 ? amount / (n / 1e9) : 0);
+    return { ...r, net: n, resolved: n > 0, mbPerSecond: rate(bytes / 1e6), framesPerSecond: rate(frames), speedup };
   });
 }
 
@@ -140,10 +142,14 @@ export function formatRemuxReport(r: RemuxBenchReport): string {
     '',
   ];
   const rows = [['task', 'implementation', 'time ms', 'MB/s', 'frames/s', 'vs gst', 'vs ffmpeg']];
-  for (const x of r.rows) rows.push([x.task, x.label, (x.net / 1e6).toFixed(1), x.mbPerSecond.toFixed(0), x.framesPerSecond.toFixed(0), ratio(x.speedup.gst), ratio(x.speedup.ffmpeg)]);
+  for (const x of r.rows) {
+    if (x.resolved) rows.push([x.task, x.label, (x.net / 1e6).toFixed(1), x.mbPerSecond.toFixed(0), x.framesPerSecond.toFixed(0), ratio(x.speedup.gst), ratio(x.speedup.ffmpeg)]);
+    else rows.push([x.task, x.label, '< noise', '-', '-', '-', '-']);
+  }
   const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) lines.push(row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
-  lines.push('', 'vs gst / vs ffmpeg: the peer\'s time divided by g2g\'s (above 1: g2g is faster).');
+  lines.push('', "vs gst / vs ffmpeg: the peer's time divided by g2g's (above 1: g2g is faster).");
+  if (r.rows.some((x) => !x.resolved)) lines.push('< noise: the best run was not above the startup cost measured for that command; repeat on a quieter machine.');
   for (const s of r.skipped) lines.push(`skipped: ${s}`);
   return lines.join('\n');
 }
@@ -179,7 +185,19 @@ export function tinyInput(): Promise<string> {
   return cachedEncode('remux-1080p30-2f-high-bf2.h264', ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-frames:v', '2', ...X264]);
 }
 
-/** Spawn to exit, ns; a failure rejects with the end of the child's output. */
+/**
+ * The telling lines of a failed child's stderr: gst-launch's ERROR lines and their reasons, without
+ * its source locations and element paths ("…mp4mux0: Could not multiplex stream. | Buffer has no PTS.").
+ */
+export function errorGist(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Additional debug info:$/.test(l) && !/^\.\.\/|^\/Gst|\.c\(\d+\)/.test(l));
+  return lines.slice(0, 2).join(' | ') || 'no output';
+}
+
+/** Spawn to exit, ns; a failure rejects with the gist of the child's stderr. */
 export function timeChild(bin: string, args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -194,7 +212,7 @@ export function timeChild(bin: string, args: readonly string[]): Promise<number>
       status = code;
     });
     child.on('close', () => {
-      if (status !== 0) reject(new Error(`${bin} ${args.join(' ')} exited with ${status}: ${out.trim().split('\n').slice(-3).join(' | ')}`));
+      if (status !== 0) reject(new Error(`exit ${status}: ${errorGist(out)}`));
       else resolve(Number(exitAt - t0));
     });
   });
@@ -211,9 +229,14 @@ interface Case {
   readonly fallback?: Case;
 }
 
+/**
+ * No forced GC before a run (`g2g bench`'s per-packet cases do one): measured here, gc() before each
+ * run made the next one about twice as slow (30 → 60 ms, in user CPU, not in page faults or GC time):
+ * a forced full GC drops V8's type feedback and optimised code, so each run restarted half cold. This
+ * benchmark means the warm pipeline, as the peers' compiled code always is.
+ */
 async function timeInProcess(make: () => { run(o: { profile: 'throughput' }): Promise<unknown> }): Promise<number> {
   const p = make();
-  collect();
   const t0 = process.hrtime.bigint();
   await p.run({ profile: 'throughput' });
   return Number(process.hrtime.bigint() - t0);
@@ -344,7 +367,7 @@ export async function runRemuxBench(o: RemuxBenchOptions, progress: (m: string) 
       progress(`startup: ${c.label}`);
       await c.run(tiny, out(c));
       const t: number[] = [];
-      for (let r = 0; r < Math.max(3, o.runs); r++) t.push(await c.run(tiny, out(c)));
+      for (let r = 0; r < Math.max(5, o.runs); r++) t.push(await c.run(tiny, out(c)));
       startup.set(c, Math.min(...t));
     }
     const raw = list.map((c) => ({ task: c.task, impl: c.impl, label: c.label, runs: runs.get(c)!, startup: startup.get(c) ?? 0 }));

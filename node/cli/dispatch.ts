@@ -11,11 +11,12 @@ Commands:
   probe FILE          describe an H.264 or MP4 file: stream, frames, timestamps
   demo                run a live demo pipeline and print its latency
   bench               run the benchmarks
+  serve <file|pipe>   serve H.264 over RTSP
 
 'g2g <command> --help' shows a command's options.`;
 
 /** Commands of this folder, each `export async function <name>(args): Promise<number>` in `./<name>`. */
-const COMMANDS = ['launch', 'inspect', 'demo', 'bench', 'remux', 'probe'] as const;
+const COMMANDS = ['launch', 'inspect', 'demo', 'bench', 'remux', 'probe', 'serve'] as const;
 
 /**
  * Loads `./<name>`. The import is a pattern, so the bundler includes whichever command files exist

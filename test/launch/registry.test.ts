@@ -125,9 +125,9 @@ describe('the default registry', () => {
   it('declares the caps templates its elements have', () => {
     for (const e of defaultRegistry.list()) {
       // Elements with a required property (fileSrc/fileSink: location) get it.
-      const required: Record<string, string> = {};
+      const required: Record<string, unknown> = {};
       if (e.properties.some((p) => p.name === 'location')) required.location = '/nonexistent';
-      if (e.name === 'tensorPreprocess') Object.assign(required, { width: '64', height: '64' });
+      if (e.name === 'tensorPreprocess') Object.assign(required, { width: 64, height: 64 });
       const op = e.create(required, { branches: [fakeSink()], inputs: [fakeSrc()] });
       expect(op.kind, e.name).toBe(e.kind);
       const el = op.elements[0];
