@@ -3,6 +3,10 @@ import { formatReport, parseBenchArgs, UsageError, USAGE, type BenchOptions } fr
 
 /** `g2g bench`: the core benchmark against GStreamer. Returns the process exit code. */
 export async function bench(args: string[]): Promise<number> {
+  // Sub-benchmarks of the media elements, each beside its peers in the same run.
+  if (args[0] === 'remux') return (await import('../bench/remux')).benchRemux(args.slice(1));
+  if (args[0] === 'rtp') return (await import('../bench/rtp')).benchRtp(args.slice(1));
+  if (args[0] === 'decode') return (await import('../bench/decode')).benchDecode(args.slice(1));
   let o: BenchOptions;
   try {
     o = parseBenchArgs(args);
