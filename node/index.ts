@@ -5,3 +5,5 @@ export * from './elements/udp-sink';
 export * from './elements/udp-src';
 export * from './elements/h264-dec';
 export * from './elements/h264-enc';
+export * from './elements/rtsp-src';
+export * from './elements/rtsp-server-sink';

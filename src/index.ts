@@ -15,3 +15,4 @@ export * from './io';
 export * as h264 from './codecs/h264';
 export * as mp4 from './formats/mp4';
 export * as rtp from './rtp';
+export * as rtsp from './rtsp';

@@ -231,9 +231,9 @@ interface Case {
 
 /**
  * No forced GC before a run (`g2g bench`'s per-packet cases do one): measured here, gc() before each
- * run made the next one about twice as slow (30 → 60 ms, in user CPU, not in page faults or GC time):
- * a forced full GC drops V8's type feedback and optimised code, so each run restarted half cold. This
- * benchmark means the warm pipeline, as the peers' compiled code always is.
+ * run made the next one about twice as slow (30 → 60 ms of remux), the extra being user CPU in our
+ * code, not GC pauses or page faults; most likely the forced full GC discards type feedback and
+ * optimised code, so each run restarted half cold. This benchmark means the warm pipeline.
  */
 async function timeInProcess(make: () => { run(o: { profile: 'throughput' }): Promise<unknown> }): Promise<number> {
   const p = make();

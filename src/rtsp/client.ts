@@ -1,0 +1,433 @@
+/**
+ * RTSP client (RFC 2326) as a sans-IO state machine, in the style of h11 and quinn-proto: the driver
+ * feeds it bytes and the time (`receive`, `receiveDatagram`, `handleTimeout`), sends what `pollTransmit`
+ * gives, sleeps until `pollTimeout`, and acts on `nextEvent`. It never touches a socket or a timer, so it
+ * runs anywhere and tests drive it byte by byte with a fake clock. One H.264 video stream per session.
+ * Credentials never leave it except inside Authorization headers: URLs in events and errors are redacted.
+ */
+import { randomUint32 } from '../rtp/random';
+import { parseSdp, sdpStream, SdpError, type SdpStream, type SessionDescription } from '../rtp/sdp';
+import { MILLISECOND, SECOND } from '../time';
+import { authorization, chooseChallenge, parseChallenges, type AuthChallenge, type Credentials, type DigestState } from './auth';
+import { RtspHeaders, RtspParseError, RtspParser, serializeInterleaved, serializeRequest, serializeResponse, type RtspParserLimits, type RtspResponse } from './message';
+import { formatTransport, parseTransport, type TransportSpec } from './transport';
+import { parseRtspUrl, type RtspUrl } from './url';
+
+export type RtspErrorKind = 'auth' | 'status' | 'timeout' | 'protocol' | 'closed' | 'unsupported';
+
+export class RtspError extends Error {
+  override readonly name = 'RtspError';
+  constructor(
+    readonly kind: RtspErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export type RtspClientState = 'init' | 'options' | 'describe' | 'setup' | 'play' | 'playing' | 'teardown' | 'closed' | 'failed';
+type Input = 'start' | 'ok' | 'teardown' | 'bye' | 'fail';
+
+/** Every legal transition; anything else is a bug in the machine (it throws). */
+export const TRANSITIONS: Readonly<Record<RtspClientState, Readonly<Partial<Record<Input, RtspClientState>>>>> = {
+  init: { start: 'options', teardown: 'closed', fail: 'failed' },
+  options: { ok: 'describe', teardown: 'closed', fail: 'failed' },
+  describe: { ok: 'setup', teardown: 'closed', fail: 'failed' },
+  setup: { ok: 'play', teardown: 'teardown', fail: 'failed' },
+  play: { ok: 'playing', teardown: 'teardown', fail: 'failed' },
+  playing: { teardown: 'teardown', bye: 'closed', fail: 'failed' },
+  teardown: { ok: 'closed', fail: 'closed', teardown: 'teardown' },
+  closed: { teardown: 'closed', fail: 'closed', bye: 'closed' },
+  failed: { teardown: 'failed', fail: 'failed', bye: 'failed' },
+};
+
+export type RtspClientEvent =
+  | { readonly type: 'described'; readonly sdp: SessionDescription; readonly stream: SdpStream; readonly control: string }
+  | { readonly type: 'playing'; readonly transport: TransportSpec; readonly session: string }
+  | { readonly type: 'rtp'; readonly data: Uint8Array }
+  | { readonly type: 'rtcp'; readonly data: Uint8Array }
+  | { readonly type: 'error'; readonly error: RtspError }
+  | { readonly type: 'closed' };
+
+export interface RtspClientOptions {
+  /** rtsp://[user[:password]@]host[:port]/path */
+  readonly url: string;
+  /** Override the URL's credentials. */
+  readonly user?: string;
+  readonly password?: string;
+  /** 'tcp': RTP interleaved on the RTSP connection; 'udp': to `clientPorts`. */
+  readonly transport?: 'tcp' | 'udp';
+  /** RTP and RTCP ports bound by the driver, for 'udp'. */
+  readonly clientPorts?: readonly [number, number];
+  /** A response later than this (ns) fails the session (default 10 s). */
+  readonly responseTimeout?: number;
+  /** No RTP or RTCP for this long (ns) while playing fails the session (default 5 s; 0 = never). */
+  readonly dataTimeout?: number;
+  /** Keep-alive period (ns); default half the session timeout the server announces (60 s if none). */
+  readonly keepAlive?: number;
+  readonly userAgent?: string;
+  readonly limits?: RtspParserLimits;
+  /** Client nonce for Digest (default random). */
+  readonly cnonce?: () => string;
+}
+
+interface Pending {
+  readonly method: string;
+  readonly uri: string;
+  readonly extra: readonly (readonly [string, string])[];
+  cseq: number;
+  sentAt: number;
+  /** Sent with an Authorization header. */
+  authorized: boolean;
+  /** Already resent once for a stale nonce. */
+  staleRetried: boolean;
+}
+
+const DEFAULT_SESSION_TIMEOUT = 60 * SECOND;
+
+/** Resolves a media control attribute against the base URL (RFC 2326 C.1.1). */
+export function resolveControl(base: string, control: string | undefined): string {
+  if (control === undefined || control === '*' || control === '') return base;
+  if (/^rtsps?:\/\//i.test(control)) return control;
+  return base.endsWith('/') ? base + control : `${base}/${control}`;
+}
+
+export class RtspClient {
+  readonly url: RtspUrl;
+  private st: RtspClientState = 'init';
+  private readonly parser: RtspParser;
+  private readonly out: Uint8Array[] = [];
+  private readonly events: RtspClientEvent[] = [];
+  private readonly cred: Credentials | undefined;
+  private readonly transportKind: 'tcp' | 'udp';
+  private readonly responseTimeout: number;
+  private readonly dataTimeout: number;
+  private readonly cnonce: () => string;
+  private cseq = 0;
+  private inFlight: Pending | undefined;
+  private readonly queue: Pending[] = [];
+  private challenge: AuthChallenge | undefined;
+  private readonly digest: DigestState = { count: 0 };
+  private session: string | undefined;
+  private sessionTimeout = DEFAULT_SESSION_TIMEOUT;
+  private keepAlive: number | undefined;
+  private nextKeepAlive: number | undefined;
+  private lastData = 0;
+  private publicMethods: string[] = [];
+  private base = '';
+  private control = '';
+  private channels: readonly [number, number] = [0, 1];
+  private chosen: TransportSpec | undefined;
+  private now = 0;
+
+  constructor(readonly options: RtspClientOptions) {
+    this.url = parseRtspUrl(options.url);
+    const user = options.user ?? this.url.user;
+    const password = options.password ?? this.url.password;
+    this.cred = user !== undefined ? { user, password: password ?? '' } : undefined;
+    this.transportKind = options.transport ?? 'tcp';
+    if (this.transportKind !== 'tcp' && this.transportKind !== 'udp') throw new RtspError('unsupported', `transport must be 'tcp' or 'udp', got '${String(this.transportKind)}'`);
+    if (this.transportKind === 'udp' && !options.clientPorts) throw new RtspError('unsupported', "transport 'udp' needs clientPorts");
+    this.responseTimeout = options.responseTimeout ?? 10 * SECOND;
+    this.dataTimeout = options.dataTimeout ?? 5 * SECOND;
+    this.keepAlive = options.keepAlive;
+    this.cnonce = options.cnonce ?? (() => randomUint32().toString(16).padStart(8, '0') + randomUint32().toString(16).padStart(8, '0'));
+    this.parser = new RtspParser(options.limits);
+    this.base = this.url.uri;
+  }
+
+  get state(): RtspClientState {
+    return this.st;
+  }
+
+  /** The transport the server chose (after SETUP). */
+  get transport(): TransportSpec | undefined {
+    return this.chosen;
+  }
+
+  private go(input: Input): void {
+    const next = TRANSITIONS[this.st][input];
+    if (next === undefined) throw new Error(`RtspClient: no transition from '${this.st}' on '${input}'`);
+    this.st = next;
+  }
+
+  /** Begins the session: OPTIONS, DESCRIBE, SETUP, PLAY follow as responses arrive. */
+  start(now: number): void {
+    this.now = now;
+    this.go('start');
+    this.request('OPTIONS', this.url.uri);
+  }
+
+  /** Bytes to write to the RTSP connection, in order; undefined when none. */
+  pollTransmit(): Uint8Array | undefined {
+    return this.out.shift();
+  }
+
+  nextEvent(): RtspClientEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** When `handleTimeout` must next be called (ns), or undefined. */
+  pollTimeout(): number | undefined {
+    if (this.st === 'closed' || this.st === 'failed') return undefined;
+    let t: number | undefined;
+    const min = (v: number | undefined) => {
+      if (v !== undefined && (t === undefined || v < t)) t = v;
+    };
+    if (this.inFlight) min(this.inFlight.sentAt + this.responseTimeout);
+    if (this.st === 'playing') {
+      min(this.nextKeepAlive);
+      if (this.dataTimeout > 0) min(this.lastData + this.dataTimeout);
+    }
+    return t;
+  }
+
+  handleTimeout(now: number): void {
+    this.now = now;
+    if (this.st === 'closed' || this.st === 'failed') return;
+    if (this.inFlight && now >= this.inFlight.sentAt + this.responseTimeout) {
+      const m = this.inFlight.method;
+      if (this.st === 'teardown') {
+        this.go('ok');
+        this.events.push({ type: 'closed' });
+        return;
+      }
+      this.fail(new RtspError('timeout', `no response to ${m} within ${Math.round(this.responseTimeout / MILLISECOND)} ms from ${this.url.uri}`));
+      return;
+    }
+    if (this.st !== 'playing') return;
+    if (this.dataTimeout > 0 && now >= this.lastData + this.dataTimeout) {
+      this.fail(new RtspError('timeout', `no media from ${this.url.uri} for ${Math.round(this.dataTimeout / MILLISECOND)} ms`));
+      return;
+    }
+    if (this.nextKeepAlive !== undefined && now >= this.nextKeepAlive) {
+      this.nextKeepAlive = now + this.keepAlivePeriod();
+      // GET_PARAMETER is the keep-alive RFC 2326 suggests; OPTIONS for servers that do not list it.
+      const method = this.publicMethods.includes('GET_PARAMETER') ? 'GET_PARAMETER' : 'OPTIONS';
+      this.request(method, method === 'OPTIONS' ? this.url.uri : this.base);
+    }
+  }
+
+  /** Bytes from the RTSP connection (responses and interleaved frames, any chunking). */
+  receive(bytes: Uint8Array, now: number): void {
+    this.now = now;
+    if (this.st === 'closed' || this.st === 'failed') return;
+    this.parser.push(bytes);
+    for (;;) {
+      const m = this.parser.next();
+      if (m === undefined) return;
+      if (m instanceof RtspParseError) {
+        this.fail(new RtspError('protocol', `bad data from ${this.url.uri}: ${m.message}`));
+        return;
+      }
+      if (m.kind === 'interleaved') {
+        if (m.channel === this.channels[0]) this.media('rtp', m.data, now);
+        else if (m.channel === this.channels[1]) this.media('rtcp', m.data, now);
+      } else if (m.kind === 'response') {
+        this.response(m);
+      } else {
+        // Server-to-client requests (RFC 2326 10: ANNOUNCE, GET_PARAMETER…): none is needed to play.
+        const cseq = m.headers.get('cseq');
+        this.out.push(serializeResponse(501, 'Not Implemented', cseq !== undefined && /^\d+$/.test(cseq) ? [['CSeq', cseq]] : []));
+      }
+      if (this.finished) return;
+    }
+  }
+
+  /** Closed or failed: nothing more will happen. */
+  get finished(): boolean {
+    return this.st === 'closed' || this.st === 'failed';
+  }
+
+  /** A datagram on the client RTP or RTCP port (transport 'udp'). */
+  receiveDatagram(kind: 'rtp' | 'rtcp', data: Uint8Array, now: number): void {
+    this.now = now;
+    if (this.st !== 'playing' && this.st !== 'play') return;
+    this.media(kind, data, now);
+  }
+
+  /** An RTCP packet to send over the connection (interleaved) — for receiver reports; undefined for UDP. */
+  interleavedRtcp(data: Uint8Array): Uint8Array | undefined {
+    return this.transportKind === 'tcp' ? serializeInterleaved(this.channels[1], data) : undefined;
+  }
+
+  /** The sender left (RTCP BYE): ends the session without a TEARDOWN. */
+  bye(): void {
+    if (this.st !== 'playing') return;
+    this.go('bye');
+    this.events.push({ type: 'closed' });
+  }
+
+  /** Ends the session: a TEARDOWN when one is set up, else closes at once. */
+  teardown(now: number): void {
+    this.now = now;
+    if (this.st === 'closed' || this.st === 'failed' || this.st === 'teardown') return;
+    const hadSession = this.session !== undefined;
+    this.go('teardown');
+    this.queue.length = 0;
+    if ((this.st as RtspClientState) === 'teardown' && hadSession) {
+      this.inFlight = undefined;
+      this.request('TEARDOWN', this.base);
+    } else {
+      this.st = 'closed';
+      this.events.push({ type: 'closed' });
+    }
+  }
+
+  /** The connection closed under us. */
+  connectionClosed(now: number): void {
+    this.now = now;
+    if (this.st === 'teardown') {
+      this.go('ok');
+      this.events.push({ type: 'closed' });
+      return;
+    }
+    if (this.st === 'closed' || this.st === 'failed') return;
+    this.fail(new RtspError('closed', `the connection to ${this.url.uri} closed`));
+  }
+
+  private media(kind: 'rtp' | 'rtcp', data: Uint8Array, now: number): void {
+    this.lastData = now;
+    this.events.push({ type: kind, data });
+  }
+
+  private keepAlivePeriod(): number {
+    return this.keepAlive ?? Math.max(SECOND, this.sessionTimeout / 2);
+  }
+
+  private fail(error: RtspError): void {
+    this.go('fail');
+    this.inFlight = undefined;
+    this.queue.length = 0;
+    this.events.push({ type: 'error', error });
+  }
+
+  private request(method: string, uri: string, extra: readonly (readonly [string, string])[] = []): void {
+    const p: Pending = { method, uri, extra, cseq: 0, sentAt: this.now, authorized: false, staleRetried: false };
+    if (this.inFlight) this.queue.push(p);
+    else this.send(p);
+  }
+
+  private send(p: Pending): void {
+    p.cseq = ++this.cseq;
+    p.sentAt = this.now;
+    const headers: (readonly [string, string])[] = [['CSeq', String(p.cseq)], ['User-Agent', this.options.userAgent ?? 'glass2glass']];
+    if (this.session !== undefined && p.method !== 'OPTIONS') headers.push(['Session', this.session]);
+    p.authorized = this.challenge !== undefined && this.cred !== undefined;
+    if (this.challenge && this.cred) headers.push(['Authorization', authorization(this.challenge, this.cred, p.method, p.uri, this.cnonce(), this.digest)]);
+    headers.push(...p.extra);
+    this.inFlight = p;
+    this.out.push(serializeRequest(p.method, p.uri, headers));
+  }
+
+  private response(r: RtspResponse): void {
+    const p = this.inFlight;
+    const cseq = Number(r.headers.get('cseq'));
+    if (!p || (r.headers.get('cseq') !== undefined && cseq !== p.cseq)) return; // Stale or unsolicited.
+    this.inFlight = undefined;
+    if (r.status === 401) {
+      const challenge = chooseChallenge(parseChallenges(r.headers.getAll('www-authenticate')));
+      const stale = challenge?.params.stale?.toLowerCase() === 'true';
+      // Credentials are tried once per request, plus once more when only the nonce went stale: a 401 to
+      // a request that carried them is a rejection, never a loop.
+      if (this.cred && challenge && (!p.authorized || (stale && !p.staleRetried))) {
+        if (p.authorized) p.staleRetried = true;
+        this.challenge = challenge;
+        this.digest.count = 0;
+        this.send(p);
+        return;
+      }
+      const why = !this.cred ? 'the server needs credentials (user-id/user-pw or user:password@ in the URL)' : challenge ? 'the server rejected the credentials' : 'the server offers no Basic or Digest authentication';
+      this.fail(new RtspError('auth', `401 Unauthorized from ${this.url.uri} on ${p.method}: ${why}`, 401));
+      return;
+    }
+    const ok = r.status >= 200 && r.status < 300;
+    switch (this.st) {
+      case 'options':
+        // Any answer will do: some servers refuse OPTIONS yet stream.
+        if (ok) this.publicMethods = (r.headers.get('public') ?? '').split(',').map((s) => s.trim().toUpperCase());
+        this.go('ok');
+        this.request('DESCRIBE', this.url.uri, [['Accept', 'application/sdp']]);
+        break;
+      case 'describe':
+        if (!ok) return this.statusError(p.method, r);
+        this.described(r);
+        break;
+      case 'setup':
+        if (!ok) return this.statusError(p.method, r);
+        this.setupDone(r);
+        break;
+      case 'play':
+        if (!ok) return this.statusError(p.method, r);
+        this.go('ok');
+        this.lastData = this.now;
+        this.nextKeepAlive = this.now + this.keepAlivePeriod();
+        this.events.push({ type: 'playing', transport: this.chosen!, session: this.session! });
+        break;
+      case 'teardown':
+        if (p.method !== 'TEARDOWN') break;
+        this.go('ok');
+        this.events.push({ type: 'closed' });
+        return;
+      default:
+        // Keep-alive answers: a failure there is the server's business until the session times out.
+        break;
+    }
+    const next = this.queue.shift();
+    if (next && !this.inFlight) this.send(next);
+  }
+
+  private statusError(method: string, r: RtspResponse): void {
+    this.fail(new RtspError('status', `${method} ${this.url.uri} failed: ${r.status} ${r.reason}`.trim(), r.status));
+  }
+
+  private described(r: RtspResponse): void {
+    const text = new TextDecoder().decode(r.body);
+    const sdp = parseSdp(text);
+    let stream: SdpStream;
+    try {
+      stream = sdpStream(sdp);
+    } catch (e) {
+      if (!(e instanceof SdpError)) throw e;
+      return this.fail(new RtspError('unsupported', `${this.url.uri}: ${e.message}`));
+    }
+    if (stream.caps.get('encoding-name') !== 'H264') {
+      return this.fail(new RtspError('unsupported', `${this.url.uri}: the video stream is ${String(stream.caps.get('encoding-name'))}, only H264 is supported`));
+    }
+    const media = sdp.media.find((m) => m.type === 'video' && m.formats.includes(stream.payloadType));
+    const base = r.headers.get('content-base') ?? r.headers.get('content-location') ?? this.url.uri;
+    // The aggregate URL for PLAY and TEARDOWN; a Content-Base from the server carries no credentials of ours.
+    this.base = base.replace(/\/$/, '');
+    this.control = resolveControl(base, media?.attributes.find((a) => a.name === 'control')?.value);
+    this.go('ok');
+    this.events.push({ type: 'described', sdp, stream, control: this.control });
+    const t: TransportSpec =
+      this.transportKind === 'tcp'
+        ? { protocol: 'RTP/AVP/TCP', unicast: true, interleaved: [0, 1] }
+        : { protocol: 'RTP/AVP', unicast: true, clientPort: this.options.clientPorts };
+    this.request('SETUP', this.control, [['Transport', formatTransport(t)]]);
+  }
+
+  private setupDone(r: RtspResponse): void {
+    const s = r.headers.get('session');
+    if (!s) return this.fail(new RtspError('protocol', `SETUP ${this.url.uri}: the response has no Session header`));
+    const [id, ...params] = s.split(';').map((x) => x.trim());
+    this.session = id;
+    for (const param of params) {
+      const m = /^timeout=(\d+)$/i.exec(param);
+      if (m && Number(m[1]) > 0) this.sessionTimeout = Number(m[1]) * SECOND;
+    }
+    const t = parseTransport(r.headers.get('transport') ?? '');
+    const wanted = this.transportKind === 'tcp' ? 'RTP/AVP/TCP' : 'RTP/AVP';
+    if (!t || t.protocol !== wanted) {
+      return this.fail(new RtspError('unsupported', `SETUP ${this.url.uri}: the server answered transport '${r.headers.get('transport') ?? ''}', not ${wanted}`));
+    }
+    if (t.interleaved) this.channels = t.interleaved;
+    this.chosen = t;
+    this.go('ok');
+    this.request('PLAY', this.base, [['Range', 'npt=0.000-']]);
+  }
+}
+
+export { RtspHeaders };
