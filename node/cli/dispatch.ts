@@ -9,14 +9,15 @@ Commands:
   inspect [element]   list elements, or show one's pad templates and properties
   remux IN OUT        rewrap H.264 between an elementary stream (.h264) and MP4
   probe FILE          describe an H.264 or MP4 file: stream, frames, timestamps
-  demo                run a live demo pipeline and print its latency
+  demo                live OCR over RTSP in-process, with glass-to-glass latency
   bench               run the benchmarks
   serve <file|pipe>   serve H.264 over RTSP
+  ocr INPUT           read the text in a video (.h264, .mp4, rtsp://) with PP-OCR
 
 'g2g <command> --help' shows a command's options.`;
 
 /** Commands of this folder, each `export async function <name>(args): Promise<number>` in `./<name>`. */
-const COMMANDS = ['launch', 'inspect', 'demo', 'bench', 'remux', 'probe', 'serve'] as const;
+const COMMANDS = ['launch', 'inspect', 'demo', 'bench', 'remux', 'probe', 'serve', 'ocr'] as const;
 
 /**
  * Loads `./<name>`. The import is a pattern, so the bundler includes whichever command files exist

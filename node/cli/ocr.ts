@@ -1,0 +1,205 @@
+import { fakeSink } from '../../operators/fake-sink';
+import { fileSrc } from '../../operators/file-src';
+import { h264Parse } from '../../operators/h264-parse';
+import { mp4Demux } from '../../operators/mp4-demux';
+import { queue } from '../../operators/queue';
+import type { Pulled, Reader } from '../../src/element';
+import { EOS } from '../../src/element';
+import type { CpuMemory } from '../../src/memory/memory';
+import { preprocessCpu, type PreprocessGeometry } from '../../src/ml/preprocess-cpu';
+import { dbBoxes, textLines, type TextBox } from '../../src/ml/postprocess/db';
+import { defineTransform, type Source, type Transform } from '../../src/operator';
+import type { Packet } from '../../src/packet';
+import { pipe } from '../../src/pipeline';
+import { formatStats, type PipelineStats } from '../../src/pipeline/stats';
+import { LIVE, type LatencyProfile } from '../../src/pipeline/profile';
+import { systemClock } from '../../src/clock/system-clock';
+import { formatTime } from '../../src/time';
+import { isPromiseLike } from '../../src/util/promise';
+import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import { installNodeFileOpener } from '../drivers/fs';
+import { h264Dec } from '../elements/h264-dec';
+import { rtspSrc } from '../elements/rtsp-src';
+import { detectionSize, gutenyeOcrModels, PP_OCR_DET, PpOcr, type OcrLine } from '../ml/pp-ocr';
+import { parseArgs } from './args';
+import { processIo, UsageError, type CliIo } from './io';
+import type { CliRunOptions } from './run-pipeline';
+
+export const OCR_USAGE = `Usage: g2g ocr INPUT [--json] [--frames N]
+
+Reads the text in a video with PP-OCRv4 (detection + recognition, onnxruntime on the CPU):
+  INPUT ! h264Parse ! h264Dec ! ocrPreprocess ! ocrDetect ! ocrRecognise ! sink
+INPUT is an H.264 elementary stream (.h264), an MP4 file or an rtsp:// URL. Prints each
+frame's boxes and text, then every element's processing time (p50/p95).
+
+Options:
+  --json        one JSON object per frame: {"frame","pts","text","lines":[{"text","score","box"}]}
+  --frames N    stop after N frames (default: the whole input; an RTSP stream runs until Ctrl-C)
+  -h, --help    show this help`;
+
+export type FramePacket = Packet<CpuMemory>;
+
+/** The detection input that ocrPreprocess leaves in `meta.ocrInput` for ocrDetect. */
+interface OcrInput {
+  readonly data: Float32Array;
+  readonly shape: number[];
+  readonly geometry: PreprocessGeometry;
+}
+
+/** A raw-video passthrough transform that adds to each frame's meta (the frame itself goes on, for later stages). */
+function annotate(factory: string, name: string | undefined, f: (p: FramePacket) => Promise<FramePacket> | FramePacket): Transform<FramePacket, FramePacket> {
+  return defineTransform<FramePacket, FramePacket>({
+    factory,
+    name,
+    props: {},
+    sinkCaps: rawVideoTemplate(),
+    srcCaps: rawVideoTemplate(),
+    passthrough: true,
+    open(_ctx, up): Reader<FramePacket> {
+      const step = (p: Pulled<FramePacket>): Pulled<FramePacket> | Promise<Pulled<FramePacket>> => (p === EOS ? EOS : f(p));
+      return {
+        pull(signal) {
+          const p = up.pull(signal);
+          return isPromiseLike(p) ? Promise.resolve(p).then(step) : step(p);
+        },
+      };
+    },
+  });
+}
+
+/** PP-OCR detection preprocess (BGR, ImageNet mean/std, sides multiples of 32) into `meta.ocrInput`. */
+export function ocrPreprocess(name?: string): Transform<FramePacket, FramePacket> {
+  return annotate('ocrPreprocess', name, (p) => {
+    const info = rawVideoInfo(p.caps);
+    const t = preprocessCpu(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+    const input: OcrInput = { data: t.data, shape: [...t.shape], geometry: t.geometry };
+    return { ...p, meta: { ...p.meta, ocrInput: input } };
+  });
+}
+
+/** DB text detection: `meta.ocrInput` → `meta.ocrBoxes` in frame pixels. */
+export function ocrDetect(ocr: PpOcr, name?: string): Transform<FramePacket, FramePacket> {
+  return annotate('ocrDetect', name, async (p) => {
+    const input = p.meta.ocrInput as OcrInput;
+    const out = await ocr.det.run(input.data, input.shape);
+    const [, , h, w] = out.dims;
+    const boxes = dbBoxes(out.data, w, h, { geometry: input.geometry });
+    return { ...p, meta: { ...p.meta, ocrInput: undefined, ocrBoxes: boxes } };
+  });
+}
+
+/** CTC recognition of every box: `meta.ocrBoxes` → `meta.ocrLines` and `meta.ocrText` (words by line). */
+export function ocrRecognise(ocr: PpOcr, name?: string): Transform<FramePacket, FramePacket> {
+  return annotate('ocrRecognise', name, async (p) => {
+    const info = rawVideoInfo(p.caps);
+    const frame = { format: info.format, width: info.width, height: info.height, data: p.memory.data };
+    const lines: OcrLine[] = [];
+    for (const box of (p.meta.ocrBoxes as TextBox[] | undefined) ?? []) {
+      const b = box.bounds;
+      const x = Math.max(0, Math.floor(b.x));
+      const y = Math.max(0, Math.floor(b.y));
+      const roi = { x, y, width: Math.min(info.width, Math.ceil(b.x + b.width)) - x, height: Math.min(info.height, Math.ceil(b.y + b.height)) - y };
+      if (roi.width < 1 || roi.height < 1) continue;
+      lines.push({ ...(await ocr.recognise(frame, roi)), box });
+    }
+    const byBox = new Map(lines.map((l) => [l.box, l.text.trim()]));
+    const text = textLines(lines.map((l) => l.box))
+      .map((line) => line.map((b) => byBox.get(b)!).join(' '))
+      .join('\n');
+    return { ...p, meta: { ...p.meta, ocrLines: lines, ocrText: text } };
+  });
+}
+
+/** decode → preprocess → detect → recognise, after an H.264 byte-stream source. */
+export function ocrChain(ocr: PpOcr, options: { live: boolean }): Transform<Packet, FramePacket> {
+  const decode = pipe(h264Parse(), h264Dec({ live: options.live }));
+  // Live: one frame waits at most, the oldest dropped, so that slow inference shows the newest frame
+  // rather than a growing backlog (the decoder still sees every unit: H.264 needs them all).
+  const stages = pipe(ocrPreprocess(), ocrDetect(ocr), ocrRecognise(ocr));
+  return options.live ? pipe(decode, queue<FramePacket>({ maxSizeBuffers: 1, leaky: 'downstream' }), stages) : pipe(decode, stages);
+}
+
+/** The live profile, but a sink keeps frames older than its 100 ms deadline: OCR alone takes longer. */
+export const OCR_LIVE: LatencyProfile = { ...LIVE, name: 'live', deadline: undefined };
+
+export const ms = (ns: number) => (ns / 1e6).toFixed(1);
+
+export function boxText(l: OcrLine): string {
+  const b = l.box.bounds;
+  return `[${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${Math.round(b.height)}] '${l.text}' (${l.score.toFixed(2)})`;
+}
+
+/** The elements' processing time, p50/p95 in ms, one line each. */
+export function elementLatency(stats: PipelineStats): string {
+  const rows = stats.elements.map((e) => [e.name, String(e.packets), Number.isNaN(e.processing.p50) ? '-' : ms(e.processing.p50), Number.isNaN(e.processing.p95) ? '-' : ms(e.processing.p95)]);
+  rows.unshift(['element', 'packets', 'p50 ms', 'p95 ms']);
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
+}
+
+function inputSource(input: string): Source<Packet> {
+  if (/^rtsp:\/\//i.test(input)) return rtspSrc({ location: input, protocols: 'tcp' });
+  installNodeFileOpener();
+  if (/\.(mp4|m4v|mov)$/i.test(input)) return pipe(fileSrc({ location: input }), mp4Demux()) as Source<Packet>;
+  return fileSrc({ location: input }) as Source<Packet>;
+}
+
+const processInterrupts = (handler: () => void): (() => void) => {
+  process.on('SIGINT', handler);
+  return () => void process.off('SIGINT', handler);
+};
+
+/** `g2g ocr INPUT`: the text of every frame, then per-element latency. */
+export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
+  const a = parseArgs(args, { flags: ['help', 'json'], options: ['frames'], short: { h: 'help' } });
+  if (a.flags.has('help')) {
+    io.out(OCR_USAGE);
+    return 0;
+  }
+  if (a.positional.length !== 1) throw new UsageError('ocr needs one INPUT: a .h264 or .mp4 file or an rtsp:// URL');
+  const input = a.positional[0];
+  const framesText = a.options.get('frames') ?? '0';
+  if (!/^\d+$/.test(framesText)) throw new UsageError(`--frames must be a whole number, got '${framesText}'`);
+  const limit = Number(framesText);
+  const json = a.flags.has('json');
+  const live = /^rtsp:\/\//i.test(input);
+
+  const model = await PpOcr.load(gutenyeOcrModels());
+  let frame = 0;
+  const running = pipe(
+    inputSource(input),
+    ocrChain(model, { live }),
+    fakeSink<FramePacket>({
+      dropLate: false,
+      onPacket: (p) => {
+        if (limit > 0 && frame >= limit) return;
+        const lines = (p.meta.ocrLines as OcrLine[]) ?? [];
+        const text = (p.meta.ocrText as string) ?? '';
+        if (json) {
+          const b = (l: OcrLine) => ({ x: l.box.bounds.x, y: l.box.bounds.y, width: l.box.bounds.width, height: l.box.bounds.height, points: l.box.points });
+          io.out(JSON.stringify({ frame, pts: p.pts, text, lines: lines.map((l) => ({ text: l.text, score: l.score, box: b(l) })) }));
+        } else {
+          io.out(`frame ${frame}  ${formatTime(p.pts ?? 0)}  '${text.replace(/\n/g, ' | ')}'${lines.length ? '  ' + lines.map(boxText).join('  ') : ''}`);
+        }
+        frame++;
+        if (limit > 0 && frame === limit) running.eos();
+      },
+    }),
+  ).start({ clock: systemClock, profile: live ? OCR_LIVE : 'throughput' });
+  const stop = (extra.onInterrupt ?? processInterrupts)(() => running.eos());
+  let code = 0;
+  try {
+    await running.done;
+  } catch (e) {
+    io.err(`ERROR: ${e instanceof Error ? e.message : String(e)}`);
+    code = 1;
+  } finally {
+    stop();
+    await model.release();
+  }
+  const stats = running.stats();
+  const say = json ? io.err : io.out;
+  say(`\n${frame} frames in ${formatTime(stats.duration)}; per-element processing time:`);
+  say(elementLatency(stats));
+  return code;
+}
