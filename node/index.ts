@@ -7,3 +7,4 @@ export * from './elements/h264-dec';
 export * from './elements/h264-enc';
 export * from './elements/rtsp-src';
 export * from './elements/rtsp-server-sink';
+export * from './drivers/start-code';

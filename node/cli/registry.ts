@@ -1,5 +1,6 @@
 import { defaultRegistry, type ElementRegistry } from '../../operators/registry';
 import { installNodeFileOpener } from '../drivers/fs';
+import { installNativeStartCodeFinder } from '../drivers/start-code';
 import { h264DecEntry } from '../elements/h264-dec';
 import { h264EncEntry } from '../elements/h264-enc';
 import { udpSinkEntry } from '../elements/udp-sink';
@@ -11,6 +12,7 @@ import { wgpuPreprocessEntry } from '../ml/wgpu-preprocess';
 
 // `location=` of fileSrc/fileSink resolves to real files in the CLI.
 installNodeFileOpener();
+installNativeStartCodeFinder();
 // Node-only elements (native addon, sockets).
 defaultRegistry.register(h264DecEntry).register(h264EncEntry).register(udpSinkEntry).register(udpSrcEntry);
 defaultRegistry.register(ortEntry).register(wgpuPreprocessEntry);
