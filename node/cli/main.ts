@@ -1,5 +1,9 @@
 // The g2g executable (bin/g2g.js imports the build of this file): run the command, exit with its code.
+import { installNativeStartCodeFinder } from '../drivers/start-code';
 import { main } from './dispatch';
+
+// Every command (launch, remux, probe, bench, …) parses H.264 with Node's native byte search.
+installNativeStartCodeFinder();
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,3 +1,4 @@
+import { Caps } from '../../src/caps';
 import { fakeSink } from '../../operators/fake-sink';
 import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
@@ -16,7 +17,7 @@ import { LIVE, type LatencyProfile } from '../../src/pipeline/profile';
 import { systemClock } from '../../src/clock/system-clock';
 import { formatTime } from '../../src/time';
 import { isPromiseLike } from '../../src/util/promise';
-import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import { rawVideoInfo } from '../../src/video/format';
 import { installNodeFileOpener } from '../drivers/fs';
 import { h264Dec } from '../elements/h264-dec';
 import { rtspSrc } from '../elements/rtsp-src';
@@ -46,17 +47,28 @@ interface OcrInput {
   readonly geometry: PreprocessGeometry;
 }
 
+/** Raw video of any rate: an RTSP stream's framerate may be unknown (0/1), which rawVideoTemplate() excludes. */
+const ANY_RAW = Caps.parse('video/x-raw, format=(string){NV12,I420,RGBA}');
+
 /** A raw-video passthrough transform that adds to each frame's meta (the frame itself goes on, for later stages). */
-function annotate(factory: string, name: string | undefined, f: (p: FramePacket) => Promise<FramePacket> | FramePacket): Transform<FramePacket, FramePacket> {
+function annotate(factory: string, name: string | undefined, f: (p: FramePacket) => Promise<FramePacket> | FramePacket, timings?: Timings): Transform<FramePacket, FramePacket> {
   return defineTransform<FramePacket, FramePacket>({
     factory,
     name,
     props: {},
-    sinkCaps: rawVideoTemplate(),
-    srcCaps: rawVideoTemplate(),
+    sinkCaps: ANY_RAW,
+    srcCaps: ANY_RAW,
     passthrough: true,
-    open(_ctx, up): Reader<FramePacket> {
-      const step = (p: Pulled<FramePacket>): Pulled<FramePacket> | Promise<Pulled<FramePacket>> => (p === EOS ? EOS : f(p));
+    open(ctx, up): Reader<FramePacket> {
+      const times: number[] = [];
+      timings?.set(ctx.name, times);
+      const step = async (p: Pulled<FramePacket>): Promise<Pulled<FramePacket>> => {
+        if (p === EOS) return EOS;
+        const t0 = performance.now();
+        const out = await f(p);
+        times.push((performance.now() - t0) * 1e6);
+        return out;
+      };
       return {
         pull(signal) {
           const p = up.pull(signal);
@@ -67,29 +79,35 @@ function annotate(factory: string, name: string | undefined, f: (p: FramePacket)
   });
 }
 
+/**
+ * Every packet's processing time (ns) per element name: the pipeline samples one pull in 256, too few
+ * for a run of a few dozen frames of slow inference.
+ */
+export type Timings = Map<string, number[]>;
+
 /** PP-OCR detection preprocess (BGR, ImageNet mean/std, sides multiples of 32) into `meta.ocrInput`. */
-export function ocrPreprocess(name?: string): Transform<FramePacket, FramePacket> {
+export function ocrPreprocess(name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
   return annotate('ocrPreprocess', name, (p) => {
     const info = rawVideoInfo(p.caps);
     const t = preprocessCpu(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
     const input: OcrInput = { data: t.data, shape: [...t.shape], geometry: t.geometry };
     return { ...p, meta: { ...p.meta, ocrInput: input } };
-  });
+  }, timings);
 }
 
 /** DB text detection: `meta.ocrInput` → `meta.ocrBoxes` in frame pixels. */
-export function ocrDetect(ocr: PpOcr, name?: string): Transform<FramePacket, FramePacket> {
+export function ocrDetect(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
   return annotate('ocrDetect', name, async (p) => {
     const input = p.meta.ocrInput as OcrInput;
     const out = await ocr.det.run(input.data, input.shape);
     const [, , h, w] = out.dims;
     const boxes = dbBoxes(out.data, w, h, { geometry: input.geometry });
     return { ...p, meta: { ...p.meta, ocrInput: undefined, ocrBoxes: boxes } };
-  });
+  }, timings);
 }
 
 /** CTC recognition of every box: `meta.ocrBoxes` → `meta.ocrLines` and `meta.ocrText` (words by line). */
-export function ocrRecognise(ocr: PpOcr, name?: string): Transform<FramePacket, FramePacket> {
+export function ocrRecognise(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
   return annotate('ocrRecognise', name, async (p) => {
     const info = rawVideoInfo(p.caps);
     const frame = { format: info.format, width: info.width, height: info.height, data: p.memory.data };
@@ -107,15 +125,15 @@ export function ocrRecognise(ocr: PpOcr, name?: string): Transform<FramePacket, 
       .map((line) => line.map((b) => byBox.get(b)!).join(' '))
       .join('\n');
     return { ...p, meta: { ...p.meta, ocrLines: lines, ocrText: text } };
-  });
+  }, timings);
 }
 
 /** decode → preprocess → detect → recognise, after an H.264 byte-stream source. */
-export function ocrChain(ocr: PpOcr, options: { live: boolean }): Transform<Packet, FramePacket> {
+export function ocrChain(ocr: PpOcr, options: { live: boolean; timings?: Timings }): Transform<Packet, FramePacket> {
   const decode = pipe(h264Parse(), h264Dec({ live: options.live }));
   // Live: one frame waits at most, the oldest dropped, so that slow inference shows the newest frame
   // rather than a growing backlog (the decoder still sees every unit: H.264 needs them all).
-  const stages = pipe(ocrPreprocess(), ocrDetect(ocr), ocrRecognise(ocr));
+  const stages = pipe(ocrPreprocess(undefined, options.timings), ocrDetect(ocr, undefined, options.timings), ocrRecognise(ocr, undefined, options.timings));
   return options.live ? pipe(decode, queue<FramePacket>({ maxSizeBuffers: 1, leaky: 'downstream' }), stages) : pipe(decode, stages);
 }
 
@@ -130,8 +148,13 @@ export function boxText(l: OcrLine): string {
 }
 
 /** The elements' processing time, p50/p95 in ms, one line each. */
-export function elementLatency(stats: PipelineStats): string {
-  const rows = stats.elements.map((e) => [e.name, String(e.packets), Number.isNaN(e.processing.p50) ? '-' : ms(e.processing.p50), Number.isNaN(e.processing.p95) ? '-' : ms(e.processing.p95)]);
+export function elementLatency(stats: PipelineStats, timings: Timings = new Map()): string {
+  const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+  const rows = stats.elements.map((e) => {
+    const t = timings.get(e.name);
+    if (t?.length) return [e.name, String(e.packets), ms(pct(t, 0.5)), ms(pct(t, 0.95))];
+    return [e.name, String(e.packets), Number.isNaN(e.processing.p50) ? '-' : ms(e.processing.p50), Number.isNaN(e.processing.p95) ? '-' : ms(e.processing.p95)];
+  });
   rows.unshift(['element', 'packets', 'p50 ms', 'p95 ms']);
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
@@ -166,9 +189,10 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
 
   const model = await PpOcr.load(gutenyeOcrModels());
   let frame = 0;
+  const timings: Timings = new Map();
   const running = pipe(
     inputSource(input),
-    ocrChain(model, { live }),
+    ocrChain(model, { live, timings }),
     fakeSink<FramePacket>({
       dropLate: false,
       onPacket: (p) => {
@@ -200,6 +224,6 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
   const stats = running.stats();
   const say = json ? io.err : io.out;
   say(`\n${frame} frames in ${formatTime(stats.duration)}; per-element processing time:`);
-  say(elementLatency(stats));
+  say(elementLatency(stats, timings));
   return code;
 }
