@@ -108,6 +108,7 @@ async function ocrDemo(frames: number, io: CliIo, onInterrupt: (handler: () => v
       },
     }),
   ).start({ clock: systemClock, profile: OCR_LIVE });
+  io.out('Running (profile live); Ctrl-C ends the stream …');
   let interrupts = 0;
   const stop = onInterrupt(() => {
     interrupts++;

@@ -13,7 +13,9 @@ import { FileOpenError, type FileOpener } from '../../src/io/opener';
 import { pipe, type Pipeline } from '../../src/pipeline/pipeline';
 import type { RunningPipeline } from '../../src/pipeline/run';
 import { AbortError } from '../../src/util/abort';
-import { nodeFileOpener } from '../drivers/fs';
+import { nodeFileOpener, openFileSource, readAhead } from '../drivers/fs';
+
+export { readAhead };
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
 import { describeKind, isInputError, readHead, sniffContainer, type ContainerKind } from './probe';
@@ -76,36 +78,6 @@ export const REMUX_BLOCKSIZE = 1 << 20;
 /** Chunks gathered before one writev: a few hundred 1080p samples, one system call. */
 const GATHER_BYTES = 1 << 20;
 
-/**
- * Keeps one read in flight: the next block is read (on libuv's thread pool, so on another core) while
- * the pipeline parses this one. Pull-based elements otherwise leave the CPU idle during every read.
- */
-export function readAhead(source: ByteSource): ByteSource {
-  let next: Promise<Uint8Array | null> | undefined;
-  let ended = false;
-  const start = (max: number, signal: AbortSignal): Promise<Uint8Array | null> => {
-    const p = Promise.resolve(source.read(max, signal));
-    p.catch(() => undefined); // handled where it is awaited; not an unhandled rejection meanwhile
-    return p;
-  };
-  return {
-    size: source.size,
-    async read(max, signal) {
-      const current = next ?? start(max, signal);
-      next = undefined;
-      const chunk = await current;
-      if (chunk === null) ended = true;
-      else if (!ended && !signal.aborted) next = start(max, signal);
-      return chunk;
-    },
-    async close(reason) {
-      // A read still in flight finishes first (its result is dropped), so the handle closes once.
-      await next?.catch(() => undefined);
-      next = undefined;
-      await source.close(reason);
-    },
-  };
-}
 
 /**
  * A file written with writev of the chunks gathered so far, once they reach 1 MiB, and at flush and
@@ -182,7 +154,7 @@ export async function openGatheringFile(location: string): Promise<ByteTarget> {
 }
 
 /** Opens files for a remux: reads ahead of the parser, gathers writes (see above). */
-export function remuxOpener(read: FileOpener['openRead'] = nodeFileOpener.openRead, onWriteOpened?: () => void): FileOpener {
+export function remuxOpener(read: FileOpener['openRead'] = (location) => openFileSource(location), onWriteOpened?: () => void): FileOpener {
   return {
     openRead: async (location, signal) => readAhead(await read(location, signal)),
     openWrite: async (location) => {

@@ -52,7 +52,7 @@ describe('g2g ocr', () => {
     const frames = r.stdout.split('\n').filter((l) => l.startsWith('frame '));
     expect(frames).toHaveLength(4);
     for (const l of frames) expect(l).toMatch(new RegExp(`'${TEXT}'  \\[\\d+,\\d+ \\d+x\\d+\\]`));
-    expect(r.stdout).toMatch(/ocrDetect +4 +\d+\.\d +\d+\.\d/);
+    expect(r.stdout).toMatch(/ocrDetect0 +4 +\d+\.\d +\d+\.\d/);
   }, 35_000);
 
   it('--json: one parseable object per frame on stdout; --frames limits them', async () => {
