@@ -109,7 +109,7 @@ describe('g2g launch (in-process)', () => {
     expect(demoPipeline(0)).toContain('num-buffers=-1');
     await expect(demo(['--frames', 'many'], bufferIo())).rejects.toThrow('--frames must be a whole number');
     const io = bufferIo();
-    expect(await demo(['--frames', '3'], io)).toBe(0);
+    expect(await demo(['--simple', '--frames', '3'], io)).toBe(0);
     expect(io.stdout.join('\n')).toMatch(/glass-to-glass latency \(3 packets\)/);
   });
 });

@@ -126,7 +126,7 @@ describe.concurrent('g2g (a real process)', () => {
   });
 
   it('demo runs a live pipeline for --frames and prints its latency', async () => {
-    const r = await g2g(['demo', '--frames', '10']);
+    const r = await g2g(['demo', '--simple', '--frames', '10']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/fakeSrc is-live=true framerate=30\/1 num-buffers=10 ! identity ! queue ! fakeSink/);
     expect(r.stdout).toMatch(/Running \(profile live\)/);
