@@ -2,6 +2,7 @@
  * RTSP authentication (RFC 2326 uses HTTP's, RFC 2617): parsing WWW-Authenticate challenges and answering
  * them with Basic or Digest (MD5, qop=auth or none). Pure functions; the cnonce comes from the caller.
  */
+import { utf8Encode } from '../util/utf8';
 import { encodeBase64 } from '../rtp/base64';
 import { md5Hex } from './md5';
 
@@ -69,7 +70,6 @@ export function chooseChallenge(challenges: readonly AuthChallenge[]): AuthChall
   return digest ?? challenges.find((c) => c.scheme === 'basic');
 }
 
-const encoder = new TextEncoder();
 
 function quote(s: string): string {
   return `"${s.replace(/["\\]/g, '\\$&')}"`;
@@ -85,7 +85,7 @@ export interface DigestState {
  * for qop=auth; `state.count` increments per request with the same nonce.
  */
 export function authorization(challenge: AuthChallenge, cred: Credentials, method: string, uri: string, cnonce: string, state: DigestState = { count: 0 }): string {
-  if (challenge.scheme === 'basic') return `Basic ${encodeBase64(encoder.encode(`${cred.user}:${cred.password}`))}`;
+  if (challenge.scheme === 'basic') return `Basic ${encodeBase64(utf8Encode(`${cred.user}:${cred.password}`))}`;
   if (challenge.scheme !== 'digest') throw new Error(`cannot answer a ${challenge.scheme} challenge`);
   const p = challenge.params;
   const realm = p.realm ?? '';

@@ -5,6 +5,7 @@
  * runs anywhere and tests drive it byte by byte with a fake clock. One H.264 video stream per session.
  * Credentials never leave it except inside Authorization headers: URLs in events and errors are redacted.
  */
+import { utf8Decode } from '../util/utf8';
 import { randomUint32 } from '../rtp/random';
 import { parseSdp, sdpStream, SdpError, type SdpStream, type SessionDescription } from '../rtp/sdp';
 import { MILLISECOND, SECOND } from '../time';
@@ -383,7 +384,7 @@ export class RtspClient {
   }
 
   private described(r: RtspResponse): void {
-    const text = new TextDecoder().decode(r.body);
+    const text = utf8Decode(r.body);
     const sdp = parseSdp(text);
     let stream: SdpStream;
     try {

@@ -1,3 +1,4 @@
+import { utf8Encode } from '../util/utf8';
 /**
  * MD5 (RFC 1321) over bytes or UTF-8 text, for RTSP Digest authentication (RFC 2617), which still mandates
  * it. Pure TypeScript so that the core needs no host crypto; not for anything security-sensitive.
@@ -6,11 +7,10 @@
 const S = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21];
 const K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 0x1_0000_0000) >>> 0);
 
-const encoder = new TextEncoder();
 
 /** The 16-byte digest of `input` (strings as UTF-8). */
 export function md5(input: Uint8Array | string): Uint8Array {
-  const data = typeof input === 'string' ? encoder.encode(input) : input;
+  const data = typeof input === 'string' ? utf8Encode(input) : input;
   const n = data.length;
   // Message, 0x80, zeros to 56 mod 64, then the bit length as 64-bit little-endian.
   const total = (((n + 8) >>> 6) + 1) << 6;

@@ -1,3 +1,4 @@
+import { utf8Decode, utf8Encode } from '../util/utf8';
 /**
  * RTSP/1.0 messages (RFC 2326 6, 7) and interleaved binary frames (10.12), sans-IO: bytes are pushed in any
  * chunking (one byte at a time included) and whole messages come out. Every size is bounded, so a hostile
@@ -71,8 +72,6 @@ export interface RtspParserLimits {
   readonly maxHeaders?: number;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
-const encoder = new TextEncoder();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export class RtspParser {
@@ -169,7 +168,7 @@ export class RtspParser {
     this.scanned = 0;
     const headBytes = bodyStart - this.start;
     if (headBytes > this.maxHeaderBytes) throw new RtspParseError(`message head exceeds ${this.maxHeaderBytes} bytes`);
-    const text = decoder.decode(b.subarray(this.start, headEnd));
+    const text = utf8Decode(b.subarray(this.start, headEnd));
     const lines = text.split(/\r?\n/);
     // RFC 2616 4.1: empty lines before a message are ignored.
     while (lines.length && lines[0] === '') lines.shift();
@@ -231,7 +230,7 @@ function checkField(s: string, what: string): void {
 }
 
 function serialize(first: string, headers: Iterable<readonly [string, string]>, body?: Uint8Array | string): Uint8Array {
-  const b = typeof body === 'string' ? encoder.encode(body) : body;
+  const b = typeof body === 'string' ? utf8Encode(body) : body;
   let head = `${first}\r\n`;
   let hasLength = false;
   for (const [k, v] of headers) {
@@ -242,7 +241,7 @@ function serialize(first: string, headers: Iterable<readonly [string, string]>, 
   }
   if (b && b.length && !hasLength) head += `Content-Length: ${b.length}\r\n`;
   head += '\r\n';
-  const h = encoder.encode(head);
+  const h = utf8Encode(head);
   if (!b || b.length === 0) return h;
   const out = new Uint8Array(h.length + b.length);
   out.set(h);

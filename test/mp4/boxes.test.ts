@@ -20,7 +20,7 @@ import {
   type ContainerBox,
   type TfhdBox,
 } from '../../src/formats/mp4';
-import { utf8Decode, utf8Encode } from '../../src/formats/mp4/utf8';
+import { utf8Decode, utf8Encode } from '../../src/util/utf8';
 
 const AVCC = hexToBytes('0164000dffe100196764000dacd94141fb0110000003001000000303c0f142996001000668ebe3cb22c0')!;
 

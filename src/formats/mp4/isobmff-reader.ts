@@ -23,7 +23,7 @@ import {
   TRUN_FLAGS,
   TRUN_SIZE,
 } from './isobmff-boxes';
-import { utf8Decode } from './utf8';
+import { utf8Decode } from '../../util/utf8';
 
 /** Thrown inside the parser only; every public entry point turns it into a returned Mp4Error. */
 class ParseError extends Error {

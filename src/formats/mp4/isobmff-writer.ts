@@ -17,7 +17,7 @@ import {
   TRUN_FLAGS,
   TRUN_SIZE,
 } from './isobmff-boxes';
-import { utf8Encode } from './utf8';
+import { utf8Encode } from '../../util/utf8';
 
 /** Big-endian writer over one pre-sized buffer: sizes are computed first, so nothing is ever re-allocated. */
 export class ByteWriter {
