@@ -1,3 +1,4 @@
+import { levelName, profileName } from '../../codecs/h264/sps';
 import { Mp4Error } from './errors';
 
 /**
@@ -44,46 +45,16 @@ export function parseAvcDecoderConfig(data: Uint8Array): AvcDecoderConfig | Mp4E
   return { profileIdc: data[1], profileCompatibility: data[2], levelIdc: data[3], nalLengthSize, sps, pps };
 }
 
-/** GStreamer's profile names (h264parse), from profile_idc and the constraint flags. */
+/** GStreamer's profile names (h264parse), from profile_idc and the constraint flags (the H.264 library's). */
 export function h264ProfileName(cfg: Pick<AvcDecoderConfig, 'profileIdc' | 'profileCompatibility'>): string | undefined {
-  const c = cfg.profileCompatibility;
-  const set1 = (c & 0x40) !== 0;
-  const set3 = (c & 0x10) !== 0;
-  const set4 = (c & 0x08) !== 0;
-  const set5 = (c & 0x04) !== 0;
-  switch (cfg.profileIdc) {
-    case 66:
-      return set1 ? 'constrained-baseline' : 'baseline';
-    case 77:
-      return 'main';
-    case 88:
-      return 'extended';
-    case 100:
-      return set4 ? (set5 ? 'constrained-high' : 'progressive-high') : 'high';
-    case 110:
-      return set3 ? 'high-10-intra' : set4 ? 'progressive-high-10' : 'high-10';
-    case 122:
-      return set3 ? 'high-4:2:2-intra' : 'high-4:2:2';
-    case 244:
-      return set3 ? 'high-4:4:4-intra' : 'high-4:4:4';
-    case 44:
-      return 'cavlc-4:4:4-intra';
-    case 118:
-      return 'multiview-high';
-    case 128:
-      return 'stereo-high';
-    default:
-      return undefined;
-  }
+  const name = profileName({ profileIdc: cfg.profileIdc, constraintFlags: cfg.profileCompatibility });
+  return name.startsWith('profile-') ? undefined : name;
 }
 
 /** GStreamer's level names: "1b", "1.1", "3", "3.1"… */
 export function h264LevelName(cfg: Pick<AvcDecoderConfig, 'profileIdc' | 'profileCompatibility' | 'levelIdc'>): string | undefined {
-  const l = cfg.levelIdc;
-  if (l === 0) return undefined;
-  // Level 1b is signalled as level_idc 11 + constraint_set3 in baseline/main/extended, or as 9.
-  if (l === 9 || (l === 11 && (cfg.profileCompatibility & 0x10) !== 0 && [66, 77, 88].includes(cfg.profileIdc))) return '1b';
-  return l % 10 === 0 ? String(l / 10) : `${Math.floor(l / 10)}.${l % 10}`;
+  if (cfg.levelIdc === 0) return undefined;
+  return levelName({ profileIdc: cfg.profileIdc, constraintFlags: cfg.profileCompatibility, levelIdc: cfg.levelIdc });
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
