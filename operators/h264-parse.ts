@@ -1,3 +1,4 @@
+import { queuedReader } from '../src/reader';
 import type { ElementEntry } from './registry';
 import { Caps, caps, fraction, type FieldValue, type Fraction } from '../src/caps';
 import {
@@ -25,7 +26,6 @@ import { cpuMemory } from '../src/memory/memory';
 import { defineTransform, type Transform } from '../src/operator';
 import { EMPTY_META, PacketFlags, type CpuPacket, type Packet, type PacketMeta } from '../src/packet';
 import { SECOND } from '../src/time';
-import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 
 export interface H264ParseOptions {
   name?: string;
@@ -184,7 +184,6 @@ function openParser(
   let modeCaps: Caps | undefined;
   let ended = false;
   const queue: CpuPacket[] = [];
-  let head = 0;
 
   // Caps are rebuilt only when what they say changes, so every packet between changes shares one object.
   let outCaps: Caps | undefined;
@@ -339,28 +338,7 @@ function openParser(
     }
   };
 
-  const pull = (signal: AbortSignal): MaybePromise<Pulled<CpuPacket>> => {
-    for (;;) {
-      if (head < queue.length) {
-        const p = queue[head++];
-        if (head === queue.length) {
-          queue.length = 0;
-          head = 0;
-        }
-        return p;
-      }
-      if (ended) return EOS;
-      const r = up.pull(signal);
-      if (isPromiseLike(r)) {
-        return Promise.resolve(r).then((v) => {
-          handle(v);
-          return pull(signal);
-        });
-      }
-      handle(r);
-    }
-  };
-  return { pull };
+  return queuedReader(up, queue, handle, () => ended);
 }
 
 /** Launch-syntax entry (GStreamer's h264parse property names). */

@@ -1,3 +1,4 @@
+import { queuedReader } from '../src/reader';
 import { Caps } from '../src/caps';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../src/element';
 import { cpuMemory } from '../src/memory/memory';
@@ -7,7 +8,6 @@ import { H264Depayloader, newDepayCounters, type DepayCounters, type DepayedAcce
 import { RtpError } from '../src/rtp/rtp-packet';
 import { parseSpropParameterSets } from '../src/rtp/sdp';
 import { nsToTicks, ticksToNs } from '../src/time';
-import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 import type { ElementEntry } from './registry';
 
 export interface RtpH264DepayOptions {
@@ -66,7 +66,6 @@ function openDepayloader(ctx: ElementContext, up: Reader<Packet>, onLoss: LossPo
   let ended = false;
   const units: DepayedAccessUnit[] = [];
   const queue: CpuPacket[] = [];
-  let head = 0;
 
   const setMode = (c: Caps): void => {
     modeCaps = c;
@@ -126,28 +125,7 @@ function openDepayloader(ctx: ElementContext, up: Reader<Packet>, onLoss: LossPo
     if (units.length) emit();
   };
 
-  const pull = (signal: AbortSignal): MaybePromise<Pulled<CpuPacket>> => {
-    for (;;) {
-      if (head < queue.length) {
-        const p = queue[head++];
-        if (head === queue.length) {
-          queue.length = 0;
-          head = 0;
-        }
-        return p;
-      }
-      if (ended) return EOS;
-      const r = up.pull(signal);
-      if (isPromiseLike(r)) {
-        return Promise.resolve(r).then((v) => {
-          handle(v);
-          return pull(signal);
-        });
-      }
-      handle(r);
-    }
-  };
-  return { pull };
+  return queuedReader(up, queue, handle, () => ended);
 }
 
 export const rtpH264DepayEntry: ElementEntry = {

@@ -1,3 +1,4 @@
+import { queuedReader } from '../src/reader';
 import { Caps, caps, type FieldValue } from '../src/caps';
 import { fromHex, parseAvcC, splitAnnexB, splitAvc, H264Error } from '../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../src/element';
@@ -8,7 +9,6 @@ import { H264Payloader, type Aggregation } from '../src/rtp/h264-payloader';
 import { profileLevelId, spropParameterSets } from '../src/rtp/sdp';
 import { tsAdd } from '../src/rtp/seq';
 import { nsToTicks } from '../src/time';
-import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 import type { ElementEntry } from './registry';
 
 export interface RtpH264PayOptions {
@@ -88,7 +88,6 @@ function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264
   let ended = false;
   const datagrams: Uint8Array[] = [];
   const queue: CpuPacket[] = [];
-  let head = 0;
 
   const setMode = (c: Caps): void => {
     modeCaps = c;
@@ -153,28 +152,7 @@ function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264
     }
   };
 
-  const pull = (signal: AbortSignal): MaybePromise<Pulled<CpuPacket>> => {
-    for (;;) {
-      if (head < queue.length) {
-        const p = queue[head++];
-        if (head === queue.length) {
-          queue.length = 0;
-          head = 0;
-        }
-        return p;
-      }
-      if (ended) return EOS;
-      const r = up.pull(signal);
-      if (isPromiseLike(r)) {
-        return Promise.resolve(r).then((v) => {
-          handle(v);
-          return pull(signal);
-        });
-      }
-      handle(r);
-    }
-  };
-  return { pull };
+  return queuedReader(up, queue, handle, () => ended);
 }
 
 export const rtpH264PayEntry: ElementEntry = {

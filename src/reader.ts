@@ -32,3 +32,34 @@ export async function drain<T>(reader: Reader<T>, signal: AbortSignal): Promise<
     out.push(r);
   }
 }
+
+/**
+ * The reader of an element that turns each input into zero or more outputs (a parser, a payloader): the
+ * element's `handle` receives every upstream item — EOS included, to flush — and appends what it
+ * produces to `queue`; `ended()` says when nothing more will come. Stays synchronous while upstream is.
+ */
+export function queuedReader<I, O>(up: Reader<I>, queue: O[], handle: (item: Pulled<I>) => void, ended: () => boolean): Reader<O> {
+  let head = 0;
+  const pull = (signal: AbortSignal): MaybePromise<Pulled<O>> => {
+    for (;;) {
+      if (head < queue.length) {
+        const p = queue[head++];
+        if (head === queue.length) {
+          queue.length = 0;
+          head = 0;
+        }
+        return p;
+      }
+      if (ended()) return EOS;
+      const r = up.pull(signal);
+      if (isPromiseLike(r)) {
+        return Promise.resolve(r).then((v) => {
+          handle(v);
+          return pull(signal);
+        });
+      }
+      handle(r);
+    }
+  };
+  return { pull };
+}
