@@ -36,9 +36,15 @@ export async function drain<T>(reader: Reader<T>, signal: AbortSignal): Promise<
 /**
  * The reader of an element that turns each input into zero or more outputs (a parser, a payloader): the
  * element's `handle` receives every upstream item — EOS included, to flush — and appends what it
- * produces to `queue`; `ended()` says when nothing more will come. Stays synchronous while upstream is.
+ * produces to `queue` (synchronously, or by a promise); `ended()` says when nothing more will come. Stays
+ * synchronous while upstream and `handle` are.
  */
-export function queuedReader<I, O>(up: Reader<I>, queue: O[], handle: (item: Pulled<I>) => void, ended: () => boolean): Reader<O> {
+export function queuedReader<I, O>(
+  up: Reader<I>,
+  queue: O[],
+  handle: (item: Pulled<I>, signal: AbortSignal) => MaybePromise<void>,
+  ended: () => boolean,
+): Reader<O> {
   let head = 0;
   const pull = (signal: AbortSignal): MaybePromise<Pulled<O>> => {
     for (;;) {
@@ -52,13 +58,10 @@ export function queuedReader<I, O>(up: Reader<I>, queue: O[], handle: (item: Pul
       }
       if (ended()) return EOS;
       const r = up.pull(signal);
-      if (isPromiseLike(r)) {
-        return Promise.resolve(r).then((v) => {
-          handle(v);
-          return pull(signal);
-        });
-      }
-      handle(r);
+      if (isPromiseLike(r)) return Promise.resolve(r).then((v) => Promise.resolve(handle(v, signal)).then(() => pull(signal)));
+      // An asynchronous handler (a native decoder) answers later; a synchronous one keeps the fast path.
+      const h = handle(r, signal);
+      if (isPromiseLike(h)) return Promise.resolve(h).then(() => pull(signal));
     }
   };
   return { pull };

@@ -1,3 +1,4 @@
+import { queuedReader } from '../../src/reader';
 import { Caps, caps, type FieldValue } from '../../src/caps';
 import { fromHex } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
@@ -206,14 +207,7 @@ function openDecoder(
   };
 
   return {
-    async pull(signal): Promise<Pulled<RawVideoPacket>> {
-      for (;;) {
-        const p = queue.shift();
-        if (p) return p;
-        if (ended || closed) return EOS;
-        await handle(await up.pull(signal), signal);
-      }
-    },
+    ...queuedReader(up, queue, handle, () => ended || closed),
     close() {
       closed = true;
       // Frees the libavcodec context now (waiting for a decode in flight), not at garbage collection.

@@ -1,3 +1,4 @@
+import { queuedReader } from '../../src/reader';
 import { Caps, caps, type FieldValue } from '../../src/caps';
 import { levelName, NalType, parseSps, profileName, splitAnnexB } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
@@ -188,14 +189,7 @@ function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: 
   };
 
   return {
-    async pull(signal): Promise<Pulled<H264Packet>> {
-      for (;;) {
-        const p = queue.shift();
-        if (p) return p;
-        if (ended || closed) return EOS;
-        await handle(await up.pull(signal), signal);
-      }
-    },
+    ...queuedReader(up, queue, handle, () => ended || closed),
     close() {
       closed = true;
       enc?.close();
