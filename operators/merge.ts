@@ -19,7 +19,7 @@ export function merge<T extends Packet>(inputs: readonly Source<T>[], options: M
   return defineSource<T>({
     factory: 'merge',
     name: options.name,
-    props: { inputs: inputs.length },
+    props: {},
     srcCaps: Caps.any(),
     inputs: inputs.map((s) => ({ elements: s.elements })),
     open(_ctx, readers: readonly Reader<T>[]): Reader<T> {

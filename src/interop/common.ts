@@ -2,7 +2,8 @@ import { Caps } from '../caps';
 import type { Clock } from '../clock/clock';
 import type { ElementContext } from '../element';
 import type { Packet } from '../packet';
-import { abortReason } from '../util/abort';
+
+export { raceAbort } from '../util/abort';
 
 /** What `mapToPacket` gets beside each value, so it can stamp caps and capture time without globals. */
 export interface PacketMapContext {
@@ -75,21 +76,3 @@ export function packetMapper<T, P extends Packet>(
   };
 }
 
-/** A promise that settles as `p` does, or rejects with the abort reason as soon as `signal` aborts. */
-export function raceAbort<T>(p: PromiseLike<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort);
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}

@@ -1,5 +1,5 @@
 import { EOS, type ElementReporter, type Pulled } from '../element';
-import { abortReason } from '../util/abort';
+import { abortReason, raceAbort } from '../util/abort';
 import { deferred, type Deferred } from '../util/promise';
 
 /**
@@ -43,19 +43,7 @@ export class UnboundedBuffer<T> {
     if (this.ended) return EOS;
     if (signal.aborted) return Promise.reject(abortReason(signal));
     this.waiter ??= deferred<void>();
-    const waiter = this.waiter;
-    return new Promise<Pulled<T>>((resolve, reject) => {
-      const onAbort = () => reject(abortReason(signal));
-      signal.addEventListener('abort', onAbort);
-      waiter.promise.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        try {
-          resolve(this.pull(signal));
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
+    return raceAbort(this.waiter.promise, signal).then(() => this.pull(signal));
   }
 
   end(): void {

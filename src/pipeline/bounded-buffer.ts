@@ -1,5 +1,5 @@
 import { EOS, type DropReason, type ElementReporter, type Pulled } from '../element';
-import { abortReason } from '../util/abort';
+import { abortReason, raceAbort } from '../util/abort';
 import { deferred, type Deferred } from '../util/promise';
 
 export type OverflowPolicy = 'block' | 'drop-oldest' | 'drop-newest';
@@ -50,18 +50,7 @@ export class BoundedBuffer<T> {
         this.spaceWaiter ??= deferred<void>();
         const space = this.spaceWaiter.promise;
         if (!signal) return space.then(() => this.push(item));
-        return new Promise<void>((resolve, reject) => {
-          const onAbort = () => reject(abortReason(signal));
-          signal.addEventListener('abort', onAbort);
-          space.then(() => {
-            signal.removeEventListener('abort', onAbort);
-            try {
-              resolve(this.push(item, signal));
-            } catch (e) {
-              reject(e);
-            }
-          });
-        });
+        return raceAbort(space, signal).then(() => this.push(item, signal));
       }
     }
     this.ring[(this.head + this.size) % this.capacity] = item;
@@ -85,19 +74,7 @@ export class BoundedBuffer<T> {
     if (this.ended) return EOS;
     if (signal.aborted) return Promise.reject(abortReason(signal));
     this.dataWaiter ??= deferred<void>();
-    const waiter = this.dataWaiter;
-    return new Promise<Pulled<T>>((resolve, reject) => {
-      const onAbort = () => reject(abortReason(signal));
-      signal.addEventListener('abort', onAbort);
-      waiter.promise.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        try {
-          resolve(this.pull(signal));
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
+    return raceAbort(this.dataWaiter.promise, signal).then(() => this.pull(signal));
   }
 
   /** No more items: the consumer gets EOS once the buffer is drained. */

@@ -2,6 +2,7 @@ import type { AnyElement, Chain } from '../element';
 import type { Operator, Sink, Source, Transform } from '../operator';
 import type { Packet } from '../packet';
 import { negotiate, type NegotiatedChain } from './negotiate';
+import { printLaunch } from './print';
 import { PipelineRun, type RunningPipeline, type RunOptions } from './run';
 import type { PipelineStats } from './stats';
 
@@ -57,18 +58,9 @@ export class Pipeline implements Chain {
     return this.start(options).done;
   }
 
-  /** The pipeline in gst-launch syntax. */
+  /** The pipeline in gst-launch syntax; `parseLaunch` reads it back into the same graph (tee and merge included). */
   toString(): string {
-    const n = namer();
-    return this.elements
-      .map((el) => {
-        const props = Object.entries(el.props)
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => ` ${k}=${String(v)}`)
-          .join('');
-        return `${el.factory} name=${n(el)}${props}`;
-      })
-      .join(' ! ');
+    return printLaunch(this.elements, namer());
   }
 }
 
