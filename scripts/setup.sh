@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything glass2glass needs on a fresh Debian bookworm machine: system peers used by tests and
-# benchmarks (GStreamer, ffmpeg) and the FFmpeg headers, then the npm dependencies, then the native addon. Idempotent; safe to run again.
+# benchmarks (GStreamer, ffmpeg, Chromium for test/browser) and the FFmpeg headers, then the npm dependencies, then the native addon. Idempotent; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(pkg-config libavcodec-dev libavutil-dev ffmpeg x264 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0)
+APT_PACKAGES=(pkg-config libavcodec-dev libavutil-dev ffmpeg x264 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

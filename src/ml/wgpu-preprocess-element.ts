@@ -1,0 +1,67 @@
+/// <reference types="@webgpu/types" />
+import { Caps } from '../caps';
+import { EOS, type Pulled, type Reader } from '../element';
+import type { CpuMemory, WebGpuBufferMemory } from '../memory/memory';
+import { defineTransform, type Transform } from '../operator';
+import type { Packet } from '../packet';
+import { rawVideoInfo, rawVideoTemplate } from '../video/format';
+import { navigatorGpuDevice } from './navigator-gpu';
+import { preprocessShape, resolvePreprocess, type PreprocessOptions } from './preprocess-cpu';
+import { WgpuPreprocessor } from './preprocess-wgsl';
+import { float32Memory, tensorCaps, type TensorPacket } from './tensor';
+
+export interface GpuPreprocessOptions extends Omit<PreprocessOptions, 'roi'> {
+  name?: string;
+  /** Download each tensor to CPU memory (for a CPU consumer); default false: webgpu-buffer memory. */
+  download?: boolean;
+  /**
+   * The device; default navigator.gpu's (navigatorGpuDevice). Pass the inference runtime's device (e.g.
+   * onnxruntime-web's `env.webgpu.device`) to hand it the output buffers without a copy: a GPUBuffer is
+   * usable only on the device that made it.
+   */
+  device?: () => Promise<GPUDevice>;
+}
+
+/**
+ * wgpuPreprocess for any runtime with a standard GPUDevice (browsers, workers, Deno): the Node element
+ * (node/ml/wgpu-preprocess.ts) with the device injected instead of Dawn's. Output tensors live in WebGPU
+ * buffers released by their last holder, or in CPU memory with `download`, recorded in the copy ledger.
+ */
+export function gpuPreprocess(options: GpuPreprocessOptions): Transform<Packet<CpuMemory>, TensorPacket> {
+  const probe = resolvePreprocess(options.width, options.height, options);
+  const download = options.download ?? false;
+  const base = tensorCaps({ dtype: 'float32', shape: preprocessShape(probe), layout: probe.layout });
+  const outCaps = download ? base : Caps.parse(base.toString().replace('application/x-tensor', 'application/x-tensor(memory:WebGPU)'));
+  const device = options.device ?? navigatorGpuDevice;
+  return defineTransform<Packet<CpuMemory>, TensorPacket>({
+    factory: 'wgpuPreprocess',
+    name: options.name,
+    props: { width: options.width, height: options.height, layout: probe.layout, resize: options.resize, download },
+    sinkCaps: rawVideoTemplate(),
+    srcCaps: outCaps,
+    acceptCaps: () => rawVideoTemplate(),
+    outputCaps: (_input, allowed) => outCaps.intersect(allowed),
+    open(ctx, up): Reader<TensorPacket> {
+      let kernel: Promise<WgpuPreprocessor> | undefined;
+      return {
+        async pull(signal): Promise<Pulled<TensorPacket>> {
+          const k = await (kernel ??= device().then((d) => WgpuPreprocessor.create(d)));
+          const p = await up.pull(signal);
+          if (p === EOS) return EOS;
+          const info = rawVideoInfo(p.caps);
+          const r = k.run(info.format, info.width, info.height, p.memory.data, options);
+          const meta = { ...p.meta, geometry: r.geometry };
+          if (download) {
+            const data = await k.download(r);
+            r.buffer.destroy();
+            ctx.ledger.record({ element: ctx.name, bytes: r.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'wgpuPreprocess download', explicit: true });
+            return { ...p, caps: ctx.outputCaps, memory: float32Memory(data), meta };
+          }
+          const memory: WebGpuBufferMemory = { domain: 'webgpu-buffer', buffer: r.buffer, byteLength: r.byteLength, release: () => r.buffer.destroy() };
+          return { ...p, caps: ctx.outputCaps, memory, meta };
+        },
+        close: () => void kernel?.then((k) => k.destroy()).catch(() => {}),
+      };
+    },
+  });
+}
