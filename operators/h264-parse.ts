@@ -12,6 +12,7 @@ import {
   NalType,
   parseAvcC,
   profileName,
+  rememberNalLayout,
   splitAvc,
   toHex,
   writeAccessUnit,
@@ -284,6 +285,8 @@ function openParser(
     // The unit's own bytes when nothing changes; a new buffer when NALs are dropped, parameter sets put
     // in, or the framing converted. That is this element's job, not an implicit copy: not in the ledger.
     const data = writeAccessUnit(au, outFormat, { drop: dropType, insert });
+    // Where the NAL units are, for a consumer that reframes the unit (mp4Mux) without scanning it again.
+    if (data === au.data && au.format === 'annexb') rememberNalLayout(data, au.nals);
     let flags = 0;
     if (au.keyframe) flags |= PacketFlags.KEYFRAME;
     if (au.corrupt || (tag && tag.flags & PacketFlags.CORRUPT)) flags |= PacketFlags.CORRUPT;

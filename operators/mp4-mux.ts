@@ -1,6 +1,7 @@
 import type { ElementEntry } from './registry';
 import { Caps } from '../src/caps';
 import { isFraction, type FieldValue } from '../src/caps/value';
+import { annexBNals, AvcGatherer, buildAvcC, H264Error, NalType } from '../src/codecs/h264';
 import { EOS, type Pulled, type Reader } from '../src/element';
 import { hexToBytes } from '../src/formats/mp4/avcc';
 import { Mp4Error } from '../src/formats/mp4/errors';
@@ -30,7 +31,9 @@ export interface Mp4MuxOptions {
   contiguous?: boolean;
 }
 
-const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au');
+// byte-stream too: its units are reframed as gathered views (length prefixes beside views of the slices),
+// which spares the parser's copy of every unit into AVC framing; codec_data then comes from in-band SPS/PPS.
+const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ avc, avc3, byte-stream }, alignment=(string)au');
 const ISO_FRAGMENTED = Caps.parse('video/quicktime, variant=(string)iso-fragmented');
 const ISO = Caps.parse('video/quicktime, variant=(string)iso');
 const EITHER = Caps.parse('video/quicktime, variant=(string){ iso-fragmented, iso }');
@@ -39,14 +42,17 @@ function fieldInt(v: FieldValue | undefined): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
 }
 
-/** The track of the muxed file, from fixed H.264 caps (codec_data is required, width/height expected). */
-export function trackFromCaps(c: Caps, timescale?: number): { track: Mp4VideoTrackConfig; warnings: string[] } {
+/**
+ * The track of the muxed file, from fixed H.264 caps (codec_data is required unless `avcC` is given,
+ * width/height expected).
+ */
+export function trackFromCaps(c: Caps, timescale?: number, avcC?: Uint8Array): { track: Mp4VideoTrackConfig; warnings: string[] } {
   const warnings: string[] = [];
   const s = c.structures[0];
   if (!s || s.name !== 'video/x-h264') throw new Mp4Error('invalid-argument', `mp4Mux needs video/x-h264 caps, got ${c.toString()}`);
   const hex = s.get('codec_data');
-  if (typeof hex !== 'string') throw new Mp4Error('invalid-argument', `input caps have no codec_data (the avcC record, as hex): ${c.toString()}`);
-  const codecPrivate = hexToBytes(hex);
+  if (typeof hex !== 'string' && !avcC) throw new Mp4Error('invalid-argument', `input caps have no codec_data (the avcC record, as hex): ${c.toString()}`);
+  const codecPrivate = typeof hex === 'string' ? hexToBytes(hex) : avcC;
   if (!codecPrivate) throw new Mp4Error('invalid-argument', 'codec_data is not hex');
   const width = fieldInt(s.get('width'));
   const height = fieldInt(s.get('height'));
@@ -100,9 +106,36 @@ export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<Cp
       const queue: Packet<CpuMemory>[] = [];
       let head = 0;
       let done = false;
+      // byte-stream input: parameter sets seen in band (for the avcC), and the reframing of units.
+      const sps: Uint8Array[] = [];
+      const pps: Uint8Array[] = [];
+      let gatherer: AvcGatherer | undefined;
+
+      const isAnnexB = (c: Caps): boolean => c.get('stream-format') === 'byte-stream';
+      /** In-band parameter sets of a byte-stream unit: kept for the avcC until the track starts, then checked against it. */
+      const noteParameterSets = (data: Uint8Array, nals: ReturnType<typeof annexBNals>): void => {
+        for (const n of nals) {
+          if (n.type !== NalType.SPS && n.type !== NalType.PPS) continue;
+          const set = n.type === NalType.SPS ? sps : pps;
+          const bytes = data.subarray(n.offset, n.offset + n.size);
+          if (set.some((x) => sameBytes(x, bytes))) continue;
+          if (muxer && n.type === NalType.SPS) throw new Mp4Error('unsupported', 'the SPS changed mid-stream; one sample description per file is supported');
+          if (!muxer) set.push(bytes.slice());
+        }
+      };
+      const annexBAvcC = (c: Caps): Uint8Array | undefined => {
+        if (!isAnnexB(c) || typeof c.get('codec_data') === 'string') return undefined;
+        if (sps.length === 0 || pps.length === 0) throw new Mp4Error('invalid-argument', 'byte-stream input without SPS and PPS before its first picture: no avcC for the sample entry');
+        try {
+          return buildAvcC({ sps, pps });
+        } catch (e) {
+          if (e instanceof H264Error) throw new Mp4Error('invalid-argument', `in-band parameter sets: ${e.message}`);
+          throw e;
+        }
+      };
 
       const start = (c: Caps): void => {
-        const { track, warnings } = trackFromCaps(c, timescale);
+        const { track, warnings } = trackFromCaps(c, timescale, annexBAvcC(c));
         for (const w of warnings) ctx.log('warn', w);
         muxer = new Mp4Muxer(track, { fragmented: isFragmented, fragmentDuration, maxFragmentDuration, mfra, contiguous });
         inCaps = c;
@@ -118,9 +151,22 @@ export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<Cp
       };
       const handle = (item: Pulled<Packet>): void => {
         if (item === EOS) {
-          if (!muxer && ctx.inputCaps?.isFixed() && ctx.inputCaps.get('codec_data') !== undefined) start(ctx.inputCaps);
+          const c = ctx.inputCaps;
+          if (!muxer && c?.isFixed() && (c.get('codec_data') !== undefined || (isAnnexB(c) && sps.length && pps.length))) start(c);
           if (muxer) emit(muxer.finish());
           done = true;
+          return;
+        }
+        const m = item.memory;
+        if (m.domain !== 'cpu' && m.domain !== 'none') throw new Mp4Error('unsupported', `mp4Mux reads CPU memory, got ${m.domain}`);
+        const annexB = isAnnexB(item.caps);
+        const nals = annexB && m.domain === 'cpu' ? annexBNals(m.data) : undefined;
+        // In-band parameter sets: what the avcC is built from before the track starts, checked against it after.
+        if (nals && m.domain === 'cpu') noteParameterSets(m.data, nals);
+        // Parameter-set-only packets: in avc stream-format those live in codec_data, not in samples.
+        if (item.flags & PacketFlags.HEADER) {
+          if (!skippedHeaders) ctx.log('debug', 'skipping HEADER packets (parameter sets are in codec_data)');
+          skippedHeaders = true;
           return;
         }
         if (item.caps !== inCaps) {
@@ -129,16 +175,14 @@ export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<Cp
             throw new Mp4Error('unsupported', `input format changed mid-stream (${item.caps.toString()}); one sample description per file is supported`);
           } else inCaps = item.caps;
         }
-        // Parameter-set-only packets: in avc stream-format those live in codec_data, not in samples.
-        if (item.flags & PacketFlags.HEADER) {
-          if (!skippedHeaders) ctx.log('debug', 'skipping HEADER packets (parameter sets are in codec_data)');
-          skippedHeaders = true;
-          return;
+        if (m.domain !== 'cpu' || m.data.length === 0 || item.flags & PacketFlags.GAP) return;
+        let data: Uint8Array | Uint8Array[] = m.data;
+        if (nals) {
+          const parts = (gatherer ??= new AvcGatherer()).parts(m.data, nals);
+          if (parts.length === 0) return;
+          data = parts.length === 1 ? parts[0] : parts;
         }
-        const m = item.memory;
-        if (m.domain !== 'cpu') throw new Mp4Error('unsupported', `mp4Mux reads CPU memory, got ${m.domain}`);
-        if (m.data.length === 0 || item.flags & PacketFlags.GAP) return;
-        emit(muxer!.addSample({ data: m.data, dts: item.dts, pts: item.pts, duration: item.duration, keyframe: (item.flags & PacketFlags.KEYFRAME) !== 0, droppable: (item.flags & PacketFlags.DROPPABLE) !== 0 }));
+        emit(muxer!.addSample({ data, dts: item.dts, pts: item.pts, duration: item.duration, keyframe: (item.flags & PacketFlags.KEYFRAME) !== 0, droppable: (item.flags & PacketFlags.DROPPABLE) !== 0 }));
       };
       const pull = (signal: AbortSignal): MaybePromise<Pulled<Packet<CpuMemory>>> => {
         for (;;) {
@@ -161,6 +205,12 @@ export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<Cp
   });
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** What must stay the same for one sample description: codec, parameter sets, size. */
 function keyOf(c: Caps): string {
   const s = c.structures[0];
@@ -172,7 +222,7 @@ export const mp4MuxEntry: ElementEntry = {
   name: 'mp4Mux',
   kind: 'transform',
   description: 'Muxes H.264 access units into ISO BMFF (MP4), fragmented by default so a crash loses at most one fragment',
-  caps: { sink: 'video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au', src: 'video/quicktime, variant=(string){ iso-fragmented, iso }' },
+  caps: { sink: 'video/x-h264, stream-format=(string){ avc, avc3, byte-stream }, alignment=(string)au', src: 'video/quicktime, variant=(string){ iso-fragmented, iso }' },
   properties: [
     { name: 'fragmented', type: 'boolean', default: true, description: 'Fragmented MP4 (moof+mdat per fragment); false: progressive with the moov at the front' },
     { name: 'fragment-duration', type: 'time', default: 1_000_000_000, description: 'Target fragment duration, cut at keyframes (0: every keyframe)' },

@@ -154,6 +154,28 @@ export function formatRemuxReport(r: RemuxBenchReport): string {
   return lines.join('\n');
 }
 
+/**
+ * CPU time (best run less startup) per row, with the peers' CPU time over g2g's: a load-robust cross-check
+ * of the wall-time ratios (it counts every thread's work, so a multi-threaded peer is not flattered).
+ */
+export function formatCpu(r: RemuxBenchReport, cpu: Readonly<Record<string, number>>): string {
+  const lines = ['', 'CPU time, user + system of all threads (best run; child startup CPU subtracted):'];
+  for (const x of r.rows) {
+    const mine = cpu[`${x.task}/${x.impl}`];
+    if (mine === undefined) continue;
+    const vs = (peer: 'gst' | 'ffmpeg'): string => {
+      const p = cpu[`${x.task}/${peer}`];
+      return x.impl.startsWith('g2g') && p !== undefined && mine > 0 && p > 0 ? `  vs ${peer} ${ratio(p / mine)}` : '';
+    };
+    const time = mine > 0 ? `${(mine / 1e6).toFixed(1).padStart(7)} ms` : '< noise';
+    lines.push(`  ${x.task.padEnd(5)}  ${x.label.padEnd(44)} ${time}${vs('gst')}${vs('ffmpeg')}`);
+  }
+  if (r.rows.some((x) => x.task === 'remux' && x.impl === 'gst' && x.label.includes('mpegtsmux'))) {
+    lines.push('', "remux vs gst compares with h264parse ! mpegtsmux (MPEG-TS out, not MP4): GStreamer's mp4mux refuses this stream (no pts on B-frames).");
+  }
+  return lines.join('\n');
+}
+
 const exec = promisify(execFile);
 
 /** Encodes a test stream into the shared cache (atomically: a parallel run sees all of it or nothing). */
@@ -197,14 +219,26 @@ export function errorGist(stderr: string): string {
   return lines.slice(0, 2).join(' | ') || 'no output';
 }
 
-/** Spawn to exit, ns; a failure rejects with the gist of the child's stderr. */
+/**
+ * CPU time (user + system, ns, all threads) of each run, by case, in run order: a cross-check that other
+ * processes on the machine disturb far less than wall time. Children are measured by bash's `time` (their
+ * rusage, microseconds), g2g by process.cpuUsage (its thread pool and GC threads included).
+ */
+const cpuOf = new Map<string, number>();
+let lastCpu = 0;
+
+const CPU_MARK = 'G2G-BENCH-CPU';
+
+/** Spawn to exit, ns; a failure rejects with the gist of the child's stderr. Its CPU time is left in `lastCpu`. */
 export function timeChild(bin: string, args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = '';
     let exitAt = 0n;
     let status: number | null = null;
     const t0 = process.hrtime.bigint();
-    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // bash's time builtin reports the child's rusage on stderr after it exits (the wrapper's own start is
+    // in the wall time of both the run and the startup measurement, so it cancels out).
+    const child = spawn('bash', ['-c', `TIMEFORMAT='${CPU_MARK} %3U %3S'; time "$@"`, 'g2g-bench', bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -212,6 +246,9 @@ export function timeChild(bin: string, args: readonly string[]): Promise<number>
       status = code;
     });
     child.on('close', () => {
+      const m = new RegExp(`${CPU_MARK} ([\\d.]+) ([\\d.]+)`).exec(out);
+      if (m) out = out.replace(m[0], '');
+      lastCpu = m ? Math.round((Number(m[1]) + Number(m[2])) * 1e9) : 0;
       if (status !== 0) reject(new Error(`exit ${status}: ${errorGist(out)}`));
       else resolve(Number(exitAt - t0));
     });
@@ -237,9 +274,13 @@ interface Case {
  */
 async function timeInProcess(make: () => { run(o: { profile: 'throughput' }): Promise<unknown> }): Promise<number> {
   const p = make();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await p.run({ profile: 'throughput' });
-  return Number(process.hrtime.bigint() - t0);
+  const wall = Number(process.hrtime.bigint() - t0);
+  const c = process.cpuUsage(c0);
+  lastCpu = (c.user + c.system) * 1000;
+  return wall;
 }
 
 function cases(gst: string | undefined, ffmpeg: string | undefined): Case[] {
@@ -355,21 +396,30 @@ export async function runRemuxBench(o: RemuxBenchOptions, progress: (m: string) 
       }
     }
     const runs = new Map<Case, number[]>(list.map((c) => [c, []]));
+    const cpuRuns = new Map<Case, number[]>(list.map((c) => [c, []]));
     for (let r = 0; r < o.runs; r++) {
       for (const c of list) {
         progress(`run ${r + 1}/${o.runs}: ${c.label}`);
         runs.get(c)!.push(await c.run(input, out(c)));
+        cpuRuns.get(c)!.push(lastCpu);
       }
     }
     const startup = new Map<Case, number>();
+    const cpuStartup = new Map<Case, number>();
     for (const c of list) {
       if (!c.child || !tiny) continue;
       progress(`startup: ${c.label}`);
       await c.run(tiny, out(c));
       const t: number[] = [];
-      for (let r = 0; r < Math.max(5, o.runs); r++) t.push(await c.run(tiny, out(c)));
+      const cpu: number[] = [];
+      for (let r = 0; r < Math.max(5, o.runs); r++) {
+        t.push(await c.run(tiny, out(c)));
+        cpu.push(lastCpu);
+      }
       startup.set(c, Math.min(...t));
+      cpuStartup.set(c, Math.min(...cpu));
     }
+    for (const c of list) cpuOf.set(`${c.task}/${c.impl}`, Math.max(0, Math.min(...cpuRuns.get(c)!) - (cpuStartup.get(c) ?? 0)));
     const raw = list.map((c) => ({ task: c.task, impl: c.impl, label: c.label, runs: runs.get(c)!, startup: startup.get(c) ?? 0 }));
     return {
       schema: 'g2g-bench-remux/1',
@@ -408,9 +458,11 @@ export async function benchRemux(args: string[]): Promise<number> {
   const tty = process.stderr.isTTY === true;
   const progress = tty ? (m: string) => void process.stderr.write(`\r\x1b[K${m}`) : () => undefined;
   try {
+    cpuOf.clear();
     const report = await runRemuxBench(o, progress);
     if (tty) process.stderr.write('\r\x1b[K');
-    process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatRemuxReport(report)}\n`);
+    const cpu = Object.fromEntries(cpuOf);
+    process.stdout.write(o.json ? `${JSON.stringify({ ...report, cpuNs: cpu }, null, 2)}\n` : `${formatRemuxReport(report)}\n${formatCpu(report, cpu)}\n`);
     return 0;
   } catch (e) {
     if (tty) process.stderr.write('\r\x1b[K');

@@ -1,4 +1,4 @@
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileSink } from '../../operators/file-sink';
 import { fileSrc } from '../../operators/file-src';
@@ -9,11 +9,11 @@ import { parseTime } from '../../operators/registry';
 import { systemClock } from '../../src/clock/system-clock';
 import type { ByteSource } from '../../src/io/byte-source';
 import type { ByteTarget } from '../../src/io/byte-target';
-import { FileOpenError, type FileOpener } from '../../src/io/opener';
+import type { FileOpener } from '../../src/io/opener';
 import { pipe, type Pipeline } from '../../src/pipeline/pipeline';
 import type { RunningPipeline } from '../../src/pipeline/run';
 import { AbortError } from '../../src/util/abort';
-import { nodeFileOpener, openFileSource, readAhead } from '../drivers/fs';
+import { nodeFileOpener, openFileSource, openFileTarget, readAhead } from '../drivers/fs';
 
 export { readAhead };
 import { parseArgs } from './args';
@@ -75,82 +75,9 @@ export interface RemuxOptions {
  */
 export const REMUX_BLOCKSIZE = 1 << 20;
 
-/** Chunks gathered before one writev: a few hundred 1080p samples, one system call. */
-const GATHER_BYTES = 1 << 20;
-
-
-/**
- * A file written with writev of the chunks gathered so far, once they reach 1 MiB, and at flush and
- * close, with one writev in flight while the next chunks gather. mp4Mux hands out a box header and a
- * view of every sample (no copies), so a write per chunk would be two thread-pool round trips per frame:
- * in a 1080p remux that was 60 of its 100 ms. The chunks are held by reference (packets are
- * immutable): still no copy. A failed write is reported by the next write, flush or close.
- */
-export async function openGatheringFile(location: string): Promise<ByteTarget> {
-  let fh: FileHandle;
-  try {
-    fh = await open(location, 'w');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new FileOpenError(location, 'write', err.code, (err.message ?? String(e)).replace(/, \w+ '.*'$/, ''), { cause: e });
-  }
-  let pending: Uint8Array[] = [];
-  let bytes = 0;
-  let inflight: Promise<void> | undefined;
-  let closed = false;
-  const writeAll = async (chunks: Uint8Array[], left: number): Promise<void> => {
-    for (;;) {
-      const { bytesWritten } = await fh.writev(chunks);
-      left -= bytesWritten;
-      if (left <= 0) return;
-      // A short write (a signal, a disk about to be full): go on after the last byte written.
-      let skip = bytesWritten;
-      let i = 0;
-      while (skip >= chunks[i].byteLength) skip -= chunks[i++].byteLength;
-      chunks = [chunks[i].subarray(skip), ...chunks.slice(i + 1)];
-    }
-  };
-  const settle = async (): Promise<void> => {
-    const p = inflight;
-    inflight = undefined;
-    await p;
-  };
-  const begin = (): void => {
-    if (bytes === 0) return;
-    inflight = writeAll(pending, bytes);
-    inflight.catch(() => undefined); // surfaced by settle()
-    pending = [];
-    bytes = 0;
-  };
-  const flush = async (): Promise<void> => {
-    await settle();
-    begin();
-    await settle();
-  };
-  const release = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await inflight?.catch(() => undefined);
-    await fh.close();
-  };
-  return {
-    write(chunk) {
-      pending.push(chunk);
-      bytes += chunk.byteLength;
-      if (bytes < GATHER_BYTES) return;
-      if (!inflight) return begin();
-      return settle().then(begin);
-    },
-    flush,
-    async close() {
-      try {
-        await flush();
-      } finally {
-        await release();
-      }
-    },
-    abort: release,
-  };
+/** A file for a remux's output: writes gathered into writev calls (now the Node file target's own way). */
+export function openGatheringFile(location: string): Promise<ByteTarget> {
+  return openFileTarget(location);
 }
 
 /** Opens files for a remux: reads ahead of the parser, gathers writes (see above). */

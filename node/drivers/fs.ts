@@ -68,39 +68,164 @@ export async function openFileSource(location: string): Promise<ByteSource> {
   }
 }
 
+/** Chunks held behind a write in flight before `write` waits for it (backpressure); held by reference, not copied. */
+const MAX_PENDING_BYTES = 16 << 20;
+/** A gathered write at least this big goes out as parallel positional writes (regular files only). */
+const SPLIT_BYTES = 4 << 20;
+const SPLIT_WAYS = 4;
+
 /**
- * A file written through a FileHandle, chunks handed to the kernel as they come (no copies into a
- * buffer of our own: packets are already big, and immutable). close/abort close the descriptor exactly once.
+ * A file written with writev: chunks gather (by reference: packets are immutable, so no copy) until the
+ * current run of synchronous work ends (a microtask) or, while a write is in flight, until it completes,
+ * and then go out together. A live stream thus sees no added latency, and a burst (a muxer's fragment: a
+ * box header and a view of every sample) costs one system call instead of a thread-pool round trip per
+ * chunk, which in a 1080p remux was 60 of its 100 ms. `write` waits only when 16 MiB pile up behind a
+ * slow disk. A big gathered write (a progressive MP4's whole mdat, at its end) to a regular file is split
+ * into positional writes run in parallel on the thread pool, so that the kernel's copying into the page
+ * cache uses more than one core.
+ * A failed write is reported by the next write, flush or close. abort writes what was accepted, then
+ * closes (a failed pipeline keeps what reached the sink, as with one write per chunk).
  */
-class FileHandleTarget implements ByteTarget {
+class GatheringFileTarget implements ByteTarget {
+  private pending: Uint8Array[] = [];
+  private bytes = 0;
+  private inflight: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
   private closed = false;
+  private scheduled = false;
 
-  constructor(private readonly fh: FileHandle) {}
+  /** `position`: where the next write goes in a regular file opened for writing; null: the file's own offset (append, pipes, devices). */
+  constructor(
+    private readonly fh: FileHandle,
+    private position: number | null,
+  ) {}
 
-  async write(chunk: Uint8Array): Promise<void> {
-    let off = 0;
-    // write(2) may take less than asked (a full pipe, a signal): continue where it stopped.
-    while (off < chunk.byteLength) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.byteLength - off, null);
-      off += bytesWritten;
+  write(chunk: Uint8Array): void | Promise<void> {
+    if (this.failure) throw this.failure.error;
+    if (this.closed) throw new Error('write after close');
+    if (chunk.byteLength === 0) return;
+    this.pending.push(chunk);
+    this.bytes += chunk.byteLength;
+    if (this.inflight) {
+      if (this.bytes >= MAX_PENDING_BYTES) return this.idle().then(() => this.check());
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        if (!this.inflight && this.bytes > 0 && !this.failure && !this.closed) this.pump();
+      });
     }
+  }
+
+  async flush(): Promise<void> {
+    if (!this.inflight && this.bytes > 0 && !this.failure) this.pump();
+    await this.idle();
+    this.check();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    await this.fh.close();
+    try {
+      await this.flush();
+    } finally {
+      await this.release();
+    }
   }
 
-  abort(): Promise<void> {
-    return this.close();
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (!this.inflight && this.bytes > 0 && !this.failure) this.pump();
+      await this.idle();
+    } finally {
+      await this.release();
+    }
+  }
+
+  /** Starts a writev of everything pending; on completion, the next one if more gathered meanwhile. */
+  private pump(): void {
+    const chunks = this.pending;
+    const n = this.bytes;
+    this.pending = [];
+    this.bytes = 0;
+    const at = this.position;
+    if (at !== null) this.position = at + n;
+    this.inflight = (at !== null && n >= SPLIT_BYTES ? this.writeSplit(chunks, n, at) : this.writeAll(chunks, n, at)).then(
+      () => {
+        this.inflight = undefined;
+        if (this.bytes > 0 && !this.failure) this.pump();
+      },
+      (e: unknown) => {
+        this.inflight = undefined;
+        this.failure ??= { error: e };
+      },
+    );
+  }
+
+  /** Resolves when nothing is in flight (and so, unless a write failed, nothing pending). */
+  private async idle(): Promise<void> {
+    while (this.inflight) await this.inflight;
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Chunks in SPLIT_WAYS groups of about equal size, written at their offsets concurrently. */
+  private async writeSplit(chunks: Uint8Array[], n: number, at: number): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    const share = n / SPLIT_WAYS;
+    let from = 0;
+    let start = at;
+    let size = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      size += chunks[i].byteLength;
+      if (size >= share || i === chunks.length - 1) {
+        jobs.push(this.writeAll(chunks.slice(from, i + 1), size, start));
+        start += size;
+        from = i + 1;
+        size = 0;
+      }
+    }
+    // Every job settles before the failure (if any) is reported: none is left writing after close.
+    const results = await Promise.allSettled(jobs);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  private async writeAll(chunks: Uint8Array[], left: number, position: number | null): Promise<void> {
+    for (;;) {
+      const { bytesWritten } = chunks.length === 1 ? await this.fh.write(chunks[0], 0, chunks[0].byteLength, position) : await this.fh.writev(chunks, position ?? undefined);
+      left -= bytesWritten;
+      if (left <= 0) return;
+      if (position !== null) position += bytesWritten;
+      // A short write (a signal, a full pipe, a disk about to be full): go on after the last byte written.
+      let skip = bytesWritten;
+      let i = 0;
+      while (skip >= chunks[i].byteLength) skip -= chunks[i++].byteLength;
+      chunks = [chunks[i].subarray(skip), ...chunks.slice(i + 1)];
+    }
+  }
+
+  private async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    this.bytes = 0;
+    await this.fh.close();
   }
 }
 
-/** Opens (creating or truncating, or appending to) a file for writing. */
+/** Opens (creating or truncating, or appending to) a file for writing, writes gathered (see GatheringFileTarget). */
 export async function openFileTarget(location: string, options: { append?: boolean } = {}): Promise<ByteTarget> {
   try {
-    return new FileHandleTarget(await open(location, options.append ? 'a' : 'w'));
+    const fh = await open(location, options.append ? 'a' : 'w');
+    let regular = false;
+    try {
+      regular = !options.append && (await fh.stat()).isFile();
+    } catch {
+      // not known to be a regular file: writes go to the file's own offset
+    }
+    return new GatheringFileTarget(fh, regular ? 0 : null);
   } catch (e) {
     throw openError(location, 'write', e);
   }

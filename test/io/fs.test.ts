@@ -11,7 +11,7 @@ import { fileSrc, type FileSrcPacket } from '../../operators/file-src';
 import { videoTestSrc } from '../../operators/video-test-src';
 import { FileOpenError, getFileOpener, setFileOpener } from '../../src/io';
 import { frameLayout } from '../../src/video';
-import { installNodeFileOpener, nodeFileOpener, nodeFileSink, nodeFileSrc, openFileSource } from '../../node/drivers/fs';
+import { installNodeFileOpener, nodeFileOpener, nodeFileSink, nodeFileSrc, openFileSource, openFileTarget } from '../../node/drivers/fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'g2g-fs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -122,6 +122,52 @@ describe('Node files', () => {
     expect(statSync(file).size).toBe(3 * size);
     const frames = execFileSync('ffprobe', ['-v', 'error', '-f', 'rawvideo', '-pixel_format', 'nv12', '-video_size', '321x241', '-count_frames', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'csv=p=0', file], { encoding: 'utf8' });
     expect(frames.trim()).toBe('321,241,3');
+  });
+});
+
+describe('openFileTarget (gathered writes)', () => {
+  const signal = new AbortController().signal;
+
+  it('writes a lone chunk without waiting for more (no added latency for live streams)', async () => {
+    const t = await openFileTarget(path('live.bin'));
+    await t.write(new Uint8Array([1, 2, 3]), signal);
+    await new Promise((r) => setTimeout(r, 200));
+    expect([...readFileSync(path('live.bin'))]).toEqual([1, 2, 3]);
+    await t.close();
+  });
+
+  it('gathers a burst of chunks, and splits a big one into parallel positional writes: every byte in place', async () => {
+    const chunks = Array.from({ length: 1500 }, (_, i) => randomBytes(1 + ((i * 7919) % 20000)));
+    const t = await openFileTarget(path('burst.bin'));
+    for (const c of chunks) await t.write(c, signal); // resolves at once: nothing waits below 16 MiB
+    await t.write(new Uint8Array(0), signal);
+    await t.close();
+    expect(Buffer.compare(readFileSync(path('burst.bin')), Buffer.concat(chunks))).toBe(0);
+    // Appending goes to the end whatever the sizes (no positions).
+    const a = await openFileTarget(path('burst.bin'), { append: true });
+    const more = randomBytes(5 << 20);
+    await a.write(more, signal);
+    await a.close();
+    expect(Buffer.compare(readFileSync(path('burst.bin')), Buffer.concat([...chunks, more]))).toBe(0);
+  });
+
+  it('writes to a device (no positions) and reports a failed write at close, closing the file once', async () => {
+    const dev = await openFileTarget('/dev/null');
+    await dev.write(randomBytes(5 << 20), signal);
+    await dev.close();
+    const full = await openFileTarget('/dev/full');
+    await full.write(new Uint8Array(10), signal);
+    await expect(full.close()).rejects.toThrow(/ENOSPC/);
+    await full.close(); // already closed: nothing happens
+  });
+
+  it('abort writes what was accepted, then closes', async () => {
+    const t = await openFileTarget(path('aborted.bin'));
+    await t.write(new Uint8Array(7000).fill(7), signal);
+    await t.write(new Uint8Array(3000).fill(3), signal);
+    await t.abort?.();
+    expect(statSync(path('aborted.bin')).size).toBe(10000);
+    await expect(Promise.resolve().then(() => t.write(new Uint8Array(1), signal))).rejects.toThrow(/after close/);
   });
 });
 

@@ -34,4 +34,4 @@ export {
   type NalUnit,
 } from './access-unit';
 export { H264Timestamper, type Rate, type Timestamps } from './timestamps';
-export { writeAccessUnit, type StreamFormat, type WriteOptions } from './convert';
+export { annexBNals, AvcGatherer, rememberNalLayout, writeAccessUnit, type StreamFormat, type WriteOptions } from './convert';

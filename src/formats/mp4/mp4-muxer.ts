@@ -44,8 +44,11 @@ export interface Mp4MuxerOptions {
   readonly contiguous?: boolean;
 }
 
+/** A sample's bytes: one buffer, or parts whose concatenation it is (gathered: written as they are, no copy). */
+export type SampleData = Uint8Array | readonly Uint8Array[];
+
 export interface Mp4MuxSample {
-  readonly data: Uint8Array;
+  readonly data: SampleData;
   /** Decode time (ns); defaults to pts, then to the previous sample's end. */
   readonly dts?: number;
   /** Presentation time (ns); defaults to dts. */
@@ -92,6 +95,23 @@ const FLAG_SYNC = 1;
 const FLAG_DROPPABLE = 2;
 const U32 = 0xffffffff;
 
+/** Bytes of a sample; throws on anything but a Uint8Array or an array of them. */
+function sampleSize(d: SampleData): number {
+  if (d instanceof Uint8Array) return d.length;
+  if (!Array.isArray(d)) throw new Mp4Error('invalid-argument', 'sample data must be a Uint8Array or an array of them');
+  let n = 0;
+  for (const p of d) {
+    if (!(p instanceof Uint8Array)) throw new Mp4Error('invalid-argument', 'sample data must be a Uint8Array or an array of them');
+    n += p.length;
+  }
+  return n;
+}
+
+function writeSample(w: { bytes_(b: Uint8Array): void }, d: SampleData): void {
+  if (d instanceof Uint8Array) w.bytes_(d);
+  else for (const p of d) w.bytes_(p);
+}
+
 /** Growable per-sample columns: typed arrays, one per field, doubled when full. */
 class SampleColumns {
   n = 0;
@@ -99,10 +119,10 @@ class SampleColumns {
   pts = new Float64Array(64);
   sizes = new Uint32Array(64);
   flags = new Uint8Array(64);
-  data: Uint8Array[] = [];
+  data: SampleData[] = [];
   bytes = 0;
 
-  push(dts: number, pts: number, data: Uint8Array, flags: number): void {
+  push(dts: number, pts: number, data: SampleData, size: number, flags: number): void {
     if (this.n === this.dts.length) {
       const grow = <T extends Float64Array | Uint32Array | Uint8Array>(a: T): T => {
         const b = new (a.constructor as new (n: number) => T)(a.length * 2);
@@ -117,10 +137,10 @@ class SampleColumns {
     const i = this.n++;
     this.dts[i] = dts;
     this.pts[i] = pts;
-    this.sizes[i] = data.length;
+    this.sizes[i] = size;
     this.flags[i] = flags;
     this.data.push(data);
-    this.bytes += data.length;
+    this.bytes += size;
   }
 
   clear(): void {
@@ -196,8 +216,8 @@ export class Mp4Muxer {
   /** Adds one sample (an access unit in AVC format); returns the chunks that are complete now. */
   addSample(sample: Mp4MuxSample): Mp4Chunk[] {
     if (this.finished) throw new Mp4Error('invalid-argument', 'addSample after finish');
-    if (!(sample.data instanceof Uint8Array)) throw new Mp4Error('invalid-argument', 'sample data must be a Uint8Array');
-    if (sample.data.length > U32) throw new Mp4Error('invalid-argument', `sample of ${sample.data.length} bytes is too large`);
+    const size = sampleSize(sample.data);
+    if (size > U32) throw new Mp4Error('invalid-argument', `sample of ${size} bytes is too large`);
     let dts = sample.dts ?? sample.pts;
     if (dts === undefined) dts = this.lastDts === undefined ? 0 : this.lastDts + (this.lastDelta ?? this.track.defaultSampleDuration ?? 0);
     const pts = sample.pts ?? dts;
@@ -219,7 +239,7 @@ export class Mp4Muxer {
       const held = dts - s.dts[0];
       if ((sample.keyframe && held >= this.fragmentDuration) || held >= this.maxFragmentDuration) this.flushFragment(this.ticks(dts), out);
     }
-    s.push(dts, pts, sample.data, (sample.keyframe ? FLAG_SYNC : 0) | (sample.droppable ? FLAG_DROPPABLE : 0));
+    s.push(dts, pts, sample.data, size, (sample.keyframe ? FLAG_SYNC : 0) | (sample.droppable ? FLAG_DROPPABLE : 0));
     this.lastDuration = sample.duration;
     this.totalSamples++;
     return out;
@@ -266,6 +286,15 @@ export class Mp4Muxer {
     const guess = this.lastDuration ?? this.track.defaultSampleDuration ?? this.lastDelta;
     const end = guess !== undefined && guess > 0 ? this.ticks(last + guess) : lastTicks + Math.max(1, Math.round(this.ts / 30));
     return Math.max(end, lastTicks + 1);
+  }
+
+  /** A sample's 'sample' chunks: itself, or each of its parts (`last` on the last part of the last sample). */
+  private sampleChunks(d: SampleData, time: number, last: boolean, out: Mp4Chunk[]): void {
+    if (d instanceof Uint8Array) {
+      out.push(this.chunk(d, 'sample', { time, last }));
+      return;
+    }
+    for (let k = 0; k < d.length; k++) out.push(this.chunk(d[k], 'sample', { time, last: last && k === d.length - 1 }));
   }
 
   private chunk(data: Uint8Array, kind: Mp4ChunkKind, extra: Partial<Mp4Chunk> = {}): Mp4Chunk {
@@ -398,11 +427,11 @@ export class Mp4Muxer {
     const { bytes, writer } = serializeBoxes([moofOf(trun)], mdatHeader + extra);
     writeMdatHeader(writer, s.bytes);
     if (this.contiguous) {
-      for (const d of s.data) writer.bytes_(d);
+      for (const d of s.data) writeSample(writer, d);
       out.push(this.chunk(bytes, 'fragment', { time, duration, keyframe, last: true, copied: s.bytes }));
     } else {
       out.push(this.chunk(bytes, 'fragment', { time, duration, keyframe, last: n === 0 }));
-      for (let i = 0; i < n; i++) out.push(this.chunk(s.data[i], 'sample', { time, last: i === n - 1 }));
+      for (let i = 0; i < n; i++) this.sampleChunks(s.data[i], time, i === n - 1, out);
     }
     s.clear();
   }
@@ -514,11 +543,11 @@ export class Mp4Muxer {
     writeMdatHeader(writer, s.bytes);
     const out: Mp4Chunk[] = [];
     if (this.contiguous) {
-      for (const d of s.data) writer.bytes_(d);
+      for (const d of s.data) writeSample(writer, d);
       out.push(this.chunk(bytes, 'file', { keyframe: true, last: true, copied: s.bytes }));
     } else {
       out.push(this.chunk(bytes, 'file', { keyframe: true, last: n === 0 }));
-      for (let i = 0; i < n; i++) out.push(this.chunk(s.data[i], 'sample', { time: s.dts[i], last: i === n - 1 }));
+      for (let i = 0; i < n; i++) this.sampleChunks(s.data[i], s.dts[i], i === n - 1, out);
     }
     s.clear();
     return out;
