@@ -1,10 +1,11 @@
 import { queuedReader } from '../src/reader';
 import { Caps, caps, type FieldValue } from '../src/caps';
-import { fromHex, parseAvcC, splitAnnexB, splitAvc, H264Error } from '../src/codecs/h264';
+import { fromHex, parseAvcC, splitAvc, H264Error } from '../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../src/element';
 import { cpuMemory } from '../src/memory/memory';
 import { defineTransform, type Transform } from '../src/operator';
 import { PacketFlags, type CpuPacket, type Packet } from '../src/packet';
+import { splitAnnexBInto } from '../src/codecs/h264/nal';
 import { H264Payloader, type Aggregation } from '../src/rtp/h264-payloader';
 import { profileLevelId, spropParameterSets } from '../src/rtp/sdp';
 import { tsAdd } from '../src/rtp/seq';
@@ -87,6 +88,7 @@ function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264
   let lastTs: number | undefined;
   let ended = false;
   const datagrams: Uint8Array[] = [];
+  const annexbNals: Uint8Array[] = [];
   const queue: CpuPacket[] = [];
 
   const setMode = (c: Caps): void => {
@@ -127,9 +129,11 @@ function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264
     if (mem.domain === 'none') return;
     if (mem.domain !== 'cpu') throw new TypeError(`${ctx.name} needs CPU memory, got ${mem.domain}`);
     if (item.caps !== modeCaps) setMode(item.caps);
-    let nals: Uint8Array[];
+    let nals = annexbNals;
+    nals.length = 0;
     try {
-      nals = avc ? splitAvc(mem.data, lengthSize) : splitAnnexB(mem.data);
+      if (avc) nals = splitAvc(mem.data, lengthSize);
+      else splitAnnexBInto(mem.data, nals);
     } catch (e) {
       if (!(e instanceof H264Error)) throw e;
       ctx.report.drop('corrupt');

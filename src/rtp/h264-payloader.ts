@@ -140,7 +140,8 @@ export class H264Payloader {
       }
     }
     // Two passes over the same plan: the first sizes the unit's datagrams, so that they all live in one
-    // allocation (a view each); allocating a buffer per datagram costs more than packetising it.
+    // allocation (a view each); allocating a buffer per datagram costs more than packetising it. (An arena
+    // shared by successive units measured no faster: the bytes to zero are the same, and it pins memory.)
     this.total = 0;
     this.slab = undefined;
     this.plan(list, rtpTimestamp, out);
@@ -240,13 +241,16 @@ export class H264Payloader {
     const type = hdr & 0x1f;
     const chunk = this.maxPayload - 2;
     const len = nal.length;
+    const buf = nal.buffer;
+    const base = nal.byteOffset;
     for (let off = 1; off < len; off += chunk) {
       const end = Math.min(len, off + chunk);
       const d = this.packet(RTP_HEADER_SIZE + 2 + end - off, ts, out);
       if (!d) continue;
       d[RTP_HEADER_SIZE] = indicator;
       d[RTP_HEADER_SIZE + 1] = (off === 1 ? 0x80 : 0) | (end === len ? 0x40 : 0) | type;
-      d.set(nal.subarray(off, end), RTP_HEADER_SIZE + 2);
+      // A plain view: `subarray` of a Node Buffer (what file and socket reads give) costs ~1.5× as much.
+      d.set(new Uint8Array(buf, base + off, end - off), RTP_HEADER_SIZE + 2);
     }
   }
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { H264Depayloader, type DepayedAccessUnit } from '../../src/rtp/h264-depayloader';
 import { H264Payloader } from '../../src/rtp/h264-payloader';
 import { RtpError } from '../../src/rtp/rtp-packet';
-import { accessUnits, encodedAus, hex, nalHex, packetise, parsed, reassemble, type TestAu } from './helpers';
+import { accessUnits, encodedAus, hex, nalHex, packetise, parsed, prng, reassemble, type TestAu } from './helpers';
 
 const depayAll = (packets: readonly Uint8Array[], options = {}) => {
   const d = new H264Depayloader(options);
@@ -71,6 +71,32 @@ describe('H264Payloader', () => {
     expect(() => new H264Payloader({ seqStart: 65536 })).toThrow(/seqStart/);
     expect(() => new H264Payloader({ configInterval: -2 })).toThrow(/configInterval/);
     expect(() => new H264Payloader({ aggregate: 'max' as never })).toThrow(/aggregate/);
+  });
+
+  it('datagrams kept across pushes stay intact, each unit in a buffer of its own; NAL units may be views of a Node Buffer', () => {
+    const rnd = prng(7);
+    const body = (n: number) => Uint8Array.from({ length: n }, () => 1 + Math.floor(rnd() * 255));
+    const sizes = [5000, 90_000, 300_000, 40, 120_000, 3, 70_000];
+    const backing = Buffer.alloc(sizes.reduce((a, b) => a + b + 8, 0));
+    let at = 3;
+    // NAL units as views at odd offsets of one Node Buffer, as a file read gives them.
+    const aus: TestAu[] = sizes.map((n, i) => {
+      const nal = backing.subarray(at, at + n);
+      nal.set(body(n));
+      nal[0] = i === 0 ? 0x65 : 0x41;
+      at += n + 5;
+      return { data: new Uint8Array(0), nals: [nal, Uint8Array.of(0x06, 5, 1, 9)], idr: i === 0 };
+    });
+    const { packets, auOf } = packetise(aus, { mtu: 1400 });
+    expect(reassemble(packets).map((nals) => nals.map(hex))).toEqual(aus.map(nalsHex));
+    // A unit's datagrams are consecutive views of one buffer, which holds nothing else.
+    for (let i = 0; i < packets.length; i++) {
+      const first = auOf.indexOf(auOf[i]);
+      const size = packets.filter((_, k) => auOf[k] === auOf[i]).reduce((a, p) => a + p.length, 0);
+      expect(packets[i].buffer).toBe(packets[first].buffer);
+      expect(packets[i].buffer.byteLength).toBe(size);
+      if (i > first) expect(packets[i].byteOffset).toBe(packets[i - 1].byteOffset + packets[i - 1].length);
+    }
   });
 
   it('property: any NAL sizes and MTU round-trip through the depayloader', () => {
