@@ -7,6 +7,7 @@ export async function bench(args: string[]): Promise<number> {
   if (args[0] === 'remux') return (await import('../bench/remux')).benchRemux(args.slice(1));
   if (args[0] === 'rtp') return (await import('../bench/rtp')).benchRtp(args.slice(1));
   if (args[0] === 'decode') return (await import('../bench/decode')).benchDecode(args.slice(1));
+  if (args[0] === 'rtsp') return (await import('../bench/rtsp-latency')).benchRtspLatency(args.slice(1));
   let o: BenchOptions;
   try {
     o = parseBenchArgs(args);

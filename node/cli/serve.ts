@@ -3,6 +3,7 @@ import { ElementRegistry } from '../../operators/registry';
 import { LaunchError } from '../../src/launch/errors';
 import { parseLaunch } from '../../src/launch/build';
 import type { Pipeline } from '../../src/pipeline/pipeline';
+import { RtspAuthError, RtspServerAuth, type AuthMethod } from '../../src/rtsp/server-auth';
 import { rtspServerSink, rtspServerSinkEntry } from '../elements/rtsp-server-sink';
 import { rtspSrcEntry } from '../elements/rtsp-src';
 import { joinPipeline, parseArgs } from './args';
@@ -10,41 +11,72 @@ import { processIo, UsageError, type CliIo } from './io';
 import { cliRegistry } from './registry';
 import { EXIT_ERROR, EXIT_OK, runPipeline, type CliRunOptions } from './run-pipeline';
 
-export const SERVE_USAGE = `Usage: g2g serve [options] <FILE.mp4 | FILE.h264 | pipeline>
+export const SERVE_USAGE = `Usage: g2g serve [options] <FILE.mp4 | FILE.h264 | --test-pattern | pipeline>
 
-Serves H.264 over RTSP (RTP over TCP or UDP) at rtsp://ADDRESS:PORT/MOUNT, for example
-  g2g serve --port 8554 in.mp4
+Serves H.264 over RTSP (RTP over TCP or UDP) at rtsp://ADDRESS:PORT/PATH, for example
+  g2g serve --test-pattern --port 8554 --path /live
+  g2g serve --port 8554 --path /cam --user u --password p in.mp4
   g2g serve "videoTestSrc is-live=true ! h264Enc tune=zerolatency ! h264Parse"
-A file is sent once, paced in real time, from when the first client plays; a pipeline
-must end in H.264 access units. Try it with  ffplay rtsp://127.0.0.1:8554/stream
+A file is sent once, paced in real time, from when the first client plays; --test-pattern
+is a live 640x360 30 fps stream (a keyframe every second) that runs with or without
+clients; a pipeline must end in H.264 access units. Clients join at the next keyframe.
+Try it with  ffplay rtsp://127.0.0.1:8554/stream
 
 Options:
-  --port N          TCP port (default 8554; 0 picks a free one)
-  --address ADDR    address to listen on (default 127.0.0.1; 0.0.0.0 for all)
-  --mount PATH      mount path (default /stream)
-  -q, --quiet       print errors only
-  -h, --help        show this help`;
+  --port N             TCP port (default 8554; 0 picks a free one)
+  --address ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 for all)
+  --path PATH          mount path (default /stream; --mount is the same)
+  --test-pattern       serve a live test pattern (videoTestSrc ! h264Enc ! h264Parse)
+  --user U             clients must authenticate as U (with --password)
+  --password P         U's password (never printed)
+  --auth METHODS       digest, basic or digest,basic (default digest,basic: clients pick Digest)
+  -q, --quiet          print errors only
+  -h, --help           show this help`;
+
+/** The live source of --test-pattern: a keyframe a second so that late joiners start within one. */
+export const TEST_PATTERN = 'videoTestSrc is-live=true pattern=smpte overlay=clock width=640 height=360 framerate=30/1 ! h264Enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264Parse';
 
 function quote(path: string): string {
   return /[\s"'!]/.test(path) ? `"${path.replace(/[\\"]/g, (c) => `\\${c}`)}"` : path;
 }
 
-/** `g2g serve`: a file or pipeline, then rtspServerSink. */
+/** `g2g serve`: a file, the test pattern or a pipeline, then rtspServerSink. */
 export async function serve(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> & { onListening?: (url: string) => void } = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['quiet', 'help'], options: ['port', 'address', 'mount'], short: { q: 'quiet', h: 'help' } });
+  const a = parseArgs(args, { flags: ['quiet', 'help', 'test-pattern'], options: ['port', 'address', 'mount', 'path', 'user', 'password', 'auth'], short: { q: 'quiet', h: 'help' } });
   if (a.flags.has('help')) {
     io.out(SERVE_USAGE);
     return EXIT_OK;
   }
-  if (a.positional.length === 0) throw new UsageError('serve needs a file or a pipeline');
+  const testPattern = a.flags.has('test-pattern');
+  if (testPattern && a.positional.length) throw new UsageError('serve takes --test-pattern or a file/pipeline, not both');
+  if (!testPattern && a.positional.length === 0) throw new UsageError('serve needs a file, --test-pattern or a pipeline');
   const port = a.options.get('port') ?? '8554';
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new UsageError(`--port must be 0..65535, got '${port}'`);
-  const mount = a.options.get('mount') ?? '/stream';
-  if (!/^\/[\w\-./]*$/.test(mount)) throw new UsageError(`--mount must be a path like /stream, got '${mount}'`);
+  const mountOpt = a.options.get('mount');
+  const pathOpt = a.options.get('path');
+  if (mountOpt !== undefined && pathOpt !== undefined && mountOpt !== pathOpt) throw new UsageError('give --path or --mount, not both');
+  const path = pathOpt ?? mountOpt ?? '/stream';
+  if (!/^\/[\w\-./]*$/.test(path) || /\/stream=\d+$/.test(path)) throw new UsageError(`--path must be a path like /stream, got '${path}'`);
   const address = a.options.get('address') ?? '127.0.0.1';
   if (!/^[\w.:-]+$/.test(address)) throw new UsageError(`--address must be an address, got '${address}'`);
-  let source = joinPipeline(a.positional);
-  if (a.positional.length === 1 && existsSync(source)) {
+  const user = a.options.get('user');
+  const password = a.options.get('password');
+  if ((user === undefined) !== (password === undefined)) throw new UsageError('--user and --password go together');
+  const methodsText = a.options.get('auth');
+  if (methodsText !== undefined && user === undefined) throw new UsageError('--auth needs --user and --password');
+  const methods = (methodsText ?? 'digest,basic').split(',').map((m) => m.trim().toLowerCase());
+  if (methods.some((m) => m !== 'digest' && m !== 'basic') || new Set(methods).size !== methods.length) throw new UsageError(`--auth must be digest, basic or digest,basic, got '${methodsText}'`);
+  let auth: RtspServerAuth | undefined;
+  if (user !== undefined) {
+    try {
+      auth = new RtspServerAuth({ users: { user, password: password! }, methods: methods as AuthMethod[] });
+    } catch (e) {
+      if (!(e instanceof RtspAuthError)) throw e;
+      throw new UsageError(`--user/--password: ${e.message}`);
+    }
+  }
+  let source = testPattern ? TEST_PATTERN : joinPipeline(a.positional);
+  if (!testPattern && a.positional.length === 1 && existsSync(source)) {
     const file = quote(source);
     source = /\.(mp4|m4v|mov)$/i.test(source) ? `fileSrc location=${file} ! mp4Demux ! h264Parse` : `fileSrc location=${file} ! h264Parse`;
   }
@@ -54,7 +86,8 @@ export async function serve(args: string[], io: CliIo = processIo, extra: Pick<C
   // The CLI's elements, whether or not the RTSP ones are registered there yet.
   const registry = new ElementRegistry(cliRegistry().list().filter((e) => e.name !== rtspServerSinkEntry.name));
   if (!registry.has(rtspSrcEntry.name)) registry.register(rtspSrcEntry);
-  // The sink entry, with the URL printed once the server listens.
+  // The sink entry, with the URL printed once the server listens and the credentials from here, never
+  // through the pipeline text (which is printed).
   registry.register({
     ...rtspServerSinkEntry,
     create: (p) =>
@@ -62,16 +95,19 @@ export async function serve(args: string[], io: CliIo = processIo, extra: Pick<C
         name: p.name,
         port: p.port,
         address: p.address,
-        mount: p.mount,
+        path: p.path,
+        auth,
+        waitForClient: p['wait-for-client'],
         onListening: ({ url }) => {
-          say(`Serving ${url}`);
+          say(`Serving ${url}${auth ? ` (${auth.methods.map((m) => (m === 'digest' ? 'Digest' : 'Basic')).join('/')} auth, user ${user})` : ''}`);
           extra.onListening?.(url);
         },
       }),
   });
   let pipeline: Pipeline;
   try {
-    pipeline = parseLaunch(`${source} ! rtspServerSink name=rtsp port=${port} address=${address} mount=${mount}`, registry);
+    // A live test pattern flows whether or not anyone watches, as a camera does.
+    pipeline = parseLaunch(`${source} ! rtspServerSink name=rtsp port=${port} address=${address} path=${path}${testPattern ? ' wait-for-client=false' : ''}`, registry);
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     io.err(`ERROR: could not parse the pipeline: ${e.message}`);

@@ -1,3 +1,5 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { hostname } from 'node:os';
 import type { ElementEntry } from '../../operators/registry';
 import { Caps } from '../../src/caps';
 import { EOS, type ElementContext, type Reader } from '../../src/element';
@@ -8,7 +10,8 @@ import { BoundedBuffer } from '../../src/pipeline/bounded-buffer';
 import { H264Depayloader, newDepayCounters, type DepayCounters, type DepayedAccessUnit } from '../../src/rtp/h264-depayloader';
 import { JitterBuffer } from '../../src/rtp/jitter-buffer';
 import { looksLikeRtcp, NTP_UNIX_OFFSET, parseRtcp } from '../../src/rtp/rtcp';
-import { looksLikeRtp, peekSeq } from '../../src/rtp/rtp-packet';
+import { RtcpReceiver } from '../../src/rtp/rtcp-receiver';
+import { looksLikeRtp, parseRtp, peekSeq, peekSsrc, RtpError } from '../../src/rtp/rtp-packet';
 import { tsDiff } from '../../src/rtp/seq';
 import { RtspClient, RtspError, type RtspClientEvent } from '../../src/rtsp/client';
 import { parseRtspUrl, redactUrl } from '../../src/rtsp/url';
@@ -22,7 +25,10 @@ export interface RtspSrcOptions {
   name?: string;
   /** rtsp://[user:password@]host[:port]/path */
   location: string;
-  /** Lower transports to try: 'udp+tcp' tries UDP, then TCP when UDP SETUP fails (default 'tcp'). */
+  /**
+   * Lower transports to try: 'udp+tcp' tries UDP, then TCP when UDP SETUP fails or no RTP arrives within
+   * `udpTimeout` of PLAY (default 'tcp').
+   */
   protocols?: RtspProtocols;
   /** Reorder budget for UDP (ns, default 200 ms); TCP delivers in order and needs none. */
   latency?: number;
@@ -30,6 +36,8 @@ export interface RtspSrcOptions {
   userPw?: string;
   /** Response and no-media timeout (ns, default 5 s). */
   timeout?: number;
+  /** With 'udp+tcp': no RTP this long (ns) after PLAY tears UDP down and plays over TCP (default `timeout`). */
+  udpTimeout?: number;
   /** Reconnection attempts after the connection fails while or before playing (default 0). */
   retry?: number;
   /** First wait before reconnecting (ns, default 250 ms), doubled per failed attempt up to 8× that. */
@@ -45,6 +53,11 @@ export interface RtspSrcCounters {
   sessions: number;
   reconnects: number;
   units: number;
+  /** UDP sessions given up for TCP because no RTP came (udp+tcp). */
+  fallbacks: number;
+  /** RTCP receiver reports sent (RR + SDES, the last with BYE), and our SSRC in them. */
+  receiverReports: number;
+  rtcpSsrc: number | undefined;
   depay: DepayCounters;
 }
 
@@ -74,10 +87,10 @@ export function rtspSrc(options: RtspSrcOptions): RtspSrc {
   if (!Number.isSafeInteger(numBuffers) || numBuffers < -1) throw new RangeError(`rtspSrc numBuffers must be -1 or a count, got ${numBuffers}`);
   const retry = options.retry ?? 0;
   if (!Number.isSafeInteger(retry) || retry < 0) throw new RangeError(`rtspSrc retry must be ≥ 0, got ${retry}`);
-  for (const [k, v] of [['latency', options.latency], ['timeout', options.timeout], ['backoff', options.backoff]] as const) {
+  for (const [k, v] of [['latency', options.latency], ['timeout', options.timeout], ['udpTimeout', options.udpTimeout], ['backoff', options.backoff]] as const) {
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new RangeError(`rtspSrc ${k} must be ≥ 0 ns, got ${v}`);
   }
-  const counters: RtspSrcCounters = { sessions: 0, reconnects: 0, units: 0, depay: newDepayCounters() };
+  const counters: RtspSrcCounters = { sessions: 0, reconnects: 0, units: 0, fallbacks: 0, receiverReports: 0, rtcpSsrc: undefined, depay: newDepayCounters() };
   const src = defineSource<CpuPacket>({
     factory: 'rtspSrc',
     name: options.name,
@@ -90,7 +103,7 @@ export function rtspSrc(options: RtspSrcOptions): RtspSrc {
   return Object.assign(src, { counters });
 }
 
-type Outcome = { kind: 'eos' } | { kind: 'stopped' } | { kind: 'error'; error: Error; played: boolean };
+type Outcome = { kind: 'eos' } | { kind: 'stopped' } | { kind: 'fallback' } | { kind: 'error'; error: Error; played: boolean };
 
 function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: RtspProtocols, numBuffers: number, retry: number, counters: RtspSrcCounters): Reader<CpuPacket> {
   const buffer = new BoundedBuffer<CpuPacket>(options.maxBuffers ?? 256, 'drop-oldest', ctx.report, 'overflow');
@@ -100,7 +113,8 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
   const backoff = options.backoff ?? 250 * MILLISECOND;
   const latency = options.latency ?? 200 * MILLISECOND;
   const depay = new H264Depayloader({ onLoss: 'drop-until-idr', counters: counters.depay });
-  Object.assign(counters, { sessions: 0, reconnects: 0, units: 0 });
+  Object.assign(counters, { sessions: 0, reconnects: 0, units: 0, fallbacks: 0, receiverReports: 0, rtcpSsrc: undefined });
+  const cname = `glass2glass@${hostname()}`;
   const units: DepayedAccessUnit[] = [];
   // pts = ticks since `base`, rebased at each new session (a new SSRC) so that time goes on.
   let base: number | undefined;
@@ -114,7 +128,10 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
   let wakeBackoff: (() => void) | undefined;
   /** The current session's reorder budget (UDP), undefined over TCP. */
   let jitterLatency: number | undefined;
+  /** The last sender report of the source now playing: maps its RTP timestamps to its wall clock. */
   let sr: { ssrc: number; wallMs: number; rtp: number } | undefined;
+  /** SSRC of the RTP now arriving: an SR of another source (a previous session's) must not map it. */
+  let rtpSsrc: number | undefined;
 
   const before = newDepayCounters();
   const emit = (): void => {
@@ -138,7 +155,7 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
       if (u.corrupt) flags |= PacketFlags.CORRUPT;
       discontNext = false;
       let captureTime = clock.now();
-      if (sr) {
+      if (sr && sr.ssrc === rtpSsrc) {
         // The sender's wall clock at capture, moved onto the pipeline clock (same host or NTP-synced hosts).
         const wallMs = sr.wallMs + (tsDiff(sr.rtp, u.timestamp % 0x1_0000_0000) * 1000) / clockRate;
         captureTime = clock.now() - Math.round((performance.timeOrigin + performance.now() - wallMs) * NS_PER_MS);
@@ -160,9 +177,11 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
     if (policy > 0) ctx.report.drop('policy', policy);
     if (units.length) emit();
   };
-  const onRtcp = (data: Uint8Array, client: RtspClient): void => {
+  const onRtcp = (data: Uint8Array, client: RtspClient, rr: RtcpReceiver | undefined, now: number): void => {
     if (!looksLikeRtcp(data)) return;
-    for (const p of parseRtcp(data).packets) {
+    const packets = parseRtcp(data).packets;
+    rr?.rtcp(packets, data.length, now);
+    for (const p of packets) {
       if (p.type === 'sr') sr = { ssrc: p.ssrc, wallMs: (p.ntpSeconds - NTP_UNIX_OFFSET) * 1000 + (p.ntpFraction / 0x1_0000_0000) * 1000, rtp: p.rtpTimestamp };
       if (p.type === 'bye') {
         depay.flush(units);
@@ -176,20 +195,41 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
     new Promise<Outcome>((resolveOutcome) => {
       let conn: TcpConnection | undefined;
       const udp: UdpReceiver[] = [];
+      let rtcpSocket: UdpSocket | undefined;
+      let rr: RtcpReceiver | undefined;
+      let udpTimedOut = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let timerAt = 0;
       let settled = false;
       let played = false;
       let client: RtspClient | undefined;
       const jb = transport === 'udp' ? new JitterBuffer<Uint8Array>({ latency }) : undefined;
       jitterLatency = jb ? latency : undefined;
       counters.sessions++;
+      sr = undefined;
+      rtpSsrc = undefined;
 
+      /** An RR (+ BYE when leaving) to the server: over UDP from our RTCP port to its, else interleaved. */
+      const sendReport = (now: number, bye: boolean): void => {
+        if (!rr || !client) return;
+        const data = rr.report(now, bye);
+        counters.receiverReports++;
+        counters.rtcpSsrc = rr.ssrc;
+        const t = client.transport;
+        if (transport === 'udp') {
+          const port = t?.serverPort?.[1];
+          if (rtcpSocket && port !== undefined) rtcpSocket.send(data, port, t?.source ?? parseRtspUrl(options.location).host, () => undefined);
+        } else {
+          const framed = client.interleavedRtcp(data);
+          if (framed) conn?.write(framed);
+        }
+      };
       const finish = (o: Outcome): void => {
         if (settled) return;
         settled = true;
         stopSession = undefined;
         if (timer) clearTimeout(timer);
-        const closing = [conn?.close(), ...udp.map((s) => s.close())];
+        const closing = [conn?.close(), ...udp.map((s) => s.close()), closeDgram(rtcpSocket)];
         Promise.all(closing).then(
           () => resolveOutcome(o),
           () => resolveOutcome(o),
@@ -212,6 +252,7 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
               if (e.stream.parameterSets.length) depay.setParameterSets(e.stream.parameterSets);
               const r = e.stream.caps.get('clock-rate');
               clockRate = typeof r === 'number' && r > 0 ? r : 90000;
+              rr = new RtcpReceiver({ cname, clockRate });
               break;
             }
             case 'playing':
@@ -219,36 +260,58 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
               ctx.log('info', `playing ${client.url.uri} over ${transport.toUpperCase()}`);
               break;
             case 'rtp':
+              if (looksLikeRtp(e.data)) {
+                // Statistics at arrival, before any reordering: A.8's jitter is about the network.
+                rr?.rtp(e.data, now);
+                rtpSsrc = peekSsrc(e.data);
+              }
               if (jb) {
                 if (looksLikeRtp(e.data)) {
+                  const first = jb.counters.received === 0;
                   const r = jb.insert(peekSeq(e.data), e.data, now);
                   if (r === 'late' || r === 'duplicate') ctx.report.drop('late');
+                  // The jitter buffer holds its first packet for `latency`, in case an earlier one was
+                  // overtaken. When that packet starts a keyframe, nothing earlier is of use (the
+                  // depayloader starts at an IDR): release it at once, or the first units are late by up
+                  // to `latency` (what SR-derived capture times showed for UDP).
+                  if (first && startsKeyframe(e.data)) for (const o of jb.drain()) depayPush(o.item);
                 }
                 drainJitter(now);
               } else depayPush(e.data);
               break;
             case 'rtcp':
-              onRtcp(e.data, client);
+              onRtcp(e.data, client, rr, now);
+              break;
+            case 'udp-timeout':
+              udpTimedOut = true;
+              ctx.log('warn', `no RTP over UDP ${Math.round(e.after / MILLISECOND)} ms after PLAY; tearing down to play over TCP`);
               break;
             case 'error':
               return finish({ kind: 'error', error: e.error, played });
             case 'closed':
-              return finish({ kind: 'eos' });
+              return finish(udpTimedOut ? { kind: 'fallback' } : { kind: 'eos' });
           }
           // A unit may have reached num-buffers: stop feeding this session.
           if (settled) return;
         }
         for (let b = client.pollTransmit(); b; b = client.pollTransmit()) conn?.write(b);
+        let deadline = client.pollTimeout();
+        for (const t of [jb?.pollTimeout(), client.state === 'playing' ? rr?.pollTimeout() : undefined]) {
+          if (t !== undefined && (deadline === undefined || t < deadline)) deadline = t;
+        }
+        // Every packet moves the no-media deadline on: a timer already armed no later than the new
+        // deadline is kept (firing early is harmless, the machines just answer a later deadline), so
+        // that packets do not each cost a clearTimeout and a setTimeout.
+        if (timer && deadline !== undefined && timerAt <= deadline) return;
         if (timer) clearTimeout(timer);
         timer = undefined;
-        let deadline = client.pollTimeout();
-        const jt = jb?.pollTimeout();
-        if (jt !== undefined && (deadline === undefined || jt < deadline)) deadline = jt;
         if (deadline !== undefined) {
+          timerAt = deadline;
           timer = setTimeout(
             () => {
               timer = undefined;
               const t = monoNow();
+              if (client?.state === 'playing' && rr?.due(t)) sendReport(t, false);
               client?.handleTimeout(t);
               drainJitter(t);
               pump();
@@ -260,25 +323,40 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
       stopSession = (o) => {
         if (settled) return;
         if (!client || client.finished || o.kind !== 'eos' || !played) return finish(o);
-        // A polite end: TEARDOWN, then close when answered (or after the response timeout).
-        client.teardown(monoNow());
+        // A polite end: our last report with a BYE (6.3.7: only after one report, never from a silent
+        // member), then TEARDOWN; close when answered (or after the response timeout).
         const c = client;
         stopSession = finish;
-        pump();
-        if (c.finished) finish(o);
-        else setTimeout(() => finish(o), Math.min(timeout, SECOND) / NS_PER_MS).unref?.();
+        const bye = rr !== undefined && rr.sent > 0 && c.state === 'playing';
+        if (bye) sendReport(monoNow(), true);
+        const teardown = (): void => {
+          if (settled) return;
+          c.teardown(monoNow());
+          pump();
+          if (c.finished) finish(o);
+          else setTimeout(() => finish(o), Math.min(timeout, SECOND) / NS_PER_MS).unref?.();
+        };
+        // Over UDP the BYE travels apart from the RTSP connection: a TEARDOWN sent at once can reach the
+        // server first, and gst-rtsp-server drops the session's RTCP socket with it.
+        if (bye && transport === 'udp') setTimeout(teardown, 20);
+        else teardown();
       };
 
       (async () => {
         const url = parseRtspUrl(options.location);
         let clientPorts: [number, number] | undefined;
         if (transport === 'udp') {
-          clientPorts = await bindRtpPair(udp, (kind, data) => {
+          const pair = await bindRtpPair(udp, (kind, data) => {
             client?.receiveDatagram(kind, data, monoNow());
             pump();
           });
+          clientPorts = pair.ports;
+          rtcpSocket = pair.rtcp;
+          // Stopped while binding: finish() has closed what existed then, not these.
+          if (settled) return void Promise.all([closeDgram(rtcpSocket), ...udp.map((r) => r.close())]);
         }
-        client = new RtspClient({ url: options.location, user: options.userId, password: options.userPw, transport, clientPorts, responseTimeout: timeout, dataTimeout: timeout });
+        const udpTimeout = transport === 'udp' && protocols === 'udp+tcp' ? (options.udpTimeout ?? timeout) : undefined;
+        client = new RtspClient({ url: options.location, user: options.userId, password: options.userPw, transport, clientPorts, responseTimeout: timeout, dataTimeout: timeout, udpTimeout });
         conn = await connectTcp({
           host: url.host,
           port: url.port,
@@ -308,6 +386,11 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
     for (;;) {
       if (stopping) return buffer.end();
       const o = await runSession(transport);
+      if (o.kind === 'fallback' && !stopping) {
+        counters.fallbacks++;
+        transport = 'tcp';
+        continue;
+      }
       if (o.kind !== 'error') return buffer.end();
       if (stopping) return buffer.end();
       const err = o.error;
@@ -354,23 +437,67 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
   };
 }
 
-/** Binds RTP on an even port and RTCP on the next one (RFC 3550 11), trying a few random pairs. */
-async function bindRtpPair(into: UdpReceiver[], onMessage: (kind: 'rtp' | 'rtcp', data: Uint8Array) => void): Promise<[number, number]> {
+/**
+ * Binds RTP on an even port and RTCP on the next one (RFC 3550 11), trying a few random pairs. The RTCP
+ * socket also sends our receiver reports, so that they come from the port the server was told about.
+ */
+async function bindRtpPair(into: UdpReceiver[], onMessage: (kind: 'rtp' | 'rtcp', data: Uint8Array) => void): Promise<{ ports: [number, number]; rtcp: UdpSocket }> {
   let lastError: unknown;
   for (let i = 0; i < 20; i++) {
     const port = 2 * Math.floor(10000 + Math.random() * 20000);
     let rtp: UdpReceiver | undefined;
     try {
       rtp = await openUdpReceiver({ port, address: '0.0.0.0', bufferSize: 2 * 1024 * 1024, onMessage: (d) => onMessage('rtp', d) });
-      const rtcp = await openUdpReceiver({ port: port + 1, address: '0.0.0.0', onMessage: (d) => onMessage('rtcp', d) });
-      into.push(rtp, rtcp);
-      return [port, port + 1];
+      const rtcp = await bindDgram(port + 1, (d) => onMessage('rtcp', d));
+      into.push(rtp);
+      return { ports: [port, port + 1], rtcp };
     } catch (e) {
       lastError = e;
       await rtp?.close();
     }
   }
   throw lastError instanceof Error ? lastError : new Error('no free UDP port pair');
+}
+
+function bindDgram(port: number, onMessage: (d: Uint8Array) => void): Promise<UdpSocket> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket({ type: 'udp4' });
+    s.once('error', (e) => {
+      s.close();
+      reject(e);
+    });
+    s.bind({ port, address: '0.0.0.0', exclusive: true }, () => {
+      s.removeAllListeners('error');
+      // A send error (ICMP unreachable) must not crash the process: reports are best effort.
+      s.on('error', () => undefined);
+      s.on('message', (m: Buffer) => onMessage(new Uint8Array(m.buffer, m.byteOffset, m.byteLength)));
+      resolve(s);
+    });
+  });
+}
+
+function closeDgram(s: UdpSocket | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!s) return resolve();
+    try {
+      s.close(() => resolve());
+    } catch {
+      // Already closed.
+      resolve();
+    }
+  });
+}
+
+/** Whether an H.264 RTP packet (RFC 6184) begins a keyframe: SPS or IDR, alone, first in a STAP-A, or an FU-A start. */
+function startsKeyframe(data: Uint8Array): boolean {
+  const p = parseRtp(data);
+  if (p instanceof RtpError || p.payload.length < 2) return false;
+  const b = p.payload;
+  const type = b[0] & 0x1f;
+  if (type === 7 || type === 5) return true;
+  if (type === 24) return b.length >= 4 && ((b[3] & 0x1f) === 7 || (b[3] & 0x1f) === 5);
+  if (type === 28) return (b[1] & 0x80) !== 0 && (b[1] & 0x1f) === 5;
+  return false;
 }
 
 const ms = (v: number | undefined): number | undefined => (v === undefined ? undefined : v * MILLISECOND);
@@ -388,6 +515,7 @@ export const rtspSrcEntry: ElementEntry = {
     { name: 'user-id', type: 'string', description: 'User name for authentication' },
     { name: 'user-pw', type: 'string', description: 'Password for authentication (never printed)' },
     { name: 'timeout', type: 'uint', default: 5000, description: 'Milliseconds without a response or media before the session fails' },
+    { name: 'udp-timeout', type: 'uint', default: 5000, description: 'With udp+tcp: milliseconds without RTP after PLAY before playing over TCP instead (default: timeout)' },
     { name: 'retry', type: 'uint', default: 0, description: 'Reconnection attempts after a failure' },
     { name: 'backoff', type: 'uint', default: 250, description: 'Milliseconds before the first reconnection, doubled per attempt (up to 8×)' },
     { name: 'num-buffers', type: 'int', default: -1, description: 'Access units before end-of-stream (-1 = until the server ends)' },
@@ -402,6 +530,7 @@ export const rtspSrcEntry: ElementEntry = {
       userId: p['user-id'],
       userPw: p['user-pw'],
       timeout: ms(p.timeout || undefined),
+      udpTimeout: ms(p['udp-timeout'] || undefined),
       retry: p.retry,
       backoff: ms(p.backoff),
       numBuffers: p['num-buffers'],

@@ -49,6 +49,8 @@ export type RtspClientEvent =
   | { readonly type: 'rtp'; readonly data: Uint8Array }
   | { readonly type: 'rtcp'; readonly data: Uint8Array }
   | { readonly type: 'error'; readonly error: RtspError }
+  /** UDP was set up and played but no RTP came within `udpTimeout`: a TEARDOWN is on its way ('closed' follows); set up again over TCP. */
+  | { readonly type: 'udp-timeout'; readonly after: number }
   | { readonly type: 'closed' };
 
 export interface RtspClientOptions {
@@ -65,6 +67,11 @@ export interface RtspClientOptions {
   readonly responseTimeout?: number;
   /** No RTP or RTCP for this long (ns) while playing fails the session (default 5 s; 0 = never). */
   readonly dataTimeout?: number;
+  /**
+   * Transport 'udp': no RTP this long (ns) after PLAY means UDP does not get through (a firewall, a NAT):
+   * the session is torn down with a 'udp-timeout' event, for the driver to retry over TCP. 0 or absent: never.
+   */
+  readonly udpTimeout?: number;
   /** Keep-alive period (ns); default half the session timeout the server announces (60 s if none). */
   readonly keepAlive?: number;
   readonly userAgent?: string;
@@ -115,6 +122,9 @@ export class RtspClient {
   private keepAlive: number | undefined;
   private nextKeepAlive: number | undefined;
   private lastData = 0;
+  private playedAt = 0;
+  private gotRtp = false;
+  private readonly udpTimeout: number;
   private publicMethods: string[] = [];
   private base = '';
   private control = '';
@@ -132,6 +142,7 @@ export class RtspClient {
     if (this.transportKind === 'udp' && !options.clientPorts) throw new RtspError('unsupported', "transport 'udp' needs clientPorts");
     this.responseTimeout = options.responseTimeout ?? 10 * SECOND;
     this.dataTimeout = options.dataTimeout ?? 5 * SECOND;
+    this.udpTimeout = this.transportKind === 'udp' ? (options.udpTimeout ?? 0) : 0;
     this.keepAlive = options.keepAlive;
     this.cnonce = options.cnonce ?? (() => randomUint32().toString(16).padStart(8, '0') + randomUint32().toString(16).padStart(8, '0'));
     this.parser = new RtspParser(options.limits);
@@ -180,6 +191,7 @@ export class RtspClient {
     if (this.st === 'playing') {
       min(this.nextKeepAlive);
       if (this.dataTimeout > 0) min(this.lastData + this.dataTimeout);
+      if (this.udpTimeout > 0 && !this.gotRtp) min(this.playedAt + this.udpTimeout);
     }
     return t;
   }
@@ -198,6 +210,12 @@ export class RtspClient {
       return;
     }
     if (this.st !== 'playing') return;
+    // Before the data timeout: RTCP alone (which may get through where RTP does not) is no proof of UDP.
+    if (this.udpTimeout > 0 && !this.gotRtp && now >= this.playedAt + this.udpTimeout) {
+      this.events.push({ type: 'udp-timeout', after: now - this.playedAt });
+      this.teardown(now);
+      return;
+    }
     if (this.dataTimeout > 0 && now >= this.lastData + this.dataTimeout) {
       this.fail(new RtspError('timeout', `no media from ${this.url.uri} for ${Math.round(this.dataTimeout / MILLISECOND)} ms`));
       return;
@@ -290,6 +308,7 @@ export class RtspClient {
 
   private media(kind: 'rtp' | 'rtcp', data: Uint8Array, now: number): void {
     this.lastData = now;
+    if (kind === 'rtp') this.gotRtp = true;
     this.events.push({ type: kind, data });
   }
 
@@ -363,6 +382,7 @@ export class RtspClient {
         if (!ok) return this.statusError(p.method, r);
         this.go('ok');
         this.lastData = this.now;
+        this.playedAt = this.now;
         this.nextKeepAlive = this.now + this.keepAlivePeriod();
         this.events.push({ type: 'playing', transport: this.chosen!, session: this.session! });
         break;

@@ -5,4 +5,5 @@ export { md5, md5Hex } from './md5';
 export { RtspHeaders, RtspParseError, RtspParser, serializeInterleaved, serializeRequest, serializeResponse, type InterleavedFrame, type RtspMessage, type RtspParserLimits, type RtspRequest, type RtspResponse } from './message';
 export { formatTransport, parseTransport, type TransportSpec } from './transport';
 export { DEFAULT_RTSP_PORT, parseRtspUrl, redactUrl, RtspUrlError, type RtspUrl } from './url';
-export { RtspServerConnection, type RtspServerConnectionOptions, type RtspServerEvent } from './server';
+export { RtspServerConnection, type RtspServerConnectionOptions, type RtspServerEvent, type RtspServerMount } from './server';
+export { digestResponse, RtspAuthError, RtspServerAuth, type AuthFailure, type AuthMethod, type AuthResult, type RtspServerAuthOptions } from './server-auth';

@@ -1,25 +1,41 @@
 /**
  * One RTSP server connection (RFC 2326), sans-IO: requests in as bytes, responses out through
  * `pollTransmit`, decisions out through `nextEvent` (a client asks to play: the driver starts sending it
- * media). One mount, one H.264 stream, sessions over TCP interleaved or UDP unicast. The media itself is
- * the driver's: `interleave` frames RTP and RTCP for the connection.
+ * media). Mounts are looked up by path (one H.264 stream each), sessions run over TCP interleaved or UDP
+ * unicast, requests other than OPTIONS may need authentication (RtspServerAuth). The media itself is the
+ * driver's: `interleave` frames RTP and RTCP for the connection.
  */
 import { randomUint32 } from '../rtp/random';
 import { SECOND } from '../time';
 import { RtspParseError, RtspParser, serializeInterleaved, serializeResponse, type RtspParserLimits, type RtspRequest } from './message';
+import type { AuthFailure, AuthMethod, RtspServerAuth } from './server-auth';
 import { formatTransport, parseTransport, type TransportSpec } from './transport';
 
 export type RtspServerEvent =
-  | { readonly type: 'play'; readonly session: string; readonly transport: TransportSpec }
-  | { readonly type: 'teardown'; readonly session: string }
+  | { readonly type: 'play'; readonly session: string; readonly transport: TransportSpec; /** The mount played. */ readonly path: string }
+  | { readonly type: 'teardown'; readonly session: string; readonly path: string }
+  /** A request was authenticated (first time on the connection) or refused (each time); never a password. */
+  | { readonly type: 'auth'; readonly ok: boolean; readonly method?: AuthMethod; readonly user?: string; readonly reason?: AuthFailure }
   /** The connection must close: a framing error or the session timed out. */
   | { readonly type: 'close'; readonly reason: string };
 
-export interface RtspServerConnectionOptions {
-  /** The mount path, e.g. '/stream'. */
-  readonly path: string;
+/** What a connection needs of a mount. */
+export interface RtspServerMount {
   /** The SDP of the mount (called per DESCRIBE: parameter sets may arrive late). */
   readonly sdp: () => string;
+  /** The mount's own authentication, instead of the connection's. */
+  readonly auth?: RtspServerAuth;
+}
+
+export interface RtspServerConnectionOptions {
+  /** One mount: its path, e.g. '/stream' (with `sdp`); or give `mounts`. */
+  readonly path?: string;
+  /** The SDP of the one mount at `path`. */
+  readonly sdp?: () => string;
+  /** The mount at a path (no trailing slash), undefined for none: 404. */
+  readonly mounts?: (path: string) => RtspServerMount | undefined;
+  /** Authentication of every request but OPTIONS (mounts may have their own). */
+  readonly auth?: RtspServerAuth;
   /** Session id (default: random hex). */
   readonly sessionId?: () => string;
   /** The server's RTP and RTCP ports, for UDP transports. */
@@ -37,6 +53,11 @@ function pathOf(uri: string): string {
   return uri.startsWith('/') ? uri.split('?')[0] : '';
 }
 
+/** The mount a request path names: the aggregate URL or a stream's control URL below it. */
+function mountOf(path: string): string {
+  return path.replace(/\/+$/, '').replace(/\/stream=\d+$/, '');
+}
+
 export class RtspServerConnection {
   private readonly parser: RtspParser;
   private readonly out: Uint8Array[] = [];
@@ -47,10 +68,22 @@ export class RtspServerConnection {
   private playing = false;
   private closed = false;
   private lastSeen = 0;
+  /** The mount the session was set up on. */
+  private sessionPath: string | undefined;
+  /** The Digest nonce this connection authenticated with: it stays good for the connection's life. */
+  private authNonce: string | undefined;
+  private authenticated = false;
+  private readonly resolve: (path: string) => RtspServerMount | undefined;
 
   constructor(readonly options: RtspServerConnectionOptions) {
     this.parser = new RtspParser(options.limits);
     this.timeout = options.sessionTimeout ?? 60 * SECOND;
+    if (options.mounts) this.resolve = options.mounts;
+    else if (options.path !== undefined && options.sdp) {
+      const one = mountOf(options.path);
+      const mount = { sdp: options.sdp };
+      this.resolve = (p) => (p === one ? mount : undefined);
+    } else throw new TypeError('RtspServerConnection needs `mounts`, or `path` and `sdp`');
   }
 
   get isPlaying(): boolean {
@@ -96,7 +129,8 @@ export class RtspServerConnection {
     for (let m = this.parser.next(); m && !this.closed; m = this.parser.next()) {
       if (m instanceof RtspParseError) {
         this.out.push(serializeResponse(400, 'Bad Request', [['Connection', 'close']]));
-        return this.close(`bad request: ${m.message}`);
+        // Not the message: it quotes the request, which may carry credentials.
+        return this.close('bad request');
       }
       if (m.kind === 'request') this.request(m);
       // Interleaved frames from the client are its RTCP receiver reports: liveness only.
@@ -122,22 +156,38 @@ export class RtspServerConnection {
     if (req.version !== 'RTSP/1.0') return this.reply(req, 505, 'RTSP Version Not Supported');
     const method = req.method.toUpperCase();
     if (method === 'OPTIONS') return this.reply(req, 200, 'OK', [['Public', PUBLIC]]);
-    const path = pathOf(req.uri).replace(/\/$/, '');
-    const mount = this.options.path.replace(/\/$/, '');
-    // The aggregate URL or a stream's control URL below it.
-    if (path !== mount && path !== `${mount}/stream=0`) return this.reply(req, 404, 'Not Found');
+    const path = mountOf(pathOf(req.uri));
+    const mount = this.resolve(path);
+    // Authenticate first: an unknown path answers 404 only to those allowed to know which paths exist.
+    const auth = mount?.auth ?? this.options.auth;
+    if (auth) {
+      const r = auth.verify(method, req.uri, req.headers.get('authorization'), this.lastSeen);
+      const ok = r.ok || (r.reason === 'stale' && r.nonce !== undefined && r.nonce === this.authNonce);
+      if (!ok) {
+        if (!r.ok && r.reason !== 'missing' && r.reason !== 'stale') this.events.push({ type: 'auth', ok: false, reason: r.reason });
+        return this.reply(req, 401, 'Unauthorized', auth.challenges(this.lastSeen, !r.ok && r.reason === 'stale').map((c) => ['WWW-Authenticate', c] as const));
+      }
+      if (r.ok && !this.authenticated) {
+        this.authenticated = true;
+        this.events.push({ type: 'auth', ok: true, method: r.method, user: r.user });
+      }
+      if (r.ok && r.nonce) this.authNonce = r.nonce;
+    }
+    if (!mount) return this.reply(req, 404, 'Not Found');
     if (method !== 'DESCRIBE' && method !== 'SETUP') {
       const s = req.headers.get('session')?.split(';')[0].trim();
       if (this.session === undefined || s !== this.session) return this.reply(req, 454, 'Session Not Found');
+      if (path !== this.sessionPath) return this.reply(req, 455, 'Method Not Valid in This State');
     }
     switch (method) {
       case 'DESCRIBE': {
-        const base = req.uri.replace(/\/$/, '') + '/';
-        return this.reply(req, 200, 'OK', [['Content-Type', 'application/sdp'], ['Content-Base', base]], this.options.sdp());
+        // Without userinfo: credentials in a URI are never echoed.
+        const base = req.uri.replace(/^(rtsps?:\/\/)[^@/]*@/i, '$1').replace(/\/$/, '') + '/';
+        return this.reply(req, 200, 'OK', [['Content-Type', 'application/sdp'], ['Content-Base', base]], mount.sdp());
       }
       case 'SETUP': {
         const s = req.headers.get('session')?.split(';')[0].trim();
-        if (this.session !== undefined && s !== this.session) return this.reply(req, 459, 'Aggregate Operation Not Allowed');
+        if (this.session !== undefined && (s !== this.session || path !== this.sessionPath)) return this.reply(req, 459, 'Aggregate Operation Not Allowed');
         const t = parseTransport(req.headers.get('transport') ?? '');
         if (!t || !t.unicast) return this.reply(req, 461, 'Unsupported Transport');
         let chosen: TransportSpec;
@@ -145,6 +195,7 @@ export class RtspServerConnection {
         else if (t.clientPort && this.options.serverPorts) chosen = { protocol: 'RTP/AVP', unicast: true, clientPort: t.clientPort, serverPort: this.options.serverPorts };
         else return this.reply(req, 461, 'Unsupported Transport');
         this.session ??= this.options.sessionId?.() ?? randomId();
+        this.sessionPath = path;
         this.transport = chosen;
         return this.reply(req, 200, 'OK', [['Transport', formatTransport(chosen)]]);
       }
@@ -153,14 +204,15 @@ export class RtspServerConnection {
         this.reply(req, 200, 'OK', [['Range', 'npt=now-']]);
         if (!this.playing) {
           this.playing = true;
-          this.events.push({ type: 'play', session: this.session!, transport: this.transport });
+          this.events.push({ type: 'play', session: this.session!, transport: this.transport, path });
         }
         return;
       case 'TEARDOWN':
         this.reply(req, 200, 'OK');
         this.playing = false;
-        this.events.push({ type: 'teardown', session: this.session! });
+        this.events.push({ type: 'teardown', session: this.session!, path });
         this.session = undefined;
+        this.sessionPath = undefined;
         this.transport = undefined;
         return;
       case 'GET_PARAMETER':

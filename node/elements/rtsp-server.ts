@@ -1,0 +1,363 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { hostname } from 'node:os';
+import { createServer, type Server, type Socket } from 'node:net';
+import { splitAnnexB } from '../../src/codecs/h264/nal';
+import { H264Payloader } from '../../src/rtp/h264-payloader';
+import { RtcpSender } from '../../src/rtp/rtcp-sender';
+import { profileLevelId, spropParameterSets } from '../../src/rtp/sdp';
+import { RtspServerConnection } from '../../src/rtsp/server';
+import { RtspServerAuth, type RtspServerAuthOptions } from '../../src/rtsp/server-auth';
+import type { TransportSpec } from '../../src/rtsp/transport';
+import { nsToTicks, SECOND } from '../../src/time';
+
+export type RtspServerLog = (level: 'debug' | 'info' | 'warn', message: string) => void;
+
+export interface RtspServerOptions {
+  /** TCP port (default 8554; 0 picks a free one, see `listen()`). */
+  port?: number;
+  /** Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface). */
+  address?: string;
+  /** Users allowed on every mount (a mount may have its own); none: anyone may play. */
+  auth?: RtspServerAuthOptions | RtspServerAuth;
+  /** A session with no request (keep-alive) or RTCP from its client for this long (ns) is closed (default 60 s). */
+  sessionTimeout?: number;
+  /** Called once listening, with the server's base URL (`rtsp://127.0.0.1:8554`). */
+  onListening?: (info: { port: number; url: string }) => void;
+  log?: RtspServerLog;
+}
+
+export interface RtspMountOptions {
+  /** RTP packet size (default 1400). */
+  mtu?: number;
+  /** This mount's users instead of the server's. */
+  auth?: RtspServerAuthOptions | RtspServerAuth;
+  log?: RtspServerLog;
+  /** A slow TCP client skipped units (it resumes at the next keyframe). */
+  onDrop?: () => void;
+}
+
+/** A TCP client this far behind (bytes queued) misses units until the next keyframe. */
+const MAX_QUEUED = 4 * 1024 * 1024;
+const PATH = /^\/[\w\-./]*$/;
+
+/** A client connection of an RtspServer. */
+export interface RtspServerClient {
+  readonly socket: Socket;
+  readonly conn: RtspServerConnection;
+  transport?: TransportSpec;
+  mount?: RtspMount;
+  /** Starts at a keyframe: nothing before it decodes. */
+  waitingKey: boolean;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+const mono = (): number => Math.round(performance.now() * 1e6);
+const wallMs = (): number => performance.timeOrigin + performance.now();
+const toAuth = (a: RtspServerAuthOptions | RtspServerAuth | undefined): RtspServerAuth | undefined => (a === undefined || a instanceof RtspServerAuth ? a : new RtspServerAuth(a));
+
+/** Validates a mount path: `/live`, `/cams/1`. */
+export function checkMountPath(path: string, what = 'mount path'): string {
+  if (typeof path !== 'string' || !PATH.test(path) || /\/stream=\d+$/.test(path)) throw new RangeError(`${what} must be a path like /stream, got '${String(path)}'`);
+  const p = path.replace(/\/+$/, '');
+  return p === '' ? '/' : p;
+}
+
+/**
+ * One served stream at a path of an RtspServer: H.264 access units in, RTP (RFC 6184, parameter sets
+ * before every IDR) out to every client playing it, each from its next keyframe, with RTCP sender reports.
+ */
+export class RtspMount {
+  /** Clients playing this mount. */
+  readonly players = new Set<RtspServerClient>();
+  readonly auth: RtspServerAuth | undefined;
+  private readonly pay: H264Payloader;
+  private readonly rtcp = new RtcpSender({ cname: `g2g@${hostname()}`, interval: SECOND, clockRate: 90000 });
+  private wake: (() => void) | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly server: RtspServer,
+    readonly path: string,
+    private readonly options: RtspMountOptions,
+  ) {
+    this.pay = new H264Payloader({ mtu: options.mtu, configInterval: -1 });
+    this.auth = toAuth(options.auth);
+  }
+
+  /** The mount's SDP; parameter sets once the stream has shown them. */
+  readonly sdp = (): string => {
+    const pay = this.pay;
+    const fmtp = ['packetization-mode=1'];
+    const pli = pay.sps && profileLevelId(pay.sps);
+    if (pli) fmtp.push(`profile-level-id=${pli}`);
+    const sets = [pay.sps, pay.pps].filter((x): x is Uint8Array => x !== undefined);
+    if (sets.length) fmtp.push(`sprop-parameter-sets=${spropParameterSets(sets)}`);
+    return ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=glass2glass', 'c=IN IP4 0.0.0.0', 't=0 0', 'a=control:*', 'm=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/90000', `a=fmtp:96 ${fmtp.join(';')}`, 'a=control:stream=0', ''].join('\r\n');
+  };
+
+  get url(): string {
+    return this.server.urlOf(this.path);
+  }
+
+  log(level: 'debug' | 'info' | 'warn', message: string): void {
+    (this.options.log ?? this.server.log)(level, message);
+  }
+
+  /** @internal A client started playing. */
+  added(c: RtspServerClient): void {
+    c.waitingKey = true;
+    this.players.add(c);
+    this.wake?.();
+  }
+
+  /** Resolves once a client plays this mount (or the mount ends). */
+  async waitForPlayer(signal: AbortSignal): Promise<void> {
+    while (this.players.size === 0 && !this.ended) {
+      signal.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const abort = () => reject(signal.reason);
+        this.wake = () => (signal.removeEventListener('abort', abort), resolve());
+        signal.addEventListener('abort', abort, { once: true });
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Sends one Annex B access unit (pts in ns, on the sender's clock `now`) to every player. */
+  send(data: Uint8Array, pts: number | undefined, keyframe: boolean, now: number): void {
+    if (this.ended) return;
+    const out: Uint8Array[] = [];
+    this.pay.push(splitAnnexB(data), nsToTicks(pts ?? 0, 90000) % 0x1_0000_0000, pts, out);
+    for (const d of out) this.rtcp.sent(d, now);
+    const report = this.rtcp.due(now) ? this.rtcp.report(now, wallMs()) : undefined;
+    for (const c of this.players) {
+      if (!c.transport || !c.conn.isPlaying) continue;
+      if (c.waitingKey) {
+        if (!keyframe) continue;
+        c.waitingKey = false;
+      }
+      if (c.transport.interleaved && c.socket.writableLength > MAX_QUEUED) {
+        // Too slow a reader: skip to the next keyframe rather than queue without bound.
+        c.waitingKey = true;
+        this.options.onDrop?.();
+        continue;
+      }
+      for (const d of out) this.server.sendTo(c, 'rtp', d);
+      if (report) this.server.sendTo(c, 'rtcp', report);
+    }
+  }
+
+  /** End of stream: an RTCP BYE to every player, their connections closed, the path free again. */
+  async end(now: number): Promise<void> {
+    if (this.ended) return;
+    // Over UDP, RTCP travels apart from RTP: a BYE sent at once can overtake the last datagrams.
+    await new Promise((r) => setTimeout(r, 100));
+    const bye = this.rtcp.report(now, wallMs(), true);
+    if (bye) for (const c of this.players) if (c.transport && c.conn.isPlaying) this.server.sendTo(c, 'rtcp', bye);
+    // Let the BYE leave before the sockets close.
+    await new Promise((r) => setTimeout(r, 50));
+    this.detach('stream ended');
+  }
+
+  /** Leaves the server at once (abort): players are disconnected. */
+  detach(why = 'mount removed'): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.wake?.();
+    this.server.unmount(this, why);
+  }
+}
+
+/**
+ * An RTSP server (gst-rtsp-server's role): one TCP port, any number of mounts (`mount(path)`, usually by
+ * rtspServerSink({server, path})), each played by any number of clients over TCP interleaved or UDP
+ * unicast, optionally behind Basic/Digest authentication, per server or per mount. Unknown paths answer
+ * 404. The protocol is the sans-IO RtspServerConnection; this class moves bytes.
+ */
+export class RtspServer {
+  readonly port: number;
+  readonly address: string;
+  readonly auth: RtspServerAuth | undefined;
+  readonly log: RtspServerLog;
+  private readonly mounts = new Map<string, RtspMount>();
+  private readonly clients = new Set<RtspServerClient>();
+  private server: Server | undefined;
+  private udp: [UdpSocket, UdpSocket] | undefined;
+  private udpPorts: [number, number] | undefined;
+  private listening: Promise<{ port: number; url: string }> | undefined;
+  private bound: number | undefined;
+  private closed = false;
+  /** Clients authenticated per scheme, and requests refused for wrong credentials (not for none). */
+  readonly counters = { basic: 0, digest: 0, denied: 0 };
+
+  constructor(private readonly options: RtspServerOptions = {}) {
+    const port = options.port ?? 8554;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`rtspServer port must be in [0, 65535], got ${port}`);
+    this.port = port;
+    this.address = options.address ?? '127.0.0.1';
+    const st = options.sessionTimeout;
+    if (st !== undefined && !(st >= SECOND && Number.isFinite(st))) throw new RangeError(`rtspServer sessionTimeout must be ≥ 1 s, got ${st} ns`);
+    this.auth = toAuth(options.auth);
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** The base URL, once listening (`rtsp://127.0.0.1:8554`). */
+  get url(): string | undefined {
+    return this.bound === undefined ? undefined : `rtsp://${this.address === '0.0.0.0' ? '127.0.0.1' : this.address}:${this.bound}`;
+  }
+
+  urlOf(path: string): string {
+    if (this.url === undefined) throw new Error('rtspServer is not listening yet');
+    return this.url + path;
+  }
+
+  /** Paths mounted now. */
+  get paths(): string[] {
+    return [...this.mounts.keys()];
+  }
+
+  /** Serves a stream at `path`; the path must be free. */
+  mount(path: string, options: RtspMountOptions = {}): RtspMount {
+    if (this.closed) throw new Error('rtspServer is closed');
+    const p = checkMountPath(path);
+    if (this.mounts.has(p)) throw new Error(`rtspServer already serves ${p}`);
+    const m = new RtspMount(this, p, options);
+    this.mounts.set(p, m);
+    return m;
+  }
+
+  /** @internal */
+  unmount(m: RtspMount, why: string): void {
+    if (this.mounts.get(m.path) === m) this.mounts.delete(m.path);
+    for (const c of [...m.players]) this.drop(c, why);
+  }
+
+  /** Binds the ports (once; later calls return the same). */
+  listen(): Promise<{ port: number; url: string }> {
+    this.listening ??= this.start();
+    return this.listening;
+  }
+
+  private async start(): Promise<{ port: number; url: string }> {
+    await this.bindUdp();
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen({ port: this.port, host: this.address }, () => res());
+    });
+    this.bound = (server.address() as { port: number }).port;
+    const info = { port: this.bound, url: this.url! };
+    this.log('info', `RTSP server on ${info.url}`);
+    this.options.onListening?.(info);
+    return info;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) return void socket.destroy();
+    socket.setNoDelay(true);
+    const conn = new RtspServerConnection({
+      mounts: (p) => this.mounts.get(p === '' ? '/' : p),
+      auth: this.auth,
+      serverPorts: this.udpPorts,
+      sessionTimeout: this.options.sessionTimeout,
+    });
+    const c: RtspServerClient = { socket, conn, waitingKey: true };
+    this.clients.add(c);
+    socket.on('data', (d: Buffer) => {
+      conn.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), mono());
+      this.flush(c);
+    });
+    socket.on('error', () => this.drop(c, 'socket error'));
+    socket.on('close', () => this.drop(c, 'closed'));
+  }
+
+  private flush(c: RtspServerClient): void {
+    for (let b = c.conn.pollTransmit(); b; b = c.conn.pollTransmit()) c.socket.write(b);
+    for (let e = c.conn.nextEvent(); e; e = c.conn.nextEvent()) {
+      if (e.type === 'play') {
+        const m = this.mounts.get(e.path === '' ? '/' : e.path);
+        if (!m) return this.drop(c, `mount ${e.path} went away`);
+        c.mount?.players.delete(c);
+        c.transport = e.transport;
+        c.mount = m;
+        m.added(c);
+        m.log('info', `client ${c.socket.remoteAddress} playing ${m.path} over ${e.transport.protocol}`);
+      } else if (e.type === 'auth') {
+        if (e.ok) this.counters[e.method!]++;
+        else this.counters.denied++;
+        this.log(e.ok ? 'debug' : 'info', e.ok ? `client ${c.socket.remoteAddress} authenticated as ${e.user} (${e.method})` : `client ${c.socket.remoteAddress} refused: ${e.reason}`);
+      } else if (e.type === 'teardown') {
+        c.mount?.players.delete(c);
+        c.mount = undefined;
+        c.transport = undefined;
+      } else return this.drop(c, e.reason);
+    }
+    if (c.timer) clearTimeout(c.timer);
+    const t = c.conn.pollTimeout();
+    if (t !== undefined) {
+      c.timer = setTimeout(() => (c.conn.handleTimeout(mono()), this.flush(c)), Math.max(0, (t - mono()) / 1e6));
+      c.timer.unref?.();
+    }
+  }
+
+  private drop(c: RtspServerClient, why: string): void {
+    if (!this.clients.delete(c)) return;
+    c.mount?.players.delete(c);
+    if (c.timer) clearTimeout(c.timer);
+    this.log('debug', `client ${c.socket.remoteAddress}:${c.socket.remotePort} gone: ${why}`);
+    c.socket.destroy();
+  }
+
+  /** @internal RTP or RTCP to a playing client, on its transport. */
+  sendTo(c: RtspServerClient, kind: 'rtp' | 'rtcp', d: Uint8Array): void {
+    const t = c.transport;
+    if (!t) return;
+    if (t.interleaved) c.socket.write(c.conn.interleave(kind, d));
+    else if (t.clientPort && this.udp) this.udp[kind === 'rtp' ? 0 : 1].send(d, t.clientPort[kind === 'rtp' ? 0 : 1], c.socket.remoteAddress);
+  }
+
+  private async bindUdp(): Promise<void> {
+    for (let i = 0; i < 20 && !this.udp; i++) {
+      const p = 2 * Math.floor(15000 + Math.random() * 15000);
+      const a = createSocket('udp4');
+      const b = createSocket('udp4');
+      a.on('error', () => undefined);
+      b.on('error', () => undefined);
+      try {
+        await new Promise<void>((res, rej) => (a.once('error', rej), a.bind({ port: p, address: this.address, exclusive: true }, () => res())));
+        await new Promise<void>((res, rej) => (b.once('error', rej), b.bind({ port: p + 1, address: this.address, exclusive: true }, () => res())));
+        // Receiver reports keep a UDP client's session alive.
+        b.on('message', (_m, r) => {
+          for (const c of this.clients) if (c.socket.remoteAddress === r.address && c.transport?.clientPort?.[1] === r.port) c.conn.noteActivity(mono());
+        });
+        this.udp = [a, b];
+        this.udpPorts = [p, p + 1];
+      } catch {
+        a.close();
+        try {
+          b.close();
+        } catch {
+          // Never bound.
+        }
+      }
+    }
+  }
+
+  /** Disconnects every client and frees the ports; mounts are gone with it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const m of [...this.mounts.values()]) m.detach('server closing');
+    await this.listening?.catch(() => undefined);
+    for (const c of [...this.clients]) this.drop(c, 'server closing');
+    const server = this.server;
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    if (this.udp) for (const s of this.udp) await new Promise<void>((r) => s.close(() => r()));
+  }
+}
+
+/** An RTSP server that rtspServerSink({server, path}) elements mount their streams on. */
+export function rtspServer(options: RtspServerOptions = {}): RtspServer {
+  return new RtspServer(options);
+}
