@@ -2,7 +2,10 @@
 //! example share. Runs on whatever thread calls it; one decoder is used by one thread at a time.
 use crate::backend::{self, Backend};
 use crate::ffi;
+use crate::pool::FramePool;
 use std::ffi::CString;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Output layouts of the caps contract (tightly packed, no padding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +30,7 @@ impl OutFormat {
   }
   /// Bytes of one tightly packed frame (4:2:0 chroma rounds odd sizes up).
   pub fn frame_size(self, width: usize, height: usize) -> usize {
-    let (cw, ch) = ((width + 1) / 2, (height + 1) / 2);
+    let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
     width * height + 2 * cw * ch
   }
 }
@@ -48,6 +51,7 @@ pub struct DecoderConfig {
 }
 
 pub struct Frame {
+  /// Taken from the decoder's pool (`Decoder::pool`); give it back there when done with it.
   pub data: Vec<u8>,
   pub width: u32,
   pub height: u32,
@@ -56,12 +60,55 @@ pub struct Frame {
   pub corrupt: bool,
 }
 
+/// A decoded frame still in libavcodec's memory, held by a reference of its own (no copy), for packing
+/// on another thread while the decoder goes on (see `Decoder::set_pack_later`).
+pub struct RawFrame {
+  raw: *mut ffi::G2gFrame,
+  info: ffi::G2gFrameInfo,
+  pts: Option<i64>,
+}
+
+// The frame is a reference-counted AVFrame the decoder only reads from; its owner may free it anywhere.
+unsafe impl Send for RawFrame {}
+
+impl Drop for RawFrame {
+  fn drop(&mut self) {
+    unsafe { ffi::g2g_frame_free(self.raw) };
+  }
+}
+
+impl RawFrame {
+  /// Packs into a buffer from `pool` (the frame reference is then released).
+  pub fn pack(self, format: OutFormat, pool: &FramePool) -> Result<Frame, String> {
+    pack_frame(&self.info, self.pts, format, pool)
+  }
+}
+
 /// What one input access unit produced: frames, and why the unit was refused if it was (corrupt data is
 /// not fatal: the decoder goes on with the next unit).
 #[derive(Default)]
 pub struct Output {
   pub frames: Vec<Frame>,
+  /// Frames not packed yet (pack-later mode); `pack_raw` turns them into `frames`, in order.
+  pub raw: Vec<RawFrame>,
   pub rejected: Option<String>,
+  /// Time inside libavcodec (send and receive, waiting on its frame threads included): what the same
+  /// unit costs ffmpeg itself, so the caller can tell the framework's overhead from the codec's.
+  pub codec_ns: u64,
+  /// Time packing frames out of libavcodec's padded pool into tightly packed buffers.
+  pub pack_ns: u64,
+}
+
+impl Output {
+  /// Packs the frames left raw by a pack-later decoder (after any already packed, which come first).
+  pub fn pack_raw(&mut self, format: OutFormat, pool: &FramePool) -> Result<(), String> {
+    let t0 = Instant::now();
+    for r in std::mem::take(&mut self.raw) {
+      self.frames.push(r.pack(format, pool)?);
+    }
+    self.pack_ns += t0.elapsed().as_nanos() as u64;
+    Ok(())
+  }
 }
 
 pub struct Decoder {
@@ -70,6 +117,8 @@ pub struct Decoder {
   backend: Backend,
   /// Why better backends were passed over, for the element's log.
   pub skipped: Vec<String>,
+  pool: Arc<FramePool>,
+  pack_later: bool,
   eagain: i32,
   eof: i32,
   nopts: i64,
@@ -151,6 +200,8 @@ impl Decoder {
       format: cfg.format,
       backend: b,
       skipped: Vec::new(),
+      pool: Arc::new(FramePool::new()),
+      pack_later: false,
       eagain: unsafe { ffi::g2g_averror_eagain() },
       eof: unsafe { ffi::g2g_averror_eof() },
       nopts: unsafe { ffi::g2g_nopts() },
@@ -159,6 +210,20 @@ impl Decoder {
 
   pub fn backend(&self) -> Backend {
     self.backend
+  }
+
+  pub fn format(&self) -> OutFormat {
+    self.format
+  }
+
+  /// Leave frames unpacked (`Output::raw`), for another thread to pack while this one decodes on.
+  pub fn set_pack_later(&mut self, on: bool) {
+    self.pack_later = on;
+  }
+
+  /// Where frame buffers come from; a consumer gives them back here to have them reused.
+  pub fn pool(&self) -> Arc<FramePool> {
+    self.pool.clone()
   }
 
   /// Decodes one access unit; returns the frames that became ready (in presentation order).
@@ -172,10 +237,12 @@ impl Decoder {
     let mut out = Output::default();
     let (p, d) = (pts.unwrap_or(self.nopts), dts.unwrap_or(self.nopts));
     loop {
+      let t0 = Instant::now();
       let r = unsafe { ffi::g2g_dec_send(self.raw, data.as_ptr(), data.len() as i32, p, d, key as i32) };
+      out.codec_ns += t0.elapsed().as_nanos() as u64;
       if r == self.eagain {
         // The decoder's output is full: take frames out, then send again (the API's contract).
-        if self.drain_into(&mut out.frames, &mut out.rejected)? == 0 {
+        if self.drain_into(&mut out)? == 0 {
           return Err("decoder refused input without producing output".into());
         }
         continue;
@@ -186,20 +253,19 @@ impl Decoder {
       }
       break;
     }
-    self.drain_into(&mut out.frames, &mut out.rejected)?;
+    self.drain_into(&mut out)?;
     Ok(out)
   }
 
   /// End of stream: every frame still held back for reordering.
   pub fn finish(&mut self) -> Result<Output, String> {
-    let mut frames = Vec::new();
+    let mut out = Output::default();
     // An error here belongs to damaged input already counted (frame threads report late): drain anyway.
     unsafe { ffi::g2g_dec_send(self.raw, std::ptr::null(), 0, self.nopts, self.nopts, 0) };
-    let mut rejected = None;
-    self.drain_into(&mut frames, &mut rejected)?;
+    self.drain_into(&mut out)?;
     // Ready for a new stream after draining (libavcodec needs a flush to leave the draining state).
     unsafe { ffi::g2g_dec_flush(self.raw) };
-    Ok(Output { frames, rejected })
+    Ok(out)
   }
 
   /// Forgets buffered frames and references (a discontinuity the caller wants to restart at).
@@ -209,12 +275,14 @@ impl Decoder {
 
   /// Takes out every ready frame. A decode error reported here (frame threads report a damaged
   /// picture when its frame is due) loses that picture only: noted in `rejected`, draining goes on.
-  fn drain_into(&mut self, frames: &mut Vec<Frame>, rejected: &mut Option<String>) -> Result<usize, String> {
+  fn drain_into(&mut self, out: &mut Output) -> Result<usize, String> {
     let mut n = 0;
     let mut errors = 0;
     loop {
       let mut info = ffi::G2gFrameInfo::default();
+      let t0 = Instant::now();
       let r = unsafe { ffi::g2g_dec_receive(self.raw, &mut info) };
+      out.codec_ns += t0.elapsed().as_nanos() as u64;
       if r == self.eagain || r == self.eof {
         return Ok(n);
       }
@@ -223,20 +291,35 @@ impl Decoder {
         if errors > 64 {
           return Err(format!("receiving a frame: {}", ffi::strerror(r)));
         }
-        *rejected = Some(ffi::strerror(r));
+        out.rejected = Some(ffi::strerror(r));
         continue;
       }
-      frames.push(Frame {
-        data: pack(&info, self.format)?,
-        width: info.width as u32,
-        height: info.height as u32,
-        pts: if info.pts == self.nopts { None } else { Some(info.pts) },
-        key: info.key != 0,
-        corrupt: info.corrupt != 0,
-      });
+      let pts = if info.pts == self.nopts { None } else { Some(info.pts) };
+      if self.pack_later {
+        let raw = unsafe { ffi::g2g_dec_take(self.raw) };
+        if raw.is_null() {
+          return Err("out of memory referencing a decoded frame".into());
+        }
+        out.raw.push(RawFrame { raw, info, pts });
+      } else {
+        let t0 = Instant::now();
+        let frame = pack_frame(&info, pts, self.format, &self.pool);
+        out.pack_ns += t0.elapsed().as_nanos() as u64;
+        out.frames.push(frame?);
+      }
       n += 1;
     }
   }
+}
+
+/// A frame packed into a buffer from `pool` (given back there if packing fails).
+fn pack_frame(info: &ffi::G2gFrameInfo, pts: Option<i64>, format: OutFormat, pool: &FramePool) -> Result<Frame, String> {
+  let mut data = pool.take(format.frame_size(info.width.max(0) as usize, info.height.max(0) as usize));
+  if let Err(e) = pack_into(info, format, &mut data) {
+    pool.give(data);
+    return Err(e);
+  }
+  Ok(Frame { data, width: info.width as u32, height: info.height as u32, pts, key: info.key != 0, corrupt: info.corrupt != 0 })
 }
 
 /// Rows of one plane: `rows` rows of `width` bytes, `stride` apart.
@@ -258,46 +341,58 @@ impl<'a> Plane<'a> {
   fn row(&self, y: usize, width: usize) -> &'a [u8] {
     &self.data[y * self.stride..y * self.stride + width]
   }
+  /// Appends `rows` rows of `width` bytes: one copy when the rows are contiguous (libavcodec's usual
+  /// layout when the width is a multiple of its alignment), which lets memcpy use its large-copy path.
+  fn copy_rows(&self, width: usize, rows: usize, out: &mut Vec<u8>) {
+    if self.stride == width {
+      out.extend_from_slice(&self.data[..width * rows]);
+    } else {
+      for r in 0..rows {
+        out.extend_from_slice(self.row(r, width));
+      }
+    }
+  }
 }
 
 /// Packs a decoded frame (padded rows, planes apart) into one tightly packed buffer in `format`.
-/// This is the one copy between the decoder's pool and JS memory; it also converts I420 ↔ NV12.
 pub fn pack(info: &ffi::G2gFrameInfo, format: OutFormat) -> Result<Vec<u8>, String> {
+  let mut out = Vec::new();
+  pack_into(info, format, &mut out)?;
+  Ok(out)
+}
+
+/// `pack` into `out` (cleared first; a recycled buffer of the right capacity is not reallocated).
+/// This is the one copy between the decoder's pool and JS memory; it also converts I420 ↔ NV12.
+pub fn pack_into(info: &ffi::G2gFrameInfo, format: OutFormat, out: &mut Vec<u8>) -> Result<(), String> {
   if info.width <= 0 || info.height <= 0 {
     return Err(format!("decoder returned a frame of size {}x{}", info.width, info.height));
   }
   let (w, h) = (info.width as usize, info.height as usize);
-  let (cw, ch) = ((w + 1) / 2, (h + 1) / 2);
-  let mut out = Vec::with_capacity(format.frame_size(w, h));
+  let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+  out.clear();
+  out.reserve_exact(format.frame_size(w, h));
   unsafe {
-    let y = Plane::new(info.data[0], info.linesize[0], w, h)?;
-    for r in 0..h {
-      out.extend_from_slice(y.row(r, w));
-    }
+    Plane::new(info.data[0], info.linesize[0], w, h)?.copy_rows(w, h, out);
     match (info.format, format) {
       (ffi::FMT_YUV420P, OutFormat::I420) => {
         for k in 1..3 {
-          let p = Plane::new(info.data[k], info.linesize[k], cw, ch)?;
-          for r in 0..ch {
-            out.extend_from_slice(p.row(r, cw));
-          }
+          Plane::new(info.data[k], info.linesize[k], cw, ch)?.copy_rows(cw, ch, out);
         }
       }
       (ffi::FMT_YUV420P, OutFormat::Nv12) => {
         let u = Plane::new(info.data[1], info.linesize[1], cw, ch)?;
         let v = Plane::new(info.data[2], info.linesize[2], cw, ch)?;
         for r in 0..ch {
-          for (a, b) in u.row(r, cw).iter().zip(v.row(r, cw)) {
-            out.push(*a);
-            out.push(*b);
+          let at = out.len();
+          out.resize(at + 2 * cw, 0);
+          for (d, (a, b)) in out[at..].chunks_exact_mut(2).zip(u.row(r, cw).iter().zip(v.row(r, cw))) {
+            d[0] = *a;
+            d[1] = *b;
           }
         }
       }
       (ffi::FMT_NV12, OutFormat::Nv12) => {
-        let uv = Plane::new(info.data[1], info.linesize[1], 2 * cw, ch)?;
-        for r in 0..ch {
-          out.extend_from_slice(uv.row(r, 2 * cw));
-        }
+        Plane::new(info.data[1], info.linesize[1], 2 * cw, ch)?.copy_rows(2 * cw, ch, out);
       }
       (ffi::FMT_NV12, OutFormat::I420) => {
         let uv = Plane::new(info.data[1], info.linesize[1], 2 * cw, ch)?;
@@ -316,7 +411,7 @@ pub fn pack(info: &ffi::G2gFrameInfo, format: OutFormat) -> Result<Vec<u8>, Stri
       }
     }
   }
-  Ok(out)
+  Ok(())
 }
 
 #[cfg(test)]

@@ -19,6 +19,11 @@ pub const THREAD_SLICE: c_int = 2;
 pub struct G2gDec {
   _private: [u8; 0],
 }
+/// A decoded frame referenced out of the decoder (an AVFrame).
+#[repr(C)]
+pub struct G2gFrame {
+  _private: [u8; 0],
+}
 #[repr(C)]
 pub struct G2gEnc {
   _private: [u8; 0],
@@ -112,6 +117,8 @@ extern "C" {
   ) -> c_int;
   pub fn g2g_dec_send(d: *mut G2gDec, data: *const u8, size: c_int, pts: i64, dts: i64, key: c_int) -> c_int;
   pub fn g2g_dec_receive(d: *mut G2gDec, info: *mut G2gFrameInfo) -> c_int;
+  pub fn g2g_dec_take(d: *mut G2gDec) -> *mut G2gFrame;
+  pub fn g2g_frame_free(f: *mut G2gFrame);
   pub fn g2g_dec_flush(d: *mut G2gDec);
   pub fn g2g_dec_close(d: *mut G2gDec);
 

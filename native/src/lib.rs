@@ -6,14 +6,19 @@ pub mod backend;
 pub mod decoder;
 pub mod encoder;
 pub mod ffi;
+pub mod pool;
+pub mod worker;
 
 /// The JS-facing items; off for Rust-only users of the core (examples, tests) so that they link without Node.
 #[cfg(feature = "node")]
 mod js {
-  use crate::{backend, decoder, encoder, ffi};
+  use crate::pool::FramePool;
+  use crate::{backend, decoder, encoder, ffi, worker};
 
   use napi::bindgen_prelude::*;
+  use napi::{check_status, sys};
   use napi_derive::napi;
+  use std::ffi::c_void;
   use std::panic::{catch_unwind, AssertUnwindSafe};
   use std::sync::{Arc, Mutex};
 
@@ -87,10 +92,63 @@ mod js {
     pub device: Option<String>,
   }
 
-  #[napi(object)]
+  /// A frame's bytes on their way to JS: handed over as an external Buffer (no copy) whose finalizer
+  /// gives the bytes back to the decoder's pool when JS lets go of them.
+  pub struct PooledBuffer {
+    data: Vec<u8>,
+    pool: Arc<FramePool>,
+  }
+
+  impl TypeName for PooledBuffer {
+    fn type_name() -> &'static str {
+      "Buffer"
+    }
+    fn value_type() -> ValueType {
+      ValueType::Object
+    }
+  }
+
+  unsafe extern "C" fn give_back(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    let b = unsafe { Box::from_raw(hint.cast::<PooledBuffer>()) };
+    let PooledBuffer { data, pool } = *b;
+    pool.give(data);
+  }
+
+  impl ToNapiValue for PooledBuffer {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+      let mut out = std::ptr::null_mut();
+      let len = val.data.len();
+      if len == 0 {
+        let mut p = std::ptr::null_mut();
+        check_status!(unsafe { sys::napi_create_buffer(env, 0, &mut p, &mut out) }, "creating a Buffer")?;
+        return Ok(out);
+      }
+      let hint = Box::into_raw(Box::new(val));
+      let ptr = unsafe { (*hint).data.as_mut_ptr() };
+      let status = unsafe { sys::napi_create_external_buffer(env, len, ptr.cast(), Some(give_back), hint.cast(), &mut out) };
+      if status == sys::Status::napi_no_external_buffers_allowed {
+        // Runtimes without external buffers (Electron): one copy, and the bytes go straight back.
+        let b = unsafe { Box::from_raw(hint) };
+        let mut p = std::ptr::null_mut();
+        let st = unsafe { sys::napi_create_buffer_copy(env, len, b.data.as_ptr().cast(), &mut p, &mut out) };
+        b.pool.give(b.data);
+        check_status!(st, "copying a frame into a Buffer")?;
+        return Ok(out);
+      }
+      if status != sys::Status::napi_ok {
+        drop(unsafe { Box::from_raw(hint) });
+      }
+      check_status!(status, "creating an external Buffer for a frame")?;
+      Ok(out)
+    }
+  }
+
+  #[napi(object, object_from_js = false)]
   pub struct DecodedFrame {
-    /// Tightly packed planes in the decoder's output format.
-    pub data: Buffer,
+    /// Tightly packed planes in the decoder's output format. The bytes are the decoder's own (no copy)
+    /// and go back to its frame pool when this Buffer is garbage collected.
+    #[napi(ts_type = "Buffer")]
+    pub data: PooledBuffer,
     pub width: u32,
     pub height: u32,
     /// The pts (ns) of the access unit this frame came from, after reordering.
@@ -100,62 +158,64 @@ mod js {
     pub corrupt: bool,
   }
 
-  #[napi(object)]
+  #[napi(object, object_from_js = false)]
   pub struct DecodeResult {
     pub frames: Vec<DecodedFrame>,
     /// Set when libavcodec refused the access unit (damaged data); decoding goes on.
     pub rejected: Option<String>,
+    /// Milliseconds inside libavcodec for this call (what ffmpeg itself spends on the unit).
+    pub codec_ms: f64,
+    /// Milliseconds packing the frames into their buffers.
+    pub pack_ms: f64,
   }
 
-  type Shared<T> = Arc<Mutex<Option<T>>>;
-
-  fn with<T, R>(shared: &Shared<T>, f: impl FnOnce(&mut T) -> std::result::Result<R, String>) -> std::result::Result<R, String> {
-    let mut g = shared.lock().map_err(|_| "native object poisoned by an earlier panic".to_string())?;
-    match g.as_mut() {
-      Some(v) => f(v),
-      None => Err("used after close()".into()),
-    }
+  #[napi(object)]
+  pub struct FramePoolStats {
+    /// Frame buffers allocated because none was free.
+    pub allocated: f64,
+    /// Frame buffers reused after JS let go of them.
+    pub reused: f64,
+    /// Frame buffers out (in JS, or queued) and not yet given back.
+    pub outstanding: f64,
+    /// Frame buffers waiting for reuse.
+    pub free: f64,
   }
 
-  fn to_js_frames(frames: Vec<decoder::Frame>) -> Vec<DecodedFrame> {
-    frames
+  fn to_js(out: decoder::Output, pool: &Arc<FramePool>) -> DecodeResult {
+    let frames = out
+      .frames
       .into_iter()
-      .map(|f| DecodedFrame { data: f.data.into(), width: f.width, height: f.height, pts: f.pts, key: f.key, corrupt: f.corrupt })
-      .collect()
+      .map(|f| DecodedFrame { data: PooledBuffer { data: f.data, pool: pool.clone() }, width: f.width, height: f.height, pts: f.pts, key: f.key, corrupt: f.corrupt })
+      .collect();
+    DecodeResult { frames, rejected: out.rejected, codec_ms: out.codec_ns as f64 / 1e6, pack_ms: out.pack_ns as f64 / 1e6 }
   }
 
-  pub struct DecodeTask {
-    decoder: Shared<decoder::Decoder>,
-    /// None: end of stream (drain).
-    input: Option<(Uint8Array, Option<i64>, Option<i64>, bool)>,
-  }
+  type Resolver = Box<dyn FnOnce(Env) -> Result<DecodeResult> + Send>;
 
-  impl Task for DecodeTask {
-    type Output = decoder::Output;
-    type JsValue = DecodeResult;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-      let input = &self.input;
-      guarded("decode", || {
-        with(&self.decoder, |d| match input {
-          Some((data, pts, dts, key)) => d.decode(data, *pts, *dts, *key),
-          None => d.finish(),
-        })
-      })
-    }
-
-    fn resolve(&mut self, _env: Env, out: Self::Output) -> Result<Self::JsValue> {
-      Ok(DecodeResult { frames: to_js_frames(out.frames), rejected: out.rejected })
-    }
-  }
-
-  /// An H.264 decoder; decode() and finish() run on the libuv thread pool, one at a time.
+  /// An H.264 decoder on its own thread. decode() queues an access unit and returns at once; units are
+  /// decoded strictly in call order, so a caller keeps several in flight to keep the codec busy.
   #[napi]
   pub struct NativeDecoder {
-    inner: Shared<decoder::Decoder>,
+    worker: worker::Worker,
+    pool: Arc<FramePool>,
     backend: String,
     format: String,
     skipped: Vec<String>,
+  }
+
+  impl NativeDecoder {
+    fn queue<'env>(&self, env: &'env Env, job: worker::Job) -> Result<Object<'env>> {
+      let (deferred, promise) = env.create_deferred::<DecodeResult, Resolver>()?;
+      let pool = self.pool.clone();
+      let done: worker::Done = Box::new(move |r| match r {
+        Ok(out) => deferred.resolve(Box::new(move |_env| Ok(to_js(out, &pool)))),
+        Err(e) => deferred.reject(Error::new(Status::GenericFailure, e)),
+      });
+      if let Err(Some(done)) = self.worker.submit(job, Some(done)) {
+        done(Err("used after close()".into()));
+      }
+      Ok(promise)
+    }
   }
 
   #[napi]
@@ -180,7 +240,10 @@ mod js {
         device: options.device,
       };
       let d = guarded("open", || decoder::Decoder::open(&cfg))?;
-      Ok(Self { backend: d.backend().name().into(), format: format.name().into(), skipped: d.skipped.clone(), inner: Arc::new(Mutex::new(Some(d))) })
+      let (backend, skipped, pool) = (d.backend().name().to_string(), d.skipped.clone(), d.pool());
+      // Throughput decoding packs frames on a thread of their own, off the codec's critical path.
+      let worker = worker::Worker::spawn(d, !cfg.live).map_err(|e| Error::new(Status::GenericFailure, e))?;
+      Ok(Self { worker, pool, backend, format: format.name().into(), skipped })
     }
 
     /// The backend in use.
@@ -200,40 +263,57 @@ mod js {
       self.skipped.clone()
     }
 
-    /// Decodes one access unit (Annex B, or length-prefixed with avcC extradata) off the JS thread.
-    /// `pts`/`dts` in ns come back on the frames they belong to, in presentation order.
+    /// Queues one access unit (Annex B, or length-prefixed with avcC extradata; copied, so the caller
+    /// may reuse its bytes) for the decoder thread. Resolves to the frames it made ready, after every
+    /// earlier call's. `pts`/`dts` in ns come back on the frames they belong to, in presentation order.
     #[napi(ts_return_type = "Promise<DecodeResult>")]
-    pub fn decode(&self, data: Uint8Array, pts: Option<i64>, dts: Option<i64>, key: bool, signal: Option<AbortSignal>) -> AsyncTask<DecodeTask> {
-      AsyncTask::with_optional_signal(DecodeTask { decoder: self.inner.clone(), input: Some((data, pts, dts, key)) }, signal)
+    pub fn decode<'env>(&self, env: &'env Env, data: Uint8Array, pts: Option<i64>, dts: Option<i64>, key: bool) -> Result<Object<'env>> {
+      self.queue(env, worker::Job::Decode { data: data.to_vec(), pts, dts, key })
     }
 
     /// End of stream: the frames still held for reordering; the decoder can then take a new stream.
     #[napi(ts_return_type = "Promise<DecodeResult>")]
-    pub fn finish(&self, signal: Option<AbortSignal>) -> AsyncTask<DecodeTask> {
-      AsyncTask::with_optional_signal(DecodeTask { decoder: self.inner.clone(), input: None }, signal)
+    pub fn finish<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+      self.queue(env, worker::Job::Finish)
     }
 
-    /// Drops reference frames and queued output (after a discontinuity).
+    /// Drops reference frames and queued output (after a discontinuity), after the units queued so far.
     #[napi]
     pub fn reset(&self) -> Result<()> {
-      guarded("reset", || with(&self.inner, |d| Ok(d.reset())))
+      self.worker.submit(worker::Job::Reset, None).map_err(|_| Error::new(Status::GenericFailure, "used after close()"))
     }
 
-    /// Frees the decoder now (a task in flight finishes first); later calls fail. Idempotent.
+    /// Frees the decoder now: units still queued fail, the one being decoded finishes first (this waits
+    /// for it). Later calls fail. Idempotent.
     #[napi]
-    pub fn close(&self) {
-      if let Ok(mut g) = self.inner.lock() {
-        g.take();
-      }
+    pub fn close(&mut self) {
+      self.worker.close();
     }
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-      self.inner.lock().map(|g| g.is_none()).unwrap_or(true)
+      self.worker.is_closed()
+    }
+
+    /// The frame buffer pool's counters (buffers come back when JS garbage-collects the frames).
+    #[napi]
+    pub fn pool_stats(&self) -> FramePoolStats {
+      let s = self.pool.stats();
+      FramePoolStats { allocated: s.allocated as f64, reused: s.reused as f64, outstanding: s.outstanding as f64, free: s.free as f64 }
     }
   }
 
   // ------------------------------------------------------------------ encoder
+
+  type Shared<T> = Arc<Mutex<Option<T>>>;
+
+  fn with<T, R>(shared: &Shared<T>, f: impl FnOnce(&mut T) -> std::result::Result<R, String>) -> std::result::Result<R, String> {
+    let mut g = shared.lock().map_err(|_| "native object poisoned by an earlier panic".to_string())?;
+    match g.as_mut() {
+      Some(v) => f(v),
+      None => Err("used after close()".into()),
+    }
+  }
 
   #[napi(object)]
   pub struct EncoderOptions {

@@ -183,19 +183,7 @@ int g2g_dec_send(G2gDec *d, const uint8_t *data, int size, int64_t pts, int64_t 
 /* Discards decoder state (after a seek or a DISCONT the caller wants to restart cleanly). */
 void g2g_dec_flush(G2gDec *d) { avcodec_flush_buffers(d->ctx); }
 
-/* 0: a frame is in `info` (valid until the next call); AVERROR(EAGAIN): needs input; AVERROR_EOF: drained. */
-int g2g_dec_receive(G2gDec *d, G2gFrameInfo *info) {
-  av_frame_unref(d->frame);
-  av_frame_unref(d->sw);
-  int r = avcodec_receive_frame(d->ctx, d->frame);
-  if (r < 0) return r;
-  AVFrame *f = d->frame;
-  if (f->hw_frames_ctx) {
-    r = av_hwframe_transfer_data(d->sw, f, 0);
-    if (r < 0) return r;
-    av_frame_copy_props(d->sw, f);
-    f = d->sw;
-  }
+static void frame_info(const AVFrame *f, G2gFrameInfo *info) {
   info->width = f->width;
   info->height = f->height;
   switch (f->format) {
@@ -209,8 +197,37 @@ int g2g_dec_receive(G2gDec *d, G2gFrameInfo *info) {
   info->pts = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
   info->key = f->key_frame;
   info->corrupt = f->decode_error_flags != 0 || (f->flags & AV_FRAME_FLAG_CORRUPT) != 0;
+}
+
+/* The frame received last (system memory). */
+static AVFrame *current(G2gDec *d) { return d->sw->buf[0] ? d->sw : d->frame; }
+
+/* 0: a frame is in `info` (valid until the next call); AVERROR(EAGAIN): needs input; AVERROR_EOF: drained. */
+int g2g_dec_receive(G2gDec *d, G2gFrameInfo *info) {
+  av_frame_unref(d->frame);
+  av_frame_unref(d->sw);
+  int r = avcodec_receive_frame(d->ctx, d->frame);
+  if (r < 0) return r;
+  if (d->frame->hw_frames_ctx) {
+    r = av_hwframe_transfer_data(d->sw, d->frame, 0);
+    if (r < 0) return r;
+    av_frame_copy_props(d->sw, d->frame);
+  }
+  frame_info(current(d), info);
   return 0;
 }
+
+/*
+ * Takes the frame received last out of the decoder as a reference of its own (no copy): `info` stays
+ * valid until g2g_frame_free, whatever the decoder does meanwhile, so another thread can pack it.
+ */
+AVFrame *g2g_dec_take(G2gDec *d) {
+  AVFrame *f = av_frame_alloc();
+  if (f) av_frame_move_ref(f, current(d));
+  return f;
+}
+
+void g2g_frame_free(AVFrame *f) { av_frame_free(&f); }
 
 /* ---------------------------------------------------------------- encoder */
 

@@ -1,13 +1,16 @@
 /**
  * Software H.264 decode benchmark (not a test): our pipeline (fileSrc ! h264Parse ! h264Dec ! fakeSink)
  * against `ffmpeg -threads N -f null` and GStreamer's avdec_h264 at the same thread counts, plus live-mode
- * per-frame latency (access unit submitted → frame out) through the addon.
+ * per-frame latency (access unit submitted → frame out) through the addon beside libavcodec's own.
+ * Peers are timed by their own clocks (ffmpeg -benchmark, gst "Execution ended"), so process start-up
+ * and plugin loading are not counted against them; runs are interleaved and repeated (--runs) because the
+ * figures are only comparable within one run on a machine doing other work.
  *
  *   benchDecode(['--threads', '1,2', '--frames', '600'])  // makes a 1080p clip with ffmpeg unless --input
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { h264Parse } from '../../operators/h264-parse';
@@ -17,6 +20,7 @@ import type { CpuPacket } from '../../src/packet';
 import { nodeFileSrc } from '../drivers/fs';
 import { h264Dec } from '../elements/h264-dec';
 import { loadNative } from '../native/loader';
+import { parseExecutionEnded } from './format';
 
 const run = promisify(execFile);
 
@@ -25,10 +29,11 @@ interface Args {
   threads: number[];
   frames: number;
   size: string;
+  runs: number;
 }
 
 function parseArgs(args: string[]): Args {
-  const a: Args = { threads: [1, 2], frames: 600, size: '1920x1080' };
+  const a: Args = { threads: [1, 2], frames: 600, size: '1920x1080', runs: 3 };
   for (let i = 0; i < args.length; i++) {
     const v = args[i + 1];
     switch (args[i]) {
@@ -36,7 +41,8 @@ function parseArgs(args: string[]): Args {
       case '--threads': a.threads = v.split(',').map(Number); i++; break;
       case '--frames': a.frames = Number(v); i++; break;
       case '--size': a.size = v; i++; break;
-      default: throw new RangeError(`benchDecode: unknown argument '${args[i]}' (--input FILE, --threads 1,2, --frames N, --size WxH)`);
+      case '--runs': a.runs = Number(v); i++; break;
+      default: throw new RangeError(`benchDecode: unknown argument '${args[i]}' (--input FILE, --threads 1,2, --frames N, --size WxH, --runs N)`);
     }
   }
   return a;
@@ -52,54 +58,120 @@ async function clip(size: string, frames: number, zerolatency: boolean): Promise
   return path;
 }
 
-async function timed(f: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await f();
-  return (performance.now() - t0) / 1000;
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+interface Run {
+  /** Frames per second of wall time. */
+  fps: number;
+  /** CPU (user + system, every thread) per frame, ms: the work done, whatever else the machine runs. */
+  cpuMs: number;
 }
 
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+/** `/usr/bin/time -f` CPU seconds from the last line of a child's stderr, or NaN without that tool. */
+function childCpu(stderr: string): number {
+  const m = /g2g-cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  return m ? Number(m[1]) + Number(m[2]) : NaN;
+}
+
+/** Runs a peer, with its CPU time from /usr/bin/time where there is one. */
+async function withTime(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string; cpu: number }> {
+  const time = existsSync('/usr/bin/time');
+  const r = time ? await run('/usr/bin/time', ['-f', 'g2g-cpu %U %S', cmd, ...args], { maxBuffer: 1 << 24 }) : await run(cmd, args, { maxBuffer: 1 << 24 });
+  return { stdout: r.stdout, stderr: r.stderr, cpu: time ? childCpu(r.stderr) : NaN };
+}
+
+async function ours(input: string, threads: number): Promise<Run & { frames: number }> {
+  let frames = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await pipe(nodeFileSrc(input), h264Parse(), h264Dec({ backend: 'software', threads, live: false }), fakeSink({ onPacket: () => void frames++ })).run();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { frames, fps: frames / wall, cpuMs: (c.user + c.system) / 1000 / frames };
+}
+
+/** ffmpeg's own -benchmark figures: decode wall time without process start-up and probing. */
+async function ffmpeg(input: string, threads: number, frames: number): Promise<Run> {
+  const { stderr } = await withTime('ffmpeg', ['-hide_banner', '-nostats', '-benchmark', '-threads', String(threads), '-i', input, '-f', 'null', '-']);
+  const m = /bench: utime=([\d.]+)s stime=([\d.]+)s rtime=([\d.]+)s/.exec(stderr);
+  if (!m) throw new Error(`no -benchmark line from ffmpeg: ${stderr.slice(-300)}`);
+  return { fps: frames / Number(m[3]), cpuMs: ((Number(m[1]) + Number(m[2])) * 1000) / frames };
+}
+
+/** GStreamer's own "Execution ended after" (PLAYING to EOS, without start-up and plugin loading). */
+async function gst(input: string, threads: number, frames: number): Promise<Run> {
+  const { stdout, cpu } = await withTime('gst-launch-1.0', ['filesrc', `location=${input}`, '!', 'h264parse', '!', 'avdec_h264', `max-threads=${threads}`, '!', 'fakesink']);
+  const ns = parseExecutionEnded(stdout);
+  if (ns === undefined) throw new Error('no "Execution ended" line from gst-launch-1.0');
+  return { fps: frames / (ns / 1e9), cpuMs: (cpu * 1000) / frames };
+}
+
+const range = (xs: number[], digits = 1): string => `${Math.max(...xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+const median = (xs: number[]): number => pct(xs, 50);
 
 export async function benchDecode(args: string[]): Promise<number> {
   const a = parseArgs(args);
   const input = a.input ?? (await clip(a.size, a.frames, false));
   const addon = loadNative();
-  console.log(`ffmpeg ${addon.ffmpegVersion()}; input ${input}`);
-  console.log('threads | g2g fps | ffmpeg fps | gst avdec_h264 fps');
+  console.log(`ffmpeg ${addon.ffmpegVersion()}; input ${input}; ${a.runs} runs each, interleaved; ${cpus().length} cores; load average ${load()}`);
+  console.log('Decoder threads are the same on every side: h264Dec threads=N (libavcodec frame threads), ffmpeg -threads N, avdec_h264 max-threads=N.');
+  console.log('fps: best (range); ratio: g2g/ffmpeg fps within each run, best (range); cpu: median ms of CPU per frame, every thread of the process.');
+  console.log('threads | g2g fps | ffmpeg fps | gst avdec_h264 fps | g2g/ffmpeg | cpu ms/frame g2g / ffmpeg / gst');
   for (const n of a.threads) {
-    let frames = 0;
-    const ours = await timed(() =>
-      pipe(nodeFileSrc(input), h264Parse(), h264Dec({ backend: 'software', threads: n, live: false }), fakeSink({ onPacket: () => void frames++ })).run(),
-    );
-    const ff = await timed(() => run('ffmpeg', ['-v', 'error', '-threads', String(n), '-i', input, '-f', 'null', '-']));
-    let gst = NaN;
-    try {
-      gst = await timed(() => run('gst-launch-1.0', ['-q', 'filesrc', `location=${input}`, '!', 'h264parse', '!', 'avdec_h264', `max-threads=${n}`, '!', 'fakesink']));
-    } catch (e) {
-      console.log(`gst-launch-1.0 failed: ${(e as Error).message.split('\n')[0]}`);
+    const g: Run[] = [];
+    const f: Run[] = [];
+    const s: Run[] = [];
+    let gstError = '';
+    for (let i = 0; i < a.runs; i++) {
+      const o = await ours(input, n);
+      g.push(o);
+      f.push(await ffmpeg(input, n, o.frames));
+      try {
+        s.push(await gst(input, n, o.frames));
+      } catch (e) {
+        gstError = (e as Error).message.split('\n')[0];
+      }
     }
-    // Process start-up is in the peers' times (~30-60 ms); at hundreds of frames it is a few percent.
-    console.log(`${n} | ${(frames / ours).toFixed(1)} | ${(frames / ff).toFixed(1)} | ${(frames / gst).toFixed(1)}`);
+    const ratio = g.map((r, i) => r.fps / f[i].fps);
+    const gs = s.length ? range(s.map((r) => r.fps)) : `n/a (${gstError})`;
+    const cpu = [g, f, s].map((rs) => (rs.length ? median(rs.map((r) => r.cpuMs)).toFixed(2) : 'n/a')).join(' / ');
+    console.log(`${n} | ${range(g.map((r) => r.fps))} | ${range(f.map((r) => r.fps))} | ${gs} | ${range(ratio, 2)} | ${cpu}`);
   }
+  console.log(`load average ${load()}`);
 
-  // Live latency: every access unit of a zerolatency stream, submitted one at a time (as a live source
-  // would), timed from decode() to its frame coming back.
+  // Live latency: every access unit of a zerolatency stream (no B-frames), submitted one at a time as a
+  // live source would, timed from decode() to its frame coming back to JS. "libavcodec" is the time the
+  // same unit spent inside libavcodec's send/receive calls, measured in the addon: what ffmpeg itself
+  // spends on it, so the difference is the framework's overhead (queueing, thread hops, packing, napi).
   const live = await clip(a.size, Math.min(a.frames, 300), true);
   const aus: CpuPacket[] = [];
   await pipe(nodeFileSrc(live), h264Parse(), fakeSink<CpuPacket>({ onPacket: (p) => void aus.push(p) })).run();
   for (const threads of [0, 1]) {
     const dec = new addon.NativeDecoder({ backend: 'software', live: true, threads });
     const lat: number[] = [];
+    const codec: number[] = [];
+    const over: number[] = [];
+    const pack: number[] = [];
     let late = 0;
     for (const au of aus) {
       const t0 = performance.now();
       const r = await dec.decode(au.memory.data, au.pts, au.dts, false);
       const dt = performance.now() - t0;
-      if (r.frames.some((f) => f.pts === au.pts)) lat.push(dt);
-      else late++;
+      if (r.frames.some((fr) => fr.pts === au.pts)) {
+        lat.push(dt);
+        codec.push(r.codecMs);
+        over.push(dt - r.codecMs);
+        pack.push(r.packMs);
+      } else late++;
     }
     dec.close();
-    console.log(`live latency (threads=${threads || 'auto'}, slice): p50 ${pct(lat, 50).toFixed(2)} ms, p95 ${pct(lat, 95).toFixed(2)} ms over ${lat.length} frames (${late} not out on their own AU)`);
+    const q = (xs: number[]): string => `p50 ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs, 95).toFixed(2)} ms`;
+    console.log(
+      `live latency (threads=${threads || 'auto'}, slice threads) over ${lat.length} frames (${late} not out on their own unit): ` +
+        `g2g ${q(lat)}; libavcodec alone ${q(codec)}; overhead ${q(over)} (of which packing the frame p50 ${pct(pack, 50).toFixed(2)} ms)`,
+    );
   }
+  console.log(`load average ${load()}`);
   return 0;
 }

@@ -1,4 +1,3 @@
-import { Caps } from '../../src/caps';
 import { fakeSink } from '../../operators/fake-sink';
 import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
@@ -17,25 +16,26 @@ import { LIVE, type LatencyProfile } from '../../src/pipeline/profile';
 import { systemClock } from '../../src/clock/system-clock';
 import { formatTime } from '../../src/time';
 import { isPromiseLike } from '../../src/util/promise';
-import { rawVideoInfo } from '../../src/video/format';
+import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
 import { installNodeFileOpener } from '../drivers/fs';
 import { h264Dec } from '../elements/h264-dec';
 import { rtspSrc } from '../elements/rtsp-src';
-import { detectionSize, gutenyeOcrModels, PP_OCR_DET, PpOcr, type OcrLine } from '../ml/pp-ocr';
+import { boxRoi, detectionSize, gutenyeOcrModels, PP_OCR_DET, PpOcr, type OcrLine, type TextAngle } from '../ml/pp-ocr';
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
 import type { CliRunOptions } from './run-pipeline';
 
-export const OCR_USAGE = `Usage: g2g ocr INPUT [--json] [--frames N]
+export const OCR_USAGE = `Usage: g2g ocr INPUT [--json] [--frames N] [--cls]
 
 Reads the text in a video with PP-OCRv4 (detection + recognition, onnxruntime on the CPU):
-  INPUT ! h264Parse ! h264Dec ! ocrPreprocess ! ocrDetect ! ocrRecognise ! sink
+  INPUT ! h264Parse ! h264Dec ! ocrPreprocess ! ocrDetect [! ocrClassify] ! ocrRecognise ! sink
 INPUT is an H.264 elementary stream (.h264), an MP4 file or an rtsp:// URL. Prints each
 frame's boxes and text, then every element's processing time (p50/p95).
 
 Options:
-  --json        one JSON object per frame: {"frame","pts","text","lines":[{"text","score","box"}]}
+  --json        one JSON object per frame: {"frame","pts","text","lines":[{"text","score","angle","box"}]}
   --frames N    stop after N frames (default: the whole input; an RTSP stream runs until Ctrl-C)
+  --cls         classify each box's text angle (0°/180°) and turn upside-down text before reading it
   -h, --help    show this help`;
 
 export type FramePacket = Packet<CpuMemory>;
@@ -47,8 +47,8 @@ interface OcrInput {
   readonly geometry: PreprocessGeometry;
 }
 
-/** Raw video of any rate: an RTSP stream's framerate may be unknown (0/1), which rawVideoTemplate() excludes. */
-const ANY_RAW = Caps.parse('video/x-raw, format=(string){NV12,I420,RGBA}');
+/** Raw video of any rate, 0/1 (unknown, as from RTSP or a VFR MP4) included. */
+const ANY_RAW = rawVideoTemplate();
 
 /** A raw-video passthrough transform that adds to each frame's meta (the frame itself goes on, for later stages). */
 function annotate(factory: string, name: string | undefined, f: (p: FramePacket) => Promise<FramePacket> | FramePacket, timings?: Timings): Transform<FramePacket, FramePacket> {
@@ -106,34 +106,63 @@ export function ocrDetect(ocr: PpOcr, name?: string, timings?: Timings): Transfo
   }, timings);
 }
 
-/** CTC recognition of every box: `meta.ocrBoxes` → `meta.ocrLines` and `meta.ocrText` (words by line). */
+const frameOf = (p: FramePacket) => {
+  const info = rawVideoInfo(p.caps);
+  return { format: info.format, width: info.width, height: info.height, data: p.memory.data };
+};
+
+/**
+ * Text orientation of every box (PP-OCR's angle classifier): `meta.ocrBoxes` → `meta.ocrAngles`, one per
+ * box, which ocrRecognise follows (180: the crop is turned before it is read).
+ */
+export function ocrClassify(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
+  if (!ocr.cls) throw new RangeError('ocrClassify needs a PpOcr loaded with its angle classifier (models.classifierPath, classify not false)');
+  return annotate('ocrClassify', name, async (p) => {
+    const frame = frameOf(p);
+    const angles: (TextAngle | undefined)[] = [];
+    for (const box of (p.meta.ocrBoxes as TextBox[] | undefined) ?? []) {
+      const roi = boxRoi(box, frame.width, frame.height);
+      angles.push(roi && (await ocr.classify(frame, roi)));
+    }
+    return { ...p, meta: { ...p.meta, ocrAngles: angles } };
+  }, timings);
+}
+
+/** CTC recognition of every box: `meta.ocrBoxes` (turned per `meta.ocrAngles`) → `meta.ocrLines` and `meta.ocrText` (words by line). */
 export function ocrRecognise(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
   return annotate('ocrRecognise', name, async (p) => {
-    const info = rawVideoInfo(p.caps);
-    const frame = { format: info.format, width: info.width, height: info.height, data: p.memory.data };
+    const frame = frameOf(p);
+    const angles = p.meta.ocrAngles as (TextAngle | undefined)[] | undefined;
     const lines: OcrLine[] = [];
-    for (const box of (p.meta.ocrBoxes as TextBox[] | undefined) ?? []) {
-      const b = box.bounds;
-      const x = Math.max(0, Math.floor(b.x));
-      const y = Math.max(0, Math.floor(b.y));
-      const roi = { x, y, width: Math.min(info.width, Math.ceil(b.x + b.width)) - x, height: Math.min(info.height, Math.ceil(b.y + b.height)) - y };
-      if (roi.width < 1 || roi.height < 1) continue;
-      lines.push({ ...(await ocr.recognise(frame, roi)), box });
+    const boxes = (p.meta.ocrBoxes as TextBox[] | undefined) ?? [];
+    for (let i = 0; i < boxes.length; i++) {
+      const box = boxes[i];
+      const roi = boxRoi(box, frame.width, frame.height);
+      if (!roi) continue;
+      const angle = angles?.[i];
+      lines.push({ ...(await ocr.recognise(frame, roi, angle?.angle)), box, ...(angle ? { angle } : {}) });
     }
     const byBox = new Map(lines.map((l) => [l.box, l.text.trim()]));
     const text = textLines(lines.map((l) => l.box))
       .map((line) => line.map((b) => byBox.get(b)!).join(' '))
       .join('\n');
-    return { ...p, meta: { ...p.meta, ocrLines: lines, ocrText: text } };
+    return { ...p, meta: { ...p.meta, ocrAngles: undefined, ocrLines: lines, ocrText: text } };
   }, timings);
 }
 
-/** decode → preprocess → detect → recognise, after an H.264 byte-stream source. */
-export function ocrChain(ocr: PpOcr, options: { live: boolean; timings?: Timings }): Transform<Packet, FramePacket> {
+/** preprocess → detect → classify (when the model was loaded with its classifier and `classify` is not false) → recognise. */
+export function ocrStages(ocr: PpOcr, options: { timings?: Timings; classify?: boolean } = {}): Transform<FramePacket, FramePacket> {
+  const t = options.timings;
+  const detect = pipe(ocrPreprocess(undefined, t), ocrDetect(ocr, undefined, t));
+  return ocr.cls && options.classify !== false ? pipe(detect, ocrClassify(ocr, undefined, t), ocrRecognise(ocr, undefined, t)) : pipe(detect, ocrRecognise(ocr, undefined, t));
+}
+
+/** decode → preprocess → detect → (classify) → recognise, after an H.264 byte-stream source. */
+export function ocrChain(ocr: PpOcr, options: { live: boolean; timings?: Timings; classify?: boolean }): Transform<Packet, FramePacket> {
   const decode = pipe(h264Parse(), h264Dec({ live: options.live }));
   // Live: one frame waits at most, the oldest dropped, so that slow inference shows the newest frame
   // rather than a growing backlog (the decoder still sees every unit: H.264 needs them all).
-  const stages = pipe(ocrPreprocess(undefined, options.timings), ocrDetect(ocr, undefined, options.timings), ocrRecognise(ocr, undefined, options.timings));
+  const stages = ocrStages(ocr, options);
   return options.live ? pipe(decode, queue<FramePacket>({ maxSizeBuffers: 1, leaky: 'downstream' }), stages) : pipe(decode, stages);
 }
 
@@ -174,7 +203,7 @@ const processInterrupts = (handler: () => void): (() => void) => {
 
 /** `g2g ocr INPUT`: the text of every frame, then per-element latency. */
 export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['help', 'json'], options: ['frames'], short: { h: 'help' } });
+  const a = parseArgs(args, { flags: ['help', 'json', 'cls'], options: ['frames'], short: { h: 'help' } });
   if (a.flags.has('help')) {
     io.out(OCR_USAGE);
     return 0;
@@ -187,12 +216,13 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
   const json = a.flags.has('json');
   const live = /^rtsp:\/\//i.test(input);
 
-  const model = await PpOcr.load(gutenyeOcrModels());
+  const classify = a.flags.has('cls');
+  const model = await PpOcr.load(gutenyeOcrModels(), { classify });
   let frame = 0;
   const timings: Timings = new Map();
   const running = pipe(
     inputSource(input),
-    ocrChain(model, { live, timings }),
+    ocrChain(model, { live, timings, classify }),
     fakeSink<FramePacket>({
       dropLate: false,
       onPacket: (p) => {
@@ -201,7 +231,7 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
         const text = (p.meta.ocrText as string) ?? '';
         if (json) {
           const b = (l: OcrLine) => ({ x: l.box.bounds.x, y: l.box.bounds.y, width: l.box.bounds.width, height: l.box.bounds.height, points: l.box.points });
-          io.out(JSON.stringify({ frame, pts: p.pts, text, lines: lines.map((l) => ({ text: l.text, score: l.score, box: b(l) })) }));
+          io.out(JSON.stringify({ frame, pts: p.pts, text, lines: lines.map((l) => ({ text: l.text, score: l.score, ...(l.angle ? { angle: l.angle.angle } : {}), box: b(l) })) }));
         } else {
           io.out(`frame ${frame}  ${formatTime(p.pts ?? 0)}  '${text.replace(/\n/g, ' | ')}'${lines.length ? '  ' + lines.map(boxText).join('  ') : ''}`);
         }

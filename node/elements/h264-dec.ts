@@ -5,6 +5,7 @@ import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/el
 import { cpuMemory, type CpuMemory, type MemoryDomain } from '../../src/memory/memory';
 import { defineTransform, type Transform } from '../../src/operator';
 import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
+import { raceAbort } from '../../src/util/abort';
 import { rawVideoTemplate } from '../../src/video/format';
 import type { ElementEntry } from '../../operators/registry';
 import { loadNative, type NativeBinding } from '../native/loader';
@@ -39,11 +40,29 @@ const FORMATS: readonly H264DecFormat[] = ['I420', 'NV12'];
 const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au');
 /** AUs whose frames never came (refused, or dropped by the decoder) are forgotten past this many. */
 const MAX_PENDING = 64;
+/**
+ * Access units queued on the decoder thread ahead of the one whose frames are awaited (throughput mode):
+ * the codec then never waits for the JS thread's round trip (parse the next unit, hand on the frame).
+ * Live mode waits for each unit's frame before taking the next (no unit sits behind another).
+ */
+const DECODE_AHEAD = 4;
+
+/** A decode() call on the decoder thread whose result is not taken yet. */
+interface InFlight {
+  readonly result: Promise<DecodeResult>;
+  /** The unit, without a pts to find its frame by, followed a discontinuity: the next frame is DISCONT. */
+  readonly discont: boolean;
+  settled: boolean;
+}
+
+const ignore = (): void => undefined;
 
 /** What an access unit brings that its frame, coming out later after reordering, must carry. */
 interface Tag {
   readonly duration: number | undefined;
   readonly meta: PacketMeta;
+  /** The unit followed a discontinuity: its frame is DISCONT. */
+  readonly discont: boolean;
 }
 
 function formatsIn(allowed: Caps): H264DecFormat[] {
@@ -58,9 +77,13 @@ function formatsIn(allowed: Caps): H264DecFormat[] {
  * change, as a new Caps object, only when the size does. A damaged unit is dropped (counted as a corrupt
  * drop) and frames decoded with concealed errors are flagged CORRUPT; decoding goes on.
  *
- * The decoder's frames live in libavcodec's pool with padded rows; each is packed once into JS memory
- * (an external Buffer, no further copy). That copy is the native→JS transfer and is recorded in the copy
- * ledger as explicit: the decoder is the transfer element.
+ * Units are queued on the addon's decoder thread a few ahead of the frame being awaited (throughput), so
+ * the codec never waits for the JS thread; live mode awaits each unit's frame before taking the next.
+ *
+ * The decoder's frames live in libavcodec's pool with padded rows; each is packed once into a buffer
+ * of the addon's frame pool and handed to JS as an external Buffer (no further copy), which goes back to
+ * the pool for reuse when it is garbage collected. That copy is the native→JS transfer and is recorded
+ * in the copy ledger as explicit: the decoder is the transfer element.
  */
 export function h264Dec(options: H264DecOptions = {}): Transform<Packet, RawVideoPacket> {
   const backend = options.backend ?? 'auto';
@@ -81,8 +104,9 @@ export function h264Dec(options: H264DecOptions = {}): Transform<Packet, RawVide
     outputCaps(_input, allowed) {
       const formats = formatsIn(allowed).filter((f) => options.format === undefined || f === options.format);
       if (formats.length === 0) return Caps.empty();
-      // Size and rate come from the stream: the caps are completed by the first frame.
-      return caps('video/x-raw', { format: formats[0] });
+      // Size and rate come from the stream: the caps are completed by the first frame. Unfixed (ranges,
+      // not absent fields) so that negotiation only asks downstream templates to intersect with them.
+      return rawVideoTemplate([formats[0]]).intersect(allowed);
     },
     open: (ctx, up) => openDecoder(ctx, up, addon, options, backend, threads),
   });
@@ -111,6 +135,8 @@ function openDecoder(
   let pendingDiscont = true;
   const queue: RawVideoPacket[] = [];
   const tags = new Map<number, Tag>();
+  const inflight: InFlight[] = [];
+  const depth = live ? 1 : DECODE_AHEAD;
 
   let outCaps: Caps | undefined;
   let outW = 0;
@@ -158,7 +184,7 @@ function openDecoder(
       ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'decoded frame packed from the decoder pool into JS memory', explicit: true });
       let flags = PacketFlags.KEYFRAME;
       if (f.corrupt) flags |= PacketFlags.CORRUPT;
-      if (pendingDiscont) flags |= PacketFlags.DISCONT;
+      if (pendingDiscont || tag?.discont) flags |= PacketFlags.DISCONT;
       pendingDiscont = false;
       queue.push({
         caps: capsFor(f),
@@ -181,11 +207,38 @@ function openDecoder(
     if (avc && !codecData) throw new Error('stream-format=avc input without codec_data: the decoder needs the avcC record');
   };
 
-  const handle = async (item: Pulled<Packet>, signal: AbortSignal): Promise<void> => {
+  const submit = (result: Promise<DecodeResult>, discont: boolean): void => {
+    const e: InFlight = { result, discont, settled: false };
+    // Handled here so that units failed by close() (abort, error elsewhere) never surface as unhandled.
+    result.then(() => void (e.settled = true), ignore);
+    inflight.push(e);
+  };
+
+  const takeOldest = async (signal: AbortSignal): Promise<void> => {
+    const e = inflight.shift()!;
+    const res = await raceAbort(e.result, signal);
+    if (e.discont) pendingDiscont = true;
+    take(res);
+  };
+
+  const drainAll = async (signal: AbortSignal): Promise<void> => {
+    while (inflight.length) await takeOldest(signal);
+  };
+
+  const finishStream = async (d: NativeDecoder, signal: AbortSignal): Promise<void> => {
+    await drainAll(signal);
+    submit(d.finish(), false);
+    await drainAll(signal);
+  };
+
+  const handle = (item: Pulled<Packet>, signal: AbortSignal): Promise<void> | void => {
     if (item === EOS) {
-      if (dec) take(await dec.finish(signal));
-      ended = true;
-      return;
+      const d = dec;
+      if (!d) {
+        ended = true;
+        return;
+      }
+      return finishStream(d, signal).then(() => void (ended = true));
     }
     const mem = item.memory;
     if (mem.domain === 'none') return;
@@ -193,27 +246,39 @@ function openDecoder(
     if (item.caps !== modeCaps) setMode(item.caps);
     if (dec && decFrom !== codecData) {
       // New avcC (a new stream): drain the old decoder's frames, then start over with the new record.
-      take(await dec.finish(signal));
-      dec.close();
-      dec = undefined;
+      const old = dec;
+      return finishStream(old, signal).then(() => {
+        old.close();
+        dec = undefined;
+        return handle(item, signal);
+      });
     }
-    dec ??= open();
-    if (item.flags & PacketFlags.DISCONT) pendingDiscont = true;
+    const d = (dec ??= open());
+    const discont = (item.flags & PacketFlags.DISCONT) !== 0;
     if (item.pts !== undefined) {
-      tags.set(item.pts, { duration: item.duration, meta: item.meta });
+      tags.set(item.pts, { duration: item.duration, meta: item.meta, discont });
       if (tags.size > MAX_PENDING) tags.delete(tags.keys().next().value!);
     }
-    take(await dec.decode(mem.data, item.pts, item.dts, (item.flags & PacketFlags.KEYFRAME) !== 0, signal));
+    submit(d.decode(mem.data, item.pts, item.dts, (item.flags & PacketFlags.KEYFRAME) !== 0), discont && item.pts === undefined);
+    // Results already in are taken without waiting; the queue ahead is kept at `depth` units.
+    if (inflight.length >= depth || inflight[0].settled) return takeReady(signal);
+  };
+
+  const takeReady = async (signal: AbortSignal): Promise<void> => {
+    do await takeOldest(signal);
+    while (inflight.length >= depth || (inflight.length > 0 && inflight[0].settled));
   };
 
   return {
     ...queuedReader(up, queue, handle, () => ended || closed),
     close() {
       closed = true;
-      // Frees the libavcodec context now (waiting for a decode in flight), not at garbage collection.
+      // Frees the libavcodec context now (waiting for a decode in flight), not at garbage collection;
+      // units still queued fail, and nobody waits for them.
       dec?.close();
       dec = undefined;
       queue.length = 0;
+      inflight.length = 0;
       tags.clear();
     },
   };

@@ -2,4 +2,5 @@
 export * from './tensor';
 export * from './preprocess-cpu';
 export * from './preprocess-wgsl';
+export * from './rotate';
 export * from './postprocess';

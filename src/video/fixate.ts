@@ -53,7 +53,7 @@ function firstString(v: FieldValue | undefined): string | undefined {
 /**
  * Fixates raw video caps as GStreamer's video sources do: width, height and framerate nearest to the
  * preferred ones within what is allowed, format the first allowed. Other fields fixate as usual.
- * Returns EMPTY when no structure can be fixated.
+ * Returns EMPTY when no structure can be fixated, or only to the variable rate 0/1.
  */
 export function fixateRawVideo(allowed: Caps, preferred: { width: number; height: number; framerate: Fraction }): Caps {
   for (const s of allowed.structures) {
@@ -61,7 +61,8 @@ export function fixateRawVideo(allowed: Caps, preferred: { width: number; height
     const width = nearestInt(s.fields.width, preferred.width);
     const height = nearestInt(s.fields.height, preferred.height);
     const framerate = nearestFraction(s.fields.framerate, preferred.framerate);
-    if (format === undefined || width === undefined || height === undefined || framerate === undefined) continue;
+    // A source stamps and paces frames by its rate: GStreamer's "variable" 0/1 is not one it can produce.
+    if (format === undefined || width === undefined || height === undefined || framerate === undefined || framerate.num === 0) continue;
     const rest = s.fixate().fields;
     return Caps.of(structure(s.name, { ...rest, format, width, height, framerate: fraction(framerate.num, framerate.den) }, s.features));
   }

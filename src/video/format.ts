@@ -110,14 +110,24 @@ export function rawVideoCaps(info: { format: VideoFormat; width: number; height:
   return caps('video/x-raw', fields);
 }
 
-/** The template of a raw video pad: the given formats, any size up to MAX_DIMENSION, any positive rate. */
+/**
+ * The template of a raw video pad: the given formats, any size up to MAX_DIMENSION, any rate including
+ * 0/1, GStreamer's "variable or unknown" (`framerate=[0/1, 2147483647/1]` in its video templates): an RTSP
+ * or MP4 stream without a fixed rate decodes to 0/1 frames, which every consumer of timestamps handles.
+ * Sources that pace or stamp frames by their rate fixate away from 0/1 (fixateRawVideo).
+ */
 export function rawVideoTemplate(formats: readonly VideoFormat[] = VIDEO_FORMATS): Caps {
   return caps('video/x-raw', {
     format: formats.length === 1 ? formats[0] : list(...formats),
     width: intRange(1, MAX_DIMENSION),
     height: intRange(1, MAX_DIMENSION),
-    framerate: fractionRange(fraction(1, 2147483647), fraction(2147483647, 1)),
+    framerate: fractionRange(fraction(0, 1), fraction(2147483647, 1)),
   });
+}
+
+/** Whether a rate is GStreamer's "variable or unknown" 0/1 (any 0/N). */
+export function isVariableFramerate(rate: Fraction | undefined): boolean {
+  return rate !== undefined && rate.num === 0;
 }
 
 /** Parses '30/1', '30000/1001', '25' or a number of frames per second into a positive fraction. */
