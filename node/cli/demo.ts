@@ -12,23 +12,24 @@ import { rtspSrc } from '../elements/rtsp-src';
 import { gutenyeOcrModels, PpOcr, type OcrLine } from '../ml/pp-ocr';
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
-import { elementLatency, ms, OCR_LIVE, ocrChain, type FramePacket, type Timings } from './ocr';
+import { chooseOcrPreprocess, elementLatency, ms, OCR_LIVE, ocrChain, type FramePacket, type OcrPreprocessBackend, type Timings } from './ocr';
 import { cliRegistry } from './registry';
 import { runPipeline, type CliRunOptions } from './run-pipeline';
 
 /** What the source draws; 35-pixel glyphs (scale 5) read reliably, the frame counter does not. */
 export const DEMO_TEXT = 'HELLO 42';
 
-export const DEMO_USAGE = `Usage: g2g demo [--frames N] [--simple]
+export const DEMO_USAGE = `Usage: g2g demo [--frames N] [--preprocess auto|webgpu|cpu] [--simple]
 
 Live OCR over RTSP, all in this process:
   videoTestSrc is-live=true (320x240, 15 fps, '${DEMO_TEXT}') ! h264Enc tune=zerolatency ! h264Parse
     ! rtspServerSink (127.0.0.1, a free port)
-  rtspSrc ! h264Parse ! h264Dec ! queue (1, leaky) ! ocrPreprocess ! ocrDetect ! ocrRecognise ! sink
+  rtspSrc ! h264Parse ! h264Dec ! queue (1, leaky) ! wgpuPreprocess ! ocrDetect ! ocrRecognise ! sink
 Prints the text read and the glass-to-glass latency (capture at the source → sink) of each
 frame OCR'd, and after N of them (default 60; 0 runs until Ctrl-C) every element's stats.
 Frames arriving while OCR is busy are dropped (live profile), never queued.
 
+  --preprocess  webgpu (WGSL through Dawn), cpu, or auto (default: webgpu when an adapter exists)
   --simple   the old demo instead: fakeSrc is-live=true framerate=30/1 ! identity ! queue ! fakeSink`;
 
 export function demoPipeline(frames: number): string {
@@ -42,7 +43,7 @@ const processInterrupts = (handler: () => void): (() => void) => {
 
 /** `g2g demo`: live OCR of an RTSP stream served in-process, with its latency. */
 export async function demo(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['help', 'simple'], options: ['frames'], short: { h: 'help' } });
+  const a = parseArgs(args, { flags: ['help', 'simple'], options: ['frames', 'preprocess'], short: { h: 'help' } });
   if (a.flags.has('help')) {
     io.out(DEMO_USAGE);
     return 0;
@@ -56,10 +57,11 @@ export async function demo(args: string[], io: CliIo = processIo, extra: Pick<Cl
     io.out(`g2g demo: ${line}`);
     return runPipeline(parseLaunch(line, cliRegistry()), { profile: 'live', ...extra }, io);
   }
-  return ocrDemo(frames, io, extra.onInterrupt ?? processInterrupts);
+  const preprocess = await chooseOcrPreprocess(a.options.get('preprocess') ?? 'auto', io.err);
+  return ocrDemo(frames, preprocess, io, extra.onInterrupt ?? processInterrupts);
 }
 
-async function ocrDemo(frames: number, io: CliIo, onInterrupt: (handler: () => void) => () => void): Promise<number> {
+async function ocrDemo(frames: number, preprocess: OcrPreprocessBackend, io: CliIo, onInterrupt: (handler: () => void) => () => void): Promise<number> {
   io.out('g2g demo: loading PP-OCRv4 …');
   const model = await PpOcr.load(gutenyeOcrModels());
   let listening!: (url: string) => void;
@@ -81,7 +83,8 @@ async function ocrDemo(frames: number, io: CliIo, onInterrupt: (handler: () => v
     await model.release();
     return 1;
   }
-  io.out(`g2g demo: serving ${location}; reading it back: rtspSrc ! h264Parse ! h264Dec ! queue ! ocrPreprocess ! ocrDetect ! ocrRecognise ! sink`);
+  const pre = preprocess.kind === 'webgpu' ? 'wgpuPreprocess' : 'ocrPreprocess';
+  io.out(`g2g demo: serving ${location}; reading it back: rtspSrc ! h264Parse ! h264Dec ! queue ! ${pre} ! ocrDetect ! ocrRecognise ! sink`);
 
   const timings: Timings = new Map();
   let n = 0;
@@ -90,7 +93,7 @@ async function ocrDemo(frames: number, io: CliIo, onInterrupt: (handler: () => v
   const every = frames > 0 && frames <= 30 ? 1 : 8;
   const client = pipe(
     rtspSrc({ location, protocols: 'tcp' }),
-    ocrChain(model, { live: true, timings }),
+    ocrChain(model, { live: true, timings, preprocess }),
     fakeSink<FramePacket>({
       name: 'ocrSink',
       dropLate: false,

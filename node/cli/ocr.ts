@@ -3,10 +3,11 @@ import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
 import { mp4Demux } from '../../operators/mp4-demux';
 import { queue } from '../../operators/queue';
-import type { Pulled, Reader } from '../../src/element';
+import type { ElementContext, Pulled, Reader } from '../../src/element';
 import { EOS } from '../../src/element';
 import type { CpuMemory } from '../../src/memory/memory';
 import { preprocessCpu, type PreprocessGeometry } from '../../src/ml/preprocess-cpu';
+import { WgpuPreprocessor } from '../../src/ml/preprocess-wgsl';
 import { dbBoxes, textLines, type TextBox } from '../../src/ml/postprocess/db';
 import { defineTransform, type Source, type Transform } from '../../src/operator';
 import type { Packet } from '../../src/packet';
@@ -20,15 +21,16 @@ import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
 import { installNodeFileOpener } from '../drivers/fs';
 import { h264Dec } from '../elements/h264-dec';
 import { rtspSrc } from '../elements/rtsp-src';
+import { nodeWebGpuDevice } from '../ml/webgpu';
 import { boxRoi, detectionSize, gutenyeOcrModels, PP_OCR_DET, PpOcr, type OcrLine, type TextAngle } from '../ml/pp-ocr';
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
 import type { CliRunOptions } from './run-pipeline';
 
-export const OCR_USAGE = `Usage: g2g ocr INPUT [--json] [--frames N] [--cls]
+export const OCR_USAGE = `Usage: g2g ocr INPUT [--json] [--frames N] [--cls] [--preprocess auto|webgpu|cpu]
 
 Reads the text in a video with PP-OCRv4 (detection + recognition, onnxruntime on the CPU):
-  INPUT ! h264Parse ! h264Dec ! ocrPreprocess ! ocrDetect [! ocrClassify] ! ocrRecognise ! sink
+  INPUT ! h264Parse ! h264Dec ! wgpuPreprocess ! ocrDetect [! ocrClassify] ! ocrRecognise ! sink
 INPUT is an H.264 elementary stream (.h264), an MP4 file or an rtsp:// URL. Prints each
 frame's boxes and text, then every element's processing time (p50/p95).
 
@@ -36,6 +38,8 @@ Options:
   --json        one JSON object per frame: {"frame","pts","text","lines":[{"text","score","angle","box"}]}
   --frames N    stop after N frames (default: the whole input; an RTSP stream runs until Ctrl-C)
   --cls         classify each box's text angle (0°/180°) and turn upside-down text before reading it
+  --preprocess  where the detector's input is made: webgpu (wgpuPreprocess, WGSL), cpu (the reference
+                code), or auto (default: webgpu when a WebGPU adapter exists, else cpu, saying why)
   -h, --help    show this help`;
 
 export type FramePacket = Packet<CpuMemory>;
@@ -51,7 +55,13 @@ interface OcrInput {
 const ANY_RAW = rawVideoTemplate();
 
 /** A raw-video passthrough transform that adds to each frame's meta (the frame itself goes on, for later stages). */
-function annotate(factory: string, name: string | undefined, f: (p: FramePacket) => Promise<FramePacket> | FramePacket, timings?: Timings): Transform<FramePacket, FramePacket> {
+function annotate(
+  factory: string,
+  name: string | undefined,
+  f: (p: FramePacket, ctx: ElementContext) => Promise<FramePacket> | FramePacket,
+  timings?: Timings,
+  close?: () => void,
+): Transform<FramePacket, FramePacket> {
   return defineTransform<FramePacket, FramePacket>({
     factory,
     name,
@@ -65,7 +75,7 @@ function annotate(factory: string, name: string | undefined, f: (p: FramePacket)
       const step = async (p: Pulled<FramePacket>): Promise<Pulled<FramePacket>> => {
         if (p === EOS) return EOS;
         const t0 = performance.now();
-        const out = await f(p);
+        const out = await f(p, ctx);
         times.push((performance.now() - t0) * 1e6);
         return out;
       };
@@ -74,6 +84,7 @@ function annotate(factory: string, name: string | undefined, f: (p: FramePacket)
           const p = up.pull(signal);
           return isPromiseLike(p) ? Promise.resolve(p).then(step) : step(p);
         },
+        close,
       };
     },
   });
@@ -85,14 +96,55 @@ function annotate(factory: string, name: string | undefined, f: (p: FramePacket)
  */
 export type Timings = Map<string, number[]>;
 
-/** PP-OCR detection preprocess (BGR, ImageNet mean/std, sides multiples of 32) into `meta.ocrInput`. */
-export function ocrPreprocess(name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
-  return annotate('ocrPreprocess', name, (p) => {
+/** Where the detector's input is made: the WGSL kernel on a WebGPU device, or the CPU reference. */
+export type OcrPreprocessBackend = { readonly kind: 'cpu' } | { readonly kind: 'webgpu'; readonly device: () => Promise<GPUDevice> };
+
+/**
+ * `--preprocess auto|webgpu|cpu`: auto takes WebGPU when an adapter answers (Dawn in Node) and otherwise
+ * the CPU, logging why; webgpu insists (an error without an adapter).
+ */
+export async function chooseOcrPreprocess(choice: string, log: (line: string) => void): Promise<OcrPreprocessBackend> {
+  if (choice === 'cpu') return { kind: 'cpu' };
+  if (choice !== 'auto' && choice !== 'webgpu') throw new UsageError(`--preprocess must be auto, webgpu or cpu, got '${choice}'`);
+  try {
+    await nodeWebGpuDevice();
+    return { kind: 'webgpu', device: nodeWebGpuDevice };
+  } catch (e) {
+    if (choice === 'webgpu') throw e;
+    log(`preprocess: on the CPU (no WebGPU adapter: ${e instanceof Error ? e.message : String(e)})`);
+    return { kind: 'cpu' };
+  }
+}
+
+/**
+ * PP-OCR detection preprocess (BGR, ImageNet mean/std, sides multiples of 32) into `meta.ocrInput`: on
+ * WebGPU (element `wgpuPreprocess`, the WGSL kernel of src/ml/preprocess-wgsl.ts) or on the CPU
+ * (`ocrPreprocess`). onnxruntime-node cannot take our GPU buffers, so the WebGPU result is downloaded —
+ * an explicit transfer, recorded in the copy ledger.
+ */
+export function ocrPreprocess(name?: string, timings?: Timings, backend: OcrPreprocessBackend = { kind: 'cpu' }): Transform<FramePacket, FramePacket> {
+  if (backend.kind === 'cpu') {
+    return annotate('ocrPreprocess', name, (p) => {
+      const info = rawVideoInfo(p.caps);
+      const t = preprocessCpu(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+      const input: OcrInput = { data: t.data, shape: [...t.shape], geometry: t.geometry };
+      return { ...p, meta: { ...p.meta, ocrInput: input } };
+    }, timings);
+  }
+  let kernel: Promise<WgpuPreprocessor> | undefined;
+  return annotate('wgpuPreprocess', name, async (p, ctx) => {
+    const k = await (kernel ??= backend.device().then((d) => WgpuPreprocessor.create(d)));
     const info = rawVideoInfo(p.caps);
-    const t = preprocessCpu(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
-    const input: OcrInput = { data: t.data, shape: [...t.shape], geometry: t.geometry };
-    return { ...p, meta: { ...p.meta, ocrInput: input } };
-  }, timings);
+    const r = k.run(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+    try {
+      const data = await k.download(r);
+      ctx.ledger.record({ element: ctx.name, bytes: r.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'onnxruntime-node takes CPU tensors', explicit: true });
+      const input: OcrInput = { data, shape: r.shape, geometry: r.geometry };
+      return { ...p, meta: { ...p.meta, ocrInput: input } };
+    } finally {
+      r.buffer.destroy();
+    }
+  }, timings, () => void kernel?.then((k) => k.destroy()).catch(() => undefined));
 }
 
 /** DB text detection: `meta.ocrInput` → `meta.ocrBoxes` in frame pixels. */
@@ -150,15 +202,22 @@ export function ocrRecognise(ocr: PpOcr, name?: string, timings?: Timings): Tran
   }, timings);
 }
 
+export interface OcrStageOptions {
+  timings?: Timings;
+  classify?: boolean;
+  /** Default: the CPU reference. */
+  preprocess?: OcrPreprocessBackend;
+}
+
 /** preprocess → detect → classify (when the model was loaded with its classifier and `classify` is not false) → recognise. */
-export function ocrStages(ocr: PpOcr, options: { timings?: Timings; classify?: boolean } = {}): Transform<FramePacket, FramePacket> {
+export function ocrStages(ocr: PpOcr, options: OcrStageOptions = {}): Transform<FramePacket, FramePacket> {
   const t = options.timings;
-  const detect = pipe(ocrPreprocess(undefined, t), ocrDetect(ocr, undefined, t));
+  const detect = pipe(ocrPreprocess(undefined, t, options.preprocess), ocrDetect(ocr, undefined, t));
   return ocr.cls && options.classify !== false ? pipe(detect, ocrClassify(ocr, undefined, t), ocrRecognise(ocr, undefined, t)) : pipe(detect, ocrRecognise(ocr, undefined, t));
 }
 
 /** decode → preprocess → detect → (classify) → recognise, after an H.264 byte-stream source. */
-export function ocrChain(ocr: PpOcr, options: { live: boolean; timings?: Timings; classify?: boolean }): Transform<Packet, FramePacket> {
+export function ocrChain(ocr: PpOcr, options: OcrStageOptions & { live: boolean }): Transform<Packet, FramePacket> {
   const decode = pipe(h264Parse(), h264Dec({ live: options.live }));
   // Live: one frame waits at most, the oldest dropped, so that slow inference shows the newest frame
   // rather than a growing backlog (the decoder still sees every unit: H.264 needs them all).
@@ -203,7 +262,7 @@ const processInterrupts = (handler: () => void): (() => void) => {
 
 /** `g2g ocr INPUT`: the text of every frame, then per-element latency. */
 export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['help', 'json', 'cls'], options: ['frames'], short: { h: 'help' } });
+  const a = parseArgs(args, { flags: ['help', 'json', 'cls'], options: ['frames', 'preprocess'], short: { h: 'help' } });
   if (a.flags.has('help')) {
     io.out(OCR_USAGE);
     return 0;
@@ -217,12 +276,13 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
   const live = /^rtsp:\/\//i.test(input);
 
   const classify = a.flags.has('cls');
+  const preprocess = await chooseOcrPreprocess(a.options.get('preprocess') ?? 'auto', io.err);
   const model = await PpOcr.load(gutenyeOcrModels(), { classify });
   let frame = 0;
   const timings: Timings = new Map();
   const running = pipe(
     inputSource(input),
-    ocrChain(model, { live, timings, classify }),
+    ocrChain(model, { live, timings, classify, preprocess }),
     fakeSink<FramePacket>({
       dropLate: false,
       onPacket: (p) => {

@@ -42,6 +42,10 @@ describe('g2g demo: live OCR over an in-process RTSP server', () => {
     expect(r.stdout).toMatch(/element +packets +proc p50 µs/);
     expect(r.stdout).toMatch(/ocrRecognise/);
     expect(r.stdout).toMatch(/glass-to-glass latency \(\d+ packets\): p50 \d+\.\d+ ms {2}p95 \d+\.\d+ ms/);
+    // The machine has a WebGPU adapter (Mesa 25 lavapipe, installed by setup), so the chain preprocesses
+    // there, and each download to onnxruntime's CPU tensors is counted as a copy of that element.
+    expect(r.stdout).toMatch(/h264Dec ! queue ! wgpuPreprocess ! ocrDetect/);
+    expect(r.stdout).toMatch(/^wgpuPreprocess0 +\d+ .* [1-9]\d*$/m);
   }, 45_000);
 });
 
@@ -68,9 +72,22 @@ describe('g2g ocr', () => {
     expect(r.stderr).toMatch(/ocrRecognise/);
   }, 35_000);
 
+  it('--preprocess webgpu and cpu read the same text (WGSL and the CPU reference agree)', async () => {
+    const [gpu, cpu] = await Promise.all(['webgpu', 'cpu'].map((where) => g2g(['ocr', '--json', '--preprocess', where, file], undefined, 30_000)));
+    for (const r of [gpu, cpu]) expect(r.code, r.stderr).toBe(0);
+    const texts = (r: typeof gpu) => r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text);
+    expect(texts(gpu)).toEqual([TEXT, TEXT, TEXT, TEXT]);
+    expect(texts(cpu)).toEqual(texts(gpu));
+    expect(gpu.stderr).toMatch(/^wgpuPreprocess0 +4 /m);
+    expect(cpu.stderr).toMatch(/^ocrPreprocess0 +4 /m);
+  }, 35_000);
+
   it('a bad command line is a usage error', async () => {
     const r = await g2g(['ocr'], undefined, 10_000);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ocr needs one INPUT/);
+    const p = await g2g(['ocr', '--preprocess', 'gpu', file], undefined, 10_000);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/--preprocess must be auto, webgpu or cpu, got 'gpu'/);
   });
 });
