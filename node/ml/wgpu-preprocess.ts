@@ -1,64 +1,21 @@
-import { Caps } from '../../src/caps';
-import { EOS, type Pulled, type Reader } from '../../src/element';
-import type { CpuMemory, WebGpuBufferMemory } from '../../src/memory/memory';
-import { preprocessShape, resolvePreprocess, type PreprocessOptions } from '../../src/ml/preprocess-cpu';
-import { WgpuPreprocessor } from '../../src/ml/preprocess-wgsl';
-import { float32Memory, tensorCaps, type TensorPacket } from '../../src/ml/tensor';
-import { defineTransform, type Transform } from '../../src/operator';
+import type { CpuMemory } from '../../src/memory/memory';
+import type { TensorPacket } from '../../src/ml/tensor';
+import { gpuPreprocess, type GpuPreprocessOptions } from '../../src/ml/wgpu-preprocess-element';
+import type { Transform } from '../../src/operator';
 import type { Packet } from '../../src/packet';
-import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import { rawVideoTemplate } from '../../src/video/format';
 import type { ElementEntry } from '../../operators/registry';
 import { nodeWebGpuDevice } from './webgpu';
 
-export interface WgpuPreprocessOptions extends Omit<PreprocessOptions, 'roi'> {
-  name?: string;
-  /** Download each tensor to CPU memory (for a CPU consumer such as ort); default false: webgpu-buffer memory. */
-  download?: boolean;
-  /** The device; default the process's Dawn device (node/ml/webgpu.ts). */
-  device?: () => Promise<GPUDevice>;
-}
+export type WgpuPreprocessOptions = GpuPreprocessOptions;
 
 /**
- * tensorPreprocess on WebGPU: the same maths in WGSL (src/ml/preprocess-wgsl.ts). Output tensors live in
- * WebGPU buffers (memory:WebGPU) released by their last holder, or in CPU memory with `download`, the
- * download recorded in the copy ledger as an explicit transfer.
+ * tensorPreprocess on WebGPU in Node: the portable element (src/ml/wgpu-preprocess-element.ts) on the
+ * process's Dawn device unless another is given. Output tensors live in WebGPU buffers (memory:WebGPU)
+ * released by their last holder, or in CPU memory with `download`, recorded in the copy ledger.
  */
 export function wgpuPreprocess(options: WgpuPreprocessOptions): Transform<Packet<CpuMemory>, TensorPacket> {
-  const probe = resolvePreprocess(options.width, options.height, options);
-  const download = options.download ?? false;
-  const base = tensorCaps({ dtype: 'float32', shape: preprocessShape(probe), layout: probe.layout });
-  const outCaps = download ? base : Caps.parse(base.toString().replace('application/x-tensor', 'application/x-tensor(memory:WebGPU)'));
-  return defineTransform<Packet<CpuMemory>, TensorPacket>({
-    factory: 'wgpuPreprocess',
-    name: options.name,
-    props: { width: options.width, height: options.height, layout: probe.layout, resize: options.resize, download },
-    sinkCaps: rawVideoTemplate(),
-    srcCaps: outCaps,
-    acceptCaps: () => rawVideoTemplate(),
-    outputCaps: (_input, allowed) => outCaps.intersect(allowed),
-    open(ctx, up): Reader<TensorPacket> {
-      let kernel: Promise<WgpuPreprocessor> | undefined;
-      return {
-        async pull(signal): Promise<Pulled<TensorPacket>> {
-          const k = await (kernel ??= (options.device ?? nodeWebGpuDevice)().then((d) => WgpuPreprocessor.create(d)));
-          const p = await up.pull(signal);
-          if (p === EOS) return EOS;
-          const info = rawVideoInfo(p.caps);
-          const r = k.run(info.format, info.width, info.height, p.memory.data, options);
-          const meta = { ...p.meta, geometry: r.geometry };
-          if (download) {
-            const data = await k.download(r);
-            r.buffer.destroy();
-            ctx.ledger.record({ element: ctx.name, bytes: r.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'wgpuPreprocess download', explicit: true });
-            return { ...p, caps: ctx.outputCaps, memory: float32Memory(data), meta };
-          }
-          const memory: WebGpuBufferMemory = { domain: 'webgpu-buffer', buffer: r.buffer, byteLength: r.byteLength, release: () => r.buffer.destroy() };
-          return { ...p, caps: ctx.outputCaps, memory, meta };
-        },
-        close: () => void kernel?.then((k) => k.destroy()).catch(() => {}),
-      };
-    },
-  });
+  return gpuPreprocess({ ...options, device: options.device ?? nodeWebGpuDevice });
 }
 
 /** Launch-syntax entry (Node registry: node/cli/registry.ts). */
