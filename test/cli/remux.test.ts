@@ -364,10 +364,11 @@ describe('g2g remux (a real process)', () => {
 
 describe('g2g bench remux (parsing and report shape only: no timing is asserted)', () => {
   it('parses its options', () => {
-    expect(parseRemuxBenchArgs([])).toEqual({ runs: 3, json: false, help: false });
+    expect(parseRemuxBenchArgs([])).toEqual({ runs: 7, json: false, help: false });
+    expect(parseRemuxBenchArgs(['--warmup', '0']).warmup).toBe(0);
     expect(parseRemuxBenchArgs(['--runs', '5', '--json', '--input=/x.h264'])).toEqual({ runs: 5, json: true, help: false, input: '/x.h264' });
     expect(parseRemuxBenchArgs(['-h']).help).toBe(true);
-    for (const bad of [['--runs', '0'], ['--runs', 'x'], ['--runs'], ['--fast']]) expect(() => parseRemuxBenchArgs(bad), bad.join(' ')).toThrow(RemuxBenchUsageError);
+    for (const bad of [['--runs', '0'], ['--runs', 'x'], ['--runs'], ['--warmup', '-1'], ['--fast']]) expect(() => parseRemuxBenchArgs(bad), bad.join(' ')).toThrow(RemuxBenchUsageError);
   });
 
   it('reads the peers\' versions from their own output', async () => {

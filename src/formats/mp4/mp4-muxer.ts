@@ -291,15 +291,16 @@ export class Mp4Muxer {
   /** A sample's 'sample' chunks: itself, or each of its parts (`last` on the last part of the last sample). */
   private sampleChunks(d: SampleData, time: number, last: boolean, out: Mp4Chunk[]): void {
     if (d instanceof Uint8Array) {
-      out.push(this.chunk(d, 'sample', { time, last }));
+      out.push(this.chunk(d, 'sample', time, last));
       return;
     }
-    for (let k = 0; k < d.length; k++) out.push(this.chunk(d[k], 'sample', { time, last: last && k === d.length - 1 }));
+    for (let k = 0; k < d.length; k++) out.push(this.chunk(d[k], 'sample', time, last && k === d.length - 1));
   }
 
-  private chunk(data: Uint8Array, kind: Mp4ChunkKind, extra: Partial<Mp4Chunk> = {}): Mp4Chunk {
+  /** One literal of one shape (no spread of options): a chunk per sample part is made thousands of times a file. */
+  private chunk(data: Uint8Array, kind: Mp4ChunkKind, time: number | undefined, last: boolean, keyframe = false, duration?: number, copied = 0): Mp4Chunk {
     this.bytesOut += data.length;
-    return { data, kind, keyframe: false, last: false, copied: 0, ...extra };
+    return { data, kind, time, duration, keyframe, last, copied };
   }
 
   private sampleEntry(): Box {
@@ -365,7 +366,7 @@ export class Mp4Muxer {
       ],
     };
     const ftyp: Box = { type: 'ftyp', majorBrand: 'iso5', minorVersion: 512, compatibleBrands: ['iso5', 'iso6', 'avc1', 'mp41'] };
-    return this.chunk(serializeBoxes([ftyp, moov]).bytes, 'init');
+    return this.chunk(serializeBoxes([ftyp, moov]).bytes, 'init', undefined, false);
   }
 
   private sampleFlags(i: number): number {
@@ -428,9 +429,9 @@ export class Mp4Muxer {
     writeMdatHeader(writer, s.bytes);
     if (this.contiguous) {
       for (const d of s.data) writeSample(writer, d);
-      out.push(this.chunk(bytes, 'fragment', { time, duration, keyframe, last: true, copied: s.bytes }));
+      out.push(this.chunk(bytes, 'fragment', time, true, keyframe, duration, s.bytes));
     } else {
-      out.push(this.chunk(bytes, 'fragment', { time, duration, keyframe, last: n === 0 }));
+      out.push(this.chunk(bytes, 'fragment', time, n === 0, keyframe, duration));
       for (let i = 0; i < n; i++) this.sampleChunks(s.data[i], time, i === n - 1, out);
     }
     s.clear();
@@ -440,7 +441,7 @@ export class Mp4Muxer {
     const wide = this.tfra.some((e) => e.time > U32 || e.moofOffset > U32);
     const tfra: Box = { type: 'tfra', version: wide ? 1 : 0, trackId: 1, entries: this.tfra };
     const size = 8 + boxSize(tfra) + 16;
-    return this.chunk(serializeBoxes([{ type: 'mfra', children: [tfra, { type: 'mfro', size }] }]).bytes, 'index', { last: true });
+    return this.chunk(serializeBoxes([{ type: 'mfra', children: [tfra, { type: 'mfro', size }] }]).bytes, 'index', undefined, true);
   }
 
   /** The whole progressive file: ftyp, moov (sample tables), mdat. */
@@ -544,9 +545,9 @@ export class Mp4Muxer {
     const out: Mp4Chunk[] = [];
     if (this.contiguous) {
       for (const d of s.data) writeSample(writer, d);
-      out.push(this.chunk(bytes, 'file', { keyframe: true, last: true, copied: s.bytes }));
+      out.push(this.chunk(bytes, 'file', undefined, true, true, undefined, s.bytes));
     } else {
-      out.push(this.chunk(bytes, 'file', { keyframe: true, last: n === 0 }));
+      out.push(this.chunk(bytes, 'file', undefined, n === 0, true));
       for (let i = 0; i < n; i++) this.sampleChunks(s.data[i], s.dts[i], i === n - 1, out);
     }
     s.clear();
