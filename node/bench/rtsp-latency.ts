@@ -27,13 +27,19 @@ import { findOnPath } from './gstreamer';
  *   by pts (the offset between the two sides' pts from the first unit, matched by its bytes); GStreamer's
  *   by the RTP timestamp of the unit (our server's is the pts in 90 kHz ticks), its sink time from Python's
  *   time.time_ns(), our capture time moved to the same realtime clock by performance.timeOrigin.
- * - framework share (ours): true g2g minus the encoder's and the decoder's own time (probes around each):
- *   our elements, runtime, sockets and the loopback itself (kept in: an upper bound). Also shown without
- *   the test pattern's drawing, which videoTestSrc does after stamping the capture time (a camera's job).
+ * - where each frame's time goes, from stamps on the one clock: drawing (capture stamp → encoder input:
+ *   videoTestSrc draws after stamping, a camera's capture work), encode, hand-off (encoder → sink), send
+ *   (rtspServerSink: payloading, RTCP, socket writes; its onSent), wire (last send → the client's socket
+ *   callback for the bytes completing the unit, rtspSrc's meta.receiveTime: kernel loopback and the event
+ *   loop's turn, server and client sharing one loop), receive (→ rtspSrc's output: parse, depay, jitter
+ *   buffer, buffer hand-off), → decoder, decode, decoder → sink.
+ * - framework share = true g2g − drawing − encode − decode: glass2glass's runtime and protocol code, plus
+ *   the wire (not ours, kept in: an upper bound); also shown with the drawing, and without the wire
+ *   ("code": send + receive + hand-offs).
  * - SR g2g (both): sink time − the capture time derived from the server's RTCP SRs (our meta.captureTime,
- *   GStreamer's reference timestamp meta, timestamp/x-ntp). rtspServerSink's SRs map RTP time to the send
- *   time of a recent packet, so this misses the encode time and jumps when that packet left late; shown to
- *   compare the clients' SR handling, not as the latency.
+ *   GStreamer's reference timestamp meta, timestamp/x-ntp). rtspServerSink maps RTP time to capture time
+ *   (the source's stamps), so this is the true g2g less the source's wake-up jitter (RTP time is the
+ *   nominal pts).
  *
  * The first 10 units of each run are start-up (keyframe wait, decoder set-up) and listed apart.
  */
@@ -80,6 +86,8 @@ interface ServerFrame {
   capture: number;
   encIn: number;
   encOut?: number;
+  sendStart?: number;
+  sendEnd?: number;
 }
 
 interface Server {
@@ -109,7 +117,17 @@ async function startServer(width: number, height: number, fps: number): Promise<
       if (byTail.size > 600) byTail.delete(byTail.keys().next().value!);
     }),
     // The source paces; sync=false: no second pacing in the sink. Streams without waiting for a client.
-    rtspServerSink({ port: 0, path: '/bench', sync: false, waitForClient: false, onListening: (i) => ((url = i.url), listening()) }),
+    rtspServerSink({
+      port: 0,
+      path: '/bench',
+      sync: false,
+      waitForClient: false,
+      onListening: (i) => ((url = i.url), listening()),
+      onSent: ({ pts, start, end }) => {
+        const f = pts === undefined ? undefined : frames.get(pts);
+        if (f) Object.assign(f, { sendStart: start, sendEnd: end });
+      },
+    }),
   ).start({ profile: 'live', clock: systemClock });
   await Promise.race([ready, running.done]);
   return {
@@ -123,14 +141,20 @@ async function startServer(width: number, height: number, fps: number): Promise<
   };
 }
 
+const SEGMENTS = ['drawing', 'encode', 'handoff', 'send', 'wire', 'receive', 'toDec', 'decode', 'toSink'] as const;
+type Segment = (typeof SEGMENTS)[number];
+
 interface OursResult {
   g2g: number[];
+  /** g2g − drawing − encode − decode (wire included). */
   framework: number[];
-  encode: number[];
-  decode: number[];
+  /** The same with the test pattern's drawing. */
+  frameworkWithDrawing: number[];
+  /** Our code only: framework − wire. */
+  frameworkCode: number[];
   sr: number[];
-  /** Where the framework share goes (ms per frame): source → encoder, encoder → rtspSrc's output (server sink, loopback, client), rtspSrc → decoder, decoder → sink. */
-  segments: { capToEnc: number[]; encToRecv: number[]; recvToDec: number[]; decToSink: number[] };
+  /** Per frame, ms: see the header. */
+  segments: Record<Segment, number[]>;
   /** First N frames' SR g2g, to see the start-up. */
   firstSr: number[];
   firstTrue: number[];
@@ -142,11 +166,13 @@ async function runOurs(server: Server, protocols: 'udp' | 'tcp', frames: number,
   interface ClientFrame {
     serverPts?: number;
     recv: number;
+    arrival?: number;
     decIn?: number;
     decOut?: number;
   }
   const client = new Map<number, ClientFrame>();
-  const out: OursResult = { g2g: [], framework: [], encode: [], decode: [], sr: [], firstSr: [], firstTrue: [], unmatched: [], segments: { capToEnc: [], encToRecv: [], recvToDec: [], decToSink: [] } };
+  const segments = Object.fromEntries(SEGMENTS.map((k) => [k, [] as number[]])) as Record<Segment, number[]>;
+  const out: OursResult = { g2g: [], framework: [], frameworkWithDrawing: [], frameworkCode: [], sr: [], firstSr: [], firstTrue: [], unmatched: [], segments };
   let n = 0;
   let offset: number | undefined;
   await pipe(
@@ -161,7 +187,7 @@ async function runOurs(server: Server, protocols: 'udp' | 'tcp', frames: number,
         if (s !== undefined) offset = p.pts! - s;
       }
       const serverPts = offset === undefined ? undefined : frameTime(Math.max(0, Math.round(((p.pts! - offset) * fps) / 1e9)), fraction(fps, 1));
-      client.set(p.pts!, { serverPts, recv: systemClock.now() });
+      client.set(p.pts!, { serverPts, recv: systemClock.now(), arrival: p.meta.receiveTime as number | undefined });
     }),
     probe('dec-in', (p) => {
       const c = client.get(p.pts!);
@@ -181,7 +207,7 @@ async function runOurs(server: Server, protocols: 'udp' | 'tcp', frames: number,
         const f = c?.serverPts !== undefined ? server.frames.get(c.serverPts) : undefined;
         n++;
         if (!Number.isNaN(sr)) (n <= 10 ? out.firstSr : out.sr).push(sr);
-        if (f?.encOut === undefined || c?.decIn === undefined || c.decOut === undefined) {
+        if (f?.encOut === undefined || f.sendEnd === undefined || c?.arrival === undefined || c.decIn === undefined || c.decOut === undefined) {
           out.unmatched.push(!c ? 'pts' : c.serverPts === undefined ? 'tail' : !f ? 'frame' : 'probe');
           return;
         }
@@ -189,17 +215,24 @@ async function runOurs(server: Server, protocols: 'udp' | 'tcp', frames: number,
         if (n <= 10) out.firstTrue.push(g2g);
         // The first second is start-up (the first keyframe, caches): the steady state is what is reported.
         if (n <= 10) return;
-        const enc = (f.encOut - f.encIn) / NS_PER_MS;
-        const dec = (c.decOut - c.decIn) / NS_PER_MS;
+        const ms = (a: number, b: number) => (b - a) / NS_PER_MS;
+        const seg: Record<Segment, number> = {
+          drawing: ms(f.capture, f.encIn),
+          encode: ms(f.encIn, f.encOut),
+          handoff: ms(f.encOut, f.sendStart!),
+          send: ms(f.sendStart!, f.sendEnd),
+          wire: ms(f.sendEnd, c.arrival),
+          receive: ms(c.arrival, c.recv),
+          toDec: ms(c.recv, c.decIn),
+          decode: ms(c.decIn, c.decOut),
+          toSink: ms(c.decOut, now),
+        };
+        for (const k of SEGMENTS) out.segments[k].push(seg[k]);
         out.g2g.push(g2g);
-        out.encode.push(enc);
-        out.decode.push(dec);
-        out.framework.push(g2g - enc - dec);
-        const seg = out.segments;
-        seg.capToEnc.push((f.encIn - f.capture) / NS_PER_MS);
-        seg.encToRecv.push((c.recv - f.encOut) / NS_PER_MS);
-        seg.recvToDec.push((c.decIn - c.recv) / NS_PER_MS);
-        seg.decToSink.push((now - c.decOut) / NS_PER_MS);
+        const share = g2g - seg.drawing - seg.encode - seg.decode;
+        out.framework.push(share);
+        out.frameworkWithDrawing.push(share + seg.drawing);
+        out.frameworkCode.push(share - seg.wire);
         client.delete(p.pts!);
       },
     }),
@@ -326,11 +359,10 @@ export async function benchRtspLatency(args: string[]): Promise<number> {
           load,
           ours: {
             g2g: sum(ours.g2g),
-            encode: sum(ours.encode),
-            decode: sum(ours.decode),
             framework: sum(ours.framework),
-            frameworkWithoutDrawing: sum(ours.framework.map((v, i) => v - seg.capToEnc[i])),
-            segments: { capToEnc: sum(seg.capToEnc), encToRecv: sum(seg.encToRecv), recvToDec: sum(seg.recvToDec), decToSink: sum(seg.decToSink) },
+            frameworkWithDrawing: sum(ours.frameworkWithDrawing),
+            frameworkCode: sum(ours.frameworkCode),
+            segments: Object.fromEntries(SEGMENTS.map((k) => [k, sum(seg[k])])),
             sr: sum(ours.sr),
             firstSr: ours.firstSr,
             firstTrue: ours.firstTrue,
@@ -339,15 +371,16 @@ export async function benchRtspLatency(args: string[]): Promise<number> {
           gst: gst && { g2g: sum(gst.g2g), sr: sum(gst.sr), firstSr: gst.firstSr, missing: gst.missing, error: gst.error },
         });
         if (!json) {
+          const s2 = (k: Segment) => `${k} ${fmt(seg[k])}`;
           process.stdout.write(
             [
               `run ${r + 1} ${proto.toUpperCase()}  load ${load.toFixed(2)}`,
-              `  g2g true g2g         ${fmt(ours.g2g)}   (encode ${fmt(ours.encode)}, decode ${fmt(ours.decode)})`,
-              `  g2g framework share  ${fmt(ours.framework)}; without the test pattern's drawing ${fmt(ours.framework.map((v, i) => v - ours.segments.capToEnc[i]))}`,
-              `                       (source→enc ${fmt(ours.segments.capToEnc)}; enc→rtspSrc out ${fmt(ours.segments.encToRecv)}; →dec ${fmt(ours.segments.recvToDec)}; dec→sink ${fmt(ours.segments.decToSink)})`,
- `  unmatched ${ours.unmatched.length}: ${ours.unmatched.slice(0, 10).join(' ')}`,
+              `  g2g true g2g         ${fmt(ours.g2g)}   (${s2('encode')}, ${s2('decode')})`,
+              `  g2g framework share  ${fmt(ours.framework)}; with the test pattern's drawing ${fmt(ours.frameworkWithDrawing)}; code only (no wire) ${fmt(ours.frameworkCode)}`,
+              `                       (${SEGMENTS.filter((k) => k !== 'encode' && k !== 'decode').map(s2).join('; ')})`,
+              `  unmatched ${ours.unmatched.length}: ${ours.unmatched.slice(0, 10).join(' ')}`,
               `  g2g SR g2g           ${fmt(ours.sr)}   first 10: ${ours.firstSr.map((v) => v.toFixed(1)).join(' ')}  (true: ${ours.firstTrue.map((v) => v.toFixed(1)).join(' ')})`,
- gst ? `  GStreamer true g2g   ${fmt(gst.g2g)}   (${gst.g2g.length} frames matched)` : '',
+              gst ? `  GStreamer true g2g   ${fmt(gst.g2g)}   (${gst.g2g.length} frames matched)` : '',
               gst ? `  GStreamer SR g2g     ${fmt(gst.sr)}   first 10: ${gst.firstSr.map((v) => v.toFixed(1)).join(' ')}${gst.missing ? `  (${gst.missing} without meta)` : ''}${gst.error ? `  error: ${gst.error}` : ''}` : '  GStreamer: python3 with gi not found',
               '',
             ].join('\n'),

@@ -33,6 +33,11 @@ export interface RtspServerSinkOptions {
   mtu?: number;
   /** Called once the mount is served, with its URL. */
   onListening?: (info: { port: number; url: string }) => void;
+  /**
+   * Called after each unit went out to every player, with its pts and the clock times its sending (RTP
+   * payloading, RTCP, socket writes) started and ended: latency attribution for benches and traces.
+   */
+  onSent?: (info: { pts: number | undefined; start: number; end: number }) => void;
 }
 
 const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
@@ -117,7 +122,12 @@ function openSink(ctx: ElementContext, options: RtspServerSinkOptions, port: num
         if (target > lastTarget) lastTarget = target;
         if (lastTarget > now) await clock.sleepUntil(lastTarget, signal);
       }
-      served.send(m.data, t, (p.flags & PacketFlags.KEYFRAME) !== 0, clock.now());
+      // When the unit was captured, for the sender reports: a live source's stamp; else the clock time its
+      // pts stands for (the pacing anchor, or running time since the pipeline's base time).
+      const capture = p.meta.captureTime ?? (t === undefined ? undefined : anchor ? anchor.at + (t - anchor.t) : ctx.baseTime + t);
+      const start = clock.now();
+      served.send(m.data, t, (p.flags & PacketFlags.KEYFRAME) !== 0, start, capture);
+      options.onSent?.({ pts: t, start, end: clock.now() });
     },
     async end() {
       await listening.catch(() => undefined);

@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { hostname } from 'node:os';
-import { createServer, type Server, type Socket } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { splitAnnexB } from '../../src/codecs/h264/nal';
 import { H264Payloader } from '../../src/rtp/h264-payloader';
 import { RtcpSender } from '../../src/rtp/rtcp-sender';
@@ -51,9 +52,39 @@ export interface RtspServerClient {
   timer?: ReturnType<typeof setTimeout>;
 }
 
+/**
+ * Client addresses are IP literals (the RTSP connection's peer): answered at once, not through
+ * dns.lookup's next tick and async bookkeeping per datagram, so that each send goes out synchronously.
+ */
+const ipLookup = (host: string, family: unknown, cb: (e: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+  const f = isIP(host);
+  if (f) cb(null, host, f);
+  else dnsLookup(host, family as never, cb as never);
+};
+
 const mono = (): number => Math.round(performance.now() * 1e6);
 const wallMs = (): number => performance.timeOrigin + performance.now();
 const toAuth = (a: RtspServerAuthOptions | RtspServerAuth | undefined): RtspServerAuth | undefined => (a === undefined || a instanceof RtspServerAuth ? a : new RtspServerAuth(a));
+
+/** An SR (if any) and the unit's RTP packets framed for an interleaved connection, in one buffer. */
+function interleaveAll(conn: RtspServerConnection, rtcp: Uint8Array | undefined, rtp: readonly Uint8Array[]): Uint8Array {
+  const [rtpCh, rtcpCh] = conn.interleavedChannels;
+  let size = rtcp ? 4 + rtcp.length : 0;
+  for (const d of rtp) size += 4 + d.length;
+  const buf = Buffer.allocUnsafe(size);
+  let o = 0;
+  const put = (ch: number, d: Uint8Array): void => {
+    buf[o] = 0x24;
+    buf[o + 1] = ch;
+    buf[o + 2] = d.length >>> 8;
+    buf[o + 3] = d.length & 0xff;
+    buf.set(d, o + 4);
+    o += 4 + d.length;
+  };
+  if (rtcp) put(rtcpCh, rtcp);
+  for (const d of rtp) put(rtpCh, d);
+  return buf;
+}
 
 /** Validates a mount path: `/live`, `/cams/1`. */
 export function checkMountPath(path: string, what = 'mount path'): string {
@@ -123,27 +154,42 @@ export class RtspMount {
     }
   }
 
-  /** Sends one Annex B access unit (pts in ns, on the sender's clock `now`) to every player. */
-  send(data: Uint8Array, pts: number | undefined, keyframe: boolean, now: number): void {
+  /**
+   * Sends one Annex B access unit (pts in ns) to every player, at clock time `now`. `capture` is the clock
+   * time the unit's content was captured at (its meta.captureTime, else when its pts falls on the clock):
+   * sender reports map RTP time to it, so that clients derive capture times, not send times.
+   */
+  send(data: Uint8Array, pts: number | undefined, keyframe: boolean, now: number, capture?: number): void {
     if (this.ended) return;
     const out: Uint8Array[] = [];
-    this.pay.push(splitAnnexB(data), nsToTicks(pts ?? 0, 90000) % 0x1_0000_0000, pts, out);
+    const ts = nsToTicks(pts ?? 0, 90000) % 0x1_0000_0000;
+    this.pay.push(splitAnnexB(data), ts, pts, out);
     for (const d of out) this.rtcp.sent(d, now);
-    const report = this.rtcp.due(now) ? this.rtcp.report(now, wallMs()) : undefined;
+    if (capture !== undefined) this.rtcp.captured(ts, capture);
+    // The SR goes before the unit's RTP, and to each client as it starts: its first unit is then mapped.
+    let report = this.rtcp.due(now) ? this.rtcp.report(now, wallMs()) : undefined;
     for (const c of this.players) {
-      if (!c.transport || !c.conn.isPlaying) continue;
+      const t = c.transport;
+      if (!t || !c.conn.isPlaying) continue;
+      let rtcp = report;
       if (c.waitingKey) {
         if (!keyframe) continue;
         c.waitingKey = false;
+        rtcp = report ??= this.rtcp.report(now, wallMs());
       }
-      if (c.transport.interleaved && c.socket.writableLength > MAX_QUEUED) {
-        // Too slow a reader: skip to the next keyframe rather than queue without bound.
-        c.waitingKey = true;
-        this.options.onDrop?.();
-        continue;
+      if (t.interleaved) {
+        if (c.socket.writableLength > MAX_QUEUED) {
+          // Too slow a reader: skip to the next keyframe rather than queue without bound.
+          c.waitingKey = true;
+          this.options.onDrop?.();
+          continue;
+        }
+        // One write (one syscall) for the whole unit, not one per packet.
+        c.socket.write(interleaveAll(c.conn, rtcp, out));
+      } else {
+        if (rtcp) this.server.sendTo(c, 'rtcp', rtcp);
+        for (const d of out) this.server.sendTo(c, 'rtp', d);
       }
-      for (const d of out) this.server.sendTo(c, 'rtp', d);
-      if (report) this.server.sendTo(c, 'rtcp', report);
     }
   }
 
@@ -320,8 +366,8 @@ export class RtspServer {
   private async bindUdp(): Promise<void> {
     for (let i = 0; i < 20 && !this.udp; i++) {
       const p = 2 * Math.floor(15000 + Math.random() * 15000);
-      const a = createSocket('udp4');
-      const b = createSocket('udp4');
+      const a = createSocket({ type: 'udp4', lookup: ipLookup as never });
+      const b = createSocket({ type: 'udp4', lookup: ipLookup as never });
       a.on('error', () => undefined);
       b.on('error', () => undefined);
       try {

@@ -75,8 +75,10 @@ function monoNow(): number {
  * An RTSP client source (GStreamer's rtspsrc ! rtph264depay): plays one H.264 stream over RTP interleaved
  * on the RTSP connection (TCP) or over UDP, with Basic/Digest authentication and keep-alives, and outputs
  * access units (Annex B, alignment=au) with pts from the RTP timestamps and `meta.captureTime` from the
- * sender's RTCP SR clock when it sent one (else the arrival time). With `retry`, a lost session is set up
- * again after a backoff: the stream resumes at the next keyframe, its first unit DISCONT, and pts go on.
+ * sender's RTCP SR clock when it sent one (else the arrival time), and `meta.receiveTime`, the clock time
+ * the bytes completing the unit reached us (network vs pipeline latency). With `retry`, a lost session is
+ * set up again after a backoff: the stream resumes at the next keyframe, its first unit DISCONT, and pts
+ * go on.
  * The protocol is the sans-IO RtspClient; this file only moves bytes and arms timers.
  */
 export function rtspSrc(options: RtspSrcOptions): RtspSrc {
@@ -133,7 +135,8 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
   /** SSRC of the RTP now arriving: an SR of another source (a previous session's) must not map it. */
   let rtpSsrc: number | undefined;
 
-  const before = newDepayCounters();
+  /** Clock time the bytes now being handled were handed to us by the socket (network arrival). */
+  let arrival = 0;
   const emit = (): void => {
     for (const u of units) {
       if (numBuffers >= 0 && counters.units >= numBuffers) break;
@@ -160,7 +163,8 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
         const wallMs = sr.wallMs + (tsDiff(sr.rtp, u.timestamp % 0x1_0000_0000) * 1000) / clockRate;
         captureTime = clock.now() - Math.round((performance.timeOrigin + performance.now() - wallMs) * NS_PER_MS);
       }
-      const meta: PacketMeta = { captureTime };
+      // receiveTime: when the bytes completing the unit arrived, to tell network from pipeline latency.
+      const meta: PacketMeta = { captureTime, receiveTime: arrival };
       buffer.push({ caps, pts, dts: undefined, duration: undefined, flags, memory: cpuMemory(u.data), meta });
       counters.units++;
     }
@@ -168,12 +172,14 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
     if (numBuffers >= 0 && counters.units >= numBuffers) stopSession?.({ kind: 'eos' });
   };
   const depayPush = (data: Uint8Array): void => {
-    Object.assign(before, depay.counters);
-    depay.push(data, units);
     const c = depay.counters;
-    const corrupt = c.lost - before.lost + (c.invalid - before.invalid);
+    // Two sums, not a copy of the counters per packet.
+    const corruptBefore = c.lost + c.invalid;
+    const policyBefore = c.dropped + c.ignored;
+    depay.push(data, units);
+    const corrupt = c.lost + c.invalid - corruptBefore;
     if (corrupt > 0) ctx.report.drop('corrupt', corrupt);
-    const policy = c.dropped - before.dropped + (c.ignored - before.ignored);
+    const policy = c.dropped + c.ignored - policyBefore;
     if (policy > 0) ctx.report.drop('policy', policy);
     if (units.length) emit();
   };
@@ -296,9 +302,10 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
         }
         for (let b = client.pollTransmit(); b; b = client.pollTransmit()) conn?.write(b);
         let deadline = client.pollTimeout();
-        for (const t of [jb?.pollTimeout(), client.state === 'playing' ? rr?.pollTimeout() : undefined]) {
-          if (t !== undefined && (deadline === undefined || t < deadline)) deadline = t;
-        }
+        const jt = jb?.pollTimeout();
+        if (jt !== undefined && (deadline === undefined || jt < deadline)) deadline = jt;
+        const rt = client.state === 'playing' ? rr?.pollTimeout() : undefined;
+        if (rt !== undefined && (deadline === undefined || rt < deadline)) deadline = rt;
         // Every packet moves the no-media deadline on: a timer already armed no later than the new
         // deadline is kept (firing early is harmless, the machines just answer a later deadline), so
         // that packets do not each cost a clearTimeout and a setTimeout.
@@ -347,6 +354,7 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
         let clientPorts: [number, number] | undefined;
         if (transport === 'udp') {
           const pair = await bindRtpPair(udp, (kind, data) => {
+            arrival = clock.now();
             client?.receiveDatagram(kind, data, monoNow());
             pump();
           });
@@ -363,6 +371,7 @@ function openRtspSrc(ctx: ElementContext, options: RtspSrcOptions, protocols: Rt
           timeoutMs: timeout / NS_PER_MS,
           signal: ctx.signal,
           onData: (d) => {
+            arrival = clock.now();
             client?.receive(d, monoNow());
             pump();
           },

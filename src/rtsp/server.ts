@@ -111,6 +111,11 @@ export class RtspServerConnection {
     if (this.session !== undefined && !this.closed && now >= this.lastSeen + this.timeout) this.close(`session ${this.session} timed out`);
   }
 
+  /** The session's interleaved channels: RTP, RTCP (0/1 by default). */
+  get interleavedChannels(): readonly [number, number] {
+    return this.transport?.interleaved ?? [0, 1];
+  }
+
   /** RTP or RTCP for the connection, framed for the session's interleaved channels (0/1 by default). */
   interleave(kind: 'rtp' | 'rtcp', data: Uint8Array): Uint8Array {
     const ch = this.transport?.interleaved ?? [0, 1];
