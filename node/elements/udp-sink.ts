@@ -9,7 +9,7 @@ import { defineSink, type Sink } from '../../src/operator';
 import { PacketFlags, type Packet } from '../../src/packet';
 import { pipe } from '../../src/pipeline';
 import { RtcpSender } from '../../src/rtp/rtcp-sender';
-import { looksLikeRtp } from '../../src/rtp/rtp-packet';
+import { looksLikeRtp, peekTimestamp } from '../../src/rtp/rtp-packet';
 import { h264Sdp, parseSpropParameterSets } from '../../src/rtp/sdp';
 import { MILLISECOND, SECOND } from '../../src/time';
 import { openUdpSender, type UdpSender } from '../drivers/udp';
@@ -153,6 +153,12 @@ function openSink(ctx: ElementContext, options: UdpSinkOptions, host: string, sy
       rtcp = new RtcpSender({ cname: `g2g@${hostname()}`, interval: rtcpInterval, clockRate: typeof rate === 'number' && rate > 0 ? rate : 90000 });
     }
     rtcp.sent(data, now);
+    // SRs map RTP time to when the content was captured — its capture stamp, else the clock time its pts
+    // is paced to, else when its pts falls on the clock — not to when it left: once per access unit.
+    if (data[1] & 0x80 && p.pts !== undefined) {
+      const at = p.meta.captureTime ?? (anchor ? anchor.at + (p.pts - anchor.t) : ctx.baseTime + p.pts);
+      rtcp.captured(peekTimestamp(data), at);
+    }
     if (rtcp.due(now)) return sendRtcp(rtcp.report(now, wallMs()));
   };
 
