@@ -121,10 +121,10 @@ describe('sender reports map RTP time to capture time', () => {
         ).run({ profile: 'live', clock: systemClock });
         expect(errors.length, protocols).toBeGreaterThanOrEqual(20);
         // Left: the source's wake-up jitter around its median (RTP time is the nominal pts: a late wake-up
-        // shows as a negative error, a few ms on a loaded host); the old mapping put every unit ≥ DELAY late.
+        // shows as a negative error — tens of ms for a few frames when the whole test suite loads the host,
+        // so only the median and the late side are bounded); the old mapping put every unit ≥ DELAY late.
         const all = `${protocols}: ${errors.map((e) => e.toFixed(2)).join(' ')}`;
         expect(Math.abs(pct(errors, 50)), all).toBeLessThan(2);
-        expect(pct(errors.map(Math.abs), 90), all).toBeLessThan(DELAY / MILLISECOND / 2);
         expect(Math.max(...errors), all).toBeLessThan(DELAY / MILLISECOND / 2);
       }
     } finally {
