@@ -4,7 +4,7 @@ import { defineTransform, type Transform } from '../src/operator';
 import type { Packet } from '../src/packet';
 import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 
-export interface IdentityOptions {
+export interface IdentityOptions<T extends Packet = Packet> {
   name?: string;
   /** Let this many packets through, then fail on the next (testing error paths; GStreamer's error-after fails on the Nth). */
   errorAfter?: number;
@@ -14,12 +14,14 @@ export interface IdentityOptions {
   dropEvery?: number;
   /** Wait this long (ns) on the pipeline clock per packet, as GStreamer's sleep-time. */
   sleepTime?: number;
+  /** Called with each packet as it passes (after any sleep), as GStreamer's handoff signal: probes, timing. */
+  handoff?: (packet: T) => void;
 }
 
 /** Passes packets through unchanged; with options, a tool for testing error, EOS, drop and delay paths. */
-export function identity<T extends Packet = Packet>(options: IdentityOptions = {}): Transform<T, T> {
-  const { errorAfter, eosAfter, dropEvery, sleepTime } = options;
-  const plain = errorAfter === undefined && eosAfter === undefined && dropEvery === undefined && !sleepTime;
+export function identity<T extends Packet = Packet>(options: IdentityOptions<T> = {}): Transform<T, T> {
+  const { errorAfter, eosAfter, dropEvery, sleepTime, handoff } = options;
+  const plain = errorAfter === undefined && eosAfter === undefined && dropEvery === undefined && !sleepTime && !handoff;
   return defineTransform<T, T>({
     factory: 'identity',
     name: options.name,
@@ -40,7 +42,13 @@ export function identity<T extends Packet = Packet>(options: IdentityOptions = {
           ctx.report.drop('policy');
           return pull(signal);
         }
-        if (sleepTime) return ctx.clock.sleepUntil(ctx.clock.now() + sleepTime, signal).then(() => item);
+        if (sleepTime) {
+          return ctx.clock.sleepUntil(ctx.clock.now() + sleepTime, signal).then(() => {
+            handoff?.(item);
+            return item;
+          });
+        }
+        handoff?.(item);
         return item;
       };
       const pull = (signal: AbortSignal): MaybePromise<Pulled<T>> => {

@@ -2,15 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fakeSink, videoTestSrc } from '../../operators';
+import { fakeSink, identity, videoTestSrc } from '../../operators';
 import { Caps, fraction } from '../../src/caps';
-import { EOS, type Pulled, type Reader } from '../../src/element';
-import { defineTransform, type Transform } from '../../src/operator';
+import type { Transform } from '../../src/operator';
 import type { Packet } from '../../src/packet';
 import { pipe } from '../../src/pipeline';
 import { systemClock } from '../../src/clock';
 import { frameTime } from '../../src/video/timing';
-import { isPromiseLike } from '../../src/util/promise';
 import { h264Dec } from '../elements/h264-dec';
 import { h264Enc } from '../elements/h264-enc';
 import { rtspServerSink } from '../elements/rtsp-server-sink';
@@ -52,27 +50,8 @@ function pct(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-/** A passthrough that calls `fn` with each packet as it leaves (the time is the probe's). */
-function probe<T extends Packet>(name: string, fn: (p: T) => void): Transform<T, T> {
-  return defineTransform<T, T>({
-    factory: 'probe',
-    name,
-    props: {},
-    sinkCaps: Caps.any(),
-    srcCaps: Caps.any(),
-    passthrough: true,
-    open: (_ctx, up): Reader<T> => ({
-      pull: (signal) => {
-        const r = up.pull(signal);
-        const see = (v: Pulled<T>): Pulled<T> => {
-          if (v !== EOS) fn(v);
-          return v;
-        };
-        return isPromiseLike(r) ? Promise.resolve(r).then(see) : see(r);
-      },
-    }),
-  });
-}
+/** A passthrough that calls `fn` with each packet as it leaves (the time is the probe's): identity's handoff. */
+const probe = <T extends Packet>(name: string, fn: (p: T) => void): Transform<T, T> => identity<T>({ name, handoff: fn });
 
 /** Bytes near the end of an access unit: slice data, identical on both sides of the network. */
 function tail(p: Packet): string {

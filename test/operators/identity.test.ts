@@ -21,6 +21,18 @@ describe('identity', () => {
     expect(toDiagram(log)).toBe('--a-b-(c|)');
   });
 
+  it('handoff sees each packet as it leaves, after any sleep (GStreamer handoff)', async () => {
+    const clock = new VirtualClock();
+    const seen: [string, number][] = [];
+    const log = await runMarbles(
+      pipe(marbleSource('(ab|)'), identity({ sleepTime: 3 * MS, handoff: (p) => void seen.push([String(p.pts), clock.now()]) }), marbleSink()),
+      { clock },
+    );
+    expect(toDiagram(log)).toBe('---a--(b|)');
+    expect(seen.map(([, t]) => t)).toEqual([3 * MS, 6 * MS]);
+    expect(seen).toHaveLength(valuesOf(log).length);
+  });
+
   it('dropEvery drops every Nth packet and counts it', async () => {
     const log = await runMarbles(pipe(marbleSource('abcd|'), identity({ dropEvery: 2 }), marbleSink()));
     expect(toDiagram(log)).toBe('a-c-|');

@@ -11,38 +11,20 @@ import { rtspSrc } from '../../node/elements/rtsp-src';
 import { fakeSink } from '../../operators/fake-sink';
 import { identity } from '../../operators/identity';
 import { videoTestSrc } from '../../operators/video-test-src';
-import { Caps } from '../../src/caps';
 import { systemClock } from '../../src/clock';
-import { EOS, type Pulled, type Reader } from '../../src/element';
-import { defineTransform, type Transform } from '../../src/operator';
+import type { Transform } from '../../src/operator';
 import type { Packet } from '../../src/packet';
 import { pipe } from '../../src/pipeline';
 import { parseRtcp, type SenderReport } from '../../src/rtp/rtcp';
 import { RtcpSender } from '../../src/rtp/rtcp-sender';
 import { serializeRtp } from '../../src/rtp/rtp-packet';
 import { MILLISECOND, SECOND } from '../../src/time';
-import { isPromiseLike } from '../../src/util/promise';
 
 const FPS = 30;
 /** What encoding and sending take beyond capture here: the old mapping's error, at least. */
 const DELAY = 20 * MILLISECOND;
 
-function tap<T extends Packet>(fn: (p: T) => void): Transform<T, T> {
-  return defineTransform<T, T>({
-    factory: 'tap',
-    props: {},
-    sinkCaps: Caps.any(),
-    srcCaps: Caps.any(),
-    passthrough: true,
-    open: (_ctx, up): Reader<T> => ({
-      pull: (signal) => {
-        const r = up.pull(signal);
-        const see = (v: Pulled<T>): Pulled<T> => (v !== EOS && fn(v), v);
-        return isPromiseLike(r) ? Promise.resolve(r).then(see) : see(r);
-      },
-    }),
-  });
-}
+const tap = <T extends Packet>(fn: (p: T) => void): Transform<T, T> => identity<T>({ handoff: fn });
 
 /** Slice bytes near the end of a unit: the same on both sides of the network. */
 const tail = (p: Packet): string => {
