@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { preprocessCase } from '../ml/preprocess-arbitrary';
 import { fakeSink } from '../../operators/fake-sink';
 import { tensorPreprocess } from '../../operators/tensor-preprocess';
 import { videoTestSrc } from '../../operators/video-test-src';
 import { preprocessCpu, type PreprocessOptions } from '../../src/ml/preprocess-cpu';
 import { tensorData, tensorInfo, type TensorPacket } from '../../src/ml/tensor';
 import { pipe } from '../../src/pipeline';
-import type { VideoFormat } from '../../src/video/format';
 import { randomFrame, randomInput } from './frames';
 import { fromBase64, notFound, openBrowserHarness, REPO_ROOT, type BrowserHarness } from './harness';
 
@@ -52,21 +52,7 @@ describe('headless Chromium WebGPU (navigator.gpu)', () => {
   });
 
   it(`WGSL preprocess of random frames matches the CPU reference within ${TOLERANCE}`, async () => {
-    const arb = fc.record({
-      format: fc.constantFrom<VideoFormat>('NV12', 'I420', 'RGBA'),
-      w: fc.integer({ min: 1, max: 64 }),
-      h: fc.integer({ min: 1, max: 48 }),
-      ow: fc.integer({ min: 1, max: 48 }),
-      oh: fc.integer({ min: 1, max: 48 }),
-      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-      resize: fc.constantFrom<PreprocessOptions['resize']>('stretch', 'letterbox', 'crop'),
-      layout: fc.constantFrom<'NCHW' | 'NHWC'>('NCHW', 'NHWC'),
-      channelOrder: fc.constantFrom<'RGB' | 'BGR'>('RGB', 'BGR'),
-      align: fc.constantFrom<'center' | 'top-left'>('center', 'top-left'),
-      padValue: fc.integer({ min: 0, max: 255 }),
-      mean: fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
-      std: fc.tuple(fc.double({ min: 0.2, max: 1, noNaN: true }), fc.double({ min: 0.2, max: 1, noNaN: true }), fc.double({ min: 0.2, max: 1, noNaN: true })),
-    });
+    const arb = preprocessCase;
     await fc.assert(
       fc.asyncProperty(arb, async (a) => {
         const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };

@@ -1,0 +1,23 @@
+import fc from 'fast-check';
+import type { PreprocessOptions } from '../../src/ml/preprocess-cpu';
+import type { VideoFormat } from '../../src/video/format';
+
+const unit = () => fc.double({ min: 0, max: 1, noNaN: true });
+const std = () => fc.double({ min: 0.2, max: 1, noNaN: true });
+
+/** A random frame (format, size, seed for its bytes) and every preprocess option: the GPU-vs-CPU property's cases. */
+export const preprocessCase = fc.record({
+  format: fc.constantFrom<VideoFormat>('NV12', 'I420', 'RGBA'),
+  w: fc.integer({ min: 1, max: 64 }),
+  h: fc.integer({ min: 1, max: 48 }),
+  ow: fc.integer({ min: 1, max: 48 }),
+  oh: fc.integer({ min: 1, max: 48 }),
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  resize: fc.constantFrom<PreprocessOptions['resize']>('stretch', 'letterbox', 'crop'),
+  layout: fc.constantFrom<'NCHW' | 'NHWC'>('NCHW', 'NHWC'),
+  channelOrder: fc.constantFrom<'RGB' | 'BGR'>('RGB', 'BGR'),
+  align: fc.constantFrom<'center' | 'top-left'>('center', 'top-left'),
+  padValue: fc.integer({ min: 0, max: 255 }),
+  mean: fc.tuple(unit(), unit(), unit()),
+  std: fc.tuple(std(), std(), std()),
+});
