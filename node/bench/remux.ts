@@ -372,7 +372,7 @@ function cases(gst: string | undefined, ffmpeg: string | undefined): Case[] {
   // Reading as the remux command does (1 MiB blocks, one read ahead) …
   const opener = remuxOpener();
   list.push({ task: 'parse', impl: 'g2g', label: 'g2g h264Parse ! fakeSink', child: false, run: (i) => timeInProcess(() => pipe(fileSrc({ location: i, opener, blocksize: REMUX_BLOCKSIZE }), h264Parse(), fakeSink())) });
-  // … and with fileSrc's defaults (64 KiB, no read-ahead): what the reading costs.
+  // … and with fileSrc's defaults (64 KiB blocks, served from the Node opener's 1 MiB read-ahead).
   list.push({ task: 'parse', impl: 'g2g-64k', label: 'g2g h264Parse ! fakeSink (fileSrc defaults)', child: false, run: (i) => timeInProcess(() => pipe(nodeFileSrc(i), h264Parse(), fakeSink())) });
   if (gst) list.push({ task: 'parse', impl: 'gst', label: 'gst-launch h264parse ! fakesink', child: true, run: (i) => timeChild(gst, ['-q', 'filesrc', `location=${i}`, '!', 'h264parse', '!', 'fakesink']) });
   if (ffmpeg) list.push({ task: 'parse', impl: 'ffmpeg', label: 'ffmpeg -c copy -f null', child: true, run: (i) => timeChild(ffmpeg, ['-nostdin', '-v', 'error', '-f', 'h264', '-i', i, '-c', 'copy', '-f', 'null', '-']) });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { capsFilter, fakeSink } from '../../operators';
 import { fileSrc } from '../../operators/file-src';
+import { nodeFileSrc } from '../../node/drivers/fs';
 import { h264Parse, type H264ParseOptions } from '../../operators/h264-parse';
 import { Caps, NegotiationError, pipe, type PipelineStats } from '../../src';
 import {
@@ -79,6 +80,14 @@ describe('h264Parse in a pipeline', () => {
     const { packets } = await parse(fileSrc({ source: readBytes(path) }));
     expect(packets.map((p) => [p.memory.data.length, (p.flags & PacketFlags.KEYFRAME) !== 0])).toEqual(ref.map((r) => [r.size, r.keyframe]));
     expect(packets.every((p, i) => p.dts === Math.round((i * SECOND) / 30))).toBe(true);
+  });
+
+  it('behind the Node file opener (read-ahead views), any blocksize gives the same packets', async () => {
+    const path = await encodeH264({ profile: 'high', frames: 30, bframes: 2, width: 640, height: 360 });
+    const runs = await Promise.all([1 << 20, 65536, 4096, 1000].map((blocksize) => parse(nodeFileSrc(path, { blocksize }))));
+    const summary = (o: Out) => o.packets.map((p) => [toHex(p.memory.data), p.flags, p.pts, p.dts]);
+    expect(runs[0].packets.length).toBe(30);
+    for (const r of runs.slice(1)) expect(summary(r)).toEqual(summary(runs[0]));
   });
 
   it('caps from the SPS, one Caps object for the whole stream', async () => {

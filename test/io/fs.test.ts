@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Caps, defineTransform, ElementError, EOS, pipe, VirtualClock, type Transform } from '../../src';
 import { identity, queue } from '../../operators';
@@ -11,7 +12,9 @@ import { fileSrc, type FileSrcPacket } from '../../operators/file-src';
 import { videoTestSrc } from '../../operators/video-test-src';
 import { FileOpenError, getFileOpener, setFileOpener } from '../../src/io';
 import { frameLayout } from '../../src/video';
-import { installNodeFileOpener, nodeFileOpener, nodeFileSink, nodeFileSrc, openFileSource, openFileTarget } from '../../node/drivers/fs';
+import { installNodeFileOpener, nodeFileOpener, nodeFileSink, nodeFileSrc, openFileSource, openFileTarget, READ_AHEAD_BYTES, readAhead } from '../../node/drivers/fs';
+import { memorySource, type ByteSource } from '../../src/io/byte-source';
+import { isPromiseLike } from '../../src/util/promise';
 
 const dir = mkdtempSync(join(tmpdir(), 'g2g-fs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -168,6 +171,96 @@ describe('openFileTarget (gathered writes)', () => {
     await t.abort?.();
     expect(statSync(path('aborted.bin')).size).toBe(10000);
     await expect(Promise.resolve().then(() => t.write(new Uint8Array(1), signal))).rejects.toThrow(/after close/);
+  });
+});
+
+describe('readAhead', () => {
+  const signal = new AbortController().signal;
+
+  /** A source whose reads return at most `shortBy` fewer bytes than asked (short reads), recording the sizes asked. */
+  function recording(bytes: Uint8Array, asked: number[], short: number[] = []): ByteSource {
+    const inner = memorySource(bytes);
+    let i = 0;
+    return {
+      size: inner.size,
+      read: async (max, s) => {
+        asked.push(max);
+        const cut = short.length ? Math.min(max - 1, short[i++ % short.length]) : 0;
+        return inner.read(max - cut, s);
+      },
+      close: () => undefined,
+    };
+  }
+
+  it('any read sizes and short reads: the same bytes in order, each read 1..max, the inner source asked for >= minRead', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 0, max: 900 }), { maxLength: 4 }),
+        fc.integer({ min: 1, max: 1500 }),
+        async (size, maxes, short, minRead) => {
+          const bytes = Uint8Array.from({ length: size }, (_, i) => (i * 7) & 0xff);
+          const asked: number[] = [];
+          const ra = readAhead(recording(bytes, asked, short), minRead);
+          const got: number[] = [];
+          for (let k = 0; ; k++) {
+            const max = maxes[k % maxes.length];
+            const c = await ra.read(max, signal);
+            if (c === null) break;
+            expect(c.byteLength).toBeGreaterThanOrEqual(1);
+            expect(c.byteLength).toBeLessThanOrEqual(max);
+            got.push(...c);
+          }
+          expect(got).toEqual([...bytes]);
+          expect(await ra.read(10, signal)).toBeNull();
+          for (const a of asked) expect(a).toBeGreaterThanOrEqual(minRead);
+          await ra.close();
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('small reads are views of one big read, handed out without waiting; one read in flight', async () => {
+    const bytes = Uint8Array.from({ length: 10_000 }, (_, i) => i & 0xff);
+    const asked: number[] = [];
+    const ra = readAhead(recording(bytes, asked), 4096);
+    const first = await ra.read(1000, signal);
+    expect(asked).toEqual([4096, 4096]); // this block and the next, already under way
+    const second = ra.read(1000, signal);
+    expect(isPromiseLike(second)).toBe(false);
+    const s = second as Uint8Array;
+    // Adjacent views of one buffer: a parser joins a unit spanning them without copying.
+    expect(s.buffer).toBe(first!.buffer);
+    expect(s.byteOffset).toBe(first!.byteOffset + 1000);
+    expect(asked.length).toBe(2);
+    await ra.close();
+
+    const throwing: ByteSource = { read: () => { throw new Error('bad handle'); }, close: () => undefined };
+    await expect(Promise.resolve().then(() => readAhead(throwing).read(10, signal))).rejects.toThrow('bad handle');
+    const rejected = readAhead(throwing).read(10, signal);
+    expect(isPromiseLike(rejected)).toBe(true);
+    await expect(rejected).rejects.toThrow('bad handle');
+  });
+
+  it('a 64 KiB fileSrc over the Node opener reads the file in READ_AHEAD_BYTES blocks, packets being views of them', async () => {
+    const data = randomBytes(READ_AHEAD_BYTES + 300_000);
+    writeFileSync(path('blocks.bin'), data);
+    const buffers = new Set<ArrayBufferLike>();
+    const chunks: Uint8Array[] = [];
+    await pipe(
+      nodeFileSrc(path('blocks.bin')),
+      identityTap((p) => {
+        expect(p.memory.data.byteLength).toBeLessThanOrEqual(64 * 1024);
+        buffers.add(p.memory.data.buffer);
+        chunks.push(p.memory.data);
+      }),
+      nodeFileSink(path('blocks-out.bin')),
+    ).run();
+    expect(buffers.size).toBe(2);
+    expect(chunks.length).toBe(Math.ceil(READ_AHEAD_BYTES / 65536) + Math.ceil(300_000 / 65536));
+    expect(readFileSync(path('blocks-out.bin')).equals(data)).toBe(true);
   });
 });
 
