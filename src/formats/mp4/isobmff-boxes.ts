@@ -8,6 +8,11 @@
 export type ContainerType = 'moov' | 'trak' | 'edts' | 'mdia' | 'minf' | 'dinf' | 'stbl' | 'mvex' | 'moof' | 'traf' | 'mfra';
 export const CONTAINER_TYPES: ReadonlySet<string> = new Set<ContainerType>(['moov', 'trak', 'edts', 'mdia', 'minf', 'dinf', 'stbl', 'mvex', 'moof', 'traf', 'mfra']);
 
+/** A box that only holds other boxes (its payload is its children). */
+export function isContainer(box: Box): box is ContainerBox {
+  return CONTAINER_TYPES.has(box.type);
+}
+
 export interface ContainerBox {
   readonly type: ContainerType;
   readonly children: readonly Box[];

@@ -1,5 +1,6 @@
 import {
   fourccOf,
+  isContainer,
   type Box,
   type TfhdBox,
   type TrunBox,
@@ -116,19 +117,8 @@ function popcount(x: number): number {
 
 /** Payload size of a box (everything after the 8-byte header). */
 function payloadSize(box: Box): number {
+  if (isContainer(box)) return box.children.reduce((n, c) => n + boxSize(c), 0);
   switch (box.type) {
-    case 'moov':
-    case 'trak':
-    case 'edts':
-    case 'mdia':
-    case 'minf':
-    case 'dinf':
-    case 'stbl':
-    case 'mvex':
-    case 'moof':
-    case 'traf':
-    case 'mfra':
-      return box.children.reduce((n, c) => n + boxSize(c), 0);
     case 'ftyp':
     case 'styp':
       return 8 + 4 * box.compatibleBrands.length;
@@ -220,20 +210,8 @@ export function writeBox(w: ByteWriter, box: Box): void {
     w.u32(size);
     w.fourcc(fourccOf(box));
   }
-  switch (box.type) {
-    case 'moov':
-    case 'trak':
-    case 'edts':
-    case 'mdia':
-    case 'minf':
-    case 'dinf':
-    case 'stbl':
-    case 'mvex':
-    case 'moof':
-    case 'traf':
-    case 'mfra':
-      writeChildren(w, box.children);
-      break;
+  if (isContainer(box)) writeChildren(w, box.children);
+  else switch (box.type) {
     case 'ftyp':
     case 'styp':
       w.fourcc(box.majorBrand);
