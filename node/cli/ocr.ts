@@ -135,15 +135,10 @@ export function ocrPreprocess(name?: string, timings?: Timings, backend: OcrPrep
   return annotate('wgpuPreprocess', name, async (p, ctx) => {
     const k = await (kernel ??= backend.device().then((d) => WgpuPreprocessor.create(d)));
     const info = rawVideoInfo(p.caps);
-    const r = k.run(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
-    try {
-      const data = await k.download(r);
-      ctx.ledger.record({ element: ctx.name, bytes: r.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'onnxruntime-node takes CPU tensors', explicit: true });
-      const input: OcrInput = { data, shape: r.shape, geometry: r.geometry };
-      return { ...p, meta: { ...p.meta, ocrInput: input } };
-    } finally {
-      r.buffer.destroy();
-    }
+    const t = await k.runToCpu(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+    ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'onnxruntime-node takes CPU tensors', explicit: true });
+    const input: OcrInput = { data: t.data, shape: t.shape, geometry: t.geometry };
+    return { ...p, meta: { ...p.meta, ocrInput: input } };
   }, timings, () => void kernel?.then((k) => k.destroy()).catch(() => undefined));
 }
 

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import * as ortNode from 'onnxruntime-node';
 import { Caps } from '../../src/caps';
 import { EOS, type Pulled, type Reader } from '../../src/element';
-import { float32Memory, tensorCaps, tensorData, tensorInfo, tensorTemplate, TENSOR_MEDIA_TYPE, type TensorLayout, type TensorPacket } from '../../src/ml/tensor';
+import { float32CapsByShape, float32Memory, tensorData, tensorInfo, tensorTemplate, TENSOR_MEDIA_TYPE, type TensorLayout, type TensorPacket } from '../../src/ml/tensor';
 import { defineTransform, type Transform } from '../../src/operator';
 import type { ElementEntry } from '../../operators/registry';
 
@@ -228,13 +228,7 @@ export function ort(model: string | Uint8Array, options: OrtOptions = {}): Trans
     open(ctx, up): Reader<TensorPacket> {
       const log: OrtLog = options.log ?? ((level, message) => ctx.log(level, message));
       let loaded: Promise<OrtModel> | undefined;
-      const capsCache = new Map<string, Caps>();
-      const outCaps = (dims: number[]): Caps => {
-        const key = dims.join(',');
-        let c = capsCache.get(key);
-        if (!c) capsCache.set(key, (c = tensorCaps({ dtype: 'float32', shape: dims, layout })));
-        return c;
-      };
+      const outCaps = float32CapsByShape(layout);
       const pending: TensorPacket[] = [];
       let ended = false;
       const runBatch = async (signal: AbortSignal): Promise<void> => {

@@ -2,7 +2,7 @@
 import { Caps } from '../caps';
 import { EOS, type Pulled, type Reader } from '../element';
 import { defineTransform, type Transform } from '../operator';
-import { float32Memory, tensorCaps, tensorData, tensorInfo, tensorTemplate, TENSOR_MEDIA_TYPE, type TensorLayout, type TensorPacket } from './tensor';
+import { float32CapsByShape, float32Memory, tensorData, tensorInfo, tensorTemplate, TENSOR_MEDIA_TYPE, type TensorLayout, type TensorPacket } from './tensor';
 
 /*
  * The parts of onnxruntime-web this element uses, typed structurally: the caller passes the module
@@ -67,13 +67,7 @@ export function ortWeb(runtime: OrtWebRuntime, model: Uint8Array, options: OrtWe
     outputCaps: (_input, allowed) => OUTPUT_TEMPLATE.intersect(allowed),
     open(ctx, up): Reader<TensorPacket> {
       let session: Promise<OrtWebSession> | undefined;
-      const capsCache = new Map<string, Caps>();
-      const outCaps = (dims: number[]): Caps => {
-        const key = dims.join(',');
-        let c = capsCache.get(key);
-        if (!c) capsCache.set(key, (c = tensorCaps({ dtype: 'float32', shape: dims, layout })));
-        return c;
-      };
+      const outCaps = float32CapsByShape(layout);
       return {
         async pull(signal): Promise<Pulled<TensorPacket>> {
           const s = await (session ??= runtime.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' }).then((x) => {

@@ -192,6 +192,16 @@ export class WgpuPreprocessor {
     return out;
   }
 
+  /** `run` then `download`, the GPU buffer released: for a CPU consumer (the caller records the transfer). */
+  async runToCpu(format: VideoFormat, width: number, height: number, data: Uint8Array, options: PreprocessOptions): Promise<{ data: Float32Array; byteLength: number; shape: number[]; geometry: PreprocessGeometry }> {
+    const r = this.run(format, width, height, data, options);
+    try {
+      return { data: await this.download(r), byteLength: r.byteLength, shape: r.shape, geometry: r.geometry };
+    } finally {
+      r.buffer.destroy();
+    }
+  }
+
   destroy(): void {
     this.input?.destroy();
     this.params.destroy();

@@ -44,6 +44,20 @@ export function tensorCaps(info: TensorInfo): Caps {
   return caps(TENSOR_MEDIA_TYPE, { dtype: info.dtype, shape: info.shape.join(','), layout: info.layout });
 }
 
+/**
+ * float32 output caps by shape, built once per shape: an inference element's outputs keep their shape,
+ * and the same Caps object downstream means no renegotiation per packet.
+ */
+export function float32CapsByShape(layout: TensorInfo['layout']): (dims: readonly number[]) => Caps {
+  const cache = new Map<string, Caps>();
+  return (dims) => {
+    const key = dims.join(',');
+    let c = cache.get(key);
+    if (!c) cache.set(key, (c = tensorCaps({ dtype: 'float32', shape: [...dims], layout })));
+    return c;
+  };
+}
+
 /** Any tensor (the template of a pad that takes whatever a model eats). */
 export function tensorTemplate(): Caps {
   return caps(TENSOR_MEDIA_TYPE, {});

@@ -49,14 +49,13 @@ export function gpuPreprocess(options: GpuPreprocessOptions): Transform<Packet<C
           const p = await up.pull(signal);
           if (p === EOS) return EOS;
           const info = rawVideoInfo(p.caps);
+          if (download) {
+            const t = await k.runToCpu(info.format, info.width, info.height, p.memory.data, options);
+            ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'wgpuPreprocess download', explicit: true });
+            return { ...p, caps: ctx.outputCaps, memory: float32Memory(t.data), meta: { ...p.meta, geometry: t.geometry } };
+          }
           const r = k.run(info.format, info.width, info.height, p.memory.data, options);
           const meta = { ...p.meta, geometry: r.geometry };
-          if (download) {
-            const data = await k.download(r);
-            r.buffer.destroy();
-            ctx.ledger.record({ element: ctx.name, bytes: r.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'wgpuPreprocess download', explicit: true });
-            return { ...p, caps: ctx.outputCaps, memory: float32Memory(data), meta };
-          }
           const memory: WebGpuBufferMemory = { domain: 'webgpu-buffer', buffer: r.buffer, byteLength: r.byteLength, release: () => r.buffer.destroy() };
           return { ...p, caps: ctx.outputCaps, memory, meta };
         },

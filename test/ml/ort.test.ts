@@ -11,6 +11,24 @@ const logger = () => {
   return { lines, log: (level: string, message: string) => void lines.push([level, message]) };
 };
 
+/** How many times the event loop turned (setImmediate callbacks) while `work` ran. */
+async function loopTurnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let running = true;
+  const spin = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  try {
+    await work();
+  } finally {
+    running = false;
+  }
+  return turns;
+}
+
 describe('ort (onnxruntime-node) with the PP-OCR models', () => {
   it('detection from a path on the CPU provider: [1,3,H,W] → [1,1,H,W], and says which provider runs', async () => {
     const l = logger();
@@ -55,18 +73,8 @@ describe('ort (onnxruntime-node) with the PP-OCR models', () => {
   it('runs off the JS thread: the event loop turns while the model runs', async () => {
     const m = await loadOrtModel(models.detectionPath);
     try {
-      let turns = 0;
-      let running = true;
-      const spin = () => {
-        if (!running) return;
-        turns++;
-        setImmediate(spin);
-      };
-      setImmediate(spin);
       // A blocking run would resolve before any setImmediate callback: its continuation is a microtask.
-      await m.run(new Float32Array(3 * 640 * 640), [1, 3, 640, 640]);
-      running = false;
-      expect(turns).toBeGreaterThan(5);
+      expect(await loopTurnsDuring(() => m.run(new Float32Array(3 * 640 * 640), [1, 3, 640, 640]))).toBeGreaterThan(5);
     } finally {
       await m.release();
     }
@@ -75,17 +83,7 @@ describe('ort (onnxruntime-node) with the PP-OCR models', () => {
   it("thread 'main' runs on the JS thread (onnxruntime-node's run blocks it: why the worker is the default)", async () => {
     const m = await loadOrtModel(models.detectionPath, { thread: 'main' });
     try {
-      let turns = 0;
-      let running = true;
-      const spin = () => {
-        if (!running) return;
-        turns++;
-        setImmediate(spin);
-      };
-      setImmediate(spin);
-      await m.run(new Float32Array(3 * 640 * 640), [1, 3, 640, 640]);
-      running = false;
-      expect(turns).toBeLessThanOrEqual(2);
+      expect(await loopTurnsDuring(() => m.run(new Float32Array(3 * 640 * 640), [1, 3, 640, 640]))).toBeLessThanOrEqual(2);
     } finally {
       await m.release();
     }

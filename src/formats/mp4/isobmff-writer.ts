@@ -199,6 +199,15 @@ function writeChildren(w: ByteWriter, boxes: readonly Box[]): void {
   for (const b of boxes) writeBox(w, b);
 }
 
+/** mvhd's and mdhd's creation/modification times, timescale and duration: 64-bit fields in version 1. */
+function writeTimes(w: ByteWriter, box: { version: number; creationTime: number; modificationTime: number; timescale: number; duration: number }): void {
+  const time = box.version === 1 ? (v: number) => w.u64(v) : (v: number) => w.u32(v);
+  time(box.creationTime);
+  time(box.modificationTime);
+  w.u32(box.timescale);
+  time(box.duration);
+}
+
 export function writeBox(w: ByteWriter, box: Box): void {
   const size = boxSize(box);
   const start = w.pos;
@@ -220,17 +229,7 @@ export function writeBox(w: ByteWriter, box: Box): void {
       break;
     case 'mvhd':
       fullHeader(w, box.version, 0);
-      if (box.version === 1) {
-        w.u64(box.creationTime);
-        w.u64(box.modificationTime);
-        w.u32(box.timescale);
-        w.u64(box.duration);
-      } else {
-        w.u32(box.creationTime);
-        w.u32(box.modificationTime);
-        w.u32(box.timescale);
-        w.u32(box.duration);
-      }
+      writeTimes(w, box);
       w.u32(0x00010000); // rate 1.0
       w.u16(0x0100); // volume 1.0
       w.zeros(10);
@@ -278,17 +277,7 @@ export function writeBox(w: ByteWriter, box: Box): void {
       break;
     case 'mdhd': {
       fullHeader(w, box.version, 0);
-      if (box.version === 1) {
-        w.u64(box.creationTime);
-        w.u64(box.modificationTime);
-        w.u32(box.timescale);
-        w.u64(box.duration);
-      } else {
-        w.u32(box.creationTime);
-        w.u32(box.modificationTime);
-        w.u32(box.timescale);
-        w.u32(box.duration);
-      }
+      writeTimes(w, box);
       const l = (box.language + 'und').slice(0, 3);
       w.u16((((l.charCodeAt(0) - 0x60) & 31) << 10) | (((l.charCodeAt(1) - 0x60) & 31) << 5) | ((l.charCodeAt(2) - 0x60) & 31));
       w.u16(0);
