@@ -35,8 +35,12 @@ export declare class NativeDecoder {
 /** An H.264 encoder (libx264 through libavcodec); encode() and finish() run on the libuv thread pool. */
 export declare class NativeEncoder {
   constructor(o: EncoderOptions)
-  /** Encodes one raw frame (read in place, not copied); resolves to the access units now ready. */
-  encode(data: Uint8Array, pts: number | undefined | null, forceKey: boolean, signal?: AbortSignal | undefined | null): Promise<EncodedPacket[]>
+  /**
+   * Encodes one raw frame (read in place, not copied); resolves to the access units now ready.
+   * Tightly packed planes, or with `offsets`/`strides`, plane k at offsets[k], rows strides[k] apart
+   * (a decoder's padded frame as it is).
+   */
+  encode(data: Uint8Array, pts: number | undefined | null, forceKey: boolean, signal?: AbortSignal | undefined | null, offsets?: Array<number> | undefined | null, strides?: Array<number> | undefined | null): Promise<EncodedPacket[]>
   /** End of stream: the access units still in the encoder. */
   finish(signal?: AbortSignal | undefined | null): Promise<EncodedPacket[]>
   close(): void
@@ -52,10 +56,15 @@ export interface BackendStatus {
 
 export interface DecodedFrame {
   /**
-   * Tightly packed planes in the decoder's output format. The bytes are the decoder's own (no copy)
-   * and go back to its frame pool when this Buffer is garbage collected.
+   * The frame in the decoder's output format: tightly packed planes, or, when `offsets` is not empty,
+   * libavcodec's own padded buffer with plane k at offsets[k], rows strides[k] bytes apart. The bytes
+   * are the decoder's (no copy) and go back to its pools when this Buffer is garbage collected.
    */
   data: Buffer
+  /** Byte offset of each plane in `data`; empty: tightly packed. */
+  offsets: Array<number>
+  /** Bytes from one row of each plane to the next; empty: tightly packed. */
+  strides: Array<number>
   width: number
   height: number
   /** The pts (ns) of the access unit this frame came from, after reordering. */
@@ -88,6 +97,11 @@ export interface DecoderOptions {
   extradata?: Uint8Array
   /** Device (CUDA index, DRM render node) for hardware backends. */
   device?: string
+  /**
+   * Hand frames on in libavcodec's own buffer (planes at `offsets`/`strides`, no copy) whenever the
+   * decoded layout is the output format; otherwise, and by default, frames are tightly packed.
+   */
+  strided?: boolean
 }
 
 export interface EncodedPacket {
@@ -134,6 +148,15 @@ export interface FramePoolStats {
   outstanding: number
   /** Frame buffers waiting for reuse. */
   free: number
+  /**
+   * Buffers libavcodec's frame pool allocated (every decoded picture lives in one; frames handed on
+   * unpacked are these).
+   */
+  codecAllocated: number
+  /** Pictures libavcodec's frame pool handed out (allocated + reused). */
+  codecGets: number
+  /** Frames handed on in libavcodec's buffers and not yet released by JS. */
+  sharedOutstanding: number
 }
 
 /** Whether this libavcodec has an encoder of this name (libx264, libopenh264, h264_nvenc). */

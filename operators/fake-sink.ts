@@ -1,6 +1,7 @@
 import { Caps } from '../src/caps';
 import { defineSink, type Sink } from '../src/operator';
 import type { Packet } from '../src/packet';
+import { VIDEO_META } from '../src/video/meta';
 import type { MaybePromise } from '../src/util/promise';
 
 export interface FakeSinkOptions<T extends Packet> {
@@ -13,6 +14,12 @@ export interface FakeSinkOptions<T extends Packet> {
   onPacket?: (packet: T) => MaybePromise<void>;
   /** Called once at end-of-stream. */
   onEos?: () => void;
+  /**
+   * Take frames as their producer laid them out (VIDEO_META: planes at `packet.meta.videoMeta`'s offsets
+   * and strides) rather than tightly packed. Default: true without onPacket (nothing reads the bytes),
+   * false with it, so that a callback reading `memory.data` sees packed planes unless it says otherwise.
+   */
+  videoMeta?: boolean;
 }
 
 /** Swallows packets, as GStreamer's fakesink; the handoff callback makes it a test probe. */
@@ -24,6 +31,7 @@ export function fakeSink<T extends Packet = Packet>(options: FakeSinkOptions<T> 
     props: { sync: options.sync },
     sinkCaps: Caps.any(),
     sync: options.sync,
+    metas: (options.videoMeta ?? !onPacket) ? [VIDEO_META] : undefined,
     dropLate: options.dropLate,
     open: () => ({
       write: onPacket ? (p: T) => onPacket(p) : () => undefined,

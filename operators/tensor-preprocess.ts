@@ -1,12 +1,13 @@
 import { Caps } from '../src/caps';
 import { EOS, type Pulled, type Reader } from '../src/element';
-import { preprocessCpu, preprocessShape, resolvePreprocess, type PreprocessOptions } from '../src/ml/preprocess-cpu';
+import { preprocessCpu, preprocessShape, resolvePreprocess, sourceLayout, type PreprocessOptions } from '../src/ml/preprocess-cpu';
 import { float32Memory, tensorCaps, type TensorPacket } from '../src/ml/tensor';
 import { defineTransform, type Transform } from '../src/operator';
 import type { CpuMemory } from '../src/memory/memory';
 import type { Packet } from '../src/packet';
 import { isPromiseLike } from '../src/util/promise';
-import { rawVideoInfo, rawVideoTemplate } from '../src/video/format';
+import { rawVideoInfo, rawVideoTemplate, type RawVideoInfo } from '../src/video/format';
+import { VIDEO_META, videoLayoutOf, withoutVideoMeta } from '../src/video/meta';
 import type { ElementEntry } from './registry';
 
 export interface TensorPreprocessOptions extends Omit<PreprocessOptions, 'roi'> {
@@ -17,6 +18,7 @@ export interface TensorPreprocessOptions extends Omit<PreprocessOptions, 'roi'> 
  * Raw video frames (NV12, I420, RGBA in CPU memory) to float32 image tensors on the CPU: bilinear resize
  * (stretch, letterbox or crop), scale, mean/std and channel order (src/ml/preprocess-cpu.ts). Each packet
  * keeps its timestamps and gets `meta.geometry`, which maps tensor coordinates back to the frame.
+ * Frames may be strided (VIDEO_META): planes are read where the packet's video meta puts them, uncopied.
  */
 export function tensorPreprocess(options: TensorPreprocessOptions): Transform<Packet<CpuMemory>, TensorPacket> {
   // Validates now (any frame size will do), so bad options fail at construction, not at start.
@@ -30,12 +32,21 @@ export function tensorPreprocess(options: TensorPreprocessOptions): Transform<Pa
     srcCaps: outCaps,
     acceptCaps: () => rawVideoTemplate(),
     outputCaps: (_input, allowed) => outCaps.intersect(allowed),
+    metas: [VIDEO_META],
     open(ctx, up): Reader<TensorPacket> {
+      // Caps objects repeat packet after packet: parse each once.
+      let caps: Caps | undefined;
+      let info: RawVideoInfo | undefined;
       const convert = (p: Pulled<Packet<CpuMemory>>): Pulled<TensorPacket> => {
         if (p === EOS) return EOS;
-        const info = rawVideoInfo(p.caps);
-        const r = preprocessCpu(info.format, info.width, info.height, p.memory.data, options);
-        return { ...p, caps: ctx.outputCaps, memory: float32Memory(r.data), meta: { ...p.meta, geometry: r.geometry } };
+        if (p.caps !== caps || !info) {
+          info = rawVideoInfo(p.caps);
+          caps = p.caps;
+        }
+        // Checked against the caps too: a video meta for another size or format is the producer's bug.
+        const layout = sourceLayout(info.format, info.width, info.height, p.memory.data, videoLayoutOf(p, info));
+        const r = preprocessCpu(layout, p.memory.data, options);
+        return { ...p, caps: ctx.outputCaps, memory: float32Memory(r.data), meta: { ...withoutVideoMeta(p.meta), geometry: r.geometry } };
       };
       return {
         pull(signal) {

@@ -58,6 +58,11 @@ export interface ElementContext {
   readonly outputCaps: Caps;
   /** True once a graceful end-of-stream was asked for (Ctrl-C): sources end at their next pull. */
   readonly eosRequested: boolean;
+  /**
+   * Buffer metas everything downstream of this element's output honours (GStreamer's allocation query),
+   * such as VIDEO_META: a producer attaches a meta, instead of normalising the data, only when it is here.
+   */
+  readonly downstreamMetas: readonly string[];
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -95,6 +100,11 @@ export interface TransformElement<I extends Packet = Packet, O extends Packet = 
   readonly srcCaps: Caps;
   /** Output equals input caps (identity, queue): negotiation passes constraints straight through. */
   readonly passthrough?: boolean;
+  /**
+   * Buffer metas this element honours on its input (VIDEO_META: planes where the meta says). Unset: none,
+   * except that a passthrough element answers for whatever follows it.
+   */
+  readonly metas?: readonly string[];
   /** Input caps this element accepts given the caps allowed on its output (the upstream query). */
   readonly acceptCaps?: (downstream: Caps) => Caps;
   /** Output caps for given input caps, within `allowed`. */
@@ -111,6 +121,8 @@ export interface SinkElement<I extends Packet = Packet> extends ElementBase {
   readonly sync?: boolean;
   /** Drop packets whose glass-to-glass age exceeds the profile deadline; default true for live. */
   readonly dropLate?: boolean;
+  /** Buffer metas this sink honours on its input; unset: none (a tee: those all its branches honour). */
+  readonly metas?: readonly string[];
   /** `branches` run `this.branches`: hand each a Reader and it runs that branch to its end. */
   readonly open: (ctx: ElementContext, branches: readonly BranchPort<I>[]) => Writer<I>;
   /** Branches of a composite sink (a tee); the runtime negotiates them and runs them beside the trunk. */

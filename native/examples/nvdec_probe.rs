@@ -2,7 +2,10 @@
 //! backends through the system libavcodec, decodes an Annex B file and prints frames, fps and one MD5
 //! per frame (I420, tightly packed: the same as `ffmpeg -i FILE -f framemd5 -pix_fmt yuv420p`).
 //!
-//!   nvdec_probe [--backend nvdec|cuvid|software|auto] [--format I420|NV12] [--live] [--quiet] FILE.h264
+//!   nvdec_probe [--backend nvdec|cuvid|software|auto] [--format I420|NV12] [--live] [--strided] [--quiet] FILE.h264
+//!
+//! --strided hands frames on in the decoder's own buffer where it can (as h264Dec does before a consumer
+//! that honours VIDEO_META); the MD5s are then of the frame packed afterwards, so both modes must agree.
 use g2g_native::backend::{self, Backend};
 use g2g_native::decoder::{Decoder, DecoderConfig, OutFormat};
 use std::time::Instant;
@@ -52,13 +55,14 @@ fn access_units(b: &[u8]) -> Vec<&[u8]> {
 
 fn main() {
   let mut args = std::env::args().skip(1);
-  let (mut backend, mut format, mut live, mut quiet, mut file) = (None, OutFormat::I420, false, false, None);
+  let (mut backend, mut format, mut live, mut quiet, mut strided, mut file) = (None, OutFormat::I420, false, false, false, None);
   while let Some(a) = args.next() {
     match a.as_str() {
       "--backend" => backend = args.next().filter(|b| b != "auto").map(|b| Backend::parse(&b).unwrap_or_else(|e| die(&e))),
       "--format" => format = OutFormat::parse(&args.next().unwrap_or_default()).unwrap_or_else(|e| die(&e)),
       "--live" => live = true,
       "--quiet" => quiet = true,
+      "--strided" => strided = true,
       _ => file = Some(a),
     }
   }
@@ -72,7 +76,7 @@ fn main() {
   let Some(file) = file else { return };
   let bytes = std::fs::read(&file).unwrap_or_else(|e| die(&format!("{file}: {e}")));
   let aus = access_units(&bytes);
-  let cfg = DecoderConfig { backend, format, threads: 0, live, extradata: None, device: None };
+  let cfg = DecoderConfig { backend, format, threads: 0, live, extradata: None, device: None, strided };
   let mut dec = Decoder::open(&cfg).unwrap_or_else(|e| die(&e));
   println!("decoding {} access units of {file} with {} ({}){}", aus.len(), dec.backend().name(), format.name(), if dec.skipped.is_empty() { String::new() } else { format!(", passed over: {}", dec.skipped.join("; ")) });
   let t0 = Instant::now();
@@ -86,12 +90,14 @@ fn main() {
   let out = dec.finish().unwrap_or_else(|e| die(&e));
   frames.extend(out.frames);
   let secs = t0.elapsed().as_secs_f64();
+  let shared = frames.iter().filter(|f| !f.planes.is_empty()).count();
   if !quiet {
     for (i, f) in frames.iter().enumerate() {
-      println!("frame {i} {}x{} pts {:?}{} md5 {}", f.width, f.height, f.pts, if f.corrupt { " CORRUPT" } else { "" }, md5::hex(&f.data));
+      let packed = f.to_packed(format).unwrap_or_else(|e| die(&e));
+      println!("frame {i} {}x{} pts {:?}{} md5 {}", f.width, f.height, f.pts, if f.corrupt { " CORRUPT" } else { "" }, md5::hex(&packed));
     }
   }
-  println!("frames {} rejected {} time {:.3}s fps {:.1} (including the I420/NV12 copy to system memory)", frames.len(), rejected, secs, frames.len() as f64 / secs);
+  println!("frames {} rejected {} time {:.3}s fps {:.1} ({} handed on in the decoder's buffer, the rest copied to packed system memory)", frames.len(), rejected, secs, frames.len() as f64 / secs, shared);
 }
 
 fn die(msg: &str) -> ! {

@@ -48,16 +48,85 @@ pub struct DecoderConfig {
   pub extradata: Option<Vec<u8>>,
   /// A DRM/VA device path or CUDA device index; None: the default one.
   pub device: Option<String>,
+  /// Hand frames on in libavcodec's own buffer (planes at offsets and strides, `FrameData::Shared`)
+  /// whenever the decoded layout is already the output format, instead of packing them.
+  pub strided: bool,
+}
+
+/// A whole decoded frame in libavcodec's memory, held by a buffer reference of its own: the decoder
+/// never writes a frame after output, so the bytes stay as they are until the last reference goes.
+pub struct SharedBuffer {
+  raw: *mut ffi::G2gBuffer,
+  ptr: *const u8,
+  len: usize,
+  /// Counts the release (`FramePool::shared_back`).
+  pool: Arc<FramePool>,
+}
+
+// A reference-counted AVBufferRef: its owner may release it on any thread.
+unsafe impl Send for SharedBuffer {}
+
+impl Drop for SharedBuffer {
+  fn drop(&mut self) {
+    unsafe { ffi::g2g_buffer_unref(self.raw) };
+    self.pool.shared_back();
+  }
+}
+
+impl SharedBuffer {
+  pub fn as_slice(&self) -> &[u8] {
+    unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+  }
+}
+
+/// Where a frame's bytes are.
+pub enum FrameData {
+  /// Tightly packed planes, in a buffer taken from the decoder's pool (`Decoder::pool`): give it back
+  /// there when done with it.
+  Packed(Vec<u8>),
+  /// libavcodec's own buffer, not copied: planes at `Frame::planes`.
+  Shared(SharedBuffer),
+}
+
+impl FrameData {
+  pub fn bytes(&self) -> &[u8] {
+    match self {
+      Self::Packed(v) => v,
+      Self::Shared(b) => b.as_slice(),
+    }
+  }
 }
 
 pub struct Frame {
-  /// Taken from the decoder's pool (`Decoder::pool`); give it back there when done with it.
-  pub data: Vec<u8>,
+  pub data: FrameData,
+  /// (offset, stride) of each plane in a Shared frame's buffer; empty for a Packed one.
+  pub planes: Vec<(usize, usize)>,
   pub width: u32,
   pub height: u32,
   pub pts: Option<i64>,
   pub key: bool,
   pub corrupt: bool,
+}
+
+impl Frame {
+  /// The frame tightly packed in `format` (the output format it was decoded to): a copy either way.
+  pub fn to_packed(&self, format: OutFormat) -> Result<Vec<u8>, String> {
+    match &self.data {
+      FrameData::Packed(v) => Ok(v.clone()),
+      FrameData::Shared(b) => {
+        let mut info = ffi::G2gFrameInfo { width: self.width as i32, height: self.height as i32, ..Default::default() };
+        info.format = match format {
+          OutFormat::I420 => ffi::FMT_YUV420P,
+          OutFormat::Nv12 => ffi::FMT_NV12,
+        };
+        for (k, &(offset, stride)) in self.planes.iter().enumerate() {
+          info.data[k] = b.as_slice()[offset..].as_ptr();
+          info.linesize[k] = stride as i32;
+        }
+        pack(&info, format)
+      }
+    }
+  }
 }
 
 /// A decoded frame still in libavcodec's memory, held by a reference of its own (no copy), for packing
@@ -119,6 +188,7 @@ pub struct Decoder {
   pub skipped: Vec<String>,
   pool: Arc<FramePool>,
   pack_later: bool,
+  strided: bool,
   eagain: i32,
   eof: i32,
   nopts: i64,
@@ -202,6 +272,7 @@ impl Decoder {
       skipped: Vec::new(),
       pool: Arc::new(FramePool::new()),
       pack_later: false,
+      strided: cfg.strided,
       eagain: unsafe { ffi::g2g_averror_eagain() },
       eof: unsafe { ffi::g2g_averror_eof() },
       nopts: unsafe { ffi::g2g_nopts() },
@@ -284,6 +355,7 @@ impl Decoder {
       let r = unsafe { ffi::g2g_dec_receive(self.raw, &mut info) };
       out.codec_ns += t0.elapsed().as_nanos() as u64;
       if r == self.eagain || r == self.eof {
+        self.note_codec_pool();
         return Ok(n);
       }
       if r < 0 {
@@ -295,7 +367,9 @@ impl Decoder {
         continue;
       }
       let pts = if info.pts == self.nopts { None } else { Some(info.pts) };
-      if self.pack_later {
+      if let Some(frame) = if self.strided { self.share(&info, pts) } else { None } {
+        out.frames.push(frame);
+      } else if self.pack_later {
         let raw = unsafe { ffi::g2g_dec_take(self.raw) };
         if raw.is_null() {
           return Err("out of memory referencing a decoded frame".into());
@@ -310,6 +384,51 @@ impl Decoder {
       n += 1;
     }
   }
+
+  /// The frame received last as a reference to libavcodec's buffer, when its layout is already the
+  /// output format's (planes in one buffer, rows at positive strides): None means pack it instead.
+  fn share(&mut self, info: &ffi::G2gFrameInfo, pts: Option<i64>) -> Option<Frame> {
+    let planes = match (info.format, self.format) {
+      (ffi::FMT_YUV420P, OutFormat::I420) => 3,
+      (ffi::FMT_NV12, OutFormat::Nv12) => 2,
+      _ => return None,
+    };
+    if info.width <= 0 || info.height <= 0 {
+      return None;
+    }
+    let (mut base, mut len) = (std::ptr::null(), 0usize);
+    let raw = unsafe { ffi::g2g_dec_share(self.raw, &mut base, &mut len) };
+    if raw.is_null() {
+      return None;
+    }
+    self.pool.shared_out();
+    let buf = SharedBuffer { raw, ptr: base, len, pool: self.pool.clone() };
+    let (w, h) = (info.width as usize, info.height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let mut placed = Vec::with_capacity(planes);
+    for k in 0..planes {
+      let (row, rows) = match (k, planes) {
+        (0, _) => (w, h),
+        (_, 2) => (2 * cw, ch),
+        _ => (cw, ch),
+      };
+      let stride = usize::try_from(info.linesize[k]).ok().filter(|&s| s >= row)?;
+      let offset = (info.data[k] as usize).checked_sub(base as usize)?;
+      // Every row inside the buffer: JS reads the planes by these numbers.
+      if offset + stride * (rows - 1) + row > len {
+        return None;
+      }
+      placed.push((offset, stride));
+    }
+    Some(Frame { data: FrameData::Shared(buf), planes: placed, width: w as u32, height: h as u32, pts, key: info.key != 0, corrupt: info.corrupt != 0 })
+  }
+
+  /// Copies the codec's frame-pool counters into the pool's stats (read from other threads).
+  fn note_codec_pool(&self) {
+    let (mut allocs, mut gets) = (0u64, 0u64);
+    unsafe { ffi::g2g_dec_pool_counts(self.raw, &mut allocs, &mut gets) };
+    self.pool.set_codec_counts(allocs, gets);
+  }
 }
 
 /// A frame packed into a buffer from `pool` (given back there if packing fails).
@@ -319,7 +438,7 @@ fn pack_frame(info: &ffi::G2gFrameInfo, pts: Option<i64>, format: OutFormat, poo
     pool.give(data);
     return Err(e);
   }
-  Ok(Frame { data, width: info.width as u32, height: info.height as u32, pts, key: info.key != 0, corrupt: info.corrupt != 0 })
+  Ok(Frame { data: FrameData::Packed(data), planes: Vec::new(), width: info.width as u32, height: info.height as u32, pts, key: info.key != 0, corrupt: info.corrupt != 0 })
 }
 
 /// Rows of one plane: `rows` rows of `width` bytes, `stride` apart.

@@ -34,6 +34,9 @@ pub struct Packet {
 pub struct Encoder {
   raw: *mut ffi::G2gEnc,
   frame_size: usize,
+  format: OutFormat,
+  width: u32,
+  height: u32,
   eagain: i32,
   eof: i32,
   nopts: i64,
@@ -93,18 +96,42 @@ impl Encoder {
     Ok(Self {
       raw,
       frame_size: cfg.format.frame_size(cfg.width as usize, cfg.height as usize),
+      format: cfg.format,
+      width: cfg.width,
+      height: cfg.height,
       eagain: unsafe { ffi::g2g_averror_eagain() },
       eof: unsafe { ffi::g2g_averror_eof() },
       nopts: unsafe { ffi::g2g_nopts() },
     })
   }
 
-  /// Encodes one tightly packed frame (not copied: libx264 reads it before this returns).
-  pub fn encode(&mut self, frame: &[u8], pts: Option<i64>, force_key: bool) -> Result<Vec<Packet>, String> {
-    if frame.len() != self.frame_size {
-      return Err(format!("frame of {} bytes, expected {} for the configured size and format", frame.len(), self.frame_size));
+  /// Encodes one frame (not copied: libx264 reads it before this returns): tightly packed when `planes`
+  /// is None, else plane k at planes[k] = (offset, stride) — a decoder's padded frame as it is.
+  pub fn encode(&mut self, frame: &[u8], pts: Option<i64>, force_key: bool, planes: Option<&[(usize, usize)]>) -> Result<Vec<Packet>, String> {
+    let (mut offsets, mut strides) = ([0i32; 4], [0i32; 4]);
+    match planes {
+      None if frame.len() != self.frame_size => {
+        return Err(format!("frame of {} bytes, expected {} for the configured size and format", frame.len(), self.frame_size));
+      }
+      None => {}
+      Some(p) => {
+        for (k, (row, rows)) in self.plane_rows().into_iter().enumerate() {
+          let &(offset, stride) = p.get(k).ok_or_else(|| format!("a {} frame has {} planes, got {}", self.format.name(), self.plane_rows().len(), p.len()))?;
+          // libx264 reads every row of every plane: each must lie inside the caller's bytes.
+          let end = offset.checked_add(stride.checked_mul(rows - 1).and_then(|x| x.checked_add(row)).ok_or("plane too large")?).ok_or("plane too large")?;
+          if stride < row || end > frame.len() || offset > i32::MAX as usize || stride > i32::MAX as usize {
+            return Err(format!("plane {k}: {rows} rows of {row} bytes at stride {stride} from offset {offset} do not fit the {}-byte frame", frame.len()));
+          }
+          offsets[k] = offset as i32;
+          strides[k] = stride as i32;
+        }
+      }
     }
-    let r = unsafe { ffi::g2g_enc_send(self.raw, frame.as_ptr(), frame.len() as i32, pts.unwrap_or(self.nopts), force_key as i32) };
+    if frame.len() > i32::MAX as usize {
+      return Err("frame larger than 2 GiB".into());
+    }
+    let (op, sp) = if planes.is_some() { (offsets.as_ptr(), strides.as_ptr()) } else { (std::ptr::null(), std::ptr::null()) };
+    let r = unsafe { ffi::g2g_enc_send(self.raw, frame.as_ptr(), frame.len() as i32, op, sp, pts.unwrap_or(self.nopts), force_key as i32) };
     if r < 0 {
       return Err(format!("sending a frame: {}", ffi::strerror(r)));
     }
@@ -114,11 +141,21 @@ impl Encoder {
 
   /// End of stream: the frames held in the lookahead / B-frame queue.
   pub fn finish(&mut self) -> Result<Vec<Packet>, String> {
-    let r = unsafe { ffi::g2g_enc_send(self.raw, std::ptr::null(), 0, self.nopts, 0) };
+    let r = unsafe { ffi::g2g_enc_send(self.raw, std::ptr::null(), 0, std::ptr::null(), std::ptr::null(), self.nopts, 0) };
     if r < 0 && r != self.eof {
       return Err(format!("draining the encoder: {}", ffi::strerror(r)));
     }
     self.drain()
+  }
+
+  /// (bytes per row, rows) of each plane of the configured format and size.
+  fn plane_rows(&self) -> Vec<(usize, usize)> {
+    let (w, h) = (self.width as usize, self.height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    match self.format {
+      OutFormat::I420 => vec![(w, h), (cw, ch), (cw, ch)],
+      OutFormat::Nv12 => vec![(w, h), (2 * cw, ch)],
+    }
   }
 
   fn drain(&mut self) -> Result<Vec<Packet>, String> {

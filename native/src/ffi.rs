@@ -24,6 +24,11 @@ pub struct G2gDec {
 pub struct G2gFrame {
   _private: [u8; 0],
 }
+/// A reference-counted libavcodec buffer (an AVBufferRef) holding a whole decoded frame.
+#[repr(C)]
+pub struct G2gBuffer {
+  _private: [u8; 0],
+}
 #[repr(C)]
 pub struct G2gEnc {
   _private: [u8; 0],
@@ -120,10 +125,14 @@ extern "C" {
   pub fn g2g_dec_take(d: *mut G2gDec) -> *mut G2gFrame;
   pub fn g2g_frame_free(f: *mut G2gFrame);
   pub fn g2g_dec_flush(d: *mut G2gDec);
+  pub fn g2g_dec_share(d: *mut G2gDec, base: *mut *const u8, size: *mut usize) -> *mut G2gBuffer;
+  pub fn g2g_frame_share(f: *mut G2gFrame, base: *mut *const u8, size: *mut usize) -> *mut G2gBuffer;
+  pub fn g2g_buffer_unref(b: *mut G2gBuffer);
+  pub fn g2g_dec_pool_counts(d: *mut G2gDec, allocs: *mut u64, gets: *mut u64);
   pub fn g2g_dec_close(d: *mut G2gDec);
 
   pub fn g2g_enc_open(out: *mut *mut G2gEnc, cfg: *const G2gEncConfig, err: *mut c_char, errlen: c_int) -> c_int;
-  pub fn g2g_enc_send(e: *mut G2gEnc, data: *const u8, size: c_int, pts: i64, force_key: c_int) -> c_int;
+  pub fn g2g_enc_send(e: *mut G2gEnc, data: *const u8, size: c_int, offsets: *const c_int, linesizes: *const c_int, pts: i64, force_key: c_int) -> c_int;
   pub fn g2g_enc_receive(e: *mut G2gEnc, info: *mut G2gPacketInfo) -> c_int;
   pub fn g2g_enc_close(e: *mut G2gEnc);
 

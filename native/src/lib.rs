@@ -90,13 +90,26 @@ mod js {
     pub extradata: Option<Uint8Array>,
     /// Device (CUDA index, DRM render node) for hardware backends.
     pub device: Option<String>,
+    /// Hand frames on in libavcodec's own buffer (planes at `offsets`/`strides`, no copy) whenever the
+    /// decoded layout is the output format; otherwise, and by default, frames are tightly packed.
+    pub strided: Option<bool>,
   }
 
   /// A frame's bytes on their way to JS: handed over as an external Buffer (no copy) whose finalizer
-  /// gives the bytes back to the decoder's pool when JS lets go of them.
+  /// gives packed bytes back to the decoder's pool, or releases libavcodec's buffer, when JS lets go.
   pub struct PooledBuffer {
-    data: Vec<u8>,
+    data: decoder::FrameData,
     pool: Arc<FramePool>,
+  }
+
+  impl PooledBuffer {
+    fn release(self) {
+      match self.data {
+        decoder::FrameData::Packed(v) => self.pool.give(v),
+        // Dropping the reference returns the buffer to the codec's pool once the codec is done with it.
+        decoder::FrameData::Shared(b) => drop(b),
+      }
+    }
   }
 
   impl TypeName for PooledBuffer {
@@ -110,28 +123,28 @@ mod js {
 
   unsafe extern "C" fn give_back(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     let b = unsafe { Box::from_raw(hint.cast::<PooledBuffer>()) };
-    let PooledBuffer { data, pool } = *b;
-    pool.give(data);
+    b.release();
   }
 
   impl ToNapiValue for PooledBuffer {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
       let mut out = std::ptr::null_mut();
-      let len = val.data.len();
+      let len = val.data.bytes().len();
       if len == 0 {
         let mut p = std::ptr::null_mut();
         check_status!(unsafe { sys::napi_create_buffer(env, 0, &mut p, &mut out) }, "creating a Buffer")?;
         return Ok(out);
       }
       let hint = Box::into_raw(Box::new(val));
-      let ptr = unsafe { (*hint).data.as_mut_ptr() };
+      // JS may write into a Buffer; frames are immutable by the packet contract, so a shared one is not.
+      let ptr = unsafe { (*hint).data.bytes().as_ptr() as *mut u8 };
       let status = unsafe { sys::napi_create_external_buffer(env, len, ptr.cast(), Some(give_back), hint.cast(), &mut out) };
       if status == sys::Status::napi_no_external_buffers_allowed {
         // Runtimes without external buffers (Electron): one copy, and the bytes go straight back.
         let b = unsafe { Box::from_raw(hint) };
         let mut p = std::ptr::null_mut();
-        let st = unsafe { sys::napi_create_buffer_copy(env, len, b.data.as_ptr().cast(), &mut p, &mut out) };
-        b.pool.give(b.data);
+        let st = unsafe { sys::napi_create_buffer_copy(env, len, b.data.bytes().as_ptr().cast(), &mut p, &mut out) };
+        b.release();
         check_status!(st, "copying a frame into a Buffer")?;
         return Ok(out);
       }
@@ -145,10 +158,15 @@ mod js {
 
   #[napi(object, object_from_js = false)]
   pub struct DecodedFrame {
-    /// Tightly packed planes in the decoder's output format. The bytes are the decoder's own (no copy)
-    /// and go back to its frame pool when this Buffer is garbage collected.
+    /// The frame in the decoder's output format: tightly packed planes, or, when `offsets` is not empty,
+    /// libavcodec's own padded buffer with plane k at offsets[k], rows strides[k] bytes apart. The bytes
+    /// are the decoder's (no copy) and go back to its pools when this Buffer is garbage collected.
     #[napi(ts_type = "Buffer")]
     pub data: PooledBuffer,
+    /// Byte offset of each plane in `data`; empty: tightly packed.
+    pub offsets: Vec<u32>,
+    /// Bytes from one row of each plane to the next; empty: tightly packed.
+    pub strides: Vec<u32>,
     pub width: u32,
     pub height: u32,
     /// The pts (ns) of the access unit this frame came from, after reordering.
@@ -179,13 +197,29 @@ mod js {
     pub outstanding: f64,
     /// Frame buffers waiting for reuse.
     pub free: f64,
+    /// Buffers libavcodec's frame pool allocated (every decoded picture lives in one; frames handed on
+    /// unpacked are these).
+    pub codec_allocated: f64,
+    /// Pictures libavcodec's frame pool handed out (allocated + reused).
+    pub codec_gets: f64,
+    /// Frames handed on in libavcodec's buffers and not yet released by JS.
+    pub shared_outstanding: f64,
   }
 
   fn to_js(out: decoder::Output, pool: &Arc<FramePool>) -> DecodeResult {
     let frames = out
       .frames
       .into_iter()
-      .map(|f| DecodedFrame { data: PooledBuffer { data: f.data, pool: pool.clone() }, width: f.width, height: f.height, pts: f.pts, key: f.key, corrupt: f.corrupt })
+      .map(|f| DecodedFrame {
+        offsets: f.planes.iter().map(|p| p.0 as u32).collect(),
+        strides: f.planes.iter().map(|p| p.1 as u32).collect(),
+        data: PooledBuffer { data: f.data, pool: pool.clone() },
+        width: f.width,
+        height: f.height,
+        pts: f.pts,
+        key: f.key,
+        corrupt: f.corrupt,
+      })
       .collect();
     DecodeResult { frames, rejected: out.rejected, codec_ms: out.codec_ns as f64 / 1e6, pack_ms: out.pack_ns as f64 / 1e6 }
   }
@@ -238,11 +272,14 @@ mod js {
         live: options.live.unwrap_or(false),
         extradata: options.extradata.map(|e| e.to_vec()),
         device: options.device,
+        strided: options.strided.unwrap_or(false),
       };
       let d = guarded("open", || decoder::Decoder::open(&cfg))?;
       let (backend, skipped, pool) = (d.backend().name().to_string(), d.skipped.clone(), d.pool());
-      // Throughput decoding packs frames on a thread of their own, off the codec's critical path.
-      let worker = worker::Worker::spawn(d, !cfg.live).map_err(|e| Error::new(Status::GenericFailure, e))?;
+      // Throughput decoding packs frames on a thread of their own, off the codec's critical path; none
+      // is needed when software I420 frames leave unpacked (libavcodec decodes H.264 to yuv420p).
+      let unpacked = cfg.strided && format == decoder::OutFormat::I420 && d.backend() == backend::Backend::Software;
+      let worker = worker::Worker::spawn(d, !cfg.live && !unpacked).map_err(|e| Error::new(Status::GenericFailure, e))?;
       Ok(Self { worker, pool, backend, format: format.name().into(), skipped })
     }
 
@@ -298,8 +335,16 @@ mod js {
     /// The frame buffer pool's counters (buffers come back when JS garbage-collects the frames).
     #[napi]
     pub fn pool_stats(&self) -> FramePoolStats {
-      let s = self.pool.stats();
-      FramePoolStats { allocated: s.allocated as f64, reused: s.reused as f64, outstanding: s.outstanding as f64, free: s.free as f64 }
+      let (s, c) = (self.pool.stats(), self.pool.shared_stats());
+      FramePoolStats {
+        allocated: s.allocated as f64,
+        reused: s.reused as f64,
+        outstanding: s.outstanding as f64,
+        free: s.free as f64,
+        codec_allocated: c.codec_allocated as f64,
+        codec_gets: c.codec_gets as f64,
+        shared_outstanding: c.outstanding as f64,
+      }
     }
   }
 
@@ -351,7 +396,7 @@ mod js {
 
   pub struct EncodeTask {
     encoder: Shared<encoder::Encoder>,
-    input: Option<(Uint8Array, Option<i64>, bool)>,
+    input: Option<(Uint8Array, Option<i64>, bool, Option<Vec<(usize, usize)>>)>,
   }
 
   impl Task for EncodeTask {
@@ -362,7 +407,7 @@ mod js {
       let input = &self.input;
       guarded("encode", || {
         with(&self.encoder, |e| match input {
-          Some((data, pts, key)) => e.encode(data, *pts, *key),
+          Some((data, pts, key, planes)) => e.encode(data, *pts, *key, planes.as_deref()),
           None => e.finish(),
         })
       })
@@ -408,9 +453,24 @@ mod js {
     }
 
     /// Encodes one raw frame (read in place, not copied); resolves to the access units now ready.
+    /// Tightly packed planes, or with `offsets`/`strides`, plane k at offsets[k], rows strides[k] apart
+    /// (a decoder's padded frame as it is).
     #[napi(ts_return_type = "Promise<EncodedPacket[]>")]
-    pub fn encode(&self, data: Uint8Array, pts: Option<i64>, force_key: bool, signal: Option<AbortSignal>) -> AsyncTask<EncodeTask> {
-      AsyncTask::with_optional_signal(EncodeTask { encoder: self.inner.clone(), input: Some((data, pts, force_key)) }, signal)
+    pub fn encode(
+      &self,
+      data: Uint8Array,
+      pts: Option<i64>,
+      force_key: bool,
+      signal: Option<AbortSignal>,
+      offsets: Option<Vec<u32>>,
+      strides: Option<Vec<u32>>,
+    ) -> Result<AsyncTask<EncodeTask>> {
+      let planes = match (offsets, strides) {
+        (None, None) => None,
+        (Some(o), Some(s)) if o.len() == s.len() => Some(o.into_iter().zip(s).map(|(o, s)| (o as usize, s as usize)).collect()),
+        _ => return Err(invalid("offsets and strides go together, one of each per plane".into())),
+      };
+      Ok(AsyncTask::with_optional_signal(EncodeTask { encoder: self.inner.clone(), input: Some((data, pts, force_key, planes)) }, signal))
     }
 
     /// End of stream: the access units still in the encoder.

@@ -22,6 +22,17 @@ pub struct PoolStats {
   pub free: u64,
 }
 
+/// Counters of frames handed on in libavcodec's own buffers (no packing) and of the codec's frame pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SharedStats {
+  /// Buffers the codec's frame pool allocated.
+  pub codec_allocated: u64,
+  /// Frames the codec's pool handed out (to the decoder itself: references, frame threads).
+  pub codec_gets: u64,
+  /// Shared frames out (in JS, or queued) and not yet released.
+  pub outstanding: u64,
+}
+
 #[derive(Default)]
 pub struct FramePool {
   /// (frame size the free buffers have, the free buffers).
@@ -30,6 +41,10 @@ pub struct FramePool {
   reused: AtomicU64,
   given: AtomicU64,
   returned: AtomicU64,
+  shared_given: AtomicU64,
+  shared_returned: AtomicU64,
+  codec_allocs: AtomicU64,
+  codec_gets: AtomicU64,
 }
 
 impl FramePool {
@@ -64,6 +79,29 @@ impl FramePool {
     }
     if g.1.len() < MIN_FREE.max(MAX_FREE_BYTES / size.max(1)) {
       g.1.push(v);
+    }
+  }
+
+  /// A frame left in libavcodec's buffer (FrameData::Shared) is on its way out.
+  pub fn shared_out(&self) {
+    self.shared_given.fetch_add(1, Ordering::Relaxed);
+  }
+
+  /// A shared frame's buffer reference was released.
+  pub fn shared_back(&self) {
+    self.shared_returned.fetch_add(1, Ordering::Relaxed);
+  }
+
+  pub fn set_codec_counts(&self, allocs: u64, gets: u64) {
+    self.codec_allocs.store(allocs, Ordering::Relaxed);
+    self.codec_gets.store(gets, Ordering::Relaxed);
+  }
+
+  pub fn shared_stats(&self) -> SharedStats {
+    SharedStats {
+      codec_allocated: self.codec_allocs.load(Ordering::Relaxed),
+      codec_gets: self.codec_gets.load(Ordering::Relaxed),
+      outstanding: self.shared_given.load(Ordering::Relaxed).saturating_sub(self.shared_returned.load(Ordering::Relaxed)),
     }
   }
 

@@ -5,6 +5,8 @@
  * threading, buffering, format packing and errors are decided in Rust.
  */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,12 +83,29 @@ int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
 
 /* ---------------------------------------------------------------- decoder */
 
+/*
+ * Software frames are allocated here (get_buffer2) with every plane in one buffer, instead of libavcodec's
+ * default of one pool per plane: a decoded frame can then be handed to JS as one external buffer with
+ * plane offsets and strides (VIDEO_META), without packing it. Layout rules are libavcodec's own
+ * (avcodec_align_dimensions2, linesize alignment, SIMD over-read padding after each plane).
+ */
+typedef struct G2gFramePool {
+  pthread_mutex_t lock; /* frame threads allocate concurrently */
+  AVBufferPool *pool;
+  int width, height, format;
+  int linesize[4];
+  size_t offset[4];
+  int planes;
+  atomic_ullong allocs, gets;
+} G2gFramePool;
+
 typedef struct G2gDec {
   AVCodecContext *ctx;
   AVPacket *pkt;
   AVFrame *frame;
   AVFrame *sw; /* hardware frames are transferred here */
   enum AVPixelFormat hw_pix_fmt;
+  G2gFramePool fp;
 } G2gDec;
 
 typedef struct G2gFrameInfo {
@@ -106,13 +125,97 @@ static enum AVPixelFormat pick_hw_format(AVCodecContext *ctx, const enum AVPixel
   return fmts[0] == d->hw_pix_fmt ? AV_PIX_FMT_NONE : avcodec_default_get_format(ctx, fmts);
 }
 
+/* Bytes after each plane: libavcodec's own pool adds 16 + STRIDE_ALIGN - 1 for SIMD over-reads. */
+#define G2G_PLANE_PAD (16 + 64)
+#define G2G_ALIGN(x, a) (((x) + (a) - 1) & ~((size_t)(a) - 1))
+
+static AVBufferRef *pool_alloc(void *opaque, size_t size) {
+  G2gFramePool *fp = opaque;
+  atomic_fetch_add(&fp->allocs, 1);
+  return av_buffer_alloc(size);
+}
+
+/* (Re)lays out the pool for frames of this size and format; called with fp->lock held. */
+static int pool_setup(G2gFramePool *fp, AVCodecContext *c, int width, int height, enum AVPixelFormat fmt) {
+  int w = width, h = height, align[AV_NUM_DATA_POINTERS], linesize[4];
+  avcodec_align_dimensions2(c, &w, &h, align);
+  /* As libavcodec's update_frame_pool: widen until every plane's linesize meets its alignment. */
+  for (;;) {
+    int r = av_image_fill_linesizes(linesize, fmt, w), unaligned = 0;
+    if (r < 0) return r;
+    for (int i = 0; i < 4; i++) unaligned |= linesize[i] % align[i];
+    if (!unaligned) break;
+    w += w & ~(w - 1);
+  }
+  ptrdiff_t ls[4];
+  size_t sizes[4];
+  for (int i = 0; i < 4; i++) ls[i] = linesize[i];
+  int r = av_image_fill_plane_sizes(sizes, fmt, h, ls);
+  if (r < 0) return r;
+  size_t off = 0;
+  fp->planes = 0;
+  for (int i = 0; i < 4; i++) {
+    fp->linesize[i] = linesize[i];
+    fp->offset[i] = off;
+    if (sizes[i]) {
+      fp->planes = i + 1;
+      off = G2G_ALIGN(off + sizes[i] + G2G_PLANE_PAD, 64);
+    }
+  }
+  /* Buffers still out (in JS, or references) keep the old pool alive until they come back. */
+  av_buffer_pool_uninit(&fp->pool);
+  fp->pool = av_buffer_pool_init2(off, fp, pool_alloc, NULL);
+  if (!fp->pool) return AVERROR(ENOMEM);
+  fp->width = width;
+  fp->height = height;
+  fp->format = fmt;
+  return 0;
+}
+
+static int get_buffer(AVCodecContext *c, AVFrame *f, int flags) {
+  G2gDec *d = c->opaque;
+  G2gFramePool *fp = &d->fp;
+  if (c->hw_frames_ctx || !(c->codec->capabilities & AV_CODEC_CAP_DR1) || f->width <= 0 || f->height <= 0 ||
+      (f->format != AV_PIX_FMT_YUV420P && f->format != AV_PIX_FMT_YUVJ420P && f->format != AV_PIX_FMT_NV12))
+    return avcodec_default_get_buffer2(c, f, flags);
+  pthread_mutex_lock(&fp->lock);
+  int r = 0;
+  if (!fp->pool || fp->width != f->width || fp->height != f->height || fp->format != f->format)
+    r = pool_setup(fp, c, f->width, f->height, f->format);
+  AVBufferRef *b = r < 0 ? NULL : av_buffer_pool_get(fp->pool);
+  int linesize[4];
+  size_t offset[4];
+  memcpy(linesize, fp->linesize, sizeof linesize);
+  memcpy(offset, fp->offset, sizeof offset);
+  int planes = fp->planes;
+  pthread_mutex_unlock(&fp->lock);
+  if (r < 0) return r;
+  if (!b) return AVERROR(ENOMEM);
+  atomic_fetch_add(&fp->gets, 1);
+  f->buf[0] = b;
+  for (int i = 0; i < planes; i++) {
+    f->data[i] = b->data + offset[i];
+    f->linesize[i] = linesize[i];
+  }
+  f->extended_data = f->data;
+  return 0;
+}
+
 void g2g_dec_close(G2gDec *d) {
   if (!d) return;
   avcodec_free_context(&d->ctx);
   av_packet_free(&d->pkt);
   av_frame_free(&d->frame);
   av_frame_free(&d->sw);
+  av_buffer_pool_uninit(&d->fp.pool);
+  pthread_mutex_destroy(&d->fp.lock);
   free(d);
+}
+
+/* Buffers the one-block pool allocated, and frames it handed out (reused = gets - allocs). */
+void g2g_dec_pool_counts(G2gDec *d, uint64_t *allocs, uint64_t *gets) {
+  *allocs = atomic_load(&d->fp.allocs);
+  *gets = atomic_load(&d->fp.gets);
 }
 
 /*
@@ -127,6 +230,7 @@ int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_t
   if (!codec) { set_err(err, errlen, "decoder not in this libavcodec", 0); return AVERROR_DECODER_NOT_FOUND; }
   G2gDec *d = calloc(1, sizeof *d);
   if (!d) return AVERROR(ENOMEM);
+  pthread_mutex_init(&d->fp.lock, NULL);
   d->ctx = avcodec_alloc_context3(codec);
   d->pkt = av_packet_alloc();
   d->frame = av_frame_alloc();
@@ -134,6 +238,7 @@ int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_t
   if (!d->ctx || !d->pkt || !d->frame || !d->sw) { g2g_dec_close(d); return AVERROR(ENOMEM); }
   AVCodecContext *c = d->ctx;
   c->opaque = d;
+  c->get_buffer2 = get_buffer;
   c->thread_count = threads;
   c->thread_type = thread_type == 2 ? FF_THREAD_SLICE : FF_THREAD_FRAME;
   if (low_delay) c->flags |= AV_CODEC_FLAG_LOW_DELAY;
@@ -229,6 +334,30 @@ AVFrame *g2g_dec_take(G2gDec *d) {
 
 void g2g_frame_free(AVFrame *f) { av_frame_free(&f); }
 
+/*
+ * A reference of its own to the one buffer that holds every plane of `f` (NULL when its planes are in
+ * several buffers, as libavcodec's default allocator makes them), with that buffer's extent: the frame
+ * can then leave as this buffer plus plane offsets, without a copy. Released with g2g_buffer_unref.
+ */
+static AVBufferRef *share(const AVFrame *f, const uint8_t **base, size_t *size) {
+  AVBufferRef *b = f->buf[0];
+  if (!b || f->buf[1] || f->hw_frames_ctx) return NULL;
+  int planes = av_pix_fmt_count_planes(f->format);
+  if (planes <= 0 || planes > 4) return NULL;
+  for (int i = 0; i < planes; i++)
+    if (!f->data[i] || f->data[i] < b->data || f->data[i] >= b->data + b->size) return NULL;
+  AVBufferRef *r = av_buffer_ref(b);
+  if (!r) return NULL;
+  *base = r->data;
+  *size = r->size;
+  return r;
+}
+
+AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size) { return share(current(d), base, size); }
+AVBufferRef *g2g_frame_share(AVFrame *f, const uint8_t **base, size_t *size) { return share(f, base, size); }
+
+void g2g_buffer_unref(AVBufferRef *b) { av_buffer_unref(&b); }
+
 /* ---------------------------------------------------------------- encoder */
 
 typedef struct G2gEnc {
@@ -320,20 +449,30 @@ int g2g_enc_open(G2gEnc **out, const G2gEncConfig *cfg, char *err, int errlen) {
 static void no_free(void *opaque, uint8_t *data) { (void)opaque; (void)data; }
 
 /*
- * Sends one tightly packed frame without copying it: the planes point into the caller's bytes, wrapped in
- * a buffer that frees nothing. The caller keeps the bytes alive until it has drained the encoder with
- * g2g_enc_receive (libx264 copies the picture into its own frames inside that call chain).
+ * Sends one frame without copying it: the planes point into the caller's bytes (tightly packed when
+ * `offsets` is NULL, else plane k at offsets[k] with rows linesizes[k] apart), wrapped in a buffer that
+ * frees nothing. The caller keeps the bytes alive until it has drained the encoder with g2g_enc_receive
+ * (libx264 copies the picture into its own frames inside that call chain). The caller has checked that
+ * every plane lies inside `size` bytes.
  */
-int g2g_enc_send(G2gEnc *e, const uint8_t *data, int size, int64_t pts, int force_key) {
+int g2g_enc_send(G2gEnc *e, const uint8_t *data, int size, const int *offsets, const int *linesizes, int64_t pts, int force_key) {
   if (!data) return avcodec_send_frame(e->ctx, NULL);
   AVFrame *f = e->frame;
   av_frame_unref(f);
   f->format = e->nv12 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
   f->width = e->width;
   f->height = e->height;
-  int need = av_image_fill_arrays(f->data, f->linesize, data, f->format, e->width, e->height, 1);
-  if (need < 0) return need;
-  if (need > size) return AVERROR(EINVAL);
+  if (offsets) {
+    int planes = e->nv12 ? 2 : 3;
+    for (int i = 0; i < planes; i++) {
+      f->data[i] = (uint8_t *)data + offsets[i];
+      f->linesize[i] = linesizes[i];
+    }
+  } else {
+    int need = av_image_fill_arrays(f->data, f->linesize, data, f->format, e->width, e->height, 1);
+    if (need < 0) return need;
+    if (need > size) return AVERROR(EINVAL);
+  }
   f->buf[0] = av_buffer_create((uint8_t *)data, (size_t)size, no_free, NULL, AV_BUFFER_FLAG_READONLY);
   if (!f->buf[0]) return AVERROR(ENOMEM);
   f->pts = pts;

@@ -81,11 +81,15 @@ async function withTime(cmd: string, args: string[]): Promise<{ stdout: string; 
   return { stdout: r.stdout, stderr: r.stderr, cpu: time ? childCpu(r.stderr) : NaN };
 }
 
-async function ours(input: string, threads: number): Promise<Run & { frames: number }> {
+/**
+ * Our pipeline into a fakeSink that counts frames. `videoMeta`: the sink takes frames as libavcodec laid
+ * them out (as ffmpeg's null output does), else the decoder packs each one (as for a raw file).
+ */
+async function ours(input: string, threads: number, videoMeta = true): Promise<Run & { frames: number }> {
   let frames = 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  await pipe(nodeFileSrc(input), h264Parse(), h264Dec({ backend: 'software', threads, live: false }), fakeSink({ onPacket: () => void frames++ })).run();
+  await pipe(nodeFileSrc(input), h264Parse(), h264Dec({ backend: 'software', threads, live: false }), fakeSink({ onPacket: () => void frames++, videoMeta })).run();
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   return { frames, fps: frames / wall, cpuMs: (c.user + c.system) / 1000 / frames };
@@ -117,15 +121,18 @@ export async function benchDecode(args: string[]): Promise<number> {
   console.log(`ffmpeg ${addon.ffmpegVersion()}; input ${input}; ${a.runs} runs each, interleaved; ${cpus().length} cores; load average ${load()}`);
   console.log('Decoder threads are the same on every side: h264Dec threads=N (libavcodec frame threads), ffmpeg -threads N, avdec_h264 max-threads=N.');
   console.log('fps: best (range); ratio: g2g/ffmpeg fps within each run, best (range); cpu: median ms of CPU per frame, every thread of the process.');
-  console.log('threads | g2g fps | ffmpeg fps | gst avdec_h264 fps | g2g/ffmpeg | cpu ms/frame g2g / ffmpeg / gst');
+  console.log('g2g: frames handed on unpacked (the sink honours VIDEO_META, as ffmpeg -f null takes its frames); g2g packed: each frame packed into tight planes first.');
+  console.log('threads | g2g fps | g2g packed fps | ffmpeg fps | gst avdec_h264 fps | g2g/ffmpeg | cpu ms/frame g2g / ffmpeg / gst');
   for (const n of a.threads) {
     const g: Run[] = [];
+    const gp: Run[] = [];
     const f: Run[] = [];
     const s: Run[] = [];
     let gstError = '';
     for (let i = 0; i < a.runs; i++) {
       const o = await ours(input, n);
       g.push(o);
+      gp.push(await ours(input, n, false));
       f.push(await ffmpeg(input, n, o.frames));
       try {
         s.push(await gst(input, n, o.frames));
@@ -136,7 +143,7 @@ export async function benchDecode(args: string[]): Promise<number> {
     const ratio = g.map((r, i) => r.fps / f[i].fps);
     const gs = s.length ? range(s.map((r) => r.fps)) : `n/a (${gstError})`;
     const cpu = [g, f, s].map((rs) => (rs.length ? median(rs.map((r) => r.cpuMs)).toFixed(2) : 'n/a')).join(' / ');
-    console.log(`${n} | ${range(g.map((r) => r.fps))} | ${range(f.map((r) => r.fps))} | ${gs} | ${range(ratio, 2)} | ${cpu}`);
+    console.log(`${n} | ${range(g.map((r) => r.fps))} | ${range(gp.map((r) => r.fps))} | ${range(f.map((r) => r.fps))} | ${gs} | ${range(ratio, 2)} | ${cpu}`);
   }
   console.log(`load average ${load()}`);
 
@@ -147,8 +154,8 @@ export async function benchDecode(args: string[]): Promise<number> {
   const live = await clip(a.size, Math.min(a.frames, 300), true);
   const aus: CpuPacket[] = [];
   await pipe(nodeFileSrc(live), h264Parse(), fakeSink<CpuPacket>({ onPacket: (p) => void aus.push(p) })).run();
-  for (const threads of [0, 1]) {
-    const dec = new addon.NativeDecoder({ backend: 'software', live: true, threads });
+  for (const [threads, strided] of [[0, true], [0, false], [1, true], [1, false]] as const) {
+    const dec = new addon.NativeDecoder({ backend: 'software', live: true, threads, strided });
     const lat: number[] = [];
     const codec: number[] = [];
     const over: number[] = [];
@@ -168,7 +175,7 @@ export async function benchDecode(args: string[]): Promise<number> {
     dec.close();
     const q = (xs: number[]): string => `p50 ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs, 95).toFixed(2)} ms`;
     console.log(
-      `live latency (threads=${threads || 'auto'}, slice threads) over ${lat.length} frames (${late} not out on their own unit): ` +
+      `live latency (threads=${threads || 'auto'}, slice threads, ${strided ? 'unpacked' : 'packed'}) over ${lat.length} frames (${late} not out on their own unit): ` +
         `g2g ${q(lat)}; libavcodec alone ${q(codec)}; overhead ${q(over)} (of which packing the frame p50 ${pct(pack, 50).toFixed(2)} ms)`,
     );
   }

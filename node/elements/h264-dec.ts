@@ -6,7 +6,8 @@ import { cpuMemory, type CpuMemory, type MemoryDomain } from '../../src/memory/m
 import { defineTransform, type Transform } from '../../src/operator';
 import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
 import { raceAbort } from '../../src/util/abort';
-import { rawVideoTemplate } from '../../src/video/format';
+import { rawVideoTemplate, type VideoFrameLayout } from '../../src/video/format';
+import { stridedLayout, VIDEO_META, withoutVideoMeta, withVideoMeta } from '../../src/video/meta';
 import type { ElementEntry } from '../../operators/registry';
 import { loadNative, type NativeBinding } from '../native/loader';
 import type { DecodedFrame, DecodeResult, NativeDecoder } from '../native';
@@ -80,10 +81,13 @@ function formatsIn(allowed: Caps): H264DecFormat[] {
  * Units are queued on the addon's decoder thread a few ahead of the frame being awaited (throughput), so
  * the codec never waits for the JS thread; live mode awaits each unit's frame before taking the next.
  *
- * The decoder's frames live in libavcodec's pool with padded rows; each is packed once into a buffer
- * of the addon's frame pool and handed to JS as an external Buffer (no further copy), which goes back to
- * the pool for reuse when it is garbage collected. That copy is the native→JS transfer and is recorded
- * in the copy ledger as explicit: the decoder is the transfer element.
+ * The decoder's frames live in libavcodec's pool with padded rows (H.264 decodes whole macroblock rows:
+ * 1080 visible rows sit in 1088). When everything downstream honours VIDEO_META (the allocation query,
+ * `ctx.downstreamMetas`), a frame already in the output format leaves in that buffer as an external
+ * Buffer with its plane offsets and strides in `meta.videoMeta`: no copy at all. Otherwise (or for NV12
+ * out of a yuv420p decoder) it is packed once into a buffer of the addon's frame pool, the copy recorded
+ * in the copy ledger as explicit (the decoder is the transfer element). Either buffer goes back to its
+ * pool when JS garbage-collects it.
  */
 export function h264Dec(options: H264DecOptions = {}): Transform<Packet, RawVideoPacket> {
   const backend = options.backend ?? 'auto';
@@ -123,6 +127,7 @@ function openDecoder(
   const negotiated = ctx.outputCaps.get('format');
   const format: H264DecFormat = negotiated === 'NV12' || negotiated === 'I420' ? negotiated : (options.format ?? 'I420');
   const live = options.live ?? ctx.profile.name === 'live';
+  const strided = ctx.downstreamMetas.includes(VIDEO_META);
 
   let dec: NativeDecoder | undefined;
   let decFrom: string | undefined; // codec_data the decoder was opened with ('' for byte-stream)
@@ -151,11 +156,23 @@ function openDecoder(
       live,
       extradata: codecData ? fromHex(codecData) : undefined,
       device: options.device,
+      strided,
     });
     if (backend === 'auto') ctx.log('info', `decoding with the ${d.backend} backend${d.skipped.length ? ` (passed over: ${d.skipped.join('; ')})` : ''}`);
     transferFrom = d.backend === 'software' ? 'cpu' : 'cuda';
     decFrom = codecData;
     return d;
+  };
+
+  // Every frame of one size shares its layout (the codec's pool lays them out alike): built once.
+  let lastLayout: VideoFrameLayout | undefined;
+  let lastKey = '';
+  const layoutFor = (f: DecodedFrame, byteLength: number): VideoFrameLayout => {
+    const key = `${f.width}x${f.height}:${byteLength}:${f.offsets.join(',')}:${f.strides.join(',')}`;
+    if (lastLayout && key === lastKey) return lastLayout;
+    lastLayout = stridedLayout(format, f.width, f.height, f.offsets.map((offset, k) => ({ offset, stride: f.strides[k] })), byteLength);
+    lastKey = key;
+    return lastLayout;
   };
 
   const capsFor = (f: DecodedFrame): Caps => {
@@ -181,7 +198,8 @@ function openDecoder(
       const tag = f.pts === undefined || f.pts === null ? undefined : tags.get(f.pts);
       if (tag) tags.delete(f.pts!);
       const data = new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength);
-      ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'decoded frame packed from the decoder pool into JS memory', explicit: true });
+      const unpacked = f.offsets.length > 0;
+      if (!unpacked) ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'decoded frame packed from the decoder pool into JS memory', explicit: true });
       let flags = PacketFlags.KEYFRAME;
       if (f.corrupt) flags |= PacketFlags.CORRUPT;
       if (pendingDiscont || tag?.discont) flags |= PacketFlags.DISCONT;
@@ -193,7 +211,8 @@ function openDecoder(
         duration: tag?.duration,
         flags,
         memory: cpuMemory(data),
-        meta: tag?.meta ?? EMPTY_META,
+        // A video meta on the input (none belongs there) must not describe these frames.
+        meta: unpacked ? withVideoMeta(tag?.meta ?? EMPTY_META, layoutFor(f, data.byteLength)) : withoutVideoMeta(tag?.meta ?? EMPTY_META),
       });
     }
   };

@@ -5,7 +5,8 @@ import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/el
 import { cpuMemory, type CpuMemory } from '../../src/memory/memory';
 import { defineTransform, type Transform } from '../../src/operator';
 import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
-import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import { rawVideoInfo, rawVideoTemplate, type VideoFrameLayout } from '../../src/video/format';
+import { VIDEO_META, withoutVideoMeta } from '../../src/video/meta';
 import type { ElementEntry } from '../../operators/registry';
 import { loadNative, type NativeBinding } from '../native/loader';
 import type { EncodedPacket, NativeEncoder } from '../native';
@@ -81,6 +82,8 @@ export function h264Enc(options: H264EncOptions = {}): Transform<Packet<CpuMemor
     },
     sinkCaps: SINK_CAPS,
     srcCaps: SRC_CAPS,
+    // libx264 reads planes at any offsets and strides: a decoder's padded frames need no packing.
+    metas: [VIDEO_META],
     acceptCaps: () => SINK_CAPS,
     outputCaps(input, allowed) {
       const fields: Record<string, FieldValue> = { 'stream-format': 'byte-stream', alignment: 'au' };
@@ -182,10 +185,15 @@ function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: 
     }
     enc ??= configure(item.caps);
     if (item.pts !== undefined) {
-      tags.set(item.pts, { duration: item.duration, meta: item.meta });
+      tags.set(item.pts, { duration: item.duration, meta: withoutVideoMeta(item.meta) });
       if (tags.size > MAX_PENDING) tags.delete(tags.keys().next().value!);
     }
-    take(await enc.encode(item.memory.data, item.pts, false, signal));
+    const layout = item.meta.videoMeta as VideoFrameLayout | undefined;
+    if (layout) {
+      take(await enc.encode(item.memory.data, item.pts, false, signal, layout.planes.map((p) => p.offset), layout.planes.map((p) => p.stride)));
+    } else {
+      take(await enc.encode(item.memory.data, item.pts, false, signal));
+    }
   };
 
   return {

@@ -1,4 +1,4 @@
-import { frameLayout, type VideoFormat } from '../video/format';
+import { frameLayout, isVideoFormat, VIDEO_FORMATS, type VideoFormat, type VideoFrameLayout } from '../video/format';
 
 /**
  * How the picture fills the output: 'stretch' scales each axis independently; 'letterbox' scales to fit
@@ -144,27 +144,55 @@ function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-function pixelReader(format: VideoFormat, width: number, height: number, data: Uint8Array): PixelReader {
-  const layout = frameLayout(format, width, height);
-  if (data.byteLength < layout.size) throw new RangeError(`a ${width}x${height} ${format} frame needs ${layout.size} bytes, got ${data.byteLength}`);
-  if (format === 'RGBA') {
+/**
+ * The layout to read `data` with: `layout` when given (a producer's strided planes, VIDEO_META), else the
+ * tightly packed one. Every row of every plane is checked to lie inside `data`, so the readers below (CPU
+ * and WGSL) can index without bounds checks and never read across a plane's end.
+ */
+export function sourceLayout(format: VideoFormat, width: number, height: number, data: Uint8Array, layout?: VideoFrameLayout): VideoFrameLayout<VideoFormat> {
+  const packed = frameLayout(format, width, height);
+  const l = layout ?? packed;
+  if (l.format !== format || l.width !== width || l.height !== height) throw new RangeError(`frame layout is ${l.width}x${l.height} ${l.format}, the frame ${width}x${height} ${format}`);
+  if (data.byteLength < l.size) throw new RangeError(`a ${width}x${height} ${format} frame needs ${l.size} bytes, got ${data.byteLength}`);
+  if (l === packed) return packed;
+  if (l.planes.length !== packed.planes.length) throw new RangeError(`a ${format} frame has ${packed.planes.length} planes, the layout ${l.planes.length}`);
+  packed.planes.forEach((q, k) => {
+    const { offset, stride } = l.planes[k];
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(stride) || stride < q.stride) throw new RangeError(`plane ${k}: offset ${offset}, stride ${stride} (a row is ${q.stride} bytes)`);
+    if (offset + stride * (q.height - 1) + q.stride > data.byteLength) throw new RangeError(`plane ${k}: ${q.height} rows of stride ${stride} from offset ${offset} end past the ${data.byteLength}-byte frame`);
+  });
+  return l as VideoFrameLayout<VideoFormat>;
+}
+
+function pixelReader(layout: VideoFrameLayout<VideoFormat>, data: Uint8Array): PixelReader {
+  if (layout.format === 'RGBA') {
+    const { offset, stride } = layout.planes[0];
     return (x, y, rgb) => {
-      const i = (y * width + x) * 4;
+      const i = offset + y * stride + x * 4;
       rgb[0] = data[i];
       rgb[1] = data[i + 1];
       rgb[2] = data[i + 2];
     };
   }
-  const [yp, up, vp] = layout.planes;
-  const cw = up.width;
-  const nv12 = format === 'NV12';
+  const [yp, up] = layout.planes;
+  const yOff = yp.offset;
+  const yStride = yp.stride;
+  // NV12's V is the byte after its U in the one interleaved plane: both formats index chroma alike.
+  const nv12 = layout.format === 'NV12';
+  const vp = nv12 ? up : layout.planes[2];
+  const uOff = up.offset;
+  const vOff = nv12 ? up.offset + 1 : vp.offset;
+  const uStride = up.stride;
+  const vStride = vp.stride;
+  const step = nv12 ? 2 : 1;
   const { ys, rv, gu, gv, bu } = YUV601;
   // Chroma is sampled at the co-sited 2x2 block (nearest): the same rule the WGSL kernel uses.
   return (x, y, rgb) => {
-    const l = (data[yp.offset + y * width + x] - 16) * ys;
-    const ci = (y >> 1) * cw + (x >> 1);
-    const u = (nv12 ? data[up.offset + ci * 2] : data[up.offset + ci]) - 128;
-    const v = (nv12 ? data[up.offset + ci * 2 + 1] : data[vp.offset + ci]) - 128;
+    const l = (data[yOff + y * yStride + x] - 16) * ys;
+    const cy = y >> 1;
+    const cx = (x >> 1) * step;
+    const u = data[uOff + cy * uStride + cx] - 128;
+    const v = data[vOff + cy * vStride + cx] - 128;
     rgb[0] = clamp255(l + rv * v);
     rgb[1] = clamp255(l - gu * u - gv * v);
     rgb[2] = clamp255(l + bu * u);
@@ -181,14 +209,21 @@ export interface CpuPreprocessResult {
  * The CPU reference: a raw frame (NV12/I420 BT.601 limited range, or RGBA) to a float32 tensor.
  * Each output pixel blends the RGB of its four nearest source pixels (bilinear, half-pixel centres);
  * then out[c] = (rgb[order[c]] · scale − mean[c]) / std[c]. Pure TypeScript, no allocation per pixel.
+ *
+ * The frame is tightly packed as format and size imply, or laid out as `layout` says (planes at any
+ * offset and row stride: a decoder's padded frame, VIDEO_META); both read the same pixels.
  */
-export function preprocessCpu(format: VideoFormat, width: number, height: number, data: Uint8Array, options: PreprocessOptions, out?: Float32Array): CpuPreprocessResult {
+export function preprocessCpu(format: VideoFormat, width: number, height: number, data: Uint8Array, options: PreprocessOptions, out?: Float32Array): CpuPreprocessResult;
+export function preprocessCpu(layout: VideoFrameLayout, data: Uint8Array, options: PreprocessOptions, out?: Float32Array): CpuPreprocessResult;
+export function preprocessCpu(...args: PreprocessArgs<[out?: Float32Array]>): CpuPreprocessResult {
+  const [frame, data, options, out] = frameArgs(args);
+  const { width, height } = frame;
   const r = resolvePreprocess(width, height, options);
   const { width: W, height: H, geometry, mul, add, order, padValue } = r;
   const n = W * H;
   const dst = out ?? new Float32Array(n * 3);
   if (dst.length !== n * 3) throw new RangeError(`preprocess output needs ${n * 3} floats, got ${dst.length}`);
-  const read = pixelReader(format, width, height, data);
+  const read = pixelReader(frame, data);
   const { source: s, content: c } = geometry;
   const xs = axisTaps(c.width, s.x, s.width, width);
   const ys = axisTaps(c.height, s.y, s.height, height);
@@ -240,4 +275,20 @@ export function preprocessCpu(format: VideoFormat, width: number, height: number
     }
   }
   return { data: dst, shape: preprocessShape(r), geometry };
+}
+
+/** The two ways to name a frame: format, width, height (packed), or a layout (packed or strided). */
+export type PreprocessArgs<Rest extends unknown[]> =
+  | [format: VideoFormat, width: number, height: number, data: Uint8Array, options: PreprocessOptions, ...rest: Rest]
+  | [layout: VideoFrameLayout, data: Uint8Array, options: PreprocessOptions, ...rest: Rest];
+
+/** Normalises either form to (checked layout, data, options, rest...). */
+export function frameArgs<Rest extends unknown[]>(args: PreprocessArgs<Rest>): [VideoFrameLayout<VideoFormat>, Uint8Array, PreprocessOptions, ...Rest] {
+  if (typeof args[0] === 'string') {
+    const [format, width, height, data, options, ...rest] = args as [VideoFormat, number, number, Uint8Array, PreprocessOptions, ...Rest];
+    return [sourceLayout(format, width, height, data), data, options, ...rest];
+  }
+  const [layout, data, options, ...rest] = args as [VideoFrameLayout, Uint8Array, PreprocessOptions, ...Rest];
+  if (!isVideoFormat(layout.format)) throw new RangeError(`preprocess takes ${VIDEO_FORMATS.join(', ')} frames, got ${layout.format}`);
+  return [sourceLayout(layout.format, layout.width, layout.height, data, layout), data, options, ...rest];
 }

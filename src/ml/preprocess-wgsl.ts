@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
-import { frameLayout, type VideoFormat } from '../video/format';
-import { preprocessShape, resolvePreprocess, YUV601, type PreprocessGeometry, type PreprocessOptions } from './preprocess-cpu';
+import type { VideoFormat, VideoFrameLayout } from '../video/format';
+import { frameArgs, preprocessShape, resolvePreprocess, YUV601, type PreprocessArgs, type PreprocessGeometry, type PreprocessOptions } from './preprocess-cpu';
 
 // The spec's flag values, so that this file needs no GPUBufferUsage/GPUMapMode globals (Node has none).
 const MAP_READ = 0x1;
@@ -15,7 +15,9 @@ const f = (v: number) => v.toFixed(9);
 /**
  * The preprocess of preprocess-cpu.ts in WGSL, one invocation per output pixel: the same half-pixel
  * bilinear taps, the same nearest co-sited chroma, the same BT.601 constants; f32 instead of f64, which
- * is the whole of the difference (tested against the CPU reference).
+ * is the whole of the difference (tested against the CPU reference). Planes are read at their own byte
+ * offset and row stride (yOff/yStride, uOff/uStride, vOff/vStride), so a strided frame (VIDEO_META) needs
+ * no repacking; for NV12 the UV plane is U's, and V is the byte after each U.
  */
 export const PREPROCESS_WGSL = /* wgsl */ `
 struct Params {
@@ -23,6 +25,7 @@ struct Params {
   dstW: u32, dstH: u32, uOff: u32, vOff: u32,
   cx: u32, cy: u32, cw: u32, ch: u32,
   sx: f32, sy: f32, sw: f32, sh: f32,
+  yOff: u32, yStride: u32, uStride: u32, vStride: u32,
   mul: vec4f,
   add: vec4f,
   order: vec4u,
@@ -38,22 +41,15 @@ fn byteAt(i: u32) -> f32 {
 
 fn rgbAt(x: u32, y: u32) -> vec3f {
   if (P.format == 0u) {
-    let i = (y * P.srcW + x) * 4u;
+    let i = P.yOff + y * P.yStride + x * 4u;
     return vec3f(byteAt(i), byteAt(i + 1u), byteAt(i + 2u));
   }
-  let ci = (y / 2u) * ((P.srcW + 1u) / 2u) + x / 2u;
-  var u: f32;
-  var v: f32;
-  if (P.format == 1u) {
-    u = byteAt(P.uOff + ci * 2u);
-    v = byteAt(P.uOff + ci * 2u + 1u);
-  } else {
-    u = byteAt(P.uOff + ci);
-    v = byteAt(P.vOff + ci);
-  }
-  let l = (byteAt(y * P.srcW + x) - 16.0) * ${f(YUV601.ys)};
-  u = u - 128.0;
-  v = v - 128.0;
+  // NV12: U/V pairs, so two bytes a chroma sample and vOff = uOff + 1, vStride = uStride.
+  let cx = (x / 2u) * select(1u, 2u, P.format == 1u);
+  let cy = y / 2u;
+  let u = byteAt(P.uOff + cy * P.uStride + cx) - 128.0;
+  let v = byteAt(P.vOff + cy * P.vStride + cx) - 128.0;
+  let l = (byteAt(P.yOff + y * P.yStride + x) - 16.0) * ${f(YUV601.ys)};
   return clamp(vec3f(l + ${f(YUV601.rv)} * v, l - ${f(YUV601.gu)} * u - ${f(YUV601.gv)} * v, l + ${f(YUV601.bu)} * u), vec3f(0.0), vec3f(255.0));
 }
 
@@ -103,6 +99,16 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 
 const FORMAT_CODE: Readonly<Record<VideoFormat, number>> = { RGBA: 0, NV12: 1, I420: 2 };
 
+/** Size of Params: 20 scalars (80 bytes), then four 16-byte vectors. */
+const PARAMS_BYTES = 144;
+
+export interface GpuPreprocessDownload {
+  readonly data: Float32Array;
+  readonly byteLength: number;
+  readonly shape: number[];
+  readonly geometry: PreprocessGeometry;
+}
+
 export interface GpuPreprocessResult {
   /** A STORAGE | COPY_SRC buffer of float32 elements, owned by the caller (destroy it when done). */
   readonly buffer: GPUBuffer;
@@ -132,32 +138,42 @@ export class WgpuPreprocessor {
   private constructor(readonly device: GPUDevice) {
     const module = device.createShaderModule({ code: PREPROCESS_WGSL });
     this.pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-    this.params = device.createBuffer({ size: 128, usage: UNIFORM | COPY_DST });
+    this.params = device.createBuffer({ size: PARAMS_BYTES, usage: UNIFORM | COPY_DST });
   }
 
-  /** Uploads the frame, dispatches, and returns the output buffer (no read-back). */
-  run(format: VideoFormat, width: number, height: number, data: Uint8Array, options: PreprocessOptions): GpuPreprocessResult {
-    const layout = frameLayout(format, width, height);
-    if (data.byteLength < layout.size) throw new RangeError(`a ${width}x${height} ${format} frame needs ${layout.size} bytes, got ${data.byteLength}`);
+  /**
+   * Uploads the frame, dispatches, and returns the output buffer (no read-back). The frame is tightly
+   * packed as format and size imply, or laid out as `layout` says (planes at any offset and row stride).
+   */
+  run(format: VideoFormat, width: number, height: number, data: Uint8Array, options: PreprocessOptions): GpuPreprocessResult;
+  run(layout: VideoFrameLayout, data: Uint8Array, options: PreprocessOptions): GpuPreprocessResult;
+  run(...args: PreprocessArgs<[]>): GpuPreprocessResult {
+    const [layout, data, options] = frameArgs(args);
+    const { format, width, height, planes } = layout;
     const r = resolvePreprocess(width, height, options);
     const { source: s, content: c } = r.geometry;
-    const u32 = new Uint32Array(32);
+    const [yp, up] = planes;
+    // NV12's V is the byte after each U: the same indexing as I420's separate plane.
+    const vp = format === 'NV12' ? { offset: up.offset + 1, stride: up.stride } : planes[2];
+    const u32 = new Uint32Array(PARAMS_BYTES / 4);
     const f32 = new Float32Array(u32.buffer);
-    u32.set([width, height, FORMAT_CODE[format], r.layout === 'NCHW' ? 0 : 1, r.width, r.height, layout.planes[1]?.offset ?? 0, layout.planes[2]?.offset ?? 0, c.x, c.y, c.width, c.height]);
+    u32.set([width, height, FORMAT_CODE[format], r.layout === 'NCHW' ? 0 : 1, r.width, r.height, up?.offset ?? 0, vp?.offset ?? 0, c.x, c.y, c.width, c.height]);
     f32.set([s.x, s.y, s.width, s.height], 12);
-    f32.set(r.mul, 16);
-    f32.set(r.add, 20);
-    u32.set(r.order, 24);
-    f32.set([0, 1, 2].map((k) => r.padValue * r.mul[k] + r.add[k]), 28);
+    u32.set([yp.offset, yp.stride, up?.stride ?? 0, vp?.stride ?? 0], 16);
+    f32.set(r.mul, 20);
+    f32.set(r.add, 24);
+    u32.set(r.order, 28);
+    f32.set([0, 1, 2].map((k) => r.padValue * r.mul[k] + r.add[k]), 32);
     const device = this.device;
     device.queue.writeBuffer(this.params, 0, u32);
-    // writeBuffer wants a multiple of 4 bytes: a frame of odd size goes through a padded copy.
+    // writeBuffer wants a multiple of 4 bytes: a frame whose last plane ends off a word boundary, with no
+    // bytes after it in `data`, goes through a padded copy. Padding and gaps between planes go up as they are.
     const size = Math.ceil(layout.size / 4) * 4;
     if (!this.input || this.input.size < size) {
       this.input?.destroy();
       this.input = device.createBuffer({ size, usage: STORAGE | COPY_DST });
     }
-    const bytes = size === layout.size && data.byteLength === size ? data : padTo(data.subarray(0, layout.size), size);
+    const bytes = data.byteLength >= size ? data : padTo(data.subarray(0, layout.size), size);
     device.queue.writeBuffer(this.input, 0, bytes.buffer, bytes.byteOffset, size);
     const byteLength = r.width * r.height * 3 * 4;
     const output = device.createBuffer({ size: byteLength, usage: STORAGE | COPY_SRC });
@@ -193,8 +209,11 @@ export class WgpuPreprocessor {
   }
 
   /** `run` then `download`, the GPU buffer released: for a CPU consumer (the caller records the transfer). */
-  async runToCpu(format: VideoFormat, width: number, height: number, data: Uint8Array, options: PreprocessOptions): Promise<{ data: Float32Array; byteLength: number; shape: number[]; geometry: PreprocessGeometry }> {
-    const r = this.run(format, width, height, data, options);
+  async runToCpu(format: VideoFormat, width: number, height: number, data: Uint8Array, options: PreprocessOptions): Promise<GpuPreprocessDownload>;
+  async runToCpu(layout: VideoFrameLayout, data: Uint8Array, options: PreprocessOptions): Promise<GpuPreprocessDownload>;
+  async runToCpu(...args: PreprocessArgs<[]>): Promise<GpuPreprocessDownload> {
+    const [layout, data, options] = frameArgs(args);
+    const r = this.run(layout, data, options);
     try {
       return { data: await this.download(r), byteLength: r.byteLength, shape: r.shape, geometry: r.geometry };
     } finally {

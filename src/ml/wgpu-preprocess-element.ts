@@ -4,9 +4,10 @@ import { EOS, type Pulled, type Reader } from '../element';
 import type { CpuMemory, WebGpuBufferMemory } from '../memory/memory';
 import { defineTransform, type Transform } from '../operator';
 import type { Packet } from '../packet';
-import { rawVideoInfo, rawVideoTemplate } from '../video/format';
+import { rawVideoInfo, rawVideoTemplate, type RawVideoInfo } from '../video/format';
+import { VIDEO_META, videoLayoutOf, withoutVideoMeta } from '../video/meta';
 import { navigatorGpuDevice } from './navigator-gpu';
-import { preprocessShape, resolvePreprocess, type PreprocessOptions } from './preprocess-cpu';
+import { preprocessShape, resolvePreprocess, sourceLayout, type PreprocessOptions } from './preprocess-cpu';
 import { WgpuPreprocessor } from './preprocess-wgsl';
 import { float32Memory, tensorCaps, type TensorPacket } from './tensor';
 
@@ -26,6 +27,7 @@ export interface GpuPreprocessOptions extends Omit<PreprocessOptions, 'roi'> {
  * wgpuPreprocess for any runtime with a standard GPUDevice (browsers, workers, Deno): the Node element
  * (node/ml/wgpu-preprocess.ts) with the device injected instead of Dawn's. Output tensors live in WebGPU
  * buffers released by their last holder, or in CPU memory with `download`, recorded in the copy ledger.
+ * Frames may be strided (VIDEO_META): the kernel reads the planes where the packet's video meta puts them.
  */
 export function gpuPreprocess(options: GpuPreprocessOptions): Transform<Packet<CpuMemory>, TensorPacket> {
   const probe = resolvePreprocess(options.width, options.height, options);
@@ -41,21 +43,30 @@ export function gpuPreprocess(options: GpuPreprocessOptions): Transform<Packet<C
     srcCaps: outCaps,
     acceptCaps: () => rawVideoTemplate(),
     outputCaps: (_input, allowed) => outCaps.intersect(allowed),
+    metas: [VIDEO_META],
     open(ctx, up): Reader<TensorPacket> {
       let kernel: Promise<WgpuPreprocessor> | undefined;
+      // Caps objects repeat packet after packet: parse each once.
+      let caps: Caps | undefined;
+      let info: RawVideoInfo | undefined;
       return {
         async pull(signal): Promise<Pulled<TensorPacket>> {
           const k = await (kernel ??= device().then((d) => WgpuPreprocessor.create(d)));
           const p = await up.pull(signal);
           if (p === EOS) return EOS;
-          const info = rawVideoInfo(p.caps);
-          if (download) {
-            const t = await k.runToCpu(info.format, info.width, info.height, p.memory.data, options);
-            ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'wgpuPreprocess download', explicit: true });
-            return { ...p, caps: ctx.outputCaps, memory: float32Memory(t.data), meta: { ...p.meta, geometry: t.geometry } };
+          if (p.caps !== caps || !info) {
+            info = rawVideoInfo(p.caps);
+            caps = p.caps;
           }
-          const r = k.run(info.format, info.width, info.height, p.memory.data, options);
-          const meta = { ...p.meta, geometry: r.geometry };
+          // Checked against the caps too: a video meta for another size or format is the producer's bug.
+          const layout = sourceLayout(info.format, info.width, info.height, p.memory.data, videoLayoutOf(p, info));
+          if (download) {
+            const t = await k.runToCpu(layout, p.memory.data, options);
+            ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'wgpuPreprocess download', explicit: true });
+            return { ...p, caps: ctx.outputCaps, memory: float32Memory(t.data), meta: { ...withoutVideoMeta(p.meta), geometry: t.geometry } };
+          }
+          const r = k.run(layout, p.memory.data, options);
+          const meta = { ...withoutVideoMeta(p.meta), geometry: r.geometry };
           const memory: WebGpuBufferMemory = { domain: 'webgpu-buffer', buffer: r.buffer, byteLength: r.byteLength, release: () => r.buffer.destroy() };
           return { ...p, caps: ctx.outputCaps, memory, meta };
         },

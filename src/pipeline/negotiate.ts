@@ -12,6 +12,8 @@ export interface NegotiatedChain {
   readonly allowed: readonly (Caps | undefined)[];
   /** Per element: the caps it will output (fixed, or unfixed where the stream decides); the sink's input. */
   readonly caps: readonly Caps[];
+  /** Per element: the buffer metas everything after its output honours (GStreamer's allocation query). */
+  readonly metas: readonly (readonly string[])[];
   readonly branches?: readonly NegotiatedChain[];
   readonly inputs?: readonly NegotiatedChain[];
 }
@@ -23,6 +25,38 @@ function transformAccept(el: TransformElement, downstream: Caps): Caps {
   if (el.acceptCaps) return el.acceptCaps(downstream).intersect(el.sinkCaps);
   if (el.passthrough) return downstream.intersect(el.sinkCaps);
   return el.sinkCaps;
+}
+
+function intersectMetas(a: readonly string[], b: readonly string[]): readonly string[] {
+  return a.filter((m) => b.includes(m));
+}
+
+/** The metas an element honours on its input, given those honoured after its output. */
+function metasIn(el: AnyElement, after: readonly string[], branchMetas: () => readonly string[]): readonly string[] {
+  if (el.kind === 'transform') return el.metas ?? (el.passthrough ? after : NO_METAS);
+  if (el.kind === 'sink') {
+    if (!el.branches?.length) return el.metas ?? NO_METAS;
+    const b = branchMetas();
+    return el.metas ? intersectMetas(el.metas, b) : b;
+  }
+  return NO_METAS;
+}
+
+const NO_METAS: readonly string[] = Object.freeze([]);
+
+/** The metas honoured by every one of these chains from its head on. */
+function branchesMetas(chains: readonly Chain[]): readonly string[] {
+  return chains.map(queryMetas).reduce((acc, m) => intersectMetas(acc, m));
+}
+
+/** What a chain honours at its head (a tee branch, a merge input's downstream). */
+function queryMetas(chain: Chain): readonly string[] {
+  let after: readonly string[] = NO_METAS;
+  for (let i = chain.elements.length - 1; i >= 0; i--) {
+    const el = chain.elements[i];
+    after = metasIn(el, after, () => branchesMetas((el as SinkElement).branches ?? []));
+  }
+  return after;
 }
 
 function sinkAccept(el: SinkElement, branches: readonly Branch[]): Caps {
@@ -44,10 +78,18 @@ interface Branch {
  * @param downstream caps allowed after the chain's last element (for chains that feed a merge).
  * @param upstream caps entering the chain when it has no source (a tee branch).
  */
-export function negotiate(chain: Chain, name: Namer, downstream: Caps = Caps.any(), upstream?: Caps, upstreamName = ''): NegotiatedChain {
+export function negotiate(chain: Chain, name: Namer, downstream: Caps = Caps.any(), upstream?: Caps, upstreamName = '', downstreamMetas: readonly string[] = NO_METAS): NegotiatedChain {
   const els = chain.elements;
   const n = els.length;
   const names = els.map(name);
+  // The allocation query: what each element's output may carry, from the end of the chain back.
+  const metas: (readonly string[])[] = new Array(n);
+  let after = downstreamMetas;
+  for (let i = n - 1; i >= 0; i--) {
+    metas[i] = els[i].kind === 'sink' ? NO_METAS : after;
+    const el = els[i];
+    after = metasIn(el, after, () => branchesMetas((el as SinkElement).branches ?? []));
+  }
   const accept: (Caps | undefined)[] = new Array(n).fill(undefined);
   const allowed: (Caps | undefined)[] = new Array(n).fill(undefined);
 
@@ -90,7 +132,7 @@ export function negotiate(chain: Chain, name: Namer, downstream: Caps = Caps.any
     if (el.kind === 'source') {
       const src = el as SourceElement;
       if (src.inputs) {
-        inputs = src.inputs.map((c) => negotiate(c, name, allowed[i]!));
+        inputs = src.inputs.map((c) => negotiate(c, name, allowed[i]!, undefined, '', metas[i]));
         current = inputs.reduce((acc, c) => acc.union(c.caps[c.caps.length - 1]), Caps.empty());
       } else {
         current = src.fixate ? src.fixate(allowed[i]!) : allowed[i]!.fixate();
@@ -112,7 +154,7 @@ export function negotiate(chain: Chain, name: Namer, downstream: Caps = Caps.any
     }
     caps[i] = current;
   }
-  return { elements: els, names, accept, allowed, caps, branches, inputs };
+  return { elements: els, names, accept, allowed, caps, metas, branches, inputs };
 }
 
 /** What a chain without a source (a tee branch) accepts at its head. */

@@ -128,7 +128,7 @@ export class PipelineRun implements RunState, RunningPipeline {
   }
 
   private instance(neg: NegotiatedChain, i: number, inputCaps: Caps | undefined): Instance {
-    const inst = new Instance(neg.elements[i], neg.names[i], this, inputCaps, neg.caps[i], neg.accept[i], neg.allowed[i]);
+    const inst = new Instance(neg.elements[i], neg.names[i], this, inputCaps, neg.caps[i], neg.accept[i], neg.allowed[i], neg.metas[i]);
     this.instances.push(inst);
     return inst;
   }

@@ -6,3 +6,4 @@ export * from './format';
 export * from './test-pattern';
 export * from './timing';
 export * from './fixate';
+export * from './meta';

@@ -8,6 +8,8 @@ import { gpuPreprocess, navigatorGpuDevice, ortWeb, tensorData, tensorInfo, Wgpu
 import { pipe } from '../../src/pipeline';
 import type { VideoFormat } from '../../src/video/format';
 import { randomFrame, randomInput } from './frames';
+import { stridedFrame, type StridedPlacement } from '../ml/strided-frame';
+import { frames as stridedSource } from '../ml/strided-source';
 
 // One wasm thread: the suite shares a small machine, and threads would need cross-origin isolation.
 ort.env.wasm.numThreads = 1;
@@ -46,6 +48,24 @@ const api = {
     const out = await p.download(r);
     r.buffer.destroy();
     return { shape: r.shape, data: b64(out) };
+  },
+
+  /** As `preprocess`, the frame strided as `placement` says (VIDEO_META layout passed to the kernel). */
+  async preprocessStrided(format: VideoFormat, width: number, height: number, seed: number, placement: StridedPlacement, options: PreprocessOptions): Promise<{ shape: number[]; data: string }> {
+    const p = await (preprocessor ??= navigatorGpuDevice().then((d) => WgpuPreprocessor.create(d)));
+    const { data, layout } = stridedFrame(format, width, height, randomFrame(format, width, height, seed), placement);
+    const r = p.run(layout, data, options);
+    const out = await p.download(r);
+    r.buffer.destroy();
+    return { shape: r.shape, data: b64(out) };
+  },
+
+  /** test/ml/strided-source.ts' producer (strided frames with video metas) → gpuPreprocess (download) → fakeSink. */
+  async stridedPipeline(format: VideoFormat, options: PreprocessOptions): Promise<{ attached: number; outputs: string[] }> {
+    const attached = { n: 0 };
+    const outputs: string[] = [];
+    await pipe(stridedSource(format, true, attached), gpuPreprocess({ ...options, download: true }), fakeSink<TensorPacket>({ onPacket: (t) => void outputs.push(b64(tensorData(t))) })).run({ profile: 'throughput' });
+    return { attached: attached.n, outputs };
   },
 
   /** One inference of a seeded random input with onnxruntime-web on the given provider. */

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preprocessCase } from '../ml/preprocess-arbitrary';
+import { preprocessCase, stridedPlacement } from '../ml/preprocess-arbitrary';
+import { FRAMES, frames as stridedSource } from '../ml/strided-source';
 import { fakeSink } from '../../operators/fake-sink';
 import { tensorPreprocess } from '../../operators/tensor-preprocess';
 import { videoTestSrc } from '../../operators/video-test-src';
@@ -70,6 +71,31 @@ describe('headless Chromium WebGPU (navigator.gpu)', () => {
     const gpu = await h.call('preprocess', 'NV12', 1280, 720, 7, o);
     expect(maxDiff(fromBase64(gpu.data), preprocessCpu('NV12', 1280, 720, randomFrame('NV12', 1280, 720, 7), o).data)).toBeLessThan(TOLERANCE);
   });
+
+  it(`strided frames (VIDEO_META) match the CPU reference of the packed frames within ${TOLERANCE}`, async () => {
+    await fc.assert(
+      fc.asyncProperty(preprocessCase, stridedPlacement, async (a, s) => {
+        const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };
+        const gpu = await h.call('preprocessStrided', a.format, a.w, a.h, a.seed, s, o);
+        const cpu = preprocessCpu(a.format, a.w, a.h, randomFrame(a.format, a.w, a.h, a.seed), o);
+        expect(gpu.shape).toEqual(cpu.shape);
+        expect(maxDiff(fromBase64(gpu.data), cpu.data)).toBeLessThan(TOLERANCE);
+      }),
+      { numRuns: 60 },
+    );
+  }, SLOW);
+
+  it('gpuPreprocess takes strided frames from a producer that attaches video metas', async () => {
+    const o: PreprocessOptions = { width: 24, height: 20, resize: 'letterbox', padValue: 114, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+    for (const format of ['NV12', 'I420', 'RGBA'] as const) {
+      const r = await h.call('stridedPipeline', format, o);
+      expect(r.attached).toBe(FRAMES);
+      const cpu: TensorPacket[] = [];
+      await pipe(stridedSource(format, false, { n: 0 }), tensorPreprocess(o), fakeSink<TensorPacket>({ onPacket: (t) => void cpu.push(t) })).run({ profile: 'throughput' });
+      expect(r.outputs).toHaveLength(FRAMES);
+      r.outputs.forEach((d, i) => expect(maxDiff(fromBase64(d), tensorData(cpu[i]))).toBeLessThan(TOLERANCE));
+    }
+  }, SLOW);
 });
 
 describe('onnxruntime-web in headless Chromium against onnxruntime-node', () => {

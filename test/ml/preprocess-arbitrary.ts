@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { PreprocessOptions } from '../../src/ml/preprocess-cpu';
 import type { VideoFormat } from '../../src/video/format';
+import type { StridedPlacement } from './strided-frame';
 
 const unit = () => fc.double({ min: 0, max: 1, noNaN: true });
 const std = () => fc.double({ min: 0.2, max: 1, noNaN: true });
@@ -20,4 +21,16 @@ export const preprocessCase = fc.record({
   padValue: fc.integer({ min: 0, max: 255 }),
   mean: fc.tuple(unit(), unit(), unit()),
   std: fc.tuple(std(), std(), std()),
+});
+
+/**
+ * Where a producer might put a frame's planes: per plane, extra bytes at the end of each row, a gap before
+ * the plane, and the order the planes come in (V before U, chroma before luma); bytes after the last one.
+ */
+export const stridedPlacement: fc.Arbitrary<StridedPlacement> = fc.record({
+  rowPad: fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 })),
+  gap: fc.tuple(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 64 })),
+  order: fc.shuffledSubarray([0, 1, 2], { minLength: 3, maxLength: 3 }),
+  tail: fc.integer({ min: 0, max: 7 }),
+  garbageSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
 });

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { preprocessCase, stridedPlacement } from './preprocess-arbitrary';
+import { seededBytes, stridedFrame } from './strided-frame';
 import { preprocessCpu, resolvePreprocess, type PreprocessOptions } from '../../src/ml/preprocess-cpu';
 import { rgbToYuv601 } from '../../src/video/color';
 import { frameLayout, type VideoFormat } from '../../src/video/format';
+import { stridedLayout } from '../../src/video/meta';
 import { TestPatternGenerator } from '../../src/video/test-pattern';
 
 /** An RGBA frame from a function of (x, y). */
@@ -193,5 +196,52 @@ describe('preprocessCpu: properties', () => {
       const close = a.filter((v, k) => Math.abs(v - n[k]) <= 3 / 255).length / a.length;
       expect(close).toBeGreaterThan(0.8);
     }
+  });
+});
+
+describe('preprocessCpu: strided frames (VIDEO_META)', () => {
+  it('a strided frame gives exactly the tensor of the same frame packed (random formats, sizes, padding, gaps, plane order, options)', () => {
+    fc.assert(
+      fc.property(preprocessCase, stridedPlacement, (a, s) => {
+        const packed = seededBytes(frameLayout(a.format, a.w, a.h).size, a.seed);
+        const { data, layout } = stridedFrame(a.format, a.w, a.h, packed, s);
+        const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };
+        const want = preprocessCpu(a.format, a.w, a.h, packed, o);
+        const got = preprocessCpu(layout, data, o);
+        expect(got.shape).toEqual(want.shape);
+        expect(got.geometry).toEqual(want.geometry);
+        expect(got.data).toEqual(want.data);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the packed layout passed explicitly reads as format, width and height do', () => {
+    const data = seededBytes(frameLayout('I420', 9, 7).size, 3);
+    const o: PreprocessOptions = { width: 5, height: 4, resize: 'letterbox' };
+    expect(preprocessCpu(frameLayout('I420', 9, 7), data, o).data).toEqual(preprocessCpu('I420', 9, 7, data, o).data);
+  });
+
+  it('reads RGBA rows at their stride, skipping the padding (hand-computed)', () => {
+    // 2x2 RGBA, 12-byte rows (4 bytes of padding filled with 99), starting 4 bytes in.
+    const layout = stridedLayout('RGBA', 2, 2, [{ offset: 4, stride: 12 }], 28);
+    const data = new Uint8Array(28).fill(99);
+    data.set([1, 2, 3, 255, 4, 5, 6, 255], 4);
+    data.set([7, 8, 9, 255, 10, 11, 12, 255], 16);
+    const r = preprocessCpu(layout, data, { width: 2, height: 2, scale: 1, layout: 'NHWC' });
+    expect([...r.data]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('rejects data shorter than the layout, planes outside the data, and layouts it cannot read, with RangeErrors', () => {
+    const layout = stridedLayout('NV12', 4, 4, [{ offset: 0, stride: 8 }, { offset: 32, stride: 8 }], 44);
+    const o = { width: 2, height: 2 };
+    expect(() => preprocessCpu(layout, new Uint8Array(43), o)).toThrow(/needs 44 bytes/);
+    expect(() => preprocessCpu(layout, new Uint8Array(44), o)).not.toThrow();
+    // A hand-made layout whose size understates where its UV plane ends.
+    const lying = { ...layout, planes: [layout.planes[0], { ...layout.planes[1], offset: 40 }] };
+    expect(() => preprocessCpu(lying, new Uint8Array(44), o)).toThrow(/plane 1/);
+    const narrow = { ...layout, planes: [{ ...layout.planes[0], stride: 3 }, layout.planes[1]] };
+    expect(() => preprocessCpu(narrow, new Uint8Array(44), o)).toThrow(/plane 0/);
+    expect(() => preprocessCpu(frameLayout('Y444', 2, 2), new Uint8Array(12), o)).toThrow(RangeError);
   });
 });

@@ -5,7 +5,9 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preprocessCase } from './preprocess-arbitrary';
+import { preprocessCase, stridedPlacement } from './preprocess-arbitrary';
+import { seededBytes, stridedFrame } from './strided-frame';
+import { FRAMES, frames as stridedSource, probe } from './strided-source';
 import { nodeWebGpuDevice } from '../../node/ml/webgpu';
 import { preprocessCpu, type PreprocessOptions } from '../../src/ml/preprocess-cpu';
 import { WgpuPreprocessor } from '../../src/ml/preprocess-wgsl';
@@ -17,6 +19,7 @@ import { videoTestSrc } from '../../operators/video-test-src';
 import { VirtualClock } from '../../src/clock';
 import { tensorData, type TensorPacket } from '../../src/ml/tensor';
 import { pipe } from '../../src/pipeline';
+import { stridedLayout, VIDEO_META } from '../../src/video/meta';
 
 /** Largest difference allowed between the WGSL kernel (f32) and the CPU reference (f64), in output units. */
 const TOLERANCE = 1e-3;
@@ -58,6 +61,34 @@ describe('WGSL preprocess on Dawn (lavapipe) against the CPU reference', () => {
     const gpu = await p.download(res);
     res.buffer.destroy();
     const cpu = preprocessCpu('NV12', 1280, 720, data, o).data;
+    expect(gpu.reduce((m, v, i) => Math.max(m, Math.abs(v - cpu[i])), 0)).toBeLessThan(TOLERANCE);
+  });
+
+  it('strided frames (VIDEO_META) give exactly the packed frame result, and the CPU reference within tolerance', async () => {
+    await fc.assert(
+      fc.asyncProperty(preprocessCase, stridedPlacement, async (a, s) => {
+        const packed = seededBytes(frameLayout(a.format, a.w, a.h).size, a.seed);
+        const { data, layout } = stridedFrame(a.format, a.w, a.h, packed, s);
+        const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };
+        const want = await p.runToCpu(a.format, a.w, a.h, packed, o);
+        const got = await p.runToCpu(layout, data, o);
+        expect(got.shape).toEqual(want.shape);
+        expect(got.data).toEqual(want.data);
+        const cpu = preprocessCpu(layout, data, o).data;
+        expect(got.data.reduce((m, v, i) => Math.max(m, Math.abs(v - cpu[i])), 0)).toBeLessThan(TOLERANCE);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a 1920x1080 NV12 frame as a decoder holds it (2048-byte rows, 1088 rows a plane) matches the CPU reference', async () => {
+    const stride = 2048;
+    const size = stride * 1088 * 1.5;
+    const layout = stridedLayout('NV12', 1920, 1080, [{ offset: 0, stride }, { offset: stride * 1088, stride }], size);
+    const data = new Uint8Array(size).map((_, i) => (i * 7 + (i >> 10)) & 255);
+    const o: PreprocessOptions = { width: 640, height: 640, resize: 'letterbox', padValue: 114 };
+    const gpu = (await p.runToCpu(layout, data, o)).data;
+    const cpu = preprocessCpu(layout, data, o).data;
     expect(gpu.reduce((m, v, i) => Math.max(m, Math.abs(v - cpu[i])), 0)).toBeLessThan(TOLERANCE);
   });
 });
@@ -107,6 +138,26 @@ describe('wgpuPreprocess operator', () => {
     expect(stats.copies.count).toBe(3);
     expect(stats.copies.bytes).toBe(3 * 96 * 96 * 3 * 4);
     expect(stats.copies.implicit).toBe(0);
+  });
+
+  it('is asked for video metas, and strided frames give the packed frame tensors', async () => {
+    const seen: (readonly string[])[] = [];
+    await pipe(stridedSource('I420', false, { n: 0 }), probe(seen), wgpuPreprocess(opts), fakeSink()).run({ clock: new VirtualClock() });
+    expect(seen).toEqual([[VIDEO_META]]);
+    for (const format of ['NV12', 'I420', 'RGBA'] as const) {
+      const attached = { n: 0 };
+      const gpu: TensorPacket[] = [];
+      const cpu: TensorPacket[] = [];
+      await pipe(stridedSource(format, true, attached), wgpuPreprocess({ ...opts, download: true }), fakeSink<TensorPacket>({ onPacket: (p) => void gpu.push(p) })).run({ clock: new VirtualClock() });
+      await pipe(stridedSource(format, false, { n: 0 }), tensorPreprocess(opts), fakeSink<TensorPacket>({ onPacket: (p) => void cpu.push(p) })).run({ clock: new VirtualClock() });
+      expect(attached.n).toBe(FRAMES);
+      expect(gpu).toHaveLength(FRAMES);
+      for (let i = 0; i < FRAMES; i++) {
+        const a = tensorData(gpu[i]);
+        const b = tensorData(cpu[i]);
+        expect(a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k])), 0)).toBeLessThan(TOLERANCE);
+      }
+    }
   });
 
   it('default mode outputs WebGPU buffers of the tensor size', async () => {

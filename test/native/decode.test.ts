@@ -9,6 +9,7 @@ import { mp4Demux } from '../../operators/mp4-demux';
 import { Caps, pipe } from '../../src';
 import { PacketFlags } from '../../src/packet';
 import { concatFiles, encodeH264, mp4ToAnnexB } from '../fixtures/h264';
+import type { VideoFrameLayout } from '../../src/video/format';
 import { decodeFile, ffmpegFrameMd5, md5 } from './helpers';
 
 // Each stream decoded by our pipeline must equal ffmpeg's own decode frame for frame, bit for bit.
@@ -22,9 +23,13 @@ describe('h264Dec (software) is bit-exact with ffmpeg', () => {
   for (const { label, o } of cases) {
     it(label, async () => {
       const path = await encodeH264(o);
-      const [ours, ref] = await Promise.all([decodeFile(path, { format: 'I420' }), ffmpegFrameMd5(path)]);
+      const [ours, strided, ref] = await Promise.all([decodeFile(path, { format: 'I420' }), decodeFile(path, { format: 'I420', videoMeta: true }), ffmpegFrameMd5(path)]);
       expect(ours.frames.length).toBe(o.frames);
       expect(ours.md5s).toEqual(ref);
+      // Handed on in libavcodec's own buffers (planes at the video meta's offsets/strides): the same pictures.
+      expect(strided.md5s).toEqual(ref);
+      expect(strided.frames.every((f) => f.meta.videoMeta !== undefined)).toBe(true);
+      expect(ours.frames.some((f) => f.meta.videoMeta !== undefined)).toBe(false);
       // Presentation order out of a reordering decoder: strictly increasing pts, one Caps object.
       const pts = ours.frames.map((f) => f.pts!);
       expect(pts.every((t, i) => i === 0 || t > pts[i - 1])).toBe(true);
@@ -43,8 +48,26 @@ describe('h264Dec (software) is bit-exact with ffmpeg', () => {
 
   it('live (low-delay, slice threads) decodes the same frames', async () => {
     const path = await encodeH264({ profile: 'high', bframes: 2, frames: 20 });
-    const [ours, ref] = await Promise.all([decodeFile(path, { live: true }), ffmpegFrameMd5(path)]);
+    const [ours, strided, ref] = await Promise.all([decodeFile(path, { live: true }), decodeFile(path, { live: true, videoMeta: true }), ffmpegFrameMd5(path)]);
     expect(ours.md5s).toEqual(ref);
+    expect(strided.md5s).toEqual(ref);
+  });
+
+  it('unpacked frames cost no copy; packed ones one each; NV12 out of a yuv420p decode is always packed', async () => {
+    const path = await encodeH264({ profile: 'high', width: 322, height: 178, bframes: 2, frames: 10 });
+    const strided = await decodeFile(path, { videoMeta: true });
+    const packed = await decodeFile(path);
+    const nv12 = await decodeFile(path, { format: 'NV12', videoMeta: true });
+    expect(strided.stats.copies.count).toBe(0);
+    expect(packed.stats.copies.count).toBe(10);
+    expect(nv12.stats.copies.count).toBe(10);
+    expect(nv12.frames.some((f) => f.meta.videoMeta !== undefined)).toBe(false);
+    expect(nv12.md5s).toEqual(await ffmpegFrameMd5(path, 'nv12'));
+    // libavcodec's layout: rows padded past 322 bytes, planes apart; the buffer is larger than a packed frame.
+    const layout = strided.frames[0].meta.videoMeta as VideoFrameLayout;
+    expect(layout.planes[0].stride).toBeGreaterThan(322);
+    expect(layout.planes[1].offset).toBeGreaterThanOrEqual(layout.planes[0].stride * 178);
+    expect(strided.frames[0].memory.data.byteLength).toBeGreaterThan((322 * 178 * 3) / 2);
   });
 
   it('4K (3840x2160), a few frames', async () => {

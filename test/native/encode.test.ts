@@ -10,9 +10,15 @@ import { h264Parse } from '../../operators/h264-parse';
 import { mp4Mux } from '../../operators/mp4-mux';
 import { defaultRegistry } from '../../operators/registry';
 import { tee } from '../../operators/tee';
+import { identity } from '../../operators/identity';
 import { videoTestSrc } from '../../operators/video-test-src';
 import { parseLaunch, pipe } from '../../src';
 import { PacketFlags } from '../../src/packet';
+import { nodeFileSrc } from '../../node/drivers/fs';
+import { defineTransform } from '../../src/operator';
+import { mapReader } from '../../src/reader';
+import { Caps, type Packet } from '../../src';
+import { encodeH264 } from '../fixtures/h264';
 import { psnr, run } from './helpers';
 
 const tmp = mkdtempSync(join(tmpdir(), 'g2g-native-enc-'));
@@ -90,6 +96,49 @@ describe('h264Enc (libx264)', () => {
     expect(stderr).toBe('');
     expect(stdout.trim()).toBe('60');
     expect(readFileSync(path).byteLength).toBeGreaterThan(1000);
+  });
+
+  it('transcodes a decoder\'s padded frames as they are (VIDEO_META): the same bytes as from packed frames, no copy', async () => {
+    const input = await encodeH264({ profile: 'high', width: 322, height: 178, bframes: 2, frames: 24 });
+    // Reads nothing but does not declare VIDEO_META either: the decoder then packs every frame.
+    const opaque = defineTransform<RawVideoPacket, RawVideoPacket>({ factory: 'opaque', props: {}, sinkCaps: Caps.any(), srcCaps: Caps.any(), outputCaps: (i) => i, open: (_ctx, up) => mapReader(up, (p) => p) });
+    const transcode = async (packFirst: boolean) => {
+      const aus: H264Packet[] = [];
+      const frames: boolean[] = [];
+      const probe = defineTransform<RawVideoPacket, RawVideoPacket>({ factory: 'probe', props: {}, sinkCaps: Caps.any(), srcCaps: Caps.any(), passthrough: true, open: (_ctx, up) => mapReader(up, (p) => (frames.push(p.meta.videoMeta !== undefined), p)) });
+      const stats = await pipe(
+        nodeFileSrc(input),
+        h264Parse(),
+        h264Dec({ backend: 'software' }),
+        probe,
+        packFirst ? opaque : identity<RawVideoPacket>(),
+        h264Enc({ tune: 'zerolatency', threads: 1, crf: 20 }),
+        fakeSink<H264Packet>({ onPacket: (p) => void aus.push(p) }),
+      ).run();
+      return { aus, frames, stats };
+    };
+    const [direct, packed] = [await transcode(false), await transcode(true)];
+    expect(direct.frames).toHaveLength(24);
+    expect(direct.frames.every(Boolean)).toBe(true);
+    expect(packed.frames.some(Boolean)).toBe(false);
+    expect(direct.stats.copies.count).toBe(0);
+    expect(packed.stats.copies.count).toBe(24);
+    // libx264 read the same pictures either way: identical access units.
+    expect(direct.aus.length).toBe(24);
+    expect(direct.aus.map((p) => Buffer.from(p.memory.data).toString('hex'))).toEqual(packed.aus.map((p) => Buffer.from(p.memory.data).toString('hex')));
+    // The frame's plane layout does not follow it into the access units.
+    expect(direct.aus.some((p) => p.meta.videoMeta !== undefined)).toBe(false);
+  });
+
+  it('refuses a strided frame whose planes do not fit its bytes, without a crash', async () => {
+    const { loadNative } = await import('../../node/native/loader');
+    const enc = new (loadNative().NativeEncoder)({ width: 64, height: 48, format: 'I420', fpsNum: 30, fpsDen: 1, tune: 'zerolatency' });
+    const data = new Uint8Array(64 * 48 * 2);
+    await expect(enc.encode(data, 0, false, undefined, [0, 64 * 48, 6000], [64, 32, 32])).rejects.toThrow(/plane 2/);
+    await expect(enc.encode(data, 0, false, undefined, [0, 4000, 5000], [60, 32, 32])).rejects.toThrow(/plane 0/);
+    expect(() => enc.encode(data, 0, false, undefined, [0, 4000], [64, 32, 32])).toThrow(/together/);
+    expect(await enc.encode(data, 0, false, undefined, [0, 64 * 48, 64 * 48 + 32 * 24], [64, 32, 32])).toHaveLength(1);
+    enc.close();
   });
 
   it('validates options with typed errors', () => {

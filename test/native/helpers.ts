@@ -9,6 +9,8 @@ import type { Caps } from '../../src/caps';
 import { nodeFileSrc } from '../../node/drivers/fs';
 import { h264Dec, type H264DecOptions, type RawVideoPacket } from '../../node/elements/h264-dec';
 import { loadNative } from '../../node/native/loader';
+import { rawVideoInfo } from '../../src/video/format';
+import { packedFrame, videoLayoutOf } from '../../src/video/meta';
 
 export const run = promisify(execFile);
 
@@ -33,18 +35,25 @@ export interface Decoded {
   stats: PipelineStats;
 }
 
-/** fileSrc → h264Parse → h264Dec → fakeSink, keeping every frame. */
-export async function decodeFile(path: string, options: H264DecOptions = {}, runOptions: RunOptions = {}): Promise<Decoded> {
+/** A raw frame's bytes tightly packed (its video meta's layout honoured): what ffmpeg's framemd5 hashes. */
+export const packedBytes = (p: RawVideoPacket): Uint8Array => packedFrame(p.memory.data, videoLayoutOf(p, rawVideoInfo(p.caps)));
+
+/**
+ * fileSrc → h264Parse → h264Dec → fakeSink, keeping every frame. `videoMeta`: the sink honours
+ * VIDEO_META, so the decoder may hand frames on unpacked; MD5s are of the frames packed afterwards.
+ */
+export async function decodeFile(path: string, options: H264DecOptions & { videoMeta?: boolean } = {}, runOptions: RunOptions = {}): Promise<Decoded> {
+  const { videoMeta, ...decOptions } = options;
   const frames: RawVideoPacket[] = [];
   const stats = await pipe(
     nodeFileSrc(path),
     h264Parse(),
-    h264Dec({ backend: 'software', ...options }),
-    fakeSink<RawVideoPacket>({ onPacket: (p) => void frames.push(p) }),
+    h264Dec({ backend: 'software', ...decOptions }),
+    fakeSink<RawVideoPacket>({ onPacket: (p) => void frames.push(p), videoMeta }),
   ).run(runOptions);
   const caps: Caps[] = [];
   for (const f of frames) if (!caps.includes(f.caps)) caps.push(f.caps);
-  return { frames, md5s: frames.map((f) => md5(f.memory.data)), caps, stats };
+  return { frames, md5s: frames.map((f) => md5(packedBytes(f))), caps, stats };
 }
 
 /** PSNR (dB) of two 8-bit buffers of equal size. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Caps, defineSink, defineTransform, ElementError, NegotiationError, packet, pipe, type Packet, type Reader, type Sink, type Transform } from '../../src';
-import { fakeSink, fakeSrc, identity, queue } from '../../operators';
+import { fakeSink, fakeSrc, identity, merge, queue, tee } from '../../operators';
+import { VIDEO_META } from '../../src/video/meta';
 import { mapReader } from '../../src/reader';
 
 /** A converter that accepts `input` and outputs `output` (caps of its choice), as a real converter would. */
@@ -112,5 +113,71 @@ describe('caps negotiation', () => {
 
   it('ElementError is distinct from negotiation errors', () => {
     expect(new ElementError('e', 0, new Error('m'))).not.toBeInstanceOf(NegotiationError);
+  });
+});
+
+describe('allocation query (buffer metas honoured downstream)', () => {
+  /** A sink that honours the given metas on its input. */
+  const metaSink = (metas?: string[]): Sink => defineSink({ factory: 'metaSink', props: {}, sinkCaps: Caps.any(), metas, open: () => ({ write: () => undefined }) });
+  /** A transform that records the metas its output may carry, as a producer reads them. */
+  function probe(seen: (readonly string[])[], passthrough = false, metas?: string[]): Transform {
+    return defineTransform({
+      factory: 'probe',
+      props: {},
+      sinkCaps: Caps.any(),
+      srcCaps: Caps.any(),
+      passthrough,
+      metas,
+      outputCaps: (input) => input,
+      open: (ctx, up: Reader<Packet>) => {
+        seen.push(ctx.downstreamMetas);
+        return up;
+      },
+    });
+  }
+  const src = () => fakeSrc({ numBuffers: 1, caps: 'video/x-raw, format=I420, width=(int)16, height=(int)16' });
+
+  it('reaches a producer through passthrough elements', async () => {
+    const seen: (readonly string[])[] = [];
+    await pipe(src(), probe(seen), identity(), queue(), metaSink([VIDEO_META])).run();
+    expect(seen).toEqual([[VIDEO_META]]);
+  });
+
+  it('stops at an element that transforms the data and does not declare it', async () => {
+    const seen: (readonly string[])[] = [];
+    await pipe(src(), probe(seen), probe([], false), metaSink([VIDEO_META])).run();
+    expect(seen).toEqual([[]]);
+    const also: (readonly string[])[] = [];
+    await pipe(src(), probe(also), probe([], false, [VIDEO_META]), metaSink()).run();
+    expect(also).toEqual([[VIDEO_META]]);
+  });
+
+  it('is empty when the sink does not honour it', async () => {
+    const seen: (readonly string[])[] = [];
+    await pipe(src(), probe(seen), identity(), metaSink()).run();
+    expect(seen).toEqual([[]]);
+  });
+
+  it('through a tee: only what every branch honours', async () => {
+    const both: (readonly string[])[] = [];
+    await pipe(src(), probe(both), tee({ branches: [pipe(identity(), metaSink([VIDEO_META])), metaSink([VIDEO_META, 'Other'])] })).run();
+    expect(both).toEqual([[VIDEO_META]]);
+    const one: (readonly string[])[] = [];
+    await pipe(src(), probe(one), tee({ branches: [metaSink([VIDEO_META]), metaSink()] })).run();
+    expect(one).toEqual([[]]);
+  });
+
+  it('into a merge input: what follows the merge', async () => {
+    const seen: (readonly string[])[] = [];
+    await pipe(merge([pipe(src(), probe(seen)), pipe(src(), probe(seen))]), metaSink([VIDEO_META])).run();
+    expect(seen).toEqual([[VIDEO_META], [VIDEO_META]]);
+  });
+
+  it('fakeSink honours video meta unless a handoff callback reads the bytes', async () => {
+    const seen: (readonly string[])[] = [];
+    await pipe(src(), probe(seen), fakeSink()).run();
+    await pipe(src(), probe(seen), fakeSink({ onPacket: () => undefined })).run();
+    await pipe(src(), probe(seen), fakeSink({ onPacket: () => undefined, videoMeta: true })).run();
+    expect(seen).toEqual([[VIDEO_META], [], [VIDEO_META]]);
   });
 });

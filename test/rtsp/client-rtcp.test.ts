@@ -56,8 +56,13 @@ describe('RTCP receiver reports to gst-rtsp-server', () => {
       const c = await play({ location: `rtsp://127.0.0.1:${server.port}/live`, protocols, numBuffers: 135 });
       expect(c.units).toBe(135);
       expect(c.receiverReports).toBeGreaterThanOrEqual(2); // at least one periodic, plus the BYE one
-      await new Promise((r) => setTimeout(r, 300)); // the log is written by another process
-      const { rr, rb, rtt, bye } = linesFrom(c.rtcpSsrc!);
+      // The log is written by another process: wait (up to 5 s, under load) until the reports are in it.
+      let lines = linesFrom(c.rtcpSsrc!);
+      for (let t = 0; t < 50 && (lines.rr.length < c.receiverReports || lines.bye.length === 0); t++) {
+        await new Promise((r) => setTimeout(r, 100));
+        lines = linesFrom(c.rtcpSsrc!);
+      }
+      const { rr, rb, rtt, bye } = lines;
       expect(rr.length).toBe(c.receiverReports);
       expect(rb.length).toBe(c.receiverReports);
       // "got RB packet: SSRC <ours>, FL  0, PL 0, HS <n>, jitter <j>, LSR <hi>:<lo>, DLSR <hi>:<lo>"
