@@ -15,22 +15,28 @@ ldd target/release/examples/nvdec_probe | awk '/=>/ {print $3}' \
 # A 1080p stream with B-frames and ffmpeg's reference per-frame MD5s (I420), to check bit-exactness there.
 ffmpeg -v error -y -f lavfi -i testsrc2=size=1920x1080:rate=30 -frames:v 300 -c:v libx264 -preset veryfast -bf 3 -f h264 "$out/test1080p.h264"
 ffmpeg -v error -i "$out/test1080p.h264" -f framemd5 -pix_fmt yuv420p - | grep -v '^#' | awk -F', *' '{print $NF}' > "$out/reference.md5"
+ffmpeg -v error -i "$out/test1080p.h264" -f framemd5 -pix_fmt nv12 - | grep -v '^#' | awk -F', *' '{print $NF}' > "$out/reference-nv12.md5"
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
-# Usage: run.sh [nvdec|cuvid|software] — decodes the test stream, compares MD5s with ffmpeg's, prints fps.
+# Usage: run.sh [nvdec|cuvid|software] [--format NV12] [--strided] — decodes the test stream, compares
+# MD5s with ffmpeg's software decode (in the same pixel format), prints fps.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 backend=${1:-nvdec}
-"$here/nvdec_probe" --backend "$backend" "$here/test1080p.h264" > "$here/out-$backend.txt"; rc=$?
-grep -v '^frame ' "$here/out-$backend.txt"
+shift || true
+ref="$here/reference.md5"
+case " $* " in *" NV12 "*) ref="$here/reference-nv12.md5" ;; esac
+tag="$backend$(echo "$*" | tr -d ' -')"
+"$here/nvdec_probe" --backend "$backend" "$@" "$here/test1080p.h264" > "$here/out-$tag.txt"; rc=$?
+grep -v '^frame ' "$here/out-$tag.txt"
 [ $rc -eq 0 ] || exit $rc
-if diff -q <(grep '^frame ' "$here/out-$backend.txt" | awk '{print $NF}') "$here/reference.md5" >/dev/null; then
-  echo "bit-exact: all $(wc -l < "$here/reference.md5") frames match ffmpeg's software decode"
+if diff -q <(grep '^frame ' "$here/out-$tag.txt" | awk '{print $NF}') "$ref" >/dev/null; then
+  echo "bit-exact: all $(wc -l < "$ref") frames match ffmpeg's software decode ($(basename "$ref"))"
 else
   echo "MISMATCH against ffmpeg's software decode"; exit 3
 fi
-"$here/nvdec_probe" --backend "$backend" --live --quiet "$here/test1080p.h264" | tail -1 | sed 's/^/live mode: /'
+"$here/nvdec_probe" --backend "$backend" "$@" --live --quiet "$here/test1080p.h264" | tail -1 | sed 's/^/live mode: /'
 RUN
 chmod +x "$out/run.sh"
 tar -C target -cJf nvdec-bundle.tar.xz nvdec-bundle

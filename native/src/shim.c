@@ -239,6 +239,11 @@ int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_t
   AVCodecContext *c = d->ctx;
   c->opaque = d;
   c->get_buffer2 = get_buffer;
+#if FF_API_THREAD_SAFE_CALLBACKS
+  /* get_buffer is thread-safe. Unmarked, FFmpeg 5 hands every frame thread's allocation to the thread
+   * that calls send/receive and waits for it: slower, and NVDEC then runs out of decoder surfaces. */
+  c->thread_safe_callbacks = 1;
+#endif
   c->thread_count = threads;
   c->thread_type = thread_type == 2 ? FF_THREAD_SLICE : FF_THREAD_FRAME;
   if (low_delay) c->flags |= AV_CODEC_FLAG_LOW_DELAY;

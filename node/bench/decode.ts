@@ -120,7 +120,7 @@ export async function benchDecode(args: string[]): Promise<number> {
   const addon = loadNative();
   console.log(`ffmpeg ${addon.ffmpegVersion()}; input ${input}; ${a.runs} runs each, interleaved; ${cpus().length} cores; load average ${load()}`);
   console.log('Decoder threads are the same on every side: h264Dec threads=N (libavcodec frame threads), ffmpeg -threads N, avdec_h264 max-threads=N.');
-  console.log('fps: best (range); ratio: g2g/ffmpeg fps within each run, best (range); cpu: median ms of CPU per frame, every thread of the process.');
+  console.log('fps: best (range); ratio: g2g/ffmpeg fps within each run, best (range) and median; cpu: median ms of CPU per frame, every thread of the process.');
   console.log('g2g: frames handed on unpacked (the sink honours VIDEO_META, as ffmpeg -f null takes its frames); g2g packed: each frame packed into tight planes first.');
   console.log('threads | g2g fps | g2g packed fps | ffmpeg fps | gst avdec_h264 fps | g2g/ffmpeg | cpu ms/frame g2g / ffmpeg / gst');
   for (const n of a.threads) {
@@ -143,7 +143,7 @@ export async function benchDecode(args: string[]): Promise<number> {
     const ratio = g.map((r, i) => r.fps / f[i].fps);
     const gs = s.length ? range(s.map((r) => r.fps)) : `n/a (${gstError})`;
     const cpu = [g, f, s].map((rs) => (rs.length ? median(rs.map((r) => r.cpuMs)).toFixed(2) : 'n/a')).join(' / ');
-    console.log(`${n} | ${range(g.map((r) => r.fps))} | ${range(gp.map((r) => r.fps))} | ${range(f.map((r) => r.fps))} | ${gs} | ${range(ratio, 2)} | ${cpu}`);
+    console.log(`${n} | ${range(g.map((r) => r.fps))} | ${range(gp.map((r) => r.fps))} | ${range(f.map((r) => r.fps))} | ${gs} | ${range(ratio, 2)}, median ${median(ratio).toFixed(2)} | ${cpu}`);
   }
   console.log(`load average ${load()}`);
 
