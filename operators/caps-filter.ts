@@ -21,6 +21,7 @@ export function capsFilter<T extends Packet = Packet>(caps: string | Caps, optio
     sinkCaps: filter,
     srcCaps: filter,
     passthrough: true,
+    metas: 'forward',
     open: (_ctx, up): Reader<T> => ({ pull: (signal) => up.pull(signal) }),
   });
 }

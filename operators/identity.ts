@@ -16,6 +16,11 @@ export interface IdentityOptions<T extends Packet = Packet> {
   sleepTime?: number;
   /** Called with each packet as it passes (after any sleep), as GStreamer's handoff signal: probes, timing. */
   handoff?: (packet: T) => void;
+  /**
+   * Let frames through as their producer laid them out (VIDEO_META, GStreamer's allocation query passing
+   * through): default true without handoff, false with it, so a handoff reading bytes sees packed planes.
+   */
+  videoMeta?: boolean;
 }
 
 /** Passes packets through unchanged; with options, a tool for testing error, EOS, drop and delay paths. */
@@ -29,6 +34,7 @@ export function identity<T extends Packet = Packet>(options: IdentityOptions<T> 
     sinkCaps: Caps.any(),
     srcCaps: Caps.any(),
     passthrough: true,
+    metas: (options.videoMeta ?? !handoff) ? 'forward' : undefined,
     open(ctx, up): Reader<T> {
       // The plain case hands upstream's pull straight through: a hop then costs only the runtime's link.
       if (plain) return { pull: (signal) => up.pull(signal) };

@@ -33,6 +33,7 @@ export function queue<T extends Packet = Packet>(options: QueueOptions = {}): Tr
     sinkCaps: Caps.any(),
     srcCaps: Caps.any(),
     passthrough: true,
+    metas: 'forward',
     open(ctx: ElementContext, up: Reader<T>): Reader<T> {
       const capacity = options.maxSizeBuffers ?? ctx.profile.queueMaxBuffers;
       const buffer = new BoundedBuffer<T>(capacity, POLICY[options.leaky ?? ctx.profile.queueLeaky], ctx.report);

@@ -101,10 +101,10 @@ export interface TransformElement<I extends Packet = Packet, O extends Packet = 
   /** Output equals input caps (identity, queue): negotiation passes constraints straight through. */
   readonly passthrough?: boolean;
   /**
-   * Buffer metas this element honours on its input (VIDEO_META: planes where the meta says). Unset: none,
-   * except that a passthrough element answers for whatever follows it.
+   * Buffer metas this element honours on its input (VIDEO_META: planes where the meta says); unset: none.
+   * 'forward': whatever follows it honours (queue, identity: elements that neither read nor replace data).
    */
-  readonly metas?: readonly string[];
+  readonly metas?: readonly string[] | 'forward';
   /** Input caps this element accepts given the caps allowed on its output (the upstream query). */
   readonly acceptCaps?: (downstream: Caps) => Caps;
   /** Output caps for given input caps, within `allowed`. */

@@ -18,6 +18,7 @@ import { systemClock } from '../../src/clock/system-clock';
 import { formatTime } from '../../src/time';
 import { isPromiseLike } from '../../src/util/promise';
 import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import { VIDEO_META, videoLayoutOf } from '../../src/video/meta';
 import { installNodeFileOpener } from '../drivers/fs';
 import { h264Dec } from '../elements/h264-dec';
 import { rtspSrc } from '../elements/rtsp-src';
@@ -69,6 +70,9 @@ function annotate(
     sinkCaps: ANY_RAW,
     srcCaps: ANY_RAW,
     passthrough: true,
+    // These stages read the frame (preprocess, crops) and pass it on: they honour VIDEO_META themselves
+    // rather than let the question through to whatever follows them.
+    metas: [VIDEO_META],
     open(ctx, up): Reader<FramePacket> {
       const times: number[] = [];
       timings?.set(ctx.name, times);
@@ -126,7 +130,7 @@ export function ocrPreprocess(name?: string, timings?: Timings, backend: OcrPrep
   if (backend.kind === 'cpu') {
     return annotate('ocrPreprocess', name, (p) => {
       const info = rawVideoInfo(p.caps);
-      const t = preprocessCpu(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+      const t = preprocessCpu(videoLayoutOf(p, info), p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
       const input: OcrInput = { data: t.data, shape: [...t.shape], geometry: t.geometry };
       return { ...p, meta: { ...p.meta, ocrInput: input } };
     }, timings);
@@ -135,7 +139,7 @@ export function ocrPreprocess(name?: string, timings?: Timings, backend: OcrPrep
   return annotate('wgpuPreprocess', name, async (p, ctx) => {
     const k = await (kernel ??= backend.device().then((d) => WgpuPreprocessor.create(d)));
     const info = rawVideoInfo(p.caps);
-    const t = await k.runToCpu(info.format, info.width, info.height, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+    const t = await k.runToCpu(videoLayoutOf(p, info), p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
     ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'onnxruntime-node takes CPU tensors', explicit: true });
     const input: OcrInput = { data: t.data, shape: t.shape, geometry: t.geometry };
     return { ...p, meta: { ...p.meta, ocrInput: input } };
@@ -155,7 +159,7 @@ export function ocrDetect(ocr: PpOcr, name?: string, timings?: Timings): Transfo
 
 const frameOf = (p: FramePacket) => {
   const info = rawVideoInfo(p.caps);
-  return { format: info.format, width: info.width, height: info.height, data: p.memory.data };
+  return { format: info.format, width: info.width, height: info.height, data: p.memory.data, layout: videoLayoutOf(p, info) };
 };
 
 /**

@@ -5,7 +5,7 @@ import { preprocessCpu, type PreprocessOptions, type Rect } from '../../src/ml/p
 import { ctcCharset, ctcGreedyDecode } from '../../src/ml/postprocess/ctc';
 import { dbBoxes, textLines, type DbOptions, type TextBox } from '../../src/ml/postprocess/db';
 import { rotateContent180 } from '../../src/ml/rotate';
-import type { VideoFormat } from '../../src/video/format';
+import type { VideoFormat, VideoFrameLayout } from '../../src/video/format';
 import { loadOrtModel, type OrtModel, type OrtSessionOptions } from './ort';
 
 /** PaddleOCR's detection input: BGR, ImageNet mean/std, sides multiples of 32, longest side ≤ limit. */
@@ -71,6 +71,13 @@ export interface Frame {
   readonly width: number;
   readonly height: number;
   readonly data: Uint8Array;
+  /** Where the planes are when not tightly packed (a decoder's padded frame, VIDEO_META). */
+  readonly layout?: VideoFrameLayout;
+}
+
+/** preprocessCpu of a frame, packed or laid out as its layout says. */
+function preprocessFrame(f: Frame, options: PreprocessOptions) {
+  return f.layout ? preprocessCpu(f.layout, f.data, options) : preprocessCpu(f.format, f.width, f.height, f.data, options);
 }
 
 /** Detection size: the frame scaled so its longest side is at most `limit`, each side rounded to a multiple of 32. */
@@ -120,7 +127,7 @@ export class PpOcr {
     if (!this.cls) return { angle: 0, score180: 0 };
     // PaddleOCR: width ceil(48·aspect) up to 192, stretched to 192 beyond; zeros (pixel 127.5) on the right.
     const fit = Math.ceil((PP_OCR_CLS_HEIGHT * roi.width) / roi.height) <= PP_OCR_CLS_WIDTH;
-    const t = preprocessCpu(f.format, f.width, f.height, f.data, { ...PP_OCR_REC, width: PP_OCR_CLS_WIDTH, height: PP_OCR_CLS_HEIGHT, roi, resize: fit ? 'letterbox' : 'stretch', align: 'top-left', padValue: 127.5 });
+    const t = preprocessFrame(f, { ...PP_OCR_REC, width: PP_OCR_CLS_WIDTH, height: PP_OCR_CLS_HEIGHT, roi, resize: fit ? 'letterbox' : 'stretch', align: 'top-left', padValue: 127.5 });
     const out = await this.cls.run(t.data, t.shape);
     // Softmax over the labels ['0', '180'].
     const score180 = out.data[1];
@@ -129,7 +136,7 @@ export class PpOcr {
 
   async detect(f: Frame, db: DbOptions = {}): Promise<TextBox[]> {
     const size = detectionSize(f.width, f.height);
-    const t = preprocessCpu(f.format, f.width, f.height, f.data, { ...PP_OCR_DET, ...size });
+    const t = preprocessFrame(f, { ...PP_OCR_DET, ...size });
     const out = await this.det.run(t.data, t.shape);
     const [, , h, w] = out.dims;
     return dbBoxes(out.data, w, h, { ...db, geometry: t.geometry });
@@ -140,7 +147,7 @@ export class PpOcr {
     // PaddleOCR's rec input: at least 320 wide, content at its aspect ratio from the left, the rest zeros
     // after normalisation (pixel 127.5).
     const width = Math.max(PP_OCR_REC_WIDTH, Math.ceil((PP_OCR_REC_HEIGHT * roi.width) / roi.height));
-    const t = preprocessCpu(f.format, f.width, f.height, f.data, { ...PP_OCR_REC, width, height: PP_OCR_REC_HEIGHT, roi, resize: 'letterbox', align: 'top-left', padValue: 127.5 });
+    const t = preprocessFrame(f, { ...PP_OCR_REC, width, height: PP_OCR_REC_HEIGHT, roi, resize: 'letterbox', align: 'top-left', padValue: 127.5 });
     if (angle === 180) rotateContent180(t.data, width, PP_OCR_REC_HEIGHT, 'NCHW', t.geometry.content);
     const out = await this.rec.run(t.data, t.shape);
     const [, steps, classes] = out.dims;

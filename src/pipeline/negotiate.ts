@@ -33,7 +33,7 @@ function intersectMetas(a: readonly string[], b: readonly string[]): readonly st
 
 /** The metas an element honours on its input, given those honoured after its output. */
 function metasIn(el: AnyElement, after: readonly string[], branchMetas: () => readonly string[]): readonly string[] {
-  if (el.kind === 'transform') return el.metas ?? (el.passthrough ? after : NO_METAS);
+  if (el.kind === 'transform') return el.metas === 'forward' ? after : (el.metas ?? NO_METAS);
   if (el.kind === 'sink') {
     if (!el.branches?.length) return el.metas ?? NO_METAS;
     const b = branchMetas();

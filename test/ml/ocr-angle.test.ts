@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ocr as ocrCli, ocrStages, type FramePacket } from '../../node/cli/ocr';
 import { installNodeFileOpener } from '../../node/drivers/fs';
 import { h264Enc } from '../../node/elements/h264-enc';
+import { h264Dec } from '../../node/elements/h264-dec';
+import { nodeWebGpuDevice } from '../../node/ml/webgpu';
 import { fileSink } from '../../operators/file-sink';
 import { h264Parse } from '../../operators/h264-parse';
 import { gutenyeOcrModels, PpOcr, type OcrLine } from '../../node/ml/pp-ocr';
@@ -92,6 +94,34 @@ describe('PP-OCR angle classifier (ch_ppocr_mobile_v2.0_cls)', () => {
     expect(await ocr.readText(f)).toBe(TEXT);
     expect(await plain.readText(f)).not.toBe(TEXT);
   });
+});
+
+describe('OCR stages on a decoder\'s padded frames (VIDEO_META)', () => {
+  let ocr: PpOcr;
+  beforeAll(async () => {
+    ocr = await PpOcr.load(gutenyeOcrModels(), { classify: true });
+  });
+  afterAll(() => ocr?.release());
+
+  for (const preprocess of ['cpu', 'webgpu'] as const) {
+    it(`decode → ocrStages (${preprocess} preprocess, cls crops) → a sink taking frames unpacked reads the text`, async () => {
+      const out: { text: string; strided: boolean }[] = [];
+      // 322 wide: libavcodec pads the rows, so reading the planes as packed would garble the picture.
+      await pipe(
+        videoTestSrc({ format: 'I420', width: 322, height: 240, numBuffers: 2, pattern: 'smpte', overlay: 'text', text: TEXT, overlayScale: 5 }),
+        upsideDown(),
+        h264Enc({ speedPreset: 'ultrafast', crf: 18 }),
+        h264Parse(),
+        h264Dec({ backend: 'software' }),
+        ocrStages(ocr, { classify: true, preprocess: preprocess === 'cpu' ? { kind: 'cpu' } : { kind: 'webgpu', device: nodeWebGpuDevice } }),
+        fakeSink<FramePacket>({ videoMeta: true, onPacket: (p) => void out.push({ text: p.meta.ocrText as string, strided: p.meta.videoMeta !== undefined }) }),
+      ).run();
+      expect(out).toEqual([
+        { text: TEXT, strided: true },
+        { text: TEXT, strided: true },
+      ]);
+    }, 60_000);
+  }
 });
 
 describe('g2g ocr --cls', () => {

@@ -58,6 +58,7 @@ export function probe(seen: (readonly string[])[]): Transform<Packet<CpuMemory>,
     sinkCaps: Caps.any(),
     srcCaps: Caps.any(),
     passthrough: true,
+    metas: 'forward',
     open(ctx, up) {
       seen.push(ctx.downstreamMetas);
       return up;

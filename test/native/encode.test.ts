@@ -105,7 +105,7 @@ describe('h264Enc (libx264)', () => {
     const transcode = async (packFirst: boolean) => {
       const aus: H264Packet[] = [];
       const frames: boolean[] = [];
-      const probe = defineTransform<RawVideoPacket, RawVideoPacket>({ factory: 'probe', props: {}, sinkCaps: Caps.any(), srcCaps: Caps.any(), passthrough: true, open: (_ctx, up) => mapReader(up, (p) => (frames.push(p.meta.videoMeta !== undefined), p)) });
+      const probe = defineTransform<RawVideoPacket, RawVideoPacket>({ factory: 'probe', props: {}, sinkCaps: Caps.any(), srcCaps: Caps.any(), passthrough: true, metas: 'forward', open: (_ctx, up) => mapReader(up, (p) => (frames.push(p.meta.videoMeta !== undefined), p)) });
       const stats = await pipe(
         nodeFileSrc(input),
         h264Parse(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Caps, defineSink, defineTransform, ElementError, NegotiationError, packet, pipe, type Packet, type Reader, type Sink, type Transform } from '../../src';
-import { fakeSink, fakeSrc, identity, merge, queue, tee } from '../../operators';
+import { capsFilter, fakeSink, fakeSrc, identity, merge, queue, tee } from '../../operators';
 import { VIDEO_META } from '../../src/video/meta';
 import { mapReader } from '../../src/reader';
 
@@ -150,6 +150,20 @@ describe('allocation query (buffer metas honoured downstream)', () => {
     const also: (readonly string[])[] = [];
     await pipe(src(), probe(also), probe([], false, [VIDEO_META]), metaSink()).run();
     expect(also).toEqual([[VIDEO_META]]);
+  });
+
+  it('a passthrough element forwards it only when it says so (it may read or replace the data)', async () => {
+    const plain: (readonly string[])[] = [];
+    await pipe(src(), probe(plain), probe([], true), metaSink([VIDEO_META])).run();
+    expect(plain).toEqual([[]]);
+    const fwd: (readonly string[])[] = [];
+    await pipe(src(), probe(fwd), capsFilter('video/x-raw'), metaSink([VIDEO_META])).run();
+    expect(fwd).toEqual([[VIDEO_META]]);
+    // identity with a handoff reading the packets: packed frames unless it asks for them as produced.
+    const handoff: (readonly string[])[] = [];
+    await pipe(src(), probe(handoff), identity({ handoff: () => undefined }), metaSink([VIDEO_META])).run();
+    await pipe(src(), probe(handoff), identity({ handoff: () => undefined, videoMeta: true }), metaSink([VIDEO_META])).run();
+    expect(handoff).toEqual([[], [VIDEO_META]]);
   });
 
   it('is empty when the sink does not honour it', async () => {
