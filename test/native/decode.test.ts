@@ -121,5 +121,10 @@ describe('h264Dec (software) is bit-exact with ffmpeg', () => {
     // ffmpeg's CLI scales every frame to the first size, so the reference is each part decoded alone.
     const [ra, rb] = await Promise.all([ffmpegFrameMd5(a), ffmpegFrameMd5(b)]);
     expect(ours.md5s).toEqual([...ra, ...rb, ...ra]);
+    // Unpacked too: the codec's pool is laid out anew for each size while frames of the old one are held.
+    const strided = await decodeFile(path, { videoMeta: true });
+    expect(strided.md5s).toEqual([...ra, ...rb, ...ra]);
+    const layouts = strided.frames.map((f) => f.meta.videoMeta as VideoFrameLayout);
+    expect(layouts.map((l) => `${l.width}x${l.height}`)).toEqual(strided.frames.map((f) => `${f.caps.get('width')}x${f.caps.get('height')}`));
   });
 });

@@ -16,6 +16,8 @@ import { cpuMemory } from '../../src/memory/memory';
 import { PacketFlags } from '../../src/packet';
 import { splitAnnexB } from '../../src/codecs/h264';
 import { addon, run } from './helpers';
+import { rawVideoInfo } from '../../src/video/format';
+import { packedFrame, videoLayoutOf } from '../../src/video/meta';
 
 const AU_CAPS = caps('video/x-h264', { 'stream-format': 'byte-stream', alignment: 'au', framerate: { kind: 'fraction', num: 30, den: 1 } as never });
 
@@ -87,13 +89,18 @@ describe('h264Dec robustness', () => {
       fuzzed.push(aus[Math.floor(rnd() * aus.length)].subarray(0, 7));
       fuzzed.push(Uint8Array.of(0, 0, 0, 1));
     }
-    const frames: RawVideoPacket[] = [];
-    const stats = await pipe(ausSrc(fuzzed), h264Dec({ backend: 'software' }), fakeSink<RawVideoPacket>({ onPacket: (p) => void frames.push(p) })).run();
-    // Whatever came out is well-formed; damage shows as CORRUPT frames or counted drops.
-    for (const f of frames) expect(f.memory.data.byteLength).toBe(((f.caps.get('width') as number) * (f.caps.get('height') as number) * 3) / 2);
-    const corrupt = frames.filter((f) => f.flags & PacketFlags.CORRUPT).length;
-    const dropped = stats.elements.find((e) => e.factory === 'h264Dec')!.drops.corrupt ?? 0;
-    expect(corrupt + dropped).toBeGreaterThan(0);
+    for (const videoMeta of [false, true]) {
+      const frames: RawVideoPacket[] = [];
+      const stats = await pipe(ausSrc(fuzzed), h264Dec({ backend: 'software' }), fakeSink<RawVideoPacket>({ videoMeta, onPacket: (p) => void frames.push(p) })).run();
+      // Whatever came out is well-formed (unpacked frames: a layout checked against their buffer);
+      // damage shows as CORRUPT frames or counted drops.
+      for (const f of frames) expect(packedFrame(f.memory.data, videoLayoutOf(f, rawVideoInfo(f.caps))).byteLength).toBe(((f.caps.get('width') as number) * (f.caps.get('height') as number) * 3) / 2);
+      if (!videoMeta) for (const f of frames) expect(f.memory.data.byteLength).toBe(((f.caps.get('width') as number) * (f.caps.get('height') as number) * 3) / 2);
+      expect(frames.every((f) => (f.meta.videoMeta !== undefined) === videoMeta)).toBe(true);
+      const corrupt = frames.filter((f) => f.flags & PacketFlags.CORRUPT).length;
+      const dropped = stats.elements.find((e) => e.factory === 'h264Dec')!.drops.corrupt ?? 0;
+      expect(corrupt + dropped).toBeGreaterThan(0);
+    }
     // And the decoder still decodes a clean stream afterwards, in the same process.
     const clean: RawVideoPacket[] = [];
     await pipe(ausSrc(aus), h264Dec({ backend: 'software' }), fakeSink<RawVideoPacket>({ onPacket: (p) => void clean.push(p) })).run();
