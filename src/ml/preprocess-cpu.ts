@@ -1,4 +1,5 @@
 import { frameLayout, isVideoFormat, VIDEO_FORMATS, type VideoFormat, type VideoFrameLayout } from '../video/format';
+import { stridedLayout } from '../video/meta';
 
 /**
  * How the picture fills the output: 'stretch' scales each axis independently; 'letterbox' scales to fit
@@ -155,12 +156,8 @@ export function sourceLayout(format: VideoFormat, width: number, height: number,
   if (l.format !== format || l.width !== width || l.height !== height) throw new RangeError(`frame layout is ${l.width}x${l.height} ${l.format}, the frame ${width}x${height} ${format}`);
   if (data.byteLength < l.size) throw new RangeError(`a ${width}x${height} ${format} frame needs ${l.size} bytes, got ${data.byteLength}`);
   if (l === packed) return packed;
-  if (l.planes.length !== packed.planes.length) throw new RangeError(`a ${format} frame has ${packed.planes.length} planes, the layout ${l.planes.length}`);
-  packed.planes.forEach((q, k) => {
-    const { offset, stride } = l.planes[k];
-    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(stride) || stride < q.stride) throw new RangeError(`plane ${k}: offset ${offset}, stride ${stride} (a row is ${q.stride} bytes)`);
-    if (offset + stride * (q.height - 1) + q.stride > data.byteLength) throw new RangeError(`plane ${k}: ${q.height} rows of stride ${stride} from offset ${offset} end past the ${data.byteLength}-byte frame`);
-  });
+  // The same bounds checks a producer's layout gets (every row of every plane inside `data`).
+  stridedLayout(format, width, height, l.planes, data.byteLength);
   return l as VideoFrameLayout<VideoFormat>;
 }
 
