@@ -102,6 +102,7 @@ export interface TransformElement<I extends Packet = Packet, O extends Packet = 
   readonly passthrough?: boolean;
   /**
    * Buffer metas this element honours on its input (VIDEO_META: planes where the meta says); unset: none.
+   * A passthrough element hands the same frames on, so it gets those that it and what follows honour.
    * 'forward': whatever follows it honours (queue, identity: elements that neither read nor replace data).
    */
   readonly metas?: readonly string[] | 'forward';

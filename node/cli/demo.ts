@@ -97,6 +97,8 @@ async function ocrDemo(frames: number, preprocess: OcrPreprocessBackend, io: Cli
     fakeSink<FramePacket>({
       name: 'ocrSink',
       dropLate: false,
+      // Reads only the OCR meta: frames may stay as the decoder laid them out.
+      videoMeta: true,
       onPacket: (p) => {
         if (frames > 0 && n >= frames) return;
         const read = (p.meta.ocrText as string | undefined) ?? '';

@@ -284,6 +284,8 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
     ocrChain(model, { live, timings, classify, preprocess }),
     fakeSink<FramePacket>({
       dropLate: false,
+      // Reads only the OCR meta: frames may stay as the decoder laid them out.
+      videoMeta: true,
       onPacket: (p) => {
         if (limit > 0 && frame >= limit) return;
         const lines = (p.meta.ocrLines as OcrLine[]) ?? [];

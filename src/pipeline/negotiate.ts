@@ -33,7 +33,12 @@ function intersectMetas(a: readonly string[], b: readonly string[]): readonly st
 
 /** The metas an element honours on its input, given those honoured after its output. */
 function metasIn(el: AnyElement, after: readonly string[], branchMetas: () => readonly string[]): readonly string[] {
-  if (el.kind === 'transform') return el.metas === 'forward' ? after : (el.metas ?? NO_METAS);
+  if (el.kind === 'transform') {
+    if (el.metas === 'forward') return after;
+    // A passthrough element that reads the frame also hands it on: what it honours and what follows does.
+    if (el.passthrough && el.metas) return intersectMetas(el.metas, after);
+    return el.metas ?? NO_METAS;
+  }
   if (el.kind === 'sink') {
     if (!el.branches?.length) return el.metas ?? NO_METAS;
     const b = branchMetas();

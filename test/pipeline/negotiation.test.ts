@@ -166,6 +166,13 @@ describe('allocation query (buffer metas honoured downstream)', () => {
     expect(handoff).toEqual([[], [VIDEO_META]]);
   });
 
+  it('a passthrough element that reads frames and hands them on: only if what follows honours it too', async () => {
+    const seen: (readonly string[])[] = [];
+    await pipe(src(), probe(seen), probe([], true, [VIDEO_META]), metaSink([VIDEO_META])).run();
+    await pipe(src(), probe(seen), probe([], true, [VIDEO_META]), metaSink()).run();
+    expect(seen).toEqual([[VIDEO_META], []]);
+  });
+
   it('is empty when the sink does not honour it', async () => {
     const seen: (readonly string[])[] = [];
     await pipe(src(), probe(seen), identity(), metaSink()).run();
