@@ -18,6 +18,7 @@ export interface FakeSinkOptions<T extends Packet> {
    * Take frames as their producer laid them out (VIDEO_META: planes at `packet.meta.videoMeta`'s offsets
    * and strides) rather than tightly packed. Default: true without onPacket (nothing reads the bytes),
    * false with it, so that a callback reading `memory.data` sees packed planes unless it says otherwise.
+   * Such frames may be a decoder's reference pictures: read them, never write them.
    */
   videoMeta?: boolean;
 }

@@ -19,6 +19,7 @@ export interface IdentityOptions<T extends Packet = Packet> {
   /**
    * Let frames through as their producer laid them out (VIDEO_META, GStreamer's allocation query passing
    * through): default true without handoff, false with it, so a handoff reading bytes sees packed planes.
+   * Such frames may be a decoder's reference pictures: read them, never write them.
    */
   videoMeta?: boolean;
 }

@@ -19,6 +19,8 @@ export function merge<T extends Packet>(inputs: readonly Source<T>[], options: M
   return defineSource<T>({
     factory: 'merge',
     name: options.name,
+    // Packets go on as they came: each input may be asked what follows the merge.
+    metas: 'forward',
     props: {},
     srcCaps: Caps.any(),
     inputs: inputs.map((s) => ({ elements: s.elements })),

@@ -92,6 +92,9 @@ export interface SourceElement<O extends Packet = Packet> extends ElementBase {
   readonly open: (ctx: ElementContext, inputs: readonly Reader<any>[]) => Reader<O>;
   /** Sub-elements of a composite source (a merge); the runtime negotiates and names them too. */
   readonly inputs?: readonly Chain[];
+  /** A composite source's answer to its inputs' allocation query: 'forward' (a merge hands their packets on
+   * as they are) gives them what follows it; unset: none. */
+  readonly metas?: 'forward';
 }
 
 export interface TransformElement<I extends Packet = Packet, O extends Packet = Packet> extends ElementBase {
@@ -102,7 +105,8 @@ export interface TransformElement<I extends Packet = Packet, O extends Packet = 
   readonly passthrough?: boolean;
   /**
    * Buffer metas this element honours on its input (VIDEO_META: planes where the meta says); unset: none.
-   * A passthrough element hands the same frames on, so it gets those that it and what follows honour.
+   * A passthrough element hands the same frames on, so it gets those that it and what follows honour; any
+   * other element declaring a meta makes new output and must not pass the meta on (`withoutVideoMeta`).
    * 'forward': whatever follows it honours (queue, identity: elements that neither read nor replace data).
    */
   readonly metas?: readonly string[] | 'forward';

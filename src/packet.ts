@@ -74,12 +74,20 @@ export function packet<M extends Memory = Memory>(init: {
   };
 }
 
-/** A copy of `p` with some fields replaced (shallow: the payload is shared, never copied). */
+/**
+ * A copy of `p` with some fields replaced (shallow: the payload is shared, never copied). New memory
+ * without new meta drops a video meta: it described the old buffer's planes.
+ */
 export function withPacket<M extends Memory, N extends Memory = M>(
   p: Packet<M>,
   changes: Partial<Omit<Packet<N>, 'meta'>> & { meta?: PacketMeta },
 ): Packet<N> {
-  return { ...(p as unknown as Packet<N>), ...changes };
+  const out = { ...(p as unknown as Packet<N>), ...changes };
+  if (changes.memory !== undefined && changes.meta === undefined && p.meta.videoMeta !== undefined) {
+    const { videoMeta: _, ...meta } = p.meta;
+    out.meta = meta;
+  }
+  return out;
 }
 
 export function hasFlag(p: Packet, flag: number): boolean {

@@ -367,7 +367,9 @@ impl Decoder {
         continue;
       }
       let pts = if info.pts == self.nopts { None } else { Some(info.pts) };
-      if let Some(frame) = if self.strided { self.share(&info, pts) } else { None } {
+      // Frames already left raw for the pack thread come after those in `frames`: once one is raw, the
+      // rest of this output goes raw too, so the order holds.
+      if let Some(frame) = if self.strided && out.raw.is_empty() { self.share(&info, pts) } else { None } {
         out.frames.push(frame);
       } else if self.pack_later {
         let raw = unsafe { ffi::g2g_dec_take(self.raw) };

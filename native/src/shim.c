@@ -90,7 +90,7 @@ int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
  * (avcodec_align_dimensions2, linesize alignment, SIMD over-read padding after each plane).
  */
 typedef struct G2gFramePool {
-  pthread_mutex_t lock; /* frame threads allocate concurrently */
+  pthread_mutex_t lock; /* frame threads may allocate concurrently (libavcodec 60+ no longer serialises them) */
   AVBufferPool *pool;
   int width, height, format;
   int linesize[4];
@@ -129,10 +129,11 @@ static enum AVPixelFormat pick_hw_format(AVCodecContext *ctx, const enum AVPixel
 #define G2G_PLANE_PAD (16 + 64)
 #define G2G_ALIGN(x, a) (((x) + (a) - 1) & ~((size_t)(a) - 1))
 
+/* Zeroed, as libavcodec's own pool: JS sees the padding too, and a damaged stream may read unwritten areas. */
 static AVBufferRef *pool_alloc(void *opaque, size_t size) {
   G2gFramePool *fp = opaque;
   atomic_fetch_add(&fp->allocs, 1);
-  return av_buffer_alloc(size);
+  return av_buffer_allocz(size);
 }
 
 /* (Re)lays out the pool for frames of this size and format; called with fp->lock held. */

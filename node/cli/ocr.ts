@@ -6,7 +6,7 @@ import { queue } from '../../operators/queue';
 import type { ElementContext, Pulled, Reader } from '../../src/element';
 import { EOS } from '../../src/element';
 import type { CpuMemory } from '../../src/memory/memory';
-import { preprocessCpu, type PreprocessGeometry } from '../../src/ml/preprocess-cpu';
+import { preprocessCpu, sourceLayout, type PreprocessGeometry } from '../../src/ml/preprocess-cpu';
 import { WgpuPreprocessor } from '../../src/ml/preprocess-wgsl';
 import { dbBoxes, textLines, type TextBox } from '../../src/ml/postprocess/db';
 import { defineTransform, type Source, type Transform } from '../../src/operator';
@@ -17,7 +17,7 @@ import { LIVE, type LatencyProfile } from '../../src/pipeline/profile';
 import { systemClock } from '../../src/clock/system-clock';
 import { formatTime } from '../../src/time';
 import { isPromiseLike } from '../../src/util/promise';
-import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import { rawVideoInfo, rawVideoTemplate, type RawVideoInfo } from '../../src/video/format';
 import { VIDEO_META, videoLayoutOf } from '../../src/video/meta';
 import { installNodeFileOpener } from '../drivers/fs';
 import { h264Dec } from '../elements/h264-dec';
@@ -130,7 +130,7 @@ export function ocrPreprocess(name?: string, timings?: Timings, backend: OcrPrep
   if (backend.kind === 'cpu') {
     return annotate('ocrPreprocess', name, (p) => {
       const info = rawVideoInfo(p.caps);
-      const t = preprocessCpu(videoLayoutOf(p, info), p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+      const t = preprocessCpu(checkedLayout(p, info), p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
       const input: OcrInput = { data: t.data, shape: [...t.shape], geometry: t.geometry };
       return { ...p, meta: { ...p.meta, ocrInput: input } };
     }, timings);
@@ -139,7 +139,7 @@ export function ocrPreprocess(name?: string, timings?: Timings, backend: OcrPrep
   return annotate('wgpuPreprocess', name, async (p, ctx) => {
     const k = await (kernel ??= backend.device().then((d) => WgpuPreprocessor.create(d)));
     const info = rawVideoInfo(p.caps);
-    const t = await k.runToCpu(videoLayoutOf(p, info), p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+    const t = await k.runToCpu(checkedLayout(p, info), p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
     ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'onnxruntime-node takes CPU tensors', explicit: true });
     const input: OcrInput = { data: t.data, shape: t.shape, geometry: t.geometry };
     return { ...p, meta: { ...p.meta, ocrInput: input } };
@@ -157,9 +157,12 @@ export function ocrDetect(ocr: PpOcr, name?: string, timings?: Timings): Transfo
   }, timings);
 }
 
+/** The frame's layout (its video meta's, else packed), checked against its caps and its bytes. */
+const checkedLayout = (p: FramePacket, info: RawVideoInfo) => sourceLayout(info.format, info.width, info.height, p.memory.data, videoLayoutOf(p, info));
+
 const frameOf = (p: FramePacket) => {
   const info = rawVideoInfo(p.caps);
-  return { format: info.format, width: info.width, height: info.height, data: p.memory.data, layout: videoLayoutOf(p, info) };
+  return { format: info.format, width: info.width, height: info.height, data: p.memory.data, layout: checkedLayout(p, info) };
 };
 
 /**

@@ -200,6 +200,8 @@ function openDecoder(
       const data = new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength);
       const unpacked = f.offsets.length > 0;
       if (!unpacked) ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'decoded frame packed from the decoder pool into JS memory', explicit: true });
+      // A hardware frame handed on unpacked was still downloaded from the GPU into that buffer.
+      else if (transferFrom !== 'cpu') ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'hardware frame downloaded into system memory', explicit: true });
       let flags = PacketFlags.KEYFRAME;
       if (f.corrupt) flags |= PacketFlags.CORRUPT;
       if (pendingDiscont || tag?.discont) flags |= PacketFlags.DISCONT;

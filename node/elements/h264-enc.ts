@@ -190,6 +190,9 @@ function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: 
     }
     const layout = item.meta.videoMeta as VideoFrameLayout | undefined;
     if (layout) {
+      // The meta must describe the frame the caps (and the encoder's configuration) say this is.
+      const info = rawVideoInfo(item.caps);
+      if (layout.format !== info.format || layout.width !== info.width || layout.height !== info.height) throw new RangeError(`h264Enc: video meta for a ${layout.width}x${layout.height} ${layout.format} frame on ${info.width}x${info.height} ${info.format} caps`);
       take(await enc.encode(item.memory.data, item.pts, false, signal, layout.planes.map((p) => p.offset), layout.planes.map((p) => p.stride)));
     } else {
       take(await enc.encode(item.memory.data, item.pts, false, signal));

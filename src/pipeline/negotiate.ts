@@ -137,7 +137,7 @@ export function negotiate(chain: Chain, name: Namer, downstream: Caps = Caps.any
     if (el.kind === 'source') {
       const src = el as SourceElement;
       if (src.inputs) {
-        inputs = src.inputs.map((c) => negotiate(c, name, allowed[i]!, undefined, '', metas[i]));
+        inputs = src.inputs.map((c) => negotiate(c, name, allowed[i]!, undefined, '', src.metas === 'forward' ? metas[i] : NO_METAS));
         current = inputs.reduce((acc, c) => acc.union(c.caps[c.caps.length - 1]), Caps.empty());
       } else {
         current = src.fixate ? src.fixate(allowed[i]!) : allowed[i]!.fixate();

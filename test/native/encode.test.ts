@@ -12,12 +12,14 @@ import { defaultRegistry } from '../../operators/registry';
 import { tee } from '../../operators/tee';
 import { identity } from '../../operators/identity';
 import { videoTestSrc } from '../../operators/video-test-src';
-import { parseLaunch, pipe } from '../../src';
-import { PacketFlags } from '../../src/packet';
+import { Caps, parseLaunch, pipe } from '../../src';
+import { packet, PacketFlags } from '../../src/packet';
 import { nodeFileSrc } from '../../node/drivers/fs';
-import { defineTransform } from '../../src/operator';
+import { defineSource, defineTransform } from '../../src/operator';
 import { mapReader } from '../../src/reader';
-import { Caps, type Packet } from '../../src';
+import { EOS } from '../../src/element';
+import { cpuMemory } from '../../src/memory/memory';
+import { stridedLayout, withVideoMeta } from '../../src/video/meta';
 import { encodeH264 } from '../fixtures/h264';
 import { psnr, run } from './helpers';
 
@@ -128,6 +130,20 @@ describe('h264Enc (libx264)', () => {
     expect(direct.aus.map((p) => Buffer.from(p.memory.data).toString('hex'))).toEqual(packed.aus.map((p) => Buffer.from(p.memory.data).toString('hex')));
     // The frame's plane layout does not follow it into the access units.
     expect(direct.aus.some((p) => p.meta.videoMeta !== undefined)).toBe(false);
+  });
+
+  it('refuses a video meta that describes another frame than the caps (no silent crop)', async () => {
+    const c = Caps.parse('video/x-raw, format=(string)I420, width=(int)64, height=(int)48, framerate=(fraction)30/1');
+    const wrong = stridedLayout('I420', 32, 24, [{ offset: 0, stride: 64 }, { offset: 64 * 48, stride: 32 }, { offset: 64 * 48 + 32 * 24, stride: 32 }], 64 * 48 * 2);
+    let sent = false;
+    const src = defineSource<RawVideoPacket>({
+      factory: 'liar',
+      props: {},
+      srcCaps: c,
+      open: () => ({ pull: () => (sent ? EOS : ((sent = true), packet({ caps: c, pts: 0, memory: cpuMemory(new Uint8Array(64 * 48 * 2)), meta: withVideoMeta({}, wrong) }) as RawVideoPacket)) }),
+    });
+    const err = await pipe(src, h264Enc({ tune: 'zerolatency' }), fakeSink()).run().catch((e: unknown) => e);
+    expect(String(err)).toMatch(/video meta for a 32x24 I420 frame on 64x48 I420 caps/);
   });
 
   it('refuses a strided frame whose planes do not fit its bytes, without a crash', async () => {
