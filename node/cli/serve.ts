@@ -9,6 +9,12 @@ import { rtspSrcEntry } from '../elements/rtsp-src';
 import { joinPipeline, parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
 import { cliRegistry } from './registry';
+import { loopSource } from './serve-loop';
+import { installNodeFileOpener, nodeFileSrc } from '../drivers/fs';
+import { h264Parse } from '../../operators/h264-parse';
+import { mp4Demux } from '../../operators/mp4-demux';
+import { pipe } from '../../src/pipeline';
+import type { Sink } from '../../src/operator';
 import { EXIT_ERROR, EXIT_OK, runPipeline, type CliRunOptions } from './run-pipeline';
 
 export const SERVE_USAGE = `Usage: g2g serve [options] <FILE.mp4 | FILE.h264 | --test-pattern | pipeline>
@@ -17,7 +23,7 @@ Serves H.264 over RTSP (RTP over TCP or UDP) at rtsp://ADDRESS:PORT/PATH, for ex
   g2g serve --test-pattern --port 8554 --path /live
   g2g serve --port 8554 --path /cam --user u --password p in.mp4
   g2g serve "videoTestSrc is-live=true ! h264Enc tune=zerolatency ! h264Parse"
-A file is sent once, paced in real time, from when the first client plays; --test-pattern
+A file is sent once (--loop: again and again), paced in real time, from when the first client plays; --test-pattern
 is a live 640x360 30 fps stream (a keyframe every second) that runs with or without
 clients; a pipeline must end in H.264 access units. Clients join at the next keyframe.
 Try it with  ffplay rtsp://127.0.0.1:8554/stream
@@ -27,6 +33,7 @@ Options:
   --address ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --path PATH          mount path (default /stream; --mount is the same)
   --test-pattern       serve a live test pattern (videoTestSrc ! h264Enc ! h264Parse)
+  --loop               play FILE again from its start at its end, timestamps running on, until stopped
   --user U             clients must authenticate as U (with --password)
   --password P         U's password (never printed)
   --auth METHODS       digest, basic or digest,basic (default digest,basic: clients pick Digest)
@@ -42,7 +49,7 @@ function quote(path: string): string {
 
 /** `g2g serve`: a file, the test pattern or a pipeline, then rtspServerSink. */
 export async function serve(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> & { onListening?: (url: string) => void } = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['quiet', 'help', 'test-pattern'], options: ['port', 'address', 'mount', 'path', 'user', 'password', 'auth'], short: { q: 'quiet', h: 'help' } });
+  const a = parseArgs(args, { flags: ['quiet', 'help', 'test-pattern', 'loop'], options: ['port', 'address', 'mount', 'path', 'user', 'password', 'auth'], short: { q: 'quiet', h: 'help' } });
   if (a.flags.has('help')) {
     io.out(SERVE_USAGE);
     return EXIT_OK;
@@ -76,9 +83,13 @@ export async function serve(args: string[], io: CliIo = processIo, extra: Pick<C
     }
   }
   let source = testPattern ? TEST_PATTERN : joinPipeline(a.positional);
-  if (!testPattern && a.positional.length === 1 && existsSync(source)) {
+  const isFile = !testPattern && a.positional.length === 1 && existsSync(source);
+  const loopFile = a.flags.has('loop') ? source : undefined;
+  if (loopFile !== undefined && !isFile) throw new UsageError('--loop plays a FILE (.mp4 or .h264) again and again; give one that exists');
+  const isMp4 = /\.(mp4|m4v|mov)$/i.test(source);
+  if (isFile) {
     const file = quote(source);
-    source = /\.(mp4|m4v|mov)$/i.test(source) ? `fileSrc location=${file} ! mp4Demux ! h264Parse` : `fileSrc location=${file} ! h264Parse`;
+    source = isMp4 ? `fileSrc location=${file} ! mp4Demux ! h264Parse` : `fileSrc location=${file} ! h264Parse`;
   }
   const say = (line: string) => {
     if (!a.flags.has('quiet')) io.out(line);
@@ -105,6 +116,12 @@ export async function serve(args: string[], io: CliIo = processIo, extra: Pick<C
       }),
   });
   let pipeline: Pipeline;
+  if (loopFile !== undefined) {
+    installNodeFileOpener();
+    const once = () => (isMp4 ? pipe(nodeFileSrc(loopFile), mp4Demux(), h264Parse()) : pipe(nodeFileSrc(loopFile), h264Parse()));
+    const sink = registry.get(rtspServerSinkEntry.name)!.create({ name: 'rtsp', port: Number(port), address, path }) as Sink;
+    return runPipeline(pipe(loopSource(once, { name: 'loop' }), sink), { profile: 'live', quiet: a.flags.has('quiet'), onInterrupt: extra.onInterrupt }, io);
+  }
   try {
     // A live test pattern flows whether or not anyone watches, as a camera does.
     pipeline = parseLaunch(`${source} ! rtspServerSink name=rtsp port=${port} address=${address} path=${path}${testPattern ? ' wait-for-client=false' : ''}`, registry);
