@@ -1,13 +1,13 @@
 import { Caps } from '../src/caps';
 import { EOS, type Pulled, type Reader } from '../src/element';
-import { preprocessCpu, preprocessShape, resolvePreprocess, sourceLayout, type PreprocessOptions } from '../src/ml/preprocess-cpu';
+import { preprocessCpu, preprocessShape, resolvePreprocess, type PreprocessOptions } from '../src/ml/preprocess-cpu';
 import { float32Memory, tensorCaps, type TensorPacket } from '../src/ml/tensor';
 import { defineTransform, type Transform } from '../src/operator';
 import type { CpuMemory } from '../src/memory/memory';
 import type { Packet } from '../src/packet';
 import { isPromiseLike } from '../src/util/promise';
-import { rawVideoInfo, rawVideoTemplate, type RawVideoInfo } from '../src/video/format';
-import { VIDEO_META, videoLayoutOf, withoutVideoMeta } from '../src/video/meta';
+import { rawVideoTemplate } from '../src/video/format';
+import { VIDEO_META, videoLayoutReader, withoutVideoMeta } from '../src/video/meta';
 import type { ElementEntry } from './registry';
 
 export interface TensorPreprocessOptions extends Omit<PreprocessOptions, 'roi'> {
@@ -34,17 +34,10 @@ export function tensorPreprocess(options: TensorPreprocessOptions): Transform<Pa
     outputCaps: (_input, allowed) => outCaps.intersect(allowed),
     metas: [VIDEO_META],
     open(ctx, up): Reader<TensorPacket> {
-      // Caps objects repeat packet after packet: parse each once.
-      let caps: Caps | undefined;
-      let info: RawVideoInfo | undefined;
+      const layoutOf = videoLayoutReader();
       const convert = (p: Pulled<Packet<CpuMemory>>): Pulled<TensorPacket> => {
         if (p === EOS) return EOS;
-        if (p.caps !== caps || !info) {
-          info = rawVideoInfo(p.caps);
-          caps = p.caps;
-        }
-        // Checked against the caps too: a video meta for another size or format is the producer's bug.
-        const layout = sourceLayout(info.format, info.width, info.height, p.memory.data, videoLayoutOf(p, info));
+        const { layout } = layoutOf(p);
         const r = preprocessCpu(layout, p.memory.data, options);
         return { ...p, caps: ctx.outputCaps, memory: float32Memory(r.data), meta: { ...withoutVideoMeta(p.meta), geometry: r.geometry } };
       };

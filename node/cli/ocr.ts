@@ -6,7 +6,7 @@ import { queue } from '../../operators/queue';
 import type { ElementContext, Pulled, Reader } from '../../src/element';
 import { EOS } from '../../src/element';
 import type { CpuMemory } from '../../src/memory/memory';
-import { preprocessCpu, sourceLayout, type PreprocessGeometry } from '../../src/ml/preprocess-cpu';
+import { preprocessCpu, type PreprocessGeometry } from '../../src/ml/preprocess-cpu';
 import { WgpuPreprocessor } from '../../src/ml/preprocess-wgsl';
 import { dbBoxes, textLines, type TextBox } from '../../src/ml/postprocess/db';
 import { defineTransform, type Source, type Transform } from '../../src/operator';
@@ -17,8 +17,8 @@ import { LIVE, type LatencyProfile } from '../../src/pipeline/profile';
 import { systemClock } from '../../src/clock/system-clock';
 import { formatTime } from '../../src/time';
 import { isPromiseLike } from '../../src/util/promise';
-import { rawVideoInfo, rawVideoTemplate, type RawVideoInfo } from '../../src/video/format';
-import { VIDEO_META, videoLayoutOf } from '../../src/video/meta';
+import { rawVideoTemplate } from '../../src/video/format';
+import { VIDEO_META, videoLayoutReader } from '../../src/video/meta';
 import { installNodeFileOpener } from '../drivers/fs';
 import { h264Dec } from '../elements/h264-dec';
 import { rtspSrc } from '../elements/rtsp-src';
@@ -127,10 +127,11 @@ export async function chooseOcrPreprocess(choice: string, log: (line: string) =>
  * an explicit transfer, recorded in the copy ledger.
  */
 export function ocrPreprocess(name?: string, timings?: Timings, backend: OcrPreprocessBackend = { kind: 'cpu' }): Transform<FramePacket, FramePacket> {
+  const layoutOf = videoLayoutReader();
   if (backend.kind === 'cpu') {
     return annotate('ocrPreprocess', name, (p) => {
-      const info = rawVideoInfo(p.caps);
-      const t = preprocessCpu(checkedLayout(p, info), p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+      const { info, layout } = layoutOf(p);
+      const t = preprocessCpu(layout, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
       const input: OcrInput = { data: t.data, shape: [...t.shape], geometry: t.geometry };
       return { ...p, meta: { ...p.meta, ocrInput: input } };
     }, timings);
@@ -138,8 +139,8 @@ export function ocrPreprocess(name?: string, timings?: Timings, backend: OcrPrep
   let kernel: Promise<WgpuPreprocessor> | undefined;
   return annotate('wgpuPreprocess', name, async (p, ctx) => {
     const k = await (kernel ??= backend.device().then((d) => WgpuPreprocessor.create(d)));
-    const info = rawVideoInfo(p.caps);
-    const t = await k.runToCpu(checkedLayout(p, info), p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
+    const { info, layout } = layoutOf(p);
+    const t = await k.runToCpu(layout, p.memory.data, { ...PP_OCR_DET, ...detectionSize(info.width, info.height) });
     ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'onnxruntime-node takes CPU tensors', explicit: true });
     const input: OcrInput = { data: t.data, shape: t.shape, geometry: t.geometry };
     return { ...p, meta: { ...p.meta, ocrInput: input } };
@@ -158,11 +159,10 @@ export function ocrDetect(ocr: PpOcr, name?: string, timings?: Timings): Transfo
 }
 
 /** The frame's layout (its video meta's, else packed), checked against its caps and its bytes. */
-const checkedLayout = (p: FramePacket, info: RawVideoInfo) => sourceLayout(info.format, info.width, info.height, p.memory.data, videoLayoutOf(p, info));
-
-const frameOf = (p: FramePacket) => {
-  const info = rawVideoInfo(p.caps);
-  return { format: info.format, width: info.width, height: info.height, data: p.memory.data, layout: checkedLayout(p, info) };
+/** A frame for PpOcr, laid out as its video meta says (checked against its caps and bytes). */
+const frameOf = (read: ReturnType<typeof videoLayoutReader>, p: FramePacket) => {
+  const { info, layout } = read(p);
+  return { format: info.format, width: info.width, height: info.height, data: p.memory.data, layout };
 };
 
 /**
@@ -170,9 +170,10 @@ const frameOf = (p: FramePacket) => {
  * box, which ocrRecognise follows (180: the crop is turned before it is read).
  */
 export function ocrClassify(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
+  const layoutOf = videoLayoutReader();
   if (!ocr.cls) throw new RangeError('ocrClassify needs a PpOcr loaded with its angle classifier (models.classifierPath, classify not false)');
   return annotate('ocrClassify', name, async (p) => {
-    const frame = frameOf(p);
+    const frame = frameOf(layoutOf, p);
     const angles: (TextAngle | undefined)[] = [];
     for (const box of (p.meta.ocrBoxes as TextBox[] | undefined) ?? []) {
       const roi = boxRoi(box, frame.width, frame.height);
@@ -184,8 +185,9 @@ export function ocrClassify(ocr: PpOcr, name?: string, timings?: Timings): Trans
 
 /** CTC recognition of every box: `meta.ocrBoxes` (turned per `meta.ocrAngles`) → `meta.ocrLines` and `meta.ocrText` (words by line). */
 export function ocrRecognise(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
+  const layoutOf = videoLayoutReader();
   return annotate('ocrRecognise', name, async (p) => {
-    const frame = frameOf(p);
+    const frame = frameOf(layoutOf, p);
     const angles = p.meta.ocrAngles as (TextAngle | undefined)[] | undefined;
     const lines: OcrLine[] = [];
     const boxes = (p.meta.ocrBoxes as TextBox[] | undefined) ?? [];

@@ -166,13 +166,12 @@ function openDecoder(
 
   // Every frame of one size shares its layout (the codec's pool lays them out alike): built once.
   let lastLayout: VideoFrameLayout | undefined;
-  let lastKey = '';
+  let lastBytes = 0;
   const layoutFor = (f: DecodedFrame, byteLength: number): VideoFrameLayout => {
-    const key = `${f.width}x${f.height}:${byteLength}:${f.offsets.join(',')}:${f.strides.join(',')}`;
-    if (lastLayout && key === lastKey) return lastLayout;
-    lastLayout = stridedLayout(format, f.width, f.height, f.offsets.map((offset, k) => ({ offset, stride: f.strides[k] })), byteLength);
-    lastKey = key;
-    return lastLayout;
+    const l = lastLayout;
+    if (l && l.width === f.width && l.height === f.height && lastBytes === byteLength && l.planes.every((p, k) => p.offset === f.offsets[k] && p.stride === f.strides[k])) return l;
+    lastBytes = byteLength;
+    return (lastLayout = stridedLayout(format, f.width, f.height, f.offsets.map((offset, k) => ({ offset, stride: f.strides[k] })), byteLength));
   };
 
   const capsFor = (f: DecodedFrame): Caps => {

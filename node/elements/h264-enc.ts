@@ -5,8 +5,8 @@ import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/el
 import { cpuMemory, type CpuMemory } from '../../src/memory/memory';
 import { defineTransform, type Transform } from '../../src/operator';
 import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
-import { rawVideoInfo, rawVideoTemplate, type VideoFrameLayout } from '../../src/video/format';
-import { VIDEO_META, withoutVideoMeta } from '../../src/video/meta';
+import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import { VIDEO_META, videoLayoutReader, withoutVideoMeta } from '../../src/video/meta';
 import type { ElementEntry } from '../../operators/registry';
 import { loadNative, type NativeBinding } from '../native/loader';
 import type { EncodedPacket, NativeEncoder } from '../native';
@@ -167,6 +167,7 @@ function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: 
     }
   };
 
+  const layoutOf = videoLayoutReader();
   const handle = async (item: Pulled<Packet<CpuMemory>>, signal: AbortSignal): Promise<void> => {
     if (item === EOS) {
       if (enc) take(await enc.finish(signal));
@@ -188,11 +189,9 @@ function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: 
       tags.set(item.pts, { duration: item.duration, meta: withoutVideoMeta(item.meta) });
       if (tags.size > MAX_PENDING) tags.delete(tags.keys().next().value!);
     }
-    const layout = item.meta.videoMeta as VideoFrameLayout | undefined;
-    if (layout) {
-      // The meta must describe the frame the caps (and the encoder's configuration) say this is.
-      const info = rawVideoInfo(item.caps);
-      if (layout.format !== info.format || layout.width !== info.width || layout.height !== info.height) throw new RangeError(`h264Enc: video meta for a ${layout.width}x${layout.height} ${layout.format} frame on ${info.width}x${info.height} ${info.format} caps`);
+    if (item.meta.videoMeta !== undefined) {
+      // Checked against the caps (the encoder's configuration) and the bytes before libx264 reads them.
+      const { layout } = layoutOf(item);
       take(await enc.encode(item.memory.data, item.pts, false, signal, layout.planes.map((p) => p.offset), layout.planes.map((p) => p.stride)));
     } else {
       take(await enc.encode(item.memory.data, item.pts, false, signal));

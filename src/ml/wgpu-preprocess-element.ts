@@ -4,10 +4,10 @@ import { EOS, type Pulled, type Reader } from '../element';
 import type { CpuMemory, WebGpuBufferMemory } from '../memory/memory';
 import { defineTransform, type Transform } from '../operator';
 import type { Packet } from '../packet';
-import { rawVideoInfo, rawVideoTemplate, type RawVideoInfo } from '../video/format';
-import { VIDEO_META, videoLayoutOf, withoutVideoMeta } from '../video/meta';
+import { rawVideoTemplate } from '../video/format';
+import { VIDEO_META, videoLayoutReader, withoutVideoMeta } from '../video/meta';
 import { navigatorGpuDevice } from './navigator-gpu';
-import { preprocessShape, resolvePreprocess, sourceLayout, type PreprocessOptions } from './preprocess-cpu';
+import { preprocessShape, resolvePreprocess, type PreprocessOptions } from './preprocess-cpu';
 import { WgpuPreprocessor } from './preprocess-wgsl';
 import { float32Memory, tensorCaps, type TensorPacket } from './tensor';
 
@@ -46,20 +46,13 @@ export function gpuPreprocess(options: GpuPreprocessOptions): Transform<Packet<C
     metas: [VIDEO_META],
     open(ctx, up): Reader<TensorPacket> {
       let kernel: Promise<WgpuPreprocessor> | undefined;
-      // Caps objects repeat packet after packet: parse each once.
-      let caps: Caps | undefined;
-      let info: RawVideoInfo | undefined;
+      const layoutOf = videoLayoutReader();
       return {
         async pull(signal): Promise<Pulled<TensorPacket>> {
           const k = await (kernel ??= device().then((d) => WgpuPreprocessor.create(d)));
           const p = await up.pull(signal);
           if (p === EOS) return EOS;
-          if (p.caps !== caps || !info) {
-            info = rawVideoInfo(p.caps);
-            caps = p.caps;
-          }
-          // Checked against the caps too: a video meta for another size or format is the producer's bug.
-          const layout = sourceLayout(info.format, info.width, info.height, p.memory.data, videoLayoutOf(p, info));
+          const { layout } = layoutOf(p);
           if (download) {
             const t = await k.runToCpu(layout, p.memory.data, options);
             ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'wgpuPreprocess download', explicit: true });

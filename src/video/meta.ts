@@ -1,5 +1,6 @@
+import type { CpuMemory } from '../memory/memory';
 import type { Packet, PacketMeta } from '../packet';
-import { frameLayout, type LayoutFormat, type PlaneLayout, type RawVideoInfo, type VideoFrameLayout } from './format';
+import { frameLayout, rawVideoInfo, type LayoutFormat, type PlaneLayout, type RawVideoInfo, type VideoFormat, type VideoFrameLayout } from './format';
 
 /**
  * GStreamer's GstVideoMeta: the frame's planes are where `packet.meta.videoMeta` says (offsets and row
@@ -83,4 +84,31 @@ export function packedFrame(data: Uint8Array, layout: VideoFrameLayout): Uint8Ar
     }
   });
   return out;
+}
+
+/**
+ * For a consumer that reads frames: each packet's layout, its video meta checked against its caps (format
+ * and size: a meta for another frame is the producer's bug) and every plane against its bytes, so reads
+ * by that layout stay in bounds. Caps objects repeat packet after packet, so each is parsed once.
+ */
+export function videoLayoutReader(): (p: Packet<CpuMemory>) => { readonly info: RawVideoInfo; readonly layout: VideoFrameLayout<VideoFormat> } {
+  let caps: unknown;
+  let info: RawVideoInfo | undefined;
+  return (p) => {
+    if (p.caps !== caps || !info) {
+      info = rawVideoInfo(p.caps);
+      caps = p.caps;
+    }
+    const bytes = p.memory.data.byteLength;
+    const meta = p.meta.videoMeta as VideoFrameLayout | undefined;
+    if (!meta) {
+      if (bytes < info.layout.size) throw new RangeError(`a ${info.width}x${info.height} ${info.format} frame needs ${info.layout.size} bytes, got ${bytes}`);
+      return { info, layout: info.layout };
+    }
+    if (meta.format !== info.format || meta.width !== info.width || meta.height !== info.height) {
+      throw new RangeError(`video meta for a ${meta.width}x${meta.height} ${meta.format} frame on ${info.width}x${info.height} ${info.format} caps`);
+    }
+    stridedLayout(info.format, info.width, info.height, meta.planes, bytes);
+    return { info, layout: meta as VideoFrameLayout<VideoFormat> };
+  };
 }

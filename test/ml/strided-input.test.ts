@@ -60,6 +60,6 @@ describe('tensorPreprocess on strided frames (VIDEO_META)', () => {
       open: () => ({ pull: () => (sent ? EOS : ((sent = true), packet({ caps: c, pts: 0, memory: cpuMemory(seededBytes(frameLayout('NV12', 38, 24).size, 1)), meta: withVideoMeta({}, wrong) }))) }),
     });
     const err = await pipe(src, tensorPreprocess(opts), fakeSink()).run({ clock: new VirtualClock() }).catch((e: unknown) => e);
-    expect(String(err)).toMatch(/frame layout is 36x24 NV12, the frame 38x24 NV12/);
+    expect(String(err)).toMatch(/video meta for a 36x24 NV12 frame on 38x24 NV12 caps/);
   });
 });

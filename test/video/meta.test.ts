@@ -4,7 +4,7 @@ import { caps } from '../../src/caps';
 import { cpuMemory } from '../../src/memory/memory';
 import { packet, withPacket } from '../../src/packet';
 import { frameLayout, rawVideoInfo } from '../../src/video/format';
-import { isPackedLayout, packedFrame, stridedLayout, videoLayoutOf, withoutVideoMeta, withVideoMeta } from '../../src/video/meta';
+import { isPackedLayout, packedFrame, stridedLayout, videoLayoutOf, videoLayoutReader, withoutVideoMeta, withVideoMeta } from '../../src/video/meta';
 
 const c = caps('video/x-raw', { format: 'I420', width: 5, height: 3 });
 
@@ -56,5 +56,19 @@ describe('video meta (strided raw frames)', () => {
     expect(q.meta.videoMeta).toBeUndefined();
     expect(q.meta.captureTime).toBe(5);
     expect(withoutVideoMeta(p.meta)).toEqual({ captureTime: 5 });
+  });
+
+  it('videoLayoutReader: the layout to read, checked against the caps and the bytes; caps parsed once', () => {
+    const read = videoLayoutReader();
+    const layout = stridedLayout('I420', 5, 3, [{ offset: 0, stride: 8 }, { offset: 24, stride: 4 }, { offset: 32, stride: 4 }], 40);
+    const a = read(packet({ caps: c, memory: cpuMemory(new Uint8Array(40)), meta: withVideoMeta({}, layout) }));
+    expect(a.layout).toBe(layout);
+    const b = read(packet({ caps: c, memory: cpuMemory(new Uint8Array(27)) }));
+    expect(b.layout).toEqual(frameLayout('I420', 5, 3));
+    expect(b.info).toBe(a.info);
+    // Too short for the planes the meta places; a meta for another size; packed data too short.
+    expect(() => read(packet({ caps: c, memory: cpuMemory(new Uint8Array(38)), meta: withVideoMeta({}, layout) }))).toThrow(/plane 2: .* end past the 38-byte buffer/);
+    expect(() => read(packet({ caps: c, memory: cpuMemory(new Uint8Array(400)), meta: withVideoMeta({}, frameLayout('I420', 6, 3)) }))).toThrow(/video meta for a 6x3 I420 frame on 5x3 I420 caps/);
+    expect(() => read(packet({ caps: c, memory: cpuMemory(new Uint8Array(26)) }))).toThrow(/needs 27 bytes, got 26/);
   });
 });
