@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preprocessCase, stridedPlacement } from '../ml/preprocess-arbitrary';
+import { preprocessCase, stridedPlacement, caseOptions } from '../ml/preprocess-arbitrary';
 import { FRAMES, frames as stridedSource } from '../ml/strided-source';
 import { fakeSink } from '../../operators/fake-sink';
 import { tensorPreprocess } from '../../operators/tensor-preprocess';
@@ -56,7 +56,7 @@ describe('headless Chromium WebGPU (navigator.gpu)', () => {
     const arb = preprocessCase;
     await fc.assert(
       fc.asyncProperty(arb, async (a) => {
-        const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };
+        const o = caseOptions(a);
         const gpu = await h.call('preprocess', a.format, a.w, a.h, a.seed, o);
         const cpu = preprocessCpu(a.format, a.w, a.h, randomFrame(a.format, a.w, a.h, a.seed), o);
         expect(gpu.shape).toEqual(cpu.shape);
@@ -75,7 +75,7 @@ describe('headless Chromium WebGPU (navigator.gpu)', () => {
   it(`strided frames (VIDEO_META) match the CPU reference of the packed frames within ${TOLERANCE}`, async () => {
     await fc.assert(
       fc.asyncProperty(preprocessCase, stridedPlacement, async (a, s) => {
-        const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };
+        const o = caseOptions(a);
         const gpu = await h.call('preprocessStrided', a.format, a.w, a.h, a.seed, s, o);
         const cpu = preprocessCpu(a.format, a.w, a.h, randomFrame(a.format, a.w, a.h, a.seed), o);
         expect(gpu.shape).toEqual(cpu.shape);

@@ -23,6 +23,11 @@ export const preprocessCase = fc.record({
   std: fc.tuple(std(), std(), std()),
 });
 
+export type PreprocessCase = typeof preprocessCase extends fc.Arbitrary<infer T> ? T : never;
+
+/** The preprocess options a case asks for. */
+export const caseOptions = (a: PreprocessCase): PreprocessOptions => ({ width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std });
+
 /**
  * Where a producer might put a frame's planes: per plane, extra bytes at the end of each row, a gap before
  * the plane, and the order the planes come in (V before U, chroma before luma); bytes after the last one.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { preprocessCase, stridedPlacement } from './preprocess-arbitrary';
+import { preprocessCase, stridedPlacement, caseOptions } from './preprocess-arbitrary';
 import { seededBytes, stridedFrame } from './strided-frame';
 import { preprocessCpu, resolvePreprocess, type PreprocessOptions } from '../../src/ml/preprocess-cpu';
 import { rgbToYuv601 } from '../../src/video/color';
@@ -205,7 +205,7 @@ describe('preprocessCpu: strided frames (VIDEO_META)', () => {
       fc.property(preprocessCase, stridedPlacement, (a, s) => {
         const packed = seededBytes(frameLayout(a.format, a.w, a.h).size, a.seed);
         const { data, layout } = stridedFrame(a.format, a.w, a.h, packed, s);
-        const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };
+        const o = caseOptions(a);
         const want = preprocessCpu(a.format, a.w, a.h, packed, o);
         const got = preprocessCpu(layout, data, o);
         expect(got.shape).toEqual(want.shape);

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preprocessCase, stridedPlacement } from './preprocess-arbitrary';
+import { preprocessCase, stridedPlacement, caseOptions } from './preprocess-arbitrary';
 import { seededBytes, stridedFrame } from './strided-frame';
 import { FRAMES, frames as stridedSource, probe } from './strided-source';
 import { nodeWebGpuDevice } from '../../node/ml/webgpu';
@@ -38,7 +38,7 @@ describe('WGSL preprocess on Dawn (lavapipe) against the CPU reference', () => {
         const size = frameLayout(a.format, a.w, a.h).size;
         let s = a.seed;
         const data = new Uint8Array(size).map(() => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24) & 255);
-        const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };
+        const o = caseOptions(a);
         const cpu = preprocessCpu(a.format, a.w, a.h, data, o);
         const res = p.run(a.format, a.w, a.h, data, o);
         const gpu = await p.download(res);
@@ -69,7 +69,7 @@ describe('WGSL preprocess on Dawn (lavapipe) against the CPU reference', () => {
       fc.asyncProperty(preprocessCase, stridedPlacement, async (a, s) => {
         const packed = seededBytes(frameLayout(a.format, a.w, a.h).size, a.seed);
         const { data, layout } = stridedFrame(a.format, a.w, a.h, packed, s);
-        const o: PreprocessOptions = { width: a.ow, height: a.oh, resize: a.resize, layout: a.layout, channelOrder: a.channelOrder, align: a.align, padValue: a.padValue, mean: a.mean, std: a.std };
+        const o = caseOptions(a);
         const want = await p.runToCpu(a.format, a.w, a.h, packed, o);
         const got = await p.runToCpu(layout, data, o);
         expect(got.shape).toEqual(want.shape);
