@@ -1,13 +1,13 @@
 import { Caps } from '../src/caps';
 import { EOS, type Pulled, type Reader } from '../src/element';
 import { preprocessCpu, preprocessShape, resolvePreprocess, type PreprocessOptions } from '../src/ml/preprocess-cpu';
-import { float32Memory, tensorCaps, type TensorPacket } from '../src/ml/tensor';
+import { frameToTensorCaps, float32Memory, tensorCaps, type TensorPacket } from '../src/ml/tensor';
 import { defineTransform, type Transform } from '../src/operator';
 import type { CpuMemory } from '../src/memory/memory';
 import type { Packet } from '../src/packet';
 import { isPromiseLike } from '../src/util/promise';
 import { rawVideoTemplate } from '../src/video/format';
-import { VIDEO_META, videoLayoutReader, withoutVideoMeta } from '../src/video/meta';
+import { videoLayoutReader, withoutVideoMeta } from '../src/video/meta';
 import type { ElementEntry } from './registry';
 
 export interface TensorPreprocessOptions extends Omit<PreprocessOptions, 'roi'> {
@@ -28,11 +28,7 @@ export function tensorPreprocess(options: TensorPreprocessOptions): Transform<Pa
     factory: 'tensorPreprocess',
     name: options.name,
     props: { width: options.width, height: options.height, layout: probe.layout, resize: options.resize, 'channel-order': options.channelOrder, mean: options.mean?.join(','), std: options.std?.join(',') },
-    sinkCaps: rawVideoTemplate(),
-    srcCaps: outCaps,
-    acceptCaps: () => rawVideoTemplate(),
-    outputCaps: (_input, allowed) => outCaps.intersect(allowed),
-    metas: [VIDEO_META],
+    ...frameToTensorCaps(outCaps),
     open(ctx, up): Reader<TensorPacket> {
       const layoutOf = videoLayoutReader();
       const convert = (p: Pulled<Packet<CpuMemory>>): Pulled<TensorPacket> => {

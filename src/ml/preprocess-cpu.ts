@@ -1,5 +1,5 @@
 import { frameLayout, isVideoFormat, VIDEO_FORMATS, type VideoFormat, type VideoFrameLayout } from '../video/format';
-import { stridedLayout } from '../video/meta';
+import { checkVideoLayout } from '../video/meta';
 
 /**
  * How the picture fills the output: 'stretch' scales each axis independently; 'letterbox' scales to fit
@@ -145,22 +145,6 @@ function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/**
- * The layout to read `data` with: `layout` when given (a producer's strided planes, VIDEO_META), else the
- * tightly packed one. Every row of every plane is checked to lie inside `data`, so the readers below (CPU
- * and WGSL) can index without bounds checks and never read across a plane's end.
- */
-export function sourceLayout(format: VideoFormat, width: number, height: number, data: Uint8Array, layout?: VideoFrameLayout): VideoFrameLayout<VideoFormat> {
-  const packed = frameLayout(format, width, height);
-  const l = layout ?? packed;
-  if (l.format !== format || l.width !== width || l.height !== height) throw new RangeError(`frame layout is ${l.width}x${l.height} ${l.format}, the frame ${width}x${height} ${format}`);
-  if (data.byteLength < l.size) throw new RangeError(`a ${width}x${height} ${format} frame needs ${l.size} bytes, got ${data.byteLength}`);
-  if (l === packed) return packed;
-  // The same bounds checks a producer's layout gets (every row of every plane inside `data`).
-  stridedLayout(format, width, height, l.planes, data.byteLength);
-  return l as VideoFrameLayout<VideoFormat>;
-}
-
 function pixelReader(layout: VideoFrameLayout<VideoFormat>, data: Uint8Array): PixelReader {
   if (layout.format === 'RGBA') {
     const { offset, stride } = layout.planes[0];
@@ -283,9 +267,9 @@ export type PreprocessArgs<Rest extends unknown[]> =
 export function frameArgs<Rest extends unknown[]>(args: PreprocessArgs<Rest>): [VideoFrameLayout<VideoFormat>, Uint8Array, PreprocessOptions, ...Rest] {
   if (typeof args[0] === 'string') {
     const [format, width, height, data, options, ...rest] = args as [VideoFormat, number, number, Uint8Array, PreprocessOptions, ...Rest];
-    return [sourceLayout(format, width, height, data), data, options, ...rest];
+    return [checkVideoLayout(format, width, height, frameLayout(format, width, height), data.byteLength), data, options, ...rest];
   }
   const [layout, data, options, ...rest] = args as [VideoFrameLayout, Uint8Array, PreprocessOptions, ...Rest];
   if (!isVideoFormat(layout.format)) throw new RangeError(`preprocess takes ${VIDEO_FORMATS.join(', ')} frames, got ${layout.format}`);
-  return [sourceLayout(layout.format, layout.width, layout.height, data, layout), data, options, ...rest];
+  return [checkVideoLayout(layout.format, layout.width, layout.height, layout, data.byteLength), data, options, ...rest];
 }

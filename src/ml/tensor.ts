@@ -1,6 +1,9 @@
 import { caps, type Caps } from '../caps';
 import type { CpuMemory, WebGpuBufferMemory } from '../memory/memory';
+import type { TransformElement } from '../element';
 import type { Packet } from '../packet';
+import { rawVideoTemplate } from '../video/format';
+import { VIDEO_META } from '../video/meta';
 
 /** Element types a tensor packet may carry (ONNX names). Preprocessing only produces float32. */
 export type TensorDType = 'float32' | 'uint8' | 'int32' | 'int64';
@@ -91,4 +94,13 @@ export function tensorData(p: TensorPacket): Float32Array {
 /** A CPU view of float32 elements as tensor memory (shares the buffer). */
 export function float32Memory(data: Float32Array): CpuMemory {
   return { domain: 'cpu', data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/**
+ * The negotiation fields of an element that turns raw video into tensors of one shape (tensorPreprocess,
+ * wgpuPreprocess): any raw video in, read by its video meta where it has one, `outCaps` out.
+ */
+export function frameToTensorCaps(outCaps: Caps): Pick<TransformElement, 'sinkCaps' | 'srcCaps' | 'acceptCaps' | 'outputCaps' | 'metas'> {
+  const raw = rawVideoTemplate();
+  return { sinkCaps: raw, srcCaps: outCaps, acceptCaps: () => raw, outputCaps: (_input, allowed) => outCaps.intersect(allowed), metas: [VIDEO_META] };
 }

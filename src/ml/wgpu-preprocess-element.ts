@@ -4,12 +4,11 @@ import { EOS, type Pulled, type Reader } from '../element';
 import type { CpuMemory, WebGpuBufferMemory } from '../memory/memory';
 import { defineTransform, type Transform } from '../operator';
 import type { Packet } from '../packet';
-import { rawVideoTemplate } from '../video/format';
-import { VIDEO_META, videoLayoutReader, withoutVideoMeta } from '../video/meta';
+import { videoLayoutReader, withoutVideoMeta } from '../video/meta';
 import { navigatorGpuDevice } from './navigator-gpu';
 import { preprocessShape, resolvePreprocess, type PreprocessOptions } from './preprocess-cpu';
 import { WgpuPreprocessor } from './preprocess-wgsl';
-import { float32Memory, tensorCaps, type TensorPacket } from './tensor';
+import { frameToTensorCaps, float32Memory, tensorCaps, type TensorPacket } from './tensor';
 
 export interface GpuPreprocessOptions extends Omit<PreprocessOptions, 'roi'> {
   name?: string;
@@ -39,11 +38,7 @@ export function gpuPreprocess(options: GpuPreprocessOptions): Transform<Packet<C
     factory: 'wgpuPreprocess',
     name: options.name,
     props: { width: options.width, height: options.height, layout: probe.layout, resize: options.resize, download },
-    sinkCaps: rawVideoTemplate(),
-    srcCaps: outCaps,
-    acceptCaps: () => rawVideoTemplate(),
-    outputCaps: (_input, allowed) => outCaps.intersect(allowed),
-    metas: [VIDEO_META],
+    ...frameToTensorCaps(outCaps),
     open(ctx, up): Reader<TensorPacket> {
       let kernel: Promise<WgpuPreprocessor> | undefined;
       const layoutOf = videoLayoutReader();

@@ -87,28 +87,46 @@ export function packedFrame(data: Uint8Array, layout: VideoFrameLayout): Uint8Ar
 }
 
 /**
- * For a consumer that reads frames: each packet's layout, its video meta checked against its caps (format
- * and size: a meta for another frame is the producer's bug) and every plane against its bytes, so reads
- * by that layout stay in bounds. Caps objects repeat packet after packet, so each is parsed once.
+ * `layout` checked as the layout of a `format` frame of `width`×`height` (a meta for another frame is the
+ * producer's bug) with every row of every plane inside `byteLength` bytes, so reads by it stay in bounds.
+ * Throws a RangeError saying what is wrong.
+ */
+export function checkVideoLayout<F extends LayoutFormat>(format: F, width: number, height: number, layout: VideoFrameLayout, byteLength: number): VideoFrameLayout<F> {
+  if (layout.format !== format || layout.width !== width || layout.height !== height) {
+    throw new RangeError(`video meta for a ${layout.width}x${layout.height} ${layout.format} frame on ${width}x${height} ${format} caps`);
+  }
+  // Every plane row checked by its own numbers: a hand-made layout's `size` may understate where a plane ends.
+  let plane = '';
+  try {
+    stridedLayout(format, width, height, layout.planes, byteLength);
+  } catch (e) {
+    plane = (e as Error).message;
+  }
+  if (byteLength < layout.size) throw new RangeError(`a ${width}x${height} ${format} frame needs ${layout.size} bytes, got ${byteLength}${plane ? ` (${plane})` : ''}`);
+  if (plane) throw new RangeError(plane);
+  return layout as VideoFrameLayout<F>;
+}
+
+/**
+ * For a consumer that reads frames: each packet's layout (its video meta's, else the caps' packed one),
+ * checked by checkVideoLayout against its caps and its bytes. A stream repeats its caps, meta layout and
+ * buffer size frame after frame, so the answer is cached on them: no work and no allocation per packet.
  */
 export function videoLayoutReader(): (p: Packet<CpuMemory>) => { readonly info: RawVideoInfo; readonly layout: VideoFrameLayout<VideoFormat> } {
   let caps: unknown;
+  let meta: unknown;
+  let bytes = -1;
   let info: RawVideoInfo | undefined;
+  let result: { readonly info: RawVideoInfo; readonly layout: VideoFrameLayout<VideoFormat> } | undefined;
   return (p) => {
-    if (p.caps !== caps || !info) {
-      info = rawVideoInfo(p.caps);
-      caps = p.caps;
-    }
-    const bytes = p.memory.data.byteLength;
-    const meta = p.meta.videoMeta as VideoFrameLayout | undefined;
-    if (!meta) {
-      if (bytes < info.layout.size) throw new RangeError(`a ${info.width}x${info.height} ${info.format} frame needs ${info.layout.size} bytes, got ${bytes}`);
-      return { info, layout: info.layout };
-    }
-    if (meta.format !== info.format || meta.width !== info.width || meta.height !== info.height) {
-      throw new RangeError(`video meta for a ${meta.width}x${meta.height} ${meta.format} frame on ${info.width}x${info.height} ${info.format} caps`);
-    }
-    stridedLayout(info.format, info.width, info.height, meta.planes, bytes);
-    return { info, layout: meta as VideoFrameLayout<VideoFormat> };
+    const m = p.meta.videoMeta as VideoFrameLayout | undefined;
+    const n = p.memory.data.byteLength;
+    if (result && p.caps === caps && m === meta && n === bytes) return result;
+    if (p.caps !== caps || !info) info = rawVideoInfo(p.caps);
+    caps = p.caps;
+    const layout = checkVideoLayout(info.format, info.width, info.height, m ?? info.layout, n);
+    meta = m;
+    bytes = n;
+    return (result = { info, layout });
   };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preprocessCase, stridedPlacement, caseOptions } from '../ml/preprocess-arbitrary';
+import { caseOptions, preprocessCase, stridedPlacement, type PreprocessCase } from '../ml/preprocess-arbitrary';
 import { FRAMES, frames as stridedSource } from '../ml/strided-source';
 import { fakeSink } from '../../operators/fake-sink';
 import { tensorPreprocess } from '../../operators/tensor-preprocess';
@@ -46,6 +46,13 @@ afterAll(async () => {
   await ortCls?.release();
 });
 
+/** The page's result for a case equals the CPU reference of the case's packed frame, within TOLERANCE. */
+function expectCpuReference(a: PreprocessCase, gpu: { shape: number[]; data: string }): void {
+  const cpu = preprocessCpu(a.format, a.w, a.h, randomFrame(a.format, a.w, a.h, a.seed), caseOptions(a));
+  expect(gpu.shape).toEqual(cpu.shape);
+  expect(maxDiff(fromBase64(gpu.data), cpu.data)).toBeLessThan(TOLERANCE);
+}
+
 describe('headless Chromium WebGPU (navigator.gpu)', () => {
   it('has an adapter (SwiftShader on a machine without a GPU)', async () => {
     const a = await h.call('adapter');
@@ -56,11 +63,7 @@ describe('headless Chromium WebGPU (navigator.gpu)', () => {
     const arb = preprocessCase;
     await fc.assert(
       fc.asyncProperty(arb, async (a) => {
-        const o = caseOptions(a);
-        const gpu = await h.call('preprocess', a.format, a.w, a.h, a.seed, o);
-        const cpu = preprocessCpu(a.format, a.w, a.h, randomFrame(a.format, a.w, a.h, a.seed), o);
-        expect(gpu.shape).toEqual(cpu.shape);
-        expect(maxDiff(fromBase64(gpu.data), cpu.data)).toBeLessThan(TOLERANCE);
+        expectCpuReference(a, await h.call('preprocess', a.format, a.w, a.h, a.seed, caseOptions(a)));
       }),
       { numRuns: 60 },
     );
@@ -75,11 +78,7 @@ describe('headless Chromium WebGPU (navigator.gpu)', () => {
   it(`strided frames (VIDEO_META) match the CPU reference of the packed frames within ${TOLERANCE}`, async () => {
     await fc.assert(
       fc.asyncProperty(preprocessCase, stridedPlacement, async (a, s) => {
-        const o = caseOptions(a);
-        const gpu = await h.call('preprocessStrided', a.format, a.w, a.h, a.seed, s, o);
-        const cpu = preprocessCpu(a.format, a.w, a.h, randomFrame(a.format, a.w, a.h, a.seed), o);
-        expect(gpu.shape).toEqual(cpu.shape);
-        expect(maxDiff(fromBase64(gpu.data), cpu.data)).toBeLessThan(TOLERANCE);
+        expectCpuReference(a, await h.call('preprocessStrided', a.format, a.w, a.h, a.seed, s, caseOptions(a)));
       }),
       { numRuns: 60 },
     );
