@@ -27,6 +27,11 @@ export declare class NativeDecoder {
    * for it). Later calls fail. Idempotent.
    */
   close(): void
+  /**
+   * Gives a leased frame's buffer back to the codec (see `DecoderOptions.leases`). Releasing an
+   * unknown or already released lease does nothing.
+   */
+  release(lease: number): void
   get closed(): boolean
   /** The frame buffer pool's counters (buffers come back when JS garbage-collects the frames). */
   poolStats(): FramePoolStats
@@ -61,6 +66,11 @@ export interface DecodedFrame {
    * are the decoder's (no copy) and go back to its pools when this Buffer is garbage collected.
    */
   data: Buffer
+  /**
+   * Set when the decoder was made with `leases` and the frame is in one of its blocks: `release(lease)`
+   * gives the buffer back to the codec at once (else it goes back when `data` is garbage collected).
+   */
+  lease?: number
   /** Byte offset of each plane in `data`; empty: tightly packed. */
   offsets: Array<number>
   /** Bytes from one row of each plane to the next; empty: tightly packed. */
@@ -102,6 +112,13 @@ export interface DecoderOptions {
    * decoded layout is the output format; otherwise, and by default, frames are tightly packed.
    */
   strided?: boolean
+  /**
+   * With `strided`: software-decoded frames come with a `lease` that the consumer gives back with
+   * `release(lease)` as soon as it is done with the frame, so the codec reuses the buffer at once instead
+   * of when the garbage collector finds the Buffer. The Buffer stays valid memory after release, but
+   * may then hold a newer picture: release only what nothing will read again.
+   */
+  leases?: boolean
 }
 
 export interface EncodedPacket {

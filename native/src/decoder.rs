@@ -61,6 +61,41 @@ pub struct SharedBuffer {
   len: usize,
   /// Counts the release (`FramePool::shared_back`).
   pool: Arc<FramePool>,
+  /// The memory itself, when the buffer is one of the decoder's blocks: see `Block`.
+  block: Option<Block>,
+}
+
+/// A reference to the memory behind one of the decoder's frame buffers. It keeps the bytes allocated,
+/// but not the buffer out of the codec's reuse: holding one after the `SharedBuffer` is dropped (a frame
+/// released early) is memory-safe, and reads whatever picture the codec put there since.
+pub struct Block(*mut ffi::G2gBlock);
+
+// An atomically reference-counted allocation: any thread may drop it.
+unsafe impl Send for Block {}
+unsafe impl Sync for Block {}
+
+impl Drop for Block {
+  fn drop(&mut self) {
+    unsafe { ffi::g2g_block_unref(self.0) };
+  }
+}
+
+/// Bytes of a decoder's blocks still allocated (by the codec's pool or by frames out in JS).
+pub struct MemCount(*mut ffi::G2gMemCount);
+
+unsafe impl Send for MemCount {}
+unsafe impl Sync for MemCount {}
+
+impl MemCount {
+  pub fn bytes(&self) -> i64 {
+    unsafe { ffi::g2g_count_bytes(self.0) }
+  }
+}
+
+impl Drop for MemCount {
+  fn drop(&mut self) {
+    unsafe { ffi::g2g_count_unref(self.0) };
+  }
 }
 
 // A reference-counted AVBufferRef: its owner may release it on any thread.
@@ -76,6 +111,12 @@ impl Drop for SharedBuffer {
 impl SharedBuffer {
   pub fn as_slice(&self) -> &[u8] {
     unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+  }
+
+  /// The block holding these bytes, when they are in one (software decoding): who holds it may keep
+  /// reading `as_slice`'s memory after dropping this buffer.
+  pub fn take_block(&mut self) -> Option<Block> {
+    self.block.take()
   }
 }
 
@@ -297,6 +338,11 @@ impl Decoder {
     self.pool.clone()
   }
 
+  /// The live bytes of this decoder's frame blocks (they may outlive it, held by frames).
+  pub fn mem_count(&self) -> MemCount {
+    MemCount(unsafe { ffi::g2g_dec_mem_count(self.raw) })
+  }
+
   /// Decodes one access unit; returns the frames that became ready (in presentation order).
   pub fn decode(&mut self, data: &[u8], pts: Option<i64>, dts: Option<i64>, key: bool) -> Result<Output, String> {
     if data.is_empty() {
@@ -398,13 +444,14 @@ impl Decoder {
     if info.width <= 0 || info.height <= 0 {
       return None;
     }
-    let (mut base, mut len) = (std::ptr::null(), 0usize);
-    let raw = unsafe { ffi::g2g_dec_share(self.raw, &mut base, &mut len) };
+    let (mut base, mut len, mut block) = (std::ptr::null(), 0usize, std::ptr::null_mut());
+    let raw = unsafe { ffi::g2g_dec_share(self.raw, &mut base, &mut len, &mut block) };
     if raw.is_null() {
       return None;
     }
     self.pool.shared_out();
-    let buf = SharedBuffer { raw, ptr: base, len, pool: self.pool.clone() };
+    let block = (!block.is_null()).then(|| Block(block));
+    let buf = SharedBuffer { raw, ptr: base, len, pool: self.pool.clone(), block };
     let (w, h) = (info.width as usize, info.height as usize);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     let mut placed = Vec::with_capacity(planes);

@@ -93,22 +93,79 @@ mod js {
     /// Hand frames on in libavcodec's own buffer (planes at `offsets`/`strides`, no copy) whenever the
     /// decoded layout is the output format; otherwise, and by default, frames are tightly packed.
     pub strided: Option<bool>,
+    /// With `strided`: software-decoded frames come with a `lease` that the consumer gives back with
+    /// `release(lease)` as soon as it is done with the frame, so the codec reuses the buffer at once instead
+    /// of when the garbage collector finds the Buffer. The Buffer stays valid memory after release, but
+    /// may then hold a newer picture: release only what nothing will read again.
+    pub leases: Option<bool>,
   }
 
   /// A frame's bytes on their way to JS: handed over as an external Buffer (no copy) whose finalizer
   /// gives packed bytes back to the decoder's pool, or releases libavcodec's buffer, when JS lets go.
   pub struct PooledBuffer {
-    data: decoder::FrameData,
+    data: Bytes,
     pool: Arc<FramePool>,
+  }
+
+  enum Bytes {
+    Frame(decoder::FrameData),
+    /// A frame in one of the decoder's blocks under a lease (`NativeDecoder::release`).
+    Leased(Leased),
+  }
+
+  /// The JS side of a leased frame: the lease goes back on `release(id)` or, failing that, with the
+  /// Buffer; the block reference keeps the memory valid for as long as the Buffer lives either way.
+  struct Leased {
+    ptr: *const u8,
+    len: usize,
+    id: u32,
+    leases: Arc<Leases>,
+    _block: decoder::Block,
+  }
+
+  impl Bytes {
+    fn bytes(&self) -> &[u8] {
+      match self {
+        Self::Frame(f) => f.bytes(),
+        Self::Leased(l) => unsafe { std::slice::from_raw_parts(l.ptr, l.len) },
+      }
+    }
   }
 
   impl PooledBuffer {
     fn release(self) {
       match self.data {
-        decoder::FrameData::Packed(v) => self.pool.give(v),
+        Bytes::Frame(decoder::FrameData::Packed(v)) => self.pool.give(v),
         // Dropping the reference returns the buffer to the codec's pool once the codec is done with it.
-        decoder::FrameData::Shared(b) => drop(b),
+        Bytes::Frame(decoder::FrameData::Shared(b)) => drop(b),
+        Bytes::Leased(l) => l.leases.release(l.id),
       }
+    }
+  }
+
+  /// Frames out under a lease, by id: their buffer references, dropped on release.
+  #[derive(Default)]
+  pub struct Leases {
+    held: Mutex<std::collections::HashMap<u32, decoder::SharedBuffer>>,
+    next: std::sync::atomic::AtomicU32,
+  }
+
+  impl Leases {
+    fn lease(&self, b: decoder::SharedBuffer) -> u32 {
+      let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+      if let Ok(mut h) = self.held.lock() {
+        h.insert(id, b);
+      }
+      id
+    }
+    fn release(&self, id: u32) {
+      // Dropped outside the lock: the buffer goes back to the codec's pool.
+      let b = self.held.lock().ok().and_then(|mut h| h.remove(&id));
+      drop(b);
+    }
+    fn clear(&self) {
+      let all = self.held.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
+      drop(all);
     }
   }
 
@@ -121,8 +178,13 @@ mod js {
     }
   }
 
-  unsafe extern "C" fn give_back(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+  unsafe extern "C" fn give_back(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     let b = unsafe { Box::from_raw(hint.cast::<PooledBuffer>()) };
+    if let Bytes::Leased(l) = &b.data {
+      // Undoes the cancellation in to_napi_value, now that the engine has taken this Buffer off its count.
+      let mut out = 0i64;
+      unsafe { sys::napi_adjust_external_memory(env, l.len as i64, &mut out) };
+    }
     b.release();
   }
 
@@ -135,6 +197,7 @@ mod js {
         check_status!(unsafe { sys::napi_create_buffer(env, 0, &mut p, &mut out) }, "creating a Buffer")?;
         return Ok(out);
       }
+      let leased = matches!(val.data, Bytes::Leased(_));
       let hint = Box::into_raw(Box::new(val));
       // JS may write into a Buffer; frames are immutable by the packet contract, so a shared one is not.
       let ptr = unsafe { (*hint).data.bytes().as_ptr() as *mut u8 };
@@ -152,7 +215,33 @@ mod js {
         drop(unsafe { Box::from_raw(hint) });
       }
       check_status!(status, "creating an external Buffer for a frame")?;
+      if leased {
+        // The engine counts every external Buffer as new memory and collects garbage by that count: a
+        // 3 MB frame each few milliseconds meant a full collection every ≈20 frames. A leased frame's
+        // memory is a block already counted once (`Accounting`), so its Buffer is taken off the count.
+        let mut changed = 0i64;
+        check_status!(unsafe { sys::napi_adjust_external_memory(env, -(len as i64), &mut changed) })?;
+      }
       Ok(out)
+    }
+  }
+
+  /// The decoder's block memory as the JS engine sees it: reported once per block while the decoder
+  /// lives, however many frames each block carries (leased frames are not counted apart).
+  struct Accounting {
+    count: decoder::MemCount,
+    reported: std::sync::atomic::AtomicI64,
+  }
+
+  impl Accounting {
+    /// Brings the engine's count up to date; on the JS thread.
+    fn update(&self, env: &Env, closing: bool) {
+      use std::sync::atomic::Ordering::Relaxed;
+      let now = if closing { 0 } else { self.count.bytes() };
+      let delta = now - self.reported.swap(now, Relaxed);
+      if delta != 0 {
+        let _ = env.adjust_external_memory(delta);
+      }
     }
   }
 
@@ -163,6 +252,9 @@ mod js {
     /// are the decoder's (no copy) and go back to its pools when this Buffer is garbage collected.
     #[napi(ts_type = "Buffer")]
     pub data: PooledBuffer,
+    /// Set when the decoder was made with `leases` and the frame is in one of its blocks: `release(lease)`
+    /// gives the buffer back to the codec at once (else it goes back when `data` is garbage collected).
+    pub lease: Option<u32>,
     /// Byte offset of each plane in `data`; empty: tightly packed.
     pub offsets: Vec<u32>,
     /// Bytes from one row of each plane to the next; empty: tightly packed.
@@ -206,19 +298,33 @@ mod js {
     pub shared_outstanding: f64,
   }
 
-  fn to_js(out: decoder::Output, pool: &Arc<FramePool>) -> DecodeResult {
+  fn to_js(out: decoder::Output, pool: &Arc<FramePool>, leases: Option<&Arc<Leases>>) -> DecodeResult {
     let frames = out
       .frames
       .into_iter()
-      .map(|f| DecodedFrame {
-        offsets: f.planes.iter().map(|p| p.0 as u32).collect(),
-        strides: f.planes.iter().map(|p| p.1 as u32).collect(),
-        data: PooledBuffer { data: f.data, pool: pool.clone() },
-        width: f.width,
-        height: f.height,
-        pts: f.pts,
-        key: f.key,
-        corrupt: f.corrupt,
+      .map(|f| {
+        let (data, lease) = match (f.data, leases) {
+          (decoder::FrameData::Shared(mut b), Some(leases)) => match b.take_block() {
+            Some(block) => {
+              let (ptr, len) = (b.as_slice().as_ptr(), b.as_slice().len());
+              let id = leases.lease(b);
+              (Bytes::Leased(Leased { ptr, len, id, leases: leases.clone(), _block: block }), Some(id))
+            }
+            None => (Bytes::Frame(decoder::FrameData::Shared(b)), None),
+          },
+          (data, _) => (Bytes::Frame(data), None),
+        };
+        DecodedFrame {
+          offsets: f.planes.iter().map(|p| p.0 as u32).collect(),
+          strides: f.planes.iter().map(|p| p.1 as u32).collect(),
+          data: PooledBuffer { data, pool: pool.clone() },
+          lease,
+          width: f.width,
+          height: f.height,
+          pts: f.pts,
+          key: f.key,
+          corrupt: f.corrupt,
+        }
       })
       .collect();
     DecodeResult { frames, rejected: out.rejected, codec_ms: out.codec_ns as f64 / 1e6, pack_ms: out.pack_ns as f64 / 1e6 }
@@ -235,14 +341,22 @@ mod js {
     backend: String,
     format: String,
     skipped: Vec<String>,
+    /// With `leases`: the frames out under one, and the block memory reported to the engine.
+    leases: Option<(Arc<Leases>, Arc<Accounting>)>,
   }
 
   impl NativeDecoder {
     fn queue<'env>(&self, env: &'env Env, job: worker::Job) -> Result<Object<'env>> {
       let (deferred, promise) = env.create_deferred::<DecodeResult, Resolver>()?;
       let pool = self.pool.clone();
+      let leases = self.leases.clone();
       let done: worker::Done = Box::new(move |r| match r {
-        Ok(out) => deferred.resolve(Box::new(move |_env| Ok(to_js(out, &pool)))),
+        Ok(out) => deferred.resolve(Box::new(move |env| {
+          if let Some((_, acct)) = &leases {
+            acct.update(&env, false);
+          }
+          Ok(to_js(out, &pool, leases.as_ref().map(|l| &l.0)))
+        })),
         Err(e) => deferred.reject(Error::new(Status::GenericFailure, e)),
       });
       if let Err(Some(done)) = self.worker.submit(job, Some(done)) {
@@ -276,11 +390,13 @@ mod js {
       };
       let d = guarded("open", || decoder::Decoder::open(&cfg))?;
       let (backend, skipped, pool) = (d.backend().name().to_string(), d.skipped.clone(), d.pool());
+      let leases = (cfg.strided && options.leases.unwrap_or(false))
+        .then(|| (Arc::new(Leases::default()), Arc::new(Accounting { count: d.mem_count(), reported: Default::default() })));
       // Throughput decoding packs frames on a thread of their own, off the codec's critical path; none
       // is needed when software I420 frames leave unpacked (libavcodec decodes H.264 to yuv420p).
       let unpacked = cfg.strided && format == decoder::OutFormat::I420 && d.backend() == backend::Backend::Software;
       let worker = worker::Worker::spawn(d, !cfg.live && !unpacked).map_err(|e| Error::new(Status::GenericFailure, e))?;
-      Ok(Self { worker, pool, backend, format: format.name().into(), skipped })
+      Ok(Self { worker, pool, backend, format: format.name().into(), skipped, leases })
     }
 
     /// The backend in use.
@@ -323,8 +439,22 @@ mod js {
     /// Frees the decoder now: units still queued fail, the one being decoded finishes first (this waits
     /// for it). Later calls fail. Idempotent.
     #[napi]
-    pub fn close(&mut self) {
+    pub fn close(&mut self, env: Env) {
       self.worker.close();
+      if let Some((leases, acct)) = &self.leases {
+        // Frames still out keep their blocks (memory-safe); their buffers need not wait for the codec.
+        leases.clear();
+        acct.update(&env, true);
+      }
+    }
+
+    /// Gives a leased frame's buffer back to the codec (see `DecoderOptions.leases`). Releasing an
+    /// unknown or already released lease does nothing.
+    #[napi]
+    pub fn release(&self, lease: u32) {
+      if let Some((leases, _)) = &self.leases {
+        leases.release(lease);
+      }
     }
 
     #[napi(getter)]

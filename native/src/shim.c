@@ -89,9 +89,52 @@ int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
  * plane offsets and strides (VIDEO_META), without packing it. Layout rules are libavcodec's own
  * (avcodec_align_dimensions2, linesize alignment, SIMD over-read padding after each plane).
  */
+/*
+ * The bytes behind one pool buffer, reference-counted apart from libavcodec's AVBufferRef. A frame handed
+ * to JS with a lease gives its AVBufferRef back as soon as JS releases the frame, so the codec reuses the
+ * buffer at once; the JS Buffer, which may outlive the lease and the decoder, holds a block reference
+ * that keeps the memory itself allocated (a late read sees a newer picture, never freed memory).
+ */
+typedef struct G2gMemCount {
+  atomic_int refs;
+  atomic_llong bytes; /* live blocks of one decoder, for the JS engine's external-memory accounting */
+} G2gMemCount;
+
+typedef struct G2gBlock {
+  atomic_int refs;
+  uint32_t magic;
+  size_t size;
+  G2gMemCount *count;
+} G2gBlock;
+
+#define G2G_BLOCK_MAGIC 0x67326762u
+/* The data follows the header at av_malloc's own alignment (at most 64). */
+#define G2G_BLOCK_HEAD 64
+_Static_assert(sizeof(G2gBlock) <= G2G_BLOCK_HEAD, "block header fits before the data");
+
+static void count_unref(G2gMemCount *c) {
+  if (c && atomic_fetch_sub(&c->refs, 1) == 1) free(c);
+}
+
+void g2g_block_unref(G2gBlock *b) {
+  if (!b || atomic_fetch_sub(&b->refs, 1) != 1) return;
+  atomic_fetch_sub(&b->count->bytes, (long long)b->size);
+  count_unref(b->count);
+  av_free(b);
+}
+
+static void block_free(void *opaque, uint8_t *data) {
+  (void)data;
+  g2g_block_unref(opaque);
+}
+
+long long g2g_count_bytes(G2gMemCount *c) { return atomic_load(&c->bytes); }
+void g2g_count_unref(G2gMemCount *c) { count_unref(c); }
+
 typedef struct G2gFramePool {
   pthread_mutex_t lock; /* frame threads may allocate concurrently (libavcodec 60+ no longer serialises them) */
   AVBufferPool *pool;
+  G2gMemCount *count;
   int width, height, format;
   int linesize[4];
   size_t offset[4];
@@ -132,8 +175,21 @@ static enum AVPixelFormat pick_hw_format(AVCodecContext *ctx, const enum AVPixel
 /* Zeroed, as libavcodec's own pool: JS sees the padding too, and a damaged stream may read unwritten areas. */
 static AVBufferRef *pool_alloc(void *opaque, size_t size) {
   G2gFramePool *fp = opaque;
+  G2gBlock *b = av_mallocz(G2G_BLOCK_HEAD + size);
+  if (!b) return NULL;
+  atomic_init(&b->refs, 1);
+  b->magic = G2G_BLOCK_MAGIC;
+  b->size = size;
+  b->count = fp->count;
+  atomic_fetch_add(&fp->count->refs, 1);
+  atomic_fetch_add(&fp->count->bytes, (long long)size);
+  AVBufferRef *r = av_buffer_create((uint8_t *)b + G2G_BLOCK_HEAD, size, block_free, b, 0);
+  if (!r) {
+    g2g_block_unref(b);
+    return NULL;
+  }
   atomic_fetch_add(&fp->allocs, 1);
-  return av_buffer_allocz(size);
+  return r;
 }
 
 /* (Re)lays out the pool for frames of this size and format; called with fp->lock held. */
@@ -209,6 +265,7 @@ void g2g_dec_close(G2gDec *d) {
   av_frame_free(&d->frame);
   av_frame_free(&d->sw);
   av_buffer_pool_uninit(&d->fp.pool);
+  count_unref(d->fp.count);
   pthread_mutex_destroy(&d->fp.lock);
   free(d);
 }
@@ -232,11 +289,13 @@ int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_t
   G2gDec *d = calloc(1, sizeof *d);
   if (!d) return AVERROR(ENOMEM);
   pthread_mutex_init(&d->fp.lock, NULL);
+  d->fp.count = calloc(1, sizeof *d->fp.count);
+  if (d->fp.count) atomic_init(&d->fp.count->refs, 1);
   d->ctx = avcodec_alloc_context3(codec);
   d->pkt = av_packet_alloc();
   d->frame = av_frame_alloc();
   d->sw = av_frame_alloc();
-  if (!d->ctx || !d->pkt || !d->frame || !d->sw) { g2g_dec_close(d); return AVERROR(ENOMEM); }
+  if (!d->fp.count || !d->ctx || !d->pkt || !d->frame || !d->sw) { g2g_dec_close(d); return AVERROR(ENOMEM); }
   AVCodecContext *c = d->ctx;
   c->opaque = d;
   c->get_buffer2 = get_buffer;
@@ -341,11 +400,15 @@ AVFrame *g2g_dec_take(G2gDec *d) {
 void g2g_frame_free(AVFrame *f) { av_frame_free(&f); }
 
 /*
- * A reference of its own to the one buffer that holds every plane of `f` (NULL when its planes are in
- * several buffers, as libavcodec's default allocator makes them), with that buffer's extent: the frame
- * can then leave as this buffer plus plane offsets, without a copy. Released with g2g_buffer_unref.
+ * A reference of its own to the one buffer that holds every plane of the frame received last (NULL when
+ * its planes are in several buffers, as libavcodec's default allocator makes them), with that buffer's
+ * extent: the frame can then leave as this buffer plus plane offsets, without a copy. Released with
+ * g2g_buffer_unref. When the buffer is one of get_buffer's blocks, *block is a reference to it too
+ * (g2g_block_unref), else NULL.
  */
-static AVBufferRef *share(const AVFrame *f, const uint8_t **base, size_t *size) {
+AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size, G2gBlock **block) {
+  AVFrame *f = current(d);
+  *block = NULL;
   AVBufferRef *b = f->buf[0];
   if (!b || f->buf[1] || f->hw_frames_ctx) return NULL;
   int planes = av_pix_fmt_count_planes(f->format);
@@ -356,11 +419,23 @@ static AVBufferRef *share(const AVFrame *f, const uint8_t **base, size_t *size) 
   if (!r) return NULL;
   *base = r->data;
   *size = r->size;
+  /* Decoded in software into one buffer: get_buffer's pool (the default allocator splits planes, and a
+   * hardware download lands in d->sw); the magic guards against anything else. */
+  if (f == d->frame && !d->ctx->hw_frames_ctx && av_buffer_get_opaque(r) && d->fp.pool) {
+    G2gBlock *k = (G2gBlock *)(r->data - G2G_BLOCK_HEAD);
+    if (k->magic == G2G_BLOCK_MAGIC && k->size == (size_t)r->size) {
+      atomic_fetch_add(&k->refs, 1);
+      *block = k;
+    }
+  }
   return r;
 }
 
-AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size) { return share(current(d), base, size); }
-AVBufferRef *g2g_frame_share(AVFrame *f, const uint8_t **base, size_t *size) { return share(f, base, size); }
+/* The decoder's block counter, referenced (g2g_count_unref): live block bytes, read on the JS thread. */
+G2gMemCount *g2g_dec_mem_count(G2gDec *d) {
+  atomic_fetch_add(&d->fp.count->refs, 1);
+  return d->fp.count;
+}
 
 void g2g_buffer_unref(AVBufferRef *b) { av_buffer_unref(&b); }
 
