@@ -2,6 +2,7 @@ import { Caps } from '../src/caps';
 import { defineSink, type Sink } from '../src/operator';
 import type { Packet } from '../src/packet';
 import { VIDEO_META } from '../src/video/meta';
+import { RELEASE } from '../src/memory/release';
 import type { MaybePromise } from '../src/util/promise';
 
 export interface FakeSinkOptions<T extends Packet> {
@@ -21,6 +22,11 @@ export interface FakeSinkOptions<T extends Packet> {
    * Such frames may be a decoder's reference pictures: read them, never write them.
    */
   videoMeta?: boolean;
+  /**
+   * The sink keeps no packet once onPacket returns (or its promise settles), so a producer may recycle the
+   * memory then (RELEASE). Default: true without onPacket, false with it (a callback may keep packets).
+   */
+  release?: boolean;
 }
 
 /** Swallows packets, as GStreamer's fakesink; the handoff callback makes it a test probe. */
@@ -32,7 +38,7 @@ export function fakeSink<T extends Packet = Packet>(options: FakeSinkOptions<T> 
     props: { sync: options.sync },
     sinkCaps: Caps.any(),
     sync: options.sync,
-    metas: (options.videoMeta ?? !onPacket) ? [VIDEO_META] : undefined,
+    metas: [...((options.videoMeta ?? !onPacket) ? [VIDEO_META] : []), ...((options.release ?? !onPacket) ? [RELEASE] : [])],
     dropLate: options.dropLate,
     open: () => ({
       write: onPacket ? (p: T) => onPacket(p) : () => undefined,

@@ -3,6 +3,8 @@ import { EOS, type Pulled, type Reader } from '../src/element';
 import { defineTransform, type Transform } from '../src/operator';
 import type { Packet } from '../src/packet';
 import { isPromiseLike, type MaybePromise } from '../src/util/promise';
+import { releasePacket } from '../src/memory/release';
+import { VIDEO_META } from '../src/video/meta';
 
 export interface IdentityOptions<T extends Packet = Packet> {
   name?: string;
@@ -19,7 +21,8 @@ export interface IdentityOptions<T extends Packet = Packet> {
   /**
    * Let frames through as their producer laid them out (VIDEO_META, GStreamer's allocation query passing
    * through): default true without handoff, false with it, so a handoff reading bytes sees packed planes.
-   * Such frames may be a decoder's reference pictures: read them, never write them.
+   * Such frames may be a decoder's reference pictures: read them, never write them. Without a handoff the
+   * element answers for what follows it (RELEASE too: it releases the packets it drops).
    */
   videoMeta?: boolean;
 }
@@ -35,7 +38,8 @@ export function identity<T extends Packet = Packet>(options: IdentityOptions<T> 
     sinkCaps: Caps.any(),
     srcCaps: Caps.any(),
     passthrough: true,
-    metas: (options.videoMeta ?? !handoff) ? 'forward' : undefined,
+    // A handoff may keep packets: it never answers RELEASE for what follows, only VIDEO_META if asked.
+    metas: handoff ? (options.videoMeta ? [VIDEO_META] : undefined) : options.videoMeta === false ? undefined : 'forward',
     open(ctx, up): Reader<T> {
       // The plain case hands upstream's pull straight through: a hop then costs only the runtime's link.
       if (plain) return { pull: (signal) => up.pull(signal) };
@@ -44,9 +48,13 @@ export function identity<T extends Packet = Packet>(options: IdentityOptions<T> 
         if (item === EOS) return EOS;
         n++;
         if (errorAfter !== undefined && n > errorAfter) throw new Error(`error-after=${errorAfter} reached`);
-        if (eosAfter !== undefined && n > eosAfter) return EOS;
+        if (eosAfter !== undefined && n > eosAfter) {
+          releasePacket(item);
+          return EOS;
+        }
         if (dropEvery !== undefined && n % dropEvery === 0) {
           ctx.report.drop('policy');
+          releasePacket(item);
           return pull(signal);
         }
         if (sleepTime) {

@@ -3,6 +3,7 @@ import type { Reader } from '../src/element';
 import { defineSink, type Sink } from '../src/operator';
 import type { Packet } from '../src/packet';
 import { BoundedBuffer } from '../src/pipeline/bounded-buffer';
+import { retainPacket } from '../src/memory/release';
 
 export type BranchPolicy = 'block' | 'leak';
 
@@ -37,6 +38,8 @@ export function tee<T extends Packet = Packet>(options: TeeOptions<T>): Sink<T> 
       const runs = ports.map((port, k) => port.run(feeds[k] as Reader<T>));
       return {
         write(item, signal) {
+          // Each branch holds the packet and releases it once (RELEASE, when all branches honour it).
+          retainPacket(item, feeds.length - 1);
           let wait: Promise<void>[] | undefined;
           for (const f of feeds) {
             const w = f.push(item, signal);

@@ -1,3 +1,4 @@
+import { releasePacket } from '../src/memory/release';
 import { Caps } from '../src/caps';
 import { EOS, type Pulled, type Reader } from '../src/element';
 import { preprocessCpu, preprocessShape, resolvePreprocess, type PreprocessOptions } from '../src/ml/preprocess-cpu';
@@ -35,6 +36,7 @@ export function tensorPreprocess(options: TensorPreprocessOptions): Transform<Pa
         if (p === EOS) return EOS;
         const { layout } = layoutOf(p);
         const r = preprocessCpu(layout, p.memory.data, options);
+        releasePacket(p);
         return { ...p, caps: ctx.outputCaps, memory: float32Memory(r.data), meta: { ...withoutVideoMeta(p.meta), geometry: r.geometry } };
       };
       return {

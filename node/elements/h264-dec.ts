@@ -3,6 +3,7 @@ import { Caps, caps, type FieldValue } from '../../src/caps';
 import { fromHex } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
 import { cpuMemory, type CpuMemory, type MemoryDomain } from '../../src/memory/memory';
+import { leasedMemory, RELEASE } from '../../src/memory/release';
 import { defineTransform, type Transform } from '../../src/operator';
 import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
 import { raceAbort } from '../../src/util/abort';
@@ -49,7 +50,12 @@ const MAX_PENDING = 64;
 const DECODE_AHEAD = 4;
 
 /** A decode() call on the decoder thread whose result is not taken yet. */
+/** Gives a leased frame's buffer back to its decoder (a closed one has let go of them all already). */
+const giveBack = (d: NativeDecoder, lease: number) => (): void => d.release(lease);
+
 interface InFlight {
+  /** The decoder the unit went to (a new avcC replaces it): its frames' leases go back there. */
+  readonly decoder: NativeDecoder;
   readonly result: Promise<DecodeResult>;
   /** The unit, without a pts to find its frame by, followed a discontinuity: the next frame is DISCONT. */
   readonly discont: boolean;
@@ -128,6 +134,8 @@ function openDecoder(
   const format: H264DecFormat = negotiated === 'NV12' || negotiated === 'I420' ? negotiated : (options.format ?? 'I420');
   const live = options.live ?? ctx.profile.name === 'live';
   const strided = ctx.downstreamMetas.includes(VIDEO_META);
+  // Everything after us gives frames back (RELEASE): the codec reuses each buffer at once, not at GC time.
+  const leases = strided && ctx.downstreamMetas.includes(RELEASE);
 
   let dec: NativeDecoder | undefined;
   let decFrom: string | undefined; // codec_data the decoder was opened with ('' for byte-stream)
@@ -157,6 +165,7 @@ function openDecoder(
       extradata: codecData ? fromHex(codecData) : undefined,
       device: options.device,
       strided,
+      leases,
     });
     if (backend === 'auto') ctx.log('info', `decoding with the ${d.backend} backend${d.skipped.length ? ` (passed over: ${d.skipped.join('; ')})` : ''}`);
     transferFrom = d.backend === 'software' ? 'cpu' : 'cuda';
@@ -187,7 +196,7 @@ function openDecoder(
     return outCaps;
   };
 
-  const take = (res: DecodeResult): void => {
+  const take = (res: DecodeResult, d: NativeDecoder): void => {
     if (res.rejected !== undefined) {
       ctx.report.drop('corrupt');
       ctx.log('warn', `access unit refused by the decoder: ${res.rejected}`);
@@ -211,7 +220,7 @@ function openDecoder(
         dts: f.pts ?? undefined,
         duration: tag?.duration,
         flags,
-        memory: cpuMemory(data),
+        memory: f.lease === undefined || f.lease === null ? cpuMemory(data) : leasedMemory(data, giveBack(d, f.lease)),
         // A video meta on the input (none belongs there) must not describe these frames.
         meta: unpacked ? withVideoMeta(tag?.meta ?? EMPTY_META, layoutFor(f, data.byteLength)) : withoutVideoMeta(tag?.meta ?? EMPTY_META),
       });
@@ -227,8 +236,8 @@ function openDecoder(
     if (avc && !codecData) throw new Error('stream-format=avc input without codec_data: the decoder needs the avcC record');
   };
 
-  const submit = (result: Promise<DecodeResult>, discont: boolean): void => {
-    const e: InFlight = { result, discont, settled: false };
+  const submit = (d: NativeDecoder, result: Promise<DecodeResult>, discont: boolean): void => {
+    const e: InFlight = { decoder: d, result, discont, settled: false };
     // Handled here so that units failed by close() (abort, error elsewhere) never surface as unhandled.
     result.then(() => void (e.settled = true), ignore);
     inflight.push(e);
@@ -238,7 +247,7 @@ function openDecoder(
     const e = inflight.shift()!;
     const res = await raceAbort(e.result, signal);
     if (e.discont) pendingDiscont = true;
-    take(res);
+    take(res, e.decoder);
   };
 
   const drainAll = async (signal: AbortSignal): Promise<void> => {
@@ -247,7 +256,7 @@ function openDecoder(
 
   const finishStream = async (d: NativeDecoder, signal: AbortSignal): Promise<void> => {
     await drainAll(signal);
-    submit(d.finish(), false);
+    submit(d, d.finish(), false);
     await drainAll(signal);
   };
 
@@ -279,7 +288,7 @@ function openDecoder(
       tags.set(item.pts, { duration: item.duration, meta: item.meta, discont });
       if (tags.size > MAX_PENDING) tags.delete(tags.keys().next().value!);
     }
-    submit(d.decode(mem.data, item.pts, item.dts, (item.flags & PacketFlags.KEYFRAME) !== 0), discont && item.pts === undefined);
+    submit(d, d.decode(mem.data, item.pts, item.dts, (item.flags & PacketFlags.KEYFRAME) !== 0), discont && item.pts === undefined);
     // Results already in are taken without waiting; the queue ahead is kept at `depth` units.
     if (inflight.length >= depth || inflight[0].settled) return takeReady(signal);
   };

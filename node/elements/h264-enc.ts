@@ -1,3 +1,4 @@
+import { RELEASE, releasePacket } from '../../src/memory/release';
 import { queuedReader } from '../../src/reader';
 import { Caps, caps, type FieldValue } from '../../src/caps';
 import { levelName, NalType, parseSps, profileName, splitAnnexB } from '../../src/codecs/h264';
@@ -83,7 +84,7 @@ export function h264Enc(options: H264EncOptions = {}): Transform<Packet<CpuMemor
     sinkCaps: SINK_CAPS,
     srcCaps: SRC_CAPS,
     // libx264 reads planes at any offsets and strides: a decoder's padded frames need no packing.
-    metas: [VIDEO_META],
+    metas: [VIDEO_META, RELEASE],
     acceptCaps: () => SINK_CAPS,
     outputCaps(input, allowed) {
       const fields: Record<string, FieldValue> = { 'stream-format': 'byte-stream', alignment: 'au' };
@@ -189,13 +190,17 @@ function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: 
       tags.set(item.pts, { duration: item.duration, meta: withoutVideoMeta(item.meta) });
       if (tags.size > MAX_PENDING) tags.delete(tags.keys().next().value!);
     }
+    let out: EncodedPacket[];
     if (item.meta.videoMeta !== undefined) {
       // Checked against the caps (the encoder's configuration) and the bytes before libx264 reads them.
       const { layout } = layoutOf(item);
-      take(await enc.encode(item.memory.data, item.pts, false, signal, layout.planes.map((p) => p.offset), layout.planes.map((p) => p.stride)));
+      out = await enc.encode(item.memory.data, item.pts, false, signal, layout.planes.map((p) => p.offset), layout.planes.map((p) => p.stride));
     } else {
-      take(await enc.encode(item.memory.data, item.pts, false, signal));
+      out = await enc.encode(item.memory.data, item.pts, false, signal);
     }
+    // libx264 has copied the picture into its own by now (RELEASE); a failed call leaves it to the GC.
+    releasePacket(item);
+    take(out);
   };
 
   return {

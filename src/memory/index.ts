@@ -1,2 +1,3 @@
 export * from './memory';
 export * from './ledger';
+export * from './release';

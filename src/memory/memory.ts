@@ -19,6 +19,9 @@ export const MEMORY_FEATURE: Readonly<Record<MemoryDomain, string>> = {
 export interface CpuMemory {
   readonly domain: 'cpu';
   readonly data: Uint8Array;
+  /** Present on leased memory (`leasedMemory`, RELEASE): the bytes go back to their producer early. */
+  retain?(): void;
+  release?(): void;
 }
 
 /** No payload at all (GStreamer's empty buffers, events carried as packets). */

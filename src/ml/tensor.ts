@@ -1,3 +1,4 @@
+import { RELEASE } from '../memory/release';
 import { caps, type Caps } from '../caps';
 import type { CpuMemory, WebGpuBufferMemory } from '../memory/memory';
 import type { TransformElement } from '../element';
@@ -102,5 +103,6 @@ export function float32Memory(data: Float32Array): CpuMemory {
  */
 export function frameToTensorCaps(outCaps: Caps): Pick<TransformElement, 'sinkCaps' | 'srcCaps' | 'acceptCaps' | 'outputCaps' | 'metas'> {
   const raw = rawVideoTemplate();
-  return { sinkCaps: raw, srcCaps: outCaps, acceptCaps: () => raw, outputCaps: (_input, allowed) => outCaps.intersect(allowed), metas: [VIDEO_META] };
+  // Both read a frame once into a new tensor, then release it (RELEASE).
+  return { sinkCaps: raw, srcCaps: outCaps, acceptCaps: () => raw, outputCaps: (_input, allowed) => outCaps.intersect(allowed), metas: [VIDEO_META, RELEASE] };
 }

@@ -1,4 +1,5 @@
 /// <reference types="@webgpu/types" />
+import { releasePacket } from '../memory/release';
 import { Caps } from '../caps';
 import { EOS, type Pulled, type Reader } from '../element';
 import type { CpuMemory, WebGpuBufferMemory } from '../memory/memory';
@@ -50,10 +51,13 @@ export function gpuPreprocess(options: GpuPreprocessOptions): Transform<Packet<C
           const { layout } = layoutOf(p);
           if (download) {
             const t = await k.runToCpu(layout, p.memory.data, options);
+            releasePacket(p);
             ctx.ledger.record({ element: ctx.name, bytes: t.byteLength, from: 'webgpu-buffer', to: 'cpu', reason: 'wgpuPreprocess download', explicit: true });
             return { ...p, caps: ctx.outputCaps, memory: float32Memory(t.data), meta: { ...withoutVideoMeta(p.meta), geometry: t.geometry } };
           }
+          // The frame's bytes are copied into the queue's staging memory at the call (writeBuffer).
           const r = k.run(layout, p.memory.data, options);
+          releasePacket(p);
           const meta = { ...withoutVideoMeta(p.meta), geometry: r.geometry };
           const memory: WebGpuBufferMemory = { domain: 'webgpu-buffer', buffer: r.buffer, byteLength: r.byteLength, release: () => r.buffer.destroy() };
           return { ...p, caps: ctx.outputCaps, memory, meta };

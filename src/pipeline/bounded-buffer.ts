@@ -1,3 +1,4 @@
+import { releasePacket } from '../memory/release';
 import { EOS, type DropReason, type ElementReporter, type Pulled } from '../element';
 import { abortReason, raceAbort } from '../util/abort';
 import { deferred, type Deferred } from '../util/promise';
@@ -34,13 +35,15 @@ export class BoundedBuffer<T> {
 
   /** Adds an item; answers a promise only when it must block for space (rejected if `signal` aborts). */
   push(item: T, signal?: AbortSignal): void | Promise<void> {
-    if (this.ended || this.error) return;
+    // A packet not kept is dropped: its leased memory (RELEASE) goes back at once.
+    if (this.ended || this.error) return releasePacket(item);
     if (this.size === this.capacity) {
       if (this.policy === 'drop-newest') {
         this.report?.drop(this.dropReason);
-        return;
+        return releasePacket(item);
       }
       if (this.policy === 'drop-oldest') {
+        releasePacket(this.ring[this.head]);
         this.ring[this.head] = undefined;
         this.head = (this.head + 1) % this.capacity;
         this.size--;

@@ -1,3 +1,4 @@
+import { RELEASE, releasePacket } from '../memory/release';
 import { systemClock } from '../clock/system-clock';
 import { hostTimers } from '../clock/host';
 import type { Caps } from '../caps';
@@ -189,6 +190,8 @@ export class PipelineRun implements RunState, RunningPipeline {
     const rec = inst.report;
     // A composite sink (tee) hands packets on to branches: they deliver, it does not.
     const terminal = !el.branches?.length;
+    // A sink that keeps nothing once `write` settles (RELEASE): its packets' leased memory goes back then.
+    const releases = terminal && (el.metas?.includes(RELEASE) ?? false);
     let firstPts: number | undefined;
     let n = 0;
     for (;;) {
@@ -204,11 +207,13 @@ export class PipelineRun implements RunState, RunningPipeline {
         if (now < target) await clock.sleepUntil(target, signal);
         else if (profile.maxLateness !== undefined && now - target > profile.maxLateness) {
           rec.drop('late');
+          releasePacket(item);
           continue;
         }
       }
       if (capture !== undefined && deadline !== undefined && clock.now() - capture > deadline) {
         rec.drop('late');
+        releasePacket(item);
         continue;
       }
       const timed = (n & 255) === 0;
@@ -219,6 +224,7 @@ export class PipelineRun implements RunState, RunningPipeline {
       } catch (e) {
         throw isAbortError(e) || (signal.aborted && e === signal.reason) ? e : new ElementError(inst.name, item.pts, e);
       }
+      if (releases) releasePacket(item);
       if (timed) rec.processing.record((hostTimers.now() - t0) * 1e6);
       if (terminal) {
         if (capture !== undefined) this.latency.record(clock.now() - capture);

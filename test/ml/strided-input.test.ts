@@ -13,6 +13,7 @@ import { tensorData, type TensorPacket } from '../../src/ml/tensor';
 import { pipe } from '../../src/pipeline';
 import { frameLayout, rawVideoCaps, type VideoFormat } from '../../src/video/format';
 import { VIDEO_META, withVideoMeta } from '../../src/video/meta';
+import { RELEASE } from '../../src/memory/release';
 
 const opts: TensorPreprocessOptions = { width: 24, height: 20, resize: 'letterbox', padValue: 114, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
@@ -23,10 +24,10 @@ async function tensors(format: VideoFormat, strided: boolean, attached = { n: 0 
 }
 
 describe('tensorPreprocess on strided frames (VIDEO_META)', () => {
-  it('is asked for video metas: a producer before it sees VIDEO_META in ctx.downstreamMetas', async () => {
+  it('is asked for video metas: a producer before it sees VIDEO_META (and RELEASE: it consumes each frame) in ctx.downstreamMetas', async () => {
     const seen: (readonly string[])[] = [];
     await pipe(frames('NV12', false, { n: 0 }), probe(seen), tensorPreprocess(opts), fakeSink()).run({ clock: new VirtualClock() });
-    expect(seen).toEqual([[VIDEO_META]]);
+    expect(seen).toEqual([[VIDEO_META, RELEASE]]);
   });
 
   for (const format of ['NV12', 'I420', 'RGBA'] as const) {

@@ -20,6 +20,7 @@ import { VirtualClock } from '../../src/clock';
 import { tensorData, type TensorPacket } from '../../src/ml/tensor';
 import { pipe } from '../../src/pipeline';
 import { stridedLayout, VIDEO_META } from '../../src/video/meta';
+import { RELEASE } from '../../src/memory/release';
 
 /** Largest difference allowed between the WGSL kernel (f32) and the CPU reference (f64), in output units. */
 const TOLERANCE = 1e-3;
@@ -143,7 +144,7 @@ describe('wgpuPreprocess operator', () => {
   it('is asked for video metas, and strided frames give the packed frame tensors', async () => {
     const seen: (readonly string[])[] = [];
     await pipe(stridedSource('I420', false, { n: 0 }), probe(seen), wgpuPreprocess(opts), fakeSink()).run({ clock: new VirtualClock() });
-    expect(seen).toEqual([[VIDEO_META]]);
+    expect(seen).toEqual([[VIDEO_META, RELEASE]]);
     for (const format of ['NV12', 'I420', 'RGBA'] as const) {
       const attached = { n: 0 };
       const gpu: TensorPacket[] = [];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Caps, defineSink, defineTransform, ElementError, NegotiationError, packet, pipe, type Packet, type Reader, type Sink, type Transform } from '../../src';
 import { capsFilter, fakeSink, fakeSrc, identity, merge, queue, tee } from '../../operators';
 import { VIDEO_META } from '../../src/video/meta';
+import { RELEASE } from '../../src/memory/release';
 import { mapReader } from '../../src/reader';
 
 /** A converter that accepts `input` and outputs `output` (caps of its choice), as a real converter would. */
@@ -194,11 +195,21 @@ describe('allocation query (buffer metas honoured downstream)', () => {
     expect(seen).toEqual([[VIDEO_META], [VIDEO_META]]);
   });
 
-  it('fakeSink honours video meta unless a handoff callback reads the bytes', async () => {
+  it('fakeSink honours video meta and releases packets unless a handoff callback reads or keeps them', async () => {
     const seen: (readonly string[])[] = [];
     await pipe(src(), probe(seen), fakeSink()).run();
     await pipe(src(), probe(seen), fakeSink({ onPacket: () => undefined })).run();
     await pipe(src(), probe(seen), fakeSink({ onPacket: () => undefined, videoMeta: true })).run();
-    expect(seen).toEqual([[VIDEO_META], [], [VIDEO_META]]);
+    await pipe(src(), probe(seen), fakeSink({ onPacket: () => undefined, release: true })).run();
+    expect(seen).toEqual([[VIDEO_META, RELEASE], [], [VIDEO_META], [RELEASE]]);
+  });
+
+  it('RELEASE passes forwarding elements and tees, never a handoff that may keep packets', async () => {
+    const seen: (readonly string[])[] = [];
+    await pipe(src(), probe(seen), queue(), capsFilter('video/x-raw'), identity(), fakeSink()).run();
+    await pipe(src(), probe(seen), identity({ handoff: () => undefined, videoMeta: true }), fakeSink()).run();
+    await pipe(src(), probe(seen), tee({ branches: [fakeSink(), pipe(queue(), fakeSink())] })).run();
+    await pipe(src(), probe(seen), tee({ branches: [fakeSink(), fakeSink({ onPacket: () => undefined, videoMeta: true })] })).run();
+    expect(seen).toEqual([[VIDEO_META, RELEASE], [VIDEO_META], [VIDEO_META, RELEASE], [VIDEO_META]]);
   });
 });

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { nodeFileSrc } from '../../node/drivers/fs';
+import { h264Dec, type RawVideoPacket } from '../../node/elements/h264-dec';
+import { fakeSink, identity, queue, tee } from '../../operators';
+import { h264Parse } from '../../operators/h264-parse';
+import { pipe } from '../../src';
+import { encodeH264 } from '../fixtures/h264';
+import { addon, ffmpegFrameMd5, md5, packedBytes } from './helpers';
+
+const MS = 1_000_000;
+
+/** The addon with its decoders collected, to read their pool counters after a run. */
+function tracked() {
+  const decoders: InstanceType<typeof addon.NativeDecoder>[] = [];
+  const Tracked = class extends addon.NativeDecoder {
+    constructor(o: ConstructorParameters<typeof addon.NativeDecoder>[0]) {
+      super(o);
+      decoders.push(this);
+    }
+  };
+  return { decoders, addon: { ...addon, NativeDecoder: Tracked } };
+}
+
+const leased = (p: RawVideoPacket): boolean => p.memory.domain === 'cpu' && typeof p.memory.release === 'function';
+
+describe('h264Dec leases its frames to consumers that release them (RELEASE)', () => {
+  it('released frames go straight back to the codec: a handful of buffers serve every frame, even with every Buffer still referenced', async () => {
+    const path = await encodeH264({ profile: 'high', bframes: 3, frames: 120 });
+    const ref = await ffmpegFrameMd5(path);
+    const counts: number[] = [];
+    for (const release of [true, false]) {
+      const t = tracked();
+      const kept: RawVideoPacket[] = [];
+      const md5s: string[] = [];
+      await pipe(
+        nodeFileSrc(path),
+        h264Parse(),
+        h264Dec({ backend: 'software', threads: 2, addon: t.addon }),
+        fakeSink<RawVideoPacket>({
+          videoMeta: true,
+          release,
+          // Hashed while held; kept afterwards only to stop the garbage collector returning the buffers.
+          onPacket: (p) => {
+            md5s.push(md5(packedBytes(p)));
+            kept.push(p);
+          },
+        }),
+      ).run();
+      expect(md5s).toEqual(ref);
+      expect(kept.every(leased)).toBe(release);
+      counts.push(t.decoders[0].poolStats().codecAllocated);
+    }
+    // Released: the codec reuses each buffer at once (its references, the frames in flight, a few more).
+    expect(counts[0]).toBeLessThan(20);
+    // Not released and still referenced: every frame kept its own buffer.
+    expect(counts[1]).toBeGreaterThanOrEqual(120);
+  });
+
+  it('a tee gives a frame back only once its slowest branch is done: that branch still sees the right pictures', async () => {
+    const path = await encodeH264({ profile: 'high', bframes: 3, frames: 60 });
+    const ref = await ffmpegFrameMd5(path);
+    const t = tracked();
+    const slow: string[] = [];
+    const fast: string[] = [];
+    await pipe(
+      nodeFileSrc(path),
+      h264Parse(),
+      h264Dec({ backend: 'software', addon: t.addon }),
+      tee<RawVideoPacket>({
+        branches: [
+          fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void fast.push(leased(p) ? md5(packedBytes(p)) : 'not leased') }),
+          // 40 frames behind at most: without the tee's reference the codec would have decoded over them.
+          pipe(queue<RawVideoPacket>({ maxSizeBuffers: 40 }), identity<RawVideoPacket>({ sleepTime: 2 * MS }), fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void slow.push(md5(packedBytes(p))) })),
+        ],
+      }),
+    ).run();
+    expect(fast).toEqual(ref);
+    expect(slow).toEqual(ref);
+    expect(t.decoders[0].poolStats().codecAllocated).toBeLessThan(60);
+  });
+
+  it('a frame read after its release and after the decoder closed is still valid memory (a newer picture at worst)', async () => {
+    const path = await encodeH264({ profile: 'main', frames: 40, width: 640, height: 360 });
+    const kept: RawVideoPacket[] = [];
+    const t = tracked();
+    await pipe(nodeFileSrc(path), h264Parse(), h264Dec({ backend: 'software', addon: t.addon }), fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void kept.push(p) })).run();
+    expect(t.decoders[0].closed).toBe(true);
+    expect(kept.every(leased)).toBe(true);
+    // Every byte of every frame readable: the blocks outlive the codec's pool while JS holds them.
+    let sum = 0;
+    for (const p of kept) for (const b of p.memory.data) sum += b;
+    expect(sum).toBeGreaterThan(0);
+    // Releasing again, after the decoder is gone, does nothing.
+    for (const p of kept) (p.memory as { release(): void }).release();
+  });
+});
