@@ -11,6 +11,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { h264Parse } from '../../operators/h264-parse';
@@ -81,18 +82,28 @@ async function withTime(cmd: string, args: string[]): Promise<{ stdout: string; 
   return { stdout: r.stdout, stderr: r.stderr, cpu: time ? childCpu(r.stderr) : NaN };
 }
 
+/** How our pipeline's sink takes the frames. */
+type SinkMode = 'released' | 'unreleased' | 'packed';
+
 /**
- * Our pipeline into a fakeSink that counts frames. `videoMeta`: the sink takes frames as libavcodec laid
- * them out (as ffmpeg's null output does), else the decoder packs each one (as for a raw file).
+ * Our pipeline into a fakeSink that counts frames. 'released': the sink takes frames as libavcodec laid
+ * them out (VIDEO_META, as ffmpeg's null output does) and gives each back as soon as it has counted it
+ * (RELEASE); 'unreleased': the same frames go back when the garbage collector finds them; 'packed': the
+ * decoder packs each frame into tight planes first (as for a raw file). `gcs`: garbage collections.
  */
-async function ours(input: string, threads: number, videoMeta = true): Promise<Run & { frames: number }> {
+async function ours(input: string, threads: number, mode: SinkMode): Promise<Run & { frames: number; gcs: number }> {
   let frames = 0;
+  let gcs = 0;
+  const obs = new PerformanceObserver((l) => void (gcs += l.getEntries().length));
+  obs.observe({ entryTypes: ['gc'] });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  await pipe(nodeFileSrc(input), h264Parse(), h264Dec({ backend: 'software', threads, live: false }), fakeSink({ onPacket: () => void frames++, videoMeta })).run();
+  const sink = fakeSink({ onPacket: () => void frames++, videoMeta: mode !== 'packed', release: mode === 'released' });
+  await pipe(nodeFileSrc(input), h264Parse(), h264Dec({ backend: 'software', threads, live: false }), sink).run();
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  return { frames, fps: frames / wall, cpuMs: (c.user + c.system) / 1000 / frames };
+  obs.disconnect();
+  return { frames, gcs, fps: frames / wall, cpuMs: (c.user + c.system) / 1000 / frames };
 }
 
 /** ffmpeg's own -benchmark figures: decode wall time without process start-up and probing. */
@@ -121,18 +132,21 @@ export async function benchDecode(args: string[]): Promise<number> {
   console.log(`ffmpeg ${addon.ffmpegVersion()}; input ${input}; ${a.runs} runs each, interleaved; ${cpus().length} cores; load average ${load()}`);
   console.log('Decoder threads are the same on every side: h264Dec threads=N (libavcodec frame threads), ffmpeg -threads N, avdec_h264 max-threads=N.');
   console.log('fps: best (range); ratio: g2g/ffmpeg fps within each run, best (range) and median; cpu: median ms of CPU per frame, every thread of the process.');
-  console.log('g2g: frames handed on unpacked (the sink honours VIDEO_META, as ffmpeg -f null takes its frames); g2g packed: each frame packed into tight planes first.');
-  console.log('threads | g2g fps | g2g packed fps | ffmpeg fps | gst avdec_h264 fps | g2g/ffmpeg | cpu ms/frame g2g / ffmpeg / gst');
+  console.log('g2g: frames handed on unpacked (the sink honours VIDEO_META, as ffmpeg -f null takes its frames) and released by the sink (RELEASE);');
+  console.log('  unreleased: the same, returned to the codec by the garbage collector; packed: each frame packed into tight planes first.');
+  console.log('threads | g2g fps | unreleased fps | packed fps | ffmpeg fps | gst avdec_h264 fps | g2g/ffmpeg | unreleased/ffmpeg | cpu ms/frame g2g / unreleased / ffmpeg / gst | GCs per 100 frames g2g / unreleased');
   for (const n of a.threads) {
-    const g: Run[] = [];
+    const g: (Run & { gcs: number; frames: number })[] = [];
+    const gu: (Run & { gcs: number; frames: number })[] = [];
     const gp: Run[] = [];
     const f: Run[] = [];
     const s: Run[] = [];
     let gstError = '';
     for (let i = 0; i < a.runs; i++) {
-      const o = await ours(input, n);
+      const o = await ours(input, n, 'released');
       g.push(o);
-      gp.push(await ours(input, n, false));
+      gu.push(await ours(input, n, 'unreleased'));
+      gp.push(await ours(input, n, 'packed'));
       f.push(await ffmpeg(input, n, o.frames));
       try {
         s.push(await gst(input, n, o.frames));
@@ -141,9 +155,14 @@ export async function benchDecode(args: string[]): Promise<number> {
       }
     }
     const ratio = g.map((r, i) => r.fps / f[i].fps);
+    const ratioU = gu.map((r, i) => r.fps / f[i].fps);
     const gs = s.length ? range(s.map((r) => r.fps)) : `n/a (${gstError})`;
-    const cpu = [g, f, s].map((rs) => (rs.length ? median(rs.map((r) => r.cpuMs)).toFixed(2) : 'n/a')).join(' / ');
-    console.log(`${n} | ${range(g.map((r) => r.fps))} | ${range(gp.map((r) => r.fps))} | ${range(f.map((r) => r.fps))} | ${gs} | ${range(ratio, 2)}, median ${median(ratio).toFixed(2)} | ${cpu}`);
+    const cpu = [g, gu, f, s].map((rs) => (rs.length ? median(rs.map((r) => r.cpuMs)).toFixed(2) : 'n/a')).join(' / ');
+    const gcs = [g, gu].map((rs) => median(rs.map((r) => (100 * r.gcs) / r.frames)).toFixed(1)).join(' / ');
+    console.log(
+      `${n} | ${range(g.map((r) => r.fps))} | ${range(gu.map((r) => r.fps))} | ${range(gp.map((r) => r.fps))} | ${range(f.map((r) => r.fps))} | ${gs} | ` +
+        `${range(ratio, 2)}, median ${median(ratio).toFixed(2)} | ${range(ratioU, 2)}, median ${median(ratioU).toFixed(2)} | ${cpu} | ${gcs}`,
+    );
   }
   console.log(`load average ${load()}`);
 
@@ -154,8 +173,16 @@ export async function benchDecode(args: string[]): Promise<number> {
   const live = await clip(a.size, Math.min(a.frames, 300), true);
   const aus: CpuPacket[] = [];
   await pipe(nodeFileSrc(live), h264Parse(), fakeSink<CpuPacket>({ onPacket: (p) => void aus.push(p) })).run();
-  for (const [threads, strided] of [[0, true], [0, false], [1, true], [1, false]] as const) {
-    const dec = new addon.NativeDecoder({ backend: 'software', live: true, threads, strided });
+  const modes = [
+    [0, 'released'],
+    [0, 'unreleased'],
+    [0, 'packed'],
+    [1, 'released'],
+    [1, 'packed'],
+  ] as const;
+  for (const [threads, mode] of modes) {
+    const leases = mode === 'released';
+    const dec = new addon.NativeDecoder({ backend: 'software', live: true, threads, strided: mode !== 'packed', leases });
     const lat: number[] = [];
     const codec: number[] = [];
     const over: number[] = [];
@@ -165,6 +192,8 @@ export async function benchDecode(args: string[]): Promise<number> {
       const t0 = performance.now();
       const r = await dec.decode(au.memory.data, au.pts, au.dts, false);
       const dt = performance.now() - t0;
+      // Released as a consumer that is done with the frame would (a fakeSink, an encoder).
+      if (leases) for (const fr of r.frames) if (fr.lease !== undefined) dec.release(fr.lease);
       if (r.frames.some((fr) => fr.pts === au.pts)) {
         lat.push(dt);
         codec.push(r.codecMs);
@@ -175,7 +204,7 @@ export async function benchDecode(args: string[]): Promise<number> {
     dec.close();
     const q = (xs: number[]): string => `p50 ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs, 95).toFixed(2)} ms`;
     console.log(
-      `live latency (threads=${threads || 'auto'}, slice threads, ${strided ? 'unpacked' : 'packed'}) over ${lat.length} frames (${late} not out on their own unit): ` +
+      `live latency (threads=${threads || 'auto'}, slice threads, ${mode}) over ${lat.length} frames (${late} not out on their own unit): ` +
         `g2g ${q(lat)}; libavcodec alone ${q(codec)}; overhead ${q(over)} (of which packing the frame p50 ${pct(pack, 50).toFixed(2)} ms)`,
     );
   }
