@@ -33,7 +33,10 @@ export declare class NativeDecoder {
    */
   release(lease: number): void
   get closed(): boolean
-  /** The frame buffer pool's counters (buffers come back when JS garbage-collects the frames). */
+  /**
+   * The frame buffer pool's counters (buffers come back on `release(lease)` or when JS garbage-collects
+   * the frames).
+   */
   poolStats(): FramePoolStats
 }
 
@@ -63,12 +66,13 @@ export interface DecodedFrame {
   /**
    * The frame in the decoder's output format: tightly packed planes, or, when `offsets` is not empty,
    * libavcodec's own padded buffer with plane k at offsets[k], rows strides[k] bytes apart. The bytes
-   * are the decoder's (no copy) and go back to its pools when this Buffer is garbage collected.
+   * are the decoder's (no copy) and go back to its pools on `release(lease)` or, failing that, when
+   * this Buffer is garbage collected.
    */
-  data: Buffer
+  data: Uint8Array
   /**
-   * Set when the decoder was made with `leases` and the frame is in one of its blocks: `release(lease)`
-   * gives the buffer back to the codec at once (else it goes back when `data` is garbage collected).
+   * Set when the decoder was made with `leases` and the frame is in one of its blocks (`data` is then a
+   * view of the block): `release(lease)` gives the buffer back to the codec, else `close()` does.
    */
   lease?: number
   /** Byte offset of each plane in `data`; empty: tightly packed. */
@@ -113,10 +117,11 @@ export interface DecoderOptions {
    */
   strided?: boolean
   /**
-   * With `strided`: software-decoded frames come with a `lease` that the consumer gives back with
-   * `release(lease)` as soon as it is done with the frame, so the codec reuses the buffer at once instead
-   * of when the garbage collector finds the Buffer. The Buffer stays valid memory after release, but
-   * may then hold a newer picture: release only what nothing will read again.
+   * With `strided`: software-decoded frames come as views of the decoder's blocks, each with a `lease`
+   * that the consumer gives back with `release(lease)` as soon as it is done with the frame: the codec
+   * reuses the buffer then, not when the garbage collector finds a Buffer. A view stays valid memory
+   * after release but may then hold a newer picture: release only what nothing will read again. Leases
+   * never released go back at close().
    */
   leases?: boolean
 }

@@ -80,24 +80,6 @@ impl Drop for Block {
   }
 }
 
-/// Bytes of a decoder's blocks still allocated (by the codec's pool or by frames out in JS).
-pub struct MemCount(*mut ffi::G2gMemCount);
-
-unsafe impl Send for MemCount {}
-unsafe impl Sync for MemCount {}
-
-impl MemCount {
-  pub fn bytes(&self) -> i64 {
-    unsafe { ffi::g2g_count_bytes(self.0) }
-  }
-}
-
-impl Drop for MemCount {
-  fn drop(&mut self) {
-    unsafe { ffi::g2g_count_unref(self.0) };
-  }
-}
-
 // A reference-counted AVBufferRef: its owner may release it on any thread.
 unsafe impl Send for SharedBuffer {}
 
@@ -336,11 +318,6 @@ impl Decoder {
   /// Where frame buffers come from; a consumer gives them back here to have them reused.
   pub fn pool(&self) -> Arc<FramePool> {
     self.pool.clone()
-  }
-
-  /// The live bytes of this decoder's frame blocks (they may outlive it, held by frames).
-  pub fn mem_count(&self) -> MemCount {
-    MemCount(unsafe { ffi::g2g_dec_mem_count(self.raw) })
   }
 
   /// Decodes one access unit; returns the frames that became ready (in presentation order).

@@ -34,11 +34,6 @@ pub struct G2gBuffer {
 pub struct G2gBlock {
   _private: [u8; 0],
 }
-/// Live block bytes of one decoder.
-#[repr(C)]
-pub struct G2gMemCount {
-  _private: [u8; 0],
-}
 #[repr(C)]
 pub struct G2gEnc {
   _private: [u8; 0],
@@ -137,9 +132,6 @@ extern "C" {
   pub fn g2g_dec_flush(d: *mut G2gDec);
   pub fn g2g_dec_share(d: *mut G2gDec, base: *mut *const u8, size: *mut usize, block: *mut *mut G2gBlock) -> *mut G2gBuffer;
   pub fn g2g_block_unref(b: *mut G2gBlock);
-  pub fn g2g_dec_mem_count(d: *mut G2gDec) -> *mut G2gMemCount;
-  pub fn g2g_count_bytes(c: *mut G2gMemCount) -> i64;
-  pub fn g2g_count_unref(c: *mut G2gMemCount);
   pub fn g2g_buffer_unref(b: *mut G2gBuffer);
   pub fn g2g_dec_pool_counts(d: *mut G2gDec, allocs: *mut u64, gets: *mut u64);
   pub fn g2g_dec_close(d: *mut G2gDec);

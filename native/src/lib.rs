@@ -93,15 +93,17 @@ mod js {
     /// Hand frames on in libavcodec's own buffer (planes at `offsets`/`strides`, no copy) whenever the
     /// decoded layout is the output format; otherwise, and by default, frames are tightly packed.
     pub strided: Option<bool>,
-    /// With `strided`: software-decoded frames come with a `lease` that the consumer gives back with
-    /// `release(lease)` as soon as it is done with the frame, so the codec reuses the buffer at once instead
-    /// of when the garbage collector finds the Buffer. The Buffer stays valid memory after release, but
-    /// may then hold a newer picture: release only what nothing will read again.
+    /// With `strided`: software-decoded frames come as views of the decoder's blocks, each with a `lease`
+    /// that the consumer gives back with `release(lease)` as soon as it is done with the frame: the codec
+    /// reuses the buffer then, not when the garbage collector finds a Buffer. A view stays valid memory
+    /// after release but may then hold a newer picture: release only what nothing will read again. Leases
+    /// never released go back at close().
     pub leases: Option<bool>,
   }
 
   /// A frame's bytes on their way to JS: handed over as an external Buffer (no copy) whose finalizer
-  /// gives packed bytes back to the decoder's pool, or releases libavcodec's buffer, when JS lets go.
+  /// gives packed bytes back to the decoder's pool, or releases libavcodec's buffer, when JS lets go; or,
+  /// leased, as a view of its block's ArrayBuffer.
   pub struct PooledBuffer {
     data: Bytes,
     pool: Arc<FramePool>,
@@ -113,14 +115,13 @@ mod js {
     Leased(Leased),
   }
 
-  /// The JS side of a leased frame: the lease goes back on `release(id)` or, failing that, with the
-  /// Buffer; the block reference keeps the memory valid for as long as the Buffer lives either way.
+  /// A leased frame on its way to JS: a Uint8Array over its block's ArrayBuffer. The lease itself waits
+  /// in `Leases` for `release(id)`.
   struct Leased {
     ptr: *const u8,
     len: usize,
-    id: u32,
-    leases: Arc<Leases>,
-    _block: decoder::Block,
+    block: decoder::Block,
+    views: Arc<BlockViews>,
   }
 
   impl Bytes {
@@ -138,7 +139,8 @@ mod js {
         Bytes::Frame(decoder::FrameData::Packed(v)) => self.pool.give(v),
         // Dropping the reference returns the buffer to the codec's pool once the codec is done with it.
         Bytes::Frame(decoder::FrameData::Shared(b)) => drop(b),
-        Bytes::Leased(l) => l.leases.release(l.id),
+        // Never wrapped: the lease stays until release(id) or close().
+        Bytes::Leased(l) => drop(l),
       }
     }
   }
@@ -169,22 +171,73 @@ mod js {
     }
   }
 
+  /// One ArrayBuffer per block, made when a leased frame first lands in it and looked up by the block's
+  /// address through a weak reference. V8 counts an external ArrayBuffer's bytes as new memory and
+  /// collects garbage by that count; a Buffer per 3 MB frame meant a full collection every ≈20 frames.
+  /// Per block, V8 counts the codec's memory once, and a frame is a plain view (no external memory, no
+  /// finalizer). The ArrayBuffer holds a block reference, so the memory outlives the lease, the pool and
+  /// the decoder for as long as any view of it lives; a block address seen again while its ArrayBuffer
+  /// lives is that same block (a block is freed only after its ArrayBuffer's finalizer).
+  #[derive(Default)]
+  struct BlockViews {
+    refs: std::cell::RefCell<std::collections::HashMap<usize, sys::napi_ref>>,
+  }
+
+  // Touched only on the JS thread (conversions, close, the decoder's finalizer); the Arc crosses threads
+  // inside resolvers that run there.
+  unsafe impl Send for BlockViews {}
+  unsafe impl Sync for BlockViews {}
+
+  unsafe extern "C" fn block_gone(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    drop(unsafe { Box::from_raw(hint.cast::<decoder::Block>()) });
+  }
+
+  impl BlockViews {
+    /// The block's ArrayBuffer, made (taking over `block`, the reference it holds) unless alive already.
+    unsafe fn array_buffer(&self, env: sys::napi_env, ptr: *const u8, len: usize, block: decoder::Block) -> Result<sys::napi_value> {
+      let mut refs = self.refs.borrow_mut();
+      if let Some(&r) = refs.get(&(ptr as usize)) {
+        let mut ab = std::ptr::null_mut();
+        check_status!(unsafe { sys::napi_get_reference_value(env, r, &mut ab) })?;
+        if !ab.is_null() {
+          return Ok(ab);
+        }
+        unsafe { sys::napi_delete_reference(env, r) };
+        refs.remove(&(ptr as usize));
+      }
+      let hint = Box::into_raw(Box::new(block));
+      let mut ab = std::ptr::null_mut();
+      let status = unsafe { sys::napi_create_external_arraybuffer(env, ptr as *mut c_void, len, Some(block_gone), hint.cast(), &mut ab) };
+      if status == sys::Status::napi_pending_exception || status == sys::Status::napi_invalid_arg {
+        // Refused before Node took the finalizer: the block reference is still ours.
+        drop(unsafe { Box::from_raw(hint) });
+      }
+      check_status!(status, "creating an ArrayBuffer over a frame block")?;
+      let mut r = std::ptr::null_mut();
+      check_status!(unsafe { sys::napi_create_reference(env, ab, 0, &mut r) })?;
+      refs.insert(ptr as usize, r);
+      Ok(ab)
+    }
+
+    /// Forgets every block (close): their ArrayBuffers live on as long as views of them do.
+    fn clear(&self, env: sys::napi_env) {
+      for (_, r) in self.refs.borrow_mut().drain() {
+        unsafe { sys::napi_delete_reference(env, r) };
+      }
+    }
+  }
+
   impl TypeName for PooledBuffer {
     fn type_name() -> &'static str {
-      "Buffer"
+      "Uint8Array"
     }
     fn value_type() -> ValueType {
       ValueType::Object
     }
   }
 
-  unsafe extern "C" fn give_back(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+  unsafe extern "C" fn give_back(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     let b = unsafe { Box::from_raw(hint.cast::<PooledBuffer>()) };
-    if let Bytes::Leased(l) = &b.data {
-      // Undoes the cancellation in to_napi_value, now that the engine has taken this Buffer off its count.
-      let mut out = 0i64;
-      unsafe { sys::napi_adjust_external_memory(env, l.len as i64, &mut out) };
-    }
     b.release();
   }
 
@@ -197,7 +250,11 @@ mod js {
         check_status!(unsafe { sys::napi_create_buffer(env, 0, &mut p, &mut out) }, "creating a Buffer")?;
         return Ok(out);
       }
-      let leased = matches!(val.data, Bytes::Leased(_));
+      if let Bytes::Leased(l) = val.data {
+        let ab = unsafe { l.views.array_buffer(env, l.ptr, l.len, l.block) }?;
+        check_status!(unsafe { sys::napi_create_typedarray(env, sys::TypedarrayType::uint8_array, len, ab, 0, &mut out) }, "creating a frame view")?;
+        return Ok(out);
+      }
       let hint = Box::into_raw(Box::new(val));
       // JS may write into a Buffer; frames are immutable by the packet contract, so a shared one is not.
       let ptr = unsafe { (*hint).data.bytes().as_ptr() as *mut u8 };
@@ -211,37 +268,13 @@ mod js {
         check_status!(st, "copying a frame into a Buffer")?;
         return Ok(out);
       }
-      if status != sys::Status::napi_ok {
+      if status == sys::Status::napi_pending_exception || status == sys::Status::napi_invalid_arg {
+        // Refused before Node took the finalizer: the hint is still ours.
         drop(unsafe { Box::from_raw(hint) });
       }
+      // Other failures may come after Node took it (and may already have run it): never free it twice.
       check_status!(status, "creating an external Buffer for a frame")?;
-      if leased {
-        // The engine counts every external Buffer as new memory and collects garbage by that count: a
-        // 3 MB frame each few milliseconds meant a full collection every ≈20 frames. A leased frame's
-        // memory is a block already counted once (`Accounting`), so its Buffer is taken off the count.
-        let mut changed = 0i64;
-        check_status!(unsafe { sys::napi_adjust_external_memory(env, -(len as i64), &mut changed) })?;
-      }
       Ok(out)
-    }
-  }
-
-  /// The decoder's block memory as the JS engine sees it: reported once per block while the decoder
-  /// lives, however many frames each block carries (leased frames are not counted apart).
-  struct Accounting {
-    count: decoder::MemCount,
-    reported: std::sync::atomic::AtomicI64,
-  }
-
-  impl Accounting {
-    /// Brings the engine's count up to date; on the JS thread.
-    fn update(&self, env: &Env, closing: bool) {
-      use std::sync::atomic::Ordering::Relaxed;
-      let now = if closing { 0 } else { self.count.bytes() };
-      let delta = now - self.reported.swap(now, Relaxed);
-      if delta != 0 {
-        let _ = env.adjust_external_memory(delta);
-      }
     }
   }
 
@@ -249,11 +282,12 @@ mod js {
   pub struct DecodedFrame {
     /// The frame in the decoder's output format: tightly packed planes, or, when `offsets` is not empty,
     /// libavcodec's own padded buffer with plane k at offsets[k], rows strides[k] bytes apart. The bytes
-    /// are the decoder's (no copy) and go back to its pools when this Buffer is garbage collected.
-    #[napi(ts_type = "Buffer")]
+    /// are the decoder's (no copy) and go back to its pools on `release(lease)` or, failing that, when
+    /// this Buffer is garbage collected.
+    #[napi(ts_type = "Uint8Array")]
     pub data: PooledBuffer,
-    /// Set when the decoder was made with `leases` and the frame is in one of its blocks: `release(lease)`
-    /// gives the buffer back to the codec at once (else it goes back when `data` is garbage collected).
+    /// Set when the decoder was made with `leases` and the frame is in one of its blocks (`data` is then a
+    /// view of the block): `release(lease)` gives the buffer back to the codec, else `close()` does.
     pub lease: Option<u32>,
     /// Byte offset of each plane in `data`; empty: tightly packed.
     pub offsets: Vec<u32>,
@@ -298,17 +332,17 @@ mod js {
     pub shared_outstanding: f64,
   }
 
-  fn to_js(out: decoder::Output, pool: &Arc<FramePool>, leases: Option<&Arc<Leases>>) -> DecodeResult {
+  fn to_js(out: decoder::Output, pool: &Arc<FramePool>, leases: Option<&LeaseState>) -> DecodeResult {
     let frames = out
       .frames
       .into_iter()
       .map(|f| {
         let (data, lease) = match (f.data, leases) {
-          (decoder::FrameData::Shared(mut b), Some(leases)) => match b.take_block() {
+          (decoder::FrameData::Shared(mut b), Some((leases, views))) => match b.take_block() {
             Some(block) => {
               let (ptr, len) = (b.as_slice().as_ptr(), b.as_slice().len());
               let id = leases.lease(b);
-              (Bytes::Leased(Leased { ptr, len, id, leases: leases.clone(), _block: block }), Some(id))
+              (Bytes::Leased(Leased { ptr, len, block, views: views.clone() }), Some(id))
             }
             None => (Bytes::Frame(decoder::FrameData::Shared(b)), None),
           },
@@ -330,19 +364,30 @@ mod js {
     DecodeResult { frames, rejected: out.rejected, codec_ms: out.codec_ns as f64 / 1e6, pack_ms: out.pack_ns as f64 / 1e6 }
   }
 
+  type LeaseState = (Arc<Leases>, Arc<BlockViews>);
+
   type Resolver = Box<dyn FnOnce(Env) -> Result<DecodeResult> + Send>;
+
+  /// A decoder collected without close(): what close() would have let go of.
+  impl ObjectFinalize for NativeDecoder {
+    fn finalize(mut self, env: Env) -> Result<()> {
+      self.worker.close();
+      self.let_go(&env);
+      Ok(())
+    }
+  }
 
   /// An H.264 decoder on its own thread. decode() queues an access unit and returns at once; units are
   /// decoded strictly in call order, so a caller keeps several in flight to keep the codec busy.
-  #[napi]
+  #[napi(custom_finalize)]
   pub struct NativeDecoder {
     worker: worker::Worker,
     pool: Arc<FramePool>,
     backend: String,
     format: String,
     skipped: Vec<String>,
-    /// With `leases`: the frames out under one, and the block memory reported to the engine.
-    leases: Option<(Arc<Leases>, Arc<Accounting>)>,
+    /// With `leases`: the frames out under one, and their blocks' ArrayBuffers.
+    leases: Option<LeaseState>,
   }
 
   impl NativeDecoder {
@@ -351,12 +396,7 @@ mod js {
       let pool = self.pool.clone();
       let leases = self.leases.clone();
       let done: worker::Done = Box::new(move |r| match r {
-        Ok(out) => deferred.resolve(Box::new(move |env| {
-          if let Some((_, acct)) = &leases {
-            acct.update(&env, false);
-          }
-          Ok(to_js(out, &pool, leases.as_ref().map(|l| &l.0)))
-        })),
+        Ok(out) => deferred.resolve(Box::new(move |_env| Ok(to_js(out, &pool, leases.as_ref())))),
         Err(e) => deferred.reject(Error::new(Status::GenericFailure, e)),
       });
       if let Err(Some(done)) = self.worker.submit(job, Some(done)) {
@@ -391,7 +431,7 @@ mod js {
       let d = guarded("open", || decoder::Decoder::open(&cfg))?;
       let (backend, skipped, pool) = (d.backend().name().to_string(), d.skipped.clone(), d.pool());
       let leases = (cfg.strided && options.leases.unwrap_or(false))
-        .then(|| (Arc::new(Leases::default()), Arc::new(Accounting { count: d.mem_count(), reported: Default::default() })));
+        .then(|| (Arc::new(Leases::default()), Arc::new(BlockViews::default())));
       // Throughput decoding packs frames on a thread of their own, off the codec's critical path; none
       // is needed when software I420 frames leave unpacked (libavcodec decodes H.264 to yuv420p).
       let unpacked = cfg.strided && format == decoder::OutFormat::I420 && d.backend() == backend::Backend::Software;
@@ -441,10 +481,14 @@ mod js {
     #[napi]
     pub fn close(&mut self, env: Env) {
       self.worker.close();
-      if let Some((leases, acct)) = &self.leases {
-        // Frames still out keep their blocks (memory-safe); their buffers need not wait for the codec.
+      self.let_go(&env);
+    }
+
+    /// Frames still out keep their blocks (memory-safe); their buffers need not wait for the codec.
+    fn let_go(&self, env: &Env) {
+      if let Some((leases, views)) = &self.leases {
         leases.clear();
-        acct.update(&env, true);
+        views.clear(env.raw());
       }
     }
 
@@ -462,7 +506,8 @@ mod js {
       self.worker.is_closed()
     }
 
-    /// The frame buffer pool's counters (buffers come back when JS garbage-collects the frames).
+    /// The frame buffer pool's counters (buffers come back on `release(lease)` or when JS garbage-collects
+    /// the frames).
     #[napi]
     pub fn pool_stats(&self) -> FramePoolStats {
       let (s, c) = (self.pool.stats(), self.pool.shared_stats());

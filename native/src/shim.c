@@ -84,27 +84,15 @@ int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
 /* ---------------------------------------------------------------- decoder */
 
 /*
- * Software frames are allocated here (get_buffer2) with every plane in one buffer, instead of libavcodec's
- * default of one pool per plane: a decoded frame can then be handed to JS as one external buffer with
- * plane offsets and strides (VIDEO_META), without packing it. Layout rules are libavcodec's own
- * (avcodec_align_dimensions2, linesize alignment, SIMD over-read padding after each plane).
- */
-/*
  * The bytes behind one pool buffer, reference-counted apart from libavcodec's AVBufferRef. A frame handed
  * to JS with a lease gives its AVBufferRef back as soon as JS releases the frame, so the codec reuses the
- * buffer at once; the JS Buffer, which may outlive the lease and the decoder, holds a block reference
- * that keeps the memory itself allocated (a late read sees a newer picture, never freed memory).
+ * buffer at once; the block's JS ArrayBuffer, which may outlive the lease and the decoder, holds a block
+ * reference that keeps the memory itself allocated (a late read sees a newer picture, never freed memory).
  */
-typedef struct G2gMemCount {
-  atomic_int refs;
-  atomic_llong bytes; /* live blocks of one decoder, for the JS engine's external-memory accounting */
-} G2gMemCount;
-
 typedef struct G2gBlock {
   atomic_int refs;
   uint32_t magic;
   size_t size;
-  G2gMemCount *count;
 } G2gBlock;
 
 #define G2G_BLOCK_MAGIC 0x67326762u
@@ -112,14 +100,8 @@ typedef struct G2gBlock {
 #define G2G_BLOCK_HEAD 64
 _Static_assert(sizeof(G2gBlock) <= G2G_BLOCK_HEAD, "block header fits before the data");
 
-static void count_unref(G2gMemCount *c) {
-  if (c && atomic_fetch_sub(&c->refs, 1) == 1) free(c);
-}
-
 void g2g_block_unref(G2gBlock *b) {
   if (!b || atomic_fetch_sub(&b->refs, 1) != 1) return;
-  atomic_fetch_sub(&b->count->bytes, (long long)b->size);
-  count_unref(b->count);
   av_free(b);
 }
 
@@ -128,13 +110,15 @@ static void block_free(void *opaque, uint8_t *data) {
   g2g_block_unref(opaque);
 }
 
-long long g2g_count_bytes(G2gMemCount *c) { return atomic_load(&c->bytes); }
-void g2g_count_unref(G2gMemCount *c) { count_unref(c); }
-
+/*
+ * Software frames are allocated here (get_buffer2) with every plane in one buffer, instead of libavcodec's
+ * default of one pool per plane: a decoded frame can then be handed to JS as one external buffer with
+ * plane offsets and strides (VIDEO_META), without packing it. Layout rules are libavcodec's own
+ * (avcodec_align_dimensions2, linesize alignment, SIMD over-read padding after each plane).
+ */
 typedef struct G2gFramePool {
   pthread_mutex_t lock; /* frame threads may allocate concurrently (libavcodec 60+ no longer serialises them) */
   AVBufferPool *pool;
-  G2gMemCount *count;
   int width, height, format;
   int linesize[4];
   size_t offset[4];
@@ -180,9 +164,6 @@ static AVBufferRef *pool_alloc(void *opaque, size_t size) {
   atomic_init(&b->refs, 1);
   b->magic = G2G_BLOCK_MAGIC;
   b->size = size;
-  b->count = fp->count;
-  atomic_fetch_add(&fp->count->refs, 1);
-  atomic_fetch_add(&fp->count->bytes, (long long)size);
   AVBufferRef *r = av_buffer_create((uint8_t *)b + G2G_BLOCK_HEAD, size, block_free, b, 0);
   if (!r) {
     g2g_block_unref(b);
@@ -229,12 +210,16 @@ static int pool_setup(G2gFramePool *fp, AVCodecContext *c, int width, int height
   return 0;
 }
 
+/* Whether get_buffer puts frames like `f` in the pool's blocks (else libavcodec's default allocator). */
+static int in_blocks(const AVCodecContext *c, const AVFrame *f) {
+  return !c->hw_frames_ctx && (c->codec->capabilities & AV_CODEC_CAP_DR1) && f->width > 0 && f->height > 0 &&
+         (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P || f->format == AV_PIX_FMT_NV12);
+}
+
 static int get_buffer(AVCodecContext *c, AVFrame *f, int flags) {
   G2gDec *d = c->opaque;
   G2gFramePool *fp = &d->fp;
-  if (c->hw_frames_ctx || !(c->codec->capabilities & AV_CODEC_CAP_DR1) || f->width <= 0 || f->height <= 0 ||
-      (f->format != AV_PIX_FMT_YUV420P && f->format != AV_PIX_FMT_YUVJ420P && f->format != AV_PIX_FMT_NV12))
-    return avcodec_default_get_buffer2(c, f, flags);
+  if (!in_blocks(c, f)) return avcodec_default_get_buffer2(c, f, flags);
   pthread_mutex_lock(&fp->lock);
   int r = 0;
   if (!fp->pool || fp->width != f->width || fp->height != f->height || fp->format != f->format)
@@ -265,7 +250,6 @@ void g2g_dec_close(G2gDec *d) {
   av_frame_free(&d->frame);
   av_frame_free(&d->sw);
   av_buffer_pool_uninit(&d->fp.pool);
-  count_unref(d->fp.count);
   pthread_mutex_destroy(&d->fp.lock);
   free(d);
 }
@@ -289,13 +273,11 @@ int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_t
   G2gDec *d = calloc(1, sizeof *d);
   if (!d) return AVERROR(ENOMEM);
   pthread_mutex_init(&d->fp.lock, NULL);
-  d->fp.count = calloc(1, sizeof *d->fp.count);
-  if (d->fp.count) atomic_init(&d->fp.count->refs, 1);
   d->ctx = avcodec_alloc_context3(codec);
   d->pkt = av_packet_alloc();
   d->frame = av_frame_alloc();
   d->sw = av_frame_alloc();
-  if (!d->fp.count || !d->ctx || !d->pkt || !d->frame || !d->sw) { g2g_dec_close(d); return AVERROR(ENOMEM); }
+  if (!d->ctx || !d->pkt || !d->frame || !d->sw) { g2g_dec_close(d); return AVERROR(ENOMEM); }
   AVCodecContext *c = d->ctx;
   c->opaque = d;
   c->get_buffer2 = get_buffer;
@@ -419,9 +401,9 @@ AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size, G2gBlo
   if (!r) return NULL;
   *base = r->data;
   *size = r->size;
-  /* Decoded in software into one buffer: get_buffer's pool (the default allocator splits planes, and a
-   * hardware download lands in d->sw); the magic guards against anything else. */
-  if (f == d->frame && !d->ctx->hw_frames_ctx && av_buffer_get_opaque(r) && d->fp.pool) {
+  /* A software frame get_buffer placed (a hardware download lands in d->sw) is in one of our blocks, whose
+   * header sits just before the data; the magic is a consistency check, not the test. */
+  if (f == d->frame && in_blocks(d->ctx, f)) {
     G2gBlock *k = (G2gBlock *)(r->data - G2G_BLOCK_HEAD);
     if (k->magic == G2G_BLOCK_MAGIC && k->size == (size_t)r->size) {
       atomic_fetch_add(&k->refs, 1);
@@ -429,12 +411,6 @@ AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size, G2gBlo
     }
   }
   return r;
-}
-
-/* The decoder's block counter, referenced (g2g_count_unref): live block bytes, read on the JS thread. */
-G2gMemCount *g2g_dec_mem_count(G2gDec *d) {
-  atomic_fetch_add(&d->fp.count->refs, 1);
-  return d->fp.count;
 }
 
 void g2g_buffer_unref(AVBufferRef *b) { av_buffer_unref(&b); }

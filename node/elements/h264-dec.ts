@@ -49,10 +49,19 @@ const MAX_PENDING = 64;
  */
 const DECODE_AHEAD = 4;
 
-/** A decode() call on the decoder thread whose result is not taken yet. */
-/** Gives a leased frame's buffer back to its decoder (a closed one has let go of them all already). */
-const giveBack = (d: NativeDecoder, lease: number) => (): void => d.release(lease);
+/**
+ * A leased frame's memory: its last release gives the buffer back to the decoder (a closed one has let go
+ * of them all already). A frame lost on the way without a release (an error path) goes back when its view
+ * is collected, or at close(); releasing twice is harmless (an unknown lease is ignored).
+ */
+function leasedFrame(d: NativeDecoder, lease: number, data: Uint8Array): CpuMemory {
+  unreleased.register(data, { d, lease });
+  return leasedMemory(data, () => d.release(lease));
+}
 
+const unreleased = new FinalizationRegistry<{ d: NativeDecoder; lease: number }>(({ d, lease }) => d.release(lease));
+
+/** A decode() call on the decoder thread whose result is not taken yet. */
 interface InFlight {
   /** The decoder the unit went to (a new avcC replaces it): its frames' leases go back there. */
   readonly decoder: NativeDecoder;
@@ -93,7 +102,8 @@ function formatsIn(allowed: Caps): H264DecFormat[] {
  * Buffer with its plane offsets and strides in `meta.videoMeta`: no copy at all. Otherwise (or for NV12
  * out of a yuv420p decoder) it is packed once into a buffer of the addon's frame pool, the copy recorded
  * in the copy ledger as explicit (the decoder is the transfer element). Either buffer goes back to its
- * pool when JS garbage-collects it.
+ * pool when JS garbage-collects it — or, for a frame left in libavcodec's buffer, as soon as everything
+ * downstream has released it, when all of it declares RELEASE (the frame's memory is then leased).
  */
 export function h264Dec(options: H264DecOptions = {}): Transform<Packet, RawVideoPacket> {
   const backend = options.backend ?? 'auto';
@@ -205,7 +215,8 @@ function openDecoder(
     for (const f of res.frames) {
       const tag = f.pts === undefined || f.pts === null ? undefined : tags.get(f.pts);
       if (tag) tags.delete(f.pts!);
-      const data = new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+      // A leased frame is a plain view of its block already; others are Buffers (seen as plain views).
+      const data = f.lease === undefined || f.lease === null ? new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength) : f.data;
       const unpacked = f.offsets.length > 0;
       if (!unpacked) ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'decoded frame packed from the decoder pool into JS memory', explicit: true });
       // A hardware frame handed on unpacked was still downloaded from the GPU into that buffer.
@@ -220,7 +231,7 @@ function openDecoder(
         dts: f.pts ?? undefined,
         duration: tag?.duration,
         flags,
-        memory: f.lease === undefined || f.lease === null ? cpuMemory(data) : leasedMemory(data, giveBack(d, f.lease)),
+        memory: f.lease === undefined || f.lease === null ? cpuMemory(data) : leasedFrame(d, f.lease, data),
         // A video meta on the input (none belongs there) must not describe these frames.
         meta: unpacked ? withVideoMeta(tag?.meta ?? EMPTY_META, layoutFor(f, data.byteLength)) : withoutVideoMeta(tag?.meta ?? EMPTY_META),
       });
