@@ -4,7 +4,11 @@ import { nodeFileSrc } from '../../node/drivers/fs';
 import { h264Dec, type RawVideoPacket } from '../../node/elements/h264-dec';
 import { fakeSink, identity, queue, tee } from '../../operators';
 import { h264Parse } from '../../operators/h264-parse';
-import { pipe } from '../../src';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Caps, defineTransform, EOS, packet, pipe, type Packet } from '../../src';
+import { RELEASE } from '../../src/memory/release';
+import { VIDEO_META } from '../../src/video/meta';
 import { encodeH264 } from '../fixtures/h264';
 import { addon, ffmpegFrameMd5, md5, packedBytes } from './helpers';
 
@@ -98,6 +102,37 @@ describe('h264Dec leases its frames to consumers that release them (RELEASE)', (
     // frames. Leased, V8 is told of the codec's blocks once, and the frames recycle them without a collection.
     expect(gcs[1]).toBeGreaterThanOrEqual(5);
     expect(gcs[0]).toBeLessThanOrEqual(gcs[1] / 3);
+  });
+
+  it('a leased frame lost without a release (a buggy element) still goes back once it is garbage collected', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const path = await encodeH264({ profile: 'high', bframes: 2, frames: 120 });
+    const t = tracked();
+    let n = 0;
+    // Claims RELEASE but drops every frame on the floor, never releasing it; collects now and then.
+    const forgetful = defineTransform<RawVideoPacket, Packet>({
+      factory: 'forgetful',
+      props: {},
+      sinkCaps: Caps.any(),
+      srcCaps: Caps.parse('application/x-nothing'),
+      metas: [VIDEO_META, RELEASE],
+      open: (ctx, up) => ({
+        async pull(signal) {
+          const p = await up.pull(signal);
+          if (p === EOS) return EOS;
+          if (++n % 10 === 0) {
+            gc();
+            await new Promise((r) => setTimeout(r, 1));
+          }
+          return packet({ caps: ctx.outputCaps, pts: p.pts });
+        },
+      }),
+    });
+    await pipe(nodeFileSrc(path), h264Parse(), h264Dec({ backend: 'software', threads: 1, addon: t.addon }), forgetful, fakeSink()).run();
+    expect(n).toBe(120);
+    // Every frame had been leased and lost: only the FinalizationRegistry gave their buffers back.
+    expect(t.decoders[0].poolStats().codecAllocated).toBeLessThan(60);
   });
 
   it('a frame read after its release and after the decoder closed is still valid memory (a newer picture at worst)', async () => {
