@@ -97,8 +97,10 @@ async function ocrDemo(frames: number, preprocess: OcrPreprocessBackend, io: Cli
     fakeSink<FramePacket>({
       name: 'ocrSink',
       dropLate: false,
-      // Reads only the OCR meta: frames may stay as the decoder laid them out.
+      // Reads only the OCR meta and keeps nothing: frames may stay as the decoder laid them out, and go
+      // back to it as soon as this callback returns.
       videoMeta: true,
+      release: true,
       onPacket: (p) => {
         if (frames > 0 && n >= frames) return;
         const read = (p.meta.ocrText as string | undefined) ?? '';

@@ -1,3 +1,4 @@
+import { RELEASE } from '../../src/memory/release';
 import { fakeSink } from '../../operators/fake-sink';
 import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
@@ -71,8 +72,9 @@ function annotate(
     srcCaps: ANY_RAW,
     passthrough: true,
     // These stages read the frame (preprocess, crops) and pass it on: they honour VIDEO_META themselves
-    // rather than let the question through to whatever follows them.
-    metas: [VIDEO_META],
+    // rather than let the question through to whatever follows them. They keep no frame once it has gone
+    // on, so the frame's release is left to what follows (RELEASE, when that releases too).
+    metas: [VIDEO_META, RELEASE],
     open(ctx, up): Reader<FramePacket> {
       const times: number[] = [];
       timings?.set(ctx.name, times);
@@ -289,8 +291,10 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
     ocrChain(model, { live, timings, classify, preprocess }),
     fakeSink<FramePacket>({
       dropLate: false,
-      // Reads only the OCR meta: frames may stay as the decoder laid them out.
+      // Reads only the OCR meta and keeps nothing: frames may stay as the decoder laid them out, and go
+      // back to it as soon as this callback returns.
       videoMeta: true,
+      release: true,
       onPacket: (p) => {
         if (limit > 0 && frame >= limit) return;
         const lines = (p.meta.ocrLines as OcrLine[]) ?? [];

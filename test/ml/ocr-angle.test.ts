@@ -104,8 +104,8 @@ describe('OCR stages on a decoder\'s padded frames (VIDEO_META)', () => {
   afterAll(() => ocr?.release());
 
   for (const preprocess of ['cpu', 'webgpu'] as const) {
-    it(`decode → ocrStages (${preprocess} preprocess, cls crops) → a sink taking frames unpacked reads the text`, async () => {
-      const out: { text: string; strided: boolean }[] = [];
+    it(`decode → ocrStages (${preprocess} preprocess, cls crops) → a sink taking frames unpacked and releasing them reads the text`, async () => {
+      const out: { text: string; strided: boolean; leased: boolean }[] = [];
       // 322 wide: libavcodec pads the rows, so reading the planes as packed would garble the picture.
       await pipe(
         videoTestSrc({ format: 'I420', width: 322, height: 240, numBuffers: 2, pattern: 'smpte', overlay: 'text', text: TEXT, overlayScale: 5 }),
@@ -114,11 +114,12 @@ describe('OCR stages on a decoder\'s padded frames (VIDEO_META)', () => {
         h264Parse(),
         h264Dec({ backend: 'software' }),
         ocrStages(ocr, { classify: true, preprocess: preprocess === 'cpu' ? { kind: 'cpu' } : { kind: 'webgpu', device: nodeWebGpuDevice } }),
-        fakeSink<FramePacket>({ videoMeta: true, onPacket: (p) => void out.push({ text: p.meta.ocrText as string, strided: p.meta.videoMeta !== undefined }) }),
+        // Keeps only what it read: the stages keep no frame either, so the decoder leases them (RELEASE).
+        fakeSink<FramePacket>({ videoMeta: true, release: true, onPacket: (p) => void out.push({ text: p.meta.ocrText as string, strided: p.meta.videoMeta !== undefined, leased: p.memory.release !== undefined }) }),
       ).run();
       expect(out).toEqual([
-        { text: TEXT, strided: true },
-        { text: TEXT, strided: true },
+        { text: TEXT, strided: true, leased: true },
+        { text: TEXT, strided: true, leased: true },
       ]);
     }, 60_000);
   }
