@@ -24,11 +24,19 @@ describe('h264Dec (software) is bit-exact with ffmpeg', () => {
   for (const { label, o } of cases) {
     it(label, async () => {
       const path = await encodeH264(o);
-      const [ours, strided, ref] = await Promise.all([decodeFile(path, { format: 'I420' }), decodeFile(path, { format: 'I420', videoMeta: true }), ffmpegFrameMd5(path)]);
+      const [ours, strided, leased, ref] = await Promise.all([
+        decodeFile(path, { format: 'I420' }),
+        decodeFile(path, { format: 'I420', videoMeta: true }),
+        decodeFile(path, { format: 'I420', videoMeta: true, release: true }),
+        ffmpegFrameMd5(path),
+      ]);
       expect(ours.frames.length).toBe(o.frames);
       expect(ours.md5s).toEqual(ref);
-      // Handed on in libavcodec's own buffers (planes at the video meta's offsets/strides): the same pictures.
+      // Handed on in libavcodec's own buffers (planes at the video meta's offsets/strides): the same pictures,
+      // and the same again when each buffer goes back to the codec as soon as the sink has hashed it.
       expect(strided.md5s).toEqual(ref);
+      expect(leased.md5s).toEqual(ref);
+      expect(leased.frames.every((f) => f.memory.release !== undefined)).toBe(true);
       expect(strided.frames.every((f) => f.meta.videoMeta !== undefined)).toBe(true);
       expect(ours.frames.some((f) => f.meta.videoMeta !== undefined)).toBe(false);
       // Presentation order out of a reordering decoder: strictly increasing pts, one Caps object.
@@ -49,9 +57,15 @@ describe('h264Dec (software) is bit-exact with ffmpeg', () => {
 
   it('live (low-delay, slice threads) decodes the same frames', async () => {
     const path = await encodeH264({ profile: 'high', bframes: 2, frames: 20 });
-    const [ours, strided, ref] = await Promise.all([decodeFile(path, { live: true }), decodeFile(path, { live: true, videoMeta: true }), ffmpegFrameMd5(path)]);
+    const [ours, strided, leased, ref] = await Promise.all([
+      decodeFile(path, { live: true }),
+      decodeFile(path, { live: true, videoMeta: true }),
+      decodeFile(path, { live: true, videoMeta: true, release: true }),
+      ffmpegFrameMd5(path),
+    ]);
     expect(ours.md5s).toEqual(ref);
     expect(strided.md5s).toEqual(ref);
+    expect(leased.md5s).toEqual(ref);
   });
 
   it('unpacked frames cost no copy; packed ones one each; NV12 out of a yuv420p decode is always packed', async () => {
@@ -124,6 +138,8 @@ describe('h264Dec (software) is bit-exact with ffmpeg', () => {
     // Unpacked too: the codec's pool is laid out anew for each size while frames of the old one are held.
     const strided = await decodeFile(path, { videoMeta: true });
     expect(strided.md5s).toEqual([...ra, ...rb, ...ra]);
+    // Leased: buffers of the old size come back after the pool was laid out anew.
+    expect((await decodeFile(path, { videoMeta: true, release: true })).md5s).toEqual([...ra, ...rb, ...ra]);
     const layouts = strided.frames.map((f) => f.meta.videoMeta as VideoFrameLayout);
     expect(layouts.map((l) => `${l.width}x${l.height}`)).toEqual(strided.frames.map((f) => `${f.caps.get('width')}x${f.caps.get('height')}`));
   });

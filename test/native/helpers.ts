@@ -40,20 +40,22 @@ export const packedBytes = (p: RawVideoPacket): Uint8Array => packedFrame(p.memo
 
 /**
  * fileSrc → h264Parse → h264Dec → fakeSink, keeping every frame. `videoMeta`: the sink honours
- * VIDEO_META, so the decoder may hand frames on unpacked; MD5s are of the frames packed afterwards.
+ * VIDEO_META, so the decoder may hand frames on unpacked. MD5s are of the frames packed as they arrive:
+ * with `release` the sink gives each frame back after hashing it (the decoder leases them), so a kept
+ * frame's bytes may by then show a later picture; only its caps, meta and hash are to be trusted.
  */
-export async function decodeFile(path: string, options: H264DecOptions & { videoMeta?: boolean } = {}, runOptions: RunOptions = {}): Promise<Decoded> {
-  const { videoMeta, ...decOptions } = options;
+export async function decodeFile(path: string, options: H264DecOptions & { videoMeta?: boolean; release?: boolean } = {}, runOptions: RunOptions = {}): Promise<Decoded> {
+  const { videoMeta, release, ...decOptions } = options;
   const frames: RawVideoPacket[] = [];
-  const stats = await pipe(
-    nodeFileSrc(path),
-    h264Parse(),
-    h264Dec({ backend: 'software', ...decOptions }),
-    fakeSink<RawVideoPacket>({ onPacket: (p) => void frames.push(p), videoMeta }),
-  ).run(runOptions);
+  const md5s: string[] = [];
+  const onPacket = (p: RawVideoPacket): void => {
+    md5s.push(md5(packedBytes(p)));
+    frames.push(p);
+  };
+  const stats = await pipe(nodeFileSrc(path), h264Parse(), h264Dec({ backend: 'software', ...decOptions }), fakeSink<RawVideoPacket>({ onPacket, videoMeta, release })).run(runOptions);
   const caps: Caps[] = [];
   for (const f of frames) if (!caps.includes(f.caps)) caps.push(f.caps);
-  return { frames, md5s: frames.map((f) => md5(packedBytes(f))), caps, stats };
+  return { frames, md5s, caps, stats };
 }
 
 /** PSNR (dB) of two 8-bit buffers of equal size. */
