@@ -139,7 +139,8 @@ mod js {
         Bytes::Frame(decoder::FrameData::Packed(v)) => self.pool.give(v),
         // Dropping the reference returns the buffer to the codec's pool once the codec is done with it.
         Bytes::Frame(decoder::FrameData::Shared(b)) => drop(b),
-        // Never wrapped: the lease stays until release(id) or close().
+        // Not reached (a leased frame becomes a view, never an external Buffer); its lease stays in
+        // `Leases` until release(id) or close() either way.
         Bytes::Leased(l) => drop(l),
       }
     }

@@ -55,11 +55,12 @@ const DECODE_AHEAD = 4;
  * is collected, or at close(); releasing twice is harmless (an unknown lease is ignored).
  */
 function leasedFrame(d: NativeDecoder, lease: number, data: Uint8Array): CpuMemory {
-  unreleased.register(data, { d, lease });
-  return leasedMemory(data, () => d.release(lease));
+  const giveBack = (): void => d.release(lease);
+  unreleased.register(data, giveBack);
+  return leasedMemory(data, giveBack);
 }
 
-const unreleased = new FinalizationRegistry<{ d: NativeDecoder; lease: number }>(({ d, lease }) => d.release(lease));
+const unreleased = new FinalizationRegistry<() => void>((giveBack) => giveBack());
 
 /** A decode() call on the decoder thread whose result is not taken yet. */
 interface InFlight {
@@ -215,8 +216,9 @@ function openDecoder(
     for (const f of res.frames) {
       const tag = f.pts === undefined || f.pts === null ? undefined : tags.get(f.pts);
       if (tag) tags.delete(f.pts!);
+      const lease = f.lease ?? undefined;
       // A leased frame is a plain view of its block already; others are Buffers (seen as plain views).
-      const data = f.lease === undefined || f.lease === null ? new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength) : f.data;
+      const data = lease === undefined ? new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength) : f.data;
       const unpacked = f.offsets.length > 0;
       if (!unpacked) ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'decoded frame packed from the decoder pool into JS memory', explicit: true });
       // A hardware frame handed on unpacked was still downloaded from the GPU into that buffer.
@@ -231,7 +233,7 @@ function openDecoder(
         dts: f.pts ?? undefined,
         duration: tag?.duration,
         flags,
-        memory: f.lease === undefined || f.lease === null ? cpuMemory(data) : leasedFrame(d, f.lease, data),
+        memory: lease === undefined ? cpuMemory(data) : leasedFrame(d, lease, data),
         // A video meta on the input (none belongs there) must not describe these frames.
         meta: unpacked ? withVideoMeta(tag?.meta ?? EMPTY_META, layoutFor(f, data.byteLength)) : withoutVideoMeta(tag?.meta ?? EMPTY_META),
       });

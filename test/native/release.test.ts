@@ -10,7 +10,7 @@ import { Caps, defineTransform, EOS, packet, pipe, type Packet } from '../../src
 import { RELEASE } from '../../src/memory/release';
 import { VIDEO_META } from '../../src/video/meta';
 import { encodeH264 } from '../fixtures/h264';
-import { addon, ffmpegFrameMd5, md5, packedBytes } from './helpers';
+import { addon, decodeFile, ffmpegFrameMd5, md5, packedBytes } from './helpers';
 
 const MS = 1_000_000;
 
@@ -35,24 +35,10 @@ describe('h264Dec leases its frames to consumers that release them (RELEASE)', (
     const counts: number[] = [];
     for (const release of [true, false]) {
       const t = tracked();
-      const kept: RawVideoPacket[] = [];
-      const md5s: string[] = [];
-      await pipe(
-        nodeFileSrc(path),
-        h264Parse(),
-        h264Dec({ backend: 'software', threads: 2, addon: t.addon }),
-        fakeSink<RawVideoPacket>({
-          videoMeta: true,
-          release,
-          // Hashed while held; kept afterwards only to stop the garbage collector returning the buffers.
-          onPacket: (p) => {
-            md5s.push(md5(packedBytes(p)));
-            kept.push(p);
-          },
-        }),
-      ).run();
-      expect(md5s).toEqual(ref);
-      expect(kept.every(leased)).toBe(release);
+      // Each frame hashed as it arrives, then kept only to stop the garbage collector returning the buffers.
+      const r = await decodeFile(path, { threads: 2, addon: t.addon, videoMeta: true, release });
+      expect(r.md5s).toEqual(ref);
+      expect(r.frames.every(leased)).toBe(release);
       counts.push(t.decoders[0].poolStats().codecAllocated);
     }
     // Released: the codec reuses each buffer at once (its references, the frames in flight, a few more).
@@ -137,9 +123,8 @@ describe('h264Dec leases its frames to consumers that release them (RELEASE)', (
 
   it('a frame read after its release and after the decoder closed is still valid memory (a newer picture at worst)', async () => {
     const path = await encodeH264({ profile: 'main', frames: 40, width: 640, height: 360 });
-    const kept: RawVideoPacket[] = [];
     const t = tracked();
-    await pipe(nodeFileSrc(path), h264Parse(), h264Dec({ backend: 'software', addon: t.addon }), fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void kept.push(p) })).run();
+    const kept = (await decodeFile(path, { addon: t.addon, videoMeta: true, release: true })).frames;
     expect(t.decoders[0].closed).toBe(true);
     expect(kept.every(leased)).toBe(true);
     // Every byte of every frame readable: the blocks outlive the codec's pool while JS holds them.
