@@ -1,9 +1,86 @@
 import { defineConfig } from 'vitest/config';
 
+/*
+ * Three tiers, as vitest projects (`vitest run` runs all three; `--project <name>` one):
+ *
+ *   unit      pure and fast: no third-party program, no wall clock, no sockets (the default for a new file)
+ *   peers     runs a real third-party peer: ffmpeg/ffprobe, GStreamer (gst-launch, the python gi RTSP
+ *             server), Chromium, Dawn (webgpu), onnxruntime, the native addon (libavcodec), cargo.
+ *             A missing peer fails the file in CI and skips it locally: test/peers.ts (requirePeer).
+ *   realtime  needs no peer but depends on real time: wall-clock waits, UDP/TCP sockets with timeouts,
+ *             child processes, long runs.
+ *
+ * The rule: a file that needs a peer is `peers` (even when it also uses sockets or waits); else one that
+ * depends on real time is `realtime`; else `unit`. A helper counts: a test that encodes its input with
+ * ffmpeg (test/fixtures/h264.ts, test/rtp/helpers.ts encodedAus, test/mp4/helpers.ts) is a peers test.
+ */
+
+const PEERS = [
+  // ffmpeg / ffprobe (fixtures encoded by ffmpeg, references from ffprobe)
+  'test/cli/probe.test.ts',
+  'test/cli/remux.test.ts', // + gst-launch
+  'test/cli/serve.test.ts', // + sockets, the CLI as a process
+  'test/cli/serve-loop.test.ts',
+  'test/h264/access-unit.test.ts',
+  'test/h264/annexb-split.test.ts',
+  'test/h264/h264-parse.test.ts',
+  'test/h264/params.test.ts',
+  'test/h264/start-code-finder.test.ts',
+  'test/io/fs.test.ts',
+  'test/mp4/annexb-mux.test.ts',
+  'test/mp4/demux.test.ts',
+  'test/mp4/mux.test.ts', // + gst-launch
+  'test/rtp/elements.test.ts',
+  'test/rtp/launch.test.ts', // + UDP
+  'test/rtp/payload.test.ts',
+  'test/rtp/peers.test.ts', // + gst-launch, UDP
+  'test/rtsp/client-udp-start.test.ts',
+  'test/rtsp/launch.test.ts',
+  'test/rtsp/server.test.ts',
+  // GStreamer (gst-launch, the python gi RTSP server)
+  'test/rtsp/client-rtcp.test.ts',
+  'test/rtsp/peers.test.ts',
+  'test/rtsp/server-mounts.test.ts',
+  'test/video/gstreamer.test.ts',
+  // Chromium (playwright-core), Dawn, onnxruntime
+  'test/browser/**/*.test.ts',
+  'test/ml/ocr-angle.test.ts',
+  'test/ml/ocr-e2e.test.ts',
+  'test/ml/ort-gpu-input.test.ts',
+  'test/ml/ort.test.ts',
+  'test/ml/variable-framerate.test.ts',
+  'test/ml/wgpu-preprocess.test.ts',
+  // the native addon (libavcodec), its Rust core (cargo)
+  'test/native/**/*.test.ts',
+  'test/cli/demo.test.ts',
+  'test/rtp/udp-sr.test.ts', // + UDP
+  'test/rtsp/sr-capture.test.ts', // + sockets
+];
+
+const REALTIME = [
+  'test/cli/dispatch.test.ts', // waits on real timers
+  'test/cli/e2e.test.ts', // the CLI as a child process, Ctrl-C on timers
+  'test/io/byte-io.test.ts', // back-pressure observed across a real timer
+  'test/io/file-src.test.ts', // a slow sink paced by real timers
+  'test/rtp/udp.test.ts', // UDP sockets
+  'test/rtsp/client-fallback.test.ts', // TCP/UDP sockets, udp-timeout in real time
+  'test/runtime/quickjs.test.ts', // the system clock through the host's setTimeout
+  'test/operators/long-run.test.ts', // ten virtual minutes: a long run
+];
+
+const ALL = 'test/**/*.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // requirePeer (test/peers.ts) tags a file whose peer is missing locally: its tests are skipped,
+    // before its hooks run.
+    tags: [{ name: 'peer-missing', description: 'a third-party peer this file needs is not installed here (skipped; CI fails instead)', skip: true }],
+    projects: [
+      { extends: true, test: { name: 'unit', include: [ALL], exclude: [...PEERS, ...REALTIME] } },
+      { extends: true, test: { name: 'peers', include: PEERS } },
+      { extends: true, test: { name: 'realtime', include: REALTIME } },
+    ],
   },
 });

@@ -1,7 +1,8 @@
 /**
  * glass2glass/marbles: marble testing of pipelines over virtual time, as RxJS's TestScheduler over
  * packets. Play diagrams with `marbleSource`, record with `marbleSink`, run with `runMarbles`, and
- * assert on the log: `expect(toDiagram(log)).toBe('-a-b-(cd)-|')`.
+ * assert on the log: `expect(toDiagram(log)).toBe('-a-b-(cd)-|')`. Test one element alone with `harness`
+ * (GStreamer's GstHarness): push packets in, pull them out, watch its demand, stats and teardown.
  */
 export {
   DEFAULT_FRAME,
@@ -30,6 +31,16 @@ export {
 export { marbleSource, type MarblePacketInit, type MarbleSourceOptions, type MarbleValue } from './source';
 export { marbleSink, type MarbleSinkOptions } from './sink';
 export { MarbleStallError, runMarbles, type RunMarblesOptions } from './run';
+export {
+  harness,
+  HarnessStallError,
+  HarnessTeardownError,
+  type Harness,
+  type HarnessElementLog,
+  type HarnessOptions,
+  type HarnessPacketInit,
+  type HarnessTeardown,
+} from './harness';
 export {
   demand,
   eventsOf,

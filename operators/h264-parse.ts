@@ -1,5 +1,5 @@
 import { queuedReader } from '../src/reader';
-import type { ElementEntry } from './registry';
+import { defineElement, prop, type ElementOptions, type SettingsOf } from '../src/descriptor';
 import { Caps, caps, fraction, type FieldValue, type Fraction } from '../src/caps';
 import {
   AccessUnitAssembler,
@@ -28,28 +28,6 @@ import { defineTransform, type Transform } from '../src/operator';
 import { EMPTY_META, PacketFlags, type CpuPacket, type Packet, type PacketMeta } from '../src/packet';
 import { SECOND } from '../src/time';
 
-export interface H264ParseOptions {
-  name?: string;
-  /** Output stream format; default: the input's when downstream allows it, else what downstream takes. */
-  streamFormat?: StreamFormat;
-  /**
-   * GStreamer's config-interval: -1 puts SPS/PPS before every IDR that lacks them, 0 never (default),
-   * N > 0 before an IDR when N seconds passed since they were last sent. Byte-stream output always gets
-   * them before the first IDR when the input had them only out of band (avc codec_data).
-   */
-  configInterval?: number;
-  /** Drop access unit delimiters (default false: pass). */
-  dropAud?: boolean;
-  /** Drop SEI NAL units (default false). */
-  dropSei?: boolean;
-  /** Drop filler data NAL units (default false). */
-  dropFiller?: boolean;
-  /** Frame rate for timestamps ('30/1', '30000/1001', 25) of streams without times; overrides VUI. */
-  framerate?: string | number | Fraction;
-  /** Drop access units before the first IDR or recovery point (default true); else pass them CORRUPT. */
-  skipToKeyframe?: boolean;
-}
-
 /** What an input packet's caps say about its payload. */
 interface InputMode {
   readonly avc: boolean;
@@ -71,20 +49,30 @@ const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ byte-stream,
 const FORMATS: readonly StreamFormat[] = ['byte-stream', 'avc'];
 const DEFAULT_RATE: Rate = { num: 25, den: 1 };
 
-function parseRate(rate: H264ParseOptions['framerate']): Rate | undefined {
-  if (rate === undefined) return undefined;
-  if (typeof rate === 'number') {
-    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`h264Parse: framerate must be > 0, got ${rate}`);
-    return Number.isInteger(rate) ? { num: rate, den: 1 } : { num: Math.round(rate * 1000), den: 1000 };
-  }
-  if (typeof rate === 'object') {
-    if (!(rate.num > 0 && rate.den > 0)) throw new RangeError(`h264Parse: framerate must be > 0, got ${rate.num}/${rate.den}`);
-    return { num: rate.num, den: rate.den };
-  }
-  const m = /^\s*(\d+)\s*(?:\/\s*(\d+))?\s*$/.exec(rate);
-  if (!m || Number(m[1]) === 0 || Number(m[2] ?? 1) === 0) throw new RangeError(`h264Parse: framerate must be N/D with N, D > 0, got '${rate}'`);
-  return { num: Number(m[1]), den: Number(m[2] ?? 1) };
-}
+export const H264_PARSE = defineElement({
+  name: 'h264Parse',
+  kind: 'transform',
+  description: 'Parses H.264 into access units with caps from the SPS, in byte-stream or avc form (GStreamer h264parse)',
+  caps: { sink: SINK_CAPS, src: Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au') },
+  notes:
+    'Any framing in (Annex B in arbitrary chunks, unit-aligned Annex B, AVC with codec_data); one access unit per packet out, caps from the SPS (a new Caps object only when the parameters change). Keyframes, header-only, damaged units and discontinuities are flagged; missing times are derived.',
+  properties: {
+    streamFormat: prop.enum(FORMATS, { defaultDoc: "the input's when downstream allows it, else what downstream takes", doc: 'Output framing' }),
+    configInterval: prop.int({
+      default: 0,
+      min: -1,
+      doc: 'SPS/PPS before IDRs: -1 before every IDR lacking them, 0 never, N when N seconds passed since they were last sent (byte-stream output always gets them before the first IDR when the input had them only out of band)',
+    }),
+    dropAud: prop.boolean({ default: false, doc: 'Drop access unit delimiters' }),
+    dropSei: prop.boolean({ default: false, doc: 'Drop SEI NAL units' }),
+    dropFiller: prop.boolean({ default: false, doc: 'Drop filler data NAL units' }),
+    framerate: prop.fraction({ defaultDoc: 'the VUI, else 25/1', doc: 'Frame rate for timestamps of streams without times; overrides the VUI' }),
+    skipToKeyframe: prop.boolean({ default: true, doc: 'Drop access units before the first IDR or recovery point (else pass them CORRUPT)' }),
+  },
+});
+
+export type H264ParseOptions = ElementOptions<typeof H264_PARSE>;
+type H264ParseSettings = SettingsOf<typeof H264_PARSE.properties>;
 
 function formatsIn(allowed: Caps): StreamFormat[] {
   if (allowed.isAny) return [...FORMATS];
@@ -113,28 +101,13 @@ function inputFormat(input: Caps): StreamFormat {
  * units, damaged units and discontinuities are flagged; missing times are derived (see H264Timestamper).
  * The parsing itself is the sans-IO AccessUnitAssembler; this element only frames it for a pipeline.
  */
-export function h264Parse(options: H264ParseOptions = {}): Transform<Packet, CpuPacket> {
-  const configInterval = options.configInterval ?? 0;
-  if (!Number.isFinite(configInterval) || configInterval < -1) throw new RangeError(`h264Parse: configInterval must be -1, 0 or seconds > 0, got ${configInterval}`);
-  const rateOption = parseRate(options.framerate);
-  const want = options.streamFormat;
-  if (want !== undefined && !FORMATS.includes(want)) throw new RangeError(`h264Parse: streamFormat must be 'byte-stream' or 'avc', got '${String(want)}'`);
+export const h264Parse = H264_PARSE.implement((options): Transform<Packet, CpuPacket> => {
+  const { configInterval, framerate: rateOption, streamFormat: want } = options;
   const srcCaps = caps('video/x-h264', {
     'stream-format': want ?? { kind: 'list', values: ['byte-stream', 'avc'] },
     alignment: 'au',
   });
   return defineTransform<Packet, CpuPacket>({
-    factory: 'h264Parse',
-    name: options.name,
-    props: {
-      'stream-format': want,
-      'config-interval': options.configInterval,
-      'drop-aud': options.dropAud,
-      'drop-sei': options.dropSei,
-      'drop-filler': options.dropFiller,
-      framerate: options.framerate === undefined ? undefined : rateOption && `${rateOption.num}/${rateOption.den}`,
-      'skip-to-keyframe': options.skipToKeyframe,
-    },
     sinkCaps: SINK_CAPS,
     srcCaps,
     // Any input framing converts to any output format: what downstream takes does not restrict the input.
@@ -150,23 +123,22 @@ export function h264Parse(options: H264ParseOptions = {}): Transform<Packet, Cpu
     },
     open: (ctx, up) => openParser(ctx, up, options, configInterval, rateOption),
   });
-}
+});
 
 function openParser(
   ctx: ElementContext,
   up: Reader<Packet>,
-  options: H264ParseOptions,
+  options: H264ParseSettings,
   configInterval: number,
-  rateOption: Rate | undefined,
+  rateOption: Rate | undefined
 ): Reader<CpuPacket> {
   const negotiated = ctx.outputCaps.get('stream-format');
   const outFormat: StreamFormat =
     negotiated === 'avc' || negotiated === 'byte-stream'
       ? negotiated
-      : (options.streamFormat ?? (negotiated && typeof negotiated === 'object' && negotiated.kind === 'list' && negotiated.values[0] === 'avc' ? 'avc' : 'byte-stream'));
-  const dropAud = options.dropAud ?? false;
-  const dropSei = options.dropSei ?? false;
-  const dropFiller = options.dropFiller ?? false;
+      : options.streamFormat ??
+        (negotiated && typeof negotiated === 'object' && negotiated.kind === 'list' && negotiated.values[0] === 'avc' ? 'avc' : 'byte-stream');
+  const { dropAud, dropSei, dropFiller } = options;
   const dropType =
     dropAud || dropSei || dropFiller
       ? (t: number): boolean => (dropAud && t === NalType.AUD) || (dropSei && t === NalType.SEI) || (dropFiller && t === NalType.FILLER)
@@ -178,7 +150,7 @@ function openParser(
     pendingDiscont = true;
     if (reason === 'garbage') ctx.log('warn', `skipped ${bytes} bytes that are not H.264 NAL units`);
   };
-  const asm = new AccessUnitAssembler<Tag>({ skipToKeyframe: options.skipToKeyframe ?? true, onDrop });
+  const asm = new AccessUnitAssembler<Tag>({ skipToKeyframe: options.skipToKeyframe, onDrop });
   const clock = new H264Timestamper();
 
   let mode: InputMode = { avc: false, lengthSize: 4, aligned: false, rate: undefined };
@@ -343,31 +315,3 @@ function openParser(
 
   return queuedReader(up, queue, handle, () => ended);
 }
-
-/** Launch-syntax entry (GStreamer's h264parse property names). */
-export const h264ParseEntry: ElementEntry = {
-  name: 'h264Parse',
-  kind: 'transform',
-  description: 'Parses H.264 into access units with caps from the SPS, in byte-stream or avc form (GStreamer h264parse)',
-  caps: { sink: SINK_CAPS.toString(), src: 'video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au' },
-  properties: [
-    { name: 'stream-format', type: 'enum', values: ['byte-stream', 'avc'], description: 'Output framing (default: what downstream prefers)' },
-    { name: 'config-interval', type: 'int', default: 0, description: 'SPS/PPS before IDRs: -1 every IDR, 0 never, N every N seconds' },
-    { name: 'drop-aud', type: 'boolean', default: false, description: 'Drop access unit delimiters' },
-    { name: 'drop-sei', type: 'boolean', default: false, description: 'Drop SEI NAL units' },
-    { name: 'drop-filler', type: 'boolean', default: false, description: 'Drop filler data' },
-    { name: 'framerate', type: 'string', description: 'Frame rate (N/D) for streams without timestamps; overrides the VUI' },
-    { name: 'skip-to-keyframe', type: 'boolean', default: true, description: 'Drop access units before the first keyframe (else pass them CORRUPT)' },
-  ],
-  create: (p) =>
-    h264Parse({
-      name: p.name,
-      streamFormat: p['stream-format'],
-      configInterval: p['config-interval'],
-      dropAud: p['drop-aud'],
-      dropSei: p['drop-sei'],
-      dropFiller: p['drop-filler'],
-      framerate: p.framerate,
-      skipToKeyframe: p['skip-to-keyframe'],
-    }),
-};

@@ -1,4 +1,4 @@
-import type { ElementEntry } from './registry';
+import { defineElement, prop, type ElementOptions } from '../src/descriptor';
 import { Caps, caps } from '../src/caps';
 import { fraction, type FieldValue } from '../src/caps/value';
 import { EOS, type Pulled, type Reader } from '../src/element';
@@ -10,25 +10,27 @@ import { defineTransform, type Transform } from '../src/operator';
 import { EMPTY_META, PacketFlags, type Packet } from '../src/packet';
 import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 
-export interface Mp4DemuxOptions {
-  name?: string;
-  /** Track to read (tkhd track_ID); default the first H.264 video track. */
-  trackId?: number;
-  /**
-   * Most bytes held at once (default 1 GiB). Only a moov-after-mdat file read as a stream needs much: its
-   * whole mdat is held until the moov arrives.
-   */
-  maxBufferBytes?: number;
-  /**
-   * A truncated input (a recording cut short): 'error' (default) fails the run after every complete
-   * sample has gone downstream; 'eos' logs a warning and ends the stream normally, so that downstream
-   * finalises (a remux of a crashed fragmented recording keeps every complete fragment).
-   */
-  onTruncated?: 'error' | 'eos';
-}
-
 const SINK_CAPS = Caps.parse('application/octet-stream; video/quicktime');
 const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au');
+
+export const MP4_DEMUX = defineElement({
+  name: 'mp4Demux',
+  kind: 'transform',
+  description: 'Reads ISO BMFF (MP4, progressive or fragmented) from a byte stream into H.264 access units',
+  caps: { sink: SINK_CAPS, src: SRC_CAPS },
+  notes:
+    "GStreamer's qtdemux for one H.264 video track: bytes in (any chunking), one packet per sample out with pts/dts in ns (edit list applied), KEYFRAME on sync samples; samples are views of the input where they lie in one chunk. The stream decides the output caps.",
+  properties: {
+    trackId: prop.uint({ min: 1, defaultDoc: 'the first H.264 video track', doc: 'Track to read (tkhd track_ID)' }),
+    maxBufferBytes: prop.uint({ default: 1 << 30, min: 1, doc: 'Most bytes held at once (a moov after its mdat, read as a stream, holds the whole mdat)' }),
+    onTruncated: prop.enum(['error', 'eos'], {
+      default: 'error',
+      doc: 'A truncated input fails the run after every complete sample has gone downstream, or (eos) warns and ends the stream so downstream finalises',
+    }),
+  },
+});
+
+export type Mp4DemuxOptions = ElementOptions<typeof MP4_DEMUX>;
 
 /** Output caps of a track, in the caps contract of H.264 (codec_data as lowercase hex of the avcC). */
 export function trackCaps(track: Mp4VideoTrack): Caps {
@@ -55,15 +57,11 @@ export function trackCaps(track: Mp4VideoTrack): Caps {
  * Reads progressive files (moov first, or after the mdat: then the mdat is held until the moov arrives)
  * and fragmented ones. Samples are views of the input where they lie in one chunk.
  */
-export function mp4Demux(options: Mp4DemuxOptions = {}): Transform<Packet, Packet<CpuMemory>> {
-  const onTruncated = options.onTruncated ?? 'error';
-  if (onTruncated !== 'error' && onTruncated !== 'eos') throw new Mp4Error('invalid-argument', `onTruncated must be 'error' or 'eos', got ${String(onTruncated)}`);
+export const mp4Demux = MP4_DEMUX.implement((options): Transform<Packet, Packet<CpuMemory>> => {
+  const { onTruncated } = options;
   // Validate now, not at open: a bad option fails where it is written.
   new Mp4Demuxer({ trackId: options.trackId, maxBufferBytes: options.maxBufferBytes });
   return defineTransform<Packet, Packet<CpuMemory>>({
-    factory: 'mp4Demux',
-    name: options.name,
-    props: { 'track-id': options.trackId, 'max-buffer-bytes': options.maxBufferBytes, 'on-truncated': onTruncated },
     sinkCaps: SINK_CAPS,
     srcCaps: SRC_CAPS,
     // The stream decides (codec_data, size, rate): the first packet's caps renegotiate downstream.
@@ -94,7 +92,15 @@ export function mp4Demux(options: Mp4DemuxOptions = {}): Transform<Packet, Packe
               continue;
             case 'sample': {
               const s = ev.sample;
-              if (s.copied) ctx.ledger.record({ element: ctx.name, bytes: s.data.length, from: 'cpu', to: 'cpu', reason: 'MP4 sample spans input chunks (framing a byte stream: counted, never refused)', explicit: true });
+              if (s.copied)
+                ctx.ledger.record({
+                  element: ctx.name,
+                  bytes: s.data.length,
+                  from: 'cpu',
+                  to: 'cpu',
+                  reason: 'MP4 sample spans input chunks (framing a byte stream: counted, never refused)',
+                  explicit: true,
+                });
               const flags = (s.keyframe ? PacketFlags.KEYFRAME : 0) | (first ? PacketFlags.DISCONT : 0);
               first = false;
               return { caps: outCaps!, pts: s.pts, dts: s.dts, duration: s.duration, flags, memory: cpuMemory(s.data), meta: EMPTY_META };
@@ -113,18 +119,4 @@ export function mp4Demux(options: Mp4DemuxOptions = {}): Transform<Packet, Packe
       return { pull };
     },
   });
-}
-
-/** Launch-syntax entry. */
-export const mp4DemuxEntry: ElementEntry = {
-  name: 'mp4Demux',
-  kind: 'transform',
-  description: 'Reads ISO BMFF (MP4, progressive or fragmented) from a byte stream into H.264 access units',
-  caps: { sink: 'application/octet-stream; video/quicktime', src: 'video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au' },
-  properties: [
-    { name: 'track-id', type: 'uint', description: 'Track to read (default: the first H.264 video track)' },
-    { name: 'max-buffer-bytes', type: 'uint', default: 1 << 30, description: 'Most bytes held while waiting for a moov that follows its mdat' },
-    { name: 'on-truncated', type: 'enum', values: ['error', 'eos'], default: 'error', description: 'A truncated file fails the pipeline, or ends the stream after the last complete sample' },
-  ],
-  create: (p) => mp4Demux({ name: p.name, trackId: p['track-id'] || undefined, maxBufferBytes: p['max-buffer-bytes'] || undefined, onTruncated: p['on-truncated'] }),
-};
+});

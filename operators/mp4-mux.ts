@@ -1,5 +1,5 @@
-import type { ElementEntry } from './registry';
 import { Caps } from '../src/caps';
+import { defineElement, prop, type ElementOptions, type SettingsOf } from '../src/descriptor';
 import { isFraction, type FieldValue } from '../src/caps/value';
 import { annexBNals, AvcGatherer, buildAvcC, H264Error, NalType } from '../src/codecs/h264';
 import { EOS, type Pulled, type Reader } from '../src/element';
@@ -12,31 +12,39 @@ import { EMPTY_META, PacketFlags, type Packet } from '../src/packet';
 import { SECOND } from '../src/time';
 import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 
-export interface Mp4MuxOptions {
-  name?: string;
-  /**
-   * true: ftyp + moov, then moof + mdat per fragment (caps variant iso-fragmented); false: progressive with
-   * the moov first (variant iso), written at end of stream. Default: what downstream allows, fragmented first.
-   */
-  fragmented?: boolean;
-  /** Fragmented: close a fragment at the first keyframe once it holds this much (ns; default 1 s, 0: every keyframe). */
-  fragmentDuration?: number;
-  /** Fragmented: close a fragment once it holds this much (ns) even without a keyframe. Default: never. */
-  maxFragmentDuration?: number;
-  /** Fragmented: end the file with an mfra random-access index. Default false. */
-  mfra?: boolean;
-  /** Media timescale; default from the framerate (30 fps → 15360, as ffmpeg), 90000 when unknown. */
-  timescale?: number;
-  /** One output packet per fragment (or per file) instead of header + sample views: costs one copy of the payload. */
-  contiguous?: boolean;
-}
-
 // byte-stream too: its units are reframed as gathered views (length prefixes beside views of the slices),
 // which spares the parser's copy of every unit into AVC framing; codec_data then comes from in-band SPS/PPS.
 const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ avc, avc3, byte-stream }, alignment=(string)au');
 const ISO_FRAGMENTED = Caps.parse('video/quicktime, variant=(string)iso-fragmented');
 const ISO = Caps.parse('video/quicktime, variant=(string)iso');
 const EITHER = Caps.parse('video/quicktime, variant=(string){ iso-fragmented, iso }');
+
+export const MP4_MUX = defineElement({
+  name: 'mp4Mux',
+  kind: 'transform',
+  description: 'Muxes H.264 access units into ISO BMFF (MP4), fragmented by default so a crash loses at most one fragment',
+  caps: { sink: SINK_CAPS, src: EITHER },
+  notes:
+    'Fragmented: each fragment goes out as soon as it is complete; progressive puts the moov first (faststart) and so writes everything at end of stream. Output packets are box headers and views of the input samples: no payload copies unless contiguous.',
+  properties: {
+    fragmented: prop.boolean({
+      defaultDoc: 'what downstream allows, fragmented first',
+      doc: 'Fragmented MP4 (ftyp + moov, then moof + mdat per fragment); false: progressive with the moov at the front',
+    }),
+    fragmentDuration: prop.duration({ unit: 'ns', default: SECOND, doc: 'Close a fragment at the first keyframe once it holds this much (0: every keyframe)' }),
+    maxFragmentDuration: prop.duration({ unit: 'ns', defaultDoc: 'never', doc: 'Close a fragment once it holds this much, even between keyframes' }),
+    mfra: prop.boolean({ default: false, doc: 'End a fragmented file with an mfra random-access index' }),
+    timescale: prop.uint({
+      min: 1,
+      max: 0xffffffff,
+      defaultDoc: 'from the frame rate (30 fps → 15360, as ffmpeg), 90000 when unknown',
+      doc: 'Track timescale',
+    }),
+    contiguous: prop.boolean({ default: false, doc: 'One packet per fragment (or file) instead of header + sample views: one counted copy of the payload' }),
+  },
+});
+
+export type Mp4MuxOptions = ElementOptions<typeof MP4_MUX>;
 
 function fieldInt(v: FieldValue | undefined): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
@@ -79,17 +87,9 @@ export function trackFromCaps(c: Caps, timescale?: number, avcC?: Uint8Array): {
  * first (faststart) and therefore writes everything at end of stream. Output packets are the box headers
  * and views of the input samples: no payload copies unless `contiguous`.
  */
-export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<CpuMemory>> {
+export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuMemory>> => {
   const { fragmented, fragmentDuration, maxFragmentDuration, mfra, timescale, contiguous } = options;
-  // Validate option values now (the muxer re-checks the same rules with the real track).
-  if (timescale !== undefined && !(Number.isInteger(timescale) && timescale > 0 && timescale <= 0xffffffff)) throw new Mp4Error('invalid-argument', `timescale must be a positive 32-bit integer, got ${timescale}`);
-  for (const [k, v] of [['fragmentDuration', fragmentDuration], ['maxFragmentDuration', maxFragmentDuration]] as const) {
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Mp4Error('invalid-argument', `${k} must be a non-negative number of ns, got ${v}`);
-  }
   return defineTransform<Packet, Packet<CpuMemory>>({
-    factory: 'mp4Mux',
-    name: options.name,
-    props: { fragmented, 'fragment-duration': fragmentDuration, 'max-fragment-duration': maxFragmentDuration, mfra, timescale, contiguous },
     sinkCaps: SINK_CAPS,
     srcCaps: fragmented === undefined ? EITHER : fragmented ? ISO_FRAGMENTED : ISO,
     outputCaps: (_input, allowed) => {
@@ -125,7 +125,8 @@ export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<Cp
       };
       const annexBAvcC = (c: Caps): Uint8Array | undefined => {
         if (!isAnnexB(c) || typeof c.get('codec_data') === 'string') return undefined;
-        if (sps.length === 0 || pps.length === 0) throw new Mp4Error('invalid-argument', 'byte-stream input without SPS and PPS before its first picture: no avcC for the sample entry');
+        if (sps.length === 0 || pps.length === 0)
+          throw new Mp4Error('invalid-argument', 'byte-stream input without SPS and PPS before its first picture: no avcC for the sample entry');
         try {
           return buildAvcC({ sps, pps });
         } catch (e) {
@@ -145,7 +146,8 @@ export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<Cp
         for (const ch of chunks) {
           if (ch.copied) ctx.ledger.record({ element: ctx.name, bytes: ch.copied, from: 'cpu', to: 'cpu', reason: 'contiguous MP4 output', explicit: true });
           const header = ch.kind === 'init' || (ch.kind === 'file' && !contiguous);
-          const flags = (header ? PacketFlags.HEADER : 0) | (ch.kind === 'fragment' && ch.keyframe ? PacketFlags.KEYFRAME : 0) | (ch.last ? PacketFlags.MARKER : 0);
+          const flags =
+            (header ? PacketFlags.HEADER : 0) | (ch.kind === 'fragment' && ch.keyframe ? PacketFlags.KEYFRAME : 0) | (ch.last ? PacketFlags.MARKER : 0);
           queue.push({ caps: outCaps, pts: ch.time, dts: ch.time, duration: ch.duration, flags, memory: cpuMemory(ch.data), meta: EMPTY_META });
         }
       };
@@ -182,7 +184,16 @@ export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<Cp
           if (parts.length === 0) return;
           data = parts.length === 1 ? parts[0] : parts;
         }
-        emit(muxer!.addSample({ data, dts: item.dts, pts: item.pts, duration: item.duration, keyframe: (item.flags & PacketFlags.KEYFRAME) !== 0, droppable: (item.flags & PacketFlags.DROPPABLE) !== 0 }));
+        emit(
+          muxer!.addSample({
+            data,
+            dts: item.dts,
+            pts: item.pts,
+            duration: item.duration,
+            keyframe: (item.flags & PacketFlags.KEYFRAME) !== 0,
+            droppable: (item.flags & PacketFlags.DROPPABLE) !== 0,
+          })
+        );
       };
       const pull = (signal: AbortSignal): MaybePromise<Pulled<Packet<CpuMemory>>> => {
         for (;;) {
@@ -203,7 +214,7 @@ export function mp4Mux(options: Mp4MuxOptions = {}): Transform<Packet, Packet<Cp
       return { pull };
     },
   });
-}
+});
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -216,29 +227,3 @@ function keyOf(c: Caps): string {
   const s = c.structures[0];
   return [s?.get('stream-format'), s?.get('codec_data'), s?.get('width'), s?.get('height')].map(String).join('|');
 }
-
-/** Launch-syntax entry. */
-export const mp4MuxEntry: ElementEntry = {
-  name: 'mp4Mux',
-  kind: 'transform',
-  description: 'Muxes H.264 access units into ISO BMFF (MP4), fragmented by default so a crash loses at most one fragment',
-  caps: { sink: 'video/x-h264, stream-format=(string){ avc, avc3, byte-stream }, alignment=(string)au', src: 'video/quicktime, variant=(string){ iso-fragmented, iso }' },
-  properties: [
-    { name: 'fragmented', type: 'boolean', default: true, description: 'Fragmented MP4 (moof+mdat per fragment); false: progressive with the moov at the front' },
-    { name: 'fragment-duration', type: 'time', default: 1_000_000_000, description: 'Target fragment duration, cut at keyframes (0: every keyframe)' },
-    { name: 'max-fragment-duration', type: 'time', description: 'Cut a fragment even between keyframes after this long' },
-    { name: 'mfra', type: 'boolean', default: false, description: 'Write a movie fragment random access box at the end' },
-    { name: 'timescale', type: 'uint', description: 'Track timescale (default: from the frame rate, as ffmpeg)' },
-    { name: 'contiguous', type: 'boolean', default: false, description: 'One packet per fragment (one counted copy) instead of header + sample views' },
-  ],
-  create: (p) =>
-    mp4Mux({
-      name: p.name,
-      fragmented: p.fragmented,
-      fragmentDuration: p['fragment-duration'],
-      maxFragmentDuration: p['max-fragment-duration'],
-      mfra: p.mfra,
-      timescale: p.timescale || undefined,
-      contiguous: p.contiguous,
-    }),
-};

@@ -1,5 +1,6 @@
 import { queuedReader } from '../src/reader';
 import { Caps } from '../src/caps';
+import { defineElement, prop, type ElementOptions } from '../src/descriptor';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../src/element';
 import { cpuMemory } from '../src/memory/memory';
 import { defineTransform, type Transform } from '../src/operator';
@@ -8,19 +9,29 @@ import { H264Depayloader, newDepayCounters, type DepayCounters, type DepayedAcce
 import { RtpError } from '../src/rtp/rtp-packet';
 import { parseSpropParameterSets } from '../src/rtp/sdp';
 import { nsToTicks, ticksToNs } from '../src/time';
-import type { ElementEntry } from './registry';
-
-export interface RtpH264DepayOptions {
-  name?: string;
-  /** 'drop-until-idr' (default): after a loss, nothing until the next whole IDR; 'mark-corrupt': pass all, flagged. */
-  onLoss?: LossPolicy;
-}
 
 /** The factory's result, with the loss counters of its current (or last) run. */
 export type RtpH264Depay = Transform<Packet, CpuPacket> & { readonly counters: Readonly<DepayCounters> };
 
 const SINK_CAPS = Caps.parse('application/x-rtp, media=(string)video, clock-rate=(int)90000, encoding-name=(string)H264');
 const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
+
+export const RTP_H264_DEPAY = defineElement({
+  name: 'rtpH264Depay',
+  kind: 'transform',
+  description: 'Reassembles H.264 access units from RTP (RFC 6184), detecting and flagging losses (GStreamer rtph264depay)',
+  caps: { sink: SINK_CAPS, src: SRC_CAPS },
+  notes:
+    "Pts from the RTP timestamp (extended over wraps, relative to the first unit's). A damaged unit is never passed unflagged; the first unit after a gap is DISCONT. Drops in stats: lost and invalid packets 'corrupt', reordered ones 'late', units dropped by policy and packets of another payload type 'policy'; `counters` has the detail.",
+  properties: {
+    onLoss: prop.enum(['drop-until-idr', 'mark-corrupt'], {
+      default: 'drop-until-idr',
+      doc: 'After lost packets: drop damaged units and their dependants until the next IDR, or pass them flagged CORRUPT',
+    }),
+  },
+});
+
+export type RtpH264DepayOptions = ElementOptions<typeof RTP_H264_DEPAY>;
 
 /**
  * GStreamer's rtph264depay: RTP packets of an H.264 stream in (one per packet, as udpSrc or a jitter buffer
@@ -31,14 +42,10 @@ const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, al
  * Losses count in stats as drops: lost and invalid packets 'corrupt', reordered ones 'late', units
  * dropped by the policy and packets of another payload type 'policy'; `counters` has the detail.
  */
-export function rtpH264Depay(options: RtpH264DepayOptions = {}): RtpH264Depay {
-  const onLoss = options.onLoss ?? 'drop-until-idr';
-  if (onLoss !== 'drop-until-idr' && onLoss !== 'mark-corrupt') throw new RtpError('argument', `rtpH264Depay: onLoss must be 'drop-until-idr' or 'mark-corrupt', got '${String(onLoss)}'`);
+export const rtpH264Depay = RTP_H264_DEPAY.implement((options): RtpH264Depay => {
+  const { onLoss } = options;
   const counters = newDepayCounters();
   const t = defineTransform<Packet, CpuPacket>({
-    factory: 'rtpH264Depay',
-    name: options.name,
-    props: { 'on-loss': options.onLoss },
     sinkCaps: SINK_CAPS,
     srcCaps: SRC_CAPS,
     acceptCaps: () => SINK_CAPS,
@@ -46,7 +53,7 @@ export function rtpH264Depay(options: RtpH264DepayOptions = {}): RtpH264Depay {
     open: (ctx, up) => openDepayloader(ctx, up, onLoss, counters),
   });
   return Object.assign(t, { counters });
-}
+});
 
 function clockRateOf(c: Caps | undefined): number {
   const r = c?.get('clock-rate');
@@ -127,20 +134,3 @@ function openDepayloader(ctx: ElementContext, up: Reader<Packet>, onLoss: LossPo
 
   return queuedReader(up, queue, handle, () => ended);
 }
-
-export const rtpH264DepayEntry: ElementEntry = {
-  name: 'rtpH264Depay',
-  kind: 'transform',
-  description: 'Reassembles H.264 access units from RTP (RFC 6184), detecting and flagging losses (GStreamer rtph264depay)',
-  caps: { sink: SINK_CAPS.toString(), src: SRC_CAPS.toString() },
-  properties: [
-    {
-      name: 'on-loss',
-      type: 'enum',
-      values: ['drop-until-idr', 'mark-corrupt'],
-      default: 'drop-until-idr',
-      description: 'After lost packets: drop damaged units and their dependants until the next IDR, or pass them flagged CORRUPT',
-    },
-  ],
-  create: (p) => rtpH264Depay({ name: p.name, onLoss: p['on-loss'] }),
-};

@@ -1,4 +1,5 @@
 import { queuedReader } from '../src/reader';
+import { defineElement, prop, type ElementOptions, type SettingsOf } from '../src/descriptor';
 import { Caps, caps, type FieldValue } from '../src/caps';
 import { fromHex, parseAvcC, splitAvc, H264Error } from '../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../src/element';
@@ -6,29 +7,11 @@ import { cpuMemory } from '../src/memory/memory';
 import { defineTransform, type Transform } from '../src/operator';
 import { PacketFlags, type CpuPacket, type Packet } from '../src/packet';
 import { splitAnnexBInto } from '../src/codecs/h264/nal';
-import { H264Payloader, type Aggregation } from '../src/rtp/h264-payloader';
+import { H264Payloader, MIN_MTU } from '../src/rtp/h264-payloader';
+import { MAX_RTP_PACKET } from '../src/rtp/rtp-packet';
 import { profileLevelId, spropParameterSets } from '../src/rtp/sdp';
 import { tsAdd } from '../src/rtp/seq';
 import { nsToTicks } from '../src/time';
-import type { ElementEntry } from './registry';
-
-export interface RtpH264PayOptions {
-  name?: string;
-  /** Largest RTP packet in bytes, header included. Default 1400 (fits a 1500-byte Ethernet MTU with IP/UDP and tunnel headroom). */
-  mtu?: number;
-  /** Payload type (dynamic: 96–127). Default 96. */
-  pt?: number;
-  /** SSRC; default random at each start. */
-  ssrc?: number;
-  /** First sequence number; default random at each start. */
-  seqStart?: number;
-  /** RTP timestamp of pts 0 (ticks); default random at each start. */
-  timestampOffset?: number;
-  /** 'stap-a' (default): small NAL units of one access unit (SPS, PPS, SEI, small slices) share a packet. */
-  aggregate?: Aggregation;
-  /** -1 (default): SPS/PPS in band before every IDR lacking them; 0: never; N: at most every N seconds. */
-  configInterval?: number;
-}
 
 export const RTP_CLOCK_RATE = 90000;
 
@@ -46,6 +29,35 @@ export function rtpH264Caps(pt: number, extra: Readonly<Record<string, FieldValu
   });
 }
 
+export const RTP_H264_PAY = defineElement({
+  name: 'rtpH264Pay',
+  kind: 'transform',
+  description: 'Packetises H.264 access units into RTP (RFC 6184: single NAL, STAP-A, FU-A) (GStreamer rtph264pay)',
+  caps: { sink: SINK_CAPS, src: rtpH264Caps(96) },
+  notes:
+    'One RTP packet per output packet (CPU memory, serialised). Marker on the last packet of each access unit; RTP timestamp = pts at 90 kHz + an offset, wrapping at 2^32. Caps gain sprop-parameter-sets and profile-level-id once SPS/PPS are seen, so a sink can write the SDP from the first packet.',
+  properties: {
+    mtu: prop.uint({
+      default: 1400,
+      min: MIN_MTU,
+      max: MAX_RTP_PACKET,
+      doc: 'Largest RTP packet in bytes, header included (1400 fits a 1500-byte Ethernet MTU with IP/UDP and tunnel headroom)',
+    }),
+    pt: prop.uint({ default: 96, max: 127, doc: 'Payload type (dynamic: 96-127)' }),
+    ssrc: prop.uint({ max: 0xffffffff, defaultDoc: 'random at each start', doc: 'SSRC' }),
+    seqStart: prop.uint({ max: 0xffff, defaultDoc: 'random at each start', doc: "First sequence number (GStreamer's seqnum-offset)" }),
+    timestampOffset: prop.uint({ max: 0xffffffff, defaultDoc: 'random at each start', doc: 'RTP timestamp of pts 0, in 90 kHz ticks' }),
+    aggregate: prop.enum(['stap-a', 'none'], {
+      default: 'stap-a',
+      doc: 'Aggregate small NAL units of an access unit (SPS, PPS, SEI, small slices) into STAP-A packets, or send each alone',
+    }),
+    configInterval: prop.int({ default: -1, min: -1, doc: 'SPS/PPS in band: -1 before every IDR lacking them, 0 never, N at most every N seconds' }),
+  },
+});
+
+export type RtpH264PayOptions = ElementOptions<typeof RTP_H264_PAY>;
+type RtpH264PaySettings = SettingsOf<typeof RTP_H264_PAY.properties>;
+
 /**
  * GStreamer's rtph264pay: H.264 access units (byte-stream or avc, alignment=au) in, RTP packets out, one
  * packet per datagram (CPU memory holding the serialised RTP packet). The marker bit is set on the last
@@ -53,32 +65,19 @@ export function rtpH264Caps(pt: number, extra: Readonly<Record<string, FieldValu
  * Caps carry sprop-parameter-sets and profile-level-id once the stream's SPS/PPS are seen (a new Caps
  * object when they change), so a sink can write the SDP from the first packet.
  */
-export function rtpH264Pay(options: RtpH264PayOptions = {}): Transform<Packet, CpuPacket> {
-  const pt = options.pt ?? 96;
-  // Validates every option now, at construction (the instance made per run gets the random fields).
-  const probe = new H264Payloader({ ...options, ssrc: options.ssrc ?? 0, seqStart: options.seqStart ?? 0, timestampOffset: options.timestampOffset ?? 0 });
+export const rtpH264Pay = RTP_H264_PAY.implement((options): Transform<Packet, CpuPacket> => {
+  const { pt } = options;
   const base = rtpH264Caps(pt);
   return defineTransform<Packet, CpuPacket>({
-    factory: 'rtpH264Pay',
-    name: options.name,
-    props: {
-      mtu: probe.mtu,
-      pt,
-      ssrc: options.ssrc,
-      'seq-start': options.seqStart,
-      'timestamp-offset': options.timestampOffset,
-      aggregate: probe.aggregate,
-      'config-interval': probe.configInterval,
-    },
     sinkCaps: SINK_CAPS,
     srcCaps: base,
     acceptCaps: () => SINK_CAPS,
     outputCaps: (_input, allowed) => base.intersect(allowed),
     open: (ctx, up) => openPayloader(ctx, up, options, pt),
   });
-}
+});
 
-function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264PayOptions, pt: number): Reader<CpuPacket> {
+function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264PaySettings, pt: number): Reader<CpuPacket> {
   const pay = new H264Payloader(options);
   let avc = false;
   let lengthSize: 1 | 2 | 4 = 4;
@@ -141,7 +140,7 @@ function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264
       return;
     }
     const time = item.pts ?? item.dts;
-    const ts = time !== undefined ? tsAdd(pay.timestampOffset, nsToTicks(time, RTP_CLOCK_RATE)) : (lastTs ?? pay.timestampOffset);
+    const ts = time !== undefined ? tsAdd(pay.timestampOffset, nsToTicks(time, RTP_CLOCK_RATE)) : lastTs ?? pay.timestampOffset;
     lastTs = ts;
     datagrams.length = 0;
     const n = pay.push(nals, ts, time, datagrams);
@@ -158,30 +157,3 @@ function openPayloader(ctx: ElementContext, up: Reader<Packet>, options: RtpH264
 
   return queuedReader(up, queue, handle, () => ended);
 }
-
-export const rtpH264PayEntry: ElementEntry = {
-  name: 'rtpH264Pay',
-  kind: 'transform',
-  description: 'Packetises H.264 access units into RTP (RFC 6184: single NAL, STAP-A, FU-A) (GStreamer rtph264pay)',
-  caps: { sink: SINK_CAPS.toString(), src: rtpH264Caps(96).toString() },
-  properties: [
-    { name: 'mtu', type: 'uint', default: 1400, description: 'Largest RTP packet in bytes, header included' },
-    { name: 'pt', type: 'uint', default: 96, description: 'Payload type (96-127)' },
-    { name: 'ssrc', type: 'uint', description: 'SSRC (default: random at each start)' },
-    { name: 'seq-start', type: 'uint', description: "First sequence number (default: random; GStreamer's seqnum-offset)" },
-    { name: 'timestamp-offset', type: 'uint', description: 'RTP timestamp of pts 0 in 90 kHz ticks (default: random)' },
-    { name: 'aggregate', type: 'enum', values: ['stap-a', 'none'], default: 'stap-a', description: 'Aggregate small NAL units of an access unit into STAP-A packets, or send each alone' },
-    { name: 'config-interval', type: 'int', default: -1, description: 'SPS/PPS in band: -1 before every IDR, 0 never, N at most every N seconds' },
-  ],
-  create: (p) =>
-    rtpH264Pay({
-      name: p.name,
-      mtu: p.mtu,
-      pt: p.pt,
-      ssrc: p.ssrc,
-      seqStart: p['seq-start'],
-      timestampOffset: p['timestamp-offset'],
-      aggregate: p.aggregate,
-      configInterval: p['config-interval'],
-    }),
-};

@@ -1,4 +1,5 @@
 import { Caps } from '../src/caps';
+import { defineElement, prop, type ElementOptions, type SettingsOf } from '../src/descriptor';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../src/element';
 import { defineTransform, type Transform } from '../src/operator';
 import { PacketFlags, type Packet } from '../src/packet';
@@ -7,7 +8,6 @@ import { looksLikeRtp, peekSeq } from '../src/rtp/rtp-packet';
 import { MILLISECOND } from '../src/time';
 import { newAbortController } from '../src/util/abort';
 import { isPromiseLike, type MaybePromise } from '../src/util/promise';
-import type { ElementEntry } from './registry';
 
 /**
  * Default latency budget in the live profile. 50 ms absorbs the reordering and jitter of a LAN or Wi-Fi
@@ -20,17 +20,29 @@ export const LIVE_JITTER_LATENCY = 50 * MILLISECOND;
 /** Default in the throughput profile, where completeness matters more than delay (still 10× below GStreamer's). */
 export const THROUGHPUT_JITTER_LATENCY = 200 * MILLISECOND;
 
-export interface RtpJitterBufferOptions {
-  name?: string;
-  /** How long (ns) to wait for a missing packet; default by profile: live 50 ms, throughput 200 ms. */
-  latency?: number;
-  /** Capacity in packets (≥ 4096). */
-  capacity?: number;
-}
-
 export type RtpJitterBuffer = Transform<Packet, Packet> & { readonly counters: Readonly<JitterCounters> };
 
 const RTP_CAPS = Caps.parse('application/x-rtp');
+
+export const RTP_JITTER_BUFFER = defineElement({
+  name: 'rtpJitterBuffer',
+  kind: 'transform',
+  description: 'Reorders RTP packets within a latency budget, declares missing ones lost, drops late and duplicate ones (GStreamer rtpjitterbuffer)',
+  caps: { sink: RTP_CAPS, src: RTP_CAPS },
+  notes:
+    "Packets in order pass at once; the budget is spent only waiting for a missing one, after which it is declared lost (the next packet out is DISCONT). Late and duplicate packets count as 'late' drops. Time is the pipeline clock's.",
+  properties: {
+    latency: prop.duration({
+      unit: 'ms',
+      defaultDoc: "the profile's: live 50ms, throughput 200ms (GStreamer's 2000ms suits lossy WANs, not live video)",
+      doc: 'How long to wait for a missing packet (a bare number is ms, as GStreamer)',
+    }),
+    capacity: prop.uint({ default: 4096, min: 1, max: 0x8000, doc: 'Most packets held (at most half the sequence space)' }),
+  },
+});
+
+export type RtpJitterBufferOptions = ElementOptions<typeof RTP_JITTER_BUFFER>;
+type RtpJitterBufferSettings = SettingsOf<typeof RTP_JITTER_BUFFER.properties>;
 
 /**
  * GStreamer's rtpjitterbuffer for one RTP stream: reorders packets by sequence number within a latency
@@ -38,25 +50,18 @@ const RTP_CAPS = Caps.parse('application/x-rtp');
  * the depayloader sees the gap), and drops late and duplicate packets (counted as 'late' drops). Packets
  * in order pass at once. Time is the pipeline clock's, so a VirtualClock makes it deterministic.
  */
-export function rtpJitterBuffer(options: RtpJitterBufferOptions = {}): RtpJitterBuffer {
-  const { latency } = options;
-  if (latency !== undefined && (!Number.isFinite(latency) || latency < 0)) throw new RangeError(`rtpJitterBuffer: latency must be ≥ 0 ns, got ${latency}`);
-  // Checked now (capacity limits), not first at start.
-  new JitterBuffer({ latency: latency ?? 0, capacity: options.capacity });
+export const rtpJitterBuffer = RTP_JITTER_BUFFER.implement((options): RtpJitterBuffer => {
   const counters = newJitterCounters();
   const t = defineTransform<Packet, Packet>({
-    factory: 'rtpJitterBuffer',
-    name: options.name,
-    props: { latency: latency === undefined ? undefined : latency / MILLISECOND },
     sinkCaps: RTP_CAPS,
     srcCaps: RTP_CAPS,
     passthrough: true,
     open: (ctx, up) => openJitterBuffer(ctx, up, options, counters),
   });
   return Object.assign(t, { counters });
-}
+});
 
-function openJitterBuffer(ctx: ElementContext, up: Reader<Packet>, options: RtpJitterBufferOptions, counters: JitterCounters): Reader<Packet> {
+function openJitterBuffer(ctx: ElementContext, up: Reader<Packet>, options: RtpJitterBufferSettings, counters: JitterCounters): Reader<Packet> {
   const latency = options.latency ?? (ctx.profile.name === 'live' ? LIVE_JITTER_LATENCY : THROUGHPUT_JITTER_LATENCY);
   const jb = new JitterBuffer<Packet>({ latency, capacity: options.capacity, counters });
   const clock = ctx.clock;
@@ -123,7 +128,7 @@ function openJitterBuffer(ctx: ElementContext, up: Reader<Packet>, options: RtpJ
         }
         pending = Promise.resolve(r).then(
           (v) => void (arrived = { v }),
-          (e) => void (arrived = { e }),
+          (e) => void (arrived = { e })
         );
       }
       const deadline = jb.pollTimeout();
@@ -133,15 +138,3 @@ function openJitterBuffer(ctx: ElementContext, up: Reader<Packet>, options: RtpJ
   };
   return { pull };
 }
-
-export const rtpJitterBufferEntry: ElementEntry = {
-  name: 'rtpJitterBuffer',
-  kind: 'transform',
-  description: 'Reorders RTP packets within a latency budget, declares missing ones lost, drops late and duplicate ones (GStreamer rtpjitterbuffer)',
-  caps: { sink: 'application/x-rtp', src: 'application/x-rtp' },
-  properties: [
-    { name: 'latency', type: 'uint', description: "Milliseconds to wait for a missing packet, as GStreamer's (default: live profile 50, throughput 200)" },
-    { name: 'capacity', type: 'uint', default: 4096, description: 'Most packets held' },
-  ],
-  create: (p) => rtpJitterBuffer({ name: p.name, latency: p.latency === undefined ? undefined : p.latency * MILLISECOND, capacity: p.capacity || undefined }),
-};

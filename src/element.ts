@@ -1,5 +1,6 @@
 import type { Caps } from './caps';
 import type { Clock } from './clock/clock';
+import type { ElementDescriptor } from './descriptor/descriptor';
 import type { CopyLedger } from './memory/ledger';
 import type { Packet } from './packet';
 import type { LatencyProfile } from './pipeline/profile';
@@ -66,21 +67,17 @@ export interface ElementContext {
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
 }
 
-export interface PropertySpec {
-  readonly name: string;
-  readonly type: 'int' | 'uint' | 'double' | 'boolean' | 'string' | 'enum' | 'time' | 'caps';
-  readonly default?: unknown;
-  readonly values?: readonly string[];
-  readonly description: string;
-}
-
 interface ElementBase {
   /** Factory name (`identity`); instance names are made unique per pipeline (`identity0`). */
   readonly factory: string;
   /** Instance name, as GStreamer's `name=` property. */
   readonly name?: string;
-  /** The properties this instance was made with, for printing and inspection. */
+  /** The properties that differ from their defaults, as launch text by launch name, for printing. */
   readonly props: Readonly<Record<string, unknown>>;
+  /** The checked settings it was made with, by option name (elements made from a descriptor). */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Its declaration, when made from one. */
+  readonly descriptor?: ElementDescriptor;
 }
 
 export interface SourceElement<O extends Packet = Packet> extends ElementBase {

@@ -16,3 +16,33 @@ export * as h264 from './codecs/h264';
 export * as mp4 from './formats/mp4';
 export * as rtp from './rtp';
 export * as rtsp from './rtsp';
+export { G2gError } from './errors';
+export {
+  defineElement,
+  ElementDescriptor,
+  ElementRegistry,
+  formatDuration,
+  launchName,
+  MissingPropertyError,
+  parseDuration,
+  prop,
+  Property,
+  PropertyValueError,
+  UnknownElementError,
+  UnknownPropertyError,
+} from './descriptor';
+export type {
+  AnyProperty,
+  DurationUnit,
+  ElementKind,
+  ElementLinks,
+  ElementOptions,
+  ElementSpec,
+  OptionsOf,
+  PadTemplates,
+  Presence,
+  Properties,
+  PropertyInfo,
+  PropertyType,
+  SettingsOf,
+} from './descriptor';

@@ -26,17 +26,23 @@ export interface Sink<I extends Packet = Packet> {
 
 export type Operator = Source<any> | Transform<any, any> | Sink<any>;
 
+/**
+ * What a define* call takes: the element without its kind. `factory` and `props` may be left out when an
+ * element descriptor builds it (the descriptor stamps them); a bare element is named 'element'.
+ */
+export type ElementDefinition<E> = Omit<E, 'kind' | 'factory' | 'props'> & { readonly factory?: string; readonly props?: Readonly<Record<string, unknown>> };
+
+const base = { factory: 'element', props: {} };
+
 /** Wraps an element definition as a composable Source. */
-export function defineSource<O extends Packet>(el: Omit<SourceElement<O>, 'kind'>): Source<O> {
-  return { kind: 'source', elements: [{ ...el, kind: 'source' } as SourceElement<O>] };
+export function defineSource<O extends Packet>(el: ElementDefinition<SourceElement<O>>): Source<O> {
+  return { kind: 'source', elements: [{ ...base, ...el, kind: 'source' } as SourceElement<O>] };
 }
 
-export function defineTransform<I extends Packet, O extends Packet>(
-  el: Omit<TransformElement<I, O>, 'kind'>,
-): Transform<I, O> {
-  return { kind: 'transform', elements: [{ ...el, kind: 'transform' } as TransformElement<I, O>] };
+export function defineTransform<I extends Packet, O extends Packet>(el: ElementDefinition<TransformElement<I, O>>): Transform<I, O> {
+  return { kind: 'transform', elements: [{ ...base, ...el, kind: 'transform' } as TransformElement<I, O>] };
 }
 
-export function defineSink<I extends Packet>(el: Omit<SinkElement<I>, 'kind'>): Sink<I> {
-  return { kind: 'sink', elements: [{ ...el, kind: 'sink' } as SinkElement<I>] };
+export function defineSink<I extends Packet>(el: ElementDefinition<SinkElement<I>>): Sink<I> {
+  return { kind: 'sink', elements: [{ ...base, ...el, kind: 'sink' } as SinkElement<I>] };
 }

@@ -58,8 +58,8 @@ fn main() {
   let (mut backend, mut format, mut live, mut quiet, mut strided, mut file) = (None, OutFormat::I420, false, false, false, None);
   while let Some(a) = args.next() {
     match a.as_str() {
-      "--backend" => backend = args.next().filter(|b| b != "auto").map(|b| Backend::parse(&b).unwrap_or_else(|e| die(&e))),
-      "--format" => format = OutFormat::parse(&args.next().unwrap_or_default()).unwrap_or_else(|e| die(&e)),
+      "--backend" => backend = args.next().filter(|b| b != "auto").map(|b| Backend::parse(&b).unwrap_or_else(|e| die(e))),
+      "--format" => format = OutFormat::parse(&args.next().unwrap_or_default()).unwrap_or_else(|e| die(e)),
       "--live" => live = true,
       "--quiet" => quiet = true,
       "--strided" => strided = true,
@@ -68,39 +68,39 @@ fn main() {
   }
   println!("ffmpeg {}", backend::ffmpeg_version());
   for b in Backend::ALL {
-    match backend::available(b) {
-      Ok(()) => println!("backend {:<8} available", b.name()),
-      Err(r) => println!("backend {:<8} not available: {r}", b.name()),
+    match backend::unavailable(b) {
+      None => println!("backend {:<8} available", b.name()),
+      Some(r) => println!("backend {:<8} not available: {r}", b.name()),
     }
   }
   let Some(file) = file else { return };
-  let bytes = std::fs::read(&file).unwrap_or_else(|e| die(&format!("{file}: {e}")));
+  let bytes = std::fs::read(&file).unwrap_or_else(|e| die(format!("{file}: {e}")));
   let aus = access_units(&bytes);
   let cfg = DecoderConfig { backend, format, threads: 0, live, extradata: None, device: None, strided };
-  let mut dec = Decoder::open(&cfg).unwrap_or_else(|e| die(&e));
+  let mut dec = Decoder::open(&cfg).unwrap_or_else(|e| die(e));
   println!("decoding {} access units of {file} with {} ({}){}", aus.len(), dec.backend().name(), format.name(), if dec.skipped.is_empty() { String::new() } else { format!(", passed over: {}", dec.skipped.join("; ")) });
   let t0 = Instant::now();
   let mut frames = Vec::new();
   let mut rejected = 0;
   for (i, au) in aus.iter().enumerate() {
-    let out = dec.decode(au, Some(i as i64), None, false).unwrap_or_else(|e| die(&e));
+    let out = dec.decode(au, Some(i as i64), None, false).unwrap_or_else(|e| die(e));
     rejected += out.rejected.is_some() as usize;
     frames.extend(out.frames);
   }
-  let out = dec.finish().unwrap_or_else(|e| die(&e));
+  let out = dec.finish().unwrap_or_else(|e| die(e));
   frames.extend(out.frames);
   let secs = t0.elapsed().as_secs_f64();
   let shared = frames.iter().filter(|f| !f.planes.is_empty()).count();
   if !quiet {
     for (i, f) in frames.iter().enumerate() {
-      let packed = f.to_packed(format).unwrap_or_else(|e| die(&e));
+      let packed = f.to_packed(format).unwrap_or_else(|e| die(e));
       println!("frame {i} {}x{} pts {:?}{} md5 {}", f.width, f.height, f.pts, if f.corrupt { " CORRUPT" } else { "" }, md5::hex(&packed));
     }
   }
   println!("frames {} rejected {} time {:.3}s fps {:.1} ({} handed on in the decoder's buffer, the rest copied to packed system memory)", frames.len(), rejected, secs, frames.len() as f64 / secs, shared);
 }
 
-fn die(msg: &str) -> ! {
+fn die(msg: impl std::fmt::Display) -> ! {
   eprintln!("nvdec_probe: {msg}");
   std::process::exit(1)
 }

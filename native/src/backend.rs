@@ -1,6 +1,7 @@
 //! Decoder backends and their run-time probes. Nothing GPU-specific is linked: libavcodec loads the
 //! NVIDIA (libcuda, libnvcuvid) and VA-API driver libraries itself when a device is created, so one build
 //! runs everywhere and a missing GPU is an answer ("not available: …"), not a load failure.
+use crate::error::{NativeError, Result};
 use crate::ffi;
 use std::ffi::CString;
 use std::sync::OnceLock;
@@ -22,13 +23,13 @@ impl Backend {
   pub const PREFERENCE: [Backend; 3] = [Backend::Nvdec, Backend::Vaapi, Backend::Software];
   pub const ALL: [Backend; 4] = [Backend::Software, Backend::Nvdec, Backend::Cuvid, Backend::Vaapi];
 
-  pub fn parse(s: &str) -> Result<Self, String> {
+  pub fn parse(s: &str) -> Result<Self> {
     match s {
       "software" => Ok(Self::Software),
       "nvdec" => Ok(Self::Nvdec),
       "cuvid" => Ok(Self::Cuvid),
       "vaapi" => Ok(Self::Vaapi),
-      _ => Err(format!("backend must be one of software, nvdec, cuvid, vaapi (or auto), got '{s}'")),
+      _ => Err(NativeError::invalid(format!("backend must be one of software, nvdec, cuvid, vaapi (or auto), got '{s}'"))),
     }
   }
   pub fn name(self) -> &'static str {
@@ -62,7 +63,7 @@ fn has_decoder(name: &str) -> bool {
 fn dlopen(lib: &str) -> Result<(), String> {
   let c = CString::new(lib).unwrap();
   let mut err = ffi::ErrBuf::new();
-  if unsafe { ffi::g2g_can_dlopen(c.as_ptr(), err.ptr(), err.len()) } != 0 {
+  if unsafe { ffi::g2g_can_dlopen(c.as_ptr(), err.ptr(), err.capacity()) } != 0 {
     Ok(())
   } else {
     Err(err.text())
@@ -71,17 +72,18 @@ fn dlopen(lib: &str) -> Result<(), String> {
 
 fn hw_device(kind: i32) -> Result<(), String> {
   let mut err = ffi::ErrBuf::new();
-  if unsafe { ffi::g2g_probe_hw_device(kind, std::ptr::null(), err.ptr(), err.len()) } != 0 {
+  if unsafe { ffi::g2g_probe_hw_device(kind, std::ptr::null(), err.ptr(), err.capacity()) } != 0 {
     Ok(())
   } else {
     Err(err.text())
   }
 }
 
+/// Err: why not, as text for a status report (`unavailable`).
 fn probe(b: Backend) -> Result<(), String> {
   ffi::init_logging();
   if !has_decoder(b.codec()) {
-    return Err(format!("this libavcodec ({}) has no '{}' decoder", ffi::cstr(unsafe { ffi::g2g_version() }), b.codec()));
+    return Err(format!("this libavcodec ({}) has no '{}' decoder", unsafe { ffi::cstr(ffi::g2g_version()) }, b.codec()));
   }
   match b {
     Backend::Software => Ok(()),
@@ -100,14 +102,29 @@ fn probe(b: Backend) -> Result<(), String> {
   }
 }
 
-/// Whether `b` can decode here; Err says why not. Probed once per process (a CUDA probe costs ~100 ms).
-pub fn available(b: Backend) -> Result<(), String> {
+/// Why `b` cannot decode here; None when it can. Probed once per process (a CUDA probe costs ~100 ms).
+/// A reason is data for a status report, not an error: `check` makes it one.
+pub fn unavailable(b: Backend) -> Option<&'static str> {
   static CACHE: [OnceLock<Result<(), String>>; 4] = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
   let i = Backend::ALL.iter().position(|x| *x == b).unwrap();
-  CACHE[i].get_or_init(|| probe(b)).clone()
+  CACHE[i].get_or_init(|| probe(b)).as_ref().err().map(String::as_str)
+}
+
+/// `unavailable` as an error, for a backend that was asked for by name.
+pub fn check(b: Backend) -> Result<()> {
+  match unavailable(b) {
+    None => Ok(()),
+    Some(reason) => Err(NativeError::Unavailable { backend: b.name(), reason: reason.into() }),
+  }
+}
+
+/// Whether this libavcodec has an encoder of this name (libx264, libopenh264, h264_nvenc).
+pub fn has_encoder(name: &str) -> bool {
+  let Ok(c) = CString::new(name) else { return false };
+  unsafe { ffi::g2g_has_encoder(c.as_ptr()) != 0 }
 }
 
 /// FFmpeg's version string (e.g. "5.1.9-0+deb12u1").
 pub fn ffmpeg_version() -> String {
-  ffi::cstr(unsafe { ffi::g2g_version() })
+  unsafe { ffi::cstr(ffi::g2g_version()) }
 }

@@ -1,6 +1,7 @@
-//! H.264 decoding through libavcodec: the pure-Rust core the napi binding (lib.rs) and the NVDEC probe
+//! H.264 decoding through libavcodec: the pure-Rust core the napi binding (js/) and the NVDEC probe
 //! example share. Runs on whatever thread calls it; one decoder is used by one thread at a time.
 use crate::backend::{self, Backend};
+use crate::error::{NativeError, Result};
 use crate::ffi;
 use crate::pool::FramePool;
 use std::ffi::CString;
@@ -15,11 +16,11 @@ pub enum OutFormat {
 }
 
 impl OutFormat {
-  pub fn parse(s: &str) -> Result<Self, String> {
+  pub fn parse(s: &str) -> Result<Self> {
     match s {
       "I420" => Ok(Self::I420),
       "NV12" => Ok(Self::Nv12),
-      _ => Err(format!("format must be 'I420' or 'NV12', got '{s}'")),
+      _ => Err(NativeError::invalid(format!("format must be 'I420' or 'NV12', got '{s}'"))),
     }
   }
   pub fn name(self) -> &'static str {
@@ -133,7 +134,7 @@ pub struct Frame {
 
 impl Frame {
   /// The frame tightly packed in `format` (the output format it was decoded to): a copy either way.
-  pub fn to_packed(&self, format: OutFormat) -> Result<Vec<u8>, String> {
+  pub fn to_packed(&self, format: OutFormat) -> Result<Vec<u8>> {
     match &self.data {
       FrameData::Packed(v) => Ok(v.clone()),
       FrameData::Shared(b) => {
@@ -171,7 +172,7 @@ impl Drop for RawFrame {
 
 impl RawFrame {
   /// Packs into a buffer from `pool` (the frame reference is then released).
-  pub fn pack(self, format: OutFormat, pool: &FramePool) -> Result<Frame, String> {
+  pub fn pack(self, format: OutFormat, pool: &FramePool) -> Result<Frame> {
     pack_frame(&self.info, self.pts, format, pool)
   }
 }
@@ -193,7 +194,7 @@ pub struct Output {
 
 impl Output {
   /// Packs the frames left raw by a pack-later decoder (after any already packed, which come first).
-  pub fn pack_raw(&mut self, format: OutFormat, pool: &FramePool) -> Result<(), String> {
+  pub fn pack_raw(&mut self, format: OutFormat, pool: &FramePool) -> Result<()> {
     let t0 = Instant::now();
     for r in std::mem::take(&mut self.raw) {
       self.frames.push(r.pack(format, pool)?);
@@ -217,7 +218,7 @@ pub struct Decoder {
   nopts: i64,
 }
 
-// The shim's decoder holds no thread-affine state; the binding serialises access with a mutex.
+// The shim's decoder holds no thread-affine state; one thread uses it at a time (the worker's, `worker.rs`).
 unsafe impl Send for Decoder {}
 
 impl Drop for Decoder {
@@ -227,7 +228,7 @@ impl Drop for Decoder {
 }
 
 impl Decoder {
-  pub fn open(cfg: &DecoderConfig) -> Result<Self, String> {
+  pub fn open(cfg: &DecoderConfig) -> Result<Self> {
     ffi::init_logging();
     let mut skipped = Vec::new();
     let candidates: Vec<Backend> = match cfg.backend {
@@ -237,7 +238,7 @@ impl Decoder {
     let mut last_err = String::new();
     for b in candidates {
       if cfg.backend.is_none() {
-        if let Err(reason) = backend::available(b) {
+        if let Some(reason) = backend::unavailable(b) {
           skipped.push(format!("{}: {reason}", b.name()));
           continue;
         }
@@ -248,21 +249,21 @@ impl Decoder {
           return Ok(d);
         }
         Err(e) if cfg.backend.is_none() => {
-          skipped.push(format!("{}: {e}", b.name()));
-          last_err = e;
+          last_err = e.to_string();
+          skipped.push(format!("{}: {last_err}", b.name()));
         }
         Err(e) => return Err(e),
       }
     }
-    Err(format!("no H.264 decoder backend could be opened: {last_err}"))
+    Err(NativeError::codec("no H.264 decoder backend could be opened", last_err))
   }
 
-  fn open_backend(cfg: &DecoderConfig, b: Backend) -> Result<Self, String> {
+  fn open_backend(cfg: &DecoderConfig, b: Backend) -> Result<Self> {
     if cfg.backend.is_some() {
-      backend::available(b).map_err(|r| format!("backend '{}' not available: {r}", b.name()))?;
+      backend::check(b)?;
     }
     let codec = CString::new(b.codec()).unwrap();
-    let device = cfg.device.as_deref().map(|d| CString::new(d).map_err(|_| "device contains NUL".to_string())).transpose()?;
+    let device = cfg.device.as_deref().map(|d| CString::new(d).map_err(|_| NativeError::invalid("device contains NUL"))).transpose()?;
     let (extra, extra_len) = match &cfg.extradata {
       Some(e) => (e.as_ptr(), e.len() as i32),
       None => (std::ptr::null(), 0),
@@ -282,11 +283,11 @@ impl Decoder {
         b.hw(),
         device.as_ref().map_or(std::ptr::null(), |d| d.as_ptr()),
         err.ptr(),
-        err.len(),
+        err.capacity(),
       )
     };
     if r < 0 {
-      return Err(format!("{} decoder ({}): {}", b.name(), b.codec(), err.text()));
+      return Err(NativeError::codec(format!("{} decoder ({})", b.name(), b.codec()), err.text()));
     }
     Ok(Self {
       raw,
@@ -321,12 +322,12 @@ impl Decoder {
   }
 
   /// Decodes one access unit; returns the frames that became ready (in presentation order).
-  pub fn decode(&mut self, data: &[u8], pts: Option<i64>, dts: Option<i64>, key: bool) -> Result<Output, String> {
+  pub fn decode(&mut self, data: &[u8], pts: Option<i64>, dts: Option<i64>, key: bool) -> Result<Output> {
     if data.is_empty() {
       return Ok(Output::default());
     }
     if data.len() > i32::MAX as usize {
-      return Err("access unit larger than 2 GiB".into());
+      return Err(NativeError::invalid("access unit larger than 2 GiB"));
     }
     let mut out = Output::default();
     let (p, d) = (pts.unwrap_or(self.nopts), dts.unwrap_or(self.nopts));
@@ -337,7 +338,7 @@ impl Decoder {
       if r == self.eagain {
         // The decoder's output is full: take frames out, then send again (the API's contract).
         if self.drain_into(&mut out)? == 0 {
-          return Err("decoder refused input without producing output".into());
+          return Err(NativeError::Internal("decoder refused input without producing output".into()));
         }
         continue;
       }
@@ -352,7 +353,7 @@ impl Decoder {
   }
 
   /// End of stream: every frame still held back for reordering.
-  pub fn finish(&mut self) -> Result<Output, String> {
+  pub fn finish(&mut self) -> Result<Output> {
     let mut out = Output::default();
     // An error here belongs to damaged input already counted (frame threads report late): drain anyway.
     unsafe { ffi::g2g_dec_send(self.raw, std::ptr::null(), 0, self.nopts, self.nopts, 0) };
@@ -369,7 +370,7 @@ impl Decoder {
 
   /// Takes out every ready frame. A decode error reported here (frame threads report a damaged
   /// picture when its frame is due) loses that picture only: noted in `rejected`, draining goes on.
-  fn drain_into(&mut self, out: &mut Output) -> Result<usize, String> {
+  fn drain_into(&mut self, out: &mut Output) -> Result<usize> {
     let mut n = 0;
     let mut errors = 0;
     loop {
@@ -384,7 +385,7 @@ impl Decoder {
       if r < 0 {
         errors += 1;
         if errors > 64 {
-          return Err(format!("receiving a frame: {}", ffi::strerror(r)));
+          return Err(NativeError::codec("receiving a frame", ffi::strerror(r)));
         }
         out.rejected = Some(ffi::strerror(r));
         continue;
@@ -397,7 +398,7 @@ impl Decoder {
       } else if self.pack_later {
         let raw = unsafe { ffi::g2g_dec_take(self.raw) };
         if raw.is_null() {
-          return Err("out of memory referencing a decoded frame".into());
+          return Err(NativeError::Resource("out of memory referencing a decoded frame".into()));
         }
         out.raw.push(RawFrame { raw, info, pts });
       } else {
@@ -458,7 +459,7 @@ impl Decoder {
 }
 
 /// A frame packed into a buffer from `pool` (given back there if packing fails).
-fn pack_frame(info: &ffi::G2gFrameInfo, pts: Option<i64>, format: OutFormat, pool: &FramePool) -> Result<Frame, String> {
+fn pack_frame(info: &ffi::G2gFrameInfo, pts: Option<i64>, format: OutFormat, pool: &FramePool) -> Result<Frame> {
   let mut data = pool.take(format.frame_size(info.width.max(0) as usize, info.height.max(0) as usize));
   if let Err(e) = pack_into(info, format, &mut data) {
     pool.give(data);
@@ -476,9 +477,9 @@ struct Plane<'a> {
 impl<'a> Plane<'a> {
   /// # Safety
   /// `ptr` must point to `rows` rows of at least `width` readable bytes, `stride` apart.
-  unsafe fn new(ptr: *const u8, stride: i32, width: usize, rows: usize) -> Result<Self, String> {
+  unsafe fn new(ptr: *const u8, stride: i32, width: usize, rows: usize) -> Result<Self> {
     if ptr.is_null() || stride < width as i32 || rows == 0 {
-      return Err("decoder returned a frame without the expected planes".into());
+      return Err(NativeError::Internal("decoder returned a frame without the expected planes".into()));
     }
     let stride = stride as usize;
     Ok(Self { data: std::slice::from_raw_parts(ptr, stride * (rows - 1) + width), stride })
@@ -500,7 +501,7 @@ impl<'a> Plane<'a> {
 }
 
 /// Packs a decoded frame (padded rows, planes apart) into one tightly packed buffer in `format`.
-pub fn pack(info: &ffi::G2gFrameInfo, format: OutFormat) -> Result<Vec<u8>, String> {
+pub fn pack(info: &ffi::G2gFrameInfo, format: OutFormat) -> Result<Vec<u8>> {
   let mut out = Vec::new();
   pack_into(info, format, &mut out)?;
   Ok(out)
@@ -508,9 +509,9 @@ pub fn pack(info: &ffi::G2gFrameInfo, format: OutFormat) -> Result<Vec<u8>, Stri
 
 /// `pack` into `out` (cleared first; a recycled buffer of the right capacity is not reallocated).
 /// This is the one copy between the decoder's pool and JS memory; it also converts I420 ↔ NV12.
-pub fn pack_into(info: &ffi::G2gFrameInfo, format: OutFormat, out: &mut Vec<u8>) -> Result<(), String> {
+pub fn pack_into(info: &ffi::G2gFrameInfo, format: OutFormat, out: &mut Vec<u8>) -> Result<()> {
   if info.width <= 0 || info.height <= 0 {
-    return Err(format!("decoder returned a frame of size {}x{}", info.width, info.height));
+    return Err(NativeError::Internal(format!("decoder returned a frame of size {}x{}", info.width, info.height)));
   }
   let (w, h) = (info.width as usize, info.height as usize);
   let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
@@ -548,12 +549,7 @@ pub fn pack_into(info: &ffi::G2gFrameInfo, format: OutFormat, out: &mut Vec<u8>)
           out.extend(uv.row(r, 2 * cw).iter().skip(1).step_by(2));
         }
       }
-      _ => {
-        return Err(format!(
-          "unsupported decoded pixel format '{}': only 8-bit 4:2:0 H.264 (yuv420p, nv12) is supported",
-          ffi::cstr(info.format_name)
-        ))
-      }
+      _ => return Err(NativeError::Unsupported { format: ffi::cstr(info.format_name) }),
     }
   }
   Ok(())
@@ -564,10 +560,7 @@ mod tests {
   use super::*;
 
   fn info(format: i32, w: i32, h: i32, planes: &[&[u8]], strides: &[i32]) -> ffi::G2gFrameInfo {
-    let mut i = ffi::G2gFrameInfo::default();
-    i.format = format;
-    i.width = w;
-    i.height = h;
+    let mut i = ffi::G2gFrameInfo { format, width: w, height: h, ..Default::default() };
     for (k, p) in planes.iter().enumerate() {
       i.data[k] = p.as_ptr();
       i.linesize[k] = strides[k];
@@ -600,6 +593,8 @@ mod tests {
     let y = [0u8; 4];
     let mut i = info(ffi::FMT_OTHER, 2, 2, &[&y, &y, &y], &[2, 2, 2]);
     i.format_name = c"yuv422p".as_ptr();
-    assert!(pack(&i, OutFormat::I420).unwrap_err().contains("yuv422p"));
+    let e = pack(&i, OutFormat::I420).unwrap_err();
+    assert_eq!(e, NativeError::Unsupported { format: "yuv422p".into() });
+    assert!(e.to_string().contains("yuv422p"));
   }
 }

@@ -1,5 +1,6 @@
 //! H.264 encoding with libx264 through libavcodec: the pure-Rust core of the encoder binding.
 use crate::decoder::OutFormat;
+use crate::error::{NativeError, Result};
 use crate::ffi;
 use std::ffi::CString;
 
@@ -51,20 +52,20 @@ impl Drop for Encoder {
   }
 }
 
-fn opt_cstring(what: &str, v: &Option<String>) -> Result<Option<CString>, String> {
-  v.as_deref().map(|s| CString::new(s).map_err(|_| format!("{what} contains NUL"))).transpose()
+fn opt_cstring(what: &str, v: &Option<String>) -> Result<Option<CString>> {
+  v.as_deref().map(|s| CString::new(s).map_err(|_| NativeError::invalid(format!("{what} contains NUL")))).transpose()
 }
 
 impl Encoder {
-  pub fn open(cfg: &EncoderConfig) -> Result<Self, String> {
+  pub fn open(cfg: &EncoderConfig) -> Result<Self> {
     ffi::init_logging();
     if cfg.width == 0 || cfg.height == 0 || cfg.width > 16384 || cfg.height > 16384 {
-      return Err(format!("frame size {}x{} out of range", cfg.width, cfg.height));
+      return Err(NativeError::invalid(format!("frame size {}x{} out of range", cfg.width, cfg.height)));
     }
     if cfg.fps_num <= 0 || cfg.fps_den <= 0 {
-      return Err(format!("framerate must be positive, got {}/{}", cfg.fps_num, cfg.fps_den));
+      return Err(NativeError::invalid(format!("framerate must be positive, got {}/{}", cfg.fps_num, cfg.fps_den)));
     }
-    let codec = CString::new(cfg.codec.as_str()).map_err(|_| "codec contains NUL".to_string())?;
+    let codec = CString::new(cfg.codec.as_str()).map_err(|_| NativeError::invalid("codec contains NUL"))?;
     let preset = opt_cstring("preset", &cfg.preset)?;
     let tune = opt_cstring("tune", &cfg.tune)?;
     let profile = opt_cstring("profile", &cfg.profile)?;
@@ -89,9 +90,9 @@ impl Encoder {
     };
     let mut raw = std::ptr::null_mut();
     let mut err = ffi::ErrBuf::new();
-    let r = unsafe { ffi::g2g_enc_open(&mut raw, &c, err.ptr(), err.len()) };
+    let r = unsafe { ffi::g2g_enc_open(&mut raw, &c, err.ptr(), err.capacity()) };
     if r < 0 {
-      return Err(format!("{} encoder: {}", cfg.codec, err.text()));
+      return Err(NativeError::codec(format!("{} encoder", cfg.codec), err.text()));
     }
     Ok(Self {
       raw,
@@ -107,20 +108,26 @@ impl Encoder {
 
   /// Encodes one frame (not copied: libx264 reads it before this returns): tightly packed when `planes`
   /// is None, else plane k at planes[k] = (offset, stride) — a decoder's padded frame as it is.
-  pub fn encode(&mut self, frame: &[u8], pts: Option<i64>, force_key: bool, planes: Option<&[(usize, usize)]>) -> Result<Vec<Packet>, String> {
+  pub fn encode(&mut self, frame: &[u8], pts: Option<i64>, force_key: bool, planes: Option<&[(usize, usize)]>) -> Result<Vec<Packet>> {
     let (mut offsets, mut strides) = ([0i32; 4], [0i32; 4]);
     match planes {
       None if frame.len() != self.frame_size => {
-        return Err(format!("frame of {} bytes, expected {} for the configured size and format", frame.len(), self.frame_size));
+        return Err(NativeError::invalid(format!("frame of {} bytes, expected {} for the configured size and format", frame.len(), self.frame_size)));
       }
       None => {}
       Some(p) => {
         for (k, (row, rows)) in self.plane_rows().into_iter().enumerate() {
-          let &(offset, stride) = p.get(k).ok_or_else(|| format!("a {} frame has {} planes, got {}", self.format.name(), self.plane_rows().len(), p.len()))?;
+          let &(offset, stride) =
+            p.get(k).ok_or_else(|| NativeError::invalid(format!("a {} frame has {} planes, got {}", self.format.name(), self.plane_rows().len(), p.len())))?;
           // libx264 reads every row of every plane: each must lie inside the caller's bytes.
-          let end = offset.checked_add(stride.checked_mul(rows - 1).and_then(|x| x.checked_add(row)).ok_or("plane too large")?).ok_or("plane too large")?;
+          let too_large = || NativeError::invalid("plane too large");
+          let end = offset.checked_add(stride.checked_mul(rows - 1).and_then(|x| x.checked_add(row)).ok_or_else(too_large)?).ok_or_else(too_large)?;
           if stride < row || end > frame.len() || offset > i32::MAX as usize || stride > i32::MAX as usize {
-            return Err(format!("plane {k}: {rows} rows of {row} bytes at stride {stride} from offset {offset} do not fit the {}-byte frame", frame.len()));
+            // "plane {k}" is matched by test/native/encode.test.ts.
+            return Err(NativeError::invalid(format!(
+              "plane {k}: {rows} rows of {row} bytes at stride {stride} from offset {offset} do not fit the {}-byte frame",
+              frame.len()
+            )));
           }
           offsets[k] = offset as i32;
           strides[k] = stride as i32;
@@ -128,22 +135,22 @@ impl Encoder {
       }
     }
     if frame.len() > i32::MAX as usize {
-      return Err("frame larger than 2 GiB".into());
+      return Err(NativeError::invalid("frame larger than 2 GiB"));
     }
     let (op, sp) = if planes.is_some() { (offsets.as_ptr(), strides.as_ptr()) } else { (std::ptr::null(), std::ptr::null()) };
     let r = unsafe { ffi::g2g_enc_send(self.raw, frame.as_ptr(), frame.len() as i32, op, sp, pts.unwrap_or(self.nopts), force_key as i32) };
     if r < 0 {
-      return Err(format!("sending a frame: {}", ffi::strerror(r)));
+      return Err(NativeError::codec("sending a frame", ffi::strerror(r)));
     }
     // Draining here is what makes borrowing the frame sound: the encoder is done with it on return.
     self.drain()
   }
 
   /// End of stream: the frames held in the lookahead / B-frame queue.
-  pub fn finish(&mut self) -> Result<Vec<Packet>, String> {
+  pub fn finish(&mut self) -> Result<Vec<Packet>> {
     let r = unsafe { ffi::g2g_enc_send(self.raw, std::ptr::null(), 0, std::ptr::null(), std::ptr::null(), self.nopts, 0) };
     if r < 0 && r != self.eof {
-      return Err(format!("draining the encoder: {}", ffi::strerror(r)));
+      return Err(NativeError::codec("draining the encoder", ffi::strerror(r)));
     }
     self.drain()
   }
@@ -158,7 +165,7 @@ impl Encoder {
     }
   }
 
-  fn drain(&mut self) -> Result<Vec<Packet>, String> {
+  fn drain(&mut self) -> Result<Vec<Packet>> {
     let mut out = Vec::new();
     loop {
       let mut info = ffi::G2gPacketInfo::default();
@@ -167,7 +174,7 @@ impl Encoder {
         return Ok(out);
       }
       if r < 0 {
-        return Err(format!("receiving a packet: {}", ffi::strerror(r)));
+        return Err(NativeError::codec("receiving a packet", ffi::strerror(r)));
       }
       let data = if info.size > 0 { unsafe { std::slice::from_raw_parts(info.data, info.size as usize) }.to_vec() } else { Vec::new() };
       out.push(Packet {

@@ -151,12 +151,17 @@ extern "C" {
 /// FFmpeg's text for an AVERROR code.
 pub fn strerror(code: c_int) -> String {
   let mut buf = [0 as c_char; 128];
-  unsafe { g2g_strerror(code, buf.as_mut_ptr(), buf.len() as c_int) };
-  cstr(buf.as_ptr())
+  unsafe {
+    g2g_strerror(code, buf.as_mut_ptr(), buf.len() as c_int);
+    cstr(buf.as_ptr())
+  }
 }
 
 /// A C string (or "" for NULL) as an owned String.
-pub fn cstr(p: *const c_char) -> String {
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string (the shim's and FFmpeg's strings are).
+pub unsafe fn cstr(p: *const c_char) -> String {
   if p.is_null() {
     return String::new();
   }
@@ -166,6 +171,12 @@ pub fn cstr(p: *const c_char) -> String {
 /// An error buffer for the shim to describe a failure in.
 pub struct ErrBuf(pub [c_char; 256]);
 
+impl Default for ErrBuf {
+  fn default() -> Self {
+    Self::new()
+  }
+}
+
 impl ErrBuf {
   pub fn new() -> Self {
     Self([0; 256])
@@ -173,11 +184,13 @@ impl ErrBuf {
   pub fn ptr(&mut self) -> *mut c_char {
     self.0.as_mut_ptr()
   }
-  pub fn len(&self) -> c_int {
+  /// Its size, for the shim's `errlen`.
+  pub fn capacity(&self) -> c_int {
     self.0.len() as c_int
   }
   pub fn text(&self) -> String {
-    cstr(self.0.as_ptr())
+    // Zeroed at creation and written by snprintf: always NUL-terminated.
+    unsafe { cstr(self.0.as_ptr()) }
   }
 }
 

@@ -1,8 +1,15 @@
 /*
  * The thin C layer between Rust and libavcodec. It exists for ABI safety without bindgen: every struct
  * field access (AVCodecContext, AVFrame, AVPacket) is compiled against the system's own FFmpeg headers,
- * so Rust sees only this file's small, stable, plain-C interface (see ffi.rs). No policy lives here:
- * threading, buffering, format packing and errors are decided in Rust.
+ * so Rust sees only this file's small, stable, plain-C interface (see ffi.rs). Threading, backend choice,
+ * buffering, format packing and what to do about an error are decided in Rust. The policy that lives here
+ * is what cannot be carried out without FFmpeg's structs:
+ *  - frame memory: software pictures go in one zeroed block each (get_buffer, thread-safe), blocks
+ *    reference-counted apart from the AVBufferRef so that JS views may outlive it (G2gBlock);
+ *  - a hardware decoder falls back to software for a stream its hardware refuses (pick_hw_format);
+ *  - timestamps stay in nanoseconds (1/1e9 time bases; a frame without pts takes best_effort_timestamp);
+ *  - encoder rate control: a bitrate means ABR with a one-second VBV, else crf; an option the encoder
+ *    did not take is an error, not ignored.
  */
 #include <dlfcn.h>
 #include <pthread.h>

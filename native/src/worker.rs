@@ -5,8 +5,10 @@
 //!
 //! With `pack_thread`, a second thread packs the decoded frames (the copy out of libavcodec's padded
 //! pool) while the decoder thread goes on with the next unit: that copy is ~5-10% of a software decode
-//! and would otherwise sit on the codec's critical path. Live decoding packs inline (one hop fewer).
+//! and would otherwise sit on the codec's critical path. Live decoding packs inline (one hop fewer), and
+//! frames handed on unpacked need no packing (the binding then spawns no pack thread).
 use crate::decoder::{Decoder, Output};
+use crate::error::{NativeError, Result};
 use crate::pool::FramePool;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +25,7 @@ pub enum Job {
 }
 
 /// Called on the worker thread with the job's result.
-pub type Done = Box<dyn FnOnce(Result<Output, String>) + Send>;
+pub type Done = Box<dyn FnOnce(Result<Output>) + Send>;
 
 pub struct Worker {
   tx: Option<mpsc::Sender<(Job, Option<Done>)>>,
@@ -32,10 +34,10 @@ pub struct Worker {
   packer: Option<JoinHandle<()>>,
 }
 
-type Packed = (Result<Output, String>, Option<Done>);
+type Packed = (Result<Output>, Option<Done>);
 
 /// Packs each result's raw frames, in order, then hands it on.
-fn spawn_packer(format: crate::decoder::OutFormat, pool: Arc<FramePool>) -> Result<(mpsc::Sender<Packed>, JoinHandle<()>), String> {
+fn spawn_packer(format: crate::decoder::OutFormat, pool: Arc<FramePool>) -> Result<(mpsc::Sender<Packed>, JoinHandle<()>)> {
   let (tx, rx) = mpsc::channel::<Packed>();
   let t = std::thread::Builder::new()
     .name("g2g-h264pack".into())
@@ -43,7 +45,7 @@ fn spawn_packer(format: crate::decoder::OutFormat, pool: Arc<FramePool>) -> Resu
       for (result, done) in rx {
         let result = result.and_then(|mut out| {
           catch_unwind(AssertUnwindSafe(|| out.pack_raw(format, &pool)))
-            .unwrap_or_else(|_| Err("native panic packing a frame".to_string()))
+            .unwrap_or_else(|p| Err(NativeError::from_panic("pack", &*p)))
             .map(|_| out)
         });
         match done {
@@ -52,12 +54,12 @@ fn spawn_packer(format: crate::decoder::OutFormat, pool: Arc<FramePool>) -> Resu
         }
       }
     })
-    .map_err(|e| format!("starting the frame packing thread: {e}"))?;
+    .map_err(|e| NativeError::Resource(format!("starting the frame packing thread: {e}")))?;
   Ok((tx, t))
 }
 
 impl Worker {
-  pub fn spawn(mut dec: Decoder, pack_thread: bool) -> Result<Self, String> {
+  pub fn spawn(mut dec: Decoder, pack_thread: bool) -> Result<Self> {
     let (packer_tx, packer) = if pack_thread {
       dec.set_pack_later(true);
       let (tx, t) = spawn_packer(dec.format(), dec.pool())?;
@@ -74,9 +76,9 @@ impl Worker {
         let mut poisoned = false;
         for (job, done) in rx {
           let result = if stop.load(Ordering::Acquire) {
-            Err("decoder closed before this unit was decoded".to_string())
+            Err(NativeError::Cancelled)
           } else if poisoned {
-            Err("native decoder poisoned by an earlier panic".to_string())
+            Err(NativeError::Poisoned { what: "decoder" })
           } else {
             catch_unwind(AssertUnwindSafe(|| match job {
               Job::Decode { data, pts, dts, key } => dec.decode(&data, pts, dts, key),
@@ -88,14 +90,13 @@ impl Worker {
             }))
             .unwrap_or_else(|p| {
               poisoned = true;
-              let msg = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown".into());
-              Err(format!("native panic in decode: {msg}"))
+              Err(NativeError::from_panic("decode", &*p))
             })
           };
           match (&packer_tx, done) {
             (Some(p), done) => {
               if let Err(mpsc::SendError((result, Some(done)))) = p.send((result, done)) {
-                done(result.and(Err("frame packing thread gone".to_string())));
+                done(result.and(Err(NativeError::Internal("frame packing thread gone".into()))));
               }
             }
             (None, Some(done)) => done(result),
@@ -106,7 +107,7 @@ impl Worker {
         // The channel closed: the decoder is freed here, on its own thread, after its last job (frames
         // still queued for packing hold references of their own). The packer ends when its sender drops.
       })
-      .map_err(|e| format!("starting the decoder thread: {e}"))?;
+      .map_err(|e| NativeError::Resource(format!("starting the decoder thread: {e}")))?;
     Ok(Self { tx: Some(tx), closed, thread: Some(thread), packer })
   }
 

@@ -1,8 +1,9 @@
 import { cpus, loadavg } from 'node:os';
-import { derive, median, type BenchOptions, type BenchReport, type CaseResult, type MachineInfo, type Timing } from './format';
+import { derive, type BenchOptions, type BenchReport, type CaseResult, type MachineInfo, type Timing } from './format';
 import { findGst, gstArgs, runGst, type GstPeer } from './gstreamer';
 import { runExperiments } from './experiments';
 import { timeG2g } from './g2g';
+import { cpuModel, median, type Progress } from './harness';
 
 /**
  * The core benchmark: per-packet and per-hop cost of the pull runtime against GStreamer.
@@ -13,8 +14,6 @@ import { timeG2g } from './g2g';
  * best-of would reward luck). The median of a num-buffers=0 run of the same pipeline is subtracted, so
  * set-up, negotiation and (for GStreamer) process spawn and teardown are not charged per packet.
  */
-
-export type Progress = (message: string) => void;
 
 interface Case {
   readonly label: string;
@@ -30,10 +29,9 @@ export function cases(o: Pick<BenchOptions, 'hops' | 'queue'>): Case[] {
 }
 
 export function machineInfo(gst: string | undefined, loadAverage: number): MachineInfo {
-  const c = cpus();
   return {
-    cpus: c.length,
-    cpuModel: c[0]?.model.trim() ?? 'unknown',
+    cpus: cpus().length,
+    cpuModel: cpuModel(),
     platform: `${process.platform}-${process.arch}`,
     node: process.version,
     gst,

@@ -21,7 +21,9 @@ import type { CpuPacket } from '../../src/packet';
 import { nodeFileSrc } from '../drivers/fs';
 import { h264Dec } from '../elements/h264-dec';
 import { loadNative } from '../native/loader';
+import { processIo, type CliIo } from '../cli/io';
 import { parseExecutionEnded } from './format';
+import { percentile as pct } from './harness';
 
 const run = promisify(execFile);
 
@@ -59,7 +61,6 @@ async function clip(size: string, frames: number, zerolatency: boolean): Promise
   return path;
 }
 
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 interface Run {
@@ -123,18 +124,19 @@ async function gst(input: string, threads: number, frames: number): Promise<Run>
 }
 
 const range = (xs: number[], digits = 1): string => `${Math.max(...xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+/** p50: for an even count the upper of the two middle runs (one that was measured), not their mean. */
 const median = (xs: number[]): number => pct(xs, 50);
 
-export async function benchDecode(args: string[]): Promise<number> {
+export async function benchDecode(args: string[], io: CliIo = processIo): Promise<number> {
   const a = parseArgs(args);
   const input = a.input ?? (await clip(a.size, a.frames, false));
   const addon = loadNative();
-  console.log(`ffmpeg ${addon.ffmpegVersion()}; input ${input}; ${a.runs} runs each, interleaved; ${cpus().length} cores; load average ${load()}`);
-  console.log('Decoder threads are the same on every side: h264Dec threads=N (libavcodec frame threads), ffmpeg -threads N, avdec_h264 max-threads=N.');
-  console.log('fps: best (range); ratio: g2g/ffmpeg fps within each run, best (range) and median; cpu: median ms of CPU per frame, every thread of the process.');
-  console.log('g2g: frames handed on unpacked (the sink honours VIDEO_META, as ffmpeg -f null takes its frames) and released by the sink (RELEASE);');
-  console.log('  unreleased: the same, returned to the codec by the garbage collector; packed: each frame packed into tight planes first.');
-  console.log('threads | g2g fps | unreleased fps | packed fps | ffmpeg fps | gst avdec_h264 fps | g2g/ffmpeg | unreleased/ffmpeg | cpu ms/frame g2g / unreleased / ffmpeg / gst | full GCs per 100 frames g2g / unreleased');
+  io.out(`ffmpeg ${addon.ffmpegVersion()}; input ${input}; ${a.runs} runs each, interleaved; ${cpus().length} cores; load average ${load()}`);
+  io.out('Decoder threads are the same on every side: h264Dec threads=N (libavcodec frame threads), ffmpeg -threads N, avdec_h264 max-threads=N.');
+  io.out('fps: best (range); ratio: g2g/ffmpeg fps within each run, best (range) and median; cpu: median ms of CPU per frame, every thread of the process.');
+  io.out('g2g: frames handed on unpacked (the sink honours VIDEO_META, as ffmpeg -f null takes its frames) and released by the sink (RELEASE);');
+  io.out('  unreleased: the same, returned to the codec by the garbage collector; packed: each frame packed into tight planes first.');
+  io.out('threads | g2g fps | unreleased fps | packed fps | ffmpeg fps | gst avdec_h264 fps | g2g/ffmpeg | unreleased/ffmpeg | cpu ms/frame g2g / unreleased / ffmpeg / gst | full GCs per 100 frames g2g / unreleased');
   for (const n of a.threads) {
     const g: (Run & { gcs: number; frames: number })[] = [];
     const gu: (Run & { gcs: number; frames: number })[] = [];
@@ -159,12 +161,12 @@ export async function benchDecode(args: string[]): Promise<number> {
     const gs = s.length ? range(s.map((r) => r.fps)) : `n/a (${gstError})`;
     const cpu = [g, gu, f, s].map((rs) => (rs.length ? median(rs.map((r) => r.cpuMs)).toFixed(2) : 'n/a')).join(' / ');
     const gcs = [g, gu].map((rs) => median(rs.map((r) => (100 * r.gcs) / r.frames)).toFixed(1)).join(' / ');
-    console.log(
+    io.out(
       `${n} | ${range(g.map((r) => r.fps))} | ${range(gu.map((r) => r.fps))} | ${range(gp.map((r) => r.fps))} | ${range(f.map((r) => r.fps))} | ${gs} | ` +
         `${range(ratio, 2)}, median ${median(ratio).toFixed(2)} | ${range(ratioU, 2)}, median ${median(ratioU).toFixed(2)} | ${cpu} | ${gcs}`,
     );
   }
-  console.log(`load average ${load()}`);
+  io.out(`load average ${load()}`);
 
   // Live latency: every access unit of a zerolatency stream (no B-frames), submitted one at a time as a
   // live source would, timed from decode() to its frame coming back to JS. "libavcodec" is the time the
@@ -203,11 +205,11 @@ export async function benchDecode(args: string[]): Promise<number> {
     }
     dec.close();
     const q = (xs: number[]): string => `p50 ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs, 95).toFixed(2)} ms`;
-    console.log(
+    io.out(
       `live latency (threads=${threads || 'auto'}, slice threads, ${mode}) over ${lat.length} frames (${late} not out on their own unit): ` +
         `g2g ${q(lat)}; libavcodec alone ${q(codec)}; overhead ${q(over)} (of which packing the frame p50 ${pct(pack, 50).toFixed(2)} ms)`,
     );
   }
-  console.log(`load average ${load()}`);
+  io.out(`load average ${load()}`);
   return 0;
 }

@@ -6,12 +6,12 @@ import { NO_MEMORY } from '../../src/memory/memory';
 import { EMPTY_META, PacketFlags, type Packet } from '../../src/packet';
 import { Caps } from '../../src/caps';
 import { isPromiseLike, type MaybePromise } from '../../src/util/promise';
-import type { Progress } from './core';
 import { collect, timeG2g } from './g2g';
 import { batchedQueue, elidedIdentityOpen, PATCHES, type Patch } from './patches';
 import { queue } from '../../operators';
 import { defineTransform, type Operator } from '../../src/operator';
-import { median, type ExperimentResult } from './format';
+import type { ExperimentResult } from './format';
+import { median, type Progress } from './harness';
 
 /**
  * Hot-path design experiments, for the DESIGN.md record ("why a synchronous-when-possible pull, why not

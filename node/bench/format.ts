@@ -1,3 +1,8 @@
+import { benchArgs, fmtMs, fmtTimes, median, table, UsageError } from './harness';
+
+// Re-exported: the core bench's tests and callers import them from here.
+export { median, UsageError };
+
 /**
  * The benchmark's pure parts: option parsing, gst-launch output parsing, statistics and printing. No
  * timing happens here, so all of it is unit-tested (test/bench/format.test.ts).
@@ -46,10 +51,6 @@ is subtracted from each, so start-up (process spawn for GStreamer) is not counte
   --no-gst         do not run GStreamer
   --experiments    also time alternative hot-path designs (async generators, promise per hop, …)`;
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 /** Parses a count: 1000000, 1_000_000, 1e6, 500k, 2M. */
 export function parseCount(text: string, what: string): number {
   const m = /^(\d[\d_]*(?:\.\d+)?(?:e\d+)?)([kKmM]?)$/.exec(text.trim());
@@ -60,24 +61,16 @@ export function parseCount(text: string, what: string): number {
 
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const o: BenchOptions = { ...DEFAULT_OPTIONS, hops: [...DEFAULT_OPTIONS.hops] };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0 && arg.startsWith('--')) return arg.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
+  for (const opt of benchArgs(args)) {
+    switch (opt.name) {
       case '--packets':
       case '-n':
-        o.packets = parseCount(value(), '--packets');
+        o.packets = parseCount(opt.value(), '--packets');
         if (o.packets < 1) throw new UsageError('--packets must be ≥ 1');
         break;
       case '--hops': {
-        const list = value()
+        const list = opt
+          .value()
           .split(',')
           .filter((s) => s.trim() !== '')
           .map((s) => parseCount(s, '--hops'));
@@ -86,7 +79,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
         break;
       }
       case '--runs':
-        o.runs = parseCount(value(), '--runs');
+        o.runs = parseCount(opt.value(), '--runs');
         if (o.runs < 1) throw new UsageError('--runs must be ≥ 1');
         break;
       case '--queue':
@@ -109,7 +102,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
         o.help = true;
         break;
       default:
-        throw new UsageError(`unknown option '${arg}'`);
+        throw new UsageError(`unknown option '${opt.arg}'`);
     }
   }
   return o;
@@ -129,13 +122,6 @@ export function parseExecutionEnded(output: string): number | undefined {
 /** "gst-launch-1.0 version 1.22.0" → "1.22.0". */
 export function parseGstVersion(output: string): string | undefined {
   return /gst-launch-1\.0 version (\S+)/.exec(output)?.[1] ?? /GStreamer (\d+\.\d+\.\d+)/.exec(output)?.[1];
-}
-
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** One implementation's timing of one case. All times ns; per-run arrays are in run order. */
@@ -210,12 +196,7 @@ export function fmtNs(ns: number | undefined, digits = 1): string {
 
 export function fmtRatio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b <= 0) return '-';
-  return `${(a / b).toFixed(2)}×`;
-}
-
-function table(rows: readonly string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
+  return fmtTimes(a / b);
 }
 
 /** A load average above this at start means other work shares the CPUs with the benchmark. */
@@ -252,10 +233,6 @@ export function formatReport(r: BenchReport): string {
   }
   if (r.experiments?.length) lines.push('', ...formatExperiments(r.experiments));
   return lines.join('\n');
-}
-
-function fmtMs(ns: number): string {
-  return (ns / 1e6).toFixed(1);
 }
 
 export function formatExperiments(xs: readonly ExperimentResult[]): string[] {

@@ -1,6 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { timeSpawn } from './child';
 import { parseExecutionEnded, parseGstVersion } from './format';
 
 /** The GStreamer peer: gst-launch-1.0 as a child process, timed from spawn to exit. */
@@ -52,30 +53,11 @@ export interface GstRun {
   readonly selfReported: number | undefined;
 }
 
-export function runGst(bin: string, args: readonly string[]): Promise<GstRun> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let exitAt = 0n;
-    let code: number | null = null;
-    let sig: NodeJS.Signals | null = null;
-    const t0 = process.hrtime.bigint();
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.on('error', reject);
-    // 'exit' stops the clock; 'close' (stdio drained) delivers the output.
-    child.on('exit', (c, s) => {
-      exitAt = process.hrtime.bigint();
-      code = c;
-      sig = s;
-    });
-    child.on('close', () => {
-      if (code !== 0) {
-        const tail = out.trim().split('\n').slice(-3).join(' | ');
-        reject(new Error(`${bin} ${args.join(' ')} exited with ${sig ?? code}: ${tail}`));
-        return;
-      }
-      resolve({ wall: Number(exitAt - t0), selfReported: parseExecutionEnded(out) });
-    });
-  });
+export async function runGst(bin: string, args: readonly string[]): Promise<GstRun> {
+  const r = await timeSpawn(bin, args, 'both');
+  if (r.code !== 0) {
+    const tail = r.output.trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`${bin} ${args.join(' ')} exited with ${r.signal ?? r.code}: ${tail}`);
+  }
+  return { wall: r.wall, selfReported: parseExecutionEnded(r.output) };
 }

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +8,16 @@ import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
 import { PacketFlags } from '../../src/packet';
 import { pipe } from '../../src/pipeline/pipeline';
+import type { CliIo } from '../cli/io';
 import { REMUX_BLOCKSIZE, remuxOpener, remuxPipeline } from '../cli/remux';
 import { nodeFileSrc } from '../drivers/fs';
+import { timeChildCpu } from './child';
 import { findOnPath } from './gstreamer';
+import { cpuModel, fmtMs, fmtTimes, parseFileBenchArgs, runBenchCommand, table, timeWallCpu, type FileBenchOptions, type Progress } from './harness';
+
+// Kept under their old names and places for the callers that import them from here.
+export { errorGist } from './child';
+export { UsageError as RemuxBenchUsageError } from './harness';
 
 /**
  * `g2g bench remux`: H.264 parse and Annex B → MP4 remux of a 1080p30 stream, g2g in process against
@@ -50,43 +57,11 @@ is subtracted from theirs.
   --input FILE    time this Annex B file instead of the generated one
   --json          print machine-readable results (schema "g2g-bench-remux/1")`;
 
-export interface RemuxBenchOptions {
-  runs: number;
-  /** Untimed runs of each g2g case before the timed ones; default 5. */
-  warmup?: number;
-  input?: string;
-  json: boolean;
-  help: boolean;
-}
-
-export class RemuxBenchUsageError extends Error {
-  override readonly name = 'RemuxBenchUsageError';
-}
+/** `warmup`: untimed runs of each g2g case before the timed ones; default 5. */
+export type RemuxBenchOptions = FileBenchOptions;
 
 export function parseRemuxBenchArgs(args: readonly string[]): RemuxBenchOptions {
-  const o: RemuxBenchOptions = { runs: 7, json: false, help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    const value = () => {
-      const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : args[++i];
-      if (v === undefined) throw new RemuxBenchUsageError(`${name} needs a value`);
-      return v;
-    };
-    if (name === '--json') o.json = true;
-    else if (name === '-h' || name === '--help') o.help = true;
-    else if (name === '--runs' || name === '--warmup') {
-      const v = value();
-      const n = Number(v);
-      const min = name === '--runs' ? 1 : 0;
-      if (!/^\d+$/.test(v) || n < min) throw new RemuxBenchUsageError(`${name} must be a whole number ≥ ${min}, got '${v}'`);
-      if (name === '--runs') o.runs = n;
-      else o.warmup = n;
-    } else if (name === '--input') o.input = value();
-    else throw new RemuxBenchUsageError(`unknown option '${a}'`);
-  }
-  return o;
+  return parseFileBenchArgs(args, { runs: 7, json: false, help: false });
 }
 
 export type Task = 'remux' | 'parse';
@@ -159,27 +134,23 @@ const methods = new WeakMap<RemuxBenchReport, RemuxBenchMethod>();
 function methodLine(r: RemuxBenchReport): string {
   const m = methods.get(r);
   if (!m) return `best of ${r.runs} after a warm-up`;
-  const ms = (ns: number) => (ns / 1e6).toFixed(1);
-  return `best of ${r.runs} after a cold run (g2g progressive remux ${ms(m.cold.wall)} ms, ${ms(m.cold.cpu)} ms CPU) and ${m.warmup} warm-up run(s)`;
+  return `best of ${r.runs} after a cold run (g2g progressive remux ${fmtMs(m.cold.wall)} ms, ${fmtMs(m.cold.cpu)} ms CPU) and ${m.warmup} warm-up run(s)`;
 }
-
-const ratio = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(2)}×`);
 
 export function formatRemuxReport(r: RemuxBenchReport): string {
   const m = r.machine;
   const lines = [
     `H.264 parse and remux: ${r.input.description}, ${r.input.frames} frames, ${(r.input.bytes / 1e6).toFixed(1)} MB`,
     `machine: ${m.cpuModel}, ${m.cpus} CPUs, node ${m.node}, gst ${m.gst ?? 'n/a'}, ffmpeg ${m.ffmpeg ?? 'n/a'}, load ${m.loadAverage.toFixed(2)}`,
-    `${methodLine(r)}; child startup subtracted${r.rows.filter((x) => x.startup > 0).map((x) => `, ${x.impl} ${x.task} ${(x.startup / 1e6).toFixed(1)} ms`).join('')}`,
+    `${methodLine(r)}; child startup subtracted${r.rows.filter((x) => x.startup > 0).map((x) => `, ${x.impl} ${x.task} ${fmtMs(x.startup)} ms`).join('')}`,
     '',
   ];
   const rows = [['task', 'implementation', 'time ms', 'MB/s', 'frames/s', 'vs gst', 'vs ffmpeg']];
   for (const x of r.rows) {
-    if (x.resolved) rows.push([x.task, x.label, (x.net / 1e6).toFixed(1), x.mbPerSecond.toFixed(0), x.framesPerSecond.toFixed(0), ratio(x.speedup.gst), ratio(x.speedup.ffmpeg)]);
+    if (x.resolved) rows.push([x.task, x.label, fmtMs(x.net), x.mbPerSecond.toFixed(0), x.framesPerSecond.toFixed(0), fmtTimes(x.speedup.gst), fmtTimes(x.speedup.ffmpeg)]);
     else rows.push([x.task, x.label, '< noise', '-', '-', '-', '-']);
   }
-  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) lines.push(row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+  lines.push(...table(rows, 2));
   lines.push('', "vs gst / vs ffmpeg: the peer's time divided by g2g's (above 1: g2g is faster).");
   if (r.rows.some((x) => !x.resolved)) lines.push('< noise: the best run was not above the startup cost measured for that command; repeat on a quieter machine.');
   for (const s of r.skipped) lines.push(`skipped: ${s}`);
@@ -197,9 +168,9 @@ export function formatCpu(r: RemuxBenchReport, cpu: Readonly<Record<string, numb
     if (mine === undefined) continue;
     const vs = (peer: 'gst' | 'ffmpeg'): string => {
       const p = cpu[`${x.task}/${peer}`];
-      return x.impl.startsWith('g2g') && p !== undefined && mine > 0 && p > 0 ? `  vs ${peer} ${ratio(p / mine)}` : '';
+      return x.impl.startsWith('g2g') && p !== undefined && mine > 0 && p > 0 ? `  vs ${peer} ${fmtTimes(p / mine)}` : '';
     };
-    const time = mine > 0 ? `${(mine / 1e6).toFixed(1).padStart(7)} ms` : '< noise';
+    const time = mine > 0 ? `${fmtMs(mine).padStart(7)} ms` : '< noise';
     lines.push(`  ${x.task.padEnd(5)}  ${x.label.padEnd(44)} ${time}${vs('gst')}${vs('ffmpeg')}`);
   }
   if (r.rows.some((x) => x.task === 'remux' && x.impl === 'gst' && x.label.includes('mpegtsmux'))) {
@@ -240,18 +211,6 @@ export function tinyInput(): Promise<string> {
 }
 
 /**
- * The telling lines of a failed child's stderr: gst-launch's ERROR lines and their reasons, without
- * its source locations and element paths ("…mp4mux0: Could not multiplex stream. | Buffer has no PTS.").
- */
-export function errorGist(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/^Additional debug info:$/.test(l) && !/^\.\.\/|^\/Gst|\.c\(\d+\)/.test(l));
-  return lines.slice(0, 2).join(' | ') || 'no output';
-}
-
-/**
  * CPU time (user + system, ns, all threads) of each run, by case, in run order: a cross-check that other
  * processes on the machine disturb far less than wall time. Children are measured by bash's `time` (their
  * rusage, microseconds), g2g by process.cpuUsage (its thread pool and GC threads included).
@@ -259,32 +218,11 @@ export function errorGist(stderr: string): string {
 const cpuOf = new Map<string, number>();
 let lastCpu = 0;
 
-const CPU_MARK = 'G2G-BENCH-CPU';
-
 /** Spawn to exit, ns; a failure rejects with the gist of the child's stderr. Its CPU time is left in `lastCpu`. */
-export function timeChild(bin: string, args: readonly string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let exitAt = 0n;
-    let status: number | null = null;
-    const t0 = process.hrtime.bigint();
-    // bash's time builtin reports the child's rusage on stderr after it exits (the wrapper's own start is
-    // in the wall time of both the run and the startup measurement, so it cancels out).
-    const child = spawn('bash', ['-c', `TIMEFORMAT='${CPU_MARK} %3U %3S'; time "$@"`, 'g2g-bench', bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      exitAt = process.hrtime.bigint();
-      status = code;
-    });
-    child.on('close', () => {
-      const m = new RegExp(`${CPU_MARK} ([\\d.]+) ([\\d.]+)`).exec(out);
-      if (m) out = out.replace(m[0], '');
-      lastCpu = m ? Math.round((Number(m[1]) + Number(m[2])) * 1e9) : 0;
-      if (status !== 0) reject(new Error(`exit ${status}: ${errorGist(out)}`));
-      else resolve(Number(exitAt - t0));
-    });
-  });
+export async function timeChild(bin: string, args: readonly string[]): Promise<number> {
+  const t = await timeChildCpu(bin, args);
+  lastCpu = t.cpu === undefined ? 0 : Math.round(t.cpu);
+  return t.wall;
 }
 
 /**
@@ -324,13 +262,9 @@ interface Case {
  */
 async function timeInProcess(make: () => { run(o: { profile: 'throughput' }): Promise<unknown> }): Promise<number> {
   const p = make();
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await p.run({ profile: 'throughput' });
-  const wall = Number(process.hrtime.bigint() - t0);
-  const c = process.cpuUsage(c0);
-  lastCpu = (c.user + c.system) * 1000;
-  return wall;
+  const t = await timeWallCpu(() => p.run({ profile: 'throughput' }));
+  lastCpu = t.cpu;
+  return t.wall;
 }
 
 function cases(gst: string | undefined, ffmpeg: string | undefined): Case[] {
@@ -411,7 +345,7 @@ async function toolVersion(bin: string | undefined, flag: string): Promise<strin
   }
 }
 
-export async function runRemuxBench(o: RemuxBenchOptions, progress: (m: string) => void = () => undefined): Promise<RemuxBenchReport> {
+export async function runRemuxBench(o: RemuxBenchOptions, progress: Progress = () => undefined): Promise<RemuxBenchReport> {
   const gst = findOnPath('gst-launch-1.0');
   const ffmpeg = findOnPath('ffmpeg');
   const skipped: string[] = [];
@@ -503,7 +437,7 @@ export async function runRemuxBench(o: RemuxBenchOptions, progress: (m: string) 
     const report: RemuxBenchReport = {
       schema: 'g2g-bench-remux/1',
       machine: {
-        cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+        cpuModel: cpuModel(),
         cpus: cpus().length,
         node: process.version,
         gst: await toolVersion(gst, '--version'),
@@ -523,32 +457,21 @@ export async function runRemuxBench(o: RemuxBenchOptions, progress: (m: string) 
 }
 
 /** `g2g bench remux [options]`: prints the table (or JSON); returns the exit code. */
-export async function benchRemux(args: string[]): Promise<number> {
-  let o: RemuxBenchOptions;
-  try {
-    o = parseRemuxBenchArgs(args);
-  } catch (e) {
-    if (!(e instanceof RemuxBenchUsageError)) throw e;
-    process.stderr.write(`g2g bench remux: ${e.message}\n${REMUX_BENCH_USAGE}\n`);
-    return 2;
-  }
-  if (o.help) {
-    process.stdout.write(`${REMUX_BENCH_USAGE}\n`);
-    return 0;
-  }
-  const tty = process.stderr.isTTY === true;
-  const progress = tty ? (m: string) => void process.stderr.write(`\r\x1b[K${m}`) : () => undefined;
-  try {
-    cpuOf.clear();
-    const report = await runRemuxBench(o, progress);
-    if (tty) process.stderr.write('\r\x1b[K');
-    const cpu = Object.fromEntries(cpuOf);
-    const method = methods.get(report);
-    process.stdout.write(o.json ? `${JSON.stringify({ ...report, cpuNs: cpu, warmup: method?.warmup, coldNs: method?.cold }, null, 2)}\n` : `${formatRemuxReport(report)}\n${formatCpu(report, cpu)}\n`);
-    return 0;
-  } catch (e) {
-    if (tty) process.stderr.write('\r\x1b[K');
-    process.stderr.write(`g2g bench remux: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
+export function benchRemux(args: string[], io?: CliIo): Promise<number> {
+  return runBenchCommand(
+    {
+      name: 'g2g bench remux',
+      usage: REMUX_BENCH_USAGE,
+      parse: parseRemuxBenchArgs,
+      run: (o, progress) => {
+        cpuOf.clear();
+        return runRemuxBench(o, progress);
+      },
+      text: (r) => `${formatRemuxReport(r)}\n${formatCpu(r, Object.fromEntries(cpuOf))}`,
+      // The JSON keeps the report's shape, with the CPU times and how the runs were taken beside it.
+      json: (r) => ({ ...r, cpuNs: Object.fromEntries(cpuOf), warmup: methods.get(r)?.warmup, coldNs: methods.get(r)?.cold }),
+    },
+    args,
+    io,
+  );
 }

@@ -1,12 +1,18 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { pipe } from '../../src';
 import { fakeSink, fileSrc, h264Parse, rtpH264Pay } from '../../operators';
 import { REMUX_BLOCKSIZE, remuxOpener } from '../cli/remux';
 import { nodeFileOpener } from '../drivers/fs';
+import type { CliIo } from '../cli/io';
+import { timeChildCpu } from './child';
 import { findOnPath } from './gstreamer';
-import { benchInput, errorGist, tinyInput } from './remux';
+import { cpuModel, fmtMs, fmtTimes, parseFileBenchArgs, runBenchCommand, table, timeWallCpu, type FileBenchOptions, type Progress } from './harness';
+import { benchInput, tinyInput } from './remux';
+
+// Kept under its old name for the callers that import it from here.
+export { UsageError as RtpBenchUsageError } from './harness';
 
 export const RTP_BENCH_USAGE = `usage: g2g bench rtp [--runs N] [--warmup N] [--input FILE.h264] [--json]
 
@@ -30,42 +36,12 @@ comparison, as a process's CPU time does not count the time it waits for a core.
   --input FILE   time this Annex B file instead of the generated one
   --json         machine-readable results (schema "g2g-bench-rtp/1")`;
 
-export interface RtpBenchOptions {
-  runs: number;
+export interface RtpBenchOptions extends FileBenchOptions {
   warmup: number;
-  input?: string;
-  json: boolean;
-  help: boolean;
-}
-
-export class RtpBenchUsageError extends Error {
-  override readonly name = 'RtpBenchUsageError';
 }
 
 export function parseRtpBenchArgs(args: readonly string[]): RtpBenchOptions {
-  const o: RtpBenchOptions = { runs: 7, warmup: 5, json: false, help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string => {
-      const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : args[++i];
-      if (v === undefined) throw new RtpBenchUsageError(`${name} needs a value`);
-      return v;
-    };
-    const count = (min: number): number => {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) < min) throw new RtpBenchUsageError(`${name} must be a whole number ≥ ${min}, got '${v}'`);
-      return Number(v);
-    };
-    if (name === '--json') o.json = true;
-    else if (name === '-h' || name === '--help') o.help = true;
-    else if (name === '--runs') o.runs = count(1);
-    else if (name === '--warmup') o.warmup = count(0);
-    else if (name === '--input') o.input = value();
-    else throw new RtpBenchUsageError(`unknown option '${a}'`);
-  }
-  return o;
+  return parseFileBenchArgs(args, { runs: 7, warmup: 5, json: false, help: false });
 }
 
 export type RtpImpl = 'g2g' | 'g2g-defaults' | 'gst';
@@ -127,23 +103,20 @@ export function buildRtpRows(raw: readonly RtpRawRow[]): RtpBenchRow[] {
 
 export function formatRtpReport(r: RtpBenchReport): string {
   const m = r.machine;
-  const ms = (ns: number) => (ns / 1e6).toFixed(1);
   const lines = [
     `g2g bench rtp: ${r.input} → RTP at MTU 1400`,
     `machine: ${m.cpuModel}, ${m.cpus} CPUs, node ${m.node}, load ${m.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
-    `best of ${r.runs} (range in brackets) after a cold run (g2g ${ms(r.coldNs)} ms) and ${r.warmup} warm-up run(s)`,
+    `best of ${r.runs} (range in brackets) after a cold run (g2g ${fmtMs(r.coldNs)} ms) and ${r.warmup} warm-up run(s)`,
     '',
   ];
-  const ratio = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}×`);
   const rows = [['implementation', 'packets', 'best ms', '(range)', 'packets/s', 'vs gst', 'CPU ms', 'vs gst (CPU)']];
   for (const x of r.rows) {
-    rows.push([x.label, String(x.packets), ms(x.best), `(${ms(x.best)}–${ms(x.worst)})`, Math.round(x.packetsPerSecond).toString(), ratio(x.vsGst), ms(x.cpu), ratio(x.cpuVsGst)]);
+    rows.push([x.label, String(x.packets), fmtMs(x.best), `(${fmtMs(x.best)}–${fmtMs(x.worst)})`, Math.round(x.packetsPerSecond).toString(), fmtTimes(x.vsGst), fmtMs(x.cpu), fmtTimes(x.cpuVsGst)]);
   }
-  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) lines.push(row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+  lines.push(...table(rows));
   const gst = r.rows.find((x) => x.impl === 'gst');
   if (gst) {
-    lines.push('', `gst: start-up ${ms(gst.startup.wall)} ms (${ms(gst.startup.cpu)} ms CPU) subtracted. vs gst: packets/s ÷ GStreamer's (above 1: g2g is faster);`);
+    lines.push('', `gst: start-up ${fmtMs(gst.startup.wall)} ms (${fmtMs(gst.startup.cpu)} ms CPU) subtracted. vs gst: packets/s ÷ GStreamer's (above 1: g2g is faster);`);
     lines.push('(CPU): packets per CPU second ÷ GStreamer\'s, the steadier figure on a loaded machine.');
   }
   for (const s of r.skipped) lines.push(`skipped: ${s}`);
@@ -176,42 +149,18 @@ async function timeOurs(input: string, defaults: boolean): Promise<RtpRun & { pa
   let packets = 0;
   const src = defaults ? fileSrc({ location: input, opener: nodeFileOpener }) : fileSrc({ location: input, opener: remuxOpener(), blocksize: REMUX_BLOCKSIZE });
   const p = pipe(src, h264Parse(), rtpH264Pay({ mtu: 1400 }), fakeSink({ onPacket: () => void packets++ }));
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await p.run({ profile: 'throughput' });
-  const wall = Number(process.hrtime.bigint() - t0);
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) * 1000, packets };
+  const t = await timeWallCpu(() => p.run({ profile: 'throughput' }));
+  return { ...t, packets };
 }
 
-/**
- * A child's wall time (spawn to exit) and CPU time (its rusage, which bash's `time` prints to the
- * millisecond). The wall time includes bash's own start, as does the start-up run it is reduced by.
- */
-function timeChildCpu(bin: string, args: readonly string[]): Promise<RtpRun> {
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const t0 = process.hrtime.bigint();
-    let exitAt = 0n;
-    let status: number | null = null;
-    // The child's stderr and bash's report share the pipe: the report is the last line.
-    const script = 'TIMEFORMAT="G2G_CPU %3U %3S"; time "$@" >/dev/null';
-    const child = spawn('bash', ['-c', script, 'bash', bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      exitAt = process.hrtime.bigint();
-      status = code;
-    });
-    child.on('close', () => {
-      const m = /G2G_CPU (\d+\.\d+) (\d+\.\d+)\s*$/.exec(err);
-      if (status !== 0 || !m) reject(new Error(`exit ${status}: ${errorGist(err)}`));
-      else resolve({ wall: Number(exitAt - t0), cpu: (Number(m[1]) + Number(m[2])) * 1e9 });
-    });
-  });
+/** A child's wall and CPU time: bash's `time` always reports the CPU, so a run without it is a failure. */
+async function timePeer(bin: string, args: readonly string[]): Promise<RtpRun> {
+  const t = await timeChildCpu(bin, args);
+  if (t.cpu === undefined) throw new Error(`no CPU time reported for ${bin}`);
+  return { wall: t.wall, cpu: t.cpu };
 }
 
-export async function runRtpBench(o: RtpBenchOptions, progress: (m: string) => void = () => undefined): Promise<RtpBenchReport> {
+export async function runRtpBench(o: RtpBenchOptions, progress: Progress = () => undefined): Promise<RtpBenchReport> {
   const input = o.input ?? (await benchInput());
   const gst = findOnPath('gst-launch-1.0');
   const skipped: string[] = [];
@@ -229,8 +178,8 @@ export async function runRtpBench(o: RtpBenchOptions, progress: (m: string) => v
     try {
       progress('counting GStreamer packets');
       gstPackets = await countGstPackets(gst, input);
-      await timeChildCpu(gst, gstArgs(input));
-      await timeChildCpu(gst, gstArgs(await tinyInput()));
+      await timePeer(gst, gstArgs(input));
+      await timePeer(gst, gstArgs(await tinyInput()));
       gstOk = true;
     } catch (e) {
       skipped.push(`gst-launch-1.0 failed (${e instanceof Error ? e.message : String(e)})`);
@@ -246,9 +195,9 @@ export async function runRtpBench(o: RtpBenchOptions, progress: (m: string) => v
   for (let r = 0; r < o.runs; r++) {
     progress(`run ${r + 1}/${o.runs}`);
     if (gst && tiny) {
-      peer.push(await timeChildCpu(gst, gstArgs(input)));
+      peer.push(await timePeer(gst, gstArgs(input)));
       // Start-up sampled beside each run, under the same load as the runs it is subtracted from.
-      peerStartup.push(await timeChildCpu(gst, gstArgs(tiny)));
+      peerStartup.push(await timePeer(gst, gstArgs(tiny)));
       // Spawning forks this process: every page it then writes first takes a copy-on-write fault
       // (~6000 in the next run here, 5–10 ms of CPU). That is the harness's cost, not the pipeline's:
       // an untimed run takes it.
@@ -270,7 +219,7 @@ export async function runRtpBench(o: RtpBenchOptions, progress: (m: string) => v
   if (peer.length) raw.push({ impl: 'gst', label: 'gst-launch filesrc ! h264parse ! rtph264pay ! fakesink', runs: peer, startup, packets: gstPackets });
   return {
     schema: 'g2g-bench-rtp/1',
-    machine: { cpuModel: cpus()[0]?.model.trim() ?? 'unknown', cpus: cpus().length, node: process.version, loadAverage: loadavg() },
+    machine: { cpuModel: cpuModel(), cpus: cpus().length, node: process.version, loadAverage: loadavg() },
     input,
     runs: o.runs,
     warmup: o.warmup,
@@ -281,29 +230,6 @@ export async function runRtpBench(o: RtpBenchOptions, progress: (m: string) => v
 }
 
 /** `g2g bench rtp [options]`: prints the table (or JSON); returns the exit code. */
-export async function benchRtp(args: string[]): Promise<number> {
-  let o: RtpBenchOptions;
-  try {
-    o = parseRtpBenchArgs(args);
-  } catch (e) {
-    if (!(e instanceof RtpBenchUsageError)) throw e;
-    process.stderr.write(`g2g bench rtp: ${e.message}\n${RTP_BENCH_USAGE}\n`);
-    return 2;
-  }
-  if (o.help) {
-    process.stdout.write(`${RTP_BENCH_USAGE}\n`);
-    return 0;
-  }
-  const tty = process.stderr.isTTY === true;
-  const progress = tty ? (m: string) => void process.stderr.write(`\r\x1b[K${m}`) : () => undefined;
-  try {
-    const report = await runRtpBench(o, progress);
-    if (tty) process.stderr.write('\r\x1b[K');
-    process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatRtpReport(report)}\n`);
-    return 0;
-  } catch (e) {
-    if (tty) process.stderr.write('\r\x1b[K');
-    process.stderr.write(`g2g bench rtp: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
+export function benchRtp(args: string[], io?: CliIo): Promise<number> {
+  return runBenchCommand({ name: 'g2g bench rtp', usage: RTP_BENCH_USAGE, parse: parseRtpBenchArgs, run: runRtpBench, text: formatRtpReport }, args, io);
 }

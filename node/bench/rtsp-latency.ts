@@ -13,7 +13,9 @@ import { h264Dec } from '../elements/h264-dec';
 import { h264Enc } from '../elements/h264-enc';
 import { rtspServerSink } from '../elements/rtsp-server-sink';
 import { rtspSrc } from '../elements/rtsp-src';
+import { processIo, type CliIo } from '../cli/io';
 import { findOnPath } from './gstreamer';
+import { percentile as pct } from './harness';
 
 /**
  * `g2g bench rtsp`: glass-to-glass latency of a live loopback in one process, videoTestSrc(live, 640x360
@@ -43,12 +45,6 @@ import { findOnPath } from './gstreamer';
  */
 
 const NS_PER_MS = 1e6;
-
-function pct(xs: readonly number[], p: number): number {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
 
 /** A passthrough that calls `fn` with each packet as it leaves (the time is the probe's): identity's handoff. */
 const probe = <T extends Packet>(name: string, fn: (p: T) => void): Transform<T, T> => identity<T>({ name, handoff: fn });
@@ -307,7 +303,7 @@ async function runGst(script: string, server: Server, protocols: 'udp' | 'tcp', 
 
 const fmt = (xs: number[]) => (xs.length ? `p50 ${pct(xs, 50).toFixed(2)}  p95 ${pct(xs, 95).toFixed(2)} ms` : 'n/a');
 
-export async function benchRtspLatency(args: string[]): Promise<number> {
+export async function benchRtspLatency(args: string[], io: CliIo = processIo): Promise<number> {
   const opt = (name: string, dflt: number) => {
     const i = args.indexOf(name);
     return i >= 0 ? Number(args[i + 1]) : dflt;
@@ -351,7 +347,7 @@ export async function benchRtspLatency(args: string[]): Promise<number> {
         });
         if (!json) {
           const s2 = (k: Segment) => `${k} ${fmt(seg[k])}`;
-          process.stdout.write(
+          io.out(
             [
               `run ${r + 1} ${proto.toUpperCase()}  load ${load.toFixed(2)}`,
               `  g2g true g2g         ${fmt(ours.g2g)}   (${s2('encode')}, ${s2('decode')})`,
@@ -361,7 +357,6 @@ export async function benchRtspLatency(args: string[]): Promise<number> {
               `  g2g SR g2g           ${fmt(ours.sr)}   first 10: ${ours.firstSr.map((v) => v.toFixed(1)).join(' ')}  (true: ${ours.firstTrue.map((v) => v.toFixed(1)).join(' ')})`,
               gst ? `  GStreamer true g2g   ${fmt(gst.g2g)}   (${gst.g2g.length} frames matched)` : '',
               gst ? `  GStreamer SR g2g     ${fmt(gst.sr)}   first 10: ${gst.firstSr.map((v) => v.toFixed(1)).join(' ')}${gst.missing ? `  (${gst.missing} without meta)` : ''}${gst.error ? `  error: ${gst.error}` : ''}` : '  GStreamer: python3 with gi not found',
-              '',
             ].join('\n'),
           );
         }
@@ -371,6 +366,6 @@ export async function benchRtspLatency(args: string[]): Promise<number> {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  if (json) io.out(JSON.stringify(results, null, 2));
   return 0;
 }

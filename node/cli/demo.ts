@@ -1,7 +1,7 @@
 import { fakeSink } from '../../operators/fake-sink';
 import { h264Parse } from '../../operators/h264-parse';
 import { videoTestSrc } from '../../operators/video-test-src';
-import { parseLaunch } from '../../src/launch/build';
+import { parseLaunch } from '../../operators/launch';
 import { systemClock } from '../../src/clock/system-clock';
 import { pipe } from '../../src/pipeline';
 import { formatStats } from '../../src/pipeline/stats';
@@ -9,10 +9,11 @@ import { formatTime } from '../../src/time';
 import { h264Enc } from '../elements/h264-enc';
 import { rtspServerSink } from '../elements/rtsp-server-sink';
 import { rtspSrc } from '../elements/rtsp-src';
+import { ocrChain, type FramePacket, type OcrPreprocessBackend, type Timings } from '../ml/ocr-stages';
 import { gutenyeOcrModels, PpOcr, type OcrLine } from '../ml/pp-ocr';
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
-import { chooseOcrPreprocess, elementLatency, ms, OCR_LIVE, ocrChain, type FramePacket, type OcrPreprocessBackend, type Timings } from './ocr';
+import { chooseOcrPreprocess, elementLatency, ms, OCR_LIVE } from './ocr';
 import { cliRegistry } from './registry';
 import { runPipeline, type CliRunOptions } from './run-pipeline';
 

@@ -1,5 +1,5 @@
 import { LaunchError } from '../../src/launch/errors';
-import { parseLaunch } from '../../src/launch/build';
+import { parseLaunch } from '../../operators/launch';
 import type { Pipeline } from '../../src/pipeline/pipeline';
 import { joinPipeline, parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
@@ -18,7 +18,10 @@ Options:
   --profile live|throughput  latency profile (default: throughput)
   --strict                   fail on any implicit CPU copy
   --stats                    print progress every second while running
-  -v, --verbose              print the negotiated caps of every element
+  --print                    build the elements and print the pipeline back in launch
+                             syntax (every property that differs from its default);
+                             do not run it
+  -v, --verbose              print the fixed caps of every link as data flows
   -q, --quiet                print errors only
   -h, --help                 show this help
 
@@ -28,7 +31,7 @@ Exit status: 0 success, 1 error, 2 bad command line, 130 aborted.`;
 
 /** `g2g launch`: parse, negotiate, run, print stats. */
 export async function launch(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['strict', 'stats', 'quiet', 'verbose', 'help'], options: ['profile'], short: { q: 'quiet', v: 'verbose', h: 'help' } });
+  const a = parseArgs(args, { flags: ['strict', 'stats', 'quiet', 'verbose', 'help', 'print'], options: ['profile'], short: { q: 'quiet', v: 'verbose', h: 'help' } });
   if (a.flags.has('help')) {
     io.out(LAUNCH_USAGE);
     return EXIT_OK;
@@ -43,6 +46,10 @@ export async function launch(args: string[], io: CliIo = processIo, extra: Pick<
     if (!(e instanceof LaunchError)) throw e;
     io.err(`ERROR: could not parse the pipeline: ${e.message}`);
     return EXIT_ERROR;
+  }
+  if (a.flags.has('print')) {
+    io.out(pipeline.toString());
+    return EXIT_OK;
   }
   return runPipeline(
     pipeline,

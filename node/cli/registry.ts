@@ -1,27 +1,21 @@
-import { defaultRegistry, type ElementRegistry } from '../../operators/registry';
+import { builtinElements } from '../../operators/elements';
+import { ElementRegistry } from '../../src/descriptor';
 import { installNodeFileOpener } from '../drivers/fs';
 import { installNativeStartCodeFinder } from '../drivers/start-code';
-import { h264DecEntry } from '../elements/h264-dec';
-import { h264EncEntry } from '../elements/h264-enc';
-import { udpSinkEntry } from '../elements/udp-sink';
-import { udpSrcEntry } from '../elements/udp-src';
-import { rtspServerSinkEntry } from '../elements/rtsp-server-sink';
-import { rtspSrcEntry } from '../elements/rtsp-src';
-import { ortEntry } from '../ml/ort';
-import { wgpuPreprocessEntry } from '../ml/wgpu-preprocess';
+import { nodeElements } from '../elements';
 
-// `location=` of fileSrc/fileSink resolves to real files in the CLI.
-installNodeFileOpener();
-installNativeStartCodeFinder();
-// Node-only elements (native addon, sockets).
-defaultRegistry.register(h264DecEntry).register(h264EncEntry).register(udpSinkEntry).register(udpSrcEntry);
-defaultRegistry.register(ortEntry).register(wgpuPreprocessEntry);
-defaultRegistry.register(rtspSrcEntry).register(rtspServerSinkEntry);
+let registry: ElementRegistry | undefined;
 
 /**
- * The registry the CLI resolves element names in. Node-only elements (files, sockets) register into
- * `defaultRegistry` from node/; importing their module here makes them available to `launch` and `inspect`.
+ * The registry the CLI resolves element names in: the runtime-agnostic elements and Node's (native addon,
+ * sockets, RTSP, ML), listed explicitly. First use also installs Node's drivers, so that `location=` of
+ * fileSrc/fileSink resolves to real files and h264Parse finds start codes natively.
  */
 export function cliRegistry(): ElementRegistry {
-  return defaultRegistry;
+  if (!registry) {
+    installNodeFileOpener();
+    installNativeStartCodeFinder();
+    registry = new ElementRegistry([...builtinElements, ...nodeElements]);
+  }
+  return registry;
 }

@@ -5,7 +5,7 @@ import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
 import { mp4Demux } from '../../operators/mp4-demux';
 import { mp4Mux } from '../../operators/mp4-mux';
-import { parseTime } from '../../operators/registry';
+import { parseDuration } from '../../src/descriptor/duration';
 import { systemClock } from '../../src/clock/system-clock';
 import type { ByteSource } from '../../src/io/byte-source';
 import type { ByteTarget } from '../../src/io/byte-target';
@@ -169,7 +169,7 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
   let fragmentDuration: number | undefined;
   if (fd !== undefined) {
     try {
-      fragmentDuration = parseTime(fd);
+      fragmentDuration = parseDuration(fd);
     } catch (e) {
       throw new UsageError(`--fragment-duration: ${e instanceof Error ? e.message : String(e)}, got '${fd}'`);
     }

@@ -1,6 +1,6 @@
 import { systemClock } from '../../src/clock/system-clock';
 import { NegotiationError } from '../../src/pipeline/errors';
-import type { NegotiatedChain } from '../../src/pipeline/negotiate';
+import type { Caps } from '../../src/caps';
 import type { Pipeline } from '../../src/pipeline/pipeline';
 import { formatStats, type PipelineStats } from '../../src/pipeline/stats';
 import { formatTime } from '../../src/time';
@@ -14,7 +14,7 @@ export interface CliRunOptions {
   readonly stats?: boolean;
   /** Print errors only. */
   readonly quiet?: boolean;
-  /** Print the negotiated caps of every element before running (gst-launch -v). */
+  /** Print the fixed caps of every link as data starts flowing and when they change (gst-launch -v). */
   readonly verbose?: boolean;
   /** Where Ctrl-C comes from; default: the process's SIGINT. Returns a function that stops listening. */
   readonly onInterrupt?: (handler: () => void) => () => void;
@@ -29,17 +29,6 @@ const processInterrupts = (handler: () => void): (() => void) => {
   process.on('SIGINT', handler);
   return () => void process.off('SIGINT', handler);
 };
-
-/** `fakeSrc0.src: caps = …` for every element's output, branches and inputs included. */
-export function describeCaps(neg: NegotiatedChain): string[] {
-  const lines: string[] = [];
-  for (const input of neg.inputs ?? []) lines.push(...describeCaps(input));
-  neg.elements.forEach((el, i) => {
-    if (el.kind !== 'sink') lines.push(`${neg.names[i]}.src: caps = ${neg.caps[i].toString()}`);
-  });
-  for (const branch of neg.branches ?? []) lines.push(...describeCaps(branch));
-  return lines;
-}
 
 function progress(s: PipelineStats): string {
   const l = s.latency;
@@ -56,16 +45,15 @@ export async function runPipeline(pipeline: Pipeline, options: CliRunOptions, io
   const say = (text: string) => {
     if (!options.quiet) io.out(text);
   };
-  let negotiated: NegotiatedChain;
   try {
-    negotiated = pipeline.negotiate();
+    pipeline.negotiate();
   } catch (e) {
     io.err(`ERROR: ${e instanceof NegotiationError ? e.message : `could not set up the pipeline: ${e instanceof Error ? e.message : String(e)}`}`);
     return EXIT_ERROR;
   }
-  if (options.verbose) for (const line of describeCaps(negotiated)) say(line);
-
-  const running = pipeline.start({ clock: systemClock, profile: options.profile, strict: options.strict });
+  // gst-launch -v: the caps each link carries, as they become fixed (first packet) and whenever they change.
+  const onCaps = options.verbose ? (from: string, to: string, caps: Caps) => say(`${from}.src → ${to}.sink: caps = ${caps.toString()}`) : undefined;
+  const running = pipeline.start({ clock: systemClock, profile: options.profile, strict: options.strict, onCaps });
   let interrupts = 0;
   // An AbortError, so that elements pass it through rather than report it as their own failure.
   const interrupted = new AbortError('interrupted by Ctrl-C');

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { ElementRegistry } from '../../operators/registry';
+import { ElementRegistry } from '../../src/descriptor';
 import { LaunchError } from '../../src/launch/errors';
-import { parseLaunch } from '../../src/launch/build';
+import { parseLaunch } from '../../operators/launch';
 import type { Pipeline } from '../../src/pipeline/pipeline';
 import { RtspAuthError, RtspServerAuth, type AuthMethod } from '../../src/rtsp/server-auth';
-import { rtspServerSink, rtspServerSinkEntry } from '../elements/rtsp-server-sink';
-import { rtspSrcEntry } from '../elements/rtsp-src';
+import { RTSP_SERVER_SINK } from '../elements/rtsp-server-sink';
 import { joinPipeline, parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
 import { cliRegistry } from './registry';
@@ -94,32 +93,21 @@ export async function serve(args: string[], io: CliIo = processIo, extra: Pick<C
   const say = (line: string) => {
     if (!a.flags.has('quiet')) io.out(line);
   };
-  // The CLI's elements, whether or not the RTSP ones are registered there yet.
-  const registry = new ElementRegistry(cliRegistry().list().filter((e) => e.name !== rtspServerSinkEntry.name));
-  if (!registry.has(rtspSrcEntry.name)) registry.register(rtspSrcEntry);
-  // The sink entry, with the URL printed once the server listens and the credentials from here, never
-  // through the pipeline text (which is printed).
-  registry.register({
-    ...rtspServerSinkEntry,
-    create: (p) =>
-      rtspServerSink({
-        name: p.name,
-        port: p.port,
-        address: p.address,
-        path: p.path,
-        auth,
-        waitForClient: p['wait-for-client'],
-        onListening: ({ url }) => {
-          say(`Serving ${url}${auth ? ` (${auth.methods.map((m) => (m === 'digest' ? 'Digest' : 'Basic')).join('/')} auth, user ${user})` : ''}`);
-          extra.onListening?.(url);
-        },
-      }),
+  // The sink with the URL printed once the server listens and the credentials from here, never through the
+  // pipeline text (which is printed).
+  const sinkElement = RTSP_SERVER_SINK.withExtras({
+    auth,
+    onListening: ({ url }: { url: string }) => {
+      say(`Serving ${url}${auth ? ` (${auth.methods.map((m) => (m === 'digest' ? 'Digest' : 'Basic')).join('/')} auth, user ${user})` : ''}`);
+      extra.onListening?.(url);
+    },
   });
+  const registry = new ElementRegistry([...cliRegistry().list().filter((e) => e.name !== RTSP_SERVER_SINK.name), sinkElement]);
   let pipeline: Pipeline;
   if (loopFile !== undefined) {
     installNodeFileOpener();
     const once = () => (isMp4 ? pipe(nodeFileSrc(loopFile), mp4Demux(), h264Parse()) : pipe(nodeFileSrc(loopFile), h264Parse()));
-    const sink = registry.get(rtspServerSinkEntry.name)!.create({ name: 'rtsp', port: Number(port), address, path }) as Sink;
+    const sink = sinkElement.create({ name: 'rtsp', port: Number(port), address, path }) as Sink;
     return runPipeline(pipe(loopSource(once, { name: 'loop' }), sink), { profile: 'live', quiet: a.flags.has('quiet'), onInterrupt: extra.onInterrupt }, io);
   }
   try {

@@ -1,4 +1,5 @@
 import { queuedReader } from '../../src/reader';
+import { defineElement, prop, type SettingsOf } from '../../src/descriptor';
 import { Caps, caps, type FieldValue } from '../../src/caps';
 import { fromHex } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
@@ -9,37 +10,42 @@ import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src
 import { raceAbort } from '../../src/util/abort';
 import { rawVideoTemplate, type VideoFrameLayout } from '../../src/video/format';
 import { stridedLayout, VIDEO_META, withoutVideoMeta, withVideoMeta } from '../../src/video/meta';
-import type { ElementEntry } from '../../operators/registry';
 import { loadNative, type NativeBinding } from '../native/loader';
 import type { DecodedFrame, DecodeResult, NativeDecoder } from '../native';
 
 export type H264DecBackend = 'auto' | 'software' | 'nvdec' | 'cuvid' | 'vaapi';
 export type H264DecFormat = 'I420' | 'NV12';
 
-export interface H264DecOptions {
-  name?: string;
-  /** Decoder backend; default 'auto': nvdec, then vaapi, then software, whichever is available (logged). */
-  backend?: H264DecBackend;
-  /** Output layout; default: I420 (libavcodec's own, no conversion) unless downstream takes only NV12. */
-  format?: H264DecFormat;
-  /**
-   * Low-delay decoding: slice threads and AV_CODEC_FLAG_LOW_DELAY, each frame out as soon as it is
-   * decodable. Default: on under the live profile, else frame threads (throughput, a few frames of delay).
-   */
-  live?: boolean;
-  /** Decoder threads; 0 (default): one per core. */
-  threads?: number;
-  /** CUDA device index or DRM render node for hardware backends. */
-  device?: string;
-  /** The addon; default: loadNative(). */
-  addon?: NativeBinding;
-}
-
 export type RawVideoPacket = Packet<CpuMemory>;
 
 const BACKENDS: readonly H264DecBackend[] = ['auto', 'software', 'nvdec', 'cuvid', 'vaapi'];
 const FORMATS: readonly H264DecFormat[] = ['I420', 'NV12'];
 const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au');
+
+export const H264_DEC = defineElement({
+  name: 'h264Dec',
+  kind: 'transform',
+  description: 'Decodes H.264 access units to raw I420/NV12 frames with libavcodec (software, NVDEC, VA-API) in the native addon',
+  caps: { sink: SINK_CAPS, src: rawVideoTemplate(FORMATS) },
+  notes:
+    "Decodes on the addon's own decoder thread (and a pack thread), fed a few units ahead in throughput mode; live mode awaits each unit's frame. Frames leave in libavcodec's padded buffers (VIDEO_META) when everything downstream honours it, leased back to the codec when everything downstream also declares RELEASE; otherwise packed once (an explicit, ledger-recorded copy). Damaged units are dropped (corrupt), concealed frames flagged CORRUPT.",
+  properties: {
+    backend: prop.enum(BACKENDS, {
+      default: 'auto',
+      doc: 'Decoder: auto (nvdec, then vaapi, then software, whichever is available; logged), software, nvdec (CUDA hwaccel), cuvid (h264_cuvid), vaapi',
+    }),
+    format: prop.enum(FORMATS, { defaultDoc: "I420 (libavcodec's own, no conversion) unless downstream takes only NV12", doc: 'Output layout' }),
+    live: prop.boolean({
+      defaultDoc: 'on under the live profile, else frame threads (a few frames of delay)',
+      doc: 'Low-delay decoding: slice threads and AV_CODEC_FLAG_LOW_DELAY, each frame out as soon as it is decodable',
+    }),
+    threads: prop.uint({ default: 0, max: 64, doc: 'Decoder threads (0: one per core)' }),
+    device: prop.string({ doc: 'CUDA device index or DRM render node for hardware backends' }),
+  },
+});
+
+export type H264DecOptions = NonNullable<Parameters<typeof h264Dec>[0]>;
+type H264DecSettings = SettingsOf<typeof H264_DEC.properties>;
 /** AUs whose frames never came (refused, or dropped by the decoder) are forgotten past this many. */
 const MAX_PENDING = 64;
 /**
@@ -88,8 +94,8 @@ function formatsIn(allowed: Caps): H264DecFormat[] {
 
 /**
  * H.264 decoder (GStreamer avdec_h264 / nvh264dec): access units from h264Parse (byte-stream, or avc
- * with codec_data) in, raw I420/NV12 frames out, decoded by libavcodec in the native addon on the libuv
- * thread pool, so the JS thread only moves packets. Frames come out in presentation order with the pts
+ * with codec_data) in, raw I420/NV12 frames out, decoded by libavcodec in the native addon on its own
+ * decoder thread, so the JS thread only moves packets. Frames come out in presentation order with the pts
  * of their access unit (and its duration and meta, such as capture time). Caps give the decoded size and
  * change, as a new Caps object, only when the size does. A damaged unit is dropped (counted as a corrupt
  * drop) and frames decoded with concealed errors are flagged CORRUPT; decoding goes on.
@@ -106,19 +112,12 @@ function formatsIn(allowed: Caps): H264DecFormat[] {
  * pool when JS garbage-collects it — or, for a frame left in libavcodec's buffer, as soon as everything
  * downstream has released it, when all of it declares RELEASE (the frame's memory is then leased).
  */
-export function h264Dec(options: H264DecOptions = {}): Transform<Packet, RawVideoPacket> {
-  const backend = options.backend ?? 'auto';
-  if (!BACKENDS.includes(backend)) throw new RangeError(`h264Dec backend must be one of ${BACKENDS.join(', ')}, got '${String(backend)}'`);
-  if (options.format !== undefined && !FORMATS.includes(options.format)) throw new RangeError(`h264Dec format must be I420 or NV12, got '${String(options.format)}'`);
-  const threads = options.threads ?? 0;
-  if (!Number.isSafeInteger(threads) || threads < 0 || threads > 64) throw new RangeError(`h264Dec threads must be an integer in [0, 64], got ${threads}`);
+export const h264Dec = H264_DEC.implement((options, x: { addon?: NativeBinding }): Transform<Packet, RawVideoPacket> => {
+  const { backend, threads } = options;
   // Loaded now, so a missing addon fails when the pipeline is built, with the build instructions.
-  const addon = options.addon ?? loadNative();
+  const addon = x.addon ?? loadNative();
   const srcCaps = rawVideoTemplate(options.format ? [options.format] : FORMATS);
   return defineTransform<Packet, RawVideoPacket>({
-    factory: 'h264Dec',
-    name: options.name,
-    props: { backend: options.backend, format: options.format, live: options.live, threads: options.threads },
     sinkCaps: SINK_CAPS,
     srcCaps,
     acceptCaps: () => SINK_CAPS,
@@ -131,18 +130,18 @@ export function h264Dec(options: H264DecOptions = {}): Transform<Packet, RawVide
     },
     open: (ctx, up) => openDecoder(ctx, up, addon, options, backend, threads),
   });
-}
+});
 
 function openDecoder(
   ctx: ElementContext,
   up: Reader<Packet>,
   addon: NativeBinding,
-  options: H264DecOptions,
+  options: H264DecSettings,
   backend: H264DecBackend,
-  threads: number,
+  threads: number
 ): Reader<RawVideoPacket> {
   const negotiated = ctx.outputCaps.get('format');
-  const format: H264DecFormat = negotiated === 'NV12' || negotiated === 'I420' ? negotiated : (options.format ?? 'I420');
+  const format: H264DecFormat = negotiated === 'NV12' || negotiated === 'I420' ? negotiated : options.format ?? 'I420';
   const live = options.live ?? ctx.profile.name === 'live';
   const strided = ctx.downstreamMetas.includes(VIDEO_META);
   // Everything after us gives frames back (RELEASE): the codec reuses each buffer at once, not at GC time.
@@ -189,9 +188,22 @@ function openDecoder(
   let lastBytes = 0;
   const layoutFor = (f: DecodedFrame, byteLength: number): VideoFrameLayout => {
     const l = lastLayout;
-    if (l && l.width === f.width && l.height === f.height && lastBytes === byteLength && l.planes.every((p, k) => p.offset === f.offsets[k] && p.stride === f.strides[k])) return l;
+    if (
+      l &&
+      l.width === f.width &&
+      l.height === f.height &&
+      lastBytes === byteLength &&
+      l.planes.every((p, k) => p.offset === f.offsets[k] && p.stride === f.strides[k])
+    )
+      return l;
     lastBytes = byteLength;
-    return (lastLayout = stridedLayout(format, f.width, f.height, f.offsets.map((offset, k) => ({ offset, stride: f.strides[k] })), byteLength));
+    return (lastLayout = stridedLayout(
+      format,
+      f.width,
+      f.height,
+      f.offsets.map((offset, k) => ({ offset, stride: f.strides[k] })),
+      byteLength
+    ));
   };
 
   const capsFor = (f: DecodedFrame): Caps => {
@@ -220,9 +232,25 @@ function openDecoder(
       // A leased frame is a plain view of its block already; others are Buffers (seen as plain views).
       const data = lease === undefined ? new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength) : f.data;
       const unpacked = f.offsets.length > 0;
-      if (!unpacked) ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'decoded frame packed from the decoder pool into JS memory', explicit: true });
+      if (!unpacked)
+        ctx.ledger.record({
+          element: ctx.name,
+          bytes: data.byteLength,
+          from: transferFrom,
+          to: 'cpu',
+          reason: 'decoded frame packed from the decoder pool into JS memory',
+          explicit: true,
+        });
       // A hardware frame handed on unpacked was still downloaded from the GPU into that buffer.
-      else if (transferFrom !== 'cpu') ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: transferFrom, to: 'cpu', reason: 'hardware frame downloaded into system memory', explicit: true });
+      else if (transferFrom !== 'cpu')
+        ctx.ledger.record({
+          element: ctx.name,
+          bytes: data.byteLength,
+          from: transferFrom,
+          to: 'cpu',
+          reason: 'hardware frame downloaded into system memory',
+          explicit: true,
+        });
       let flags = PacketFlags.KEYFRAME;
       if (f.corrupt) flags |= PacketFlags.CORRUPT;
       if (pendingDiscont || tag?.discont) flags |= PacketFlags.DISCONT;
@@ -325,19 +353,3 @@ function openDecoder(
     },
   };
 }
-
-/** Launch-syntax entry (register from node/: the element loads a native addon). */
-export const h264DecEntry: ElementEntry = {
-  name: 'h264Dec',
-  kind: 'transform',
-  description: 'Decodes H.264 access units to raw I420/NV12 frames with libavcodec (software, NVDEC, VA-API) in the native addon',
-  caps: { sink: SINK_CAPS.toString(), src: rawVideoTemplate(FORMATS).toString() },
-  properties: [
-    { name: 'backend', type: 'enum', values: BACKENDS, default: 'auto', description: 'Decoder: auto (best available, logged), software, nvdec (CUDA hwaccel), cuvid (h264_cuvid), vaapi' },
-    { name: 'format', type: 'enum', values: FORMATS, description: "Output layout (default: I420 unless downstream takes only NV12)" },
-    { name: 'live', type: 'boolean', description: 'Low-delay decoding (slice threads, no frame delay); default: on under the live profile' },
-    { name: 'threads', type: 'uint', default: 0, description: 'Decoder threads (0: one per core)' },
-    { name: 'device', type: 'string', description: 'CUDA device index or DRM render node for hardware backends' },
-  ],
-  create: (p) => h264Dec({ name: p.name, backend: p.backend, format: p.format, live: p.live, threads: p.threads, device: p.device }),
-};

@@ -1,5 +1,6 @@
 import { RELEASE, releasePacket } from '../../src/memory/release';
 import { queuedReader } from '../../src/reader';
+import { defineElement, prop } from '../../src/descriptor';
 import { Caps, caps, type FieldValue } from '../../src/caps';
 import { levelName, NalType, parseSps, profileName, splitAnnexB } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
@@ -8,7 +9,6 @@ import { defineTransform, type Transform } from '../../src/operator';
 import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
 import { rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
 import { VIDEO_META, videoLayoutReader, withoutVideoMeta } from '../../src/video/meta';
-import type { ElementEntry } from '../../operators/registry';
 import { loadNative, type NativeBinding } from '../native/loader';
 import type { EncodedPacket, NativeEncoder } from '../native';
 
@@ -17,40 +17,34 @@ export const X264_TUNES = ['film', 'animation', 'grain', 'stillimage', 'psnr', '
 export type X264Preset = (typeof X264_PRESETS)[number];
 export type X264Tune = (typeof X264_TUNES)[number];
 
-export interface H264EncOptions {
-  name?: string;
-  /** x264 tune (GStreamer x264enc's tune), e.g. 'zerolatency' (no lookahead, no B-frames, one frame in one out). */
-  tune?: X264Tune;
-  /** Target bitrate in kbit/s (ABR, VBV of one second), as x264enc's bitrate; exclusive with crf. */
-  bitrate?: number;
-  /** Constant rate factor 0–51 (default 23 when no bitrate is given). */
-  crf?: number;
-  /** Keyframe interval in frames (x264enc key-int-max); default x264's 250. */
-  keyIntMax?: number;
-  /** x264 preset (x264enc speed-preset); default 'veryfast' under the live profile, else 'medium'. */
-  speedPreset?: X264Preset;
-  /** Max consecutive B-frames; default x264's (3, 0 with zerolatency). */
-  bframes?: number;
-  /** x264 profile to restrict to (baseline, main, high). */
-  profile?: 'baseline' | 'main' | 'high';
-  /** Encoder threads; 0 (default): x264's choice. */
-  threads?: number;
-  /** libavcodec encoder (default libx264; libopenh264 where the system's libavcodec has it). */
-  codec?: string;
-  /** The addon; default: loadNative(). */
-  addon?: NativeBinding;
-}
-
 export type H264Packet = Packet<CpuMemory>;
 
 const SINK_CAPS = rawVideoTemplate(['I420', 'NV12']);
 const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
-const MAX_PENDING = 256;
 
-function check(what: string, v: number | undefined, min: number, max: number, integer = true): void {
-  if (v === undefined) return;
-  if (!(integer ? Number.isSafeInteger(v) : Number.isFinite(v)) || v < min || v > max) throw new RangeError(`h264Enc ${what} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${v}`);
-}
+export const H264_ENC = defineElement({
+  name: 'h264Enc',
+  kind: 'transform',
+  description: 'Encodes raw I420/NV12 frames to H.264 access units with libx264 (through libavcodec) in the native addon (GStreamer x264enc)',
+  caps: { sink: SINK_CAPS, src: SRC_CAPS },
+  // libx264 reads planes at any offsets and strides: a decoder's padded frames need no packing; frames are released once x264 has the picture.
+  metas: [VIDEO_META, RELEASE],
+  notes: "Encodes on the addon's encoder thread; output caps carry the input's size and rate and the chosen profile.",
+  properties: {
+    tune: prop.enum(X264_TUNES, { doc: 'x264 tune, e.g. zerolatency (no lookahead, no B-frames, one frame in one out)' }),
+    bitrate: prop.uint({ min: 1, max: 2_000_000, defaultDoc: 'none: crf 23', doc: 'Target bitrate in kbit/s (ABR, VBV of one second); exclusive with crf' }),
+    crf: prop.double({ min: 0, max: 51, defaultDoc: '23 when no bitrate is set', doc: 'Constant rate factor' }),
+    keyIntMax: prop.uint({ min: 1, max: 100_000, defaultDoc: "x264's 250", doc: 'Keyframe interval in frames' }),
+    speedPreset: prop.enum(X264_PRESETS, { defaultDoc: 'veryfast under the live profile, else medium', doc: 'x264 preset' }),
+    bframes: prop.uint({ max: 16, defaultDoc: "x264's (3; 0 with zerolatency)", doc: 'Max consecutive B-frames' }),
+    profile: prop.enum(['baseline', 'main', 'high'], { doc: 'H.264 profile to restrict to' }),
+    threads: prop.uint({ default: 0, max: 64, doc: "Encoder threads (0: x264's choice)" }),
+    codec: prop.string({ defaultDoc: 'libx264', doc: "libavcodec encoder (libopenh264 where the system's libavcodec has it)" }),
+  },
+});
+
+export type H264EncOptions = NonNullable<Parameters<typeof h264Enc>[0]>;
+const MAX_PENDING = 256;
 
 /**
  * H.264 encoder (GStreamer x264enc): raw I420/NV12 frames in, Annex B access units out (one per packet,
@@ -58,33 +52,12 @@ function check(what: string, v: number | undefined, min: number, max: number, in
  * libuv thread pool. The frame is read in place by the encoder, not copied. Packets carry pts and dts in
  * ns (dts < pts with B-frames), KEYFRAME on IDR units, and the input frame's duration and meta.
  */
-export function h264Enc(options: H264EncOptions = {}): Transform<Packet<CpuMemory>, H264Packet> {
+export const h264Enc = H264_ENC.implement((options, x: { addon?: NativeBinding }): Transform<Packet<CpuMemory>, H264Packet> => {
   if (options.bitrate !== undefined && options.crf !== undefined) throw new RangeError('h264Enc bitrate and crf are exclusive');
-  check('bitrate', options.bitrate, 1, 2_000_000);
-  check('crf', options.crf, 0, 51, false);
-  check('keyIntMax', options.keyIntMax, 1, 100_000);
-  check('bframes', options.bframes, 0, 16);
-  check('threads', options.threads, 0, 64);
-  if (options.tune !== undefined && !X264_TUNES.includes(options.tune)) throw new RangeError(`h264Enc tune must be one of ${X264_TUNES.join(', ')}, got '${String(options.tune)}'`);
-  if (options.speedPreset !== undefined && !X264_PRESETS.includes(options.speedPreset)) throw new RangeError(`h264Enc speedPreset must be one of ${X264_PRESETS.join(', ')}, got '${String(options.speedPreset)}'`);
-  const addon = options.addon ?? loadNative();
+  const addon = x.addon ?? loadNative();
   return defineTransform<Packet<CpuMemory>, H264Packet>({
-    factory: 'h264Enc',
-    name: options.name,
-    props: {
-      tune: options.tune,
-      bitrate: options.bitrate,
-      crf: options.crf,
-      'key-int-max': options.keyIntMax,
-      'speed-preset': options.speedPreset,
-      bframes: options.bframes,
-      profile: options.profile,
-      threads: options.threads,
-    },
     sinkCaps: SINK_CAPS,
     srcCaps: SRC_CAPS,
-    // libx264 reads planes at any offsets and strides: a decoder's padded frames need no packing.
-    metas: [VIDEO_META, RELEASE],
     acceptCaps: () => SINK_CAPS,
     outputCaps(input, allowed) {
       const fields: Record<string, FieldValue> = { 'stream-format': 'byte-stream', alignment: 'au' };
@@ -98,7 +71,7 @@ export function h264Enc(options: H264EncOptions = {}): Transform<Packet<CpuMemor
     },
     open: (ctx, up) => openEncoder(ctx, up, addon, options),
   });
-}
+});
 
 function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: NativeBinding, options: H264EncOptions): Reader<H264Packet> {
   const live = ctx.profile.name === 'live';
@@ -194,7 +167,14 @@ function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: 
     if (item.meta.videoMeta !== undefined) {
       // Checked against the caps (the encoder's configuration) and the bytes before libx264 reads them.
       const { layout } = layoutOf(item);
-      out = await enc.encode(item.memory.data, item.pts, false, signal, layout.planes.map((p) => p.offset), layout.planes.map((p) => p.stride));
+      out = await enc.encode(
+        item.memory.data,
+        item.pts,
+        false,
+        signal,
+        layout.planes.map((p) => p.offset),
+        layout.planes.map((p) => p.stride)
+      );
     } else {
       out = await enc.encode(item.memory.data, item.pts, false, signal);
     }
@@ -214,33 +194,3 @@ function openEncoder(ctx: ElementContext, up: Reader<Packet<CpuMemory>>, addon: 
     },
   };
 }
-
-/** Launch-syntax entry, with GStreamer x264enc property names (register from node/). */
-export const h264EncEntry: ElementEntry = {
-  name: 'h264Enc',
-  kind: 'transform',
-  description: 'Encodes raw I420/NV12 frames to H.264 access units with libx264 (through libavcodec) in the native addon (GStreamer x264enc)',
-  caps: { sink: SINK_CAPS.toString(), src: SRC_CAPS.toString() },
-  properties: [
-    { name: 'tune', type: 'enum', values: X264_TUNES, description: 'x264 tune; zerolatency for live' },
-    { name: 'bitrate', type: 'uint', description: 'Target bitrate in kbit/s (ABR); exclusive with crf' },
-    { name: 'crf', type: 'double', description: 'Constant rate factor 0-51 (default 23 when no bitrate is set)' },
-    { name: 'key-int-max', type: 'uint', description: "Keyframe interval in frames (default x264's 250)" },
-    { name: 'speed-preset', type: 'enum', values: X264_PRESETS, description: 'x264 preset (default: veryfast under the live profile, else medium)' },
-    { name: 'bframes', type: 'uint', description: 'Max consecutive B-frames (default 3; 0 with zerolatency)' },
-    { name: 'profile', type: 'enum', values: ['baseline', 'main', 'high'], description: 'H.264 profile to restrict to' },
-    { name: 'threads', type: 'uint', default: 0, description: "Encoder threads (0: x264's choice)" },
-  ],
-  create: (p) =>
-    h264Enc({
-      name: p.name,
-      tune: p.tune,
-      bitrate: p.bitrate,
-      crf: p.crf,
-      keyIntMax: p['key-int-max'],
-      speedPreset: p['speed-preset'],
-      bframes: p.bframes,
-      profile: p.profile,
-      threads: p.threads,
-    }),
-};

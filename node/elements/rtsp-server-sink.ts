@@ -1,36 +1,23 @@
-import type { ElementEntry } from '../../operators/registry';
 import { Caps } from '../../src/caps';
+import { defineElement, prop, type SettingsOf } from '../../src/descriptor';
 import type { ElementContext, Writer } from '../../src/element';
 import { defineSink, type Sink } from '../../src/operator';
 import { PacketFlags, type Packet } from '../../src/packet';
+import { MIN_MTU } from '../../src/rtp/h264-payloader';
+import { MAX_RTP_PACKET } from '../../src/rtp/rtp-packet';
 import { RtspServerAuth, type RtspServerAuthOptions } from '../../src/rtsp/server-auth';
+import { SECOND } from '../../src/time';
 import { checkMountPath, RtspServer, type RtspMount } from './rtsp-server';
 
 // The shared server comes with the sink (node/index.ts exports this module).
 export { RtspMount, RtspServer, rtspServer, type RtspMountOptions, type RtspServerOptions } from './rtsp-server';
 
-export interface RtspServerSinkOptions {
-  name?: string;
+/** Options that are not properties (never in launch syntax). */
+export interface RtspServerSinkExtras {
   /** Mount on this shared server (several sinks, several paths, one port); port/address/sessionTimeout are its. */
   server?: RtspServer;
-  /** TCP port of the sink's own server (default 8554; 0 picks a free one, see onListening). */
-  port?: number;
-  /** Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface). */
-  address?: string;
-  /** Mount path (default /stream). */
-  path?: string;
-  /** Same as `path` (the older name). */
-  mount?: string;
-  /** Users allowed to play: the sink's own server's, or this mount's on a shared server. */
+  /** Users allowed to play: the sink's own server's, or this mount's on a shared server (instead of user-id/user-pw). */
   auth?: RtspServerAuthOptions | RtspServerAuth;
-  /** Pace sending by pts on the pipeline clock (default true), as a live server must. */
-  sync?: boolean;
-  /** Hold the stream until the first client plays (default true): a file is not served to nobody. */
-  waitForClient?: boolean;
-  /** A session with no request (keep-alive) or RTCP from its client for this long (ns) is closed (default 60 s). */
-  sessionTimeout?: number;
-  /** RTP packet size (default 1400). */
-  mtu?: number;
   /** Called once the mount is served, with its URL. */
   onListening?: (info: { port: number; url: string }) => void;
   /**
@@ -41,6 +28,39 @@ export interface RtspServerSinkOptions {
 }
 
 const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
+const DEFAULT_MOUNT = '/stream';
+/** What checkMountPath accepts. */
+const MOUNT_PATH = { pattern: /^\/[\w\-./]*$/, accepts: 'a path like /stream (letters, digits, _ - . /)' } as const;
+
+export const RTSP_SERVER_SINK = defineElement({
+  name: 'rtspServerSink',
+  kind: 'sink',
+  description:
+    'Serves the H.264 stream over RTSP (RTP over TCP or UDP) to any number of clients, optionally with Basic/Digest auth (gst-rtsp-server, one live mount)',
+  caps: { sink: SINK_CAPS },
+  notes:
+    'Each client gets RTP (RFC 6184, parameter sets before every IDR) from its next keyframe, and RTCP sender reports; a client that falls behind skips to the next keyframe (counted as overflow). Every client gets an RTCP BYE at end of stream. Alone it runs its own server; with `server`, it is one mount of a shared rtspServer.',
+  properties: {
+    port: prop.uint({ default: 8554, max: 65535, doc: "TCP port of the sink's own server (0 picks a free one); not used with a shared server" }),
+    address: prop.string({ default: '127.0.0.1', doc: "Address the sink's own server listens on (0.0.0.0: every interface)" }),
+    path: prop.string({ ...MOUNT_PATH, defaultDoc: DEFAULT_MOUNT, doc: 'Mount path' }),
+    mount: prop.string({ ...MOUNT_PATH, defaultDoc: DEFAULT_MOUNT, doc: 'Mount path (the older name of path)' }),
+    userId: prop.string({ doc: 'User name clients must authenticate as (with user-pw)' }),
+    userPw: prop.string({ secret: true, doc: 'Password of user-id (never printed)' }),
+    sync: prop.boolean({ default: true, doc: 'Pace sending by pts on the pipeline clock, as a live server must' }),
+    waitForClient: prop.boolean({ default: true, doc: 'Hold the stream until the first client plays (a file is not served to nobody)' }),
+    sessionTimeout: prop.duration({
+      unit: 's',
+      min: SECOND,
+      default: 60 * SECOND,
+      doc: "Close a session with no request (keep-alive) or RTCP from its client for this long; not used with a shared server (the server's)",
+    }),
+    mtu: prop.uint({ default: 1400, min: MIN_MTU, max: MAX_RTP_PACKET, doc: 'Largest RTP packet in bytes, header included' }),
+  },
+});
+
+export type RtspServerSinkOptions = NonNullable<Parameters<typeof rtspServerSink>[0]>;
+type RtspServerSinkSettings = SettingsOf<typeof RTSP_SERVER_SINK.properties>;
 
 /**
  * Serves the H.264 stream that reaches it over RTSP (gst-rtsp-server with a shared live mount): any number
@@ -49,39 +69,37 @@ const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, a
  * skips to the next keyframe. At end-of-stream every client gets an RTCP BYE. Alone it runs its own server
  * (one port, one mount); with `server` it is one mount among several of an rtspServer.
  */
-export function rtspServerSink(options: RtspServerSinkOptions = {}): Sink<Packet> {
-  const port = options.port ?? 8554;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`rtspServerSink port must be in [0, 65535], got ${port}`);
-  if (options.path !== undefined && options.mount !== undefined && options.path !== options.mount) throw new RangeError('rtspServerSink: give path or mount, not both');
-  const mount = checkMountPath(options.path ?? options.mount ?? '/stream', 'rtspServerSink path');
-  const st = options.sessionTimeout;
-  if (st !== undefined && !(st >= 1e9 && Number.isFinite(st))) throw new RangeError(`rtspServerSink sessionTimeout must be ≥ 1 s, got ${st} ns`);
-  if (options.server !== undefined && !(options.server instanceof RtspServer)) throw new TypeError('rtspServerSink server must come from rtspServer()');
+export const rtspServerSink = RTSP_SERVER_SINK.implement((s, x: RtspServerSinkExtras): Sink<Packet> => {
+  if (s.path !== undefined && s.mount !== undefined && s.path !== s.mount) throw new RangeError('rtspServerSink: give path or mount, not both');
+  const mount = checkMountPath(s.path ?? s.mount ?? DEFAULT_MOUNT, 'rtspServerSink path');
+  if ((s.userId === undefined) !== (s.userPw === undefined)) throw new RangeError('rtspServerSink: user-id and user-pw go together');
+  if (s.userId !== undefined && x.auth !== undefined) throw new RangeError('rtspServerSink: give auth or user-id/user-pw, not both');
+  if (x.server !== undefined && !(x.server instanceof RtspServer)) throw new TypeError('rtspServerSink server must come from rtspServer()');
   // Built here so that bad users fail when the pipeline is built, not when it starts.
-  const auth = options.auth === undefined || options.auth instanceof RtspServerAuth ? options.auth : new RtspServerAuth(options.auth);
-  const users = auth?.userNames.join(',');
+  const given = s.userId !== undefined ? { users: { user: s.userId, password: s.userPw! } } : x.auth;
+  const auth = given === undefined || given instanceof RtspServerAuth ? given : new RtspServerAuth(given);
   return defineSink<Packet>({
-    factory: 'rtspServerSink',
-    name: options.name,
-    // Never the passwords: props are printed by toString() and stats.
-    props: options.server ? { path: mount, sync: options.sync, 'wait-for-client': options.waitForClient, 'user-id': users } : { port, address: options.address, path: mount, sync: options.sync, 'wait-for-client': options.waitForClient, 'user-id': users },
     sinkCaps: SINK_CAPS,
     sync: false,
     dropLate: false,
-    open: (ctx) => openSink(ctx, { ...options, auth }, port, mount),
+    open: (ctx) => openSink(ctx, s, { ...x, auth }, mount),
   });
-}
+});
 
-function openSink(ctx: ElementContext, options: RtspServerSinkOptions, port: number, path: string): Writer<Packet> {
-  const sync = options.sync ?? true;
-  const waitForClient = options.waitForClient ?? true;
+function openSink(
+  ctx: ElementContext,
+  options: RtspServerSinkSettings,
+  x: RtspServerSinkExtras & { auth: RtspServerAuth | undefined },
+  path: string
+): Writer<Packet> {
+  const { port, sync, waitForClient } = options;
   const clock = ctx.clock;
   const log = (level: 'debug' | 'info' | 'warn', m: string) => ctx.log(level, m);
-  const own = options.server === undefined;
-  const server = options.server ?? new RtspServer({ port, address: options.address, auth: options.auth, sessionTimeout: options.sessionTimeout, log });
+  const own = x.server === undefined;
+  const server = x.server ?? new RtspServer({ port, address: options.address, auth: x.auth, sessionTimeout: options.sessionTimeout, log });
   let served: RtspMount;
   try {
-    served = server.mount(path, { mtu: options.mtu, auth: own ? undefined : options.auth, log, onDrop: () => ctx.report.drop('overflow') });
+    served = server.mount(path, { mtu: options.mtu, auth: own ? undefined : x.auth, log, onDrop: () => ctx.report.drop('overflow') });
   } catch (e) {
     if (own) void server.close();
     throw e;
@@ -94,7 +112,7 @@ function openSink(ctx: ElementContext, options: RtspServerSinkOptions, port: num
   const listening = server.listen().then((info) => {
     const url = server.urlOf(path);
     ctx.log('info', `serving ${url}`);
-    options.onListening?.({ port: info.port, url });
+    x.onListening?.({ port: info.port, url });
   });
   listening.catch(() => undefined);
 
@@ -127,7 +145,7 @@ function openSink(ctx: ElementContext, options: RtspServerSinkOptions, port: num
       const capture = p.meta.captureTime ?? (t === undefined ? undefined : anchor ? anchor.at + (t - anchor.t) : ctx.baseTime + t);
       const start = clock.now();
       served.send(m.data, t, (p.flags & PacketFlags.KEYFRAME) !== 0, start, capture);
-      options.onSent?.({ pts: t, start, end: clock.now() });
+      x.onSent?.({ pts: t, start, end: clock.now() });
     },
     async end() {
       await listening.catch(() => undefined);
@@ -137,25 +155,3 @@ function openSink(ctx: ElementContext, options: RtspServerSinkOptions, port: num
     close: shutdown,
   };
 }
-
-export const rtspServerSinkEntry: ElementEntry = {
-  name: 'rtspServerSink',
-  kind: 'sink',
-  description: 'Serves the H.264 stream over RTSP (RTP over TCP or UDP) to any number of clients, optionally with Basic/Digest auth (gst-rtsp-server, one live mount)',
-  caps: { sink: SINK_CAPS.toString() },
-  properties: [
-    { name: 'port', type: 'uint', default: 8554, description: 'TCP port of the RTSP server' },
-    { name: 'address', type: 'string', default: '127.0.0.1', description: 'Address to listen on (0.0.0.0: every interface)' },
-    { name: 'path', type: 'string', default: '/stream', description: 'Mount path' },
-    { name: 'mount', type: 'string', default: '/stream', description: 'Mount path (the older name of path)' },
-    { name: 'user-id', type: 'string', description: 'User name clients must authenticate as (with user-pw)' },
-    { name: 'user-pw', type: 'string', description: 'Password of user-id (never printed)' },
-    { name: 'sync', type: 'boolean', default: true, description: 'Pace sending by pts' },
-    { name: 'wait-for-client', type: 'boolean', default: true, description: 'Hold the stream until the first client plays' },
-  ],
-  create: (p) => {
-    if ((p['user-id'] === undefined) !== (p['user-pw'] === undefined)) throw new RangeError('rtspServerSink: user-id and user-pw go together');
-    const auth = p['user-id'] !== undefined ? { users: { user: p['user-id'] as string, password: p['user-pw'] as string } } : undefined;
-    return rtspServerSink({ name: p.name, port: p.port, address: p.address, path: p.path, mount: p.mount, auth, sync: p.sync, waitForClient: p['wait-for-client'] });
-  },
-};

@@ -2,8 +2,8 @@ import { rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { rtpH264Pay } from '../../operators/rtp-h264-pay';
-import type { ElementEntry } from '../../operators/registry';
 import { Caps } from '../../src/caps';
+import { defineElement, prop, type SettingsOf } from '../../src/descriptor';
 import type { ElementContext, Writer } from '../../src/element';
 import { defineSink, type Sink } from '../../src/operator';
 import { PacketFlags, type Packet } from '../../src/packet';
@@ -14,31 +14,8 @@ import { h264Sdp, parseSpropParameterSets } from '../../src/rtp/sdp';
 import { MILLISECOND, SECOND } from '../../src/time';
 import { openUdpSender, type UdpSender } from '../drivers/udp';
 
-export interface UdpSinkOptions {
-  name?: string;
-  /** Destination host or multicast group. Default 127.0.0.1. */
-  host?: string;
-  /** Destination port (RTCP goes to port + 1). */
-  port: number;
-  /** TTL of unicast datagrams, or multicast TTL for a group (default: the system's, 1 for multicast). */
-  ttl?: number;
-  /** Local address of the interface to send multicast from. */
-  multicastIface?: string;
-  /** Local port to send from (default: any free one). */
-  bindPort?: number;
-  /**
-   * Pace datagrams in real time by their timestamps on the pipeline clock, as a live sender (default true);
-   * false sends as fast as they come. Paced by dts (decode order is send order) and else pts, never backwards.
-   */
-  sync?: boolean;
-  /** Send RTCP sender reports to port + 1 while streaming and a BYE at the end (default true for RTP input). */
-  rtcp?: boolean;
-  /** Interval between sender reports (ns), default 1 s. */
-  rtcpInterval?: number;
-  /** Write an SDP describing the stream here (before the first datagram leaves; rewritten if the caps change). */
-  sdp?: string;
-  /** SO_SNDBUF in bytes. */
-  bufferSize?: number;
+/** Options that are not properties (never in launch syntax). */
+export interface UdpSinkExtras {
   /**
    * Payload H.264 access units here rather than taking RTP packets (the seed's UdpSink::with_rtp):
    * the sink becomes rtpH264Pay ! udpSink.
@@ -51,39 +28,60 @@ const DEFAULT_RTCP_INTERVAL = SECOND;
 /** Between the last RTP datagram and the BYE. */
 const BYE_DELAY = 100 * MILLISECOND;
 
+export const UDP_SINK = defineElement({
+  name: 'udpSink',
+  kind: 'sink',
+  description: 'Sends packets as UDP datagrams, paced in real time; RTCP sender reports and an SDP for RTP (GStreamer udpsink)',
+  caps: { sink: Caps.any() },
+  notes:
+    'One datagram per packet. Paces by dts (send order), else pts, on the pipeline clock, never backwards; a late datagram is sent late, never dropped. For RTP: sender reports to port + 1 and a BYE at the end. The socket is closed on every path.',
+  properties: {
+    host: prop.string({ default: '127.0.0.1', doc: 'Destination host or multicast group' }),
+    port: prop.uint({ required: true, min: 1, max: 65535, doc: 'Destination port (RTCP goes to port + 1)' }),
+    ttl: prop.uint({ max: 255, defaultDoc: "the system's (1 for multicast)", doc: 'TTL of unicast datagrams, or multicast TTL for a group' }),
+    multicastIface: prop.string({ defaultDoc: "the system's choice", doc: 'Local address of the interface to send multicast from' }),
+    bindPort: prop.uint({ max: 65535, defaultDoc: 'any free one', doc: 'Local port to send from' }),
+    sync: prop.boolean({
+      default: true,
+      doc: 'Pace datagrams in real time by their timestamps on the pipeline clock, as a live sender (dts, else pts, never backwards); false sends as fast as they come',
+    }),
+    rtcp: prop.boolean({ default: true, doc: 'Send RTCP sender reports to port + 1 while streaming and a BYE at the end (RTP input only)' }),
+    rtcpInterval: prop.duration({ unit: 'ms', min: 1, default: DEFAULT_RTCP_INTERVAL, doc: 'Interval between RTCP sender reports' }),
+    sdp: prop.string({
+      pattern: /./,
+      accepts: 'a file path',
+      doc: 'Write an SDP describing the RTP stream to this file (before the first datagram leaves; rewritten if the caps change)',
+    }),
+    bufferSize: prop.uint({ defaultDoc: "the system's", doc: 'Socket send buffer (SO_SNDBUF) in bytes' }),
+  },
+});
+
+export type UdpSinkOptions = NonNullable<Parameters<typeof udpSink>[0]>;
+type UdpSinkSettings = SettingsOf<typeof UDP_SINK.properties>;
+
 /**
  * Sends each packet's bytes as one UDP datagram (GStreamer's udpsink), typically RTP from rtpH264Pay.
  * For RTP it can send RTCP sender reports and a closing BYE to port + 1, and write an SDP for receivers
  * (`ffmpeg -protocol_whitelist file,udp,rtp -i out.sdp`, `udpSrc sdp=out.sdp`). The socket is closed on
  * every path (end of stream, error, abort).
  */
-export function udpSink(options: UdpSinkOptions): Sink<Packet> {
-  const host = options.host ?? '127.0.0.1';
-  const { port } = options;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`udpSink port must be in [1, 65535], got ${port}`);
-  if (options.ttl !== undefined && (!Number.isInteger(options.ttl) || options.ttl < 0 || options.ttl > 255)) throw new RangeError(`udpSink ttl must be in [0, 255], got ${options.ttl}`);
-  if (options.bindPort !== undefined && (!Number.isInteger(options.bindPort) || options.bindPort < 0 || options.bindPort > 65535)) throw new RangeError(`udpSink bindPort must be in [0, 65535], got ${options.bindPort}`);
-  const rtcpInterval = options.rtcpInterval ?? DEFAULT_RTCP_INTERVAL;
-  if (!(rtcpInterval > 0)) throw new RangeError(`udpSink rtcpInterval must be > 0 ns, got ${rtcpInterval}`);
-  if (options.sdp !== undefined && (typeof options.sdp !== 'string' || options.sdp === '')) throw new TypeError('udpSink sdp must be a file path');
-  const sync = options.sync ?? true;
+export const udpSink = UDP_SINK.implement((s, x: UdpSinkExtras): Sink<Packet> => {
   const sink = defineSink<Packet>({
-    factory: 'udpSink',
-    name: options.name,
-    props: { host, port, ttl: options.ttl, 'multicast-iface': options.multicastIface, 'bind-port': options.bindPort, sync, rtcp: options.rtcp, sdp: options.sdp },
+    // Named only so that the descriptor finds its element behind rtpH264Pay (with `rtp`).
+    factory: UDP_SINK.name,
     sinkCaps: Caps.any(),
     // Pacing is done here, not by the runtime: a late datagram is sent late, never dropped (dropping one
     // fragment would cost the whole access unit downstream).
     sync: false,
     dropLate: false,
-    open: (ctx) => openSink(ctx, options, host, sync, rtcpInterval),
+    open: (ctx) => openSink(ctx, s),
   });
-  if (!options.rtp) return sink;
-  return pipe(rtpH264Pay({ pt: options.rtp.pt, ssrc: options.rtp.ssrc, mtu: options.rtp.mtu }), sink) as Sink<Packet>;
-}
+  if (!x.rtp) return sink;
+  return pipe(rtpH264Pay({ pt: x.rtp.pt, ssrc: x.rtp.ssrc, mtu: x.rtp.mtu }), sink) as Sink<Packet>;
+});
 
-function openSink(ctx: ElementContext, options: UdpSinkOptions, host: string, sync: boolean, rtcpInterval: number): Writer<Packet> {
-  const { port } = options;
+function openSink(ctx: ElementContext, options: UdpSinkSettings): Writer<Packet> {
+  const { host, port, sync, rtcpInterval } = options;
   const clock = ctx.clock;
   let sender: UdpSender | undefined;
   let opening: Promise<UdpSender> | undefined;
@@ -97,16 +95,20 @@ function openSink(ctx: ElementContext, options: UdpSinkOptions, host: string, sy
   const wallMs = () => performance.timeOrigin + performance.now();
 
   const open = (): Promise<UdpSender> =>
-    (opening ??= openUdpSender({ host, ttl: options.ttl, multicastIface: options.multicastIface, bindPort: options.bindPort, bufferSize: options.bufferSize }).then(
-      async (s) => {
-        // Closed while opening (abort): the socket must not outlive the pipeline.
-        if (closed) {
-          await s.close();
-          throw new Error('udpSink closed while opening');
-        }
-        return (sender = s);
-      },
-    ));
+    (opening ??= openUdpSender({
+      host,
+      ttl: options.ttl,
+      multicastIface: options.multicastIface,
+      bindPort: options.bindPort,
+      bufferSize: options.bufferSize,
+    }).then(async (s) => {
+      // Closed while opening (abort): the socket must not outlive the pipeline.
+      if (closed) {
+        await s.close();
+        throw new Error('udpSink closed while opening');
+      }
+      return (sender = s);
+    }));
 
   const writeSdp = async (c: Caps): Promise<void> => {
     sdpCaps = c;
@@ -146,7 +148,7 @@ function openSink(ctx: ElementContext, options: UdpSinkOptions, host: string, sy
   };
 
   const afterSend = (p: Packet, data: Uint8Array): void | Promise<void> => {
-    if (options.rtcp === false || p.caps.mediaType !== 'application/x-rtp' || !looksLikeRtp(data)) return;
+    if (!options.rtcp || p.caps.mediaType !== 'application/x-rtp' || !looksLikeRtp(data)) return;
     const now = clock.now();
     if (!rtcp) {
       const rate = p.caps.get('clock-rate');
@@ -212,36 +214,3 @@ function openSink(ctx: ElementContext, options: UdpSinkOptions, host: string, sy
     },
   };
 }
-
-export const udpSinkEntry: ElementEntry = {
-  name: 'udpSink',
-  kind: 'sink',
-  description: 'Sends packets as UDP datagrams, paced in real time; RTCP sender reports and an SDP for RTP (GStreamer udpsink)',
-  caps: { sink: 'ANY' },
-  properties: [
-    { name: 'host', type: 'string', default: '127.0.0.1', description: 'Destination host or multicast group' },
-    { name: 'port', type: 'uint', description: 'Destination port (RTCP to port + 1)' },
-    { name: 'ttl', type: 'uint', description: 'Unicast TTL, or multicast TTL for a group' },
-    { name: 'multicast-iface', type: 'string', description: 'Local address of the interface to send multicast from' },
-    { name: 'bind-port', type: 'uint', description: 'Local port to send from (default: any)' },
-    { name: 'sync', type: 'boolean', default: true, description: 'Pace datagrams by their timestamps on the pipeline clock (false: as fast as possible)' },
-    { name: 'rtcp', type: 'boolean', default: true, description: 'Send RTCP sender reports to port + 1 and a BYE at the end (RTP input)' },
-    { name: 'sdp', type: 'string', description: 'Write an SDP describing the RTP stream to this file' },
-    { name: 'buffer-size', type: 'uint', description: 'Socket send buffer (SO_SNDBUF) in bytes' },
-  ],
-  create: (p) => {
-    if (p.port === undefined) throw new RangeError('udpSink needs port=N');
-    return udpSink({
-      name: p.name,
-      host: p.host,
-      port: p.port,
-      ttl: p.ttl,
-      multicastIface: p['multicast-iface'],
-      bindPort: p['bind-port'],
-      sync: p.sync,
-      rtcp: p.rtcp,
-      sdp: p.sdp,
-      bufferSize: p['buffer-size'] || undefined,
-    });
-  },
-};

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { ElementEntry } from '../../operators/registry';
+import { limitSource, NUM_BUFFERS } from '../../operators/num-buffers';
 import { Caps } from '../../src/caps';
+import { defineElement, prop } from '../../src/descriptor';
 import { EOS, type ElementContext, type Reader } from '../../src/element';
 import { cpuMemory } from '../../src/memory/memory';
 import { defineSource, type Source } from '../../src/operator';
@@ -11,34 +12,97 @@ import { isMulticast, parseSdp, sdpStream, SdpError, type SdpStream } from '../.
 import { MILLISECOND } from '../../src/time';
 import { openUdpReceiver, type UdpReceiver } from '../drivers/udp';
 
-export interface UdpSrcOptions {
-  name?: string;
-  /** Port to listen on; default: the SDP's, else 5004. 0 picks a free one (see onListening). */
-  port?: number;
-  /** Local address to bind (default: all interfaces; the SDP's address when it is a loopback one). */
-  address?: string;
-  /** Multicast group to join; default: the SDP's connection address when it is one. */
-  multicastGroup?: string;
-  /** Local address of the interface to join the group on. */
-  multicastIface?: string;
-  /** Read the stream's caps (and port, group) from this SDP file, when the element is made. */
-  sdp?: string;
-  /** Output caps when there is no SDP; default application/x-rtp (completed by what downstream needs). */
-  caps?: string | Caps;
-  /** Socket receive buffer (SO_RCVBUF) in bytes; default 2 MiB, room for the packet burst of a 1080p IDR frame. */
-  bufferSize?: number;
-  /** Datagrams held when the pipeline lags; beyond that the oldest is dropped (counted as 'overflow'). Default 1024. */
-  maxPackets?: number;
-  /** Listen for RTCP on port + 1; a BYE ends the stream (default true for RTP caps). */
-  rtcp?: boolean;
-  /** Called once the sockets are bound, with the ports (useful with port 0). */
-  onListening?: (info: { port: number; rtcpPort: number | undefined }) => void;
-}
-
 export const DEFAULT_UDP_PORT = 5004;
 const DEFAULT_RCVBUF = 2 * 1024 * 1024;
 /** After a BYE, datagrams still in flight on the RTP socket get this long (clock time) before the stream ends. */
 const BYE_GRACE = 100 * MILLISECOND;
+/** What isMulticast accepts: IPv4 224.0.0.0/4 or IPv6 ff00::/8. */
+const MULTICAST = /^(?:2(?:2[4-9]|3\d)\.\d{1,3}\.\d{1,3}\.\d{1,3}|ff[0-9a-f]{2}:.*)$/i;
+
+/** Options that are not properties (never in launch syntax). */
+export interface UdpSrcExtras {
+  /** Called once the sockets are bound, with the ports (useful with port 0). */
+  onListening?: (info: { port: number; rtcpPort: number | undefined }) => void;
+}
+
+export const UDP_SRC = defineElement({
+  name: 'udpSrc',
+  kind: 'source',
+  description: 'Receives UDP datagrams as packets, caps from an SDP or caps=; drops the oldest when the pipeline lags (GStreamer udpsrc)',
+  caps: { src: Caps.any() },
+  notes:
+    'One datagram per packet, pts the running time of arrival. The socket pushes; a bounded buffer (max-packets) adapts it to pulls and drops the oldest datagram (counted as overflow) when the pipeline falls behind. With RTCP, a BYE ends the stream. Sockets are closed on every path.',
+  properties: {
+    port: prop.uint({ max: 65535, defaultDoc: `the SDP's, else ${DEFAULT_UDP_PORT}`, doc: 'Port to listen on (0 picks a free one, without rtcp)' }),
+    address: prop.string({ defaultDoc: "all interfaces; the SDP's address when it is a loopback one", doc: 'Local address to bind' }),
+    multicastGroup: prop.string({
+      pattern: MULTICAST,
+      accepts: 'an IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address',
+      defaultDoc: "the SDP's connection address when it is a multicast one",
+      doc: 'Multicast group to join',
+    }),
+    multicastIface: prop.string({ defaultDoc: "the system's choice", doc: 'Local address of the interface to join the group on' }),
+    sdp: prop.string({ pattern: /./, accepts: 'a file path', doc: 'Read the caps, port and group from this SDP file (when the element is made)' }),
+    caps: prop.caps({ default: 'application/x-rtp', doc: "Output caps without an SDP (completed by what downstream needs); an SDP's caps take their place" }),
+    bufferSize: prop.uint({
+      default: DEFAULT_RCVBUF,
+      doc: 'Socket receive buffer (SO_RCVBUF) in bytes; the default holds the packet burst of a 1080p IDR frame',
+    }),
+    maxPackets: prop.uint({ default: 1024, min: 1, doc: "Datagrams held when the pipeline lags; beyond that the oldest is dropped (counted as 'overflow')" }),
+    rtcp: prop.boolean({ defaultDoc: 'true for RTP caps', doc: "Listen for RTCP on port + 1 (or the SDP's RTCP port); a BYE ends the stream" }),
+    numBuffers: NUM_BUFFERS,
+  },
+});
+
+export type UdpSrcOptions = NonNullable<Parameters<typeof udpSrc>[0]>;
+
+/**
+ * Receives UDP datagrams as packets (GStreamer's udpsrc), one datagram per packet, pts the running time of
+ * arrival. The socket pushes; a bounded buffer adapts it to the pull protocol and drops the oldest
+ * datagram (counted) when the pipeline falls behind, so a slow consumer never grows memory. With an SDP
+ * the caps (sprop-parameter-sets included), port and multicast group come from it. Sockets are closed on
+ * every path: end of stream (Ctrl-C, RTCP BYE), error and abort.
+ */
+export const udpSrc = UDP_SRC.implement((s, x: UdpSrcExtras): Source<CpuPacket> => {
+  const sdp = s.sdp !== undefined ? readSdpFile(s.sdp) : undefined;
+  const port = s.port ?? sdp?.port ?? DEFAULT_UDP_PORT;
+  const group = s.multicastGroup ?? (sdp?.address && isMulticast(sdp.address) ? sdp.address : undefined);
+  const template = sdp ? sdp.caps : s.caps;
+  if (template.isAny || template.isEmpty()) throw new RangeError(`udpSrc caps must name a format, got ${template.toString()}`);
+  const rtcp = s.rtcp ?? template.mediaType === 'application/x-rtp';
+  // A unicast SDP's address is where the stream is sent, this host: when it is a loopback address, listen there only.
+  const address = s.address ?? (sdp?.address && group === undefined && /^(127\.|::1$)/.test(sdp.address) ? sdp.address : undefined);
+  const rtcpPort = sdp && sdp.port === port ? sdp.rtcpPort : port + 1;
+  if (rtcp && port === 0) throw new RangeError('udpSrc with rtcp needs a fixed port (RTCP listens on port + 1)');
+  const net: SocketSettings = {
+    port,
+    address,
+    group,
+    iface: s.multicastIface,
+    bufferSize: s.bufferSize,
+    maxPackets: s.maxPackets,
+    rtcpPort: rtcp ? rtcpPort : undefined,
+    onListening: x.onListening,
+  };
+  const op = defineSource<CpuPacket>({
+    srcCaps: template,
+    fixate: (allowed) => allowed.fixate(),
+    open: (ctx) => openSrc(ctx, net),
+  });
+  return limitSource(op, s.numBuffers);
+});
+
+/** What the sockets are opened with, resolved from the settings and the SDP. */
+interface SocketSettings {
+  readonly port: number;
+  readonly address: string | undefined;
+  readonly group: string | undefined;
+  readonly iface: string | undefined;
+  readonly bufferSize: number;
+  readonly maxPackets: number;
+  readonly rtcpPort: number | undefined;
+  readonly onListening: UdpSrcExtras['onListening'];
+}
 
 function readSdpFile(path: string): SdpStream {
   let text: string;
@@ -55,41 +119,8 @@ function readSdpFile(path: string): SdpStream {
   }
 }
 
-/**
- * Receives UDP datagrams as packets (GStreamer's udpsrc), one datagram per packet, pts the running time of
- * arrival. The socket pushes; a bounded buffer adapts it to the pull protocol and drops the oldest
- * datagram (counted) when the pipeline falls behind, so a slow consumer never grows memory. With an SDP
- * the caps (sprop-parameter-sets included), port and multicast group come from it. Sockets are closed on
- * every path: end of stream (Ctrl-C, RTCP BYE), error and abort.
- */
-export function udpSrc(options: UdpSrcOptions = {}): Source<CpuPacket> {
-  const sdp = options.sdp !== undefined ? readSdpFile(options.sdp) : undefined;
-  const port = options.port ?? sdp?.port ?? DEFAULT_UDP_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`udpSrc port must be in [0, 65535], got ${port}`);
-  const group = options.multicastGroup ?? (sdp?.address && isMulticast(sdp.address) ? sdp.address : undefined);
-  if (group !== undefined && !isMulticast(group)) throw new RangeError(`udpSrc multicastGroup '${group}' is not a multicast address`);
-  const maxPackets = options.maxPackets ?? 1024;
-  if (!Number.isInteger(maxPackets) || maxPackets < 1) throw new RangeError(`udpSrc maxPackets must be ≥ 1, got ${maxPackets}`);
-  const bufferSize = options.bufferSize ?? DEFAULT_RCVBUF;
-  if (!Number.isInteger(bufferSize) || bufferSize < 0) throw new RangeError(`udpSrc bufferSize must be a byte count, got ${bufferSize}`);
-  const template = sdp ? sdp.caps : options.caps === undefined ? Caps.parse('application/x-rtp') : typeof options.caps === 'string' ? Caps.parse(options.caps) : options.caps;
-  if (template.isAny || template.isEmpty()) throw new RangeError(`udpSrc caps must name a format, got ${template.toString()}`);
-  const rtcp = options.rtcp ?? template.mediaType === 'application/x-rtp';
-  // A unicast SDP's address is where the stream is sent, this host: when it is a loopback address, listen there only.
-  const address = options.address ?? (sdp?.address && group === undefined && /^(127\.|::1$)/.test(sdp.address) ? sdp.address : undefined);
-  const rtcpPort = sdp && sdp.port === port ? sdp.rtcpPort : port + 1;
-  if (rtcp && port === 0) throw new RangeError('udpSrc with rtcp needs a fixed port (RTCP listens on port + 1)');
-  return defineSource<CpuPacket>({
-    factory: 'udpSrc',
-    name: options.name,
-    props: { port, address, 'multicast-group': group, sdp: options.sdp, caps: options.caps?.toString(), 'buffer-size': bufferSize, rtcp },
-    srcCaps: template,
-    fixate: (allowed) => allowed.fixate(),
-    open: (ctx) => openSrc(ctx, { ...options, address }, port, group, bufferSize, maxPackets, rtcp ? rtcpPort : undefined),
-  });
-}
-
-function openSrc(ctx: ElementContext, options: UdpSrcOptions, port: number, group: string | undefined, bufferSize: number, maxPackets: number, rtcpPort: number | undefined): Reader<CpuPacket> {
+function openSrc(ctx: ElementContext, o: SocketSettings): Reader<CpuPacket> {
+  const { port, group, bufferSize, maxPackets, rtcpPort } = o;
   const buffer = new BoundedBuffer<CpuPacket>(maxPackets, 'drop-oldest', ctx.report, 'overflow');
   const clock = ctx.clock;
   const caps = ctx.outputCaps;
@@ -108,20 +139,20 @@ function openSrc(ctx: ElementContext, options: UdpSrcOptions, port: number, grou
     ctx.log('info', 'RTCP BYE: the sender left, ending the stream');
     clock.sleepUntil(clock.now() + BYE_GRACE, ctx.signal).then(
       () => buffer.end(),
-      () => undefined,
+      () => undefined
     );
   };
   const onError = (e: Error): void => buffer.fail(e);
 
   const opening = (async () => {
-    const iface = options.multicastIface;
-    const rtp = await openUdpReceiver({ port, address: options.address, multicastGroup: group, multicastIface: iface, bufferSize, onMessage: onRtp, onError });
+    const iface = o.iface;
+    const rtp = await openUdpReceiver({ port, address: o.address, multicastGroup: group, multicastIface: iface, bufferSize, onMessage: onRtp, onError });
     sockets.push(rtp);
     if (rtcpPort !== undefined) {
-      sockets.push(await openUdpReceiver({ port: rtcpPort, address: options.address, multicastGroup: group, multicastIface: iface, onMessage: onRtcp, onError }));
+      sockets.push(await openUdpReceiver({ port: rtcpPort, address: o.address, multicastGroup: group, multicastIface: iface, onMessage: onRtcp, onError }));
     }
     if (closed) return;
-    options.onListening?.({ port: rtp.port, rtcpPort });
+    o.onListening?.({ port: rtp.port, rtcpPort });
     ctx.log('debug', `listening on port ${rtp.port}${rtcpPort !== undefined ? ` (RTCP ${rtcpPort})` : ''}`);
   })();
   opening.catch((e) => buffer.fail(e));
@@ -136,34 +167,3 @@ function openSrc(ctx: ElementContext, options: UdpSrcOptions, port: number, grou
     },
   };
 }
-
-export const udpSrcEntry: ElementEntry = {
-  name: 'udpSrc',
-  kind: 'source',
-  description: 'Receives UDP datagrams as packets, caps from an SDP or caps=; drops the oldest when the pipeline lags (GStreamer udpsrc)',
-  caps: { src: 'ANY' },
-  properties: [
-    { name: 'port', type: 'uint', default: DEFAULT_UDP_PORT, description: "Port to listen on (default: the SDP's, else 5004)" },
-    { name: 'address', type: 'string', description: 'Local address to bind (default: all interfaces)' },
-    { name: 'multicast-group', type: 'string', description: "Multicast group to join (default: the SDP's, if multicast)" },
-    { name: 'multicast-iface', type: 'string', description: 'Local address of the interface to join the group on' },
-    { name: 'sdp', type: 'string', description: 'Read caps, port and group from this SDP file' },
-    { name: 'caps', type: 'caps', default: 'application/x-rtp', description: 'Output caps without an SDP' },
-    { name: 'buffer-size', type: 'uint', default: DEFAULT_RCVBUF, description: 'Socket receive buffer (SO_RCVBUF) in bytes' },
-    { name: 'max-packets', type: 'uint', default: 1024, description: 'Datagrams held when the pipeline lags (the oldest is dropped beyond)' },
-    { name: 'rtcp', type: 'boolean', description: 'Listen for RTCP on port + 1; a BYE ends the stream (default: true for RTP)' },
-  ],
-  create: (p) =>
-    udpSrc({
-      name: p.name,
-      port: p.port,
-      address: p.address,
-      multicastGroup: p['multicast-group'],
-      multicastIface: p['multicast-iface'],
-      sdp: p.sdp,
-      caps: p.caps,
-      bufferSize: p['buffer-size'],
-      maxPackets: p['max-packets'] || undefined,
-      rtcp: p.rtcp,
-    }),
-};

@@ -2,10 +2,19 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import * as ortNode from 'onnxruntime-node';
 import { Caps } from '../../src/caps';
+import { defineElement, prop } from '../../src/descriptor';
 import { EOS, type Pulled, type Reader } from '../../src/element';
-import { float32CapsByShape, float32Memory, tensorData, tensorInfo, tensorTemplate, TENSOR_MEDIA_TYPE, type TensorLayout, type TensorPacket } from '../../src/ml/tensor';
+import {
+  float32CapsByShape,
+  float32Memory,
+  tensorData,
+  tensorInfo,
+  tensorTemplate,
+  TENSOR_MEDIA_TYPE,
+  type TensorLayout,
+  type TensorPacket,
+} from '../../src/ml/tensor';
 import { defineTransform, type Transform } from '../../src/operator';
-import type { ElementEntry } from '../../operators/registry';
 
 /** Execution providers tried in order; CPU is always the last resort. */
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
@@ -159,7 +168,8 @@ async function workerHost(model: string | Uint8Array, opts: ortNode.InferenceSes
 /** Loads a model from a path or its bytes, trying the preferred provider first and falling back to CPU. */
 export async function loadOrtModel(model: string | Uint8Array, options: OrtSessionOptions = {}): Promise<OrtModel> {
   const preferred = options.executionProvider ?? 'cpu';
-  if (!EXECUTION_PROVIDERS.includes(preferred)) throw new RangeError(`ort executionProvider must be one of ${EXECUTION_PROVIDERS.join(', ')}, got '${String(preferred)}'`);
+  if (!EXECUTION_PROVIDERS.includes(preferred))
+    throw new RangeError(`ort executionProvider must be one of ${EXECUTION_PROVIDERS.join(', ')}, got '${String(preferred)}'`);
   const thread = options.thread ?? 'worker';
   if (thread !== 'worker' && thread !== 'main') throw new RangeError(`ort thread must be worker or main, got '${String(thread)}'`);
   const log: OrtLog = options.log ?? (() => {});
@@ -175,7 +185,12 @@ export async function loadOrtModel(model: string | Uint8Array, options: OrtSessi
     ep = 'cpu';
     host = await create(ep);
   }
-  log('info', `ort: ${what} runs on the ${ep} execution provider, ${thread === 'worker' ? 'in a worker thread' : 'on the JS thread'} (onnxruntime-node ${ortNode.env.versions.node ?? '?'})`);
+  log(
+    'info',
+    `ort: ${what} runs on the ${ep} execution provider, ${thread === 'worker' ? 'in a worker thread' : 'on the JS thread'} (onnxruntime-node ${
+      ortNode.env.versions.node ?? '?'
+    })`
+  );
   return {
     executionProvider: ep,
     inputNames: host.inputNames,
@@ -190,49 +205,66 @@ export async function loadOrtModel(model: string | Uint8Array, options: OrtSessi
   };
 }
 
-export interface OrtOptions extends OrtSessionOptions {
-  name?: string;
-  /** Output to emit; default the model's first. */
-  output?: string;
-  /** Input to feed; default the model's first. */
-  input?: string;
-  /**
-   * Packets stacked along dimension 0 per run (each input must have batch 1 and equal shapes); outputs are
-   * split back, one packet per input with its timestamps. A short final batch runs at end of stream. Default 1.
-   */
-  batch?: number;
-  /** Layout written into output caps; default 'ND'. */
-  outputLayout?: TensorLayout;
+/** Options that are not properties (never in launch syntax). */
+export interface OrtExtras {
+  /** The model's bytes instead of a file: `model` then only names it (printed, logged). */
+  modelBytes?: Uint8Array;
+  log?: OrtLog;
 }
 
 const OUTPUT_TEMPLATE = Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`);
+const TENSOR_LAYOUTS: readonly TensorLayout[] = ['NCHW', 'NHWC', 'ND'];
 
-/**
- * Runs an ONNX model on each float32 tensor packet with onnxruntime-node (Node only). The session is
- * created when the pipeline starts; its provider is logged. Output caps carry the actual shape, cached per
- * shape so that a steady stream keeps one caps object (no renegotiation per packet).
- */
-export function ort(model: string | Uint8Array, options: OrtOptions = {}): Transform<TensorPacket, TensorPacket> {
-  if (typeof model !== 'string' && !(model instanceof Uint8Array)) throw new TypeError('ort model must be a path or the model bytes');
-  const batch = options.batch ?? 1;
-  if (!Number.isSafeInteger(batch) || batch < 1) throw new RangeError(`ort batch must be a positive integer, got ${batch}`);
-  const layout = options.outputLayout ?? 'ND';
+export const ORT = defineElement({
+  name: 'ort',
+  kind: 'transform',
+  description: 'Runs an ONNX model on float32 tensors with onnxruntime-node (CPU; WebGPU/CUDA tried with fallback to CPU)',
+  caps: { sink: Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`), src: OUTPUT_TEMPLATE },
+  notes:
+    'The session is created when the pipeline starts, its provider logged; inference runs in a worker thread by default (the input copied to it, recorded in the copy ledger). Output caps carry the actual shape, one caps object per shape.',
+  properties: {
+    model: prop.string({ required: true, pattern: /./, accepts: 'a path', doc: 'Path of the .onnx model' }),
+    executionProvider: prop.enum(EXECUTION_PROVIDERS, {
+      default: 'cpu',
+      doc: 'Preferred execution provider; if the session cannot be created with it, cpu (logged)',
+    }),
+    threads: prop.uint({ defaultDoc: "onnxruntime's (one per core)", doc: 'Intra-op threads of the CPU provider' }),
+    thread: prop.enum(['worker', 'main'], {
+      default: 'worker',
+      doc: "Where inference runs: worker keeps the JS thread free (onnxruntime-node's run blocks it); main saves the worker's message copies for tiny models",
+    }),
+    batch: prop.uint({
+      default: 1,
+      min: 1,
+      doc: 'Packets stacked along dimension 0 per run (each with batch 1 and equal shapes), split back one per input; a short final batch runs at end of stream',
+    }),
+    output: prop.string({ defaultDoc: "the model's first", doc: 'Output to emit' }),
+    input: prop.string({ defaultDoc: "the model's first", doc: 'Input to feed' }),
+    outputLayout: prop.enum(TENSOR_LAYOUTS, { default: 'ND', doc: 'Layout written into output caps' }),
+  },
+});
+
+const ortElement = ORT.implement((options, x: OrtExtras): Transform<TensorPacket, TensorPacket> => {
+  const model = x.modelBytes ?? options.model;
+  const { batch, outputLayout: layout } = options;
   return defineTransform<TensorPacket, TensorPacket>({
-    factory: 'ort',
-    name: options.name,
-    props: { model: typeof model === 'string' ? model : `<${model.byteLength} bytes>`, 'execution-provider': options.executionProvider, batch, output: options.output },
     sinkCaps: Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`).intersect(tensorTemplate()),
     srcCaps: OUTPUT_TEMPLATE,
     acceptCaps: () => tensorTemplate(),
     outputCaps: (_input, allowed) => OUTPUT_TEMPLATE.intersect(allowed),
     open(ctx, up): Reader<TensorPacket> {
-      const log: OrtLog = options.log ?? ((level, message) => ctx.log(level, message));
+      const log: OrtLog = x.log ?? ((level, message) => ctx.log(level, message));
       let loaded: Promise<OrtModel> | undefined;
       const outCaps = float32CapsByShape(layout);
       const pending: TensorPacket[] = [];
       let ended = false;
       const runBatch = async (signal: AbortSignal): Promise<void> => {
-        const m = await (loaded ??= loadOrtModel(model, { ...options, log }));
+        const m = await (loaded ??= loadOrtModel(model, {
+          executionProvider: options.executionProvider,
+          threads: options.threads,
+          thread: options.thread,
+          log,
+        }));
         const inputs: TensorPacket[] = [];
         while (inputs.length < batch && !ended) {
           const p = await up.pull(signal);
@@ -248,7 +280,8 @@ export function ort(model: string | Uint8Array, options: OrtOptions = {}): Trans
           data = tensorData(inputs[0]);
           dims = [...shape];
         } else {
-          if (shape[0] !== 1 || infos.some((i) => i.shape.join(',') !== shape.join(','))) throw new RangeError(`ort batch=${batch} needs equal shapes with batch 1, got ${infos.map((i) => `[${i.shape.join(',')}]`).join(' ')}`);
+          if (shape[0] !== 1 || infos.some((i) => i.shape.join(',') !== shape.join(',')))
+            throw new RangeError(`ort batch=${batch} needs equal shapes with batch 1, got ${infos.map((i) => `[${i.shape.join(',')}]`).join(' ')}`);
           const per = tensorData(inputs[0]).length;
           data = new Float32Array(per * inputs.length);
           inputs.forEach((p, k) => data.set(tensorData(p), k * per));
@@ -256,7 +289,8 @@ export function ort(model: string | Uint8Array, options: OrtOptions = {}): Trans
           dims = [inputs.length, ...shape.slice(1)];
         }
         // The worker gets its own copy of the input (structured clone): the packet may be shared downstream.
-        if ((options.thread ?? 'worker') === 'worker') ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'ort input to worker thread', explicit: true });
+        if (options.thread === 'worker')
+          ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'ort input to worker thread', explicit: true });
         const out = await m.run(data, dims, options.output, options.input);
         const n = inputs.length;
         if (out.dims[0] !== n) throw new RangeError(`ort output batch ${out.dims[0]} does not match ${n} inputs`);
@@ -280,22 +314,18 @@ export function ort(model: string | Uint8Array, options: OrtOptions = {}): Trans
       };
     },
   });
-}
+});
 
-/** Launch-syntax entry (Node registry: node/cli/registry.ts). */
-export const ortEntry: ElementEntry = {
-  name: 'ort',
-  kind: 'transform',
-  description: 'Runs an ONNX model on float32 tensors with onnxruntime-node (CPU; WebGPU/CUDA tried with fallback to CPU)',
-  caps: { sink: `${TENSOR_MEDIA_TYPE}, dtype=(string)float32`, src: OUTPUT_TEMPLATE.toString() },
-  properties: [
-    { name: 'model', type: 'string', description: 'Path of the .onnx model' },
-    { name: 'execution-provider', type: 'enum', values: EXECUTION_PROVIDERS, default: 'cpu', description: 'Preferred execution provider (falls back to cpu)' },
-    { name: 'batch', type: 'uint', default: 1, description: 'Packets stacked per run along dimension 0' },
-    { name: 'output', type: 'string', description: "Output to emit (default: the model's first)" },
-  ],
-  create: (p) => {
-    if (p.model === undefined) throw new RangeError('ort needs model=PATH');
-    return ort(p.model, { name: p.name, executionProvider: p['execution-provider'], batch: p.batch || undefined, output: p.output });
-  },
-};
+export type OrtOptions = Omit<NonNullable<Parameters<typeof ortElement>[0]>, 'model' | 'modelBytes'>;
+
+/**
+ * Runs an ONNX model on each float32 tensor packet with onnxruntime-node (Node only). The session is
+ * created when the pipeline starts; its provider is logged. Output caps carry the actual shape, cached per
+ * shape so that a steady stream keeps one caps object (no renegotiation per packet). `model` is the
+ * .onnx file's path or its bytes.
+ */
+export function ort(model: string | Uint8Array, options: OrtOptions = {}): Transform<TensorPacket, TensorPacket> {
+  if (typeof model === 'string') return ortElement({ ...options, model });
+  if (!(model instanceof Uint8Array)) throw new TypeError('ort model must be a path or the model bytes');
+  return ortElement({ ...options, model: `<${model.byteLength} bytes>`, modelBytes: model });
+}

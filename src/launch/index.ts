@@ -1,5 +1,4 @@
-/** gst-launch syntax: text → AST → Pipeline, with elements from a registry. */
+/** gst-launch syntax: text → AST → Pipeline, (the element-free half: the builder lives in operators/launch.ts). */
 export type { AstCaps, AstChain, AstElement, AstNode, AstProperty, AstRef, LaunchAst } from './ast';
-export { buildLaunch, parseLaunch } from './build';
 export { LaunchError } from './errors';
 export { parseLaunchAst } from './parse';

@@ -101,8 +101,8 @@ export function float32Memory(data: Float32Array): CpuMemory {
  * The negotiation fields of an element that turns raw video into tensors of one shape (tensorPreprocess,
  * wgpuPreprocess): any raw video in, read by its video meta where it has one, `outCaps` out.
  */
-export function frameToTensorCaps(outCaps: Caps): Pick<TransformElement, 'sinkCaps' | 'srcCaps' | 'acceptCaps' | 'outputCaps' | 'metas'> {
+export function frameToTensorCaps(outCaps: Caps): Pick<TransformElement, 'sinkCaps' | 'srcCaps' | 'acceptCaps' | 'outputCaps'> {
   const raw = rawVideoTemplate();
-  // Both read a frame once into a new tensor, then release it (RELEASE).
-  return { sinkCaps: raw, srcCaps: outCaps, acceptCaps: () => raw, outputCaps: (_input, allowed) => outCaps.intersect(allowed), metas: [VIDEO_META, RELEASE] };
+  // Both read a frame once into a new tensor, then release it: their descriptors declare VIDEO_META and RELEASE.
+  return { sinkCaps: raw, srcCaps: outCaps, acceptCaps: () => raw, outputCaps: (_input, allowed) => outCaps.intersect(allowed) };
 }

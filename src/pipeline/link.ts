@@ -17,6 +17,8 @@ export interface LinkHooks {
   readonly eosPromise: Promise<typeof EOS>;
   /** Stamp per-element timing into packet meta. */
   readonly trace: boolean;
+  /** Told the caps of each link's first packet and of every change (gst-launch -v): fixed caps, as they flow. */
+  readonly onCaps: ((from: string, to: string, caps: Caps) => void) | undefined;
 }
 
 /**
@@ -36,6 +38,8 @@ export class Link implements Reader<Packet> {
   downstream: Link | undefined;
   /** Links out of a plain source end the stream when a graceful EOS is asked for. */
   private readonly fromSource: boolean;
+  /** The first packet's caps are still to be told to `hooks.onCaps`. */
+  private unannounced: boolean;
 
   constructor(
     private readonly inner: Reader<Packet>,
@@ -48,6 +52,7 @@ export class Link implements Reader<Packet> {
     this.caps = up.outputCaps;
     if (upstream) upstream.downstream = this;
     this.fromSource = up.el.kind === 'source' && !up.el.inputs;
+    this.unannounced = hooks.onCaps !== undefined;
   }
 
   pull(signal: AbortSignal): MaybePromise<Pulled<Packet>> {
@@ -123,8 +128,14 @@ export class Link implements Reader<Packet> {
     if (this.fromSource) this.up.report.packets++;
     this.last = item;
     if (item.caps !== this.caps) this.changeCaps(item.caps);
+    else if (this.unannounced) this.announce(item.caps);
     return item;
   };
+
+  private announce(caps: Caps): void {
+    this.unannounced = false;
+    this.hooks.onCaps?.(this.up.name, this.down.name, caps);
+  }
 
   private stamp(item: Packet): Packet {
     const entry = { element: this.up.name, time: this.up.clock.now() };
@@ -143,6 +154,7 @@ export class Link implements Reader<Packet> {
 
   /** A packet arrived with other caps than the last: renegotiate (mid-stream format change). */
   private changeCaps(caps: Caps): void {
+    if (this.hooks.onCaps) this.announce(caps);
     if (this.knownCaps.includes(caps)) {
       this.caps = caps;
       return;

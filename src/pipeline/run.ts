@@ -28,6 +28,8 @@ export interface RunOptions {
   log?: LogSink;
   /** Record, on every packet, the clock time at which it left each element (`meta.trace`). Costs an allocation per hop. */
   trace?: boolean;
+  /** Called with the caps of each link's first packet and of every caps change: the fixed caps that flow (gst-launch -v). */
+  onCaps?: (from: string, to: string, caps: Caps) => void;
 }
 
 export interface RunningPipeline {
@@ -58,6 +60,7 @@ export class PipelineRun implements RunState, RunningPipeline {
   readonly log: LogSink;
   readonly done: Promise<PipelineStats>;
   readonly trace: boolean;
+  readonly onCaps: ((from: string, to: string, caps: Caps) => void) | undefined;
   eosRequested = false;
   private readonly eosDeferred = deferred<typeof EOS>();
   readonly eosPromise = this.eosDeferred.promise;
@@ -77,6 +80,7 @@ export class PipelineRun implements RunState, RunningPipeline {
     this.ledger = new CopyLedger(options.strict ?? false);
     this.log = options.log ?? defaultLog;
     this.trace = options.trace ?? false;
+    this.onCaps = options.onCaps;
     const linked = options.signal ? linkedController(options.signal) : linkedController();
     this.controller = linked.controller;
     this.disposeSignal = linked.dispose;

@@ -11,6 +11,9 @@ import type { Packet } from '../../src/packet';
 import type { CpuMemory } from '../../src/memory/memory';
 import { pipe } from '../../src/pipeline';
 import { openBrowserHarness } from './harness';
+import { requirePeer } from '../peers';
+
+requirePeer('webgpu');
 
 async function tensors(pre: Transform<Packet<CpuMemory>, TensorPacket>): Promise<{ caps: string[]; data: Float32Array[]; copies: number }> {
   const out: TensorPacket[] = [];

@@ -13,6 +13,9 @@ import { tensorData, tensorInfo, type TensorPacket } from '../../src/ml/tensor';
 import { pipe } from '../../src/pipeline';
 import { randomFrame, randomInput } from './frames';
 import { fromBase64, notFound, openBrowserHarness, REPO_ROOT, type BrowserHarness } from './harness';
+import { requirePeer } from '../peers';
+
+requirePeer('chromium', 'webgpu', 'onnxruntime');
 
 /** Same bound as the Dawn test (test/ml/wgpu-preprocess.test.ts): WGSL f32 against the f64 CPU reference. */
 const TOLERANCE = 1e-3;

@@ -10,6 +10,9 @@ import { h264Parse } from '../../operators/h264-parse';
 import { videoTestSrc } from '../../operators/video-test-src';
 import { pipe } from '../../src/pipeline';
 import { ensureBuilt, g2g } from './cli-process';
+import { requirePeer } from '../peers';
+
+requirePeer('native', 'onnxruntime', 'webgpu');
 
 // Made with our own pipeline: ffmpeg here has no drawtext.
 const TEXT = 'HELLO 42';

@@ -7,6 +7,9 @@ import { bufferIo } from '../../node/cli/io';
 import { formatProbe, probe, probeFile, sniffContainer, type ProbeReport } from '../../node/cli/probe';
 import { remux } from '../../node/cli/remux';
 import { encodeH264, ffprobePackets, ffprobeStream, mp4ToAnnexB, type EncodeOptions } from '../fixtures/h264';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe');
 
 let dir: string;
 beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), 'g2g-probe-'))));

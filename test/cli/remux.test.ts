@@ -13,6 +13,9 @@ import { buildRows, errorGist, formatRemuxReport, parseRemuxBenchArgs, parseTool
 import { NalType, parseNalHeader, splitAnnexB } from '../../src/codecs/h264';
 import { encodeH264, ffprobePackets, mp4ToAnnexB, readBytes, type EncodeOptions, type ProbePacket } from '../fixtures/h264';
 import { ensureBuilt, g2g } from './cli-process';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe', 'gstreamer');
 
 const run = promisify(execFile);
 let dir: string;

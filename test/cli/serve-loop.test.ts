@@ -14,6 +14,9 @@ import { defineSource } from '../../src/operator';
 import { EOS } from '../../src/element';
 import { packet } from '../../src/packet';
 import { encodeH264 } from '../fixtures/h264';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg');
 
 const run = promisify(execFile);
 const MS = 1_000_000;

@@ -4,6 +4,9 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../node/cli/serve';
 import { ensureBuilt, g2g } from './cli-process';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe');
 
 const run = promisify(execFile);
 const PASSWORD = 's3cret-Pw';

@@ -11,6 +11,9 @@ import {
 } from '../../src/codecs/h264';
 import { encodeH264, ffprobePackets, mp4ToAnnexB, readBytes, type EncodeOptions } from '../fixtures/h264';
 import { prng } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe');
 
 interface Run {
   aus: AccessUnit[];

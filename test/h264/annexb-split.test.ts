@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setStartCodeFinder, splitAnnexB, splitAnnexBInto } from '../../src/codecs/h264/nal';
 import { nativeStartCodeFinder } from '../../node/drivers/start-code';
 import { encodedAus, hex } from '../rtp/helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg');
 
 afterEach(() => void setStartCodeFinder(undefined));
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { capsFilter, fakeSink } from '../../operators';
+import { fakeSink } from '../../operators';
 import { fileSrc } from '../../operators/file-src';
 import { nodeFileSrc } from '../../node/drivers/fs';
 import { h264Parse, type H264ParseOptions } from '../../operators/h264-parse';
-import { Caps, NegotiationError, pipe, type PipelineStats } from '../../src';
+import { Caps, EOS, NegotiationError, pipe, type DropReason, type PipelineStats } from '../../src';
+import { harness, type HarnessPacketInit } from '../../marbles';
 import {
   AccessUnitAssembler,
   buildAvcC,
@@ -19,23 +20,70 @@ import type { Source } from '../../src/operator';
 import { PacketFlags, type CpuPacket } from '../../src/packet';
 import { SECOND } from '../../src/time';
 import { concatFiles, encodeH264, ffprobePackets, ffprobeStream, mp4ToAnnexB, readBytes, type EncodeOptions } from '../fixtures/h264';
-import { bytesSrc, equalBytes, prng, spsWithoutVui, type BytesSourceOptions } from './helpers';
+import { equalBytes, prng, spsWithoutVui } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe');
 
 interface Out {
   packets: CpuPacket[];
-  stats: PipelineStats;
+  /** h264Parse's drops by reason. */
+  drops: Readonly<Partial<Record<DropReason, number>>>;
+  /** CPU copies of the whole run. */
+  copies: number;
 }
 
-async function parse(src: Source<CpuPacket>, options: H264ParseOptions = {}, downstream?: string): Promise<Out> {
+const outOf = (packets: CpuPacket[], stats: PipelineStats): Out => ({
+  packets,
+  drops: stats.elements.find((e) => e.factory === 'h264Parse')!.drops,
+  copies: stats.copies.count,
+});
+
+/** h264Parse behind a real source (file sources), in a pipeline. */
+async function parse(src: Source<CpuPacket>, options: H264ParseOptions = {}): Promise<Out> {
   const packets: CpuPacket[] = [];
-  const sink = fakeSink<CpuPacket>({ onPacket: (p) => void packets.push(p) });
-  const pipeline = downstream ? pipe(src, h264Parse(options), capsFilter<CpuPacket>(downstream), sink) : pipe(src, h264Parse(options), sink);
-  const stats = await pipeline.run();
-  return { packets, stats };
+  const stats = await pipe(src, h264Parse(options), fakeSink<CpuPacket>({ onPacket: (p) => void packets.push(p) })).run();
+  return outOf(packets, stats);
 }
 
-const parseBytes = (data: Uint8Array, src: BytesSourceOptions = {}, options: H264ParseOptions = {}, downstream?: string) =>
-  parse(bytesSrc(data, src), options, downstream);
+interface Input {
+  /** Chunk sizes: a number (fixed), or a function of the chunk index; default: one chunk. */
+  chunk?: number | ((i: number) => number);
+  /** Input caps; default application/octet-stream (bytes of a file). */
+  caps?: string;
+  /** Give each packet these times (default none, as a file source). */
+  times?: (i: number) => { pts?: number; dts?: number };
+  /** Prebuilt payloads (AU- or NAL-aligned input); overrides `chunk`. */
+  packets?: readonly Uint8Array[];
+}
+
+/** `data` as a file source would read it: views of it, in chunks. */
+function chunksOf(data: Uint8Array, chunk: Input['chunk']): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let pos = 0, i = 0; pos < data.length; i++) {
+    const size = chunk === undefined ? data.length : typeof chunk === 'number' ? chunk : Math.max(1, chunk(i));
+    out.push(data.subarray(pos, pos + size));
+    pos += size;
+  }
+  return out;
+}
+
+/**
+ * h264Parse alone in the element harness: the input pushed, end-of-stream, every output pulled, then
+ * teardown checked (opened and closed once). `downstream` is what the harness sink accepts.
+ */
+async function parseBytes(data: Uint8Array, input: Input = {}, options: H264ParseOptions = {}, downstream?: string): Promise<Out> {
+  const h = harness(h264Parse(options), { inputCaps: input.caps ?? 'application/octet-stream', outputCaps: downstream });
+  h.pushAll((input.packets ?? chunksOf(data, input.chunk)).map((d, i): HarnessPacketInit => ({ data: d, ...input.times?.(i) })));
+  const packets = await h.drain();
+  const out = outOf(packets, h.pipelineStats());
+  await h.close();
+  return out;
+}
+
+/** Prebuilt payloads (one packet each) with `caps`. */
+const parsePackets = (packets: readonly Uint8Array[], input: Omit<Input, 'packets' | 'chunk'> = {}, options: H264ParseOptions = {}) =>
+  parseBytes(new Uint8Array(0), { ...input, packets }, options);
 
 const nalTypes = (p: CpuPacket, format: 'byte-stream' | 'avc' = 'byte-stream') =>
   (format === 'avc' ? splitAvc(p.memory.data) : splitAnnexB(p.memory.data)).map((n) => n[0] & 0x1f);
@@ -56,20 +104,20 @@ describe('h264Parse in a pipeline', () => {
     const path = await encodeH264(HIGH_B);
     const data = readBytes(path);
     const ref = await ffprobePackets(path);
-    const { packets, stats } = await parseBytes(data, { chunk: 4096 });
+    const { packets, drops, copies } = await parseBytes(data, { chunk: 4096 });
     expect(packets.length).toBe(ref.length);
     expect(packets.map((p) => (p.flags & PacketFlags.KEYFRAME) !== 0)).toEqual(ref.map((r) => r.keyframe));
     expect(packets.map((p) => p.memory.data.length)).toEqual(ref.map((r) => r.size));
     // Byte-stream in, byte-stream out: the concatenated output is the input.
     expect(equalBytes(Buffer.concat(packets.map((p) => p.memory.data)), data)).toBe(true);
-    expect(stats.elements.find((e) => e.factory === 'h264Parse')!.drops).toEqual({});
-    expect(stats.copies.count).toBe(0);
+    expect(drops).toEqual({});
+    expect(copies).toBe(0);
     // Chunks that are adjacent views of one buffer: even units spanning them are views, not copies.
     expect(packets.every((p) => p.memory.data.buffer === data.buffer)).toBe(true);
     // Chunks in separate buffers (a file source reading into fresh ones): spanning units are joined.
     const fresh: Uint8Array[] = [];
     for (let i = 0; i < data.length; i += 4096) fresh.push(data.slice(i, i + 4096));
-    const joined = await parse(bytesSrc(new Uint8Array(0), { packets: fresh }));
+    const joined = await parsePackets(fresh);
     expect(joined.packets.map((p) => toHex(p.memory.data))).toEqual(packets.map((p) => toHex(p.memory.data)));
     expect(joined.packets.some((p) => fresh.every((f) => f.buffer !== p.memory.data.buffer))).toBe(true);
   });
@@ -136,7 +184,7 @@ describe('h264Parse in a pipeline', () => {
       const whole = await parseBytes(input);
       const bytes = await parseBytes(input, { chunk: 1 });
       expect(fingerprint(bytes.packets)).toEqual(fingerprint(whole.packets));
-      expect(bytes.stats.elements.find((e) => e.factory === 'h264Parse')!.drops).toEqual(whole.stats.elements.find((e) => e.factory === 'h264Parse')!.drops);
+      expect(bytes.drops).toEqual(whole.drops);
     }
     const random = prng(3);
     const ragged = await parseBytes(data, { chunk: () => 1 + Math.floor(random() * 2000) });
@@ -164,12 +212,12 @@ describe('h264Parse in a pipeline', () => {
     const data = readBytes(await encodeH264({ profile: 'main', frames: 30, bframes: 1, gop: 10 }));
     const aus = assembled(data);
     const midGop = data.subarray(aus[0].data.length + aus[1].data.length + aus[2].data.length);
-    const { packets, stats } = await parseBytes(midGop, { chunk: 700 });
+    const { packets, drops } = await parseBytes(midGop, { chunk: 700 });
     expect(packets.length).toBe(20);
     expect(packets[0].flags & PacketFlags.KEYFRAME).toBeTruthy();
     expect(packets[0].flags & PacketFlags.DISCONT).toBeTruthy();
     expect(packets.slice(1).every((p) => !(p.flags & PacketFlags.DISCONT))).toBe(true);
-    expect(stats.elements.find((e) => e.factory === 'h264Parse')!.drops).toEqual({ policy: 7 });
+    expect(drops).toEqual({ policy: 7 });
     const kept = await parseBytes(midGop, { chunk: 700 }, { skipToKeyframe: false });
     expect(kept.packets.length).toBe(27);
     expect(kept.packets.slice(0, 7).every((p) => p.flags & PacketFlags.CORRUPT)).toBe(true);
@@ -217,6 +265,37 @@ describe('h264Parse in a pipeline', () => {
   });
 });
 
+describe('h264Parse demand (element harness)', () => {
+  it('an access unit comes out once the next one starts; the parser pulls only as much input as that takes', async () => {
+    const aus = assembled(readBytes(await encodeH264({ profile: 'baseline', frames: 4, gop: 2 })));
+    const h = harness(h264Parse(), { inputCaps: 'application/octet-stream' });
+    h.push({ data: aus[0].data });
+    // The last NAL unit of AU 0 ends only where the next start code is: nothing yet, the parser waits for input.
+    expect(await h.tryPull()).toBeUndefined();
+    expect(h.starved).toBe(true);
+    // It took AU 0 and asked for more.
+    expect(h.inputPulls).toBe(2);
+    expect(h.inputQueued).toBe(0);
+    h.push({ data: aus[1].data });
+    h.push({ data: aus[2].data });
+    const first = (await h.pull()) as CpuPacket;
+    expect(toHex(first.memory.data)).toBe(toHex(aus[0].data));
+    expect(first.flags & PacketFlags.KEYFRAME).toBeTruthy();
+    // AU 1 (answering the waiting pull) was enough to end AU 0: AU 2 is still queued, unpulled.
+    expect(h.inputPulls).toBe(2);
+    expect(h.inputQueued).toBe(1);
+    h.push({ data: aus[3].data });
+    h.pushEos();
+    const rest = await h.pullAll();
+    expect(rest.map((p) => toHex(p.memory.data))).toEqual(aus.slice(1).map((a) => toHex(a.data)));
+    expect(await h.pull()).toBe(EOS);
+    expect(h.drops()).toEqual({});
+    const teardown = await h.close();
+    expect(teardown.outcome).toBe('eos');
+    expect(teardown.elements).toEqual([{ name: 'h264Parse0', factory: 'h264Parse', opens: 1, closes: 1 }]);
+  });
+});
+
 describe('stream formats', () => {
   async function avcInput(opts: EncodeOptions) {
     const mp4 = await encodeH264({ ...opts, container: 'mp4' });
@@ -242,7 +321,7 @@ describe('stream formats', () => {
   it('avc → byte-stream → avc round trip keeps every NAL, times and flags; SPS/PPS put before the first IDR', async () => {
     const { samples, caps, ref } = await avcInput(HIGH_B);
     const times = (i: number) => ({ pts: ref[i].pts! + 100_000_000, dts: ref[i].dts! + 100_000_000 });
-    const toAnnexB = await parse(bytesSrc(new Uint8Array(0), { packets: samples, caps, times }), { streamFormat: 'byte-stream' });
+    const toAnnexB = await parsePackets(samples, { caps, times }, { streamFormat: 'byte-stream' });
     expect(toAnnexB.packets.length).toBe(samples.length);
     // Upstream times are kept.
     expect(toAnnexB.packets.map((p) => [p.pts, p.dts])).toEqual(samples.map((_, i) => [times(i).pts, times(i).dts]));
@@ -251,8 +330,9 @@ describe('stream formats', () => {
     const later = toAnnexB.packets.filter((p, i) => i > 0 && p.flags & PacketFlags.KEYFRAME);
     expect(later.length).toBeGreaterThan(0);
     expect(later.every((p) => !nalTypes(p).includes(7))).toBe(true);
-    const back = await parse(
-      bytesSrc(new Uint8Array(0), { packets: toAnnexB.packets.map((p) => p.memory.data), caps: 'video/x-h264, stream-format=byte-stream, alignment=au', times }),
+    const back = await parsePackets(
+      toAnnexB.packets.map((p) => p.memory.data),
+      { caps: 'video/x-h264, stream-format=byte-stream, alignment=au', times },
       { streamFormat: 'avc' },
     );
     expect(back.packets.length).toBe(samples.length);
@@ -267,22 +347,22 @@ describe('stream formats', () => {
   it('avc in NAL units (alignment=nal) gives the units of the AU-aligned samples', async () => {
     const { samples, caps } = await avcInput({ profile: 'high', frames: 20, bframes: 2, slices: 2 });
     const nalPackets = samples.flatMap((s) => splitAvc(s).map((n) => writeAccessUnit({ format: 'annexb', lengthSize: 0, data: n, nals: [{ type: n[0] & 31, refIdc: 0, offset: 0, size: n.length }] }, 'avc')));
-    const aligned = await parse(bytesSrc(new Uint8Array(0), { packets: samples, caps }));
-    const byNal = await parse(bytesSrc(new Uint8Array(0), { packets: nalPackets, caps: caps.replace('alignment=au', 'alignment=nal') }));
+    const aligned = await parsePackets(samples, { caps });
+    const byNal = await parsePackets(nalPackets, { caps: caps.replace('alignment=au', 'alignment=nal') });
     expect(byNal.packets.map((p) => toHex(p.memory.data))).toEqual(aligned.packets.map((p) => toHex(p.memory.data)));
     expect(byNal.packets.map((p) => p.flags)).toEqual(aligned.packets.map((p) => p.flags));
   });
 
   it('avc in, unconstrained downstream: byte-stream out (the elementary-stream form a .h264 file needs)', async () => {
     const { samples, caps } = await avcInput({ profile: 'main', frames: 20, bframes: 1 });
-    const { packets } = await parse(bytesSrc(new Uint8Array(0), { packets: samples, caps }));
+    const { packets } = await parsePackets(samples, { caps });
     expect(packets[0].caps.get('stream-format')).toBe('byte-stream');
     expect([...packets[0].memory.data.subarray(0, 4)]).toEqual([0, 0, 0, 1]);
   });
 
   it('avc in and out: samples pass untouched (views, no copy)', async () => {
     const { samples, caps } = await avcInput({ profile: 'main', frames: 20, bframes: 1 });
-    const { packets } = await parse(bytesSrc(new Uint8Array(0), { packets: samples, caps }), { streamFormat: 'avc' });
+    const { packets } = await parsePackets(samples, { caps }, { streamFormat: 'avc' });
     expect(packets[0].caps.get('stream-format')).toBe('avc');
     packets.forEach((p, i) => expect(p.memory.data.buffer).toBe(samples[i].buffer));
   });
@@ -315,11 +395,22 @@ describe('negotiation', () => {
     expect(def.packets[0].caps.get('stream-format')).toBe('byte-stream');
   });
 
-  it('an option downstream cannot take fails negotiation before data flows', async () => {
-    const p = pipe(bytesSrc(new Uint8Array(8)), h264Parse({ streamFormat: 'byte-stream' }), capsFilter('video/x-h264, stream-format=avc'), fakeSink());
-    await expect(p.run()).rejects.toBeInstanceOf(NegotiationError);
-    const raw = pipe(bytesSrc(new Uint8Array(8)), h264Parse(), capsFilter('video/x-raw'), fakeSink());
-    await expect(raw.run()).rejects.toBeInstanceOf(NegotiationError);
+  it('an option downstream cannot take fails negotiation before data flows', () => {
+    const bytes = { inputCaps: 'application/octet-stream' };
+    expect(() => harness(h264Parse({ streamFormat: 'byte-stream' }), { ...bytes, outputCaps: 'video/x-h264, stream-format=avc' })).toThrow(NegotiationError);
+    expect(() => harness(h264Parse(), { ...bytes, outputCaps: 'video/x-raw' })).toThrow(NegotiationError);
+    expect(() => harness(h264Parse(), { ...bytes, outputCaps: 'video/x-raw' })).toThrow(/h264Parse0 and harnessGate0/);
+  });
+
+  it('the negotiated output is the format downstream takes; the SPS then fixes the rest', async () => {
+    const h = harness(h264Parse(), { inputCaps: 'application/octet-stream', outputCaps: 'video/x-h264, stream-format=avc' });
+    expect(h.negotiatedCaps.get('stream-format')).toBe('avc');
+    expect(h.negotiatedCaps.get('width')).toBeUndefined();
+    h.push({ data: readBytes(await encodeH264({ profile: 'baseline', frames: 2 })) });
+    const [first] = await h.drain();
+    expect(h.outputCaps).toBe(first.caps);
+    expect([first.caps.get('stream-format'), first.caps.get('width'), first.caps.get('height')]).toEqual(['avc', 320, 240]);
+    await h.close();
   });
 
   it('templates: accepts H.264 in both formats and raw bytes; offers alignment=au', () => {

@@ -16,6 +16,9 @@ import {
 } from '../../src/codecs/h264';
 import { encodeH264, ffprobeStream, mp4ToAnnexB, readBytes, type EncodeOptions } from '../fixtures/h264';
 import { BitWriter } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe');
 
 const PROFILE_NAMES: Record<string, string> = {
   'Constrained Baseline': 'constrained-baseline',

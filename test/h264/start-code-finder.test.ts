@@ -4,6 +4,9 @@ import { AccessUnitAssembler } from '../../src/codecs/h264';
 import { findStartCode, setStartCodeFinder } from '../../src/codecs/h264/nal';
 import { nativeStartCodeFinder } from '../../node/drivers/start-code';
 import { encodeH264, readBytes } from '../fixtures/h264';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg');
 
 afterEach(() => void setStartCodeFinder(undefined));
 

@@ -15,6 +15,9 @@ import { frameLayout } from '../../src/video';
 import { installNodeFileOpener, nodeFileOpener, nodeFileSink, nodeFileSrc, openFileSource, openFileTarget, READ_AHEAD_BYTES, readAhead } from '../../node/drivers/fs';
 import { memorySource, type ByteSource } from '../../src/io/byte-source';
 import { isPromiseLike } from '../../src/util/promise';
+import { requirePeer } from '../peers';
+
+requirePeer('ffprobe');
 
 const dir = mkdtempSync(join(tmpdir(), 'g2g-fs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,18 +2,16 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseLaunch, VirtualClock } from '../../src';
-import { defaultRegistry } from '../../operators';
-import { fileSinkEntry } from '../../operators/file-sink';
-import { fileSrcEntry } from '../../operators/file-src';
-import { videoTestSrcEntry } from '../../operators/video-test-src';
+import { VirtualClock } from '../../src';
+import { parseLaunch } from '../../operators/launch';
+import { cliRegistry } from '../../node/cli/registry';
 import { setFileOpener } from '../../src/io';
 import { frameLayout, readPixel } from '../../src/video';
 import { installNodeFileOpener } from '../../node/drivers/fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'g2g-launch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const registry = defaultRegistry.clone();
+const registry = cliRegistry();
 
 describe('launch syntax entries', () => {
   it('videoTestSrc ! capsfilter ! fileSink location=… writes raw frames once the Node opener is installed', async () => {
@@ -47,6 +45,6 @@ describe('launch syntax entries', () => {
   it('validates property values', () => {
     expect(() => parseLaunch('videoTestSrc pattern=snow ! fakeSink', registry)).toThrow(/smpte/);
     expect(() => parseLaunch('videoTestSrc foreground-color=purple ! fakeSink', registry)).toThrow(/0xAARRGGBB/);
-    expect(() => parseLaunch('fileSrc ! fakeSink', registry)).toThrow(/location=PATH/);
+    expect(() => parseLaunch('fileSrc ! fakeSink', registry)).toThrow(/exactly one of location or source/);
   });
 });

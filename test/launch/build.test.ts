@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Caps, ElementError, LaunchError, NegotiationError, parseLaunch, Pipeline, VirtualClock, type PipelineStats } from '../../src';
-import { ElementRegistry, builtinElements, defaultRegistry, fakeSink, type ElementEntry } from '../../operators';
+import { Caps, defineElement, ElementError, LaunchError, NegotiationError, Pipeline, VirtualClock, type PipelineStats } from '../../src';
+import { ElementRegistry, builtinElements, builtinRegistry, fakeSink, parseLaunch } from '../../operators';
 
-function launchError(text: string, registry = defaultRegistry): LaunchError {
+function launchError(text: string, registry = builtinRegistry): LaunchError {
   try {
     parseLaunch(text, registry);
   } catch (e) {
@@ -20,7 +20,8 @@ describe('parseLaunch: building pipelines', () => {
     const p = parseLaunch('fakeSrc num-buffers=25 ! identity ! queue max-size-buffers=3 ! fakeSink');
     expect(p).toBeInstanceOf(Pipeline);
     expect(p.elements.map((e) => e.factory)).toEqual(['fakeSrc', 'identity', 'queue', 'fakeSink']);
-    expect(p.elements[2].props['max-size-buffers']).toBe(3);
+    expect(p.elements[2].props['max-size-buffers']).toBe('3');
+    expect(p.elements[2].settings?.maxSizeBuffers).toBe(3);
     const stats = await p.run({ clock: new VirtualClock() });
     expect(stats.delivered).toBe(25);
     expect(stats.elements.find((e) => e.name === 'queue0')?.queue?.capacity).toBe(3);
@@ -96,10 +97,9 @@ describe('parseLaunch: building pipelines', () => {
   });
 
   it('uses the registry it is given', () => {
-    const registry = new ElementRegistry(builtinElements);
-    const probe: ElementEntry = { name: 'probeSink', kind: 'sink', description: 'test', caps: { sink: 'ANY' }, properties: [], create: (p) => fakeSink({ name: p.name }) };
-    registry.register(probe);
-    expect(parseLaunch('fakeSrc ! probeSink', registry).elements[1].factory).toBe('fakeSink');
+    const probe = defineElement({ name: 'probeSink', kind: 'sink', description: 'test', caps: { sink: Caps.any() }, properties: {}, build: () => fakeSink() });
+    const registry = new ElementRegistry([...builtinElements, probe]);
+    expect(parseLaunch('fakeSrc ! probeSink', registry).elements[1].factory).toBe('probeSink');
     expect(() => parseLaunch('fakeSrc ! probeSink')).toThrow(/no element 'probeSink'/);
   });
 });
@@ -112,22 +112,22 @@ describe('parseLaunch: errors point at the position', () => {
     ['fakeSrc num-buffer=3 ! fakeSink', 8, /fakeSrc has no property 'num-buffer'; did you mean num-buffers\?/],
     ['fakeSrc numBuffers=3 ! fakeSink', 8, /did you mean num-buffers\?/],
     ['fakeSrc bogus=3 ! fakeSink', 8, /fakeSrc has no property 'bogus' \(properties: name, num-buffers, /],
-    ['fakeSrc num-buffers=ten ! fakeSink', 20, /invalid value 'ten' for fakeSrc num-buffers: expected an integer \(int\)/],
+    ['fakeSrc num-buffers=ten ! fakeSink', 20, /invalid value 'ten' for fakeSrc num-buffers: expected an integer ≥ -1/],
     ['fakeSrc num-buffers=1.5 ! fakeSink', 20, /expected an integer/],
     ['fakeSrc sizemax=-1 ! fakeSink', 16, /expected an unsigned integer/],
-    ['fakeSrc is-live=yes ! fakeSink', 16, /invalid value 'yes' for fakeSrc is-live: expected true, false, 1 or 0 \(boolean\)/],
+    ['fakeSrc is-live=yes ! fakeSink', 16, /invalid value 'yes' for fakeSrc is-live: expected true, false, 1 or 0/],
     ['fakeSrc sizetype=fixd ! fakeSink', 17, /expected one of empty, fixed, random \(did you mean fixed\?\)/],
     ['fakeSrc ! identity sleep-time=5 parsecs ! fakeSink', 32, /no element 'parsecs'/],
-    ['fakeSrc ! identity sleep-time=5xs ! fakeSink', 30, /unknown time unit 'xs'/],
+    ['fakeSrc ! identity sleep-time=5xs ! fakeSink', 30, /unknown duration unit 'xs'/],
     ['fakeSrc ! identity sleep-time=1.5 ! fakeSink', 30, /integer nanoseconds/],
-    ['fakeSrc caps=video/x-raw,width=(int)x ! fakeSink', 13, /invalid value 'video\/x-raw,width=\(int\)x' for fakeSrc caps: .* \(caps\)/],
+    ['fakeSrc caps=video/x-raw,width=(int)x ! fakeSink', 13, /invalid value 'video\/x-raw,width=\(int\)x' for fakeSrc caps: /],
     ['fakeSrc ! video/x-raw,width=(int)abc ! fakeSink', 33, /invalid caps/],
     ['fakeSrc num-buffers=1 num-buffers=2 ! fakeSink', 22, /set twice/],
-    ['fakeSrc framerate=0/1 ! fakeSink', 0, /fakeSrc: framerate must be N\/D/],
-    ['fakeSrc ! tee policy=blok ! fakeSink', 10, /tee: policy must be block or leak/],
+    ['fakeSrc framerate=0/1 ! fakeSink', 18, /invalid value '0\/1' for fakeSrc framerate: expected a positive fraction/],
+    ['fakeSrc ! tee policy=blok ! fakeSink', 21, /invalid value 'blok' for tee policy: expected block or leak/],
     ['fakeSrc ! tee policy=block,leak,leak ! fakeSink', 10, /3 policies for 1 branches/],
     ['fakeSrc name=a ! identity name=a ! fakeSink', 31, /two elements are named 'a'/],
-    ['fakeSrc name=a.b ! fakeSink', 13, /invalid name 'a\.b'/],
+    ['fakeSrc name=a.b ! fakeSink', 13, /invalid value 'a\.b' for fakeSrc name: expected letters, digits/],
     ['fakeSrc ! q. ! fakeSink', 10, /reference can only start a chain/],
     ['fakeSrc ! tee name=t ! fakeSink x. ! fakeSink', 32, /no element named 'x' \(name one with name=x\)/],
     ['fakeSrc ! tee name=tee1 ! fakeSink tea1. ! fakeSink', 35, /no element named 'tea1'; did you mean tee1\.\?/],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseLaunch, VirtualClock } from '../../src';
+import { VirtualClock } from '../../src';
+import { parseLaunch } from '../../operators';
 
 // toString() must print a launch line that parseLaunch reads back into the same graph: printing the re-parsed
 // pipeline gives the same text, and it runs to the same per-element packet counts.

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ocr as ocrCli, ocrStages, type FramePacket } from '../../node/cli/ocr';
+import { ocr as ocrCli } from '../../node/cli/ocr';
 import { installNodeFileOpener } from '../../node/drivers/fs';
 import { h264Enc } from '../../node/elements/h264-enc';
 import { h264Dec } from '../../node/elements/h264-dec';
+import { ocrStages, type FramePacket } from '../../node/ml/ocr-stages';
 import { nodeWebGpuDevice } from '../../node/ml/webgpu';
 import { fileSink } from '../../operators/file-sink';
 import { h264Parse } from '../../operators/h264-parse';
@@ -22,6 +23,9 @@ import { defineTransform } from '../../src/operator';
 import { pipe } from '../../src/pipeline';
 import { mapReader } from '../../src/reader';
 import { frameLayout, rawVideoInfo, rawVideoTemplate } from '../../src/video/format';
+import { requirePeer } from '../peers';
+
+requirePeer('webgpu', 'onnxruntime', 'native');
 
 // Letters whose 180° turn is no other letter (digits such as 42 are ambiguous to the v2.0 classifier in
 // this 5x7 bitmap font), all of which PP-OCRv4 reads correctly upright.

@@ -12,6 +12,9 @@ import { tensorData, tensorInfo, type TensorPacket } from '../../src/ml/tensor';
 import { pipe } from '../../src/pipeline';
 import { rawVideoInfo, frameLayout, type VideoFormat } from '../../src/video/format';
 import { TestPatternGenerator } from '../../src/video/test-pattern';
+import { requirePeer } from '../peers';
+
+requirePeer('onnxruntime');
 
 const models = gutenyeOcrModels();
 // Scale 5 (35-pixel glyphs): at 3–4 the 5x7 bitmap font's O and 0 (and S and 5) are too alike for PP-OCR.

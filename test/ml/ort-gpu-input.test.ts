@@ -7,6 +7,9 @@ import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { gutenyeOcrModels } from '../../node/ml/pp-ocr';
 import { nodeWebGpuDevice } from '../../node/ml/webgpu';
+import { requirePeer } from '../peers';
+
+requirePeer('webgpu', 'onnxruntime');
 
 describe('onnxruntime-node 1.30 and WebGPU buffers', () => {
   it('has the WebGPU EP, but refuses a Dawn GPUBuffer of ours as a gpu-buffer input', async () => {

@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { loadOrtModel } from '../../node/ml/ort';
 import { gutenyeOcrModels } from '../../node/ml/pp-ocr';
+import { requirePeer } from '../peers';
+
+requirePeer('onnxruntime');
 
 const models = gutenyeOcrModels();
 

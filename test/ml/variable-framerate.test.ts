@@ -22,6 +22,9 @@ import { pipe } from '../../src/pipeline';
 import { tensorData, type TensorPacket } from '../../src/ml/tensor';
 import { rawVideoInfo } from '../../src/video/format';
 import { encodeH264 } from '../fixtures/h264';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'webgpu', 'native');
 
 const run = promisify(execFile);
 

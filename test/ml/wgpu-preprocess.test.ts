@@ -21,6 +21,9 @@ import { tensorData, type TensorPacket } from '../../src/ml/tensor';
 import { pipe } from '../../src/pipeline';
 import { stridedLayout, VIDEO_META } from '../../src/video/meta';
 import { RELEASE } from '../../src/memory/release';
+import { requirePeer } from '../peers';
+
+requirePeer('webgpu');
 
 /** Largest difference allowed between the WGSL kernel (f32) and the CPU reference (f64), in output units. */
 const TOLERANCE = 1e-3;

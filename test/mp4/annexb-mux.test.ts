@@ -13,6 +13,9 @@ import { SECOND } from '../../src/time';
 import { encodeH264, readBytes } from '../fixtures/h264';
 import { bytesSrc } from '../h264/helpers';
 import { collectSink, expectValidMp4, tempDir, writeBytes } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe', 'gstreamer');
 
 /**
  * mp4Mux takes byte-stream access units too (what h264Parse ! mp4Mux now negotiates): it reframes them as

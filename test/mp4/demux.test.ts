@@ -4,6 +4,9 @@ import { ElementError, pipe } from '../../src';
 import { boxSize, Mp4Demuxer, Mp4Error, parseBoxes, type Mp4DemuxEvent } from '../../src/formats/mp4';
 import { mp4Demux } from '../../operators/mp4-demux';
 import { AV_LAYOUTS, chunkSource, collectSink, demuxAll, LAYOUTS, makeAvFixtures, makeFixtures, type AvLayout, probePackets, readBytes, sameBytes, samplesOf, tempDir, type Layout, type SourceName } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe');
 
 let tmp: ReturnType<typeof tempDir>;
 let files: Record<SourceName, Record<Layout, string>>;

@@ -1,11 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Caps, ElementError, pipe, PacketFlags, SECOND, type CpuPacket, type Packet } from '../../src';
-import { defineSource } from '../../src/operator';
-import { cpuMemory } from '../../src/memory/memory';
-import { EMPTY_META } from '../../src/packet';
-import { EOS } from '../../src/element';
-import { capsFilter } from '../../operators';
+import { ElementError, pipe, PacketFlags, SECOND, type CpuPacket } from '../../src';
+import { harness, type HarnessPacketInit } from '../../marbles';
 import { mp4Demux } from '../../operators/mp4-demux';
 import { mp4Mux, type Mp4MuxOptions } from '../../operators/mp4-mux';
 import { boxSize, child, hexToBytes, Mp4Error, Mp4Muxer, parseBox, parseBoxes, path, type Box, type ContainerBox } from '../../src/formats/mp4';
@@ -29,6 +25,9 @@ import {
   type Layout,
   type SourceName,
 } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe', 'gstreamer');
 
 let tmp: ReturnType<typeof tempDir>;
 let files: Record<SourceName, Record<Layout, string>>;
@@ -221,6 +220,35 @@ describe('fragmented output', () => {
     expect(m.finish().map((c) => c.kind)).toEqual(['fragment', ...new Array(30).fill('sample')]);
   });
 
+  it('the element too: the init segment with the first sample, a fragment (moof+mdat head, sample views, MARKER) as the next keyframe comes', async () => {
+    const samples = await demuxed(files.high.faststart);
+    expect(samples.length).toBe(60);
+    const h = harness(mp4Mux({ fragmentDuration: 0 }), { inputCaps: samples[0].caps });
+    expect(h.negotiatedCaps.get('variant')).toBe('iso-fragmented');
+    // What comes out, packet by packet, once each sample is in (tryPull: as far as that sample allows).
+    const outAfter: number[][] = [];
+    for (const sample of samples) {
+      h.push(sample);
+      const flags: number[] = [];
+      for (let p = await h.tryPull(); p !== undefined; p = await h.tryPull()) flags.push((p as CpuPacket).flags);
+      outAfter.push(flags);
+    }
+    expect(outAfter[0]).toEqual([PacketFlags.HEADER]);
+    expect(outAfter.slice(1, 30).every((f) => f.length === 0)).toBe(true);
+    // Sample 30 is the second keyframe: the first fragment goes out before it is stored.
+    expect(outAfter[30]).toEqual([PacketFlags.KEYFRAME, ...new Array(29).fill(0), PacketFlags.MARKER]);
+    expect(outAfter.slice(31).every((f) => f.length === 0)).toBe(true);
+    // One pull of its input per sample, and each waited for the next push.
+    expect(h.inputPulls).toBe(61);
+    expect(h.starved).toBe(true);
+    const last = await h.drain();
+    expect(last.map((p) => p.flags)).toEqual([PacketFlags.KEYFRAME, ...new Array(29).fill(0), PacketFlags.MARKER]);
+    // The sample packets are views of the demuxed samples: no copy.
+    expect(last.slice(1).every((p, i) => p.memory.data.buffer === samples[30 + i].memory.data.buffer)).toBe(true);
+    expect(h.pipelineStats().copies.count).toBe(0);
+    expect((await h.close()).outcome).toBe('eos');
+  });
+
   it('a crash loses at most the fragment being written: every prefix up to a fragment end is a valid file', async () => {
     const { packets } = await remuxWithUs(files.high.faststart, { fragmentDuration: 0 });
     const ends = packets.map((p, i) => (p.flags & PacketFlags.MARKER ? i : -1)).filter((i) => i >= 0);
@@ -272,25 +300,38 @@ describe('fragmented output', () => {
 
 describe('mp4Mux negotiation and errors', () => {
   it('takes the variant downstream asks for', async () => {
-    const c = collectSink<CpuPacket>();
-    await pipe(chunkSource(readBytes(files.baseline.faststart), 4096), mp4Demux(), mp4Mux(), capsFilter<CpuPacket>('video/quicktime, variant=(string)iso'), c.sink).run();
-    expect(c.packets[0].caps.get('variant')).toBe('iso');
+    const samples = await demuxed(files.baseline.faststart);
+    const h = harness(mp4Mux(), { inputCaps: samples[0].caps, outputCaps: 'video/quicktime, variant=(string)iso' });
+    // Negotiated before any data: the element default (fragmented) gives way to what downstream takes.
+    expect(h.negotiatedCaps.get('variant')).toBe('iso');
+    h.pushAll(samples);
+    const out = await h.drain();
+    await h.close();
+    expect(out[0].caps.get('variant')).toBe('iso');
     const file = join(tmp.dir, 'negotiated.mp4');
-    writeBytes(file, c.bytes());
+    writeBytes(file, concat(out.map((p) => p.memory.data)));
     expectValidMp4(file);
     expect(typesOf(topLevel(file))).toEqual(['ftyp', 'moov', 'mdat']);
   });
 
   it('refuses caps without codec_data, decreasing dts, pts before dts, and format changes', async () => {
-    const noCodecData = h264Source([{ caps: 'video/x-h264, stream-format=(string)avc, alignment=(string)au, width=(int)64, height=(int)64' }]);
-    await expect(pipe(noCodecData, mp4Mux(), collectSink().sink).run()).rejects.toThrow(/mp4Mux0 failed.*no codec_data/);
+    const noCodecData = harness(mp4Mux(), { inputCaps: 'video/x-h264, stream-format=(string)avc, alignment=(string)au, width=(int)64, height=(int)64' });
+    noCodecData.push(keyframe());
+    await expect(noCodecData.drain()).rejects.toThrow(/mp4Mux0 failed.*no codec_data/);
+    expect((await noCodecData.close()).elements[0]).toMatchObject({ opens: 1, closes: 1 });
     const track = demuxAll(readBytes(files.baseline.faststart))[0];
     const hex = Buffer.from(track.kind === 'track' ? track.track.codecPrivate : []).toString('hex');
     const capsA = `video/x-h264, stream-format=(string)avc, alignment=(string)au, width=(int)320, height=(int)240, codec_data=(string)${hex}`;
     const capsB = capsA.replace('width=(int)320', 'width=(int)640');
-    const changed = h264Source([{ caps: capsA }, { caps: capsB, dts: SECOND }]);
-    await expect(pipe(changed, mp4Mux(), collectSink().sink).run()).rejects.toBeInstanceOf(ElementError);
-    await expect(pipe(h264Source([{ caps: capsA }, { caps: capsB, dts: SECOND }]), mp4Mux(), collectSink().sink).run()).rejects.toThrow(/format changed mid-stream/);
+    const changed = harness(mp4Mux(), { inputCaps: capsA });
+    changed.push(keyframe());
+    changed.push(keyframe({ caps: capsB, dts: SECOND }));
+    const e = await changed.drain().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ElementError);
+    // Named after the muxer and the packet it was working on.
+    expect(e).toMatchObject({ element: 'mp4Mux0', pts: SECOND });
+    expect((e as Error).message).toMatch(/format changed mid-stream/);
+    expect((await changed.close()).outcome).toBe('error');
     const m = new Mp4Muxer({ codec: 'avc1', codecPrivate: hexToBytes(hex)!, width: 320, height: 240, timescale: 90000 });
     m.addSample({ data: new Uint8Array(4), dts: SECOND, keyframe: true });
     expect(() => m.addSample({ data: new Uint8Array(4), dts: 0, keyframe: false })).toThrow(/decreasing dts/);
@@ -337,23 +378,16 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A source of H.264 packets with given caps (one tiny keyframe each): for error paths only. */
-function h264Source(items: { caps: string; dts?: number }[]) {
-  const parsed = items.map((x) => Caps.parse(x.caps));
-  return defineSource<Packet>({
-    factory: 'h264Source',
-    props: {},
-    srcCaps: Caps.parse('video/x-h264'),
-    fixate: () => parsed[0],
-    open() {
-      let i = 0;
-      return {
-        pull: () => {
-          if (i >= items.length) return EOS;
-          const k = i++;
-          return { caps: parsed[k], pts: items[k].dts ?? 0, dts: items[k].dts ?? 0, duration: undefined, flags: PacketFlags.KEYFRAME, memory: cpuMemory(Uint8Array.of(0, 0, 0, 1, 0x65)), meta: EMPTY_META };
-        },
-      };
-    },
-  });
+/** A tiny H.264 keyframe packet (caps default: the harness's negotiated input caps): for error paths only. */
+function keyframe(o: { caps?: string; dts?: number } = {}): HarnessPacketInit {
+  return { caps: o.caps, pts: o.dts ?? 0, dts: o.dts ?? 0, flags: PacketFlags.KEYFRAME, data: Uint8Array.of(0, 0, 0, 1, 0x65) };
+}
+
+/** The samples mp4Demux gives for a file (the demuxer alone in the element harness): what mp4Mux is fed. */
+async function demuxed(file: string): Promise<CpuPacket[]> {
+  const h = harness(mp4Demux(), { inputCaps: 'application/octet-stream' });
+  h.push({ data: readBytes(file) });
+  const samples = await h.drain();
+  await h.close();
+  return samples;
 }

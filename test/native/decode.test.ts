@@ -12,6 +12,9 @@ import { concatFiles, encodeH264, mp4ToAnnexB } from '../fixtures/h264';
 import type { VideoFrameLayout } from '../../src/video/format';
 import { decodeFile, ffmpegFrameMd5, md5 } from './helpers';
 import { ensureBuilt, g2g } from '../cli/cli-process';
+import { requirePeer } from '../peers';
+
+requirePeer('native', 'ffmpeg');
 
 // Each stream decoded by our pipeline must equal ffmpeg's own decode frame for frame, bit for bit.
 describe('h264Dec (software) is bit-exact with ffmpeg', () => {

@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { installNodeFileOpener, nodeFileSink } from '../../node/drivers/fs';
-import { h264Dec, h264DecEntry, type RawVideoPacket } from '../../node/elements/h264-dec';
-import { h264Enc, h264EncEntry, type H264Packet } from '../../node/elements/h264-enc';
+import { h264Dec, type RawVideoPacket } from '../../node/elements/h264-dec';
+import { h264Enc, type H264Packet } from '../../node/elements/h264-enc';
 import { fakeSink } from '../../operators/fake-sink';
 import { h264Parse } from '../../operators/h264-parse';
 import { mp4Mux } from '../../operators/mp4-mux';
-import { defaultRegistry } from '../../operators/registry';
+import { cliRegistry } from '../../node/cli/registry';
 import { tee } from '../../operators/tee';
 import { identity } from '../../operators/identity';
 import { videoTestSrc } from '../../operators/video-test-src';
-import { Caps, parseLaunch, pipe } from '../../src';
+import { Caps, pipe } from '../../src';
+import { parseLaunch } from '../../operators/launch';
 import { packet, PacketFlags } from '../../src/packet';
 import { nodeFileSrc } from '../../node/drivers/fs';
 import { defineSource, defineTransform } from '../../src/operator';
@@ -22,6 +23,9 @@ import { cpuMemory } from '../../src/memory/memory';
 import { stridedLayout, withVideoMeta } from '../../src/video/meta';
 import { encodeH264 } from '../fixtures/h264';
 import { psnr, run } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('native', 'ffmpeg', 'ffprobe');
 
 const tmp = mkdtempSync(join(tmpdir(), 'g2g-native-enc-'));
 
@@ -79,7 +83,7 @@ describe('h264Enc (libx264)', () => {
 
   it('launch: videoTestSrc num-buffers=300 ! h264Enc tune=zerolatency ! h264Parse ! mp4Mux ! fileSink makes an MP4 ffprobe reads cleanly', async () => {
     installNodeFileOpener();
-    const registry = defaultRegistry.clone().register(h264DecEntry).register(h264EncEntry);
+    const registry = cliRegistry();
     const path = join(tmp, 'out.mp4');
     await parseLaunch(`videoTestSrc num-buffers=300 ! h264Enc tune=zerolatency ! h264Parse ! mp4Mux ! fileSink location=${path}`, registry).run();
     const { stdout, stderr } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames,width,height', '-of', 'json', path]);

@@ -11,6 +11,9 @@ import { RELEASE } from '../../src/memory/release';
 import { VIDEO_META } from '../../src/video/meta';
 import { encodeH264 } from '../fixtures/h264';
 import { addon, decodeFile, ffmpegFrameMd5, md5, packedBytes } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('native', 'ffmpeg');
 
 const MS = 1_000_000;
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { installNodeFileOpener } from '../../node/drivers/fs';
-import { h264Dec, h264DecEntry, type RawVideoPacket } from '../../node/elements/h264-dec';
-import { h264EncEntry } from '../../node/elements/h264-enc';
+import { h264Dec, type RawVideoPacket } from '../../node/elements/h264-dec';
 import { loadNative, NativeAddonError } from '../../node/native/loader';
 import { fakeSink } from '../../operators/fake-sink';
-import { defaultRegistry } from '../../operators/registry';
-import { caps, parseLaunch, pipe, type Packet } from '../../src';
+import { cliRegistry } from '../../node/cli/registry';
+import { caps, pipe, type Packet } from '../../src';
+import { parseLaunch } from '../../operators/launch';
 import { readBytes, encodeH264 } from '../fixtures/h264';
 import { defineSource } from '../../src/operator';
 import { EOS } from '../../src/element';
@@ -18,6 +18,9 @@ import { splitAnnexB } from '../../src/codecs/h264';
 import { addon, run } from './helpers';
 import { rawVideoInfo } from '../../src/video/format';
 import { packedFrame, videoLayoutOf } from '../../src/video/meta';
+import { requirePeer } from '../peers';
+
+requirePeer('native', 'ffmpeg');
 
 const AU_CAPS = caps('video/x-h264', { 'stream-format': 'byte-stream', alignment: 'au', framerate: { kind: 'fraction', num: 30, den: 1 } as never });
 
@@ -253,7 +256,7 @@ describe('native addon loading', () => {
 describe('launch syntax', () => {
   it('fileSrc ! h264Parse ! h264Dec format=I420 ! fileSink writes what ffmpeg -f rawvideo -pix_fmt yuv420p writes', async () => {
     installNodeFileOpener();
-    const registry = defaultRegistry.clone().register(h264DecEntry).register(h264EncEntry);
+    const registry = cliRegistry();
     const input = await encodeH264({ profile: 'high', bframes: 2, frames: 30 });
     const dir = mkdtempSync(join(tmpdir(), 'g2g-native-launch-'));
     const ours = join(dir, 'out.yuv');

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { run } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('cargo');
 
 // The pure Rust core's own unit tests (frame packing, the frame pool) run with the suite, without the napi
 // binding: a failing one fails here with cargo's output.

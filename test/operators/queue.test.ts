@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { pipe } from '../../src';
 import { identity, queue } from '../../operators';
-import { expectClosedOnce, expectError, expectMaxAhead, marbleSink, marbleSource, maxAhead, runMarbles, toDiagram, valuesOf, type MarbleLog } from '../../marbles';
+import { ElementError, type Packet } from '../../src';
+import { harness, marbleSink, marbleSource, runMarbles, toDiagram, valuesOf, type MarbleLog } from '../../marbles';
 
 const MS = 1_000_000;
 const statsOf = (log: MarbleLog, name: string) => log.stats!.elements.find((e) => e.name === name)!;
@@ -43,24 +44,82 @@ describe('queue', () => {
     expect(statsOf(log, 'queue0').drops).toEqual({});
   });
 
-  it("leaky: 'no' bounds how far the source runs ahead of the sink by the capacity", async () => {
-    // Every packet is available at once: only back-pressure keeps the source from running ahead.
-    const all = '(abcdefghijklmnop|)';
-    const log = await runMarbles(pipe(marbleSource(all), queue({ leaky: 'no', maxSizeBuffers: 4 }), marbleSink({ delay: MS })), { profile: 'live' });
-    expect(toDiagram(log)).toBe('abcdefghijklmnop|');
-    expectMaxAhead(log, 4 + 1);
-    expect(maxAhead(log)).toBe(4);
-    // A leaky queue of the same size does not hold the source back at all.
-    const leaky = await runMarbles(pipe(marbleSource(all), queue({ leaky: 'downstream', maxSizeBuffers: 4 }), marbleSink({ delay: MS })), { profile: 'live' });
-    expect(maxAhead(leaky)).toBeGreaterThan(10);
-    // The burst arrives at once: the queue keeps the newest four.
-    expect(toDiagram(leaky)).toBe('mnop|');
+});
+
+/*
+ * The queue alone in the element harness: the test is its consumer, so demand is exact. Its upstream task
+ * starts on the first pull and pulls its input on its own, as far as the buffer (or leakiness) lets it.
+ */
+describe('queue demand (element harness)', () => {
+  const sixteen = Array.from({ length: 16 }, (_, i) => ({ pts: i }));
+  const ptsOf = (ps: readonly Packet[]) => ps.map((p) => p.pts);
+
+  it("leaky: 'no' pulls its input at most capacity + 1 ahead of its consumer, and never drops", async () => {
+    const h = harness(queue({ leaky: 'no', maxSizeBuffers: 4 }), { profile: 'live' });
+    h.pushAll(sixteen);
+    await h.settle();
+    // The upstream task starts on the first pull, not at open.
+    expect(h.inputPulls).toBe(0);
+    expect(await h.pull()).toMatchObject({ pts: 0 });
+    await h.settle();
+    // 0 handed on, 1–4 buffered, 5 pulled and held in a blocked push: back-pressure, not drops.
+    expect(h.inputPulls).toBe(6);
+    expect(h.inputQueued).toBe(10);
+    expect(h.stats().queue).toMatchObject({ depth: 4, maxDepth: 4, capacity: 4 });
+    expect(await h.pull()).toMatchObject({ pts: 1 });
+    await h.settle();
+    expect(h.inputPulls).toBe(7);
+    expect(ptsOf(await h.drain())).toEqual(sixteen.slice(2).map((p) => p.pts));
+    expect(h.drops()).toEqual({});
+    expect((await h.close()).outcome).toBe('eos');
+  });
+
+  it("a leaky queue of the same size does not hold its input back: 'downstream' keeps the newest, 'upstream' the oldest", async () => {
+    const down = harness(queue({ leaky: 'downstream', maxSizeBuffers: 4 }), { profile: 'live' });
+    down.pushAll(sixteen);
+    down.pushEos();
+    // The burst is read at once, end-of-stream included, before the first packet is handed on.
+    expect(await down.pull()).toMatchObject({ pts: 12 });
+    expect(down.inputPulls).toBe(17);
+    expect(ptsOf(await down.pullAll())).toEqual([13, 14, 15]);
+    expect(down.drops()).toEqual({ leaky: 12 });
+    expect(down.stats().queue).toMatchObject({ maxDepth: 4, capacity: 4 });
+    await down.close();
+
+    const up = harness(queue({ leaky: 'upstream', maxSizeBuffers: 4 }), { profile: 'live' });
+    up.pushAll(sixteen);
+    up.pushEos();
+    expect(ptsOf(await up.pullAll())).toEqual([0, 1, 2, 3]);
+    expect(up.inputPulls).toBe(17);
+    expect(up.drops()).toEqual({ leaky: 12 });
+    await up.close();
   });
 
   it('hands an upstream error on after what it buffered, naming the failing element', async () => {
-    const log = await runMarbles(pipe(marbleSource('(ab#)', {}, { name: 'cam' }), queue(), marbleSink({ delay: MS })));
-    expectError(log, { element: 'cam' });
-    expect(toDiagram(log)).toBe('ab#');
-    expectClosedOnce(log);
+    const h = harness(queue());
+    h.pushAll([{ pts: 0 }, { pts: 1 }]);
+    h.pushError(new Error('camera unplugged'));
+    expect(await h.pull()).toMatchObject({ pts: 0 });
+    await h.settle();
+    // Its task has met the error already; what it buffered still comes first.
+    expect(h.inputPulls).toBe(3);
+    expect(await h.pull()).toMatchObject({ pts: 1 });
+    const e = await h.pull().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ElementError);
+    expect(e).toMatchObject({ element: 'harnessSrc0', message: expect.stringContaining('camera unplugged') });
+    const teardown = await h.close();
+    expect(teardown.outcome).toBe('error');
+    expect(teardown.elements).toEqual([{ name: 'queue0', factory: 'queue', opens: 1, closes: 1 }]);
+  });
+
+  it('closing mid-stream stops its upstream task: no pull of the input after close', async () => {
+    const h = harness(queue({ leaky: 'no', maxSizeBuffers: 2 }));
+    h.pushAll(sixteen);
+    expect(await h.pull()).toMatchObject({ pts: 0 });
+    const teardown = await h.close();
+    expect(teardown.outcome).toBe('abort');
+    expect(teardown.pullsAfterClose).toBe(0);
+    expect(teardown.elements[0].closes).toBe(1);
+    await expect(h.pull()).rejects.toThrow(/harness closed/);
   });
 });

@@ -9,7 +9,16 @@ import { PacketFlags, type CpuPacket, type Packet } from '../../src/packet';
 import { buildSenderReport } from '../../src/rtp/rtcp';
 import { parseSpropParameterSets } from '../../src/rtp/sdp';
 import { MILLISECOND, nsToTicks } from '../../src/time';
-import { auSource, encodedAus, FRAME, hex, nalHex, netem, packetise, parsed, rtpSource, type NetemOptions, type TestAu } from './helpers';
+import { harness, type HarnessPacketInit } from '../../marbles';
+import { auSource, encodedAus, FRAME, H264_AU_CAPS, hex, nalHex, netem, packetise, parsed, rtpSource, type NetemOptions, type TestAu } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg');
+
+const RTP_CAPS = 'application/x-rtp, media=(string)video, clock-rate=(int)90000, encoding-name=(string)H264';
+
+/** What auSource emits for AU i (pts = dts = i × frame, KEYFRAME on IDRs), as a packet to push. */
+const auInit = (au: TestAu, i: number): HarnessPacketInit => ({ data: au.data, pts: i * FRAME, dts: i * FRAME, duration: FRAME, flags: au.idr ? PacketFlags.KEYFRAME : 0 });
 
 interface Received {
   packets: CpuPacket[];
@@ -35,10 +44,13 @@ const indexOf = (p: Packet, first: number) => Math.round(p.pts! / FRAME) + first
 describe('RTP elements in a pipeline (VirtualClock)', () => {
   it('rtpH264Pay: caps with sprop-parameter-sets and profile-level-id, marker at AU ends, timestamps = pts at 90 kHz + offset', async () => {
     const { aus } = await encodedAus({ profile: 'main', frames: 10, gop: 5 });
-    const out: CpuPacket[] = [];
-    await pipe(auSource(aus), rtpH264Pay({ mtu: 300, seqStart: 100, ssrc: 5, timestampOffset: 1000 }), fakeSink<CpuPacket>({ onPacket: (p) => void out.push(p) })).run();
+    const h = harness(rtpH264Pay({ mtu: 300, seqStart: 100, ssrc: 5, timestampOffset: 1000 }), { inputCaps: H264_AU_CAPS });
+    h.pushAll(aus.map(auInit));
+    const out = await h.drain();
+    await h.close();
     const c = out[0].caps;
     expect(out.every((p) => p.caps === c)).toBe(true);
+    expect(h.outputCaps).toBe(c);
     expect(c.get('encoding-name')).toBe('H264');
     expect(c.get('clock-rate')).toBe(90000);
     expect(c.get('packetization-mode')).toBe('1');
@@ -57,6 +69,50 @@ describe('RTP elements in a pipeline (VirtualClock)', () => {
     });
     expect(hs.filter((h) => h.marker)).toHaveLength(10);
     expect(hs[hs.length - 1].marker).toBe(true);
+  });
+
+  it('rtpH264Pay demand: one access unit pulled per AU, its datagrams handed out one per pull', async () => {
+    const { aus } = await encodedAus({ profile: 'main', frames: 2, gop: 5 });
+    const h = harness(rtpH264Pay({ mtu: 300 }), { inputCaps: H264_AU_CAPS });
+    h.pushAll(aus.map(auInit));
+    const expected = packetise(aus, { mtu: 300 }).auOf;
+    const first = expected.filter((a) => a === 0).length;
+    expect(first).toBeGreaterThan(2);
+    for (let k = 0; k < first; k++) {
+      const p = (await h.pull()) as CpuPacket;
+      expect(h.inputPulls).toBe(1);
+      expect((p.flags & PacketFlags.MARKER) !== 0).toBe(k === first - 1);
+    }
+    // The next pull needs the next AU.
+    expect((await h.pull()) as CpuPacket).toMatchObject({ pts: FRAME });
+    expect(h.inputPulls).toBe(2);
+    h.pushEos();
+    expect((await h.pullAll()).length).toBe(expected.length - first - 1);
+    expect(h.inputPulls).toBe(3);
+    await h.close();
+  });
+
+  it('rtpH264Depay: an access unit comes out when its last (marker) packet is in; demand follows', async () => {
+    const { aus } = await encodedAus({ profile: 'baseline', frames: 3, gop: 10 });
+    const { packets: rtp, auOf } = packetise(aus, { mtu: 400 });
+    const h = harness(rtpH264Depay(), { inputCaps: RTP_CAPS });
+    const firstCount = auOf.filter((a) => a === 0).length;
+    expect(firstCount).toBeGreaterThan(1);
+    // All but the marker packet of AU 0: nothing yet, the depayloader waits for more.
+    h.pushAll(rtp.slice(0, firstCount - 1).map((data) => ({ data })));
+    expect(await h.tryPull()).toBeUndefined();
+    expect(h.starved).toBe(true);
+    expect(h.inputPulls).toBe(firstCount);
+    h.push({ data: rtp[firstCount - 1] });
+    const au0 = (await h.pull()) as CpuPacket;
+    expect(nalHex(au0.memory.data)).toEqual(aus[0].nals.map(hex));
+    expect(au0.flags & PacketFlags.KEYFRAME).toBeTruthy();
+    expect(au0.caps).toBe(h.outputCaps);
+    h.pushAll(rtp.slice(firstCount).map((data) => ({ data })));
+    const rest = await h.drain();
+    expect(rest.map((p) => nalHex(p.memory.data))).toEqual(aus.slice(1).map((a) => a.nals.map(hex)));
+    expect(h.drops()).toEqual({});
+    expect((await h.close()).elements).toEqual([{ name: 'rtpH264Depay0', factory: 'rtpH264Depay', opens: 1, closes: 1 }]);
   });
 
   it('round trip without loss: every AU, in order, pts from the RTP timestamps, keyframes flagged', async () => {
@@ -176,12 +232,14 @@ describe('RTP elements in a pipeline (VirtualClock)', () => {
     const sr = buildSenderReport({ ssrc: 0x1234, ntpSeconds: 1, ntpFraction: 2, rtpTimestamp: 3, packetCount: 4, octetCount: 5 });
     const other = packetise(aus, { mtu: 600, pt: 97, ssrc: 0x1234, seqStart: 500 }).packets;
     const items = rtp.flatMap((data, i) => [{ data }, { data: i % 3 ? sr : other[i % other.length] }]);
-    const out: CpuPacket[] = [];
     const depay = rtpH264Depay();
-    const stats = await pipe(rtpSource(items, 'application/x-rtp, media=(string)video, clock-rate=(int)90000, encoding-name=(string)H264, payload=(int)96'), depay, fakeSink<CpuPacket>({ onPacket: (p) => void out.push(p) })).run();
+    const h = harness(depay, { inputCaps: `${RTP_CAPS}, payload=(int)96` });
+    h.pushAll(items);
+    const out = await h.drain();
     expect(out.map((p) => nalHex(p.memory.data))).toEqual(aus.map((a) => a.nals.map(hex)));
     expect(depay.counters).toMatchObject({ ignored: rtp.length, lost: 0, damaged: 0 });
-    expect(statsOf(stats, 'rtpH264Depay').drops).toEqual({ policy: rtp.length });
+    expect(h.drops()).toEqual({ policy: rtp.length });
+    await h.close();
   });
 
   it('validates element options', () => {

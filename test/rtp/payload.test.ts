@@ -4,6 +4,9 @@ import { H264Depayloader, type DepayedAccessUnit } from '../../src/rtp/h264-depa
 import { H264Payloader } from '../../src/rtp/h264-payloader';
 import { RtpError } from '../../src/rtp/rtp-packet';
 import { accessUnits, encodedAus, hex, nalHex, packetise, parsed, prng, reassemble, type TestAu } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg');
 
 const depayAll = (packets: readonly Uint8Array[], options = {}) => {
   const d = new H264Depayloader(options);

@@ -20,6 +20,9 @@ import { splitAnnexB } from '../../src/codecs/h264';
 import { PacketFlags, type CpuPacket } from '../../src/packet';
 import { parseSdp, sdpStream } from '../../src/rtp/sdp';
 import { accessUnits, encodedAus, freePortPair, hex, waitBound } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'gstreamer');
 
 const dir = mkdtempSync(join(tmpdir(), 'g2g-rtp-peers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,6 +10,9 @@ import { pipe } from '../../src';
 import { NTP_UNIX_OFFSET, parseRtcp, type SenderReport } from '../../src/rtp/rtcp';
 import { MILLISECOND, SECOND } from '../../src/time';
 import { freePortPair, parsed } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('native');
 
 const wallMs = () => performance.timeOrigin + performance.now();
 

@@ -11,6 +11,9 @@ import { rtspSrc, type RtspSrcOptions } from '../../node/elements/rtsp-src';
 import { fakeSink } from '../../operators/fake-sink';
 import { pipe } from '../../src/pipeline';
 import { killAllServers, startServer, type RtspTestServer } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('gst-rtsp-server');
 
 const dir = mkdtempSync(join(tmpdir(), 'g2g-rtcp-'));
 const log = join(dir, 'gst.log');

@@ -15,6 +15,9 @@ import { PacketFlags } from '../../src/packet';
 import { pipe } from '../../src/pipeline';
 import { MILLISECOND } from '../../src/time';
 import { killAllServers, startServer, type RtspTestServer } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'gst-rtsp-server');
 
 const dir = mkdtempSync(join(tmpdir(), 'g2g-rtsp-start-'));
 let server: RtspTestServer;

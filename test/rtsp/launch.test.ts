@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { installNodeFileOpener } from '../../node/drivers/fs';
-import { rtspSrcEntry } from '../../node/elements/rtsp-src';
-import { defaultRegistry } from '../../operators';
-import { parseLaunch } from '../../src';
+import { cliRegistry } from '../../node/cli/registry';
+import { parseLaunch } from '../../operators/launch';
 import { setFileOpener } from '../../src/io';
 import { killAllServers, startServer } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe', 'gst-rtsp-server');
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'g2g-rtsp-launch-'));
@@ -19,8 +21,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const registry = defaultRegistry.clone();
-registry.register(rtspSrcEntry);
+const registry = cliRegistry();
 
 describe('launch', () => {
   it('rtspSrc location=rtsp://user:pass@… protocols=tcp num-buffers=300 ! h264Parse ! mp4Mux ! fileSink: an MP4 of 300 frames', async () => {

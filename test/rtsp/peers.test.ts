@@ -11,6 +11,9 @@ import { PacketFlags, type Packet } from '../../src/packet';
 import { pipe } from '../../src/pipeline';
 import { MILLISECOND, SECOND } from '../../src/time';
 import { killAllServers, startServer, tcpHandles, type RtspTestServer } from './helpers';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'gst-rtsp-server');
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'g2g-rtsp-'));

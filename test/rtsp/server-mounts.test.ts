@@ -8,21 +8,24 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installNodeFileOpener } from '../../node/drivers/fs';
 import { rtspServer, type RtspServer } from '../../node/elements/rtsp-server';
-import { rtspServerSink, rtspServerSinkEntry, type RtspServerSinkOptions } from '../../node/elements/rtsp-server-sink';
+import { rtspServerSink, type RtspServerSinkOptions } from '../../node/elements/rtsp-server-sink';
 import { rtspSrc } from '../../node/elements/rtsp-src';
-import { defaultRegistry } from '../../operators';
+import { cliRegistry } from '../../node/cli/registry';
 import { fakeSink } from '../../operators/fake-sink';
 import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
 import { splitAnnexB } from '../../src/codecs/h264/nal';
 import { setFileOpener } from '../../src/io';
-import { parseLaunch } from '../../src/launch/build';
+import { parseLaunch } from '../../operators/launch';
 import { PacketFlags, type Packet } from '../../src/packet';
 import { pipe } from '../../src/pipeline';
 import { H264Depayloader, type DepayedAccessUnit } from '../../src/rtp/h264-depayloader';
 import { parseRtp } from '../../src/rtp/rtp-packet';
 import { RtspParser, serializeRequest, type RtspResponse } from '../../src/rtsp/message';
 import type { AuthMethod } from '../../src/rtsp/server-auth';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe', 'gstreamer');
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'g2g-rtsp-mounts-'));
@@ -249,8 +252,7 @@ describe('late joiners', () => {
 
 describe('launch', () => {
   it('rtspServerSink path= user-id= user-pw=: credentials checked, the password never printed', () => {
-    const registry = defaultRegistry.clone();
-    registry.register(rtspServerSinkEntry);
+    const registry = cliRegistry();
     const p = parseLaunch(`fileSrc location=${files.small} ! h264Parse ! rtspServerSink port=0 path=/cam user-id=me user-pw=topsecret`, registry);
     expect(p.toString()).toContain('path=/cam user-id=me');
     expect(p.toString()).not.toContain('topsecret');

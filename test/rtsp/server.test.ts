@@ -19,6 +19,9 @@ import { RtspParser, serializeRequest, type RtspResponse } from '../../src/rtsp/
 import { RtspServerConnection } from '../../src/rtsp/server';
 import { setFileOpener } from '../../src/io';
 import { SECOND } from '../../src/time';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe');
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'g2g-rtsp-server-'));

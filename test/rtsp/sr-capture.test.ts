@@ -19,6 +19,9 @@ import { parseRtcp, type SenderReport } from '../../src/rtp/rtcp';
 import { RtcpSender } from '../../src/rtp/rtcp-sender';
 import { serializeRtp } from '../../src/rtp/rtp-packet';
 import { MILLISECOND, SECOND } from '../../src/time';
+import { requirePeer } from '../peers';
+
+requirePeer('native');
 
 const FPS = 30;
 /** What encoding and sending take beyond capture here: the old mapping's error, at least. */

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { frameLayout, readPixel, TestPatternGenerator, type VideoFormat } from '../../src/video';
+import { requirePeer } from '../peers';
+
+requirePeer('ffmpeg', 'ffprobe', 'gstreamer');
 
 /*
  * Cross-checks against the reference tools (installed by scripts/setup.sh): GStreamer's videotestsrc

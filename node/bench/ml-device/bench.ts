@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { create } from 'webgpu';
+import { processIo } from '../../cli/io';
 import { detectionSize, PP_OCR_DET } from '../../ml/pp-ocr';
 import { preprocessCpu } from '../../../src/ml/preprocess-cpu';
 import { WgpuPreprocessor } from '../../../src/ml/preprocess-wgsl';
@@ -22,7 +23,7 @@ const arg = (name: string, dflt: string) => {
 const FRAMES = Number(arg('frames', '200'));
 const ORT_FRAMES = Number(arg('ort-frames', '20'));
 const MODELS = arg('models', join(process.cwd(), 'models'));
-const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+const out = (o: Record<string, unknown>) => processIo.out(JSON.stringify(o));
 
 // Held at module scope for the process's life (see node/ml/webgpu.ts: Dawn's instance must outlive the device).
 const gpu = create([]);

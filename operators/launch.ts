@@ -1,11 +1,13 @@
-import { CapsParseError, Caps } from '../caps';
-import type { Operator, Sink, Source } from '../operator';
-import { compose, Pipeline } from '../pipeline/pipeline';
-import { capsFilter } from '../../operators/caps-filter';
-import { defaultRegistry, nearMatches, type ElementLinks, type ElementRegistry } from '../../operators/registry';
-import type { AstCaps, AstElement, LaunchAst } from './ast';
-import { LaunchError } from './errors';
-import { parseLaunchAst } from './parse';
+import { CapsParseError, Caps } from '../src/caps';
+import type { ElementLinks, ElementRegistry } from '../src/descriptor';
+import { nearMatches } from '../src/descriptor/near-matches';
+import type { AstCaps, AstElement, LaunchAst } from '../src/launch/ast';
+import { LaunchError } from '../src/launch/errors';
+import { parseLaunchAst } from '../src/launch/parse';
+import type { Operator, Sink, Source } from '../src/operator';
+import { compose, Pipeline } from '../src/pipeline/pipeline';
+import { capsFilter } from './caps-filter';
+import { builtinRegistry } from './elements';
 
 /** One element of the launch graph, before it is created (a tee's branches must exist first). */
 interface Node {
@@ -35,11 +37,11 @@ const NAME_RE = /^[A-Za-z_][\w-]*$/;
  * those starting at `t.` (in the order written); chains ending in `! m.` are the inputs of a merge named m.
  * Elements and typed property values come from `registry`. Errors are LaunchErrors pointing at the text.
  */
-export function parseLaunch(text: string, registry: ElementRegistry = defaultRegistry): Pipeline {
+export function parseLaunch(text: string, registry: ElementRegistry = builtinRegistry): Pipeline {
   return buildLaunch(parseLaunchAst(text), registry);
 }
 
-export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = defaultRegistry): Pipeline {
+export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinRegistry): Pipeline {
   const fail = (reason: string, pos: number): never => {
     throw new LaunchError(reason, pos, ast.input);
   };
@@ -56,14 +58,15 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = defaultR
     }
     const values: Record<string, unknown> = {};
     for (const p of n.props) {
-      if (p.key in values) fail(`${n.factory}: property '${p.key}' is set twice`, p.pos);
+      let option = '';
       try {
-        registry.property(entry, p.key);
+        option = registry.property(entry, p.key);
       } catch (e) {
         fail(message(e), p.pos);
       }
+      if (option in values) fail(`${n.factory}: property '${p.key}' is set twice`, p.pos);
       try {
-        values[p.key] = registry.parseProperty(entry, p.key, p.value);
+        values[option] = entry.parse(p.key, p.value);
       } catch (e) {
         fail(message(e), p.valuePos);
       }
@@ -81,7 +84,6 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = defaultR
       } catch (e) {
         return fail(`${label}: ${message(e)}`, n.pos);
       }
-      if (op.kind !== entry.kind) fail(`${label}: the factory made a ${op.kind}, but its registry entry says ${entry.kind}`, n.pos);
       return op;
     };
     const node: Node = { label, name, kind: entry.kind, pads: entry.pads, pos: n.pos, ups: [], downs: [], make };

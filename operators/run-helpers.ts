@@ -1,10 +1,10 @@
-import type { Operator, Sink, Source, Transform } from '../operator';
-import type { Packet } from '../packet';
-import { merge } from '../../operators/merge';
-import { tee, type BranchPolicy } from '../../operators/tee';
-import { compose, Pipeline } from './pipeline';
-import type { RunOptions } from './run';
-import type { PipelineStats } from './stats';
+import type { Operator, Sink, Source, Transform } from '../src/operator';
+import type { Packet } from '../src/packet';
+import { merge } from './merge';
+import { tee, type BranchPolicy } from './tee';
+import { compose, Pipeline } from '../src/pipeline/pipeline';
+import type { RunOptions } from '../src/pipeline/run';
+import type { PipelineStats } from '../src/pipeline/stats';
 
 /** The seed's shapes, as thin named helpers over `pipe`. */
 export function runSourceTransformSink<A extends Packet, B extends Packet>(

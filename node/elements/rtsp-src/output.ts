@@ -1,0 +1,98 @@
+import type { Caps } from '../../../src/caps';
+import type { Clock } from '../../../src/clock/clock';
+import type { ElementReporter } from '../../../src/element';
+import { cpuMemory } from '../../../src/memory/memory';
+import { PacketFlags, type CpuPacket, type PacketMeta } from '../../../src/packet';
+import type { BoundedBuffer } from '../../../src/pipeline/bounded-buffer';
+import { H264Depayloader, type DepayedAccessUnit } from '../../../src/rtp/h264-depayloader';
+import type { SdpStream } from '../../../src/rtp/sdp';
+import type { RtspSrcCounters } from './counters';
+import { PtsTimeline, SenderClock } from './timestamps';
+
+export interface RtspOutputOptions {
+  readonly buffer: BoundedBuffer<CpuPacket>;
+  readonly caps: Caps;
+  readonly clock: Clock;
+  /** The pipeline clock less its base time, now. */
+  readonly runningTime: () => number;
+  /** Access units before end-of-stream; -1: no limit. */
+  readonly numBuffers: number;
+  readonly counters: RtspSrcCounters;
+  readonly report: ElementReporter;
+  /** num-buffers reached: the session is to end. */
+  readonly onLimit: () => void;
+}
+
+/**
+ * RTP in order → H.264 access units → stamped packets in the element's buffer. It outlives sessions:
+ * one depayloader (after a loss or a new source it waits for an IDR) and one timeline, so that pts go on
+ * across reconnections.
+ */
+export class RtspOutput {
+  /** Set on reconnecting: what was lost in between is unknown, so the next unit out is DISCONT. */
+  discontNext = false;
+  /** Clock time the bytes now being handled were handed to us by the socket (network arrival). */
+  arrival = 0;
+  readonly timeline: PtsTimeline;
+  readonly sender: SenderClock;
+  private readonly depay: H264Depayloader;
+  private readonly units: DepayedAccessUnit[] = [];
+
+  constructor(private readonly o: RtspOutputOptions) {
+    this.depay = new H264Depayloader({ onLoss: 'drop-until-idr', counters: o.counters.depay });
+    this.timeline = new PtsTimeline(o.runningTime);
+    this.sender = new SenderClock(o.clock);
+  }
+
+  /** The SDP's stream: payload type, out-of-band parameter sets; returns its clock rate. */
+  described(stream: SdpStream): number {
+    this.depay.setPayloadType(stream.payloadType);
+    if (stream.parameterSets.length) this.depay.setParameterSets(stream.parameterSets);
+    const r = stream.caps.get('clock-rate');
+    this.timeline.clockRate = typeof r === 'number' && r > 0 ? r : 90000;
+    return this.timeline.clockRate;
+  }
+
+  push(rtp: Uint8Array): void {
+    const c = this.depay.counters;
+    // Two sums, not a copy of the counters per packet.
+    const corruptBefore = c.lost + c.invalid;
+    const policyBefore = c.dropped + c.ignored;
+    this.depay.push(rtp, this.units);
+    const corrupt = c.lost + c.invalid - corruptBefore;
+    if (corrupt > 0) this.o.report.drop('corrupt', corrupt);
+    const policy = c.dropped + c.ignored - policyBefore;
+    if (policy > 0) this.o.report.drop('policy', policy);
+    if (this.units.length) this.emit();
+  }
+
+  /** The sender left (RTCP BYE): the unit the depayloader holds is complete. */
+  flush(): void {
+    this.depay.flush(this.units);
+    if (this.units.length) this.emit();
+  }
+
+  private get full(): boolean {
+    return this.o.numBuffers >= 0 && this.o.counters.units >= this.o.numBuffers;
+  }
+
+  private emit(): void {
+    const { buffer, caps, counters } = this.o;
+    for (const u of this.units) {
+      if (this.full) break;
+      const pts = this.timeline.pts(u.timestamp, u.epoch);
+      let flags = 0;
+      if (u.keyframe) flags |= PacketFlags.KEYFRAME;
+      if (u.discont || this.discontNext) flags |= PacketFlags.DISCONT;
+      if (u.corrupt) flags |= PacketFlags.CORRUPT;
+      this.discontNext = false;
+      const captureTime = this.sender.captureTime(u.timestamp, this.timeline.clockRate);
+      // receiveTime: when the bytes completing the unit arrived, to tell network from pipeline latency.
+      const meta: PacketMeta = { captureTime, receiveTime: this.arrival };
+      buffer.push({ caps, pts, dts: undefined, duration: undefined, flags, memory: cpuMemory(u.data), meta });
+      counters.units++;
+    }
+    this.units.length = 0;
+    if (this.full) this.o.onLimit();
+  }
+}

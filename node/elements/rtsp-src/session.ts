@@ -1,0 +1,238 @@
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { ElementContext } from '../../../src/element';
+import { looksLikeRtcp, parseRtcp } from '../../../src/rtp/rtcp';
+import { RtcpReceiver } from '../../../src/rtp/rtcp-receiver';
+import { looksLikeRtp, peekSsrc } from '../../../src/rtp/rtp-packet';
+import { RtspClient, RtspError, type RtspClientEvent } from '../../../src/rtsp/client';
+import { parseRtspUrl, redactUrl } from '../../../src/rtsp/url';
+import { MILLISECOND, SECOND } from '../../../src/time';
+import { connectTcp, type TcpConnection } from '../../drivers/tcp';
+import type { UdpReceiver } from '../../drivers/udp';
+import type { RtspSrcCounters } from './counters';
+import type { RtspOutput } from './output';
+import { bindRtpPair, closeDgram, rtpPath, sendRtcp, udpTimeoutFor, type RtpPath, type RtspProtocols, type Transport } from './transport';
+
+/** How a session ended: the stream's end, a stop from the pipeline, UDP given up for TCP, or a failure. */
+export type Outcome = { kind: 'eos' } | { kind: 'stopped' } | { kind: 'fallback' } | { kind: 'error'; error: Error; played: boolean };
+
+export interface SessionOptions {
+  readonly location: string;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  readonly transport: Transport;
+  readonly protocols: RtspProtocols;
+  /** Response and no-media timeout, ns. */
+  readonly timeout: number;
+  readonly udpTimeout: number | undefined;
+  /** UDP's reorder budget, ns. */
+  readonly latency: number;
+  /** Our RTCP CNAME. */
+  readonly cname: string;
+  readonly ctx: Pick<ElementContext, 'clock' | 'signal' | 'report' | 'log'>;
+  readonly counters: RtspSrcCounters;
+  readonly output: RtspOutput;
+}
+
+/** Monotonic ns for protocol timers: network deadlines are real time, whatever the pipeline clock. */
+function monoNow(): number {
+  return Math.round(performance.now() * MILLISECOND);
+}
+
+/**
+ * One RTSP session, connection to close: the sans-IO RtspClient holds the request sequence (OPTIONS,
+ * DESCRIBE, SETUP, PLAY, keep-alives, TEARDOWN); this moves its bytes, feeds its events to the output
+ * and arms one timer for the earliest of its deadlines, the jitter buffer's and the next RTCP report's.
+ */
+export class RtspSession {
+  readonly outcome: Promise<Outcome>;
+  private resolveOutcome!: (o: Outcome) => void;
+  private readonly host: string;
+  private readonly path: RtpPath;
+  private client: RtspClient | undefined;
+  private conn: TcpConnection | undefined;
+  private readonly udp: UdpReceiver[] = [];
+  private rtcpSocket: UdpSocket | undefined;
+  private rr: RtcpReceiver | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = 0;
+  private udpTimedOut = false;
+  private settled = false;
+  private played = false;
+  /** A polite end (BYE, TEARDOWN) is under way: a second stop ends at once. */
+  private leaving = false;
+
+  constructor(private readonly o: SessionOptions) {
+    this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
+    this.host = parseRtspUrl(o.location).host;
+    this.path = rtpPath(o.transport, o.latency, (rtp) => o.output.push(rtp), o.ctx.report);
+    o.output.timeline.latency = this.path.latency;
+    o.counters.sessions++;
+    o.output.sender.reset();
+    this.connect().catch((e: Error) => {
+      // Connection refused and the like: nothing of the URL's credentials is in node:net's messages.
+      this.finish({ kind: 'error', error: new RtspError('closed', `cannot connect to ${redactUrl(o.location)}: ${e.message}`), played: false });
+    });
+  }
+
+  /** Ends the session: an 'eos' once playing politely (our last report with a BYE, then TEARDOWN), else at once. */
+  stop(o: Outcome): void {
+    if (this.settled) return;
+    const c = this.client;
+    if (this.leaving || !c || c.finished || o.kind !== 'eos' || !this.played) return this.finish(o);
+    this.leaving = true;
+    // RFC 3550 6.3.7: a BYE only after one report, never from a silent member.
+    const bye = this.rr !== undefined && this.rr.sent > 0 && c.state === 'playing';
+    if (bye) this.sendReport(monoNow(), true);
+    const teardown = (): void => {
+      if (this.settled) return;
+      c.teardown(monoNow());
+      this.pump();
+      if (c.finished) this.finish(o);
+      else setTimeout(() => this.finish(o), Math.min(this.o.timeout, SECOND) / MILLISECOND).unref?.();
+    };
+    // Over UDP the BYE travels apart from the RTSP connection: a TEARDOWN sent at once can reach the
+    // server first, and gst-rtsp-server drops the session's RTCP socket with it.
+    if (bye && this.o.transport === 'udp') setTimeout(teardown, 20);
+    else teardown();
+  }
+
+  /** UDP ports first (SETUP names them), then the RTSP connection; the client starts once connected. */
+  private async connect(): Promise<void> {
+    const { o } = this;
+    const url = parseRtspUrl(o.location);
+    const arrived = (feed: () => void): void => {
+      o.output.arrival = o.ctx.clock.now();
+      feed();
+      this.pump();
+    };
+    let clientPorts: [number, number] | undefined;
+    if (o.transport === 'udp') {
+      const pair = await bindRtpPair(this.udp, (kind, data) => arrived(() => this.client?.receiveDatagram(kind, data, monoNow())));
+      clientPorts = pair.ports;
+      this.rtcpSocket = pair.rtcp;
+      // Stopped while binding: finish() has closed what existed then, not these.
+      if (this.settled) return void Promise.all([closeDgram(this.rtcpSocket), ...this.udp.map((r) => r.close())]);
+    }
+    const udpTimeout = udpTimeoutFor(o.transport, o.protocols, o.udpTimeout, o.timeout);
+    const client = new RtspClient({ url: o.location, user: o.user, password: o.password, transport: o.transport, clientPorts, responseTimeout: o.timeout, dataTimeout: o.timeout, udpTimeout });
+    this.client = client;
+    this.conn = await connectTcp({
+      host: url.host,
+      port: url.port,
+      timeoutMs: o.timeout / MILLISECOND,
+      signal: o.ctx.signal,
+      onData: (d) => arrived(() => this.client?.receive(d, monoNow())),
+      onClose: () => {
+        this.client?.connectionClosed(monoNow());
+        this.pump();
+      },
+    });
+    if (this.settled) return void this.conn.close();
+    client.start(monoNow());
+    this.pump();
+  }
+
+  /** Writes what the client has to send, handles its events, and re-arms the timer. */
+  private pump(): void {
+    const client = this.client;
+    if (this.settled || !client) return;
+    const now = monoNow();
+    for (let b = client.pollTransmit(); b; b = client.pollTransmit()) this.conn?.write(b);
+    for (let e: RtspClientEvent | undefined = client.nextEvent(); e; e = client.nextEvent()) {
+      if (this.settled) return;
+      if (e.type === 'error') return this.finish({ kind: 'error', error: e.error, played: this.played });
+      if (e.type === 'closed') return this.finish(this.udpTimedOut ? { kind: 'fallback' } : { kind: 'eos' });
+      this.handle(e, client, now);
+      // A unit may have reached num-buffers: stop feeding this session.
+      if (this.settled) return;
+    }
+    for (let b = client.pollTransmit(); b; b = client.pollTransmit()) this.conn?.write(b);
+    this.arm(client, now);
+  }
+
+  private handle(e: RtspClientEvent, client: RtspClient, now: number): void {
+    const { output, ctx } = this.o;
+    switch (e.type) {
+      case 'described':
+        this.rr = new RtcpReceiver({ cname: this.o.cname, clockRate: output.described(e.stream) });
+        break;
+      case 'playing':
+        this.played = true;
+        ctx.log('info', `playing ${client.url.uri} over ${this.o.transport.toUpperCase()}`);
+        break;
+      case 'rtp':
+        if (looksLikeRtp(e.data)) {
+          // Statistics at arrival, before any reordering: A.8's jitter is about the network.
+          this.rr?.rtp(e.data, now);
+          output.sender.rtpFrom(peekSsrc(e.data));
+        }
+        this.path.rtp(e.data, now);
+        break;
+      case 'rtcp': {
+        if (!looksLikeRtcp(e.data)) break;
+        const packets = parseRtcp(e.data).packets;
+        this.rr?.rtcp(packets, e.data.length, now);
+        for (const p of packets) {
+          if (p.type === 'sr') output.sender.senderReport(p);
+          if (p.type === 'bye') {
+            output.flush();
+            client.bye();
+          }
+        }
+        break;
+      }
+      case 'udp-timeout':
+        this.udpTimedOut = true;
+        ctx.log('warn', `no RTP over UDP ${Math.round(e.after / MILLISECOND)} ms after PLAY; tearing down to play over TCP`);
+        break;
+    }
+  }
+
+  /** One timer for the earliest deadline: the client's, the jitter buffer's, the next receiver report's. */
+  private arm(client: RtspClient, now: number): void {
+    let deadline = client.pollTimeout();
+    const jt = this.path.pollTimeout();
+    if (jt !== undefined && (deadline === undefined || jt < deadline)) deadline = jt;
+    const rt = client.state === 'playing' ? this.rr?.pollTimeout() : undefined;
+    if (rt !== undefined && (deadline === undefined || rt < deadline)) deadline = rt;
+    // Every packet moves the no-media deadline on: a timer already armed no later than the new
+    // deadline is kept (firing early is harmless, the machines just answer a later deadline), so
+    // that packets do not each cost a clearTimeout and a setTimeout.
+    if (this.timer && deadline !== undefined && this.timerAt <= deadline) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (deadline === undefined) return;
+    this.timerAt = deadline;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        const t = monoNow();
+        if (this.client?.state === 'playing' && this.rr?.due(t)) this.sendReport(t, false);
+        this.client?.handleTimeout(t);
+        this.path.drain(t);
+        this.pump();
+      },
+      Math.max(0, Math.ceil((deadline - now) / MILLISECOND)),
+    );
+  }
+
+  /** An RR (+ BYE when leaving) to the server. */
+  private sendReport(now: number, bye: boolean): void {
+    if (!this.rr || !this.client) return;
+    const data = this.rr.report(now, bye);
+    this.o.counters.receiverReports++;
+    this.o.counters.rtcpSsrc = this.rr.ssrc;
+    sendRtcp(data, this.o.transport, this.client, this.conn, this.rtcpSocket, this.host);
+  }
+
+  private finish(o: Outcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    const closing = [this.conn?.close(), ...this.udp.map((s) => s.close()), closeDgram(this.rtcpSocket)];
+    Promise.all(closing).then(
+      () => this.resolveOutcome(o),
+      () => this.resolveOutcome(o),
+    );
+  }
+}

@@ -1,0 +1,273 @@
+import type { Caps } from '../caps/caps';
+import type { AnyElement } from '../element';
+import { G2gError } from '../errors';
+import type { Operator, Sink, Source } from '../operator';
+import { prop, type AnyProperty, type Presence, type Property, type PropertyInfo } from './property';
+
+export type ElementKind = 'source' | 'transform' | 'sink';
+
+/** An element's properties, keyed by TypeScript option name (camelCase); launch syntax uses the kebab-case form. */
+export type Properties = Readonly<Record<string, AnyProperty>>;
+
+type ValueOf<P> = P extends Property<infer T, any, any> ? T : never;
+type InputOf<P> = P extends Property<any, infer I, any> ? I : never;
+type PresenceOf<P> = P extends Property<any, any, infer R extends Presence> ? R : never;
+
+/** The factory's options, derived from the properties: required ones required, the rest optional. */
+export type OptionsOf<P extends Properties> = { name?: string } & {
+  [K in keyof P as PresenceOf<P[K]> extends 'required' ? K : never]: InputOf<P[K]>;
+} & { [K in keyof P as PresenceOf<P[K]> extends 'required' ? never : K]?: InputOf<P[K]> };
+
+/** What the element's implementation receives: every value checked, defaults filled in. */
+export type SettingsOf<P extends Properties> = { readonly name: string | undefined } & {
+  readonly [K in keyof P]: PresenceOf<P[K]> extends 'optional' ? ValueOf<P[K]> | undefined : ValueOf<P[K]>;
+};
+
+/** Caps templates of an element's pads. */
+export interface PadTemplates {
+  readonly sink?: Caps;
+  readonly src?: Caps;
+}
+
+/** The elements a fan-out (tee) or fan-in (merge) element is built around; launch syntax fills them from `t.` references. */
+export interface ElementLinks {
+  readonly branches?: readonly Sink<any>[];
+  readonly inputs?: readonly Source<any>[];
+}
+
+/** What a descriptor declares: the element's whole contract, then how to build it. */
+export interface ElementSpec<K extends ElementKind, P extends Properties, X, Op extends Operator> {
+  /** The factory name (`h264Parse`), also the name in launch syntax. */
+  readonly name: string;
+  readonly kind: K;
+  /** One line. */
+  readonly description: string;
+  readonly caps: PadTemplates;
+  /** 'fan-out': any number of src pads (tee), given as `links.branches`; 'fan-in': any number of sink pads (merge), as `links.inputs`. */
+  readonly pads?: 'fan-out' | 'fan-in';
+  /**
+   * Its answer to the allocation query (VIDEO_META, RELEASE, or 'forward' for elements that hand packets on
+   * untouched). Applied to the element unless its build sets `metas` itself (when it depends on settings).
+   */
+  readonly metas?: readonly string[] | 'forward';
+  /** What it promises beyond caps and metas, in words: live/throughput behaviour, threads, what it keeps. */
+  readonly notes?: string;
+  readonly properties: P;
+  /**
+   * Builds the operator from checked settings. `extras` are the options that are not properties (callbacks,
+   * objects: never in launch syntax); `links` the branches or inputs of a fan-out/fan-in element.
+   */
+  readonly build?: Build<P, X, Op>;
+}
+
+/** Makes the operator from checked settings, the non-property options, and the links of a fan-out/fan-in element. */
+export type Build<P extends Properties, X, Op extends Operator> = (settings: SettingsOf<P>, extras: X, links: ElementLinks) => Op;
+
+/** A property value that does not fit its declaration; names the element, the property, the value and what is accepted. */
+export class PropertyValueError extends G2gError {
+  constructor(
+    readonly element: string,
+    readonly property: string,
+    readonly value: string,
+    readonly reason: string,
+  ) {
+    super('PROPERTY_VALUE', `invalid value '${clip(value)}' for ${element} ${property}: ${reason}`);
+  }
+}
+
+/** A required property left out. */
+export class MissingPropertyError extends G2gError {
+  constructor(
+    readonly element: string,
+    readonly property: string,
+    accepts: string,
+  ) {
+    super('PROPERTY_MISSING', `${element} needs ${property}= (${accepts})`);
+  }
+}
+
+/** Why a value was refused, always saying what is accepted. */
+function reason(e: unknown, accepts: string): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.includes(accepts) ? m : `${m} (expected ${accepts})`;
+}
+
+const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 77)}…` : s);
+
+/** camelCase option → GStreamer-style launch name. */
+export const launchName = (option: string) => option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+const NAME = prop.string({ doc: 'Instance name, unique in the pipeline (default: the factory name and an index, as fakeSrc0)', pattern: /^[A-Za-z_][\w-]*$/, accepts: "letters, digits, '_' and '-', not starting with a digit" });
+
+/** A descriptor's own properties with the implicit `name` first. */
+type WithName<P extends Properties> = { readonly name: typeof NAME } & P;
+
+/**
+ * One element, declared once: from this come its factory (`create`, typed by the properties), launch
+ * parsing, `g2g inspect`, defaults, validation and printing.
+ */
+export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Properties = Properties, X = {}, Op extends Operator = Operator> {
+  readonly name: string;
+  readonly kind: K;
+  readonly description: string;
+  readonly caps: PadTemplates;
+  readonly pads: 'fan-out' | 'fan-in' | undefined;
+  readonly metas: readonly string[] | 'forward' | undefined;
+  readonly notes: string | undefined;
+  /** Every property, `name` first, by option name. */
+  readonly properties: WithName<P>;
+  private readonly byLaunchName = new Map<string, string>();
+  private build: Build<P, any, any> | undefined;
+
+  constructor(private readonly spec: ElementSpec<K, P, X, Op>) {
+    if (!/^[A-Za-z_][\w-]*$/.test(spec.name)) throw new TypeError(`invalid element name '${spec.name}'`);
+    if ('name' in spec.properties) throw new TypeError(`${spec.name}: 'name' is every element's; do not declare it`);
+    this.name = spec.name;
+    this.kind = spec.kind;
+    this.description = spec.description;
+    this.caps = spec.caps;
+    this.pads = spec.pads;
+    this.metas = spec.metas;
+    this.notes = spec.notes;
+    this.properties = Object.freeze({ name: NAME, ...spec.properties }) as WithName<P>;
+    this.build = spec.build;
+    for (const option of Object.keys(this.properties)) {
+      if (!/^[a-z][A-Za-z0-9]*$/.test(option)) throw new TypeError(`${spec.name}: property '${option}' must be camelCase`);
+      this.byLaunchName.set(launchName(option), option);
+    }
+  }
+
+  /** Launch-syntax property names, in declaration order. */
+  launchNames(): string[] {
+    return [...this.byLaunchName.keys()];
+  }
+
+  /** The option name of launch property `name` (`num-buffers` → `numBuffers`), if there is one. */
+  option(name: string): string | undefined {
+    return this.byLaunchName.get(name);
+  }
+
+  /** Checks options against the declaration and fills defaults; PropertyValueError or MissingPropertyError otherwise. */
+  settings(options: Readonly<Record<string, unknown>>): SettingsOf<P> {
+    const out: Record<string, unknown> = {};
+    for (const [option, p] of Object.entries(this.properties as Properties)) {
+      const v = options[option];
+      if (v === undefined) {
+        if (p.required) throw new MissingPropertyError(this.name, launchName(option), p.accepts);
+        out[option] = p.default;
+        continue;
+      }
+      try {
+        out[option] = p.check(v);
+      } catch (e) {
+        throw new PropertyValueError(this.name, launchName(option), printable(v), reason(e, p.accepts));
+      }
+    }
+    return Object.freeze(out) as SettingsOf<P>;
+  }
+
+  /** Parses launch text for property `name` (kebab-case) into its value. */
+  parse(name: string, text: string): unknown {
+    const option = this.byLaunchName.get(name);
+    if (option === undefined) throw new TypeError(`${this.name} has no property '${name}'`);
+    try {
+      return (this.properties as Properties)[option].parse(text);
+    } catch (e) {
+      throw new PropertyValueError(this.name, name, text, reason(e, (this.properties as Properties)[option].accepts));
+    }
+  }
+
+  /** The properties that differ from their defaults, as launch text, in declaration order (secrets never). */
+  print(settings: Readonly<Record<string, unknown>>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [option, p] of Object.entries(this.properties as Properties)) {
+      const v = settings[option];
+      if (option === 'name' || v === undefined || p.secret || p.isDefault(v)) continue;
+      out[launchName(option)] = p.format(v);
+    }
+    return out;
+  }
+
+  /** Builds the element from TypeScript options (also what launch syntax ends in). */
+  readonly create = (options: OptionsOf<P> & X = {} as OptionsOf<P> & X, links: ElementLinks = {}): Op => {
+    if (!this.build) throw new TypeError(`${this.name} is declared but not implemented`);
+    const settings = this.settings(options as Readonly<Record<string, unknown>>);
+    const op = this.build(settings, options as X, links) as Op;
+    if (op.kind !== this.kind) throw new TypeError(`${this.name}: its build made a ${op.kind}, but it is declared a ${this.kind}`);
+    this.tag(op, settings);
+    return op;
+  };
+
+  /**
+   * Gives a declared element its implementation, below the declaration (so the build's settings type can
+   * come from it); returns the typed factory. Once only.
+   */
+  implement<X2 = {}, Op2 extends Operator = Operator>(build: Build<P, X2, Op2>): (options?: OptionsOf<P> & X2, links?: ElementLinks) => Op2 {
+    if (this.build) throw new TypeError(`${this.name} is implemented twice`);
+    this.build = build;
+    return this.create as unknown as (options?: OptionsOf<P> & X2, links?: ElementLinks) => Op2;
+  }
+
+  /**
+   * The same element with some extras fixed (callbacks, objects), for a registry whose launch lines cannot
+   * pass them: `RTSP_SERVER_SINK.withExtras({ auth, onListening })`.
+   */
+  withExtras(fixed: Partial<X>): ElementDescriptor<K, P, X, Op> {
+    const build = this.build;
+    if (!build) throw new TypeError(`${this.name} is declared but not implemented`);
+    return new ElementDescriptor({ ...this.spec, build: (s, x, links) => build(s, { ...fixed, ...x }, links) as Op });
+  }
+
+  /** Every property's contract, `name` first. */
+  propertyInfo(): PropertyInfo[] {
+    return Object.entries(this.properties as Properties).map(([option, p]) => p.info(launchName(option), option));
+  }
+
+  /** The whole contract as data, for `g2g inspect --json`. */
+  toJSON(): object {
+    return {
+      name: this.name,
+      kind: this.kind,
+      description: this.description,
+      ...(this.pads ? { pads: this.pads } : {}),
+      caps: { ...(this.caps.sink ? { sink: this.caps.sink.toString() } : {}), ...(this.caps.src ? { src: this.caps.src.toString() } : {}) },
+      ...(this.metas ? { metas: this.metas } : {}),
+      ...(this.notes ? { notes: this.notes } : {}),
+      properties: this.propertyInfo(),
+    };
+  }
+
+  /**
+   * Stamps the built element with what the descriptor knows: factory name, instance name, printable
+   * properties, the settings it was made with, and the declared metas unless the build chose its own.
+   * The element is the operator's only one, else the last one of this factory.
+   */
+  private tag(op: Operator, settings: SettingsOf<P>): void {
+    const els = op.elements;
+    const el = (els.length === 1 ? els[0] : [...els].reverse().find((e) => e.factory === this.name)) as Mutable<AnyElement> | undefined;
+    if (!el) throw new TypeError(`${this.name}: its build made no element of that factory`);
+    el.factory = this.name;
+    el.name = settings.name;
+    el.props = this.print(settings);
+    el.settings = settings;
+    el.descriptor = this as unknown as ElementDescriptor;
+    if (this.metas !== undefined && el.kind !== 'source' && !('metas' in el && el.metas !== undefined)) (el as { metas?: unknown }).metas = this.metas;
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function printable(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.join(',');
+  if (v && typeof v === 'object' && 'num' in v && 'den' in v) return `${(v as { num: number }).num}/${(v as { den: number }).den}`;
+  return String(v);
+}
+
+/** The options of a descriptor's factory: its properties (camelCase) and its extras. */
+export type ElementOptions<D> = D extends ElementDescriptor<any, infer P, infer X, any> ? OptionsOf<P> & X : never;
+
+/** Declares an element: `export const IDENTITY = defineElement({ name: 'identity', …, build })`, then `export const identity = IDENTITY.create`. */
+export function defineElement<K extends ElementKind, const P extends Properties, Op extends Operator, X = {}>(spec: ElementSpec<K, P, X, Op>): ElementDescriptor<K, P, X, Op> {
+  return new ElementDescriptor(spec);
+}

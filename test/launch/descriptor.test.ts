@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { Caps, defineElement, defineSource, ElementRegistry, packet, pipe, prop, PropertyValueError, UnknownElementError, UnknownPropertyError, VirtualClock } from '../../src';
+import { nearMatches } from '../../src/descriptor/near-matches';
+import { builtinElements, builtinRegistry, fakeSink, fakeSrc, limitSource, NUM_BUFFERS } from '../../operators';
+
+/** One property of a throwaway element, parsed from launch text. */
+function parse(p: Parameters<typeof defineElement>[0]['properties'][string], text: string): unknown {
+  const d = defineElement({ name: 'x', kind: 'sink', description: '', caps: {}, properties: { p } });
+  return d.parse('p', text);
+}
+
+describe('property values', () => {
+  const good: [string, Parameters<typeof parse>[0], string, unknown][] = [
+    ['int', prop.int({ doc: '' }), '-1', -1],
+    ['int', prop.int({ doc: '' }), '+42', 42],
+    ['uint hex', prop.uint({ doc: '' }), '0x10', 16],
+    ['uint', prop.uint({ doc: '' }), '0', 0],
+    ['double', prop.double({ doc: '' }), '2.5', 2.5],
+    ['double', prop.double({ doc: '' }), '-1e3', -1000],
+    ['boolean', prop.boolean({ doc: '' }), 'true', true],
+    ['boolean', prop.boolean({ doc: '' }), 'FALSE', false],
+    ['boolean', prop.boolean({ doc: '' }), '1', true],
+    ['string', prop.string({ doc: '' }), 'any thing', 'any thing'],
+    ['duration ns', prop.duration({ unit: 'ns', doc: '' }), '1000', 1000],
+    ['duration ms', prop.duration({ unit: 'ms', doc: '' }), '1000', 1_000_000_000],
+    ['duration ms', prop.duration({ unit: 'ms', doc: '' }), '1.5', 1_500_000],
+    ['duration', prop.duration({ unit: 'ms', doc: '' }), '200ms', 200_000_000],
+    ['duration', prop.duration({ unit: 'ms', doc: '' }), '1.5s', 1_500_000_000],
+    ['duration', prop.duration({ unit: 'ms', doc: '' }), '2000000ns', 2_000_000],
+    ['duration', prop.duration({ unit: 'ns', doc: '' }), '250us', 250_000],
+    ['duration', prop.duration({ unit: 'ns', doc: '' }), '7µs', 7_000],
+    ['duration', prop.duration({ unit: 'ns', doc: '' }), '2min', 120_000_000_000],
+    ['duration', prop.duration({ unit: 'ns', doc: '' }), '0:00:01.5', 1_500_000_000],
+    ['color', prop.color({ doc: '' }), '#ff0000', 0xffff0000],
+    ['color', prop.color({ doc: '' }), '0x80ff0000', 0x80ff0000],
+  ];
+  for (const [what, p, text, value] of good) it(`${what} '${text}' → ${String(value)}`, () => expect(parse(p, text)).toBe(value));
+
+  it('parses enums, caps, fractions and doubles into their values', () => {
+    expect(parse(prop.enum(['no', 'upstream'], { doc: '' }), 'upstream')).toBe('upstream');
+    expect((parse(prop.caps({ doc: '' }), 'video/x-raw, format=NV12') as Caps).equals(Caps.parse('video/x-raw,format=(string)NV12'))).toBe(true);
+    expect(parse(prop.fraction({ doc: '' }), '30000/1001')).toMatchObject({ num: 30000, den: 1001 });
+    expect(parse(prop.doubles({ length: 3, doc: '' }), '0.5,0.25,1')).toEqual([0.5, 0.25, 1]);
+  });
+
+  const bad: [string, Parameters<typeof parse>[0], string, RegExp][] = [
+    ['int', prop.int({ doc: '' }), 'ten', /expected an integer/],
+    ['int', prop.int({ doc: '' }), '1.0', /expected an integer/],
+    ['int', prop.int({ doc: '' }), '99999999999999999999', /expected an integer/],
+    ['int range', prop.int({ min: -1, doc: '' }), '-2', /expected an integer ≥ -1/],
+    ['uint', prop.uint({ doc: '' }), '-1', /unsigned/],
+    ['uint range', prop.uint({ max: 64, doc: '' }), '65', /in \[0, 64\]/],
+    ['double', prop.double({ doc: '' }), 'abc', /expected a number/],
+    ['boolean', prop.boolean({ doc: '' }), 'yes', /true, false, 1 or 0/],
+    ['enum', prop.enum(['no', 'upstream'], { doc: '' }), 'upstrem', /expected one of no, upstream \(did you mean upstream\?\)/],
+    ['duration ns', prop.duration({ unit: 'ns', doc: '' }), '1.5', /integer nanoseconds/],
+    ['duration', prop.duration({ unit: 'ms', doc: '' }), '5 parsec', /unknown duration unit 'parsec'/],
+    ['duration', prop.duration({ unit: 'ms', doc: '' }), '-5ms', /expected a duration/],
+    ['caps', prop.caps({ doc: '' }), 'video/x-raw,width=[1', /caps|expected/],
+    ['fraction', prop.fraction({ doc: '' }), '0/1', /positive fraction/],
+    ['doubles', prop.doubles({ length: 3, doc: '' }), '1,2', /3 comma-separated numbers/],
+    ['doubles positive', prop.doubles({ length: 3, positive: true, doc: '' }), '1,0,1', /each > 0/],
+    ['string pattern', prop.string({ pattern: /^a/, accepts: 'a word starting with a', doc: '' }), 'b', /a word starting with a/],
+  ];
+  for (const [what, p, text, why] of bad) {
+    it(`${what} '${text}' is rejected with the element, property, value and what is accepted`, () => {
+      expect(() => parse(p, text)).toThrow(PropertyValueError);
+      expect(() => parse(p, text)).toThrow(why);
+      expect(() => parse(p, text)).toThrow(`invalid value '${text}' for x p: `);
+    });
+  }
+
+  it('checks a default at declaration and TypeScript values like launch text', () => {
+    expect(() => prop.uint({ default: -1, doc: '' })).toThrow(RangeError);
+    const d = defineElement({ name: 'x', kind: 'sink', description: '', caps: {}, properties: { n: prop.uint({ max: 4, doc: '' }) }, build: () => fakeSink() });
+    expect(() => d.create({ n: 5 })).toThrow("invalid value '5' for x n: expected an unsigned integer in [0, 4]");
+  });
+});
+
+describe('near matches', () => {
+  const names = builtinRegistry.list().map((e) => e.name);
+  it('finds typos, case and dash differences', () => {
+    expect(nearMatches('fakesrc', names)[0]).toBe('fakeSrc');
+    expect(nearMatches('FAKE_SINK', names)[0]).toBe('fakeSink');
+    expect(nearMatches('idnetity', names)).toEqual(['identity']);
+    expect(nearMatches('queu', names)).toEqual(['queue']);
+    expect(nearMatches('numBuffers', ['num-buffers', 'sizemax'])).toEqual(['num-buffers']);
+    expect(nearMatches('frobnicator', names)).toEqual([]);
+  });
+  it('answers at once for a very long word', () => {
+    const t0 = Date.now();
+    expect(nearMatches('q'.repeat(100_000), names)).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('the built-in registry', () => {
+  it('lists every runtime-agnostic element once, sorted', () => {
+    const names = builtinRegistry.list().map((e) => e.name);
+    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+    expect(names).toEqual(expect.arrayContaining(['capsFilter', 'fakeSink', 'fakeSrc', 'fileSink', 'fileSrc', 'h264Parse', 'identity', 'merge', 'queue', 'tee', 'videoTestSrc']));
+    expect(() => new ElementRegistry([...builtinElements, builtinElements[0]])).toThrow('listed twice');
+  });
+
+  it('lets every source take num-buffers', () => {
+    for (const e of builtinRegistry.list().filter((x) => x.kind === 'source')) expect(e.option('num-buffers'), e.name).toBe('numBuffers');
+  });
+
+  it('names unknown elements and properties with near matches', () => {
+    expect(() => builtinRegistry.lookup('Queue')).toThrow(new UnknownElementError('Queue', ['queue'], []));
+    expect(() => builtinRegistry.property('queue', 'max-size-buffer')).toThrow(UnknownPropertyError);
+    expect(() => builtinRegistry.property('queue', 'max-size-buffer')).toThrow("queue has no property 'max-size-buffer'; did you mean max-size-buffers?");
+    expect(() => builtinRegistry.parseProperty('queue', 'leaky', 'yes')).toThrow("invalid value 'yes' for queue leaky: expected one of no, upstream, downstream");
+  });
+
+  it('creates elements from text properties, printing only what differs from the defaults', () => {
+    const op = builtinRegistry.create('queue', { 'max-size-buffers': '5', leaky: 'downstream', name: 'q' });
+    expect(op.elements[0]).toMatchObject({ factory: 'queue', name: 'q', props: { 'max-size-buffers': '5', leaky: 'downstream' }, settings: { maxSizeBuffers: 5, leaky: 'downstream' } });
+    expect(builtinRegistry.create('queue', { 'max-size-buffers': '0' }).elements[0].props).toEqual({});
+  });
+
+  it('keeps EOS from a limited source that ends first', async () => {
+    const stats = await pipe(builtinRegistry.create('merge', { 'num-buffers': '100' }, { inputs: [fakeSrc({ numBuffers: 4 })] }) as never, fakeSink()).run();
+    expect(stats.delivered).toBe(4);
+  });
+});
+
+describe('a declared element', () => {
+  const closes = { n: 0 };
+  const ENDLESS = defineElement({
+    name: 'endless',
+    kind: 'source',
+    description: 'endless test source',
+    caps: { src: Caps.any() },
+    properties: { numBuffers: NUM_BUFFERS, every: prop.duration({ unit: 'ms', default: 0, doc: 'unused' }) },
+    build: (s) =>
+      limitSource(
+        defineSource({
+          srcCaps: Caps.any(),
+          fixate: () => Caps.parse('application/x-test'),
+          open: (ctx) => ({ pull: () => packet({ caps: ctx.outputCaps }), close: () => void closes.n++ }),
+        }),
+        s.numBuffers,
+      ),
+  });
+
+  it('is built from launch text with the same settings as from TypeScript', async () => {
+    const r = new ElementRegistry([ENDLESS]);
+    const src = r.create('endless', { 'num-buffers': '3', name: 'e', every: '2s' });
+    expect(src.elements[0].settings).toEqual(ENDLESS.create({ numBuffers: 3, name: 'e', every: 2e9 }).elements[0].settings);
+    expect(src.elements[0].props).toEqual({ 'num-buffers': '3', every: '2s' });
+    let n = 0;
+    const stats = await pipe(src as never, fakeSink({ onPacket: () => void n++ })).run({ clock: new VirtualClock() });
+    expect(n).toBe(3);
+    expect(stats.elements[0].name).toBe('e');
+    expect(closes.n).toBe(1);
+  });
+
+  it('refuses malformed declarations', () => {
+    const base = { kind: 'sink' as const, description: '', caps: {} };
+    expect(() => defineElement({ ...base, name: 'two words', properties: {} })).toThrow('invalid element name');
+    expect(() => defineElement({ ...base, name: 'x', properties: { name: prop.string({ doc: '' }) } })).toThrow("'name' is every element's");
+    expect(() => defineElement({ ...base, name: 'x', properties: { Bad: prop.string({ doc: '' }) } })).toThrow('camelCase');
+    expect(() => prop.enum([], { doc: '' })).toThrow('needs values');
+    expect(() => defineElement({ ...base, name: 'x', properties: {} }).create()).toThrow('declared but not implemented');
+  });
+});
