@@ -261,7 +261,7 @@ describe('h264Parse in a pipeline', () => {
     // The option also overrides VUI timing.
     const over = await parseBytes(data, {}, { framerate: 50 });
     expect(over.packets[1].dts).toBe(20_000_000);
-    expect(() => h264Parse({ framerate: '0/1' })).toThrowError(RangeError);
+    expect(() => h264Parse({ framerate: '0/1' })).toThrowError(/invalid value '0\/1' for h264Parse framerate/);
   });
 });
 
@@ -381,7 +381,7 @@ describe('stream formats', () => {
     expect(every.packets.every((p) => !(p.flags & PacketFlags.KEYFRAME) || nalTypes(p).slice(0, 3).join() === '9,7,8')).toBe(true);
     const oneSecond = await parseBytes(stripped, { chunk: 2048 }, { configInterval: 1 });
     expect(withSps(oneSecond.packets)).toEqual([0, 30, 60]); // IDRs every 10 frames at 30 fps
-    expect(() => h264Parse({ configInterval: -2 })).toThrowError(RangeError);
+    expect(() => h264Parse({ configInterval: -2 })).toThrowError(/invalid value '-2' for h264Parse config-interval: expected an integer ≥ -1/);
   });
 });
 

@@ -100,7 +100,7 @@ describe('mp4 demuxer against ffprobe', () => {
   it('validates its options with typed errors', () => {
     expect(() => new Mp4Demuxer({ maxBufferBytes: 0 })).toThrow(Mp4Error);
     expect(() => new Mp4Demuxer({ trackId: 1.5 })).toThrow(/trackId/);
-    expect(() => mp4Demux({ onTruncated: 'ignore' as 'eos' })).toThrow(/onTruncated/);
+    expect(() => mp4Demux({ onTruncated: 'ignore' as 'eos' })).toThrow(/invalid value 'ignore' for mp4Demux on-truncated: expected one of error, eos/);
   });
 
   it('names the tracks it found when there is no H.264 track', () => {
