@@ -17,6 +17,7 @@ import { defineConfig } from 'vitest/config';
 
 const PEERS = [
   // ffmpeg / ffprobe (fixtures encoded by ffmpeg, references from ffprobe)
+  'test/cli/e2e.test.ts', // + the CLI as a child process, Ctrl-C on timers
   'test/cli/probe.test.ts',
   'test/cli/remux.test.ts', // + gst-launch
   'test/cli/serve.test.ts', // + sockets, the CLI as a process
@@ -59,7 +60,6 @@ const PEERS = [
 
 const REALTIME = [
   'test/cli/dispatch.test.ts', // waits on real timers
-  'test/cli/e2e.test.ts', // the CLI as a child process, Ctrl-C on timers
   'test/io/byte-io.test.ts', // back-pressure observed across a real timer
   'test/io/file-src.test.ts', // a slow sink paced by real timers
   'test/rtp/udp.test.ts', // UDP sockets

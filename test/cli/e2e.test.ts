@@ -1,5 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { requirePeer } from '../peers';
 import { ensureBuilt, g2g } from './cli-process';
+
+requirePeer('ffmpeg');
 
 beforeAll(() => ensureBuilt(), 120_000);
 
@@ -44,8 +51,8 @@ describe.concurrent('g2g (a real process)', () => {
     const r = await g2g(['inspect', 'fakeSrc']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/SRC template: 'src'\n\s+Availability: Always\n\s+Capabilities:\n\s+ANY/);
-    expect(r.stdout).toMatch(/num-buffers\s+: .*\n\s+Integer\. Default: -1/);
-    expect(r.stdout).toMatch(/is-live\s+: .*\n\s+Boolean\. Default: false/);
+    expect(r.stdout).toMatch(/num-buffers\s+: .*\n\s+Integer: an integer ≥ -1\. Default: -1/);
+    expect(r.stdout).toMatch(/is-live\s+: .*\n\s+Boolean: true, false, 1 or 0\. Default: false/);
   });
 
   it('inspect of an unknown element exits 1 with near matches', async () => {
@@ -69,10 +76,32 @@ describe.concurrent('g2g (a real process)', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('launch -v prints the negotiated caps', async () => {
+  it('launch -v prints the fixed caps of every link as data flows, not template ranges', async () => {
     const r = await g2g(['launch', '-v', 'fakeSrc num-buffers=1 ! video/x-raw,format={NV12,I420} ! fakeSink']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/capsFilter0\.src: caps = video\/x-raw, format=\(string\)NV12/);
+    expect(r.stdout).toMatch(/^fakeSrc0\.src → capsFilter0\.sink: caps = video\/x-raw, format=\(string\)NV12$/m);
+    expect(r.stdout).toMatch(/^capsFilter0\.src → fakeSink0\.sink: caps = video\/x-raw, format=\(string\)NV12$/m);
+    expect(r.stdout).not.toMatch(/caps = .*\{/);
+  });
+
+  it('launch -v prints the caps a parser finds in the stream, not its template', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'g2g-v-'));
+    try {
+      const file = join(dir, 'in.h264');
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '3', '-c:v', 'libx264', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', file]);
+      const r = await g2g(['launch', '-v', `fileSrc location=${file} ! h264Parse ! fakeSink`]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^h264Parse0\.src → fakeSink0\.sink: caps = video\/x-h264, .*width=\(int\)64, height=\(int\)48/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('launch --print prints the pipeline with the properties that differ from their defaults, without running it', async () => {
+    const r = await g2g(['launch', '--print', 'videoTestSrc num-buffers=5 pattern=smpte is-live=true ! queue ! identity sleep-time=0.5s ! fakeSink']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('videoTestSrc name=videoTestSrc0 num-buffers=5 is-live=true ! queue name=queue0 ! identity name=identity0 sleep-time=500ms ! fakeSink name=fakeSink0');
+    expect(r.stdout).not.toMatch(/Execution ended/);
   });
 
   it('a negotiation error names both elements and the fields, before anything runs, exit 1', async () => {

@@ -260,7 +260,7 @@ describe.concurrent('g2g remux errors', () => {
     const cases: [string[], RegExp][] = [
       [[], /remux needs IN and OUT, got 0 arguments/],
       [[src], /remux needs IN and OUT, got 1 argument$/m],
-      [[src, 'a.mp4', '--fragment-duration', 'soon'], /--fragment-duration: expected a time/],
+      [[src, 'a.mp4', '--fragment-duration', 'soon'], /--fragment-duration: expected a duration/],
       [[src, 'a.mp4', '--progressive', '--fragment-duration', '2s'], /applies to fragmented output/],
       [['a.mp4', 'b.h264', '--progressive'], /apply to MP4 output only/],
       [[src, 'a.mp4', '--framerate', '0'], /--framerate must be N or N\/D/],

@@ -163,9 +163,9 @@ describe('h264Enc (libx264)', () => {
 
   it('validates options with typed errors', () => {
     expect(() => h264Enc({ bitrate: 1000, crf: 20 })).toThrow(/exclusive/);
-    expect(() => h264Enc({ crf: 60 })).toThrow(RangeError);
+    expect(() => h264Enc({ crf: 60 })).toThrow("invalid value '60' for h264Enc crf: expected a number in [0, 51]");
     expect(() => h264Enc({ tune: 'fast' as never })).toThrow(/tune/);
-    expect(() => h264Dec({ format: 'RGBA' as never })).toThrow(/I420 or NV12/);
+    expect(() => h264Dec({ format: 'RGBA' as never })).toThrow(/h264Dec format: expected one of I420, NV12/);
     expect(() => h264Dec({ backend: 'gpu' as never })).toThrow(/backend/);
   });
 });

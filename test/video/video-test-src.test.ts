@@ -36,11 +36,11 @@ describe('videoTestSrc negotiation', () => {
   });
 
   it('rejects bad options when built', () => {
-    expect(() => videoTestSrc({ width: 0 })).toThrow(/width must be an integer in \[1, 16384\]/);
-    expect(() => videoTestSrc({ format: 'YUY2' as never })).toThrow(/format must be one of NV12, I420, RGBA/);
+    expect(() => videoTestSrc({ width: 0 })).toThrow(/videoTestSrc width: expected an unsigned integer in \[1, 16384\]/);
+    expect(() => videoTestSrc({ format: 'YUY2' as never })).toThrow(/videoTestSrc format: expected one of NV12, I420, RGBA/);
     expect(() => videoTestSrc({ framerate: '0/1' })).toThrow(/framerate/);
-    expect(() => videoTestSrc({ pattern: 'snow' as never })).toThrow(/unknown pattern/);
-    expect(() => videoTestSrc({ numBuffers: -2 })).toThrow(/numBuffers/);
+    expect(() => videoTestSrc({ pattern: 'snow' as never })).toThrow(/videoTestSrc pattern: expected one of smpte/);
+    expect(() => videoTestSrc({ numBuffers: -2 })).toThrow(/videoTestSrc num-buffers: expected an integer ≥ -1/);
   });
 });
 
