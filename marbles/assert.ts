@@ -1,3 +1,4 @@
+import { G2gError } from '../src/errors';
 import type { Caps } from '../src/caps';
 import type { Packet } from '../src/packet';
 import { ElementError } from '../src/pipeline/errors';
@@ -5,14 +6,10 @@ import { printDiagram, timeToFrame, type MarbleEvent } from './diagram';
 import type { MarbleLog, SinkLog, SourceLog } from './log';
 
 /** A failed marble expectation; `expected`/`actual` let test runners show a diff. */
-export class MarbleAssertionError extends Error {
+export class MarbleAssertionError extends G2gError {
   override readonly name = 'MarbleAssertionError';
-  constructor(
-    message: string,
-    readonly expected?: unknown,
-    readonly actual?: unknown,
-  ) {
-    super(message);
+  constructor(message: string, readonly expected?: unknown, readonly actual?: unknown) {
+    super('MARBLE_ASSERTION', message);
   }
 }
 
@@ -51,7 +48,8 @@ function isRunLog(x: MarbleLog | SinkLog | SourceLog): x is MarbleLog {
 /** The events of a sink or source log, in the kit's recorded order (one frame = `frame` ns). */
 export function eventsOf(target: SinkLog | SourceLog, frame = target.frame): MarbleEvent[] {
   const out: { frame: number; seq: number; e: MarbleEvent }[] = [];
-  const add = (time: number, seq: number, e: Omit<MarbleEvent, 'frame'>) => out.push({ frame: timeToFrame(time, frame), seq, e: { ...e, frame: timeToFrame(time, frame) } });
+  const add = (time: number, seq: number, e: Omit<MarbleEvent, 'frame'>) =>
+    out.push({ frame: timeToFrame(time, frame), seq, e: { ...e, frame: timeToFrame(time, frame) } });
   if (target.kind === 'sink') {
     for (const w of target.writes) add(w.time, w.seq, { kind: 'value', value: w.label });
     if (target.end !== undefined) add(target.end, Infinity, { kind: 'end' });
@@ -79,13 +77,21 @@ export function toDiagram(target: MarbleLog | SinkLog | SourceLog, options: Sele
 
 /** Packets a sink received (or a source emitted), in order. */
 export function valuesOf<T extends Packet = Packet>(target: MarbleLog | SinkLog | SourceLog, options: SelectOptions = {}): T[] {
-  const l = isRunLog(target) ? (options.source !== undefined && options.sink === undefined ? sourceOf(target, options.source) : sinkOf(target, options.sink)) : target;
+  const l = isRunLog(target)
+    ? options.source !== undefined && options.sink === undefined
+      ? sourceOf(target, options.source)
+      : sinkOf(target, options.sink)
+    : target;
   return (l.kind === 'sink' ? l.writes : l.emits).map((w) => w.packet as T);
 }
 
 /** Times (ns after the start) at which a sink received (or a source emitted) each packet. */
 export function timesOf(target: MarbleLog | SinkLog | SourceLog, options: SelectOptions = {}): number[] {
-  const l = isRunLog(target) ? (options.source !== undefined && options.sink === undefined ? sourceOf(target, options.source) : sinkOf(target, options.sink)) : target;
+  const l = isRunLog(target)
+    ? options.source !== undefined && options.sink === undefined
+      ? sourceOf(target, options.source)
+      : sinkOf(target, options.sink)
+    : target;
   return (l.kind === 'sink' ? l.writes : l.emits).map((w) => w.time);
 }
 
@@ -239,7 +245,7 @@ export function expectMaxAhead(log: MarbleLog, n: number, options: { readonly so
     throw new MarbleAssertionError(
       `the source ran ${worst.ahead} packets ahead of the sink (max ${n}) at ${worst.time} ns: produced ${worst.produced}, received ${worst.received}`,
       n,
-      worst.ahead,
+      worst.ahead
     );
   }
 }

@@ -1,3 +1,4 @@
+import { G2gError } from '../src/errors';
 /**
  * Marble diagrams over virtual time, as RxJS's, with one difference: a group `(ab)` takes ONE frame, so
  * every recorded log can be printed and printing then parsing gives back the same events.
@@ -29,14 +30,10 @@ export interface Diagram {
   readonly length: number;
 }
 
-export class MarbleSyntaxError extends Error {
+export class MarbleSyntaxError extends G2gError {
   override readonly name = 'MarbleSyntaxError';
-  constructor(
-    readonly diagram: string,
-    readonly position: number,
-    why: string,
-  ) {
-    super(`${why} at position ${position} of '${diagram}'`);
+  constructor(readonly diagram: string, readonly position: number, why: string) {
+    super('MARBLE_SYNTAX', `${why} at position ${position} of '${diagram}'`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { G2gError } from '../src/errors';
 import { Caps } from '../src/caps';
 import { hostTimers } from '../src/clock/host';
 import { VirtualClock } from '../src/clock/virtual-clock';
@@ -60,25 +61,22 @@ export interface HarnessOptions {
 }
 
 /** A `pull()` that could not be answered: the element waits for input, for the clock, or for nothing. */
-export class HarnessStallError extends Error {
+export class HarnessStallError extends G2gError {
   override readonly name = 'HarnessStallError';
   constructor(
     message: string,
     /** 'input': a pull of the element's input waits for `push`/`pushEos`; 'clock': nothing moves but timers wait (a manual clock). */
-    readonly waitingFor: 'input' | 'clock' | 'unknown',
+    readonly waitingFor: 'input' | 'clock' | 'unknown'
   ) {
-    super(message);
+    super('HARNESS_STALL', message);
   }
 }
 
 /** Teardown broke the runtime's promises: an element not closed exactly once, a pull after close, a leaked timer. */
-export class HarnessTeardownError extends Error {
+export class HarnessTeardownError extends G2gError {
   override readonly name = 'HarnessTeardownError';
-  constructor(
-    readonly problems: readonly string[],
-    readonly report: HarnessTeardown,
-  ) {
-    super(`harness teardown: ${problems.join('; ')}`);
+  constructor(readonly problems: readonly string[], readonly report: HarnessTeardown) {
+    super('HARNESS_TEARDOWN', `harness teardown: ${problems.join('; ')}`);
   }
 }
 
@@ -270,7 +268,7 @@ export function harness(op: Transform<any, any> | Source<any> | Sink<any>, optio
           (e) => {
             starved = false;
             throw e;
-          },
+          }
         );
       };
       return {
@@ -390,8 +388,8 @@ export function harness(op: Transform<any, any> | Source<any> | Sink<any>, optio
     kind === 'transform'
       ? [...src.elements, ...elements, ...gate.elements, ...sink.elements]
       : kind === 'source'
-        ? [...elements, ...gate.elements, ...sink.elements]
-        : [...src.elements, ...elements];
+      ? [...elements, ...gate.elements, ...sink.elements]
+      : [...src.elements, ...elements];
   const pipeline = new Pipeline(chain);
   // Negotiation errors throw here, before anything opens.
   const negotiated = pipeline.negotiate();
@@ -415,7 +413,7 @@ export function harness(op: Transform<any, any> | Source<any> | Sink<any>, optio
       settled = true;
       runError = e;
       wakeOutput();
-    },
+    }
   );
 
   // --- waiting, with stall detection ---------------------------------------------------------------------
@@ -446,10 +444,16 @@ export function harness(op: Transform<any, any> | Source<any> | Sink<any>, optio
   const stallError = (): HarnessStallError => {
     const what = names().join(' ! ');
     if (starved && input.length === 0) {
-      return new HarnessStallError(`harness: ${what} needs more input before it can answer (it pulled its input ${inputPulls}×, all pushed packets are taken): push() more, or pushEos()`, 'input');
+      return new HarnessStallError(
+        `harness: ${what} needs more input before it can answer (it pulled its input ${inputPulls}×, all pushed packets are taken): push() more, or pushEos()`,
+        'input'
+      );
     }
     if (clock.pending > 0) {
-      return new HarnessStallError(`harness: ${what} waits on the clock (${clock.pending} timer(s) at ${clock.now()} ns) and nothing advances it: advance()`, 'clock');
+      return new HarnessStallError(
+        `harness: ${what} waits on the clock (${clock.pending} timer(s) at ${clock.now()} ns) and nothing advances it: advance()`,
+        'clock'
+      );
     }
     return new HarnessStallError(`harness: ${what} answers nothing: no pull, no output and no timer for ${stallAfter} host turns`, 'unknown');
   };
@@ -640,8 +644,12 @@ export function harness(op: Transform<any, any> | Source<any> | Sink<any>, optio
           stats: undefined,
         };
         throw new HarnessTeardownError(
-          [`the run did not settle after it was aborted: ${names().join(' ! ')} ignores its abort signal (waits on ${starved ? 'its input' : clock.pending > timersBefore ? 'the clock' : 'something'})`],
-          report,
+          [
+            `the run did not settle after it was aborted: ${names().join(' ! ')} ignores its abort signal (waits on ${
+              starved ? 'its input' : clock.pending > timersBefore ? 'the clock' : 'something'
+            })`,
+          ],
+          report
         );
       }
       let outcome: HarnessTeardown['outcome'] = runError === undefined ? 'eos' : 'error';

@@ -1,10 +1,17 @@
-// Node-only drivers (files, sockets, the CLI's helpers) extend the universal core here.
+// Node-only drivers and elements extend the universal core (itself an explicit list) here, named one by one.
 export * from '../src/index';
-export * from './drivers/fs';
-export * from './elements/udp-sink';
-export * from './elements/udp-src';
-export * from './elements/h264-dec';
-export * from './elements/h264-enc';
-export * from './elements/rtsp-src';
-export * from './elements/rtsp-server-sink';
-export * from './drivers/start-code';
+export { installNodeFileOpener, nodeFileOpener, nodeFileSink, nodeFileSrc, openFileSource, openFileTarget, READ_AHEAD_BYTES, readAhead } from './drivers/fs';
+export { UDP_SINK, udpSink } from './elements/udp-sink';
+export type { UdpSinkExtras, UdpSinkOptions } from './elements/udp-sink';
+export { DEFAULT_UDP_PORT, UDP_SRC, udpSrc } from './elements/udp-src';
+export type { UdpSrcExtras, UdpSrcOptions } from './elements/udp-src';
+export { H264_DEC, h264Dec } from './elements/h264-dec';
+export type { H264DecBackend, H264DecFormat, H264DecOptions, RawVideoPacket } from './elements/h264-dec';
+export { H264_ENC, h264Enc, X264_PRESETS, X264_TUNES } from './elements/h264-enc';
+export type { H264EncOptions, H264Packet, X264Preset, X264Tune } from './elements/h264-enc';
+export { RTSP_SRC, rtspSrc } from './elements/rtsp-src';
+export type { RtspProtocols, RtspSrc, RtspSrcCounters, RtspSrcOptions } from './elements/rtsp-src';
+export { RTSP_SERVER_SINK, RtspMount, rtspServer, RtspServer, rtspServerSink } from './elements/rtsp-server-sink';
+export type { RtspMountOptions, RtspServerOptions, RtspServerSinkExtras, RtspServerSinkOptions } from './elements/rtsp-server-sink';
+export { installNativeStartCodeFinder, nativeStartCodeFinder } from './drivers/start-code';
+export { nodeElements } from './elements';

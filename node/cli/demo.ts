@@ -25,7 +25,7 @@ export const DEMO_USAGE = `Usage: g2g demo [--frames N] [--preprocess auto|webgp
 Live OCR over RTSP, all in this process:
   videoTestSrc is-live=true (320x240, 15 fps, '${DEMO_TEXT}') ! h264Enc tune=zerolatency ! h264Parse
     ! rtspServerSink (127.0.0.1, a free port)
-  rtspSrc ! h264Parse ! h264Dec ! queue (1, leaky) ! wgpuPreprocess ! ocrDetect ! ocrRecognise ! sink
+  rtspSrc ! h264Parse ! h264Dec ! queue (1, leaky) ! ocrWgpuPreprocess ! ocrDetect ! ocrRecognise ! sink
 Prints the text read and the glass-to-glass latency (capture at the source → sink) of each
 frame OCR'd, and after N of them (default 60; 0 runs until Ctrl-C) every element's stats.
 Frames arriving while OCR is busy are dropped (live profile), never queued.
@@ -84,7 +84,7 @@ async function ocrDemo(frames: number, preprocess: OcrPreprocessBackend, io: Cli
     await model.release();
     return 1;
   }
-  const pre = preprocess.kind === 'webgpu' ? 'wgpuPreprocess' : 'ocrPreprocess';
+  const pre = preprocess.kind === 'webgpu' ? 'ocrWgpuPreprocess' : 'ocrPreprocess';
   io.out(`g2g demo: serving ${location}; reading it back: rtspSrc ! h264Parse ! h264Dec ! queue ! ${pre} ! ocrDetect ! ocrRecognise ! sink`);
 
   const timings: Timings = new Map();

@@ -1,3 +1,4 @@
+import { G2gError } from '../../src/errors';
 /** Where a command writes, so tests can run commands in-process and read what they printed. */
 export interface CliIo {
   out(text: string): void;
@@ -10,7 +11,10 @@ export const processIo: CliIo = {
 };
 
 /** Thrown for a bad command line: the dispatcher prints it with the usage and exits 2. */
-export class UsageError extends Error {
+export class UsageError extends G2gError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('USAGE', message, options);
+  }
   override readonly name = 'UsageError';
 }
 

@@ -20,7 +20,7 @@ import type { CliRunOptions } from './run-pipeline';
 export const OCR_USAGE = `Usage: g2g ocr INPUT [--json] [--frames N] [--cls] [--preprocess auto|webgpu|cpu]
 
 Reads the text in a video with PP-OCRv4 (detection + recognition, onnxruntime on the CPU):
-  INPUT ! h264Parse ! h264Dec ! wgpuPreprocess ! ocrDetect [! ocrClassify] ! ocrRecognise ! sink
+  INPUT ! h264Parse ! h264Dec ! ocrWgpuPreprocess ! ocrDetect [! ocrClassify] ! ocrRecognise ! sink
 INPUT is an H.264 elementary stream (.h264), an MP4 file or an rtsp:// URL. Prints each
 frame's boxes and text, then every element's processing time (p50/p95).
 
@@ -28,7 +28,7 @@ Options:
   --json        one JSON object per frame: {"frame","pts","text","lines":[{"text","score","angle","box"}]}
   --frames N    stop after N frames (default: the whole input; an RTSP stream runs until Ctrl-C)
   --cls         classify each box's text angle (0°/180°) and turn upside-down text before reading it
-  --preprocess  where the detector's input is made: webgpu (wgpuPreprocess, WGSL), cpu (the reference
+  --preprocess  where the detector's input is made: webgpu (ocrWgpuPreprocess, WGSL), cpu (the reference
                 code), or auto (default: webgpu when a WebGPU adapter exists, else cpu, saying why)
   -h, --help    show this help`;
 

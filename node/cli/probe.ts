@@ -1,3 +1,4 @@
+import { G2gError } from '../../src/errors';
 import { fakeSink } from '../../operators/fake-sink';
 import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
@@ -130,7 +131,10 @@ export interface ProbeReport {
 }
 
 /** A file that probe (or remux) cannot read: the message says why; exit 1. */
-export class ProbeError extends Error {
+export class ProbeError extends G2gError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PROBE', message, options);
+  }
   override readonly name = 'ProbeError';
 }
 
@@ -223,10 +227,24 @@ export function formatProbe(r: ProbeReport): string {
   lines.push('');
   const rows = [['frame', 'key', 'pts (s)', 'dts (s)', 'dur (ms)', 'size', 'flags']];
   r.frames.forEach((f, i) =>
-    rows.push([String(i), f.keyframe ? 'K' : '-', seconds(f.pts), seconds(f.dts), f.duration === null ? 'N/A' : (f.duration / 1e6).toFixed(3), String(f.size), f.corrupt ? 'corrupt' : '']),
+    rows.push([
+      String(i),
+      f.keyframe ? 'K' : '-',
+      seconds(f.pts),
+      seconds(f.dts),
+      f.duration === null ? 'N/A' : (f.duration / 1e6).toFixed(3),
+      String(f.size),
+      f.corrupt ? 'corrupt' : '',
+    ])
   );
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  for (const row of rows) lines.push(row.map((cell, c) => (c === 1 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
+  for (const row of rows)
+    lines.push(
+      row
+        .map((cell, c) => (c === 1 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join('  ')
+        .trimEnd()
+    );
   return lines.join('\n');
 }
 
@@ -244,7 +262,8 @@ export async function probe(args: string[], io: CliIo = processIo): Promise<numb
   }
   if (a.positional.length !== 1) throw new UsageError(a.positional.length === 0 ? 'probe needs a FILE' : `probe takes one FILE, got ${a.positional.length}`);
   const framerate = a.options.get('framerate');
-  if (framerate !== undefined && !/^\s*[1-9]\d*\s*(\/\s*[1-9]\d*\s*)?$/.test(framerate)) throw new UsageError(`--framerate must be N or N/D, got '${framerate}'`);
+  if (framerate !== undefined && !/^\s*[1-9]\d*\s*(\/\s*[1-9]\d*\s*)?$/.test(framerate))
+    throw new UsageError(`--framerate must be N or N/D, got '${framerate}'`);
   let report: ProbeReport;
   try {
     report = await probeFile(a.positional[0], { framerate });

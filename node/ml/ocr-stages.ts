@@ -114,12 +114,12 @@ export const OCR_PREPROCESS = defineElement({
 });
 
 /**
- * The WebGPU form of ocrPreprocess, named wgpuPreprocess as in the printed chain (it runs that element's
- * WGSL kernel, but hands on the frame with the tensor downloaded into its meta).
+ * The WebGPU form of ocrPreprocess: wgpuPreprocess's WGSL kernel, but it hands on the frame with the tensor
+ * downloaded into its meta (a name of its own: it is not wgpuPreprocess, whose output is the tensor).
  */
 export const OCR_WGPU_PREPROCESS = defineElement({
   ...STAGE,
-  name: 'wgpuPreprocess',
+  name: 'ocrWgpuPreprocess',
   description: 'PP-OCR detection preprocess on WebGPU (the wgpuPreprocess WGSL kernel), downloaded into meta.ocrInput for onnxruntime-node',
   notes:
     'Passes the frame on with meta.ocrInput for ocrDetect. Each download from the GPU is an explicit copy in the ledger (onnxruntime-node takes CPU tensors only).',
@@ -150,7 +150,7 @@ export const OCR_WGPU_PREPROCESS = defineElement({
 
 /**
  * PP-OCR detection preprocess (BGR, ImageNet mean/std, sides multiples of 32) into `meta.ocrInput`: on
- * WebGPU (element `wgpuPreprocess`, the WGSL kernel of src/ml/preprocess-wgsl.ts) or on the CPU
+ * WebGPU (element `ocrWgpuPreprocess`, the WGSL kernel of src/ml/preprocess-wgsl.ts) or on the CPU
  * (`ocrPreprocess`). onnxruntime-node cannot take our GPU buffers, so the WebGPU result is downloaded —
  * an explicit transfer, recorded in the copy ledger.
  */

@@ -1,3 +1,4 @@
+import { G2gError } from '../../src/errors';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -12,14 +13,10 @@ export const BUILD_HINT =
   'build it with `scripts/build-native.sh` (needs cargo and the Debian packages libavcodec-dev libavutil-dev pkg-config gcc), or point G2G_NATIVE_ADDON at a built g2g_native.node';
 
 /** The addon could not be found or loaded: says where it looked and how to build it. */
-export class NativeAddonError extends Error {
+export class NativeAddonError extends G2gError {
   override readonly name = 'NativeAddonError';
-  constructor(
-    readonly path: string,
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`glass2glass native addon not available at ${path}: ${detail}; ${BUILD_HINT}`, options);
+  constructor(readonly path: string, detail: string, options?: { cause?: unknown }) {
+    super('NATIVE_ADDON', `glass2glass native addon not available at ${path}: ${detail}; ${BUILD_HINT}`, options);
   }
 }
 

@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 /**
  * Parser for GStreamer caps strings (gst_caps_from_string syntax):
  *   caps      := 'ANY' | 'EMPTY' | 'NONE' | '' | structure (';' structure)* [';']
@@ -10,26 +11,17 @@
  */
 import { NAME_RE } from './features';
 import { Structure } from './structure';
-import {
-  compareFractions,
-  fraction,
-  fractionRange,
-  intRange,
-  type FieldValue,
-  type Fraction,
-  type ListItem,
-  type ValueType,
-} from './value';
+import { compareFractions, fraction, fractionRange, intRange, type FieldValue, type Fraction, type ListItem, type ValueType } from './value';
 
-export class CapsParseError extends Error {
+export class CapsParseError extends G2gError {
   override readonly name = 'CapsParseError';
   constructor(
     readonly reason: string,
     /** 0-based offset into `input`. */
     readonly position: number,
-    readonly input: string,
+    readonly input: string
   ) {
-    super(`${reason} at position ${position} in caps ${JSON.stringify(input)}`);
+    super('CAPS_PARSE', `${reason} at position ${position} in caps ${JSON.stringify(input)}`);
   }
 }
 
@@ -313,9 +305,10 @@ function convert(token: string, type: ValueType | undefined): Scalar | undefined
         convert(token, 'int') ??
         (DOUBLE_RE.test(token) ? convert(token, 'double') : undefined) ??
         (FRACTION_RE.test(token) ? convert(token, 'fraction') : undefined) ??
-        (parseBoolean(token, { t: ['true', 'yes'], f: ['false', 'no'] }) !== undefined
-          ? convert(token, 'boolean')
-          : undefined) ?? { value: token, type: 'string' }
+        (parseBoolean(token, { t: ['true', 'yes'], f: ['false', 'no'] }) !== undefined ? convert(token, 'boolean') : undefined) ?? {
+          value: token,
+          type: 'string',
+        }
       );
     }
   }

@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 import { from, Observable, Subject, takeUntil, type ObservableInput, type OperatorFunction, type Subscription } from 'rxjs';
 import { Caps } from '../caps';
 import { EOS, type ElementReporter, type Pulled, type Reader } from '../element';
@@ -28,15 +29,13 @@ export type OverflowOptions =
 export type FromObservableOptions<T, P extends Packet> = SourceAdapterOptions<T, P> & OverflowOptions;
 
 /** Raised (as the cause of the pipeline's ElementError) by overflow 'error'. */
-export class OverflowError extends Error {
+export class OverflowError extends G2gError {
   override readonly name = 'OverflowError';
-  constructor(
-    readonly element: string,
-    readonly bufferSize: number,
-  ) {
+  constructor(readonly element: string, readonly bufferSize: number) {
     super(
+      'OVERFLOW',
       `${element}: the Observable pushed faster than the pipeline pulls and overflowed its buffer of ${bufferSize} ` +
-        `packet${bufferSize === 1 ? '' : 's'} (overflow: 'error'); raise bufferSize, choose a drop policy, or slow the Observable`,
+        `packet${bufferSize === 1 ? '' : 's'} (overflow: 'error'); raise bufferSize, choose a drop policy, or slow the Observable`
     );
   }
 }
@@ -58,7 +57,7 @@ interface PushBuffer<T> {
 export function fromObservable<P extends Packet>(input: ObservableInput<P>, options: FromObservableOptions<P, P>): Source<P>;
 export function fromObservable<T, P extends Packet>(
   input: ObservableInput<T>,
-  options: FromObservableOptions<T, P> & { mapToPacket: NonNullable<SourceAdapterOptions<T, P>['mapToPacket']> },
+  options: FromObservableOptions<T, P> & { mapToPacket: NonNullable<SourceAdapterOptions<T, P>['mapToPacket']> }
 ): Source<P>;
 export function fromObservable<T, P extends Packet>(input: ObservableInput<T>, options: FromObservableOptions<T, P>): Source<P> {
   const { overflow, bufferSize } = options;
@@ -173,7 +172,7 @@ export function toObservable<T extends Packet>(source: Source<T>, options: RunOp
         () => subscriber.complete(),
         (e) => {
           if (!subscriber.closed) subscriber.error(e);
-        },
+        }
       )
       .finally(dispose);
     return () => controller.abort();

@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 import type { ByteSource } from './byte-source';
 import type { ByteTarget } from './byte-target';
 
@@ -28,27 +29,28 @@ export function getFileOpener(): FileOpener | undefined {
 }
 
 /** A location could not be opened; the message names it, and the host's error code when there is one. */
-export class FileOpenError extends Error {
+export class FileOpenError extends G2gError {
   override readonly name = 'FileOpenError';
   constructor(
     readonly location: string,
     readonly mode: 'read' | 'write',
-    /** The host's error code (ENOENT, EACCES, EISDIR…) when it gave one. */
-    readonly code: string | undefined,
+    /** The host's error code (ENOENT, EACCES, EISDIR…) when it gave one: then also this error's `code`, as Node's. */
+    hostCode: string | undefined,
     detail: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown }
   ) {
-    super(`cannot open '${location}' for ${mode === 'read' ? 'reading' : 'writing'}: ${detail}`, options);
+    super(hostCode ?? 'FILE_OPEN', `cannot open '${location}' for ${mode === 'read' ? 'reading' : 'writing'}: ${detail}`, options);
   }
 }
 
 /** A `location` was given but nothing can open it here. */
-export class NoFileOpenerError extends Error {
+export class NoFileOpenerError extends G2gError {
   override readonly name = 'NoFileOpenerError';
   constructor(readonly location: string) {
     super(
+      'NO_FILE_OPENER',
       `no file opener is installed to open '${location}': in Node call installNodeFileOpener() from glass2glass/node ` +
-        '(the g2g CLI does), elsewhere setFileOpener(...), or pass a source/target instead of a location',
+        '(the g2g CLI does), elsewhere setFileOpener(...), or pass a source/target instead of a location'
     );
   }
 }

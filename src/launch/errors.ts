@@ -1,12 +1,9 @@
+import { G2gError } from '../errors';
 /** A launch line that cannot be parsed or built; `position` is the 0-based offset the reason is about. */
-export class LaunchError extends Error {
+export class LaunchError extends G2gError {
   override readonly name = 'LaunchError';
-  constructor(
-    readonly reason: string,
-    readonly position: number,
-    readonly input: string,
-  ) {
-    super(`${reason} (at position ${position})\n${pointAt(input, position)}`);
+  constructor(readonly reason: string, readonly position: number, readonly input: string) {
+    super('LAUNCH', `${reason} (at position ${position})\n${pointAt(input, position)}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 import { copyBytes } from '../util/bytes';
 import type { MemoryDomain } from './memory';
 
@@ -18,11 +19,12 @@ export interface CopySummary {
   readonly byElement: Readonly<Record<string, { count: number; bytes: number }>>;
 }
 
-export class ImplicitCopyError extends Error {
+export class ImplicitCopyError extends G2gError {
   override readonly name = 'ImplicitCopyError';
   constructor(readonly record: CopyRecord) {
     super(
-      `${record.element}: implicit CPU copy of ${record.bytes} bytes (${record.from} → ${record.to}: ${record.reason}) refused in strict mode; insert an explicit transfer operator`,
+      'IMPLICIT_COPY',
+      `${record.element}: implicit CPU copy of ${record.bytes} bytes (${record.from} → ${record.to}: ${record.reason}) refused in strict mode; insert an explicit transfer operator`
     );
   }
 }

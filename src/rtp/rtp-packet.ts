@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 /**
  * RTP fixed header (RFC 3550 5.1) with CSRC list, header extension (5.3.1) and padding: strict parsing that
  * answers an RtpError value instead of throwing (a datagram off the network is data, not a bug), and
@@ -12,13 +13,10 @@ export const MAX_RTP_PACKET = 65507;
 export type RtpErrorKind = 'truncated' | 'version' | 'padding' | 'argument';
 
 /** What is wrong with a packet (parse) or with arguments (serialise). Parsers return it; only serialisers throw it. */
-export class RtpError extends Error {
+export class RtpError extends G2gError {
   override readonly name = 'RtpError';
-  constructor(
-    readonly kind: RtpErrorKind,
-    message: string,
-  ) {
-    super(message);
+  constructor(readonly kind: RtpErrorKind, message: string) {
+    super('RTP', message);
   }
 }
 

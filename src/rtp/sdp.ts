@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 /**
  * SDP (RFC 8866, formerly 4566) for an H.264 RTP stream (RFC 6184 8.2): generation of the session an
  * ffmpeg, VLC or GStreamer receiver opens (`ffmpeg -i out.sdp`), and a tolerant parser that turns such a
@@ -43,7 +44,10 @@ export interface SessionDescription {
   readonly errors: readonly string[];
 }
 
-export class SdpError extends Error {
+export class SdpError extends G2gError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SDP', message, options);
+  }
   override readonly name = 'SdpError';
 }
 
@@ -110,7 +114,8 @@ export function parseSpropParameterSets(value: string): Uint8Array[] {
 /** An SDP for one H.264 stream, CRLF line endings as the RFC asks. */
 export function h264Sdp(o: H264SdpOptions): string {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new SdpError(`port must be in [0, 65535], got ${o.port}`);
-  if (!Number.isInteger(o.payloadType) || o.payloadType < 0 || o.payloadType > 127) throw new SdpError(`payload type must be in [0, 127], got ${o.payloadType}`);
+  if (!Number.isInteger(o.payloadType) || o.payloadType < 0 || o.payloadType > 127)
+    throw new SdpError(`payload type must be in [0, 127], got ${o.payloadType}`);
   if (!/^[\w.:-]+$/.test(o.address)) throw new SdpError(`not an address: '${o.address}'`);
   const ipv = isIpv6(o.address) ? 'IP6' : 'IP4';
   const mc = isMulticast(o.address);
@@ -206,7 +211,10 @@ export function parseSdp(text: string): SessionDescription {
           media.push({ type: p[0] ?? '', port: -1, proto: '', formats: [], rtpmap: new Map(), fmtp: new Map(), attributes: [] });
           break;
         }
-        const formats = p.slice(3).map(Number).filter((f) => Number.isInteger(f) && f >= 0 && f <= 127);
+        const formats = p
+          .slice(3)
+          .map(Number)
+          .filter((f) => Number.isInteger(f) && f >= 0 && f <= 127);
         media.push({ type: p[0], port, proto: p[2], formats, rtpmap: new Map(), fmtp: new Map(), attributes: [] });
         break;
       }

@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 /**
  * RTSP client (RFC 2326) as a sans-IO state machine, in the style of h11 and quinn-proto: the driver
  * feeds it bytes and the time (`receive`, `receiveDatagram`, `handleTimeout`), sends what `pollTransmit`
@@ -10,20 +11,25 @@ import { randomUint32 } from '../rtp/random';
 import { parseSdp, sdpStream, SdpError, type SdpStream, type SessionDescription } from '../rtp/sdp';
 import { MILLISECOND, SECOND } from '../time';
 import { authorization, chooseChallenge, parseChallenges, type AuthChallenge, type Credentials, type DigestState } from './auth';
-import { RtspHeaders, RtspParseError, RtspParser, serializeInterleaved, serializeRequest, serializeResponse, type RtspParserLimits, type RtspResponse } from './message';
+import {
+  RtspHeaders,
+  RtspParseError,
+  RtspParser,
+  serializeInterleaved,
+  serializeRequest,
+  serializeResponse,
+  type RtspParserLimits,
+  type RtspResponse,
+} from './message';
 import { formatTransport, parseTransport, type TransportSpec } from './transport';
 import { parseRtspUrl, type RtspUrl } from './url';
 
 export type RtspErrorKind = 'auth' | 'status' | 'timeout' | 'protocol' | 'closed' | 'unsupported';
 
-export class RtspError extends Error {
+export class RtspError extends G2gError {
   override readonly name = 'RtspError';
-  constructor(
-    readonly kind: RtspErrorKind,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
+  constructor(readonly kind: RtspErrorKind, message: string, readonly status?: number) {
+    super('RTSP', message);
   }
 }
 
@@ -138,11 +144,12 @@ export class RtspClient {
     const password = options.password ?? this.url.password;
     this.cred = user !== undefined ? { user, password: password ?? '' } : undefined;
     this.transportKind = options.transport ?? 'tcp';
-    if (this.transportKind !== 'tcp' && this.transportKind !== 'udp') throw new RtspError('unsupported', `transport must be 'tcp' or 'udp', got '${String(this.transportKind)}'`);
+    if (this.transportKind !== 'tcp' && this.transportKind !== 'udp')
+      throw new RtspError('unsupported', `transport must be 'tcp' or 'udp', got '${String(this.transportKind)}'`);
     if (this.transportKind === 'udp' && !options.clientPorts) throw new RtspError('unsupported', "transport 'udp' needs clientPorts");
     this.responseTimeout = options.responseTimeout ?? 10 * SECOND;
     this.dataTimeout = options.dataTimeout ?? 5 * SECOND;
-    this.udpTimeout = this.transportKind === 'udp' ? (options.udpTimeout ?? 0) : 0;
+    this.udpTimeout = this.transportKind === 'udp' ? options.udpTimeout ?? 0 : 0;
     this.keepAlive = options.keepAlive;
     this.cnonce = options.cnonce ?? (() => randomUint32().toString(16).padStart(8, '0') + randomUint32().toString(16).padStart(8, '0'));
     this.parser = new RtspParser(options.limits);
@@ -332,7 +339,10 @@ export class RtspClient {
   private send(p: Pending): void {
     p.cseq = ++this.cseq;
     p.sentAt = this.now;
-    const headers: (readonly [string, string])[] = [['CSeq', String(p.cseq)], ['User-Agent', this.options.userAgent ?? 'glass2glass']];
+    const headers: (readonly [string, string])[] = [
+      ['CSeq', String(p.cseq)],
+      ['User-Agent', this.options.userAgent ?? 'glass2glass'],
+    ];
     if (this.session !== undefined && p.method !== 'OPTIONS') headers.push(['Session', this.session]);
     p.authorized = this.challenge !== undefined && this.cred !== undefined;
     if (this.challenge && this.cred) headers.push(['Authorization', authorization(this.challenge, this.cred, p.method, p.uri, this.cnonce(), this.digest)]);
@@ -358,7 +368,11 @@ export class RtspClient {
         this.send(p);
         return;
       }
-      const why = !this.cred ? 'the server needs credentials (user-id/user-pw or user:password@ in the URL)' : challenge ? 'the server rejected the credentials' : 'the server offers no Basic or Digest authentication';
+      const why = !this.cred
+        ? 'the server needs credentials (user-id/user-pw or user:password@ in the URL)'
+        : challenge
+        ? 'the server rejected the credentials'
+        : 'the server offers no Basic or Digest authentication';
       this.fail(new RtspError('auth', `401 Unauthorized from ${this.url.uri} on ${p.method}: ${why}`, 401));
       return;
     }
@@ -414,7 +428,9 @@ export class RtspClient {
       return this.fail(new RtspError('unsupported', `${this.url.uri}: ${e.message}`));
     }
     if (stream.caps.get('encoding-name') !== 'H264') {
-      return this.fail(new RtspError('unsupported', `${this.url.uri}: the video stream is ${String(stream.caps.get('encoding-name'))}, only H264 is supported`));
+      return this.fail(
+        new RtspError('unsupported', `${this.url.uri}: the video stream is ${String(stream.caps.get('encoding-name'))}, only H264 is supported`)
+      );
     }
     const media = sdp.media.find((m) => m.type === 'video' && m.formats.includes(stream.payloadType));
     const base = r.headers.get('content-base') ?? r.headers.get('content-location') ?? this.url.uri;
@@ -442,7 +458,9 @@ export class RtspClient {
     const t = parseTransport(r.headers.get('transport') ?? '');
     const wanted = this.transportKind === 'tcp' ? 'RTP/AVP/TCP' : 'RTP/AVP';
     if (!t || t.protocol !== wanted) {
-      return this.fail(new RtspError('unsupported', `SETUP ${this.url.uri}: the server answered transport '${r.headers.get('transport') ?? ''}', not ${wanted}`));
+      return this.fail(
+        new RtspError('unsupported', `SETUP ${this.url.uri}: the server answered transport '${r.headers.get('transport') ?? ''}', not ${wanted}`)
+      );
     }
     if (t.interleaved) this.channels = t.interleaved;
     this.chosen = t;

@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 import { utf8Decode, utf8Encode } from '../util/utf8';
 /**
  * RTSP/1.0 messages (RFC 2326 6, 7) and interleaved binary frames (10.12), sans-IO: bytes are pushed in any
@@ -6,7 +7,10 @@ import { utf8Decode, utf8Encode } from '../util/utf8';
  * cannot be resynchronised, so the parser stays failed.
  */
 
-export class RtspParseError extends Error {
+export class RtspParseError extends G2gError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTSP_PARSE', message, options);
+  }
   override readonly name = 'RtspParseError';
 }
 

@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 /**
  * Server-side RTSP authentication (RFC 2326 borrows HTTP's: RFC 2617, RFC 7616 for Digest), sans-IO:
  * WWW-Authenticate challenges out, Authorization values checked, `now` passed in.
@@ -31,14 +32,29 @@ export interface RtspServerAuthOptions {
 
 export type AuthFailure = 'missing' | 'scheme' | 'malformed' | 'credentials' | 'nonce' | 'stale' | 'uri';
 
-export type AuthResult = { readonly ok: true; readonly user: string; readonly method: AuthMethod; readonly nonce?: string } | { readonly ok: false; readonly reason: AuthFailure; /** The stale nonce (reason 'stale'). */ readonly nonce?: string };
+export type AuthResult =
+  | { readonly ok: true; readonly user: string; readonly method: AuthMethod; readonly nonce?: string }
+  | { readonly ok: false; readonly reason: AuthFailure; /** The stale nonce (reason 'stale'). */ readonly nonce?: string };
 
-export class RtspAuthError extends Error {
+export class RtspAuthError extends G2gError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTSP_AUTH', message, options);
+  }
   override readonly name = 'RtspAuthError';
 }
 
 /** The Digest response (RFC 2617 3.2.2.1), qop=auth or none (RFC 2069), MD5. */
-export function digestResponse(p: { user: string; realm: string; password: string; method: string; uri: string; nonce: string; qop?: string; nc?: string; cnonce?: string }): string {
+export function digestResponse(p: {
+  user: string;
+  realm: string;
+  password: string;
+  method: string;
+  uri: string;
+  nonce: string;
+  qop?: string;
+  nc?: string;
+  cnonce?: string;
+}): string {
   const ha1 = md5Hex(`${p.user}:${p.realm}:${p.password}`);
   const ha2 = md5Hex(`${p.method}:${p.uri}`);
   return p.qop === 'auth' ? md5Hex(`${ha1}:${p.nonce}:${p.nc ?? ''}:${p.cnonce ?? ''}:auth:${ha2}`) : md5Hex(`${ha1}:${p.nonce}:${ha2}`);
@@ -54,7 +70,7 @@ function sameText(a: string, b: string): boolean {
 /** The path of a request URI (absolute rtsp:// or a bare path), without query or trailing slash. */
 function pathOf(uri: string): string {
   const m = /^rtsps?:\/\/[^/]*(\/[^?#]*)?/i.exec(uri);
-  const p = m ? (m[1] ?? '/') : uri.split(/[?#]/)[0];
+  const p = m ? m[1] ?? '/' : uri.split(/[?#]/)[0];
   return p.replace(/\/+$/, '');
 }
 
@@ -82,7 +98,8 @@ export class RtspServerAuth {
     this.realm = options.realm ?? 'glass2glass';
     if (/["\\\r\n\0]/.test(this.realm)) throw new RtspAuthError('realm must not contain " \\ CR LF NUL');
     this.methods = options.methods ?? ['digest', 'basic'];
-    if (this.methods.length === 0 || this.methods.some((m) => m !== 'basic' && m !== 'digest')) throw new RtspAuthError(`methods must be basic and/or digest, got ${this.methods.join(',')}`);
+    if (this.methods.length === 0 || this.methods.some((m) => m !== 'basic' && m !== 'digest'))
+      throw new RtspAuthError(`methods must be basic and/or digest, got ${this.methods.join(',')}`);
     this.secret = options.secret ?? Array.from({ length: 4 }, () => randomUint32().toString(16).padStart(8, '0')).join('');
     this.lifetime = options.nonceLifetime ?? 300 * SECOND;
     if (!(this.lifetime > 0) || !Number.isFinite(this.lifetime)) throw new RtspAuthError(`nonceLifetime must be a positive number of ns, got ${this.lifetime}`);
@@ -101,7 +118,11 @@ export class RtspServerAuth {
 
   /** WWW-Authenticate values for a 401, one per method; `stale` tells a Digest client its nonce expired. */
   challenges(now: number, stale = false): string[] {
-    return this.methods.map((m) => (m === 'basic' ? `Basic realm=${quote(this.realm)}` : `Digest realm=${quote(this.realm)}, nonce=${quote(this.nonce(now))}, algorithm=MD5, qop="auth"${stale ? ', stale=TRUE' : ''}`));
+    return this.methods.map((m) =>
+      m === 'basic'
+        ? `Basic realm=${quote(this.realm)}`
+        : `Digest realm=${quote(this.realm)}, nonce=${quote(this.nonce(now))}, algorithm=MD5, qop="auth"${stale ? ', stale=TRUE' : ''}`
+    );
   }
 
   /** Checks the Authorization value of a `method uri` request. */
@@ -121,7 +142,9 @@ export class RtspServerAuth {
     const text = utf8Decode(bytes);
     const colon = text.indexOf(':');
     if (colon < 0) return { ok: false, reason: 'malformed' };
-    return this.check(text.slice(0, colon), text.slice(colon + 1)) ? { ok: true, user: text.slice(0, colon), method: 'basic' } : { ok: false, reason: 'credentials' };
+    return this.check(text.slice(0, colon), text.slice(colon + 1))
+      ? { ok: true, user: text.slice(0, colon), method: 'basic' }
+      : { ok: false, reason: 'credentials' };
   }
 
   private check(user: string, password: string): boolean {
@@ -136,7 +159,8 @@ export class RtspServerAuth {
     if (!c || c.scheme !== 'digest') return { ok: false, reason: 'malformed' };
     const p = c.params;
     const { username, realm, nonce, response } = p;
-    if (username === undefined || realm === undefined || nonce === undefined || response === undefined || p.uri === undefined) return { ok: false, reason: 'malformed' };
+    if (username === undefined || realm === undefined || nonce === undefined || response === undefined || p.uri === undefined)
+      return { ok: false, reason: 'malformed' };
     if (p.algorithm !== undefined && !/^md5$/i.test(p.algorithm)) return { ok: false, reason: 'scheme' };
     if (realm !== this.realm) return { ok: false, reason: 'credentials' };
     // The digest covers its own uri: it must name the resource requested, or it could be replayed on another.

@@ -1,9 +1,13 @@
+import { G2gError } from '../errors';
 /**
  * rtsp:// URLs (RFC 2326 3.2) with optional `user:password@`: credentials are split off at once, so the
  * URL that goes into requests, logs, errors and stats never holds them.
  */
 
-export class RtspUrlError extends Error {
+export class RtspUrlError extends G2gError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTSP_URL', message, options);
+  }
   override readonly name = 'RtspUrlError';
 }
 

@@ -1,3 +1,4 @@
+import { G2gError } from '../errors';
 /**
  * AbortController where the host has none (embedded engines such as QuickJS): the core must run on
  * plain ES2022, so it never names the global directly.
@@ -44,10 +45,10 @@ export function newAbortController(): AbortController {
   return g.AbortController ? new g.AbortController() : (new MiniAbortController() as unknown as AbortController);
 }
 
-export class AbortError extends Error {
+export class AbortError extends G2gError {
   override readonly name = 'AbortError';
   constructor(message = 'The operation was aborted') {
-    super(message);
+    super('ABORT_ERR', message);
   }
 }
 
@@ -74,7 +75,7 @@ export function raceAbort<T>(p: PromiseLike<T>, signal: AbortSignal): Promise<T>
       (e) => {
         signal.removeEventListener('abort', onAbort);
         reject(e);
-      },
+      }
     );
   });
 }

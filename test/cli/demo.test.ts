@@ -47,8 +47,8 @@ describe('g2g demo: live OCR over an in-process RTSP server', () => {
     expect(r.stdout).toMatch(/glass-to-glass latency \(\d+ packets\): p50 \d+\.\d+ ms {2}p95 \d+\.\d+ ms/);
     // The machine has a WebGPU adapter (Mesa 25 lavapipe, installed by setup), so the chain preprocesses
     // there, and each download to onnxruntime's CPU tensors is counted as a copy of that element.
-    expect(r.stdout).toMatch(/h264Dec ! queue ! wgpuPreprocess ! ocrDetect/);
-    expect(r.stdout).toMatch(/^wgpuPreprocess0 +\d+ .* [1-9]\d*$/m);
+    expect(r.stdout).toMatch(/h264Dec ! queue ! ocrWgpuPreprocess ! ocrDetect/);
+    expect(r.stdout).toMatch(/^ocrWgpuPreprocess0 +\d+ .* [1-9]\d*$/m);
   }, 45_000);
 });
 
@@ -81,7 +81,7 @@ describe('g2g ocr', () => {
     const texts = (r: typeof gpu) => r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text);
     expect(texts(gpu)).toEqual([TEXT, TEXT, TEXT, TEXT]);
     expect(texts(cpu)).toEqual(texts(gpu));
-    expect(gpu.stderr).toMatch(/^wgpuPreprocess0 +4 /m);
+    expect(gpu.stderr).toMatch(/^ocrWgpuPreprocess0 +4 /m);
     expect(cpu.stderr).toMatch(/^ocrPreprocess0 +4 /m);
   }, 35_000);
 

@@ -1,3 +1,4 @@
+import { G2gError } from '../../errors';
 /** Why a piece of H.264 syntax could not be read. */
 export type H264ErrorKind =
   /** The data ended before the syntax element did (a prefix too short, a truncated NAL). */
@@ -10,13 +11,10 @@ export type H264ErrorKind =
   | 'argument';
 
 /** The one error type of the H.264 library: parsers throw it, the assembler turns it into CORRUPT flags. */
-export class H264Error extends Error {
+export class H264Error extends G2gError {
   override readonly name = 'H264Error';
-  constructor(
-    readonly kind: H264ErrorKind,
-    message: string,
-  ) {
-    super(message);
+  constructor(readonly kind: H264ErrorKind, message: string) {
+    super('H264', message);
   }
 }
 

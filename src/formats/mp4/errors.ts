@@ -1,3 +1,4 @@
+import { G2gError } from '../../errors';
 /**
  * Typed errors of the MP4 library. Parsers never let an exception escape: they hand these back (as values
  * or demuxer events); the element drivers throw them so that the pipeline names the element.
@@ -14,14 +15,14 @@ export type Mp4ErrorCode =
   /** A box or buffer passes the configured memory limits. */
   | 'too-large';
 
-export class Mp4Error extends Error {
+export class Mp4Error extends G2gError {
   override readonly name = 'Mp4Error';
   constructor(
-    readonly code: Mp4ErrorCode,
+    override readonly code: Mp4ErrorCode,
     message: string,
     /** Absolute byte offset in the file where the problem was found, when known. */
-    readonly offset?: number,
+    readonly offset?: number
   ) {
-    super(offset === undefined ? message : `${message} (at byte ${offset})`);
+    super(code, offset === undefined ? message : `${message} (at byte ${offset})`);
   }
 }

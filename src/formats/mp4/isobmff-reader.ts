@@ -1,3 +1,4 @@
+import { G2gError } from '../../errors';
 import { ByteQueue } from './byte-queue';
 import { Mp4Error } from './errors';
 import {
@@ -26,12 +27,9 @@ import {
 import { utf8Decode } from '../../util/utf8';
 
 /** Thrown inside the parser only; every public entry point turns it into a returned Mp4Error. */
-class ParseError extends Error {
-  constructor(
-    readonly offset: number,
-    message: string,
-  ) {
-    super(message);
+class ParseError extends G2gError {
+  constructor(readonly offset: number, message: string) {
+    super('MP4_PARSE', message);
   }
 }
 
@@ -43,7 +41,7 @@ export class ByteReader {
     public pos: number,
     readonly end: number,
     /** Absolute file offset of data[0], for error messages. */
-    readonly base = 0,
+    readonly base = 0
   ) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   }
@@ -436,7 +434,8 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
     case 'trun': {
       const { version: v, flags } = fullBox(r);
       const version = v01(r, v, 'trun');
-      const perSample = 4 * ((flags & TRUN_DURATION ? 1 : 0) + (flags & TRUN_SIZE ? 1 : 0) + (flags & TRUN_FLAGS ? 1 : 0) + (flags & TRUN_COMPOSITION_OFFSET ? 1 : 0));
+      const perSample =
+        4 * ((flags & TRUN_DURATION ? 1 : 0) + (flags & TRUN_SIZE ? 1 : 0) + (flags & TRUN_FLAGS ? 1 : 0) + (flags & TRUN_COMPOSITION_OFFSET ? 1 : 0));
       const sampleCount = r.u32();
       const box: { -readonly [K in keyof TrunBox]: TrunBox[K] } = { type, version, sampleCount };
       if (flags & TRUN_DATA_OFFSET) box.dataOffset = r.i32();
@@ -541,10 +540,7 @@ export class IncrementalBoxReader {
   /** The box being waited on, when its header is in but not its body. */
   pending: BoxHeader | undefined;
 
-  constructor(
-    private readonly queue: ByteQueue,
-    private readonly options: IncrementalReaderOptions,
-  ) {}
+  constructor(private readonly queue: ByteQueue, private readonly options: IncrementalReaderOptions) {}
 
   /** The next top-level box, 'more' when its bytes have not all arrived, or an error for garbage. */
   next(): TopLevelBox | 'more' | Mp4Error {
