@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: {
-    index: 'src/index.ts',
+    index: 'operators/entry.ts',
     'operators/index': 'operators/index.ts',
     'marbles/index': 'marbles/index.ts',
     'interop/index': 'src/interop/index.ts',
@@ -13,7 +13,7 @@ export default defineConfig({
   },
   format: ['esm'],
   target: 'node20',
-  dts: { entry: { index: 'src/index.ts', 'operators/index': 'operators/index.ts', 'marbles/index': 'marbles/index.ts', 'interop/index': 'src/interop/index.ts', 'node/index': 'node/index.ts', 'ml/index': 'node/ml/index.ts', 'ml/browser': 'src/ml/browser.ts' } },
+  dts: { entry: { index: 'operators/entry.ts', 'operators/index': 'operators/index.ts', 'marbles/index': 'marbles/index.ts', 'interop/index': 'src/interop/index.ts', 'node/index': 'node/index.ts', 'ml/index': 'node/ml/index.ts', 'ml/browser': 'src/ml/browser.ts' } },
   sourcemap: true,
   clean: true,
   splitting: true,

@@ -1,5 +1,5 @@
 // Node-only drivers and elements extend the universal core (itself an explicit list) here, named one by one.
-export * from '../src/index';
+export * from '../operators/entry';
 export { installNodeFileOpener, nodeFileOpener, nodeFileSink, nodeFileSrc, openFileSource, openFileTarget, READ_AHEAD_BYTES, readAhead } from './drivers/fs';
 export { UDP_SINK, udpSink } from './elements/udp-sink';
 export type { UdpSinkExtras, UdpSinkOptions } from './elements/udp-sink';
