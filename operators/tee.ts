@@ -78,5 +78,7 @@ export type TeeOptions<T extends Packet = Packet> = Omit<ElementOptions<typeof T
 /** Sends every packet to every branch (GStreamer's tee, with a per-branch back-pressure policy). */
 export function tee<T extends Packet = Packet>(options: TeeOptions<T>): Sink<T> {
   const { branches, policy, ...rest } = options;
-  return TEE.create({ ...rest, policy: typeof policy === 'string' || policy === undefined ? policy : policy.join(',') }, { branches });
+  // A list shorter than the branches leaves the rest blocking (an empty one: all block).
+  const list = typeof policy === 'string' || policy === undefined ? policy : branches.map((_, k) => policy[k] ?? 'block').join(',') || undefined;
+  return TEE.create({ ...rest, policy: list }, { branches });
 }

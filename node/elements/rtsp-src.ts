@@ -21,14 +21,8 @@ export type RtspSrc = Source<CpuPacket> & { readonly counters: Readonly<RtspSrcC
 
 const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
 
-/** A URL as printed: never its password (user-pw is never printed either). */
-const redactUrl = (location: string): string => {
-  try {
-    return parseRtspUrl(location).uri;
-  } catch {
-    return location;
-  }
-};
+/** A URL as printed: its user name kept (it parses back to the same user), never its password (nor user-pw). */
+const redactUrl = (location: string): string => location.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@:]*)(?::[^/?#@]*)?@/i, (_m, scheme: string, user: string) => (user ? `${scheme}${user}@` : scheme));
 
 export const RTSP_SRC = defineElement({
   name: 'rtspSrc',
@@ -53,8 +47,8 @@ export const RTSP_SRC = defineElement({
     latency: prop.duration({ unit: 'ms', default: 200 * MILLISECOND, doc: 'Reorder budget for UDP (TCP delivers in order and needs none)' }),
     userId: prop.string({ doc: 'User name for authentication' }),
     userPw: prop.string({ secret: true, doc: 'Password for authentication (never printed)' }),
-    timeout: prop.duration({ unit: 'ms', default: 5 * SECOND, doc: 'Without a response or media this long, the session fails' }),
-    udpTimeout: prop.duration({ unit: 'ms', defaultDoc: 'timeout', doc: 'With udp+tcp: no RTP this long after PLAY plays over TCP instead' }),
+    timeout: prop.duration({ unit: 'ms', default: 5 * SECOND, min: MILLISECOND, doc: 'Without a response or media this long, the session fails' }),
+    udpTimeout: prop.duration({ unit: 'ms', min: MILLISECOND, defaultDoc: 'timeout', doc: 'With udp+tcp: no RTP this long after PLAY plays over TCP instead' }),
     retry: prop.uint({ default: 0, doc: 'Reconnection attempts after the connection fails while or before playing' }),
     backoff: prop.duration({ unit: 'ms', default: 250 * MILLISECOND, doc: 'First wait before reconnecting, doubled per failed attempt up to 8×' }),
     numBuffers: prop.int({ default: -1, min: -1, doc: 'Access units before end-of-stream (-1 = until the server ends it)' }),
@@ -77,6 +71,7 @@ type RtspSrcSettings = SettingsOf<typeof RTSP_SRC.properties>;
  */
 export const rtspSrc = RTSP_SRC.implement((options): RtspSrc => {
   const { protocols, numBuffers, retry } = options;
+  parseRtspUrl(options.location); // a bad URL fails where the element is made (its error never shows the password)
   const counters: RtspSrcCounters = { sessions: 0, reconnects: 0, units: 0, fallbacks: 0, receiverReports: 0, rtcpSsrc: undefined, depay: newDepayCounters() };
   const src = defineSource<CpuPacket>({
     srcCaps: SRC_CAPS,

@@ -23,6 +23,9 @@ export type SettingsOf<P extends Properties> = { readonly name: string | undefin
   readonly [K in keyof P]: PresenceOf<P[K]> extends 'optional' ? ValueOf<P[K]> | undefined : ValueOf<P[K]>;
 };
 
+/** A factory's parameters: the options are required exactly when some of them are (a required property, an extra such as tee's branches). */
+export type FactoryArgs<P extends Properties, X> = {} extends OptionsOf<P> & X ? [options?: OptionsOf<P> & X, links?: ElementLinks] : [options: OptionsOf<P> & X, links?: ElementLinks];
+
 /** Caps templates of an element's pads. */
 export interface PadTemplates {
   readonly sink?: Caps;
@@ -137,6 +140,18 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
     }
   }
 
+  /** Settings as kept on the element (inspection, tests): secrets left out, redacted strings as printed. */
+  private shown(settings: SettingsOf<P>): SettingsOf<P> {
+    const entries = Object.entries(this.properties as Properties);
+    if (!entries.some(([, p]) => p.hides)) return settings;
+    const out: Record<string, unknown> = { ...settings };
+    for (const [option, p] of entries) {
+      if (p.secret) delete out[option];
+      else if (p.hides && out[option] !== undefined) out[option] = p.display(out[option]);
+    }
+    return Object.freeze(out) as SettingsOf<P>;
+  }
+
   /** Launch-syntax property names, in declaration order. */
   launchNames(): string[] {
     return [...this.byLaunchName.keys()];
@@ -160,7 +175,7 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
       try {
         out[option] = p.check(v);
       } catch (e) {
-        throw new PropertyValueError(this.name, launchName(option), printable(v), reason(e, p.accepts));
+        throw new PropertyValueError(this.name, launchName(option), p.hides ? p.display(v) : printable(v), reason(e, p.accepts));
       }
     }
     return Object.freeze(out) as SettingsOf<P>;
@@ -173,7 +188,8 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
     try {
       return (this.properties as Properties)[option].parse(text);
     } catch (e) {
-      throw new PropertyValueError(this.name, name, text, reason(e, (this.properties as Properties)[option].accepts));
+      const p = (this.properties as Properties)[option];
+      throw new PropertyValueError(this.name, name, p.display(text), reason(e, p.accepts));
     }
   }
 
@@ -189,7 +205,8 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
   }
 
   /** Builds the element from TypeScript options (also what launch syntax ends in). */
-  readonly create = (options: OptionsOf<P> & X = {} as OptionsOf<P> & X, links: ElementLinks = {}): Op => {
+  readonly create = (...args: FactoryArgs<P, X>): Op => {
+    const [options = {}, links = {}] = args as [Readonly<Record<string, unknown>>?, ElementLinks?];
     if (!this.build) throw new TypeError(`${this.name} is declared but not implemented`);
     const settings = this.settings(options as Readonly<Record<string, unknown>>);
     const op = this.build(settings, options as X, links) as Op;
@@ -202,10 +219,10 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
    * Gives a declared element its implementation, below the declaration (so the build's settings type can
    * come from it); returns the typed factory. Once only.
    */
-  implement<X2 = {}, Op2 extends Operator = Operator>(build: Build<P, X2, Op2>): (options?: OptionsOf<P> & X2, links?: ElementLinks) => Op2 {
+  implement<X2 = {}, Op2 extends Operator = Operator>(build: Build<P, X2, Op2>): (...args: FactoryArgs<P, X2>) => Op2 {
     if (this.build) throw new TypeError(`${this.name} is implemented twice`);
     this.build = build;
-    return this.create as unknown as (options?: OptionsOf<P> & X2, links?: ElementLinks) => Op2;
+    return this.create as unknown as (...args: FactoryArgs<P, X2>) => Op2;
   }
 
   /**
@@ -249,7 +266,7 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
     el.factory = this.name;
     el.name = settings.name;
     el.props = this.print(settings);
-    el.settings = settings;
+    el.settings = this.shown(settings);
     el.descriptor = this as unknown as ElementDescriptor;
     if (this.metas !== undefined && el.kind !== 'source' && !('metas' in el && el.metas !== undefined)) (el as { metas?: unknown }).metas = this.metas;
   }

@@ -14,11 +14,16 @@ export function parseDuration(text: string, bare: DurationUnit = 'ns'): number {
   const t = text.trim();
   if (t.length > 64) throw new RangeError('expected a duration (too long)');
   const clock = /^(\d{1,9}):([0-5]\d):([0-5]\d(?:\.\d{1,9})?)$/.exec(t);
-  if (clock) return Math.round((Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3])) * SECOND);
+  if (clock) {
+    const [whole, frac = ''] = clock[3].split('.');
+    const ns = (Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(whole)) * SECOND + Number(frac.padEnd(9, '0'));
+    if (!Number.isSafeInteger(ns)) throw new RangeError('duration out of range');
+    return ns;
+  }
   const m = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ]*)$/i.exec(t);
   if (!m) throw new RangeError(`expected a duration such as 200ms, 1.5s, 2000000ns or a number of ${bare}`);
   if (m[2] === '' && bare === 'ns' && !/^\d+$/.test(m[1])) throw new RangeError('a bare duration is integer nanoseconds here; add a unit (ns, us, ms, s, min, h)');
-  const unit = m[2] === '' ? DURATION_UNITS[bare] : SUFFIXES[m[2]];
+  const unit = m[2] === '' ? DURATION_UNITS[bare] : Object.hasOwn(SUFFIXES, m[2]) ? SUFFIXES[m[2]] : undefined;
   if (unit === undefined) throw new RangeError(`unknown duration unit '${m[2]}' (use ns, us, ms, s, min or h)`);
   const ns = Math.round(Number(m[1]) * unit);
   if (!Number.isSafeInteger(ns)) throw new RangeError('duration out of range');

@@ -1,5 +1,5 @@
 export { defineElement, ElementDescriptor, launchName, MissingPropertyError, PropertyValueError } from './descriptor';
-export type { ElementKind, ElementOptions, ElementLinks, ElementSpec, OptionsOf, PadTemplates, Properties, SettingsOf } from './descriptor';
+export type { ElementKind, ElementOptions, FactoryArgs, ElementLinks, ElementSpec, OptionsOf, PadTemplates, Properties, SettingsOf } from './descriptor';
 export { formatDuration, parseDuration } from './duration';
 export type { DurationUnit } from './duration';
 export { prop, Property } from './property';

@@ -64,6 +64,8 @@ export class Property<T, In = T, P extends Presence = Presence> {
       readonly format: (value: T) => string;
       readonly equals?: (a: T, b: T) => boolean;
       readonly info?: Partial<PropertyInfo>;
+      /** Strings: what may be shown of a value (printing, errors). */
+      readonly redact?: (s: string) => string;
     },
     readonly defaultDoc?: string,
     readonly secret = false,
@@ -85,6 +87,18 @@ export class Property<T, In = T, P extends Presence = Presence> {
 
   format(value: T): string {
     return this.impl.format(value);
+  }
+
+  /** A value as errors and stamped settings show it: a secret never, a redacting string without its secret part. */
+  display(value: unknown): string {
+    if (this.secret) return '(hidden)';
+    if (this.impl.redact && typeof value === 'string') return this.impl.redact(value);
+    return typeof value === 'string' ? value : String(value);
+  }
+
+  /** True when `display` hides or changes values (a secret, a URL with a password). */
+  get hides(): boolean {
+    return this.secret || this.impl.redact !== undefined;
   }
 
   equals(a: T, b: T): boolean {
@@ -160,7 +174,7 @@ function integer(type: 'int' | 'uint', o: Common<number> & Range & { readonly he
     },
     check: (n) => {
       if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new RangeError(`expected ${accepts}`);
-      return checkRange(n, r, accepts);
+      return checkRange(n + 0, r, accepts); // + 0: -0 is 0, so it prints and compares as 0
     },
     format: o.hex ? hex : String,
     info: { ...r, ...(o.hex ? { pattern: 'hex' } : {}) },
@@ -188,7 +202,7 @@ function double<const O extends Common<number> & Range>(o: O) {
     },
     check: (n) => {
       if (typeof n !== 'number' || !Number.isFinite(n)) throw new RangeError(`expected ${accepts}`);
-      return checkRange(n, o, accepts);
+      return checkRange(n + 0, o, accepts);
     },
     // Shortest text that reads back to the same double (JS's own), never an exponent the parser would refuse.
     format: String,
@@ -228,6 +242,7 @@ function string<const O extends Common<string> & { readonly pattern?: RegExp; re
       },
       // A redacted value (a URL without its password) is what gets printed: still valid, never the secret.
       format: o.redact ?? ((s) => s),
+      redact: o.redact,
       info: o.pattern ? { pattern: o.pattern.source } : {},
     },
     o.secret === true,
@@ -260,8 +275,9 @@ function duration<const O extends Common<number> & Range & { readonly unit: Dura
     accepts,
     parse: (text) => parseDuration(text, o.unit),
     check: (n) => {
-      if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new RangeError(`expected ${accepts}`);
-      return checkRange(n, { min: o.min ?? 0, max: o.max }, accepts);
+      // TypeScript callers compute durations (SECOND / 30): whole nanoseconds, as the timebase is.
+      if (typeof n !== 'number' || !Number.isFinite(n) || !Number.isSafeInteger(Math.round(n))) throw new RangeError(`expected ${accepts}`);
+      return checkRange(Math.round(n) + 0, { min: o.min ?? 0, max: o.max }, accepts);
     },
     format: formatDuration,
     info: { unit: o.unit, min: o.min ?? 0, max: o.max },
@@ -344,7 +360,7 @@ function doubles<const O extends Common<readonly number[]> & Range & { readonly 
       if (!Array.isArray(a) || a.length !== o.length || !a.every((n) => typeof n === 'number' && Number.isFinite(n))) throw new RangeError(`expected ${accepts}`);
       for (const n of a) if (o.positive ? !(n > 0) : false) throw new RangeError(`expected ${accepts}`);
       for (const n of a) checkRange(n, o, accepts);
-      return Object.freeze([...a]);
+      return Object.freeze(a.map((n) => n + 0));
     },
     format: (a) => a.join(','),
     equals: (a, b) => a.length === b.length && a.every((n, i) => Object.is(n, b[i])),

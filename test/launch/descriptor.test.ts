@@ -165,3 +165,43 @@ describe('a declared element', () => {
     expect(() => defineElement({ ...base, name: 'x', properties: {} }).create()).toThrow('declared but not implemented');
   });
 });
+
+describe('what is shown of a value', () => {
+  it('never prints or keeps a password: URL user kept, password dropped, user-pw left out', async () => {
+    const { cliRegistry } = await import('../../node/cli/registry');
+    const { parseLaunch } = await import('../../operators');
+    const { rtspSrc } = await import('../../node/elements/rtsp-src');
+    const p = parseLaunch('rtspSrc location=rtsp://admin:hunter2@cam:8554/s user-pw=topsecret ! fakeSink', cliRegistry());
+    const text = p.toString();
+    expect(text).toContain('location=rtsp://admin@cam:8554/s');
+    expect(text).not.toMatch(/hunter2|topsecret|user-pw/);
+    expect(parseLaunch(text, cliRegistry()).toString()).toBe(text);
+    const el = rtspSrc({ location: 'rtsp://admin:hunter2@cam/s', userId: 'u', userPw: 'topsecret' }).elements[0];
+    expect(JSON.stringify(el.settings)).not.toMatch(/hunter2|topsecret/);
+    expect(el.settings).toMatchObject({ location: 'rtsp://admin@cam/s', userId: 'u' });
+    // A bad value is shown redacted in the error; a bad URL fails where the element is made.
+    expect(() => rtspSrc({ location: 'http://admin:hunter2@cam/s' })).toThrow("invalid value 'http://admin@cam/s' for rtspSrc location");
+    expect(() => rtspSrc({ location: 'rtsp://admin:hunter2@cam:99999/s' })).toThrow(/port/);
+    expect(() => rtspSrc({ location: 'rtsp://admin:hunter2@cam:99999/s' })).not.toThrow(/hunter2/);
+  });
+
+  it('prints -0 as 0, stably, and rounds computed durations to whole nanoseconds', () => {
+    const a = builtinRegistry.create('fakeSrc', { sizemin: '-0' });
+    expect(a.elements[0].props).toEqual({});
+    const t = builtinRegistry.create('tensorPreprocess', { width: '8', height: '8', mean: '-0,0,0', 'pad-value': '-0' });
+    expect(t.elements[0].props).toEqual({ width: '8', height: '8' });
+    const id = defineElement({ name: 'd', kind: 'sink', description: '', caps: {}, properties: { t: prop.duration({ unit: 'ns', doc: '' }) }, build: () => fakeSink() });
+    expect(id.create({ t: 1e9 / 30 }).elements[0].settings?.t).toBe(33_333_333);
+  });
+});
+
+describe('durations', () => {
+  it('read the clock form exactly and refuse what no number of nanoseconds holds', async () => {
+    const { parseDuration, formatDuration } = await import('../../src');
+    expect(parseDuration('1:02:03.000000004')).toBe(3_723_000_000_004);
+    expect(parseDuration('2500:00:00.000000001')).toBe(2500 * 3600 * 1e9 + 1);
+    expect(() => parseDuration('999999999:59:59.999999999')).toThrow('out of range');
+    expect(() => parseDuration('1constructor')).toThrow("unknown duration unit 'constructor'");
+    for (const ns of [0, 1, 999, 1000, 1_500_000, 50_000_000, 2e9, 7_000_000_001]) expect(parseDuration(formatDuration(ns))).toBe(ns);
+  });
+});
