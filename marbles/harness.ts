@@ -10,7 +10,7 @@ import { Pipeline } from '../src/pipeline/pipeline';
 import type { LatencyProfile } from '../src/pipeline/profile';
 import type { RunningPipeline } from '../src/pipeline/run';
 import type { ElementStats, PipelineStats } from '../src/pipeline/stats';
-import { AbortError, abortReason, isAbortError } from '../src/util/abort';
+import { AbortError, abortReason, isAbortError, raceAbort } from '../src/util/abort';
 import { deferred, type Deferred, type MaybePromise } from '../src/util/promise';
 import type { LogMessage } from './log';
 
@@ -255,15 +255,7 @@ export function harness(op: Transform<any, any> | Source<any> | Sink<any>, optio
         if (signal.aborted) return Promise.reject(abortReason(signal));
         starved = true;
         inputWaiter ??= deferred<void>();
-        const wait = inputWaiter.promise;
-        return new Promise<void>((resolve, reject) => {
-          const onAbort = (): void => reject(abortReason(signal));
-          signal.addEventListener('abort', onAbort, { once: true });
-          wait.then(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          });
-        }).then(
+        return raceAbort(inputWaiter.promise, signal).then(
           () => next(signal),
           (e) => {
             starved = false;
@@ -302,17 +294,8 @@ export function harness(op: Transform<any, any> | Source<any> | Sink<any>, optio
       };
       const pull = (signal: AbortSignal): MaybePromise<Pulled<Packet>> => {
         if (credits > 0) return take(signal);
-        if (signal.aborted) return Promise.reject(abortReason(signal));
         creditWaiter ??= deferred<void>();
-        const wait = creditWaiter.promise;
-        return new Promise<void>((resolve, reject) => {
-          const onAbort = (): void => reject(abortReason(signal));
-          signal.addEventListener('abort', onAbort, { once: true });
-          wait.then(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          });
-        }).then(() => pull(signal));
+        return raceAbort(creditWaiter.promise, signal).then(() => pull(signal));
       };
       return { pull };
     },

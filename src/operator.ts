@@ -28,11 +28,14 @@ export type Operator = Source<any> | Transform<any, any> | Sink<any>;
 
 /**
  * What a define* call takes: the element without its kind. `factory` and `props` may be left out when an
- * element descriptor builds it (the descriptor stamps them); a bare element is named 'element'.
+ * element descriptor builds it (the descriptor stamps them); a bare element is named UNNAMED_FACTORY.
  */
 export type ElementDefinition<E> = Omit<E, 'kind' | 'factory' | 'props'> & { readonly factory?: string; readonly props?: Readonly<Record<string, unknown>> };
 
-const base = { factory: 'element', props: {} };
+/** The factory name of an element defined without one: a descriptor stamps its own over it. */
+export const UNNAMED_FACTORY = 'element';
+
+const base = { factory: UNNAMED_FACTORY, props: {} };
 
 /** Wraps an element definition as a composable Source. */
 export function defineSource<O extends Packet>(el: ElementDefinition<SourceElement<O>>): Source<O> {

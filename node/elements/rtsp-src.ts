@@ -6,7 +6,7 @@ import { defineSource, type Source } from '../../src/operator';
 import type { CpuPacket } from '../../src/packet';
 import { BoundedBuffer } from '../../src/pipeline/bounded-buffer';
 import { newDepayCounters } from '../../src/rtp/h264-depayloader';
-import { parseRtspUrl } from '../../src/rtsp/url';
+import { parseRtspUrl, withoutPassword } from '../../src/rtsp/url';
 import { MILLISECOND, SECOND } from '../../src/time';
 import { resetCounters, type RtspSrcCounters } from './rtsp-src/counters';
 import { RtspOutput } from './rtsp-src/output';
@@ -21,9 +21,6 @@ export type RtspSrc = Source<CpuPacket> & { readonly counters: Readonly<RtspSrcC
 
 const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
 
-/** A URL as printed: its user name kept (it parses back to the same user), never its password (nor user-pw). */
-const redactUrl = (location: string): string => location.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@:]*)(?::[^/?#@]*)?@/i, (_m, scheme: string, user: string) => (user ? `${scheme}${user}@` : scheme));
-
 export const RTSP_SRC = defineElement({
   name: 'rtspSrc',
   kind: 'source',
@@ -37,7 +34,7 @@ export const RTSP_SRC = defineElement({
       required: true,
       pattern: /^rtsps?:\/\/./i,
       accepts: 'an rtsp:// URL',
-      redact: redactUrl,
+      redact: withoutPassword, // the user name kept (it parses back to the same user); user-pw is never printed
       doc: 'rtsp://[user:password@]host[:port]/path (the password is never printed)',
     }),
     protocols: prop.enum(['tcp', 'udp', 'udp+tcp'], {

@@ -67,8 +67,6 @@ type UdpSinkSettings = SettingsOf<typeof UDP_SINK.properties>;
  */
 export const udpSink = UDP_SINK.implement((s, x: UdpSinkExtras): Sink<Packet> => {
   const sink = defineSink<Packet>({
-    // Named only so that the descriptor finds its element behind rtpH264Pay (with `rtp`).
-    factory: UDP_SINK.name,
     sinkCaps: Caps.any(),
     // Pacing is done here, not by the runtime: a late datagram is sent late, never dropped (dropping one
     // fragment would cost the whole access unit downstream).

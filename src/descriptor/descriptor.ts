@@ -1,7 +1,7 @@
 import type { Caps } from '../caps/caps';
 import type { AnyElement } from '../element';
 import { G2gError } from '../errors';
-import type { Operator, Sink, Source } from '../operator';
+import { UNNAMED_FACTORY, type Operator, type Sink, type Source } from '../operator';
 import { prop, type AnyProperty, type Presence, type Property, type PropertyInfo } from './property';
 
 export type ElementKind = 'source' | 'transform' | 'sink';
@@ -24,7 +24,9 @@ export type SettingsOf<P extends Properties> = { readonly name: string | undefin
 };
 
 /** A factory's parameters: the options are required exactly when some of them are (a required property, an extra such as tee's branches). */
-export type FactoryArgs<P extends Properties, X> = {} extends OptionsOf<P> & X ? [options?: OptionsOf<P> & X, links?: ElementLinks] : [options: OptionsOf<P> & X, links?: ElementLinks];
+export type FactoryArgs<P extends Properties, X> = {} extends OptionsOf<P> & X
+  ? [options?: OptionsOf<P> & X, links?: ElementLinks]
+  : [options: OptionsOf<P> & X, links?: ElementLinks];
 
 /** Caps templates of an element's pads. */
 export interface PadTemplates {
@@ -68,23 +70,14 @@ export type Build<P extends Properties, X, Op extends Operator> = (settings: Set
 
 /** A property value that does not fit its declaration; names the element, the property, the value and what is accepted. */
 export class PropertyValueError extends G2gError {
-  constructor(
-    readonly element: string,
-    readonly property: string,
-    readonly value: string,
-    readonly reason: string,
-  ) {
+  constructor(readonly element: string, readonly property: string, readonly value: string, readonly reason: string) {
     super('PROPERTY_VALUE', `invalid value '${clip(value)}' for ${element} ${property}: ${reason}`);
   }
 }
 
 /** A required property left out. */
 export class MissingPropertyError extends G2gError {
-  constructor(
-    readonly element: string,
-    readonly property: string,
-    accepts: string,
-  ) {
+  constructor(readonly element: string, readonly property: string, accepts: string) {
     super('PROPERTY_MISSING', `${element} needs ${property}= (${accepts})`);
   }
 }
@@ -100,7 +93,11 @@ const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 77)}…` : s);
 /** camelCase option → GStreamer-style launch name. */
 export const launchName = (option: string) => option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-const NAME = prop.string({ doc: 'Instance name, unique in the pipeline (default: the factory name and an index, as fakeSrc0)', pattern: /^[A-Za-z_][\w-]*$/, accepts: "letters, digits, '_' and '-', not starting with a digit" });
+const NAME = prop.string({
+  doc: 'Instance name, unique in the pipeline (default: the factory name and an index, as fakeSrc0)',
+  pattern: /^[A-Za-z_][\w-]*$/,
+  accepts: "letters, digits, '_' and '-', not starting with a digit",
+});
 
 /** A descriptor's own properties with the implicit `name` first. */
 type WithName<P extends Properties> = { readonly name: typeof NAME } & P;
@@ -175,7 +172,7 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
       try {
         out[option] = p.check(v);
       } catch (e) {
-        throw new PropertyValueError(this.name, launchName(option), p.hides ? p.display(v) : printable(v), reason(e, p.accepts));
+        throw new PropertyValueError(this.name, launchName(option), p.display(v), reason(e, p.accepts));
       }
     }
     return Object.freeze(out) as SettingsOf<P>;
@@ -232,7 +229,7 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
   withExtras(fixed: Partial<X>): ElementDescriptor<K, P, X, Op> {
     const build = this.build;
     if (!build) throw new TypeError(`${this.name} is declared but not implemented`);
-    return new ElementDescriptor({ ...this.spec, build: (s, x, links) => build(s, { ...fixed, ...x }, links) as Op });
+    return new ElementDescriptor({ ...this.spec, build: (s, x, links) => build(s, { ...x, ...fixed }, links) as Op });
   }
 
   /** Every property's contract, `name` first. */
@@ -257,34 +254,32 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
   /**
    * Stamps the built element with what the descriptor knows: factory name, instance name, printable
    * properties, the settings it was made with, and the declared metas unless the build chose its own.
-   * The element is the operator's only one, else the last one of this factory.
+   * The element is the operator's only one, else its last one no other descriptor stamped (udpSink with
+   * `rtp` is rtpH264Pay, already stamped, then its own sink).
    */
   private tag(op: Operator, settings: SettingsOf<P>): void {
     const els = op.elements;
-    const el = (els.length === 1 ? els[0] : [...els].reverse().find((e) => e.factory === this.name)) as Mutable<AnyElement> | undefined;
-    if (!el) throw new TypeError(`${this.name}: its build made no element of that factory`);
+    const el = (els.length === 1 ? els[0] : [...els].reverse().find((e) => e.factory === UNNAMED_FACTORY || e.factory === this.name)) as
+      | Mutable<AnyElement>
+      | undefined;
+    if (!el) throw new TypeError(`${this.name}: its build made no element of its own`);
     el.factory = this.name;
     el.name = settings.name;
     el.props = this.print(settings);
     el.settings = this.shown(settings);
     el.descriptor = this as unknown as ElementDescriptor;
-    if (this.metas !== undefined && el.kind !== 'source' && !('metas' in el && el.metas !== undefined)) (el as { metas?: unknown }).metas = this.metas;
+    if (this.metas !== undefined && el.kind !== 'source' && el.metas === undefined) el.metas = this.metas;
   }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function printable(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.join(',');
-  if (v && typeof v === 'object' && 'num' in v && 'den' in v) return `${(v as { num: number }).num}/${(v as { den: number }).den}`;
-  return String(v);
-}
-
 /** The options of a descriptor's factory: its properties (camelCase) and its extras. */
 export type ElementOptions<D> = D extends ElementDescriptor<any, infer P, infer X, any> ? OptionsOf<P> & X : never;
 
 /** Declares an element: `export const IDENTITY = defineElement({ name: 'identity', …, build })`, then `export const identity = IDENTITY.create`. */
-export function defineElement<K extends ElementKind, const P extends Properties, Op extends Operator, X = {}>(spec: ElementSpec<K, P, X, Op>): ElementDescriptor<K, P, X, Op> {
+export function defineElement<K extends ElementKind, const P extends Properties, Op extends Operator, X = {}>(
+  spec: ElementSpec<K, P, X, Op>
+): ElementDescriptor<K, P, X, Op> {
   return new ElementDescriptor(spec);
 }

@@ -68,7 +68,7 @@ export class Property<T, In = T, P extends Presence = Presence> {
       readonly redact?: (s: string) => string;
     },
     readonly defaultDoc?: string,
-    readonly secret = false,
+    readonly secret = false
   ) {
     this.default = defaultValue;
   }
@@ -89,11 +89,13 @@ export class Property<T, In = T, P extends Presence = Presence> {
     return this.impl.format(value);
   }
 
-  /** A value as errors and stamped settings show it: a secret never, a redacting string without its secret part. */
+  /** Any value (even an invalid one) as errors and stamped settings show it: a secret never, a redacting string without its secret part. */
   display(value: unknown): string {
     if (this.secret) return '(hidden)';
-    if (this.impl.redact && typeof value === 'string') return this.impl.redact(value);
-    return typeof value === 'string' ? value : String(value);
+    if (typeof value === 'string') return this.impl.redact ? this.impl.redact(value) : value;
+    if (Array.isArray(value)) return value.join(',');
+    if (value && typeof value === 'object' && 'num' in value && 'den' in value) return `${value.num}/${value.den}`;
+    return String(value);
   }
 
   /** True when `display` hides or changes values (a secret, a URL with a password). */
@@ -155,7 +157,12 @@ function checkRange(n: number, r: Range, accepts: string): number {
   return n;
 }
 
-function make<T, In, O extends Common<In>>(type: PropertyType, o: O, impl: ConstructorParameters<typeof Property<T, In>>[4], secret = false): Property<T, In, PresenceOf<O>> {
+function make<T, In, O extends Common<In>>(
+  type: PropertyType,
+  o: O,
+  impl: ConstructorParameters<typeof Property<T, In>>[4],
+  secret = false
+): Property<T, In, PresenceOf<O>> {
   const p = new Property<T, In, PresenceOf<O>>(type, o.doc, undefined, o.required === true, impl, o.defaultDoc, secret);
   // The default goes through the same check as any value, so a bad default fails at declaration.
   if (o.default !== undefined) (p as { default: T | undefined }).default = impl.check(o.default as unknown as In);
@@ -228,7 +235,9 @@ function boolean<const O extends Common<boolean>>(o: O) {
   });
 }
 
-function string<const O extends Common<string> & { readonly pattern?: RegExp; readonly accepts?: string; readonly secret?: boolean; readonly redact?: (s: string) => string }>(o: O) {
+function string<
+  const O extends Common<string> & { readonly pattern?: RegExp; readonly accepts?: string; readonly secret?: boolean; readonly redact?: (s: string) => string }
+>(o: O) {
   const accepts = o.accepts ?? (o.pattern ? `a string matching ${o.pattern.source}` : 'a string');
   return make<string, string, O>(
     'string',
@@ -245,7 +254,7 @@ function string<const O extends Common<string> & { readonly pattern?: RegExp; re
       redact: o.redact,
       info: o.pattern ? { pattern: o.pattern.source } : {},
     },
-    o.secret === true,
+    o.secret === true
   );
 }
 
@@ -357,7 +366,8 @@ function doubles<const O extends Common<readonly number[]> & Range & { readonly 
       return text.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
     },
     check: (a) => {
-      if (!Array.isArray(a) || a.length !== o.length || !a.every((n) => typeof n === 'number' && Number.isFinite(n))) throw new RangeError(`expected ${accepts}`);
+      if (!Array.isArray(a) || a.length !== o.length || !a.every((n) => typeof n === 'number' && Number.isFinite(n)))
+        throw new RangeError(`expected ${accepts}`);
       for (const n of a) if (o.positive ? !(n > 0) : false) throw new RangeError(`expected ${accepts}`);
       for (const n of a) checkRange(n, o, accepts);
       return Object.freeze(a.map((n) => n + 0));

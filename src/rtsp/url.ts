@@ -71,7 +71,14 @@ export function parseRtspUrl(url: string): RtspUrl {
   return { scheme, host, port, path, user, password, uri };
 }
 
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@:]*)(?::[^/?#@]*)?@/i;
+
 /** `url` with any `user:password@` removed: safe to print. */
 export function redactUrl(url: string): string {
-  return String(url).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+  return String(url).replace(USERINFO, '$1');
+}
+
+/** `url` with its password removed but its user kept (`rtsp://admin@cam/s`): safe to print, and names the same user. */
+export function withoutPassword(url: string): string {
+  return String(url).replace(USERINFO, (_m, scheme: string, user: string) => (user ? `${scheme}${user}@` : scheme));
 }
