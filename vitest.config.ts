@@ -1,4 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+/** Examples import the package by name, as users do; tests run them against the sources (tsconfig.json paths). */
+const PACKAGE_ALIASES = [
+  { find: /^glass2glass$/, replacement: here('./node/entries/main.ts') }, // the `node` export condition
+  { find: /^glass2glass\/operators$/, replacement: here('./node/entries/operators.ts') },
+  { find: /^glass2glass\/marbles$/, replacement: here('./marbles/index.ts') },
+  { find: /^glass2glass\/node$/, replacement: here('./node/index.ts') },
+  { find: /^glass2glass\/interop$/, replacement: here('./src/interop/index.ts') },
+  { find: /^glass2glass\/ml$/, replacement: here('./node/ml/index.ts') },
+  { find: /^glass2glass\/ml\/browser$/, replacement: here('./src/ml/browser.ts') },
+];
 
 /*
  * Three tiers, as vitest projects (`vitest run` runs all three; `--project <name>` one):
@@ -56,6 +69,11 @@ const PEERS = [
   'test/cli/demo.test.ts',
   'test/rtp/udp-sr.test.ts', // + UDP
   'test/rtsp/sr-capture.test.ts', // + sockets
+  // examples/ against real peers: the native addon (an in-process RTSP camera), ffprobe, Chromium
+  'test/examples/rtsp-record.test.ts',
+  'test/examples/decode-frames.test.ts',
+  'test/examples/restream.test.ts',
+  'test/examples/browser.test.ts',
 ];
 
 const REALTIME = [
@@ -71,6 +89,7 @@ const REALTIME = [
 const ALL = 'test/**/*.test.ts';
 
 export default defineConfig({
+  resolve: { alias: PACKAGE_ALIASES },
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,

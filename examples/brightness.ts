@@ -2,7 +2,8 @@
  * A new element in one file (the README's "Writing an element"): the declaration is its contract, and its
  * factory, launch syntax, inspect output, checking and printing all come from it.
  */
-import { Caps, cpuMemory, defineElement, defineTransform, EOS, isPromiseLike, prop, rawVideoInfo, type CpuMemory, type ElementOptions, type Packet, type Pulled } from '../src';
+import { Caps, cpuMemory, defineElement, defineTransform, EOS, isPromiseLike, prop, rawVideoInfo } from 'glass2glass';
+import type { CpuMemory, ElementOptions, Packet, Pulled } from 'glass2glass';
 
 const I420 = Caps.parse('video/x-raw, format=(string)I420');
 
@@ -24,8 +25,9 @@ export const BRIGHTNESS = defineElement({
         const step = (p: Pulled<Packet<CpuMemory>>): Pulled<Packet<CpuMemory>> => {
           if (p === EOS) return EOS;
           const { width, height } = rawVideoInfo(p.caps);
-          const out = p.memory.data.slice(); // packed I420: the Y plane comes first, `width` bytes a row
-          for (let i = 0; i < width * height; i++) out[i] = Math.min(255, Math.max(0, out[i] + s.delta));
+          const out = p.memory.data.slice();
+          const luma = out.subarray(0, width * height); // packed I420: the Y plane comes first, `width` bytes a row
+          luma.forEach((y, i) => (luma[i] = Math.min(255, Math.max(0, y + s.delta))));
           return { ...p, memory: cpuMemory(out) };
         };
         return {

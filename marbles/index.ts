@@ -3,6 +3,8 @@
  * packets. Play diagrams with `marbleSource`, record with `marbleSink`, run with `runMarbles`, and
  * assert on the log: `expect(toDiagram(log)).toBe('-a-b-(cd)-|')`. Test one element alone with `harness`
  * (GStreamer's GstHarness): push packets in, pull them out, watch its demand, stats and teardown.
+ *
+ * @packageDocumentation
  */
 export {
   DEFAULT_FRAME,

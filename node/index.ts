@@ -1,5 +1,6 @@
 // Node-only drivers and elements extend the universal core (itself an explicit list) here, named one by one.
 export * from '../operators/entry';
+import { installNodeHost } from './host';
 export { installNodeFileOpener, nodeFileOpener, nodeFileSink, nodeFileSrc, openFileSource, openFileTarget, READ_AHEAD_BYTES, readAhead } from './drivers/fs';
 export { UDP_SINK, udpSink } from './elements/udp-sink';
 export type { UdpSinkExtras, UdpSinkOptions } from './elements/udp-sink';
@@ -12,6 +13,14 @@ export type { H264EncOptions, H264Packet, X264Preset, X264Tune } from './element
 export { RTSP_SRC, rtspSrc } from './elements/rtsp-src';
 export type { RtspProtocols, RtspSrc, RtspSrcCounters, RtspSrcOptions } from './elements/rtsp-src';
 export { RTSP_SERVER_SINK, RtspMount, rtspServer, RtspServer, rtspServerSink } from './elements/rtsp-server-sink';
-export type { RtspMountOptions, RtspServerOptions, RtspServerSinkExtras, RtspServerSinkOptions } from './elements/rtsp-server-sink';
+export type { RtspMountOptions, RtspServerLog, RtspServerOptions, RtspServerSinkExtras, RtspServerSinkOptions } from './elements/rtsp-server-sink';
 export { installNativeStartCodeFinder, nativeStartCodeFinder } from './drivers/start-code';
 export { nodeElements } from './elements';
+export { installNodeHost } from './host';
+// The native addon: apps can check for it (and read why it is missing) before building a pipeline.
+export { defaultAddonPath, loadNative, NativeAddonError, platformTriple, PREBUILT_TRIPLES } from './native/loader';
+export type { NativeBinding } from './native/loader';
+export type { BackendStatus, DecodedFrame, DecoderOptions, EncodedPacket, EncoderOptions } from '../native/index';
+
+// Importing glass2glass/node gives the core its Node host, as the `node` export condition of glass2glass does.
+installNodeHost();

@@ -1,5 +1,5 @@
 import { Caps } from '../src/caps';
-import { defineElement, prop } from '../src/descriptor';
+import { defineElement, prop, type ElementOptions } from '../src/descriptor';
 import type { Writer } from '../src/element';
 import { toByteTarget, type ByteTarget, type ByteTargetInput } from '../src/io/byte-target';
 import { OpenOnce } from '../src/io/once';
@@ -34,7 +34,7 @@ export const FILE_SINK = defineElement({
   },
 });
 
-export type FileSinkOptions = NonNullable<Parameters<typeof createFileSink>[0]>;
+export type FileSinkOptions = ElementOptions<typeof FILE_SINK> & FileSinkExtras;
 import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 
 /**

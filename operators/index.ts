@@ -1,18 +1,33 @@
+/**
+ * glass2glass/operators: the built-in elements, runtime-agnostic, one factory each (`fileSrc`, `h264Parse`,
+ * `mp4Mux`, `queue`, `tee`, …) beside its descriptor (`FILE_SRC`, …), and the registry that launch syntax
+ * resolves names in (`builtinElements`, `builtinRegistry`). Node-only elements (RTSP, UDP, the native
+ * decoder and encoder) are in `glass2glass/node`, inference and WebGPU preprocessing in `glass2glass/ml`.
+ *
+ * @packageDocumentation
+ */
 export { CAPS_FILTER, capsFilter, type CapsFilterOptions } from './caps-filter';
-export { FAKE_SINK, fakeSink, type FakeSinkOptions } from './fake-sink';
+export { FAKE_SINK, fakeSink, type FakeSinkExtras, type FakeSinkOptions } from './fake-sink';
 export { FAKE_SRC, fakeSrc, type FakeSrcOptions } from './fake-src';
-export { FILE_SINK, fileSink, type FileSinkOptions } from './file-sink';
-export { DEFAULT_BLOCKSIZE, FILE_SRC, fileSrc, type FileSrcOptions, type FileSrcPacket } from './file-src';
+export { FILE_SINK, fileSink, type FileSinkExtras, type FileSinkOptions } from './file-sink';
+export { DEFAULT_BLOCKSIZE, FILE_SRC, fileSrc, type FileSrcExtras, type FileSrcOptions, type FileSrcPacket } from './file-src';
 export { H264_PARSE, h264Parse, type H264ParseOptions } from './h264-parse';
-export { IDENTITY, identity, type IdentityOptions } from './identity';
+export { IDENTITY, identity, type IdentityExtras, type IdentityOptions } from './identity';
 export { MERGE, merge, type MergeOptions } from './merge';
 export { MP4_DEMUX, mp4Demux, trackCaps, type Mp4DemuxOptions } from './mp4-demux';
 export { MP4_MUX, mp4Mux, trackFromCaps, type Mp4MuxOptions } from './mp4-mux';
 export { QUEUE, queue, type QueueOptions } from './queue';
 export { RTP_H264_DEPAY, rtpH264Depay, type RtpH264Depay, type RtpH264DepayOptions } from './rtp-h264-depay';
 export { RTP_CLOCK_RATE, RTP_H264_PAY, rtpH264Caps, rtpH264Pay, type RtpH264PayOptions } from './rtp-h264-pay';
-export { LIVE_JITTER_LATENCY, RTP_JITTER_BUFFER, rtpJitterBuffer, THROUGHPUT_JITTER_LATENCY, type RtpJitterBuffer, type RtpJitterBufferOptions } from './rtp-jitter-buffer';
-export { TEE, tee, type BranchPolicy, type TeeOptions } from './tee';
+export {
+  LIVE_JITTER_LATENCY,
+  RTP_JITTER_BUFFER,
+  rtpJitterBuffer,
+  THROUGHPUT_JITTER_LATENCY,
+  type RtpJitterBuffer,
+  type RtpJitterBufferOptions,
+} from './rtp-jitter-buffer';
+export { TEE, tee, type BranchPolicy, type TeeExtras, type TeeOptions } from './tee';
 export { TENSOR_PREPROCESS, tensorPreprocess, type TensorPreprocessOptions } from './tensor-preprocess';
 export { VIDEO_TEST_SRC, videoTestSrc, type RawVideoPacket, type VideoTestSrcOptions } from './video-test-src';
 export { builtinElements, builtinRegistry } from './elements';

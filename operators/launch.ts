@@ -42,8 +42,8 @@ export function parseLaunch(text: string, registry: ElementRegistry = builtinReg
 }
 
 export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinRegistry): Pipeline {
-  const fail = (reason: string, pos: number): never => {
-    throw new LaunchError(reason, pos, ast.input);
+  const fail = (reason: string, pos: number, cause?: unknown): never => {
+    throw new LaunchError(reason, pos, ast.input, cause === undefined ? undefined : { cause });
   };
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   const nodes: Node[] = [];
@@ -82,7 +82,7 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
       try {
         op = entry.create(values, links);
       } catch (e) {
-        return fail(`${label}: ${message(e)}`, n.pos);
+        return fail(`${label}: ${message(e)}`, n.pos, e);
       }
       return op;
     };
@@ -108,7 +108,7 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
       const node = n.type === 'element' ? elementNode(n) : capsNode(n);
       nodes.push(node);
       return { node, pos: n.pos };
-    }),
+    })
   );
 
   for (const chain of chains) {
@@ -116,11 +116,15 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
       if ('node' in item) return item;
       const ref = `${item.name}.`;
       if (chain.length === 1) fail(`reference '${ref}' is not linked to anything`, item.pos);
-      if (k !== 0 && k !== chain.length - 1) fail(`a reference can only start a chain (to read from '${item.name}') or end one (to feed it), not link through '${ref}'`, item.pos);
+      if (k !== 0 && k !== chain.length - 1)
+        fail(`a reference can only start a chain (to read from '${item.name}') or end one (to feed it), not link through '${ref}'`, item.pos);
       const target = named.get(item.name);
       if (!target) {
         const near = nearMatches(item.name, named.keys());
-        fail(`no element named '${item.name}'${near.length ? `; did you mean ${near.map((x) => `${x}.`).join(' or ')}?` : ` (name one with name=${item.name})`}`, item.pos);
+        fail(
+          `no element named '${item.name}'${near.length ? `; did you mean ${near.map((x) => `${x}.`).join(' or ')}?` : ` (name one with name=${item.name})`}`,
+          item.pos
+        );
       }
       return { node: target!, pos: item.pos };
     });
@@ -150,7 +154,11 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
   };
   const trunks = nodes.filter((n) => n.kind === 'source' && !feedsFanIn(n));
   if (trunks.length === 0) fail(nodes.some((n) => n.kind === 'source') ? 'the pipeline loops back into its own input' : 'the pipeline has no source', 0);
-  if (trunks.length > 1) fail(`${trunks[1].label} starts a second pipeline; link it to the first (started by ${trunks[0].label} at position ${trunks[0].pos}) or run it separately`, trunks[1].pos);
+  if (trunks.length > 1)
+    fail(
+      `${trunks[1].label} starts a second pipeline; link it to the first (started by ${trunks[0].label} at position ${trunks[0].pos}) or run it separately`,
+      trunks[1].pos
+    );
 
   const used = new Set<Node>();
   const enter = (n: Node): void => {
@@ -186,7 +194,8 @@ function checkExtraLinks(n: Node, fail: (reason: string, pos: number) => never):
   if (n.kind === 'source' && n.pads !== 'fan-in' && ups.length > 0) fail(`${label} is a source: ${ups[0].from.label} cannot link into it`, ups[0].toPos);
   if (n.kind === 'sink' && n.pads !== 'fan-out' && downs.length > 0) fail(`${label} is a sink: it cannot link to ${downs[0].to.label}`, downs[0].fromPos);
   if (n.kind !== 'source' && ups.length > 1) fail(`${label} has ${ups.length} inputs; only a fan-in element (merge) takes several`, ups[1].toPos);
-  if (n.kind !== 'sink' && downs.length > 1) fail(`${label} links to ${downs.length} elements; only a fan-out element (tee) has several branches`, downs[1].fromPos);
+  if (n.kind !== 'sink' && downs.length > 1)
+    fail(`${label} links to ${downs.length} elements; only a fan-out element (tee) has several branches`, downs[1].fromPos);
 }
 
 /** Everything but a source has one input (a merge, one or more); everything but a sink one output (a tee, one or more). */

@@ -53,7 +53,17 @@ export {
   resolveProfile,
   THROUGHPUT,
 } from './pipeline';
-export type { ElementStats, LatencyProfile, LatencySummary, NegotiatedChain, OverflowPolicy, PipelineStats, RunningPipeline, RunOptions } from './pipeline';
+export type {
+  ElementStats,
+  LatencyProfile,
+  LatencySummary,
+  Namer,
+  NegotiatedChain,
+  OverflowPolicy,
+  PipelineStats,
+  RunningPipeline,
+  RunOptions,
+} from './pipeline';
 export { drain, mapReader, queuedReader } from './reader';
 export { formatTime, MICROSECOND, MILLISECOND, nsToTicks, SECOND, ticksToNs } from './time';
 export { AbortError, isAbortError, newAbortController } from './util/abort';
@@ -150,5 +160,5 @@ export * as h264 from './codecs/h264';
 export * as mp4 from './formats/mp4';
 export * as rtp from './rtp';
 export * as rtsp from './rtsp';
-export { G2gError } from './errors';
+export { G2gError, MissingDependencyError } from './errors';
 export * from './descriptor'; // an explicit list

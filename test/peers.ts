@@ -61,7 +61,9 @@ export const PEERS = {
   ffmpeg: { install: APT('ffmpeg'), check: () => runs('ffmpeg', ['-hide_banner', '-version']) },
   ffprobe: { install: APT('ffmpeg'), check: () => runs('ffprobe', ['-hide_banner', '-version']) },
   gstreamer: {
-    install: APT('gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav'),
+    install: APT(
+      'gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav'
+    ),
     check: () => {
       const launch = runs('gst-launch-1.0', ['--version']);
       if (launch) return launch;
@@ -73,7 +75,10 @@ export const PEERS = {
     install: APT('python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp'),
     check: () =>
       existsSync('/usr/bin/python3')
-        ? runs('/usr/bin/python3', ['-c', "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst, GstRtspServer"])
+        ? runs('/usr/bin/python3', [
+            '-c',
+            "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst, GstRtspServer",
+          ])
         : '/usr/bin/python3 is missing',
   },
   chromium: {
@@ -85,14 +90,18 @@ export const PEERS = {
   },
   webgpu: {
     install: "the npm package webgpu (npm ci) and a Vulkan driver: Debian's mesa-vulkan-drivers ≥ 25 (bookworm-backports; scripts/setup.sh)",
-    check: () => nodeRuns("import { create } from 'webgpu'; const a = await create([]).requestAdapter(); if (!a) { console.error('Dawn found no GPU adapter'); process.exit(1); } process.exit(0);"),
+    check: () =>
+      nodeRuns(
+        "import { create } from 'webgpu'; const a = await create([]).requestAdapter(); if (!a) { console.error('Dawn found no GPU adapter'); process.exit(1); } process.exit(0);"
+      ),
   },
   onnxruntime: {
     install: 'the npm package onnxruntime-node (npm ci, with ONNXRUNTIME_NODE_INSTALL=skip)',
     check: () => nodeRuns("import ort from 'onnxruntime-node'; if (!ort.InferenceSession) process.exit(1);"),
   },
   native: {
-    install: 'the native addon: npm run build:native (needs cargo and the Debian packages libavcodec-dev libavutil-dev pkg-config gcc), or set G2G_NATIVE_ADDON',
+    install:
+      'the native addon: npm run build:native (needs cargo and the Debian packages libavcodec-dev libavutil-dev pkg-config gcc), or set G2G_NATIVE_ADDON',
     check: () => {
       try {
         loadNative();
@@ -103,6 +112,7 @@ export const PEERS = {
     },
   },
   cargo: { install: `${APT('cargo')} (or rustup)`, check: () => runs('cargo', ['--version']) },
+  gcc: { install: APT('gcc'), check: () => runs('cc', ['--version']) },
 } satisfies Record<string, PeerSpec>;
 
 export type PeerName = keyof typeof PEERS;

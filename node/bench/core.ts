@@ -1,7 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import { derive, type BenchOptions, type BenchReport, type CaseResult, type MachineInfo, type Timing } from './format';
 import { findGst, gstArgs, runGst, type GstPeer } from './gstreamer';
-import { runExperiments } from './experiments';
 import { timeG2g } from './g2g';
 import { cpuModel, median, type Progress } from './harness';
 
@@ -96,8 +95,23 @@ export async function runBench(o: BenchOptions, progress: Progress = () => undef
     }
   }
 
-  const experiments = o.experiments ? await runExperiments(o.packets, list.filter((c) => c.kind === 'identity').map((c) => c.hops), progress) : undefined;
-  const results: CaseResult[] = list.map((c) => ({ label: c.label, kind: c.kind, hops: c.hops, g2g: g2g.get(c.label)!, ...(gst ? { gst: gst.get(c.label)! } : {}) }));
+  // Loaded only when asked for: the experiments compare against rxjs, a devDependency the package does not install.
+  const experiments = o.experiments
+    ? await (
+        await import('./experiments')
+      ).runExperiments(
+        o.packets,
+        list.filter((c) => c.kind === 'identity').map((c) => c.hops),
+        progress
+      )
+    : undefined;
+  const results: CaseResult[] = list.map((c) => ({
+    label: c.label,
+    kind: c.kind,
+    hops: c.hops,
+    g2g: g2g.get(c.label)!,
+    ...(gst ? { gst: gst.get(c.label)! } : {}),
+  }));
   return {
     packets: o.packets,
     runs: o.runs,

@@ -1,3 +1,4 @@
+import { G2gError } from '../../src/errors';
 import { processIo, UsageError, type CliIo } from './io';
 
 export type Command = (args: string[], io?: CliIo) => Promise<number>;
@@ -37,7 +38,11 @@ export async function loadCommand(name: string): Promise<Command | undefined> {
 }
 
 /** The CLI: dispatches to one command; returns the exit code (2 for a bad command line). */
-export async function main(argv: readonly string[], io: CliIo = processIo, load: (name: string) => Promise<Command | undefined> = loadCommand): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  load: (name: string) => Promise<Command | undefined> = loadCommand
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE);
@@ -56,6 +61,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo, load:
   try {
     return await command(rest, io);
   } catch (e) {
+    // A library error says what is wrong and what to do (a missing package, addon, file): no stack trace.
+    if (e instanceof G2gError && !(e instanceof UsageError)) {
+      io.err(`g2g ${name}: ${e.message}`);
+      return 1;
+    }
     if (!(e instanceof UsageError)) throw e;
     io.err(`g2g ${name}: ${e.message}`);
     io.err(`'g2g ${name} --help' shows the usage.`);

@@ -31,7 +31,11 @@ Exit status: 0 success, 1 error, 2 bad command line, 130 aborted.`;
 
 /** `g2g launch`: parse, negotiate, run, print stats. */
 export async function launch(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['strict', 'stats', 'quiet', 'verbose', 'help', 'print'], options: ['profile'], short: { q: 'quiet', v: 'verbose', h: 'help' } });
+  const a = parseArgs(args, {
+    flags: ['strict', 'stats', 'quiet', 'verbose', 'help', 'print'],
+    options: ['profile'],
+    short: { q: 'quiet', v: 'verbose', h: 'help' },
+  });
   if (a.flags.has('help')) {
     io.out(LAUNCH_USAGE);
     return EXIT_OK;
@@ -44,7 +48,7 @@ export async function launch(args: string[], io: CliIo = processIo, extra: Pick<
     pipeline = parseLaunch(joinPipeline(a.positional), cliRegistry());
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
-    io.err(`ERROR: could not parse the pipeline: ${e.message}`);
+    io.err(`ERROR: could not ${e.cause === undefined ? 'parse' : 'build'} the pipeline: ${e.message}`);
     return EXIT_ERROR;
   }
   if (a.flags.has('print')) {
@@ -54,6 +58,6 @@ export async function launch(args: string[], io: CliIo = processIo, extra: Pick<
   return runPipeline(
     pipeline,
     { profile, strict: a.flags.has('strict'), stats: a.flags.has('stats'), quiet: a.flags.has('quiet'), verbose: a.flags.has('verbose'), ...extra },
-    io,
+    io
   );
 }

@@ -1,5 +1,7 @@
 import type { Caps } from '../../src/caps';
-import { fromAsyncIterable, toAsyncIterable } from '../../src/interop';
+// Not the interop entry: it loads rxjs and ix, optional peers the CLI does without.
+import { fromAsyncIterable } from '../../src/interop/async-iterable';
+import { PipelineIterator } from '../../src/interop/pipeline-iterator';
 import type { Source } from '../../src/operator';
 import type { Packet } from '../../src/packet';
 
@@ -21,11 +23,13 @@ export function loopSource<P extends Packet>(make: () => Source<P>, options: { n
     for (let pass = 0; pass < passes; pass++) {
       const shift = pass * period;
       let count = 0;
-      for await (const p of toAsyncIterable(make(), { signal })) {
+      for await (const p of new PipelineIterator(make(), { signal })) {
         count++;
         if (pass === 0 && p.pts !== undefined) times.push([p.pts, p.duration]);
         const caps = seen.find((c) => c === p.caps || c.equals(p.caps)) ?? (seen.push(p.caps), p.caps);
-        yield shift === 0 && caps === p.caps ? p : { ...p, caps, pts: p.pts === undefined ? undefined : p.pts + shift, dts: p.dts === undefined ? undefined : p.dts + shift };
+        yield shift === 0 && caps === p.caps
+          ? p
+          : { ...p, caps, pts: p.pts === undefined ? undefined : p.pts + shift, dts: p.dts === undefined ? undefined : p.dts + shift };
       }
       if (count === 0) return; // an empty stream: nothing to repeat
       if (pass === 0) {

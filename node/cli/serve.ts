@@ -40,15 +40,24 @@ Options:
   -h, --help           show this help`;
 
 /** The live source of --test-pattern: a keyframe a second so that late joiners start within one. */
-export const TEST_PATTERN = 'videoTestSrc is-live=true pattern=smpte overlay=clock width=640 height=360 framerate=30/1 ! h264Enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264Parse';
+export const TEST_PATTERN =
+  'videoTestSrc is-live=true pattern=smpte overlay=clock width=640 height=360 framerate=30/1 ! h264Enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264Parse';
 
 function quote(path: string): string {
   return /[\s"'!]/.test(path) ? `"${path.replace(/[\\"]/g, (c) => `\\${c}`)}"` : path;
 }
 
 /** `g2g serve`: a file, the test pattern or a pipeline, then rtspServerSink. */
-export async function serve(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> & { onListening?: (url: string) => void } = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['quiet', 'help', 'test-pattern', 'loop'], options: ['port', 'address', 'mount', 'path', 'user', 'password', 'auth'], short: { q: 'quiet', h: 'help' } });
+export async function serve(
+  args: string[],
+  io: CliIo = processIo,
+  extra: Pick<CliRunOptions, 'onInterrupt'> & { onListening?: (url: string) => void } = {}
+): Promise<number> {
+  const a = parseArgs(args, {
+    flags: ['quiet', 'help', 'test-pattern', 'loop'],
+    options: ['port', 'address', 'mount', 'path', 'user', 'password', 'auth'],
+    short: { q: 'quiet', h: 'help' },
+  });
   if (a.flags.has('help')) {
     io.out(SERVE_USAGE);
     return EXIT_OK;
@@ -71,7 +80,8 @@ export async function serve(args: string[], io: CliIo = processIo, extra: Pick<C
   const methodsText = a.options.get('auth');
   if (methodsText !== undefined && user === undefined) throw new UsageError('--auth needs --user and --password');
   const methods = (methodsText ?? 'digest,basic').split(',').map((m) => m.trim().toLowerCase());
-  if (methods.some((m) => m !== 'digest' && m !== 'basic') || new Set(methods).size !== methods.length) throw new UsageError(`--auth must be digest, basic or digest,basic, got '${methodsText}'`);
+  if (methods.some((m) => m !== 'digest' && m !== 'basic') || new Set(methods).size !== methods.length)
+    throw new UsageError(`--auth must be digest, basic or digest,basic, got '${methodsText}'`);
   let auth: RtspServerAuth | undefined;
   if (user !== undefined) {
     try {
@@ -102,7 +112,12 @@ export async function serve(args: string[], io: CliIo = processIo, extra: Pick<C
       extra.onListening?.(url);
     },
   });
-  const registry = new ElementRegistry([...cliRegistry().list().filter((e) => e.name !== RTSP_SERVER_SINK.name), sinkElement]);
+  const registry = new ElementRegistry([
+    ...cliRegistry()
+      .list()
+      .filter((e) => e.name !== RTSP_SERVER_SINK.name),
+    sinkElement,
+  ]);
   let pipeline: Pipeline;
   if (loopFile !== undefined) {
     installNodeFileOpener();
@@ -112,10 +127,13 @@ export async function serve(args: string[], io: CliIo = processIo, extra: Pick<C
   }
   try {
     // A live test pattern flows whether or not anyone watches, as a camera does.
-    pipeline = parseLaunch(`${source} ! rtspServerSink name=rtsp port=${port} address=${address} path=${path}${testPattern ? ' wait-for-client=false' : ''}`, registry);
+    pipeline = parseLaunch(
+      `${source} ! rtspServerSink name=rtsp port=${port} address=${address} path=${path}${testPattern ? ' wait-for-client=false' : ''}`,
+      registry
+    );
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
-    io.err(`ERROR: could not parse the pipeline: ${e.message}`);
+    io.err(`ERROR: could not ${e.cause === undefined ? 'parse' : 'build'} the pipeline: ${e.message}`);
     return EXIT_ERROR;
   }
   return runPipeline(pipeline, { profile: 'live', quiet: a.flags.has('quiet'), onInterrupt: extra.onInterrupt }, io);

@@ -10,7 +10,7 @@ import { SECOND } from '../../src/time';
 import { checkMountPath, RtspServer, type RtspMount } from './rtsp-server';
 
 // The shared server comes with the sink (node/index.ts exports this module).
-export { RtspMount, RtspServer, rtspServer, type RtspMountOptions, type RtspServerOptions } from './rtsp-server';
+export { RtspMount, RtspServer, rtspServer, type RtspMountOptions, type RtspServerLog, type RtspServerOptions } from './rtsp-server';
 
 /** Options that are not properties (never in launch syntax). */
 export interface RtspServerSinkExtras {

@@ -11,6 +11,7 @@ import { RtspServerAuth, type RtspServerAuthOptions } from '../../src/rtsp/serve
 import type { TransportSpec } from '../../src/rtsp/transport';
 import { nsToTicks, SECOND } from '../../src/time';
 
+/** Where an RtspServer and its mounts report connections, sessions and problems. */
 export type RtspServerLog = (level: 'debug' | 'info' | 'warn', message: string) => void;
 
 export interface RtspServerOptions {
@@ -64,7 +65,8 @@ const ipLookup = (host: string, family: unknown, cb: (e: NodeJS.ErrnoException |
 
 const mono = (): number => Math.round(performance.now() * 1e6);
 const wallMs = (): number => performance.timeOrigin + performance.now();
-const toAuth = (a: RtspServerAuthOptions | RtspServerAuth | undefined): RtspServerAuth | undefined => (a === undefined || a instanceof RtspServerAuth ? a : new RtspServerAuth(a));
+const toAuth = (a: RtspServerAuthOptions | RtspServerAuth | undefined): RtspServerAuth | undefined =>
+  a === undefined || a instanceof RtspServerAuth ? a : new RtspServerAuth(a);
 
 /** An SR (if any) and the unit's RTP packets framed for an interleaved connection, in one buffer. */
 function interleaveAll(conn: RtspServerConnection, rtcp: Uint8Array | undefined, rtp: readonly Uint8Array[]): Uint8Array {
@@ -88,7 +90,8 @@ function interleaveAll(conn: RtspServerConnection, rtcp: Uint8Array | undefined,
 
 /** Validates a mount path: `/live`, `/cams/1`. */
 export function checkMountPath(path: string, what = 'mount path'): string {
-  if (typeof path !== 'string' || !PATH.test(path) || /\/stream=\d+$/.test(path)) throw new RangeError(`${what} must be a path like /stream, got '${String(path)}'`);
+  if (typeof path !== 'string' || !PATH.test(path) || /\/stream=\d+$/.test(path))
+    throw new RangeError(`${what} must be a path like /stream, got '${String(path)}'`);
   const p = path.replace(/\/+$/, '');
   return p === '' ? '/' : p;
 }
@@ -98,7 +101,7 @@ export function checkMountPath(path: string, what = 'mount path'): string {
  * before every IDR) out to every client playing it, each from its next keyframe, with RTCP sender reports.
  */
 export class RtspMount {
-  /** Clients playing this mount. */
+  /** @internal Clients playing this mount (the server adds and drops them). */
   readonly players = new Set<RtspServerClient>();
   readonly auth: RtspServerAuth | undefined;
   private readonly pay: H264Payloader;
@@ -106,11 +109,7 @@ export class RtspMount {
   private wake: (() => void) | undefined;
   private ended = false;
 
-  constructor(
-    private readonly server: RtspServer,
-    readonly path: string,
-    private readonly options: RtspMountOptions,
-  ) {
+  constructor(private readonly server: RtspServer, readonly path: string, private readonly options: RtspMountOptions) {
     this.pay = new H264Payloader({ mtu: options.mtu, configInterval: -1 });
     this.auth = toAuth(options.auth);
   }
@@ -123,7 +122,19 @@ export class RtspMount {
     if (pli) fmtp.push(`profile-level-id=${pli}`);
     const sets = [pay.sps, pay.pps].filter((x): x is Uint8Array => x !== undefined);
     if (sets.length) fmtp.push(`sprop-parameter-sets=${spropParameterSets(sets)}`);
-    return ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=glass2glass', 'c=IN IP4 0.0.0.0', 't=0 0', 'a=control:*', 'm=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/90000', `a=fmtp:96 ${fmtp.join(';')}`, 'a=control:stream=0', ''].join('\r\n');
+    return [
+      'v=0',
+      'o=- 0 0 IN IP4 127.0.0.1',
+      's=glass2glass',
+      'c=IN IP4 0.0.0.0',
+      't=0 0',
+      'a=control:*',
+      'm=video 0 RTP/AVP 96',
+      'a=rtpmap:96 H264/90000',
+      `a=fmtp:96 ${fmtp.join(';')}`,
+      'a=control:stream=0',
+      '',
+    ].join('\r\n');
   };
 
   get url(): string {
@@ -332,7 +343,10 @@ export class RtspServer {
       } else if (e.type === 'auth') {
         if (e.ok) this.counters[e.method!]++;
         else this.counters.denied++;
-        this.log(e.ok ? 'debug' : 'info', e.ok ? `client ${c.socket.remoteAddress} authenticated as ${e.user} (${e.method})` : `client ${c.socket.remoteAddress} refused: ${e.reason}`);
+        this.log(
+          e.ok ? 'debug' : 'info',
+          e.ok ? `client ${c.socket.remoteAddress} authenticated as ${e.user} (${e.method})` : `client ${c.socket.remoteAddress} refused: ${e.reason}`
+        );
       } else if (e.type === 'teardown') {
         c.mount?.players.delete(c);
         c.mount = undefined;

@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import * as ortNode from 'onnxruntime-node';
+import type * as OrtNode from 'onnxruntime-node';
+import { importOptional } from '../../src/util/optional';
 import { Caps } from '../../src/caps';
-import { defineElement, prop } from '../../src/descriptor';
+import { defineElement, prop, type ElementOptions } from '../../src/descriptor';
 import { EOS, type Pulled, type Reader } from '../../src/element';
 import {
   float32CapsByShape,
@@ -52,7 +53,7 @@ export interface OrtModel {
   release(): Promise<void>;
 }
 
-function sessionOptions(ep: ExecutionProvider, threads: number | undefined): ortNode.InferenceSession.SessionOptions {
+function sessionOptions(ep: ExecutionProvider, threads: number | undefined): OrtNode.InferenceSession.SessionOptions {
   return { executionProviders: [ep], graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) };
 }
 
@@ -64,7 +65,15 @@ interface SessionHost {
   release(): Promise<void>;
 }
 
-async function mainThreadHost(model: string | Uint8Array, opts: ortNode.InferenceSession.SessionOptions): Promise<SessionHost> {
+/** onnxruntime-node, an optional peer: a MissingDependencyError naming it when it is not installed. */
+function loadOnnxRuntime(): Promise<typeof OrtNode> {
+  return importOptional('onnxruntime-node', 'ort()', () => import('onnxruntime-node'), ORT_INSTALL_NOTE);
+}
+
+const ORT_INSTALL_NOTE = 'on Linux x64 its install downloads CUDA libraries; ONNXRUNTIME_NODE_INSTALL=skip keeps the CPU and WebGPU providers only';
+
+async function mainThreadHost(model: string | Uint8Array, opts: OrtNode.InferenceSession.SessionOptions): Promise<SessionHost> {
+  const ortNode = await loadOnnxRuntime();
   const session = typeof model === 'string' ? await ortNode.InferenceSession.create(model, opts) : await ortNode.InferenceSession.create(model, opts);
   return {
     inputNames: session.inputNames,
@@ -107,7 +116,9 @@ parentPort.on('message', async (m) => {
 });
 `;
 
-async function workerHost(model: string | Uint8Array, opts: ortNode.InferenceSession.SessionOptions): Promise<SessionHost> {
+async function workerHost(model: string | Uint8Array, opts: OrtNode.InferenceSession.SessionOptions): Promise<SessionHost> {
+  // Checks it is installed (a clear error) before the worker requires it by path.
+  await loadOnnxRuntime();
   const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } });
   const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
@@ -185,6 +196,7 @@ export async function loadOrtModel(model: string | Uint8Array, options: OrtSessi
     ep = 'cpu';
     host = await create(ep);
   }
+  const ortNode = await loadOnnxRuntime();
   log(
     'info',
     `ort: ${what} runs on the ${ep} execution provider, ${thread === 'worker' ? 'in a worker thread' : 'on the JS thread'} (onnxruntime-node ${
@@ -316,7 +328,7 @@ const ortElement = ORT.implement((options, x: OrtExtras): Transform<TensorPacket
   });
 });
 
-export type OrtOptions = Omit<NonNullable<Parameters<typeof ortElement>[0]>, 'model' | 'modelBytes'>;
+export type OrtOptions = Omit<ElementOptions<typeof ORT> & OrtExtras, 'model' | 'modelBytes'>;
 
 /**
  * Runs an ONNX model on each float32 tensor packet with onnxruntime-node (Node only). The session is

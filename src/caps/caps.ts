@@ -2,6 +2,7 @@
  * Caps: a set of formats, expressed as ANY or as a union of structures (EMPTY
  * when there are none). All operations are set operations, as in GStreamer.
  */
+import { G2gError } from '../errors';
 import { memoryOf, MEMORY_SYSTEM } from './features';
 import { parseCaps } from './parse';
 import { printValue } from './print';
@@ -15,9 +16,7 @@ import { intersectValues } from './valueset';
  * ones), preserving order: order is preference order for fixation.
  */
 function simplify(list: readonly Structure[]): Structure[] {
-  return list.filter(
-    (s, i) => !list.some((t, j) => j !== i && s.isSubset(t) && (j < i || !t.isSubset(s))),
-  );
+  return list.filter((s, i) => !list.some((t, j) => j !== i && s.isSubset(t) && (j < i || !t.isSubset(s))));
 }
 
 export class Caps {
@@ -110,11 +109,7 @@ export class Caps {
   }
 
   toString(): string {
-    return (this.#string ??= this.isAny
-      ? 'ANY'
-      : this.structures.length === 0
-        ? 'EMPTY'
-        : this.structures.map(String).join('; '));
+    return (this.#string ??= this.isAny ? 'ANY' : this.structures.length === 0 ? 'EMPTY' : this.structures.map(String).join('; '));
   }
 
   /** Meant for fixed caps: the first structure's value of `field`. */
@@ -133,12 +128,13 @@ export class Caps {
   }
 }
 
-/** One-structure caps: `caps('video/x-raw', { format: 'NV12' }, [MEMORY_WEBGPU])`. */
-export function caps(
-  name: string,
-  fields?: Readonly<Record<string, FieldValue>>,
-  features?: readonly string[],
-): Caps {
+/**
+ * One-structure caps from parts: `caps('video/x-raw', { format: 'NV12' }, [MEMORY_WEBGPU])`. To read caps
+ * written as a string (`'video/x-raw, format=NV12'`) use `Caps.parse`; given one, this says so.
+ */
+export function caps(name: string, fields?: Readonly<Record<string, FieldValue>>, features?: readonly string[]): Caps {
+  if (/[\s,;=()]/.test(name))
+    throw new G2gError('CAPS_NAME', `caps(): ${JSON.stringify(name)} is not a media type; to parse a caps string use Caps.parse(${JSON.stringify(name)})`);
   return Caps.of(structure(name, fields, features));
 }
 

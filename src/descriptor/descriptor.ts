@@ -99,9 +99,6 @@ const NAME = prop.string({
   accepts: "letters, digits, '_' and '-', not starting with a digit",
 });
 
-/** A descriptor's own properties with the implicit `name` first. */
-type WithName<P extends Properties> = { readonly name: typeof NAME } & P;
-
 /**
  * One element, declared once: from this come its factory (`create`, typed by the properties), launch
  * parsing, `g2g inspect`, defaults, validation and printing.
@@ -114,8 +111,8 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
   readonly pads: 'fan-out' | 'fan-in' | undefined;
   readonly metas: readonly string[] | 'forward' | undefined;
   readonly notes: string | undefined;
-  /** Every property, `name` first, by option name. */
-  readonly properties: WithName<P>;
+  /** Every property, `name` first (the implicit instance name), by option name. */
+  readonly properties: { readonly name: Property<string, string, 'optional'> } & P;
   private readonly byLaunchName = new Map<string, string>();
   private build: Build<P, any, any> | undefined;
 
@@ -129,7 +126,7 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
     this.pads = spec.pads;
     this.metas = spec.metas;
     this.notes = spec.notes;
-    this.properties = Object.freeze({ name: NAME, ...spec.properties }) as WithName<P>;
+    this.properties = Object.freeze({ name: NAME, ...spec.properties });
     this.build = spec.build;
     for (const option of Object.keys(this.properties)) {
       if (!/^[a-z][A-Za-z0-9]*$/.test(option)) throw new TypeError(`${spec.name}: property '${option}' must be camelCase`);

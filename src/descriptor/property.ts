@@ -130,7 +130,8 @@ export class Property<T, In = T, P extends Presence = Presence> {
 
 export type AnyProperty = Property<any, any, Presence>;
 
-interface Common<T> {
+/** What every `prop` builder takes: the documentation, and a default or `required: true`. */
+export interface PropertyOptions<T> {
   readonly doc: string;
   readonly default?: T;
   readonly required?: true;
@@ -140,24 +141,25 @@ interface Common<T> {
 
 type PresenceOf<O> = O extends { required: true } ? 'required' : O extends { default: unknown } ? 'default' : 'optional';
 
-interface Range {
+/** Numeric bounds, inclusive, of `prop.int`, `prop.uint`, `prop.double`, `prop.duration` and `prop.doubles`. */
+export interface RangeOptions {
   readonly min?: number;
   readonly max?: number;
 }
 
-function rangeWords(what: string, r: Range, fmt: (n: number) => string = String): string {
+function rangeWords(what: string, r: RangeOptions, fmt: (n: number) => string = String): string {
   if (r.min !== undefined && r.max !== undefined) return `${what} in [${fmt(r.min)}, ${fmt(r.max)}]`;
   if (r.min !== undefined) return `${what} ≥ ${fmt(r.min)}`;
   if (r.max !== undefined) return `${what} ≤ ${fmt(r.max)}`;
   return what;
 }
 
-function checkRange(n: number, r: Range, accepts: string): number {
+function checkRange(n: number, r: RangeOptions, accepts: string): number {
   if ((r.min !== undefined && n < r.min) || (r.max !== undefined && n > r.max)) throw new RangeError(`expected ${accepts}`);
   return n;
 }
 
-function make<T, In, O extends Common<In>>(
+function make<T, In, O extends PropertyOptions<In>>(
   type: PropertyType,
   o: O,
   impl: ConstructorParameters<typeof Property<T, In>>[4],
@@ -169,7 +171,7 @@ function make<T, In, O extends Common<In>>(
   return p;
 }
 
-function integer(type: 'int' | 'uint', o: Common<number> & Range & { readonly hex?: boolean }) {
+function integer(type: 'int' | 'uint', o: PropertyOptions<number> & RangeOptions & { readonly hex?: boolean }) {
   const r = { min: o.min ?? (type === 'uint' ? 0 : undefined), max: o.max };
   const accepts = rangeWords(type === 'uint' ? 'an unsigned integer' : 'an integer', r, o.hex ? hex : String);
   return make<number, number, typeof o>(type, o, {
@@ -190,15 +192,15 @@ function integer(type: 'int' | 'uint', o: Common<number> & Range & { readonly he
 
 const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 
-function int<const O extends Common<number> & Range & { readonly hex?: boolean }>(o: O) {
+function int<const O extends PropertyOptions<number> & RangeOptions & { readonly hex?: boolean }>(o: O) {
   return integer('int', o) as Property<number, number, PresenceOf<O>>;
 }
 
-function uint<const O extends Common<number> & Range & { readonly hex?: boolean }>(o: O) {
+function uint<const O extends PropertyOptions<number> & RangeOptions & { readonly hex?: boolean }>(o: O) {
   return integer('uint', o) as Property<number, number, PresenceOf<O>>;
 }
 
-function double<const O extends Common<number> & Range>(o: O) {
+function double<const O extends PropertyOptions<number> & RangeOptions>(o: O) {
   const accepts = rangeWords('a number', o);
   return make<number, number, O>('double', o, {
     accepts,
@@ -217,7 +219,7 @@ function double<const O extends Common<number> & Range>(o: O) {
   });
 }
 
-function boolean<const O extends Common<boolean>>(o: O) {
+function boolean<const O extends PropertyOptions<boolean>>(o: O) {
   const accepts = 'true, false, 1 or 0';
   return make<boolean, boolean, O>('boolean', o, {
     accepts,
@@ -236,7 +238,12 @@ function boolean<const O extends Common<boolean>>(o: O) {
 }
 
 function string<
-  const O extends Common<string> & { readonly pattern?: RegExp; readonly accepts?: string; readonly secret?: boolean; readonly redact?: (s: string) => string }
+  const O extends PropertyOptions<string> & {
+    readonly pattern?: RegExp;
+    readonly accepts?: string;
+    readonly secret?: boolean;
+    readonly redact?: (s: string) => string;
+  }
 >(o: O) {
   const accepts = o.accepts ?? (o.pattern ? `a string matching ${o.pattern.source}` : 'a string');
   return make<string, string, O>(
@@ -258,7 +265,7 @@ function string<
   );
 }
 
-function enumOf<const V extends string, const O extends Common<NoInfer<V>>>(values: readonly V[], o: O) {
+function enumOf<const V extends string, const O extends PropertyOptions<NoInfer<V>>>(values: readonly V[], o: O) {
   if (values.length === 0) throw new TypeError('an enum property needs values');
   const accepts = `one of ${values.join(', ')}`;
   return make<V, V, O>('enum', o, {
@@ -278,7 +285,7 @@ function enumOf<const V extends string, const O extends Common<NoInfer<V>>>(valu
 }
 
 /** A duration in integer nanoseconds; launch syntax takes units (`200ms`, `1.5s`) or a bare number in `unit`. */
-function duration<const O extends Common<number> & Range & { readonly unit: DurationUnit }>(o: O) {
+function duration<const O extends PropertyOptions<number> & RangeOptions & { readonly unit: DurationUnit }>(o: O) {
   const accepts = `${rangeWords('a duration', { min: o.min ?? 0, max: o.max }, formatDuration)} (200ms, 1.5s, 2000000ns; a bare number is ${o.unit})`;
   return make<number, number, O>('duration', o, {
     accepts,
@@ -293,7 +300,7 @@ function duration<const O extends Common<number> & Range & { readonly unit: Dura
   });
 }
 
-function caps<const O extends Common<Caps | string>>(o: O) {
+function caps<const O extends PropertyOptions<Caps | string>>(o: O) {
   const accepts = 'caps, as video/x-raw, format=I420';
   return make<Caps, Caps | string, O>('caps', o, {
     accepts,
@@ -313,7 +320,7 @@ function caps<const O extends Common<Caps | string>>(o: O) {
 }
 
 /** A rate such as 30/1 or 30000/1001; the TypeScript API also takes a number or a Fraction. */
-function fraction<const O extends Common<Fraction | string | number>>(o: O) {
+function fraction<const O extends PropertyOptions<Fraction | string | number>>(o: O) {
   const accepts = 'a positive fraction N/D (30/1, 30000/1001)';
   const bad = (): never => {
     throw new RangeError(`expected ${accepts}`);
@@ -338,7 +345,7 @@ function fraction<const O extends Common<Fraction | string | number>>(o: O) {
 }
 
 /** A colour as 0xAARRGGBB (the TypeScript API takes the number). */
-function color<const O extends Common<number>>(o: O) {
+function color<const O extends PropertyOptions<number>>(o: O) {
   const accepts = 'a colour as 0xAARRGGBB, #RRGGBB or an integer';
   return make<number, number, O>('color', o, {
     accepts,
@@ -356,7 +363,7 @@ function color<const O extends Common<number>>(o: O) {
 }
 
 /** A fixed number of doubles (`0.5,0.5,0.5`), as per-channel means. */
-function doubles<const O extends Common<readonly number[]> & Range & { readonly length: number; readonly positive?: boolean }>(o: O) {
+function doubles<const O extends PropertyOptions<readonly number[]> & RangeOptions & { readonly length: number; readonly positive?: boolean }>(o: O) {
   const each = o.positive ? ', each > 0' : o.min !== undefined || o.max !== undefined ? `, each ${rangeWords('', o).trim()}` : '';
   const accepts = `${o.length} comma-separated numbers${each}`;
   return make<readonly number[], readonly number[], O>('doubles', o, {

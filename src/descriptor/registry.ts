@@ -3,27 +3,22 @@ import type { Operator } from '../operator';
 import type { ElementDescriptor, ElementLinks } from './descriptor';
 import { nearMatches } from './near-matches';
 
-type AnyDescriptor = ElementDescriptor<any, any, any, any>;
+/** A descriptor of any kind, properties, extras and operator: what a registry holds. */
+export type AnyDescriptor = ElementDescriptor<any, any, any, any>;
 
 /** Names the unknown element and the registered ones it most resembles. */
 export class UnknownElementError extends G2gError {
-  constructor(
-    readonly element: string,
-    readonly suggestions: readonly string[],
-    known: readonly string[],
-  ) {
+  constructor(readonly element: string, readonly suggestions: readonly string[], known: readonly string[]) {
     super('UNKNOWN_ELEMENT', `no element '${element.length > 80 ? `${element.slice(0, 77)}…` : element}'${hint(suggestions, known, 'elements')}`);
   }
 }
 
 export class UnknownPropertyError extends G2gError {
-  constructor(
-    readonly element: string,
-    readonly property: string,
-    readonly suggestions: readonly string[],
-    known: readonly string[],
-  ) {
-    super('UNKNOWN_PROPERTY', `${element} has no property '${property.length > 80 ? `${property.slice(0, 77)}…` : property}'${hint(suggestions, known, 'properties')}`);
+  constructor(readonly element: string, readonly property: string, readonly suggestions: readonly string[], known: readonly string[]) {
+    super(
+      'UNKNOWN_PROPERTY',
+      `${element} has no property '${property.length > 80 ? `${property.slice(0, 77)}…` : property}'${hint(suggestions, known, 'properties')}`
+    );
   }
 }
 

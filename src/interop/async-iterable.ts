@@ -1,10 +1,7 @@
-import { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import { EOS, type Pulled, type Reader } from '../element';
 import { defineSource, type Source } from '../operator';
 import type { Packet } from '../packet';
-import type { RunOptions } from '../pipeline/run';
 import { adapterFixate, packetMapper, raceAbort, templateCaps, type SourceAdapterOptions } from './common';
-import { PipelineIterator } from './pipeline-iterator';
 
 /**
  * A Source pulling from an async iterable: IxJS's AsyncIterableX, an async generator, any
@@ -17,7 +14,7 @@ import { PipelineIterator } from './pipeline-iterator';
 export function fromAsyncIterable<P extends Packet>(iterable: AsyncIterable<P> | Iterable<P>, options?: SourceAdapterOptions<P, P>): Source<P>;
 export function fromAsyncIterable<T, P extends Packet>(
   iterable: AsyncIterable<T> | Iterable<T>,
-  options: SourceAdapterOptions<T, P> & { mapToPacket: NonNullable<SourceAdapterOptions<T, P>['mapToPacket']> },
+  options: SourceAdapterOptions<T, P> & { mapToPacket: NonNullable<SourceAdapterOptions<T, P>['mapToPacket']> }
 ): Source<P>;
 export function fromAsyncIterable<T, P extends Packet>(iterable: AsyncIterable<T> | Iterable<T>, options: SourceAdapterOptions<T, P> = {}): Source<P> {
   return defineSource<P>({
@@ -66,7 +63,7 @@ export function fromAsyncIterable<T, P extends Packet>(iterable: AsyncIterable<T
             () => {
               ended = true;
               if (inFlight === settled) inFlight = undefined;
-            },
+            }
           );
           inFlight = settled;
           return raceAbort(next, signal).then(step);
@@ -82,28 +79,4 @@ export function fromAsyncIterable<T, P extends Packet>(iterable: AsyncIterable<T
       };
     },
   });
-}
-
-class PipelineAsyncIterable<T extends Packet> extends AsyncIterableX<T> {
-  constructor(
-    private readonly source: Source<T>,
-    private readonly options: RunOptions,
-  ) {
-    super();
-  }
-
-  [Symbol.asyncIterator](signal?: AbortSignal): PipelineIterator<T> {
-    return new PipelineIterator(this.source, this.options, signal);
-  }
-}
-
-/**
- * An IxJS AsyncIterableX over a chain (a source and its transforms, no sink). Each iteration runs the
- * chain once; every `next()` pulls one packet through it with exact backpressure (see PipelineIterator),
- * so a slow consumer slows the source. Breaking out of `for await` aborts the run and closes every element
- * before the loop exits; the run's error rejects the pending `next()`; the signal ix passes (ix operators
- * such as `takeUntil`, `withAbort`) aborts the run.
- */
-export function toAsyncIterable<T extends Packet>(source: Source<T>, options: RunOptions = {}): AsyncIterableX<T> {
-  return new PipelineAsyncIterable(source, options);
 }

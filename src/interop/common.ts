@@ -48,7 +48,7 @@ function isPacket(v: unknown): v is Packet {
 export function packetMapper<T, P extends Packet>(
   factory: string,
   ctx: ElementContext,
-  map: ((value: T, ctx: PacketMapContext) => P) | undefined,
+  map: ((value: T, ctx: PacketMapContext) => P) | undefined
 ): (value: T) => P {
   let index = 0;
   if (map) {
@@ -75,4 +75,3 @@ export function packetMapper<T, P extends Packet>(
     return value as unknown as P;
   };
 }
-

@@ -1,4 +1,5 @@
-export { fromAsyncIterable, toAsyncIterable } from './async-iterable';
+export { fromAsyncIterable } from './async-iterable';
+export { toAsyncIterable } from './ix';
 export type { PacketMapContext, SourceAdapterOptions } from './common';
 export { fromObservable, OverflowError, through, toObservable } from './observable';
 export type { FromObservableOptions, ObservableOverflow, OverflowOptions, ThroughOptions } from './observable';

@@ -1,5 +1,5 @@
 import { G2gError } from '../errors';
-import { from, Observable, Subject, takeUntil, type ObservableInput, type OperatorFunction, type Subscription } from 'rxjs';
+import type { Observable, ObservableInput, OperatorFunction, Subscription } from 'rxjs';
 import { Caps } from '../caps';
 import { EOS, type ElementReporter, type Pulled, type Reader } from '../element';
 import { defineSink, defineSource, type Source, type Transform } from '../operator';
@@ -10,6 +10,10 @@ import type { RunOptions } from '../pipeline/run';
 import { linkedController } from '../util/abort';
 import { adapterFixate, packetMapper, templateCaps, type SourceAdapterOptions } from './common';
 import { UnboundedBuffer } from './unbounded-buffer';
+import { importOptional } from '../util/optional';
+
+// rxjs is an optional peer: loaded when this module is, so a missing one is a MissingDependencyError naming it.
+const rx = await importOptional('rxjs', 'glass2glass/interop', () => import('rxjs'), 'the interop layer needs both rxjs and ix: npm install rxjs ix');
 
 /**
  * What `fromObservable` does when the Observable pushes faster than the pipeline pulls. 'block' is not
@@ -84,7 +88,7 @@ export function fromObservable<T, P extends Packet>(input: ObservableInput<T>, o
         overflow === 'buffer'
           ? new UnboundedBuffer<P>(report)
           : new BoundedBuffer<P>(bufferSize, overflow === 'drop-newest' ? 'drop-newest' : 'drop-oldest', report);
-      const stop$ = new Subject<void>();
+      const stop$ = new rx.Subject<void>();
       let subscription: Subscription | undefined;
       let stopped = false;
       let overflowed: OverflowError | undefined;
@@ -96,8 +100,9 @@ export function fromObservable<T, P extends Packet>(input: ObservableInput<T>, o
         subscription?.unsubscribe();
       };
       const subscribe = (): void => {
-        subscription = from(input)
-          .pipe(takeUntil(stop$))
+        subscription = rx
+          .from(input)
+          .pipe(rx.takeUntil(stop$))
           .subscribe({
             next(value) {
               if (stopped) return;
@@ -151,7 +156,7 @@ export function fromObservable<T, P extends Packet>(input: ObservableInput<T>, o
  * RxJS has no backpressure: the chain runs as fast as its source (and `next`) allow.
  */
 export function toObservable<T extends Packet>(source: Source<T>, options: RunOptions = {}): Observable<T> {
-  return new Observable<T>((subscriber) => {
+  return new rx.Observable<T>((subscriber) => {
     const { controller, dispose } = options.signal ? linkedController(options.signal) : linkedController();
     const sink = defineSink<T>({
       factory: 'toObservable',

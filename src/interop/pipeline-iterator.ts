@@ -36,14 +36,14 @@ export class PipelineIterator<T extends Packet> implements AsyncIterableIterator
     private readonly options: RunOptions = {},
     /** The signal ix hands to `[Symbol.asyncIterator](signal)`; aborting it aborts the run. */
     private readonly signal?: AbortSignal,
-    private readonly factory = 'toAsyncIterable',
+    private readonly factory = 'toAsyncIterable'
   ) {}
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  next(): Promise<Result<T>> {
+  next(): Promise<IteratorResult<T, undefined>> {
     if (this.outcome) return this.settled();
     const d = deferred<Result<T>>();
     this.requests.push(d);
@@ -52,7 +52,7 @@ export class PipelineIterator<T extends Packet> implements AsyncIterableIterator
     return d.promise;
   }
 
-  async return(): Promise<Result<T>> {
+  async return(): Promise<IteratorResult<T, undefined>> {
     await this.stop();
     const err = this.takeError();
     if (err && !isAbortError(err.e)) throw err.e;
@@ -60,7 +60,7 @@ export class PipelineIterator<T extends Packet> implements AsyncIterableIterator
   }
 
   /** The consumer failed: the run is aborted (elements see an AbortError, not `e`) and `e` rethrown. */
-  async throw(e?: unknown): Promise<Result<T>> {
+  async throw(e?: unknown): Promise<IteratorResult<T, undefined>> {
     await this.stop();
     this.takeError();
     throw e;
@@ -90,7 +90,7 @@ export class PipelineIterator<T extends Packet> implements AsyncIterableIterator
     this.running = new Pipeline([...this.source.elements, ...sink.elements]).start({ ...this.options, signal: controller.signal });
     this.finished = this.running.done.then(
       () => this.finish(undefined),
-      (e) => this.finish(this.stopping && isAbortError(e) ? undefined : { e }),
+      (e) => this.finish(this.stopping && isAbortError(e) ? undefined : { e })
     );
     this.finished.finally(dispose);
   }
@@ -134,7 +134,7 @@ export class PipelineIterator<T extends Packet> implements AsyncIterableIterator
     return err;
   }
 
-  private settled(): Promise<Result<T>> {
+  private settled(): Promise<IteratorResult<T, undefined>> {
     const err = this.takeError();
     return err ? Promise.reject(err.e) : Promise.resolve(DONE);
   }

@@ -14,7 +14,7 @@ import { PipelineIterator } from './pipeline-iterator';
 export function fromReadableStream<P extends Packet>(stream: ReadableStream<P>, options?: SourceAdapterOptions<P, P>): Source<P>;
 export function fromReadableStream<T, P extends Packet>(
   stream: ReadableStream<T>,
-  options: SourceAdapterOptions<T, P> & { mapToPacket: NonNullable<SourceAdapterOptions<T, P>['mapToPacket']> },
+  options: SourceAdapterOptions<T, P> & { mapToPacket: NonNullable<SourceAdapterOptions<T, P>['mapToPacket']> }
 ): Source<P>;
 export function fromReadableStream<T, P extends Packet>(stream: ReadableStream<T>, options: SourceAdapterOptions<T, P> = {}): Source<P> {
   return defineSource<P>({
@@ -86,6 +86,6 @@ export function toReadableStream<T extends Packet>(source: Source<T>, options: T
         await it.return();
       },
     },
-    { highWaterMark },
+    { highWaterMark }
   );
 }

@@ -2,8 +2,9 @@ import { G2gError } from '../errors';
 /** A launch line that cannot be parsed or built; `position` is the 0-based offset the reason is about. */
 export class LaunchError extends G2gError {
   override readonly name = 'LaunchError';
-  constructor(readonly reason: string, readonly position: number, readonly input: string) {
-    super('LAUNCH', `${reason} (at position ${position})\n${pointAt(input, position)}`);
+  /** `cause` is set when the text was valid but an element could not be made (e.g. its native addon is missing). */
+  constructor(readonly reason: string, readonly position: number, readonly input: string, options?: { cause?: unknown }) {
+    super('LAUNCH', `${reason} (at position ${position})\n${pointAt(input, position)}`, options);
   }
 }
 

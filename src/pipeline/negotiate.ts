@@ -18,7 +18,8 @@ export interface NegotiatedChain {
   readonly inputs?: readonly NegotiatedChain[];
 }
 
-type Namer = (el: AnyElement) => string;
+/** Gives each element its unique instance name in a pipeline (see `namer`). */
+export type Namer = (el: AnyElement) => string;
 
 /** Input caps a transform accepts when `downstream` is what its output may be (GStreamer's caps query). */
 function transformAccept(el: TransformElement, downstream: Caps): Caps {
@@ -83,7 +84,14 @@ interface Branch {
  * @param downstream caps allowed after the chain's last element (for chains that feed a merge).
  * @param upstream caps entering the chain when it has no source (a tee branch).
  */
-export function negotiate(chain: Chain, name: Namer, downstream: Caps = Caps.any(), upstream?: Caps, upstreamName = '', downstreamMetas: readonly string[] = NO_METAS): NegotiatedChain {
+export function negotiate(
+  chain: Chain,
+  name: Namer,
+  downstream: Caps = Caps.any(),
+  upstream?: Caps,
+  upstreamName = '',
+  downstreamMetas: readonly string[] = NO_METAS
+): NegotiatedChain {
   const els = chain.elements;
   const n = els.length;
   const names = els.map(name);
@@ -118,7 +126,13 @@ export function negotiate(chain: Chain, name: Namer, downstream: Caps = Caps.any
     allowed[i] = out;
     if (el.kind === 'transform') {
       accept[i] = transformAccept(el, out);
-      if (accept[i]!.isEmpty()) throw new NegotiationError(names[i], i + 1 < n ? names[i + 1] : 'downstream', explainMismatch(el.sinkCaps, out), 'input and output formats cannot be linked');
+      if (accept[i]!.isEmpty())
+        throw new NegotiationError(
+          names[i],
+          i + 1 < n ? names[i + 1] : 'downstream',
+          explainMismatch(el.sinkCaps, out),
+          'input and output formats cannot be linked'
+        );
       want = accept[i]!;
     }
   }
@@ -169,7 +183,10 @@ function queryAccept(chain: Chain, name: Namer): Caps {
   for (let i = els.length - 1; i >= 0; i--) {
     const el = els[i];
     if (el.kind === 'sink') {
-      want = sinkAccept(el, (el.branches ?? []).map((b) => ({ chain: b, accept: queryAccept(b, name) })));
+      want = sinkAccept(
+        el,
+        (el.branches ?? []).map((b) => ({ chain: b, accept: queryAccept(b, name) }))
+      );
     } else if (el.kind === 'transform') {
       const out = el.srcCaps.intersect(want);
       if (out.isEmpty()) throw new NegotiationError(name(el), i + 1 < els.length ? name(els[i + 1]) : 'downstream', explainMismatch(el.srcCaps, want));

@@ -1,13 +1,13 @@
 import type { AnyElement, Chain } from '../element';
 import type { Operator, Sink, Source, Transform } from '../operator';
 import type { Packet } from '../packet';
-import { negotiate, type NegotiatedChain } from './negotiate';
+import { negotiate, type NegotiatedChain, type Namer } from './negotiate';
 import { printLaunch } from './print';
 import { PipelineRun, type RunningPipeline, type RunOptions } from './run';
 import type { PipelineStats } from './stats';
 
 /** Gives every element of a pipeline a unique instance name (`identity0`, `identity1`, or its `name`). */
-export function namer(): (el: AnyElement) => string {
+export function namer(): Namer {
   const names = new Map<AnyElement, string>();
   const used = new Set<string>();
   const counters = new Map<string, number>();
@@ -49,7 +49,14 @@ export class Pipeline implements Chain {
     } catch (e) {
       const done = Promise.reject(e);
       done.catch(() => undefined);
-      return { done, eos() {}, abort() {}, stats: () => { throw e; } };
+      return {
+        done,
+        eos() {},
+        abort() {},
+        stats: () => {
+          throw e;
+        },
+      };
     }
     return new PipelineRun(neg, options);
   }
@@ -64,34 +71,87 @@ export class Pipeline implements Chain {
   }
 }
 
-type S<T extends Packet> = Source<T>;
-type X<I extends Packet, O extends Packet> = Transform<I, O>;
-type K<T extends Packet> = Sink<T>;
-
 /**
  * Composes operators. A source with transforms is a Source; with a sink at the end, a runnable
  * Pipeline; transforms alone compose into a Transform; transforms ending in a sink make a Sink (a branch).
  * Packet types must line up, so a mismatched chain does not compile.
  */
-export function pipe<A extends Packet>(s: S<A>): S<A>;
-export function pipe<A extends Packet>(s: S<A>, k: K<A>): Pipeline;
-export function pipe<A extends Packet, B extends Packet>(s: S<A>, t1: X<A, B>): S<B>;
-export function pipe<A extends Packet, B extends Packet>(s: S<A>, t1: X<A, B>, k: K<B>): Pipeline;
-export function pipe<A extends Packet, B extends Packet, C extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>): S<C>;
-export function pipe<A extends Packet, B extends Packet, C extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, k: K<C>): Pipeline;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>): S<D>;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, k: K<D>): Pipeline;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>): S<E>;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>, k: K<E>): Pipeline;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>, t5: X<E, F>): S<F>;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>, t5: X<E, F>, k: K<F>): Pipeline;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet, G extends Packet>(s: S<A>, t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, t4: X<D, E>, t5: X<E, F>, t6: X<F, G>, k: K<G>): Pipeline;
-export function pipe<A extends Packet, B extends Packet>(t1: X<A, B>): X<A, B>;
-export function pipe<A extends Packet, B extends Packet>(t1: X<A, B>, k: K<B>): K<A>;
-export function pipe<A extends Packet, B extends Packet, C extends Packet>(t1: X<A, B>, t2: X<B, C>): X<A, C>;
-export function pipe<A extends Packet, B extends Packet, C extends Packet>(t1: X<A, B>, t2: X<B, C>, k: K<C>): K<A>;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(t1: X<A, B>, t2: X<B, C>, t3: X<C, D>): X<A, D>;
-export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(t1: X<A, B>, t2: X<B, C>, t3: X<C, D>, k: K<D>): K<A>;
+export function pipe<A extends Packet>(s: Source<A>): Source<A>;
+export function pipe<A extends Packet>(s: Source<A>, k: Sink<A>): Pipeline;
+export function pipe<A extends Packet, B extends Packet>(s: Source<A>, t1: Transform<A, B>): Source<B>;
+export function pipe<A extends Packet, B extends Packet>(s: Source<A>, t1: Transform<A, B>, k: Sink<B>): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet>(s: Source<A>, t1: Transform<A, B>, t2: Transform<B, C>): Source<C>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet>(s: Source<A>, t1: Transform<A, B>, t2: Transform<B, C>, k: Sink<C>): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(
+  s: Source<A>,
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>
+): Source<D>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(
+  s: Source<A>,
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>,
+  k: Sink<D>
+): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet>(
+  s: Source<A>,
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>,
+  t4: Transform<D, E>
+): Source<E>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet>(
+  s: Source<A>,
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>,
+  t4: Transform<D, E>,
+  k: Sink<E>
+): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet>(
+  s: Source<A>,
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>,
+  t4: Transform<D, E>,
+  t5: Transform<E, F>
+): Source<F>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet>(
+  s: Source<A>,
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>,
+  t4: Transform<D, E>,
+  t5: Transform<E, F>,
+  k: Sink<F>
+): Pipeline;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet, E extends Packet, F extends Packet, G extends Packet>(
+  s: Source<A>,
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>,
+  t4: Transform<D, E>,
+  t5: Transform<E, F>,
+  t6: Transform<F, G>,
+  k: Sink<G>
+): Pipeline;
+export function pipe<A extends Packet, B extends Packet>(t1: Transform<A, B>): Transform<A, B>;
+export function pipe<A extends Packet, B extends Packet>(t1: Transform<A, B>, k: Sink<B>): Sink<A>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet>(t1: Transform<A, B>, t2: Transform<B, C>): Transform<A, C>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet>(t1: Transform<A, B>, t2: Transform<B, C>, k: Sink<C>): Sink<A>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>
+): Transform<A, D>;
+export function pipe<A extends Packet, B extends Packet, C extends Packet, D extends Packet>(
+  t1: Transform<A, B>,
+  t2: Transform<B, C>,
+  t3: Transform<C, D>,
+  k: Sink<D>
+): Sink<A>;
 // Longer chains: nest `pipe` calls (a composed Source or Transform is an argument like any other), or use
 // `compose` for untyped chains (the launch parser does). No catch-all overload, so mismatches never compile.
 export function pipe(...ops: Operator[]): Source<any> | Transform<any, any> | Sink<any> | Pipeline {

@@ -1,8 +1,24 @@
 /** RTP for H.264 (RFC 3550, RFC 6184), sans-IO: packets in, packets out, time passed in. Sockets live in node/. */
 export { decodeBase64, encodeBase64 } from './base64';
-export { H264Depayloader, newDepayCounters, type DepayCounters, type DepayedAccessUnit, type H264DepayloaderOptions, type LossPolicy } from './h264-depayloader';
+export {
+  H264Depayloader,
+  newDepayCounters,
+  type DepayCounters,
+  type DepayedAccessUnit,
+  type H264DepayloaderOptions,
+  type LossPolicy,
+} from './h264-depayloader';
 export { FU_A, H264Payloader, MIN_MTU, STAP_A, type Aggregation, type H264PayloaderOptions } from './h264-payloader';
-export { JitterBuffer, MAX_DROPOUT, newJitterCounters, MAX_MISORDER, type InsertResult, type JitterBufferOptions, type JitterCounters, type JitterOutput } from './jitter-buffer';
+export {
+  JitterBuffer,
+  MAX_DROPOUT,
+  newJitterCounters,
+  MAX_MISORDER,
+  type InsertResult,
+  type JitterBufferOptions,
+  type JitterCounters,
+  type JitterOutput,
+} from './jitter-buffer';
 export { randomUint16, randomUint32 } from './random';
 export {
   buildBye,
@@ -19,11 +35,13 @@ export {
   RTCP_SDES,
   RTCP_SR,
   type Bye,
+  type OtherRtcp,
   type ReceiverReport,
   type ReportBlock,
   type RtcpPacket,
   type RtcpParseResult,
   type Sdes,
+  type SdesChunk,
   type SenderReport,
 } from './rtcp';
 export {

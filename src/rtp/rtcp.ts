@@ -42,6 +42,7 @@ export interface ReceiverReport {
   readonly reports: readonly ReportBlock[];
 }
 
+/** One source's SDES items: its SSRC and CNAME (the only item read or written). */
 export interface SdesChunk {
   readonly ssrc: number;
   readonly cname?: string;
@@ -58,6 +59,7 @@ export interface Bye {
   readonly reason?: string;
 }
 
+/** An RTCP packet of a type not parsed further (APP, XR, feedback…): only its type byte. */
 export interface OtherRtcp {
   readonly type: 'other';
   readonly packetType: number;
@@ -126,7 +128,8 @@ export function buildSenderReport(sr: Omit<SenderReport, 'type' | 'reports'> & {
     [sr.rtpTimestamp, 'rtpTimestamp'],
     [sr.packetCount, 'packetCount'],
     [sr.octetCount, 'octetCount'],
-  ] as const) checkU32(v, w);
+  ] as const)
+    checkU32(v, w);
   const size = 28 + 24 * reports.length;
   const d = new Uint8Array(size);
   d[0] = 0x80 | reports.length;

@@ -34,10 +34,11 @@ export class RtspError extends G2gError {
 }
 
 export type RtspClientState = 'init' | 'options' | 'describe' | 'setup' | 'play' | 'playing' | 'teardown' | 'closed' | 'failed';
-type Input = 'start' | 'ok' | 'teardown' | 'bye' | 'fail';
+/** What moves the client's state machine: the caller starting, a reply succeeding, teardown, the server's BYE, a failure. */
+export type RtspClientInput = 'start' | 'ok' | 'teardown' | 'bye' | 'fail';
 
 /** Every legal transition; anything else is a bug in the machine (it throws). */
-export const TRANSITIONS: Readonly<Record<RtspClientState, Readonly<Partial<Record<Input, RtspClientState>>>>> = {
+export const TRANSITIONS: Readonly<Record<RtspClientState, Readonly<Partial<Record<RtspClientInput, RtspClientState>>>>> = {
   init: { start: 'options', teardown: 'closed', fail: 'failed' },
   options: { ok: 'describe', teardown: 'closed', fail: 'failed' },
   describe: { ok: 'setup', teardown: 'closed', fail: 'failed' },
@@ -165,7 +166,7 @@ export class RtspClient {
     return this.chosen;
   }
 
-  private go(input: Input): void {
+  private go(input: RtspClientInput): void {
     const next = TRANSITIONS[this.st][input];
     if (next === undefined) throw new Error(`RtspClient: no transition from '${this.st}' on '${input}'`);
     this.st = next;

@@ -1,8 +1,30 @@
 /** RTSP (RFC 2326), sans-IO: messages, authentication, URLs and the client state machine. Sockets live in node/. */
 export { authorization, chooseChallenge, parseChallenges, type AuthChallenge, type Credentials, type DigestState } from './auth';
-export { resolveControl, RtspClient, RtspError, TRANSITIONS, type RtspClientEvent, type RtspClientOptions, type RtspClientState, type RtspErrorKind } from './client';
+export {
+  resolveControl,
+  RtspClient,
+  RtspError,
+  TRANSITIONS,
+  type RtspClientEvent,
+  type RtspClientInput,
+  type RtspClientOptions,
+  type RtspClientState,
+  type RtspErrorKind,
+} from './client';
 export { md5, md5Hex } from './md5';
-export { RtspHeaders, RtspParseError, RtspParser, serializeInterleaved, serializeRequest, serializeResponse, type InterleavedFrame, type RtspMessage, type RtspParserLimits, type RtspRequest, type RtspResponse } from './message';
+export {
+  RtspHeaders,
+  RtspParseError,
+  RtspParser,
+  serializeInterleaved,
+  serializeRequest,
+  serializeResponse,
+  type InterleavedFrame,
+  type RtspMessage,
+  type RtspParserLimits,
+  type RtspRequest,
+  type RtspResponse,
+} from './message';
 export { formatTransport, parseTransport, type TransportSpec } from './transport';
 export { DEFAULT_RTSP_PORT, parseRtspUrl, redactUrl, RtspUrlError, type RtspUrl } from './url';
 export { RtspServerConnection, type RtspServerConnectionOptions, type RtspServerEvent, type RtspServerMount } from './server';

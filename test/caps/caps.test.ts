@@ -55,25 +55,21 @@ describe('intersect', () => {
   });
 
   it('keeps fields present in only one operand', () => {
-    expect(inter('video/x-raw, format=NV12', 'video/x-raw, width=640')).toBe(
-      'video/x-raw, format=(string)NV12, width=(int)640',
-    );
+    expect(inter('video/x-raw, format=NV12', 'video/x-raw, width=640')).toBe('video/x-raw, format=(string)NV12, width=(int)640');
   });
 
   it('requires equal names and feature sets', () => {
     expect(inter('video/x-raw(memory:CUDAMemory), format=NV12', 'video/x-raw, format=NV12')).toBe('EMPTY');
     expect(inter('video/x-raw, format=NV12', 'audio/x-raw, format=NV12')).toBe('EMPTY');
     expect(inter('video/x-raw(memory:CUDAMemory)', 'video/x-raw(memory:CUDAMemory, meta:X)')).toBe('EMPTY');
-    expect(inter('v/x(meta:A, memory:DMABuf), w=1', 'v/x(memory:DMABuf, meta:A)')).toBe(
-      'v/x(meta:A, memory:DMABuf), w=(int)1',
-    );
+    expect(inter('v/x(meta:A, memory:DMABuf), w=1', 'v/x(memory:DMABuf, meta:A)')).toBe('v/x(meta:A, memory:DMABuf), w=(int)1');
     expect(inter('v/x(memory:SystemMemory), w=1', 'v/x')).toBe('v/x, w=(int)1');
   });
 
   it('unions pairwise results across structures, dropping contained ones', () => {
-    expect(
-      inter('video/x-raw(memory:CUDAMemory), format=NV12; video/x-raw, format={ I420, NV12 }', 'video/x-raw, format=NV12'),
-    ).toBe('video/x-raw, format=(string)NV12');
+    expect(inter('video/x-raw(memory:CUDAMemory), format=NV12; video/x-raw, format={ I420, NV12 }', 'video/x-raw, format=NV12')).toBe(
+      'video/x-raw, format=(string)NV12'
+    );
     expect(inter('v/x, w=[ 1, 10 ]; v/x, w=[ 1, 20 ]', 'v/x, w=[ 5, 8 ]')).toBe('v/x, w=(int)[ 5, 8 ]');
   });
 
@@ -131,9 +127,7 @@ describe('isSubset / equals / union', () => {
     expect(intersectValues(list(1, intRange(3, 9, 3)), intRange(2, 7))).toEqual(intRange(3, 6, 3));
     expect(intersectValues(list(7, intRange(3, 9, 3), 1), intRange(1, 7))).toEqual(list(7, intRange(3, 6, 3), 1));
     expect(intersectValues(list(1, intRange(3, 9, 3)), 'x')).toBeNull();
-    expect(
-      structure('v/x', { w: intRange(1, 10), h: 1 }).isSubset(structure('v/x', { w: list(intRange(1, 5), intRange(6, 10)) })),
-    ).toBe(true);
+    expect(structure('v/x', { w: intRange(1, 10), h: 1 }).isSubset(structure('v/x', { w: list(intRange(1, 5), intRange(6, 10)) }))).toBe(true);
     expect(structure('v/x', { w: 1 }).isSubset(structure('v/x', { w: 1, h: 1 }))).toBe(false);
   });
 
@@ -158,14 +152,12 @@ describe('fixate / isFixed', () => {
   it('picks the first structure, first list item and range minima', () => {
     const c = P(
       'video/x-raw, format={ I420, NV12 }, width=[ 320, 1920 ], height=[ 240, 1080, 8 ], ' +
-        'framerate=[ 15/1, 60/1 ], m={ [ 5, 9 ], 1 }; video/x-raw, format=RGBA',
+        'framerate=[ 15/1, 60/1 ], m={ [ 5, 9 ], 1 }; video/x-raw, format=RGBA'
     );
     expect(c.isFixed()).toBe(false);
     const f = c.fixate();
     expect(f.isFixed()).toBe(true);
-    expect(f.toString()).toBe(
-      'video/x-raw, format=(string)I420, width=(int)320, height=(int)240, framerate=(fraction)15/1, m=(int)5',
-    );
+    expect(f.toString()).toBe('video/x-raw, format=(string)I420, width=(int)320, height=(int)240, framerate=(fraction)15/1, m=(int)5');
     expect(f.fixate()).toBe(f);
   });
 
@@ -191,11 +183,11 @@ describe('builders and accessors', () => {
         interlaced: false,
         par: fraction(-2, -4),
       },
-      [MEMORY_WEBGPU],
+      [MEMORY_WEBGPU]
     );
     expect(c.toString()).toBe(
       'video/x-raw(memory:WebGPU), format=(string){ NV12, I420 }, width=(int)[ 1, 4096 ], height=(int)[ 2, 2160, 2 ], ' +
-        'framerate=(fraction)30/1, range=(fraction)[ 0/1, 30/1 ], interlaced=(boolean)false, par=(fraction)1/2',
+        'framerate=(fraction)30/1, range=(fraction)[ 0/1, 30/1 ], interlaced=(boolean)false, par=(fraction)1/2'
     );
     expect(c.memory).toBe(MEMORY_WEBGPU);
     expect(c.mediaType).toBe('video/x-raw');
@@ -215,7 +207,7 @@ describe('builders and accessors', () => {
     expect(fraction(0, -5)).toEqual({ kind: 'fraction', num: 0, den: 1 });
     expect(intRange(0, 10, 4)).toEqual({ kind: 'intRange', min: 0, max: 8, step: 4 });
     expect(caps('v/x', { w: intRange(3, 3), l: list('a', list('b', 'a')), r: fractionRange(fraction(1, 2), fraction(2, 4)) }).toString()).toBe(
-      'v/x, w=(int)3, l=(string){ a, b }, r=(fraction)1/2',
+      'v/x, w=(int)3, l=(string){ a, b }, r=(fraction)1/2'
     );
     expect(caps('v/x', { d: 1.5, i: -0, big: 1e21 }).toString()).toBe('v/x, d=(double)1.5, i=(int)0, big=(double)1e+21');
   });
@@ -253,20 +245,12 @@ describe('builders and accessors', () => {
 describe('explainMismatch', () => {
   it('names the fields that do not intersect with both values', () => {
     expect(
-      explainMismatch(
-        P('video/x-raw, format={ NV12, I420 }, width=[ 1, 640 ], height=480'),
-        P('video/x-raw, format=RGBA, width=1920, height=480'),
-      ),
+      explainMismatch(P('video/x-raw, format={ NV12, I420 }, width=[ 1, 640 ], height=480'), P('video/x-raw, format=RGBA, width=1920, height=480'))
     ).toEqual(['video/x-raw: format: { NV12, I420 } vs RGBA; width: [ 1, 640 ] vs 1920']);
   });
 
   it('names media types and features, one line per structure pair', () => {
-    expect(
-      explainMismatch(
-        P('video/x-raw(memory:CUDAMemory), format=NV12; audio/x-raw'),
-        P('video/x-raw, format=NV12, framerate=[ 0/1, 30/1 ]'),
-      ),
-    ).toEqual([
+    expect(explainMismatch(P('video/x-raw(memory:CUDAMemory), format=NV12; audio/x-raw'), P('video/x-raw, format=NV12, framerate=[ 0/1, 30/1 ]'))).toEqual([
       'video/x-raw: features memory:CUDAMemory vs memory:SystemMemory',
       'audio/x-raw vs video/x-raw',
     ]);
@@ -278,5 +262,14 @@ describe('explainMismatch', () => {
     expect(explainMismatch(Caps.any(), P('v/x'))).toEqual([]);
     expect(explainMismatch(Caps.empty(), P('v/x'))).toEqual(['left caps are EMPTY']);
     expect(explainMismatch(Caps.any(), Caps.empty())).toEqual(['right caps are EMPTY']);
+  });
+});
+
+describe('caps() and Caps.parse', () => {
+  it('caps() given a caps string names Caps.parse', () => {
+    expect(() => caps('video/x-raw, format=I420')).toThrow(
+      /caps\(\): "video\/x-raw, format=I420" is not a media type; to parse a caps string use Caps\.parse\("video\/x-raw, format=I420"\)/
+    );
+    expect(caps('video/x-raw', { format: 'I420' }).equals(Caps.parse('video/x-raw, format=(string)I420'))).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { loadCommand, main } from '../../node/cli/dispatch';
 import { bufferIo, UsageError } from '../../node/cli/io';
 import { launch } from '../../node/cli/launch';
 import { demo, demoPipeline } from '../../node/cli/demo';
+import { MissingDependencyError } from '../../src/errors';
 
 describe('g2g dispatcher', () => {
   it('prints usage for --help (0) and for unknown or missing commands (2)', async () => {
@@ -33,6 +34,13 @@ describe('g2g dispatcher', () => {
     });
     expect(code).toBe(2);
     expect(io.stderr[0]).toBe('g2g launch: launch needs a pipeline');
+  });
+
+  it("prints a library error's message (no stack) with exit 1", async () => {
+    const io = bufferIo();
+    const missing = new MissingDependencyError('onnxruntime-node', 'ort()');
+    expect(await main(['ocr'], io, async () => async () => Promise.reject(missing))).toBe(1);
+    expect(io.stderr).toEqual(["g2g ocr: ort() needs the optional package 'onnxruntime-node', which is not installed: npm install onnxruntime-node"]);
   });
 
   it('passes other errors on', async () => {

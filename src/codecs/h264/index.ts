@@ -17,6 +17,7 @@ export {
   unescapeInPlace,
   unescapeRbsp,
   type NalHeader,
+  type StartCodeFinder,
 } from './nal';
 export { hasChromaInfo, levelName, maxDpbFrames, parseSps, parseSpsRbsp, profileName, reorderDepth, type Sps, type Vui } from './sps';
 export { parsePps, parsePpsRbsp, type Pps } from './pps';
@@ -25,13 +26,6 @@ export { PocDecoder, type PictureOrder } from './poc';
 export { findRecoveryPoint, parseSeiMessages, type RecoveryPoint, type SeiMessage } from './sei';
 export { buildAvcC, fromHex, parseAvcC, toHex, type AvcDecoderConfig, type BuildAvcCOptions } from './avcc';
 export { ParameterSets, type StoredPps, type StoredSps } from './params';
-export {
-  AccessUnitAssembler,
-  nalsOf,
-  type AccessUnit,
-  type AssemblerDropReason,
-  type AssemblerOptions,
-  type NalUnit,
-} from './access-unit';
+export { AccessUnitAssembler, nalsOf, type AccessUnit, type AssemblerDropReason, type AssemblerOptions, type NalUnit } from './access-unit';
 export { H264Timestamper, type Rate, type Timestamps } from './timestamps';
 export { annexBNals, AvcGatherer, rememberNalLayout, writeAccessUnit, type StreamFormat, type WriteOptions } from './convert';
