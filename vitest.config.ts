@@ -5,12 +5,21 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 /** Examples import the package by name, as users do; tests run them against the sources (tsconfig.json paths). */
 const PACKAGE_ALIASES = [
   { find: /^glass2glass$/, replacement: here('./node/entries/main.ts') }, // the `node` export condition
-  { find: /^glass2glass\/operators$/, replacement: here('./node/entries/operators.ts') },
+  {
+    find: /^glass2glass\/operators$/,
+    replacement: here('./node/entries/operators.ts'),
+  },
   { find: /^glass2glass\/marbles$/, replacement: here('./marbles/index.ts') },
   { find: /^glass2glass\/node$/, replacement: here('./node/index.ts') },
-  { find: /^glass2glass\/interop$/, replacement: here('./src/interop/index.ts') },
+  {
+    find: /^glass2glass\/interop$/,
+    replacement: here('./src/interop/index.ts'),
+  },
   { find: /^glass2glass\/ml$/, replacement: here('./node/ml/index.ts') },
-  { find: /^glass2glass\/ml\/browser$/, replacement: here('./src/ml/browser.ts') },
+  {
+    find: /^glass2glass\/ml\/browser$/,
+    replacement: here('./src/ml/browser.ts'),
+  },
 ];
 
 /*
@@ -32,17 +41,22 @@ const PEERS = [
   // ffmpeg / ffprobe (fixtures encoded by ffmpeg, references from ffprobe)
   'test/cli/e2e.test.ts', // + the CLI as a child process, Ctrl-C on timers
   'test/cli/probe.test.ts',
+  'test/cli/probe-inputs.test.ts', // + remux, ocr, serve (sockets) on ffmpeg-made inputs
   'test/cli/remux.test.ts', // + gst-launch
+  'test/cli/remux-stop.test.ts',
   'test/cli/serve.test.ts', // + sockets, the CLI as a process
   'test/cli/serve-loop.test.ts',
   'test/h264/access-unit.test.ts',
+  'test/h264/caps-fields.test.ts', // + the native addon
   'test/h264/annexb-split.test.ts',
   'test/h264/h264-parse.test.ts',
   'test/h264/params.test.ts',
   'test/h264/start-code-finder.test.ts',
   'test/io/fs.test.ts',
+  'test/typefind/**/*.test.ts', // every format the typefinder names, made by ffmpeg
   'test/mp4/annexb-mux.test.ts',
   'test/mp4/demux.test.ts',
+  'test/mp4/demux-robustness.test.ts',
   'test/mp4/mux.test.ts', // + gst-launch
   'test/rtp/elements.test.ts',
   'test/rtp/launch.test.ts', // + UDP
@@ -51,6 +65,7 @@ const PEERS = [
   'test/rtsp/client-udp-start.test.ts',
   'test/rtsp/launch.test.ts',
   'test/rtsp/server.test.ts',
+  'test/rtsp/server-abuse.test.ts', // + sockets: a slowloris flood, raw clients
   // GStreamer (gst-launch, the python gi RTSP server)
   'test/rtsp/client-rtcp.test.ts',
   'test/rtsp/peers.test.ts',
@@ -66,6 +81,7 @@ const PEERS = [
   'test/ml/wgpu-preprocess.test.ts',
   // the native addon (libavcodec), its Rust core (cargo)
   'test/native/**/*.test.ts',
+  'test/fuzz/regressions.test.ts', // the corpus of every fuzz target, the native decoder's included
   'test/cli/demo.test.ts',
   'test/rtp/udp-sr.test.ts', // + UDP
   'test/rtsp/sr-capture.test.ts', // + sockets
@@ -84,7 +100,11 @@ const REALTIME = [
   'test/rtsp/client-fallback.test.ts', // TCP/UDP sockets, udp-timeout in real time
   'test/runtime/quickjs.test.ts', // the system clock through the host's setTimeout
   'test/operators/long-run.test.ts', // ten virtual minutes: a long run
+  'test/rtsp/hostile-server.test.ts', // scripted raw TCP/UDP servers, rtspSrc timeouts in real time
 ];
+
+/** The time-bounded fuzz pass (test/fuzz/fuzz.test.ts); its corpus replay (regressions.test.ts) is a unit test. */
+const FUZZ = ['test/fuzz/fuzz.test.ts'];
 
 const ALL = 'test/**/*.test.ts';
 
@@ -95,11 +115,25 @@ export default defineConfig({
     hookTimeout: 60_000,
     // requirePeer (test/peers.ts) tags a file whose peer is missing locally: its tests are skipped,
     // before its hooks run.
-    tags: [{ name: 'peer-missing', description: 'a third-party peer this file needs is not installed here (skipped; CI fails instead)', skip: true }],
+    tags: [
+      {
+        name: 'peer-missing',
+        description: 'a third-party peer this file needs is not installed here (skipped; CI fails instead)',
+        skip: true,
+      },
+    ],
     projects: [
-      { extends: true, test: { name: 'unit', include: [ALL], exclude: [...PEERS, ...REALTIME] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: [ALL],
+          exclude: [...PEERS, ...REALTIME, ...FUZZ],
+        },
+      },
       { extends: true, test: { name: 'peers', include: PEERS } },
       { extends: true, test: { name: 'realtime', include: REALTIME } },
+      { extends: true, test: { name: 'fuzz', include: FUZZ } },
     ],
   },
 });

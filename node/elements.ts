@@ -4,8 +4,10 @@ import { RTSP_SERVER_SINK } from './elements/rtsp-server-sink';
 import { RTSP_SRC } from './elements/rtsp-src';
 import { UDP_SINK } from './elements/udp-sink';
 import { UDP_SRC } from './elements/udp-src';
-import { ORT } from './ml/ort';
-import { WGPU_PREPROCESS } from './ml/wgpu-preprocess';
 
-/** Node's own elements (native addon, sockets, onnxruntime, Dawn), beside the package's `builtinElements`; nothing registers itself. */
-export const nodeElements = Object.freeze([H264_DEC, H264_ENC, UDP_SRC, UDP_SINK, RTSP_SRC, RTSP_SERVER_SINK, ORT, WGPU_PREPROCESS]);
+/**
+ * Node's own elements (native addon, sockets), beside the package's `builtinElements`; nothing registers
+ * itself. The ML elements (onnxruntime, Dawn) are `mlElements` of glass2glass/ml, so that an RTSP/MP4 app's
+ * types and bundles never reach the optional ML packages or WebGPU's declarations.
+ */
+export const nodeElements = Object.freeze([H264_DEC, H264_ENC, UDP_SRC, UDP_SINK, RTSP_SRC, RTSP_SERVER_SINK]);

@@ -12,8 +12,15 @@ export { H264_ENC, h264Enc, X264_PRESETS, X264_TUNES } from './elements/h264-enc
 export type { H264EncOptions, H264Packet, X264Preset, X264Tune } from './elements/h264-enc';
 export { RTSP_SRC, rtspSrc } from './elements/rtsp-src';
 export type { RtspProtocols, RtspSrc, RtspSrcCounters, RtspSrcOptions } from './elements/rtsp-src';
-export { RTSP_SERVER_SINK, RtspMount, rtspServer, RtspServer, rtspServerSink } from './elements/rtsp-server-sink';
-export type { RtspMountOptions, RtspServerLog, RtspServerOptions, RtspServerSinkExtras, RtspServerSinkOptions } from './elements/rtsp-server-sink';
+export { MissingPasswordError, RTSP_SERVER_SINK, RtspMount, rtspServer, RtspServer, rtspServerSink } from './elements/rtsp-server-sink';
+export type {
+  RtspMountOptions,
+  RtspServerLog,
+  RtspServerOptions,
+  RtspServerSink,
+  RtspServerSinkExtras,
+  RtspServerSinkOptions,
+} from './elements/rtsp-server-sink';
 export { installNativeStartCodeFinder, nativeStartCodeFinder } from './drivers/start-code';
 export { nodeElements } from './elements';
 export { installNodeHost } from './host';

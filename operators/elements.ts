@@ -15,6 +15,7 @@ import { RTP_H264_PAY } from './rtp-h264-pay';
 import { RTP_JITTER_BUFFER } from './rtp-jitter-buffer';
 import { TEE } from './tee';
 import { TENSOR_PREPROCESS } from './tensor-preprocess';
+import { TYPE_FIND } from './type-find';
 import { VIDEO_TEST_SRC } from './video-test-src';
 
 /** This package's runtime-agnostic elements; Node adds its own (node/elements.ts). */
@@ -23,6 +24,7 @@ export const builtinElements = Object.freeze([
   VIDEO_TEST_SRC,
   FILE_SRC,
   MERGE,
+  TYPE_FIND,
   IDENTITY,
   QUEUE,
   CAPS_FILTER,

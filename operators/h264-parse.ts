@@ -27,6 +27,7 @@ import { cpuMemory } from '../src/memory/memory';
 import { defineTransform, type Transform } from '../src/operator';
 import { EMPTY_META, PacketFlags, type CpuPacket, type Packet, type PacketMeta } from '../src/packet';
 import { SECOND } from '../src/time';
+import { findType, Probability, TYPEFIND_BYTES, UnsupportedTypeError } from '../src/typefind';
 
 /** What an input packet's caps say about its payload. */
 interface InputMode {
@@ -53,21 +54,39 @@ export const H264_PARSE = defineElement({
   name: 'h264Parse',
   kind: 'transform',
   description: 'Parses H.264 into access units with caps from the SPS, in byte-stream or avc form (GStreamer h264parse)',
-  caps: { sink: SINK_CAPS, src: Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au') },
+  caps: {
+    sink: SINK_CAPS,
+    src: Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au'),
+  },
   notes:
     'Any framing in (Annex B in arbitrary chunks, unit-aligned Annex B, AVC with codec_data); one access unit per packet out, caps from the SPS (a new Caps object only when the parameters change). Keyframes, header-only, damaged units and discontinuities are flagged; missing times are derived.',
   properties: {
-    streamFormat: prop.enum(FORMATS, { defaultDoc: "the input's when downstream allows it, else what downstream takes", doc: 'Output framing' }),
+    streamFormat: prop.enum(FORMATS, {
+      defaultDoc: "the input's when downstream allows it, else what downstream takes",
+      doc: 'Output framing',
+    }),
     configInterval: prop.int({
       default: 0,
       min: -1,
       doc: 'SPS/PPS before IDRs: -1 before every IDR lacking them, 0 never, N when N seconds passed since they were last sent (byte-stream output always gets them before the first IDR when the input had them only out of band)',
     }),
-    dropAud: prop.boolean({ default: false, doc: 'Drop access unit delimiters' }),
+    dropAud: prop.boolean({
+      default: false,
+      doc: 'Drop access unit delimiters',
+    }),
     dropSei: prop.boolean({ default: false, doc: 'Drop SEI NAL units' }),
-    dropFiller: prop.boolean({ default: false, doc: 'Drop filler data NAL units' }),
-    framerate: prop.fraction({ defaultDoc: 'the VUI, else 25/1', doc: 'Frame rate for timestamps of streams without times; overrides the VUI' }),
-    skipToKeyframe: prop.boolean({ default: true, doc: 'Drop access units before the first IDR or recovery point (else pass them CORRUPT)' }),
+    dropFiller: prop.boolean({
+      default: false,
+      doc: 'Drop filler data NAL units',
+    }),
+    framerate: prop.fraction({
+      defaultDoc: 'the VUI, else 25/1',
+      doc: 'Frame rate for timestamps of streams without times; overrides the VUI',
+    }),
+    skipToKeyframe: prop.boolean({
+      default: true,
+      doc: 'Drop access units before the first IDR or recovery point (else pass them CORRUPT)',
+    }),
   },
 });
 
@@ -150,11 +169,20 @@ function openParser(
     pendingDiscont = true;
     if (reason === 'garbage') ctx.log('warn', `skipped ${bytes} bytes that are not H.264 NAL units`);
   };
-  const asm = new AccessUnitAssembler<Tag>({ skipToKeyframe: options.skipToKeyframe, onDrop });
+  const asm = new AccessUnitAssembler<Tag>({
+    skipToKeyframe: options.skipToKeyframe,
+    onDrop,
+  });
   const clock = new H264Timestamper();
 
-  let mode: InputMode = { avc: false, lengthSize: 4, aligned: false, rate: undefined };
+  let mode: InputMode = {
+    avc: false,
+    lengthSize: 4,
+    aligned: false,
+    rate: undefined,
+  };
   let modeCaps: Caps | undefined;
+  let sniffed = false;
   let ended = false;
   const queue: CpuPacket[] = [];
 
@@ -192,7 +220,12 @@ function openParser(
     const rate = fr && typeof fr === 'object' && fr.kind === 'fraction' && fr.num > 0 ? { num: fr.num, den: fr.den } : undefined;
     // avc is unit-aligned unless it says alignment=nal; byte-stream only when it says alignment=au.
     const alignment = c.get('alignment');
-    mode = { avc, lengthSize, aligned: avc ? alignment !== 'nal' : alignment === 'au', rate };
+    mode = {
+      avc,
+      lengthSize,
+      aligned: avc ? alignment !== 'nal' : alignment === 'au',
+      rate,
+    };
   };
 
   const rateFor = (au: AccessUnit<Tag>): Rate => rateOption ?? mode.rate ?? au.sps?.framerate ?? capsRate ?? DEFAULT_RATE;
@@ -218,7 +251,13 @@ function openParser(
     };
     if (outFormat === 'avc') {
       const raw = asm.params.rawSps(sps.id);
-      if (raw) fields.codec_data = toHex(buildAvcC({ sps: [raw], pps: asm.params.ppsFor(sps.id).map((p) => p.raw) }));
+      if (raw)
+        fields.codec_data = toHex(
+          buildAvcC({
+            sps: [raw],
+            pps: asm.params.ppsFor(sps.id).map((p) => p.raw),
+          })
+        );
     }
     outCaps = caps('video/x-h264', fields);
     capsSps = sps;
@@ -284,7 +323,15 @@ function openParser(
 
   const handle = (item: Pulled<Packet>): void => {
     if (item === EOS) {
-      emitAll(asm.flush());
+      const rest = asm.flush();
+      // A graceful stop (Ctrl-C) ends the source mid-read: in an unaligned byte stream the unit flushed
+      // then holds the bytes read so far, a picture cut short. Drop it rather than write a damaged last
+      // frame (a stop landing exactly on a boundary loses one whole frame, never writes a cut one).
+      // At the stream's real end, or with aligned input, the flushed unit is whole and passes.
+      const last = rest.length - 1;
+      const cut = ctx.eosRequested && !mode.aligned && last >= 0 && rest[last].hasPicture;
+      emitAll(cut ? rest.slice(0, last) : rest);
+      if (cut) ctx.report.drop('policy');
       ended = true;
       return;
     }
@@ -292,8 +339,17 @@ function openParser(
     if (mem.domain === 'none') return;
     if (mem.domain !== 'cpu') throw new TypeError(`h264Parse needs CPU memory, got ${mem.domain}`);
     if (item.caps !== modeCaps) setMode(item.caps);
+    if (!sniffed) {
+      sniffed = true;
+      if (item.caps.structures[0]?.name === OCTET_STREAM) refuseOtherFormats(mem.data);
+    }
     if (item.flags & PacketFlags.DISCONT) pendingDiscont = true;
-    const tag: Tag = { pts: item.pts, dts: item.dts, flags: item.flags, meta: item.meta };
+    const tag: Tag = {
+      pts: item.pts,
+      dts: item.dts,
+      flags: item.flags,
+      meta: item.meta,
+    };
     if (mode.avc && mode.aligned) {
       emitAll(asm.pushAvc(mem.data, mode.lengthSize, tag));
     } else if (mode.avc) {
@@ -314,4 +370,17 @@ function openParser(
   };
 
   return queuedReader(up, queue, handle, () => ended);
+}
+
+const OCTET_STREAM = 'application/octet-stream';
+
+/**
+ * Bytes of unknown format (a fileSrc without typeFind) are looked at once, in the first packet: a stream
+ * the typefinder is sure is something else (MPEG-TS, HEVC, an MP4 file) fails here, naming it, instead of
+ * yielding garbage frames from start codes inside a container. Anything not recognised is left to the
+ * assembler, which skips what is not H.264 (a stream cut mid-NAL, leading junk) with a warning.
+ */
+function refuseOtherFormats(head: Uint8Array): void {
+  const hit = findType(head.subarray(0, TYPEFIND_BYTES), { complete: false });
+  if (hit && hit.kind !== 'h264' && hit.probability >= Probability.LIKELY) throw new UnsupportedTypeError('the input', hit, ['h264']);
 }

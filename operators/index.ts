@@ -29,6 +29,7 @@ export {
 } from './rtp-jitter-buffer';
 export { TEE, tee, type BranchPolicy, type TeeExtras, type TeeOptions } from './tee';
 export { TENSOR_PREPROCESS, tensorPreprocess, type TensorPreprocessOptions } from './tensor-preprocess';
+export { TYPE_FIND, typeFind, type TypeFindOptions } from './type-find';
 export { VIDEO_TEST_SRC, videoTestSrc, type RawVideoPacket, type VideoTestSrcOptions } from './video-test-src';
 export { builtinElements, builtinRegistry } from './elements';
 export { buildLaunch, parseLaunch } from './launch';

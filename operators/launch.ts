@@ -1,9 +1,10 @@
 import { CapsParseError, Caps } from '../src/caps';
-import type { ElementLinks, ElementRegistry } from '../src/descriptor';
+import type { ElementLinks, ElementRegistry, Properties } from '../src/descriptor';
 import { nearMatches } from '../src/descriptor/near-matches';
 import type { AstCaps, AstElement, LaunchAst } from '../src/launch/ast';
 import { LaunchError } from '../src/launch/errors';
 import { parseLaunchAst } from '../src/launch/parse';
+import type { Span } from '../src/launch/redact';
 import type { Operator, Sink, Source } from '../src/operator';
 import { compose, Pipeline } from '../src/pipeline/pipeline';
 import { capsFilter } from './caps-filter';
@@ -42,8 +43,9 @@ export function parseLaunch(text: string, registry: ElementRegistry = builtinReg
 }
 
 export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinRegistry): Pipeline {
+  const hidden = secretValues(ast, registry);
   const fail = (reason: string, pos: number, cause?: unknown): never => {
-    throw new LaunchError(reason, pos, ast.input, cause === undefined ? undefined : { cause });
+    throw new LaunchError(reason, pos, ast.input, { cause, hidden });
   };
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   const nodes: Node[] = [];
@@ -86,7 +88,16 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
       }
       return op;
     };
-    const node: Node = { label, name, kind: entry.kind, pads: entry.pads, pos: n.pos, ups: [], downs: [], make };
+    const node: Node = {
+      label,
+      name,
+      kind: entry.kind,
+      pads: entry.pads,
+      pos: n.pos,
+      ups: [],
+      downs: [],
+      make,
+    };
     if (name !== undefined) named.set(name, node);
     return node;
   };
@@ -98,7 +109,16 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
     } catch (e) {
       return fail(`invalid caps: ${e instanceof CapsParseError ? e.reason : message(e)}`, n.pos + (e instanceof CapsParseError ? e.position : 0));
     }
-    return { label: `caps '${n.text}'`, name: undefined, kind: 'transform', pads: undefined, pos: n.pos, ups: [], downs: [], make: () => capsFilter(filter) };
+    return {
+      label: `caps '${n.text}'`,
+      name: undefined,
+      kind: 'transform',
+      pads: undefined,
+      pos: n.pos,
+      ups: [],
+      downs: [],
+      make: () => capsFilter(filter),
+    };
   };
 
   // Elements first, so a reference may come before the element it names (as gst-launch allows).
@@ -121,8 +141,9 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
       const target = named.get(item.name);
       if (!target) {
         const near = nearMatches(item.name, named.keys());
+        const shown = clip(item.name);
         fail(
-          `no element named '${item.name}'${near.length ? `; did you mean ${near.map((x) => `${x}.`).join(' or ')}?` : ` (name one with name=${item.name})`}`,
+          `no element named '${shown}'${near.length ? `; did you mean ${near.map((x) => `${x}.`).join(' or ')}?` : ` (name one with name=${shown})`}`,
           item.pos
         );
       }
@@ -131,7 +152,12 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
     for (let k = 1; k < resolved.length; k++) {
       const a = resolved[k - 1];
       const b = resolved[k];
-      const link: Link = { from: a.node, to: b.node, fromPos: a.pos, toPos: b.pos };
+      const link: Link = {
+        from: a.node,
+        to: b.node,
+        fromPos: a.pos,
+        toPos: b.pos,
+      };
       a.node.downs.push(link);
       b.node.ups.push(link);
     }
@@ -186,6 +212,25 @@ export function buildLaunch(ast: LaunchAst, registry: ElementRegistry = builtinR
   if (stray) fail(`${stray.label} is not connected to the pipeline`, stray.pos);
   if (!(pipeline instanceof Pipeline)) return fail('the pipeline must start with a source and end with a sink', 0);
   return pipeline;
+}
+
+/** A name as messages quote it: the caret shows where it is, so a huge one need not be repeated whole. */
+const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 77)}…` : s);
+
+/** Where the values of properties declared secret are written, for errors to hide (password-like names are hidden anyway). */
+function secretValues(ast: LaunchAst, registry: ElementRegistry): Span[] {
+  const spans: Span[] = [];
+  for (const chain of ast.chains) {
+    for (const n of chain.nodes) {
+      const d = n.type === 'element' ? registry.get(n.factory) : undefined;
+      if (n.type !== 'element' || !d) continue;
+      for (const p of n.props) {
+        const option = d.option(p.key);
+        if (option !== undefined && (d.properties as Properties)[option].secret) spans.push([p.valuePos, p.valueEnd]);
+      }
+    }
+  }
+  return spans;
 }
 
 /** A source takes no input (a merge takes several); a sink has no output (a tee has several). */

@@ -19,10 +19,18 @@ export const MP4_DEMUX = defineElement({
   description: 'Reads ISO BMFF (MP4, progressive or fragmented) from a byte stream into H.264 access units',
   caps: { sink: SINK_CAPS, src: SRC_CAPS },
   notes:
-    "GStreamer's qtdemux for one H.264 video track: bytes in (any chunking), one packet per sample out with pts/dts in ns (edit list applied), KEYFRAME on sync samples; samples are views of the input where they lie in one chunk. The stream decides the output caps.",
+    "GStreamer's qtdemux for one H.264 video track: bytes in (any chunking), one packet per sample out with pts/dts in ns (edit list applied), KEYFRAME on sync samples; samples are views of the input where they lie in one chunk. The stream decides the output caps. Damage confined to other tracks is a warning; a graceful stop (EOS asked of the pipeline) is not truncation.",
   properties: {
-    trackId: prop.uint({ min: 1, defaultDoc: 'the first H.264 video track', doc: 'Track to read (tkhd track_ID)' }),
-    maxBufferBytes: prop.uint({ default: 1 << 30, min: 1, doc: 'Most bytes held at once (a moov after its mdat, read as a stream, holds the whole mdat)' }),
+    trackId: prop.uint({
+      min: 1,
+      defaultDoc: 'the first H.264 video track',
+      doc: 'Track to read (tkhd track_ID)',
+    }),
+    maxBufferBytes: prop.uint({
+      default: 1 << 30,
+      min: 1,
+      doc: 'Most bytes held at once (a moov after its mdat, read as a stream, holds the whole mdat)',
+    }),
     onTruncated: prop.enum(['error', 'eos'], {
       default: 'error',
       doc: 'A truncated input fails the run after every complete sample has gone downstream, or (eos) warns and ends the stream so downstream finalises',
@@ -60,23 +68,33 @@ export function trackCaps(track: Mp4VideoTrack): Caps {
 export const mp4Demux = MP4_DEMUX.implement((options): Transform<Packet, Packet<CpuMemory>> => {
   const { onTruncated } = options;
   // Validate now, not at open: a bad option fails where it is written.
-  new Mp4Demuxer({ trackId: options.trackId, maxBufferBytes: options.maxBufferBytes });
+  new Mp4Demuxer({
+    trackId: options.trackId,
+    maxBufferBytes: options.maxBufferBytes,
+  });
   return defineTransform<Packet, Packet<CpuMemory>>({
     sinkCaps: SINK_CAPS,
     srcCaps: SRC_CAPS,
     // The stream decides (codec_data, size, rate): the first packet's caps renegotiate downstream.
     outputCaps: (_input, allowed) => allowed,
     open(ctx, up): Reader<Packet<CpuMemory>> {
-      const demux = new Mp4Demuxer({ trackId: options.trackId, maxBufferBytes: options.maxBufferBytes });
+      const demux = new Mp4Demuxer({
+        trackId: options.trackId,
+        maxBufferBytes: options.maxBufferBytes,
+      });
       let outCaps: Caps | undefined;
       let first = true;
       const feed = (item: Pulled<Packet>): void => {
-        if (item === EOS) return demux.end();
+        // A graceful stop (Ctrl-C, a frame limit) ends the input early on purpose: not a truncated file.
+        if (item === EOS) return ctx.eosRequested ? demux.stop() : demux.end();
         const m = item.memory;
         if (m.domain === 'cpu') demux.push(m.data);
         else if (m.domain !== 'none') throw new Mp4Error('unsupported', `mp4Demux reads CPU memory, got ${m.domain}`);
       };
       const pull = (signal: AbortSignal): MaybePromise<Pulled<Packet<CpuMemory>>> => {
+        // Asked to end (Ctrl-C, a frame limit): stop now, as a source would, rather than hand out every
+        // sample already buffered (a frame limit would pay for each downstream).
+        if (ctx.eosRequested) demux.stop();
         for (;;) {
           const ev = demux.next();
           if (ev === undefined) {
@@ -103,8 +121,19 @@ export const mp4Demux = MP4_DEMUX.implement((options): Transform<Packet, Packet<
                 });
               const flags = (s.keyframe ? PacketFlags.KEYFRAME : 0) | (first ? PacketFlags.DISCONT : 0);
               first = false;
-              return { caps: outCaps!, pts: s.pts, dts: s.dts, duration: s.duration, flags, memory: cpuMemory(s.data), meta: EMPTY_META };
+              return {
+                caps: outCaps!,
+                pts: s.pts,
+                dts: s.dts,
+                duration: s.duration,
+                flags,
+                memory: cpuMemory(s.data),
+                meta: EMPTY_META,
+              };
             }
+            case 'warning':
+              ctx.log('warn', ev.error.message);
+              continue;
             case 'error':
               if (ev.error.code === 'truncated' && onTruncated === 'eos') {
                 ctx.log('warn', ev.error.message);

@@ -41,17 +41,19 @@ echo "node_modules: ${size_mb} MB"
 step "compile a strict app and the examples against the package"
 # The app's own tools, as a user adds them (after the size was measured).
 user npm install --no-audit --no-fund --save-dev typescript@5.9 @types/node@20 esbuild@0.28
-cp "$repo"/test/package/consumer/{app.ts,size-entry.ts,tsconfig.nodenext.json,tsconfig.bundler.json} .
+cp "$repo"/test/package/consumer/{app.ts,size-entry.ts,tsconfig.nodenext.json,tsconfig.bundler.json,tsconfig.node10.json} .
 cp -r "$repo/examples" examples
 user npx tsc -p tsconfig.bundler.json
 user npx tsc -p tsconfig.nodenext.json
+user npx tsc -p tsconfig.node10.json
 
 step "run the app (encode, mux, fileSink with no setup, decode, optional peers' errors)"
 user node out/app.js
 
 step "g2g serve --test-pattern, then record it with examples/rtsp-record"
 port=$((20000 + RANDOM % 20000))
-user npx g2g serve --test-pattern --port "$port" --path /live >"$work/serve.log" 2>&1 &
+# node_modules/.bin/g2g (what npx runs) through env alone, no shell function: $! is then the server itself, so cleanup stops it.
+env -i PATH="$PATH" HOME="$HOME" node_modules/.bin/g2g serve --test-pattern --port "$port" --path /live >"$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   grep -q "rtsp://" "$work/serve.log" && break
@@ -83,6 +85,8 @@ echo "Caps.parse bundle: $bytes bytes minified"
 [ "$bytes" -lt 30720 ] || { echo "test-package: one core function bundles to $bytes bytes (limit 30 KB)" >&2; exit 1; }
 user npx esbuild examples/browser/main.ts --bundle --minify --format=esm --platform=browser --outfile=browser.js --log-level=warning
 echo "examples/browser bundle: $(wc -c <browser.js) bytes minified"
+# A Node app bundled whole: the optional ML packages must not be needed to build it.
+user npx esbuild app.ts --bundle --platform=node --format=esm --outfile=app-bundle.mjs --log-level=warning
 
 step "glass2glass/interop once rxjs and ix are installed"
 user npm install --no-audit --no-fund rxjs@7 ix@7

@@ -160,5 +160,7 @@ export * as h264 from './codecs/h264';
 export * as mp4 from './formats/mp4';
 export * as rtp from './rtp';
 export * as rtsp from './rtsp';
+export { findType, UnsupportedTypeError, type FindTypeOptions, type TypeFound, type TypeKind } from './typefind';
+export * as typefind from './typefind';
 export { G2gError, MissingDependencyError } from './errors';
 export * from './descriptor'; // an explicit list

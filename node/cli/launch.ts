@@ -1,4 +1,5 @@
 import { LaunchError } from '../../src/launch/errors';
+import { redactLaunch } from '../../src/launch/redact';
 import { parseLaunch } from '../../operators/launch';
 import type { Pipeline } from '../../src/pipeline/pipeline';
 import { joinPipeline, parseArgs } from './args';
@@ -31,11 +32,13 @@ Exit status: 0 success, 1 error, 2 bad command line, 130 aborted.`;
 
 /** `g2g launch`: parse, negotiate, run, print stats. */
 export async function launch(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, {
-    flags: ['strict', 'stats', 'quiet', 'verbose', 'help', 'print'],
-    options: ['profile'],
-    short: { q: 'quiet', v: 'verbose', h: 'help' },
-  });
+  const a = withoutPasswords(() =>
+    parseArgs(args, {
+      flags: ['strict', 'stats', 'quiet', 'verbose', 'help', 'print'],
+      options: ['profile'],
+      short: { q: 'quiet', v: 'verbose', h: 'help' },
+    })
+  );
   if (a.flags.has('help')) {
     io.out(LAUNCH_USAGE);
     return EXIT_OK;
@@ -48,6 +51,7 @@ export async function launch(args: string[], io: CliIo = processIo, extra: Pick<
     pipeline = parseLaunch(joinPipeline(a.positional), cliRegistry());
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
+    // The message echoes the line with its passwords already hidden (LaunchError).
     io.err(`ERROR: could not ${e.cause === undefined ? 'parse' : 'build'} the pipeline: ${e.message}`);
     return EXIT_ERROR;
   }
@@ -57,7 +61,24 @@ export async function launch(args: string[], io: CliIo = processIo, extra: Pick<
   }
   return runPipeline(
     pipeline,
-    { profile, strict: a.flags.has('strict'), stats: a.flags.has('stats'), quiet: a.flags.has('quiet'), verbose: a.flags.has('verbose'), ...extra },
+    {
+      profile,
+      strict: a.flags.has('strict'),
+      stats: a.flags.has('stats'),
+      quiet: a.flags.has('quiet'),
+      verbose: a.flags.has('verbose'),
+      ...extra,
+    },
     io
   );
+}
+
+/** A usage error quotes the argument it refuses, which may be a URL with its password (`--location=rtsp://u:pw@cam`). */
+function withoutPasswords<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(redactLaunch(e.message).text);
+    throw e;
+  }
 }

@@ -16,6 +16,7 @@ import { gutenyeOcrModels, PpOcr, type OcrLine } from '../ml/pp-ocr';
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
 import type { CliRunOptions } from './run-pipeline';
+import { containerOf, identifyFile, isInputError, unreadable, type ContainerKind } from './probe';
 
 export const OCR_USAGE = `Usage: g2g ocr INPUT [--json] [--frames N] [--cls] [--preprocess auto|webgpu|cpu]
 
@@ -50,7 +51,11 @@ export async function chooseOcrPreprocess(choice: string, log: (line: string) =>
 }
 
 /** The live profile, but a sink keeps frames older than its 100 ms deadline: OCR alone takes longer. */
-export const OCR_LIVE: LatencyProfile = { ...LIVE, name: 'live', deadline: undefined };
+export const OCR_LIVE: LatencyProfile = {
+  ...LIVE,
+  name: 'live',
+  deadline: undefined,
+};
 
 export const ms = (ns: number) => (ns / 1e6).toFixed(1);
 
@@ -77,10 +82,11 @@ export function elementLatency(stats: PipelineStats, timings: Timings = new Map(
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
 }
 
-function inputSource(input: string): Source<Packet> {
+/** `kind`: what the file's content is (identified before the model loads), not what its name says. */
+function inputSource(input: string, kind: ContainerKind | undefined): Source<Packet> {
   if (/^rtsp:\/\//i.test(input)) return rtspSrc({ location: input, protocols: 'tcp' });
   installNodeFileOpener();
-  if (/\.(mp4|m4v|mov)$/i.test(input)) return pipe(fileSrc({ location: input }), mp4Demux()) as Source<Packet>;
+  if (kind === 'mp4') return pipe(fileSrc({ location: input }), mp4Demux()) as Source<Packet>;
   return fileSrc({ location: input }) as Source<Packet>;
 }
 
@@ -91,7 +97,11 @@ const processInterrupts = (handler: () => void): (() => void) => {
 
 /** `g2g ocr INPUT`: the text of every frame, then per-element latency. */
 export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['help', 'json', 'cls'], options: ['frames', 'preprocess'], short: { h: 'help' } });
+  const a = parseArgs(args, {
+    flags: ['help', 'json', 'cls'],
+    options: ['frames', 'preprocess'],
+    short: { h: 'help' },
+  });
   if (a.flags.has('help')) {
     io.out(OCR_USAGE);
     return 0;
@@ -104,13 +114,28 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
   const json = a.flags.has('json');
   const live = /^rtsp:\/\//i.test(input);
 
+  // A file is identified first, so that one glass2glass cannot read fails at once, before any output.
+  let kind: ContainerKind | undefined;
+  if (!live) {
+    try {
+      const file = await identifyFile(input);
+      const refused = unreadable(input, file);
+      if (refused) throw refused;
+      kind = containerOf(file.found);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      io.err(`g2g ocr: ${e.message}`);
+      return 1;
+    }
+  }
+
   const classify = a.flags.has('cls');
   const preprocess = await chooseOcrPreprocess(a.options.get('preprocess') ?? 'auto', io.err);
   const model = await PpOcr.load(gutenyeOcrModels(), { classify });
   let frame = 0;
   const timings: Timings = new Map();
   const running = pipe(
-    inputSource(input),
+    inputSource(input, kind),
     ocrChain(model, { live, timings, classify, preprocess }),
     fakeSink<FramePacket>({
       dropLate: false,
@@ -123,13 +148,24 @@ export async function ocr(args: string[], io: CliIo = processIo, extra: Pick<Cli
         const lines = (p.meta.ocrLines as OcrLine[]) ?? [];
         const text = (p.meta.ocrText as string) ?? '';
         if (json) {
-          const b = (l: OcrLine) => ({ x: l.box.bounds.x, y: l.box.bounds.y, width: l.box.bounds.width, height: l.box.bounds.height, points: l.box.points });
+          const b = (l: OcrLine) => ({
+            x: l.box.bounds.x,
+            y: l.box.bounds.y,
+            width: l.box.bounds.width,
+            height: l.box.bounds.height,
+            points: l.box.points,
+          });
           io.out(
             JSON.stringify({
               frame,
               pts: p.pts,
               text,
-              lines: lines.map((l) => ({ text: l.text, score: l.score, ...(l.angle ? { angle: l.angle.angle } : {}), box: b(l) })),
+              lines: lines.map((l) => ({
+                text: l.text,
+                score: l.score,
+                ...(l.angle ? { angle: l.angle.angle } : {}),
+                box: b(l),
+              })),
             })
           );
         } else {

@@ -3,6 +3,7 @@ import { ElementRegistry } from '../../src/descriptor';
 import { installNodeFileOpener } from '../drivers/fs';
 import { installNativeStartCodeFinder } from '../drivers/start-code';
 import { nodeElements } from '../elements';
+import { mlElements } from '../ml/elements';
 
 let registry: ElementRegistry | undefined;
 
@@ -15,7 +16,7 @@ export function cliRegistry(): ElementRegistry {
   if (!registry) {
     installNodeFileOpener();
     installNativeStartCodeFinder();
-    registry = new ElementRegistry([...builtinElements, ...nodeElements]);
+    registry = new ElementRegistry([...builtinElements, ...nodeElements, ...mlElements]);
   }
   return registry;
 }

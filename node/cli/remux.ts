@@ -18,7 +18,7 @@ import { nodeFileOpener, openFileSource, openFileTarget, readAhead } from '../dr
 export { readAhead };
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
-import { describeKind, isInputError, readHead, sniffContainer, type ContainerKind } from './probe';
+import { containerOf, describeKind, identifyFile, ignoredTracksNote, isInputError, unreadable, type ContainerKind, type IdentifiedFile } from './probe';
 import { ProgressBar, type ProgressOutput } from './progress';
 
 export const REMUX_USAGE = `Usage: g2g remux [options] IN OUT
@@ -45,7 +45,14 @@ Ctrl-C ends the stream (the output is finalised and valid up to there); a second
 Exit status: 0 success, 1 error (unreadable or unsuitable input, write failure), 2 bad command line,
 130 aborted.`;
 
-const EXTENSIONS: Readonly<Record<string, ContainerKind>> = { '.h264': 'h264', '.264': 'h264', '.h26l': 'h264', '.mp4': 'mp4', '.m4v': 'mp4', '.mov': 'mp4' };
+const EXTENSIONS: Readonly<Record<string, ContainerKind>> = {
+  '.h264': 'h264',
+  '.264': 'h264',
+  '.h26l': 'h264',
+  '.mp4': 'mp4',
+  '.m4v': 'mp4',
+  '.mov': 'mp4',
+};
 
 /** The format a path's extension names, or undefined. */
 export function kindOfPath(path: string): ContainerKind | undefined {
@@ -95,6 +102,7 @@ export function remuxOpener(read: FileOpener['openRead'] = (location) => openFil
 /**
  * The remux pipeline between two files. Annex B out gets SPS/PPS before every IDR (config-interval -1),
  * as ffmpeg's h264_mp4toannexb writes them, so that the stream can be cut and decoded from any keyframe.
+ * The element at `FRAMES_AT` receives one packet per access unit written.
  */
 export function remuxPipeline(input: string, output: string, o: RemuxOptions): Pipeline {
   const opener = remuxOpener(o.opener?.openRead, o.onOutputOpened);
@@ -102,10 +110,16 @@ export function remuxPipeline(input: string, output: string, o: RemuxOptions): P
   const sink = fileSink({ location: output, opener });
   if (o.from === 'h264' && o.to === 'h264') throw new RangeError('remux: both sides are H.264 elementary streams');
   if (o.to === 'h264') return pipe(src, mp4Demux(), h264Parse({ streamFormat: 'byte-stream', configInterval: -1 }), sink);
-  const mux = mp4Mux({ fragmented: !o.progressive, fragmentDuration: o.fragmentDuration });
+  const mux = mp4Mux({
+    fragmented: !o.progressive,
+    fragmentDuration: o.fragmentDuration,
+  });
   if (o.from === 'mp4') return pipe(src, mp4Demux(), mux, sink);
   return pipe(src, h264Parse({ framerate: o.framerate }), mux, sink);
 }
+
+/** Index of the element whose input count is the frames written: the one after the parser or demuxer. */
+export const FRAMES_AT = 2;
 
 /** An opener whose sources count the bytes read (the progress bar's numerator) and know the size. */
 export function countingOpener(base: FileOpener): FileOpener & { readonly bytes: number; readonly size: number | undefined } {
@@ -140,6 +154,8 @@ export interface RemuxEnvironment {
   readonly progress?: ProgressOutput;
   /** Where Ctrl-C comes from; default the process's SIGINT. Returns a function that stops listening. */
   readonly onInterrupt?: (handler: () => void) => () => void;
+  /** Opens IN and OUT; default node:fs (tests watch the reads, to interrupt at a known point). */
+  readonly opener?: FileOpener;
 }
 
 const processInterrupts = (handler: () => void): (() => void) => {
@@ -149,15 +165,27 @@ const processInterrupts = (handler: () => void): (() => void) => {
 
 function defaultProgress(): ProgressOutput | undefined {
   if (!process.stdout.isTTY || !process.stderr.isTTY) return undefined;
-  return { write: (t) => process.stderr.write(t), get columns() { return process.stderr.columns; } };
+  return {
+    write: (t) => process.stderr.write(t),
+    get columns() {
+      return process.stderr.columns;
+    },
+  };
 }
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-const LABEL: Readonly<Record<ContainerKind, string>> = { h264: 'H.264 Annex B', mp4: 'MP4' };
+const LABEL: Readonly<Record<ContainerKind, string>> = {
+  h264: 'H.264 Annex B',
+  mp4: 'MP4',
+};
 
 /** `g2g remux IN OUT`: returns the exit code. */
 export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnvironment = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['progressive', 'quiet', 'help'], options: ['fragment-duration', 'framerate'], short: { q: 'quiet', h: 'help' } });
+  const a = parseArgs(args, {
+    flags: ['progressive', 'quiet', 'help'],
+    options: ['fragment-duration', 'framerate'],
+    short: { q: 'quiet', h: 'help' },
+  });
   if (a.flags.has('help')) {
     io.out(REMUX_USAGE);
     return 0;
@@ -176,7 +204,8 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
     if (progressive) throw new UsageError('--fragment-duration applies to fragmented output, not --progressive');
   }
   const framerate = a.options.get('framerate');
-  if (framerate !== undefined && !/^\s*[1-9]\d*\s*(\/\s*[1-9]\d*\s*)?$/.test(framerate)) throw new UsageError(`--framerate must be N or N/D, got '${framerate}'`);
+  if (framerate !== undefined && !/^\s*[1-9]\d*\s*(\/\s*[1-9]\d*\s*)?$/.test(framerate))
+    throw new UsageError(`--framerate must be N or N/D, got '${framerate}'`);
   const fail = (message: string): number => {
     io.err(`g2g remux: ${message}`);
     return 1;
@@ -185,23 +214,31 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
   const kinds = 'use .h264, .264 or .h26l for H.264 elementary streams, .mp4, .m4v or .mov for MP4';
   const from = kindOfPath(input);
   const to = kindOfPath(output);
-  if (!from) return fail(`unsupported input extension: '${input}' (${kinds})`);
+  if (!from) {
+    // The content may say what the extension does not: an MPEG-TS or Matroska file is named as such.
+    const named = await identifyFile(input).catch(() => undefined);
+    const refused = named?.found && unreadable(input, named);
+    return fail(refused ? refused.message : `unsupported input extension: '${input}' (${kinds})`);
+  }
   if (!to) return fail(`unsupported output extension: '${output}' (${kinds})`);
   if (from === 'h264' && to === 'h264') return fail(`'${input}' and '${output}' are both H.264 elementary streams: nothing to remux`);
   if (to === 'h264' && (progressive || fragmentDuration !== undefined)) throw new UsageError('--progressive and --fragment-duration apply to MP4 output only');
   if (from === 'mp4' && framerate !== undefined) throw new UsageError('--framerate applies to H.264 elementary stream input only (an MP4 has its times)');
   if (resolve(input) === resolve(output)) return fail(`IN and OUT are the same file: '${input}'`);
 
-  let head: Uint8Array;
+  let file: IdentifiedFile;
   try {
-    ({ head } = await readHead(input));
+    file = await identifyFile(input);
   } catch (e) {
     if (!isInputError(e)) throw e;
     return fail(e.message);
   }
-  const actual = sniffContainer(head);
+  const actual = containerOf(file.found);
   if (actual !== from) {
     const expected = from === 'mp4' ? 'an MP4 file' : 'an H.264 elementary stream';
+    // A format found but not readable (MPEG-TS, Matroska, H.265…) is named, with what is supported.
+    const refused = file.found && unreadable(input, file);
+    if (refused) return fail(refused.message);
     if (!actual) return fail(`'${input}' is not ${expected} (${from === 'mp4' ? 'no ISO BMFF box' : 'no Annex B start code'} at its start)`);
     return fail(`'${input}' is ${describeKind(actual)}, not ${expected} as its extension says (rename it to ${actual === 'mp4' ? '.mp4' : '.h264'})`);
   }
@@ -210,10 +247,21 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
   } catch {
     // no such file yet: the sink creates it
   }
+  // Tracks other than the H.264 video (audio, subtitles) are not carried: said, not dropped silently.
+  const ignored = from === 'mp4' && !a.flags.has('quiet') ? await ignoredTracksNote(input, 'remux carries') : undefined;
+  if (ignored) io.err(ignored);
 
-  const counter = countingOpener(nodeFileOpener);
+  const counter = countingOpener(env.opener ?? nodeFileOpener);
   let created = false;
-  const pipeline = remuxPipeline(input, output, { from, to, progressive, fragmentDuration, framerate, opener: counter, onOutputOpened: () => void (created = true) });
+  const pipeline = remuxPipeline(input, output, {
+    from,
+    to,
+    progressive,
+    fragmentDuration,
+    framerate,
+    opener: counter,
+    onOutputOpened: () => void (created = true),
+  });
   const out = a.flags.has('quiet') ? undefined : 'progress' in env ? env.progress : defaultProgress();
   const bar = out ? new ProgressBar(out) : undefined;
   const t0 = performance.now();
@@ -225,10 +273,22 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
     bar?.finish();
     io.err(`${level === 'warn' ? 'WARNING' : 'ERROR'} ${element}: ${message}`);
   };
-  const running: RunningPipeline = pipeline.start({ clock: systemClock, profile: 'throughput', log });
-  // The element after the parser or demuxer receives one packet per access unit.
-  const frames = (): number => running.stats().elements[2]?.packets ?? 0;
-  const draw = (force = false) => bar?.update({ bytes: counter.bytes, total: counter.size, frames: frames(), elapsedMs: performance.now() - t0 }, force);
+  const running: RunningPipeline = pipeline.start({
+    clock: systemClock,
+    profile: 'throughput',
+    log,
+  });
+  const frames = (): number => running.stats().elements[FRAMES_AT]?.packets ?? 0;
+  const draw = (force = false) =>
+    bar?.update(
+      {
+        bytes: counter.bytes,
+        total: counter.size,
+        frames: frames(),
+        elapsedMs: performance.now() - t0,
+      },
+      force
+    );
   const ticker = bar ? setInterval(draw, 100) : undefined;
   let interrupts = 0;
   const interrupted = new AbortError('interrupted by Ctrl-C');
@@ -261,6 +321,10 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
       io.err('g2g remux: aborted');
       return 130;
     }
+    if (error === undefined && interrupts > 0) {
+      io.err('g2g remux: stopped by Ctrl-C before the first frame: nothing written');
+      return 130;
+    }
     if (error !== undefined && !isInputError(error)) throw error;
     return fail(error !== undefined ? (error as Error).message : `no H.264 frames found in '${input}'`);
   }
@@ -273,7 +337,11 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
   }
   const mode = to === 'mp4' ? (progressive ? ' progressive' : ' fragmented') : '';
   if (!a.flags.has('quiet')) {
-    io.out(`${input} (${LABEL[from]}) → ${output} (${LABEL[to]}${mode}): ${n} frames, ${mb(counter.bytes)} → ${mb(written)} in ${seconds.toFixed(2)} s${interrupts ? ' (stopped early by Ctrl-C)' : ''}`);
+    io.out(
+      `${input} (${LABEL[from]}) → ${output} (${LABEL[to]}${mode}): ${n} frames, ${mb(counter.bytes)} → ${mb(written)} in ${seconds.toFixed(2)} s${
+        interrupts ? ' (stopped early by Ctrl-C)' : ''
+      }`
+    );
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ElementRegistry } from '../../src/descriptor';
+import { ElementRegistry, launchName } from '../../src/descriptor';
 import { LaunchError } from '../../src/launch/errors';
 import { parseLaunch } from '../../operators/launch';
 import type { Pipeline } from '../../src/pipeline/pipeline';
@@ -15,6 +15,7 @@ import { mp4Demux } from '../../operators/mp4-demux';
 import { pipe } from '../../src/pipeline';
 import type { Sink } from '../../src/operator';
 import { EXIT_ERROR, EXIT_OK, runPipeline, type CliRunOptions } from './run-pipeline';
+import { containerOf, identifyFile, ignoredTracksNote, isInputError, unreadable, type IdentifiedFile } from './probe';
 
 export const SERVE_USAGE = `Usage: g2g serve [options] <FILE.mp4 | FILE.h264 | --test-pattern | pipeline>
 
@@ -36,6 +37,9 @@ Options:
   --user U             clients must authenticate as U (with --password)
   --password P         U's password (never printed)
   --auth METHODS       digest, basic or digest,basic (default digest,basic: clients pick Digest)
+  --request-timeout T  a request must arrive whole within T (default 20s; 0: no limit), else 408 and close
+  --idle-timeout T     close a connection with no session after T without a request (default 60s; 0: never)
+  --max-connections N  open client connections at most, more get 503 (default 512; 0: no limit)
   -q, --quiet          print errors only
   -h, --help           show this help`;
 
@@ -51,11 +55,13 @@ function quote(path: string): string {
 export async function serve(
   args: string[],
   io: CliIo = processIo,
-  extra: Pick<CliRunOptions, 'onInterrupt'> & { onListening?: (url: string) => void } = {}
+  extra: Pick<CliRunOptions, 'onInterrupt'> & {
+    onListening?: (url: string) => void;
+  } = {}
 ): Promise<number> {
   const a = parseArgs(args, {
     flags: ['quiet', 'help', 'test-pattern', 'loop'],
-    options: ['port', 'address', 'mount', 'path', 'user', 'password', 'auth'],
+    options: ['port', 'address', 'mount', 'path', 'user', 'password', 'auth', 'request-timeout', 'idle-timeout', 'max-connections'],
     short: { q: 'quiet', h: 'help' },
   });
   if (a.flags.has('help')) {
@@ -74,6 +80,20 @@ export async function serve(
   if (!/^\/[\w\-./]*$/.test(path) || /\/stream=\d+$/.test(path)) throw new UsageError(`--path must be a path like /stream, got '${path}'`);
   const address = a.options.get('address') ?? '127.0.0.1';
   if (!/^[\w.:-]+$/.test(address)) throw new UsageError(`--address must be an address, got '${address}'`);
+  // The server's limits, checked and written back as the sink's properties check and print them (20s, 500ms).
+  const limits: Record<string, number> = {};
+  for (const option of ['requestTimeout', 'idleTimeout', 'maxConnections']) {
+    const text = a.options.get(launchName(option));
+    if (text === undefined) continue;
+    try {
+      limits[option] = RTSP_SERVER_SINK.parse(launchName(option), text) as number;
+    } catch (e) {
+      throw new UsageError(`--${launchName(option)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const limitsText = Object.entries(RTSP_SERVER_SINK.print(limits))
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join('');
   const user = a.options.get('user');
   const password = a.options.get('password');
   if ((user === undefined) !== (password === undefined)) throw new UsageError('--user and --password go together');
@@ -85,7 +105,10 @@ export async function serve(
   let auth: RtspServerAuth | undefined;
   if (user !== undefined) {
     try {
-      auth = new RtspServerAuth({ users: { user, password: password! }, methods: methods as AuthMethod[] });
+      auth = new RtspServerAuth({
+        users: { user, password: password! },
+        methods: methods as AuthMethod[],
+      });
     } catch (e) {
       if (!(e instanceof RtspAuthError)) throw e;
       throw new UsageError(`--user/--password: ${e.message}`);
@@ -95,8 +118,25 @@ export async function serve(
   const isFile = !testPattern && a.positional.length === 1 && existsSync(source);
   const loopFile = a.flags.has('loop') ? source : undefined;
   if (loopFile !== undefined && !isFile) throw new UsageError('--loop plays a FILE (.mp4 or .h264) again and again; give one that exists');
-  const isMp4 = /\.(mp4|m4v|mov)$/i.test(source);
+  let isMp4 = false;
   if (isFile) {
+    // Identified by content before the server starts: a format glass2glass cannot read fails here.
+    let found: IdentifiedFile;
+    try {
+      found = await identifyFile(source);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      io.err(`ERROR: ${e.message}`);
+      return EXIT_ERROR;
+    }
+    const refused = unreadable(source, found);
+    if (refused) {
+      io.err(`ERROR: ${refused.message}`);
+      return EXIT_ERROR;
+    }
+    isMp4 = containerOf(found.found) === 'mp4';
+    const ignored = isMp4 && !a.flags.has('quiet') ? await ignoredTracksNote(source, 'serving') : undefined;
+    if (ignored) io.err(ignored);
     const file = quote(source);
     source = isMp4 ? `fileSrc location=${file} ! mp4Demux ! h264Parse` : `fileSrc location=${file} ! h264Parse`;
   }
@@ -122,13 +162,27 @@ export async function serve(
   if (loopFile !== undefined) {
     installNodeFileOpener();
     const once = () => (isMp4 ? pipe(nodeFileSrc(loopFile), mp4Demux(), h264Parse()) : pipe(nodeFileSrc(loopFile), h264Parse()));
-    const sink = sinkElement.create({ name: 'rtsp', port: Number(port), address, path }) as Sink;
-    return runPipeline(pipe(loopSource(once, { name: 'loop' }), sink), { profile: 'live', quiet: a.flags.has('quiet'), onInterrupt: extra.onInterrupt }, io);
+    const sink = sinkElement.create({
+      name: 'rtsp',
+      port: Number(port),
+      address,
+      path,
+      ...limits,
+    }) as Sink;
+    return runPipeline(
+      pipe(loopSource(once, { name: 'loop' }), sink),
+      {
+        profile: 'live',
+        quiet: a.flags.has('quiet'),
+        onInterrupt: extra.onInterrupt,
+      },
+      io
+    );
   }
   try {
     // A live test pattern flows whether or not anyone watches, as a camera does.
     pipeline = parseLaunch(
-      `${source} ! rtspServerSink name=rtsp port=${port} address=${address} path=${path}${testPattern ? ' wait-for-client=false' : ''}`,
+      `${source} ! rtspServerSink name=rtsp port=${port} address=${address} path=${path}${limitsText}${testPattern ? ' wait-for-client=false' : ''}`,
       registry
     );
   } catch (e) {
@@ -136,5 +190,13 @@ export async function serve(
     io.err(`ERROR: could not ${e.cause === undefined ? 'parse' : 'build'} the pipeline: ${e.message}`);
     return EXIT_ERROR;
   }
-  return runPipeline(pipeline, { profile: 'live', quiet: a.flags.has('quiet'), onInterrupt: extra.onInterrupt }, io);
+  return runPipeline(
+    pipeline,
+    {
+      profile: 'live',
+      quiet: a.flags.has('quiet'),
+      onInterrupt: extra.onInterrupt,
+    },
+    io
+  );
 }

@@ -1,12 +1,13 @@
 import { queuedReader } from '../../src/reader';
 import { defineElement, prop, type SettingsOf } from '../../src/descriptor';
-import { Caps, caps, type FieldValue } from '../../src/caps';
+import { Caps, caps, explainMismatch, type FieldValue } from '../../src/caps';
 import { fromHex } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
 import { cpuMemory, type CpuMemory, type MemoryDomain } from '../../src/memory/memory';
 import { leasedMemory, RELEASE } from '../../src/memory/release';
 import { defineTransform, type Transform } from '../../src/operator';
 import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
+import { NegotiationError } from '../../src/pipeline/errors';
 import { raceAbort } from '../../src/util/abort';
 import { rawVideoTemplate, type VideoFrameLayout } from '../../src/video/format';
 import { stridedLayout, VIDEO_META, withoutVideoMeta, withVideoMeta } from '../../src/video/meta';
@@ -20,27 +21,59 @@ export type RawVideoPacket = Packet<CpuMemory>;
 
 const BACKENDS: readonly H264DecBackend[] = ['auto', 'software', 'nvdec', 'cuvid', 'vaapi'];
 const FORMATS: readonly H264DecFormat[] = ['I420', 'NV12'];
+/** What the runtime's subset checks see; DECODABLE's further fields are checked by intersection (refuseUndecodable). */
 const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au');
+/**
+ * What it decodes, in the fields h264Parse reads from the SPS: 8-bit 4:2:0 (monochrome 4:0:0 comes out as
+ * I420 too) in any single-layer profile that can carry it — High 4:4:4 Predictive included, as x264's
+ * lossless 4:2:0 is — but not extended (libavcodec has no data partitioning). The sink template.
+ */
+const DECODABLE = Caps.parse(
+  'video/x-h264, stream-format=(string){ byte-stream, avc }, alignment=(string)au, ' +
+    'profile=(string){ constrained-baseline, baseline, main, high, progressive-high, constrained-high, high-10, progressive-high-10, high-10-intra, ' +
+    'high-4:2:2, high-4:2:2-intra, high-4:4:4, high-4:4:4-intra, cavlc-4:4:4-intra }, ' +
+    'chroma-format=(string){ 4:2:0, 4:0:0 }, bit-depth-luma=(int)8, bit-depth-chroma=(int)8'
+);
+
+/**
+ * Input caps must intersect DECODABLE, as GStreamer's decoders check accept-caps against what they can
+ * decode: a stated field outside it (chroma-format 4:4:4, bit-depth-luma 10) fails negotiation, naming
+ * the field, before a unit reaches libavcodec; fields left unstated (an unparsed source) pass. The caps
+ * algebra's subset rule would instead refuse every source that does not state them.
+ */
+function refuseUndecodable(input: Caps, name: string): void {
+  if (!input.intersect(DECODABLE).isEmpty()) return;
+  throw new NegotiationError('its input', name, explainMismatch(input, DECODABLE), `${name} decodes 8-bit 4:2:0 (or 4:0:0) H.264 only`);
+}
 
 export const H264_DEC = defineElement({
   name: 'h264Dec',
   kind: 'transform',
   description: 'Decodes H.264 access units to raw I420/NV12 frames with libavcodec (software, NVDEC, VA-API) in the native addon',
-  caps: { sink: SINK_CAPS, src: rawVideoTemplate(FORMATS) },
+  caps: { sink: DECODABLE, src: rawVideoTemplate(FORMATS) },
   notes:
-    "Decodes on the addon's own decoder thread (and a pack thread), fed a few units ahead in throughput mode; live mode awaits each unit's frame. Frames leave in libavcodec's padded buffers (VIDEO_META) when everything downstream honours it, leased back to the codec when everything downstream also declares RELEASE; otherwise packed once (an explicit, ledger-recorded copy). Damaged units are dropped (corrupt), concealed frames flagged CORRUPT.",
+    "Decodes on the addon's own decoder thread (and a pack thread), fed a few units ahead in throughput mode; live mode awaits each unit's frame. Frames leave in libavcodec's padded buffers (VIDEO_META) when everything downstream honours it, leased back to the codec when everything downstream also declares RELEASE; otherwise packed once (an explicit, ledger-recorded copy). Damaged units are dropped (corrupt), concealed frames flagged CORRUPT. Caps stating a profile, chroma format or bit depth outside the sink template (h264Parse states them from the SPS) fail negotiation, naming the field, before anything is decoded; fields left unstated pass.",
   properties: {
     backend: prop.enum(BACKENDS, {
       default: 'auto',
       doc: 'Decoder: auto (nvdec, then vaapi, then software, whichever is available; logged), software, nvdec (CUDA hwaccel), cuvid (h264_cuvid), vaapi',
     }),
-    format: prop.enum(FORMATS, { defaultDoc: "I420 (libavcodec's own, no conversion) unless downstream takes only NV12", doc: 'Output layout' }),
+    format: prop.enum(FORMATS, {
+      defaultDoc: "I420 (libavcodec's own, no conversion) unless downstream takes only NV12",
+      doc: 'Output layout',
+    }),
     live: prop.boolean({
       defaultDoc: 'on under the live profile, else frame threads (a few frames of delay)',
       doc: 'Low-delay decoding: slice threads and AV_CODEC_FLAG_LOW_DELAY, each frame out as soon as it is decodable',
     }),
-    threads: prop.uint({ default: 0, max: 64, doc: 'Decoder threads (0: one per core)' }),
-    device: prop.string({ doc: 'CUDA device index or DRM render node for hardware backends' }),
+    threads: prop.uint({
+      default: 0,
+      max: 64,
+      doc: 'Decoder threads (0: one per core)',
+    }),
+    device: prop.string({
+      doc: 'CUDA device index or DRM render node for hardware backends',
+    }),
   },
 });
 
@@ -121,7 +154,9 @@ export const h264Dec = H264_DEC.implement((options, x: { addon?: NativeBinding }
     sinkCaps: SINK_CAPS,
     srcCaps,
     acceptCaps: () => SINK_CAPS,
-    outputCaps(_input, allowed) {
+    // Called at negotiation and again whenever the stream's caps change (the first unit's, from the SPS).
+    outputCaps(input, allowed) {
+      refuseUndecodable(input, options.name ?? H264_DEC.name);
       const formats = formatsIn(allowed).filter((f) => options.format === undefined || f === options.format);
       if (formats.length === 0) return Caps.empty();
       // Size and rate come from the stream: the caps are completed by the first frame. Unfixed (ranges,
@@ -210,7 +245,11 @@ function openDecoder(
     // The rate by value: every new input Caps object brings an equal but new fraction.
     const rate = inRate === undefined ? '' : JSON.stringify(inRate);
     if (outCaps && f.width === outW && f.height === outH && outRate === rate) return outCaps;
-    const fields: Record<string, FieldValue> = { format, width: f.width, height: f.height };
+    const fields: Record<string, FieldValue> = {
+      format,
+      width: f.width,
+      height: f.height,
+    };
     if (inRate !== undefined) fields.framerate = inRate;
     outCaps = caps('video/x-raw', fields);
     outW = f.width;

@@ -1,20 +1,30 @@
 import { Caps } from '../../src/caps';
-import { defineElement, prop, type SettingsOf } from '../../src/descriptor';
+import { defineElement, MissingPropertyError, prop, type SettingsOf } from '../../src/descriptor';
 import type { ElementContext, Writer } from '../../src/element';
 import { defineSink, type Sink } from '../../src/operator';
 import { PacketFlags, type Packet } from '../../src/packet';
 import { MIN_MTU } from '../../src/rtp/h264-payloader';
 import { MAX_RTP_PACKET } from '../../src/rtp/rtp-packet';
 import { RtspServerAuth, type RtspServerAuthOptions } from '../../src/rtsp/server-auth';
+import { RtspServerError } from '../../src/rtsp/server';
 import { SECOND } from '../../src/time';
-import { checkMountPath, RtspServer, type RtspMount } from './rtsp-server';
+import {
+  checkMountPath,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_SESSION_TIMEOUT,
+  RtspServer,
+  type RtspMount,
+} from './rtsp-server';
 
 // The shared server comes with the sink (node/index.ts exports this module).
 export { RtspMount, RtspServer, rtspServer, type RtspMountOptions, type RtspServerLog, type RtspServerOptions } from './rtsp-server';
+export { RtspServerError } from '../../src/rtsp/server';
 
 /** Options that are not properties (never in launch syntax). */
 export interface RtspServerSinkExtras {
-  /** Mount on this shared server (several sinks, several paths, one port); port/address/sessionTimeout are its. */
+  /** Mount on this shared server (several sinks, several paths, one port); port, address, timeouts and max-connections are its. */
   server?: RtspServer;
   /** Users allowed to play: the sink's own server's, or this mount's on a shared server (instead of user-id/user-pw). */
   auth?: RtspServerAuthOptions | RtspServerAuth;
@@ -30,7 +40,10 @@ export interface RtspServerSinkExtras {
 const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
 const DEFAULT_MOUNT = '/stream';
 /** What checkMountPath accepts. */
-const MOUNT_PATH = { pattern: /^\/[\w\-./]*$/, accepts: 'a path like /stream (letters, digits, _ - . /)' } as const;
+const MOUNT_PATH = {
+  pattern: /^\/[\w\-./]*$/,
+  accepts: 'a path like /stream (letters, digits, _ - . /)',
+} as const;
 
 export const RTSP_SERVER_SINK = defineElement({
   name: 'rtspServerSink',
@@ -41,25 +54,85 @@ export const RTSP_SERVER_SINK = defineElement({
   notes:
     'Each client gets RTP (RFC 6184, parameter sets before every IDR) from its next keyframe, and RTCP sender reports; a client that falls behind skips to the next keyframe (counted as overflow). Every client gets an RTCP BYE at end of stream. Alone it runs its own server; with `server`, it is one mount of a shared rtspServer.',
   properties: {
-    port: prop.uint({ default: 8554, max: 65535, doc: "TCP port of the sink's own server (0 picks a free one); not used with a shared server" }),
-    address: prop.string({ default: '127.0.0.1', doc: "Address the sink's own server listens on (0.0.0.0: every interface)" }),
-    path: prop.string({ ...MOUNT_PATH, defaultDoc: DEFAULT_MOUNT, doc: 'Mount path' }),
-    mount: prop.string({ ...MOUNT_PATH, defaultDoc: DEFAULT_MOUNT, doc: 'Mount path (the older name of path)' }),
-    userId: prop.string({ doc: 'User name clients must authenticate as (with user-pw)' }),
-    userPw: prop.string({ secret: true, doc: 'Password of user-id (never printed)' }),
-    sync: prop.boolean({ default: true, doc: 'Pace sending by pts on the pipeline clock, as a live server must' }),
-    waitForClient: prop.boolean({ default: true, doc: 'Hold the stream until the first client plays (a file is not served to nobody)' }),
+    port: prop.uint({
+      default: 8554,
+      max: 65535,
+      doc: "TCP port of the sink's own server (0 picks a free one); not used with a shared server",
+    }),
+    address: prop.string({
+      default: '127.0.0.1',
+      doc: "Address the sink's own server listens on (0.0.0.0: every interface)",
+    }),
+    path: prop.string({
+      ...MOUNT_PATH,
+      defaultDoc: DEFAULT_MOUNT,
+      doc: 'Mount path',
+    }),
+    mount: prop.string({
+      ...MOUNT_PATH,
+      defaultDoc: DEFAULT_MOUNT,
+      doc: 'Mount path (the older name of path)',
+    }),
+    userId: prop.string({
+      doc: 'User name clients must authenticate as (with user-pw; printed, so a printed pipeline asks for user-pw again)',
+    }),
+    userPw: prop.string({
+      secret: true,
+      doc: 'Password of user-id (never printed)',
+    }),
+    sync: prop.boolean({
+      default: true,
+      doc: 'Pace sending by pts on the pipeline clock, as a live server must',
+    }),
+    waitForClient: prop.boolean({
+      default: true,
+      doc: 'Hold the stream until the first client plays (a file is not served to nobody)',
+    }),
     sessionTimeout: prop.duration({
       unit: 's',
       min: SECOND,
-      default: 60 * SECOND,
-      doc: "Close a session with no request (keep-alive) or RTCP from its client for this long; not used with a shared server (the server's)",
+      default: DEFAULT_SESSION_TIMEOUT,
+      doc: "Close a session with no request (keep-alive) or RTCP from its client for this long (gst-rtsp-server's default); not used with a shared server (the server's)",
     }),
-    mtu: prop.uint({ default: 1400, min: MIN_MTU, max: MAX_RTP_PACKET, doc: 'Largest RTP packet in bytes, header included' }),
+    requestTimeout: prop.duration({
+      unit: 's',
+      default: DEFAULT_REQUEST_TIMEOUT,
+      doc: "A request must arrive whole this long after its first byte (a new connection's first request, after it connected), else 408 and the connection closes: slow or stalled senders (slowloris) hold no socket longer. Apache's header default; nginx's client_header_timeout is 60 s. 0: no limit; not used with a shared server (the server's)",
+    }),
+    idleTimeout: prop.duration({
+      unit: 's',
+      default: DEFAULT_IDLE_TIMEOUT,
+      doc: "Close a connection with no session after this long without a request (a session has session-timeout instead). 0: never; not used with a shared server (the server's)",
+    }),
+    maxConnections: prop.uint({
+      default: DEFAULT_MAX_CONNECTIONS,
+      doc: "Open client connections at most; one more is answered 503 Service Unavailable and closed (nginx's worker_connections default). 0: no limit; not used with a shared server (the server's)",
+    }),
+    mtu: prop.uint({
+      default: 1400,
+      min: MIN_MTU,
+      max: MAX_RTP_PACKET,
+      doc: 'Largest RTP packet in bytes, header included',
+    }),
   },
 });
 
+/**
+ * user-id without user-pw, as in a printed pipeline. Its message never writes `user-pw=` before text:
+ * launch errors hide whatever follows that.
+ */
+export class MissingPasswordError extends MissingPropertyError {
+  constructor(userId: string) {
+    super(RTSP_SERVER_SINK.name, 'user-pw', 'the password of user-id');
+    this.message = `rtspServerSink needs user-pw, the password of user-id=${userId}: a secret, never printed, so a printed pipeline leaves it out; give it again (user-id and user-pw go together)`;
+  }
+}
+
 export type RtspServerSinkOptions = NonNullable<Parameters<typeof rtspServerSink>[0]>;
+/** The sink, with the server it serves on while open (its own or the shared one): counters, connections. */
+export type RtspServerSink = Sink<Packet> & {
+  readonly server: RtspServer | undefined;
+};
 type RtspServerSinkSettings = SettingsOf<typeof RTSP_SERVER_SINK.properties>;
 
 /**
@@ -69,37 +142,65 @@ type RtspServerSinkSettings = SettingsOf<typeof RTSP_SERVER_SINK.properties>;
  * skips to the next keyframe. At end-of-stream every client gets an RTCP BYE. Alone it runs its own server
  * (one port, one mount); with `server` it is one mount among several of an rtspServer.
  */
-export const rtspServerSink = RTSP_SERVER_SINK.implement((s, x: RtspServerSinkExtras): Sink<Packet> => {
-  if (s.path !== undefined && s.mount !== undefined && s.path !== s.mount) throw new RangeError('rtspServerSink: give path or mount, not both');
+export const rtspServerSink = RTSP_SERVER_SINK.implement((s, x: RtspServerSinkExtras): RtspServerSink => {
+  if (s.path !== undefined && s.mount !== undefined && s.path !== s.mount) throw new RtspServerError('rtspServerSink: give path or mount, not both');
   const mount = checkMountPath(s.path ?? s.mount ?? DEFAULT_MOUNT, 'rtspServerSink path');
-  if ((s.userId === undefined) !== (s.userPw === undefined)) throw new RangeError('rtspServerSink: user-id and user-pw go together');
-  if (s.userId !== undefined && x.auth !== undefined) throw new RangeError('rtspServerSink: give auth or user-id/user-pw, not both');
+  // A printed pipeline keeps user-id (a name, not a secret) and never user-pw, so its text fails here, naming
+  // the password to give again. Leaving user-id out of the print instead would make that text parse into a
+  // server that lets anyone play: failing open. The user name stays, and the print says auth is on.
+  if (s.userId !== undefined && s.userPw === undefined) throw new MissingPasswordError(s.userId);
+  if (s.userPw !== undefined && s.userId === undefined)
+    throw new MissingPropertyError(RTSP_SERVER_SINK.name, 'user-id', 'the user name whose password user-pw is; user-id and user-pw go together');
+  if (s.userId !== undefined && x.auth !== undefined) throw new RtspServerError('rtspServerSink: give auth or user-id/user-pw, not both');
   if (x.server !== undefined && !(x.server instanceof RtspServer)) throw new TypeError('rtspServerSink server must come from rtspServer()');
   // Built here so that bad users fail when the pipeline is built, not when it starts.
   const given = s.userId !== undefined ? { users: { user: s.userId, password: s.userPw! } } : x.auth;
   const auth = given === undefined || given instanceof RtspServerAuth ? given : new RtspServerAuth(given);
-  return defineSink<Packet>({
+  let server: RtspServer | undefined;
+  const sink = defineSink<Packet>({
     sinkCaps: SINK_CAPS,
     sync: false,
     dropLate: false,
-    open: (ctx) => openSink(ctx, s, { ...x, auth }, mount),
+    open: (ctx) => openSink(ctx, s, { ...x, auth }, mount, (it) => (server = it)),
   });
+  return Object.defineProperty(sink, 'server', {
+    get: () => server ?? x.server,
+    enumerable: true,
+  }) as RtspServerSink;
 });
 
 function openSink(
   ctx: ElementContext,
   options: RtspServerSinkSettings,
   x: RtspServerSinkExtras & { auth: RtspServerAuth | undefined },
-  path: string
+  path: string,
+  opened: (server: RtspServer) => void
 ): Writer<Packet> {
   const { port, sync, waitForClient } = options;
   const clock = ctx.clock;
   const log = (level: 'debug' | 'info' | 'warn', m: string) => ctx.log(level, m);
   const own = x.server === undefined;
-  const server = x.server ?? new RtspServer({ port, address: options.address, auth: x.auth, sessionTimeout: options.sessionTimeout, log });
+  const server =
+    x.server ??
+    new RtspServer({
+      port,
+      address: options.address,
+      auth: x.auth,
+      sessionTimeout: options.sessionTimeout,
+      requestTimeout: options.requestTimeout,
+      idleTimeout: options.idleTimeout,
+      maxConnections: options.maxConnections,
+      log,
+    });
+  opened(server);
   let served: RtspMount;
   try {
-    served = server.mount(path, { mtu: options.mtu, auth: own ? undefined : x.auth, log, onDrop: () => ctx.report.drop('overflow') });
+    served = server.mount(path, {
+      mtu: options.mtu,
+      auth: own ? undefined : x.auth,
+      log,
+      onDrop: () => ctx.report.drop('overflow'),
+    });
   } catch (e) {
     if (own) void server.close();
     throw e;
@@ -120,7 +221,17 @@ function openSink(
     if (closed) return;
     closed = true;
     served.detach('server closing');
-    if (own) await server.close();
+    if (!own) return;
+    await server.close();
+    // The abuse the server turned away, once, where g2g serve's user sees it.
+    const n = server.counters;
+    const turned = [
+      [n.refused, 'refused at the connection limit'],
+      [n.requestTimeouts, 'closed by request-timeout'],
+      [n.idleTimeouts, 'closed by idle-timeout'],
+      [n.sessionTimeouts, 'closed by session-timeout'],
+    ].filter(([k]) => (k as number) > 0);
+    if (turned.length) ctx.log('info', `connections: ${n.accepted} accepted, ${turned.map(([k, what]) => `${k} ${what}`).join(', ')}`);
   };
 
   return {

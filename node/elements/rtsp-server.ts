@@ -6,10 +6,18 @@ import { splitAnnexB } from '../../src/codecs/h264/nal';
 import { H264Payloader } from '../../src/rtp/h264-payloader';
 import { RtcpSender } from '../../src/rtp/rtcp-sender';
 import { profileLevelId, spropParameterSets } from '../../src/rtp/sdp';
-import { RtspServerConnection } from '../../src/rtsp/server';
+import { serializeResponse } from '../../src/rtsp/message';
+import {
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_SESSION_TIMEOUT,
+  RtspServerConnection,
+  RtspServerError,
+  type RtspServerTimeout,
+} from '../../src/rtsp/server';
 import { RtspServerAuth, type RtspServerAuthOptions } from '../../src/rtsp/server-auth';
 import type { TransportSpec } from '../../src/rtsp/transport';
-import { nsToTicks, SECOND } from '../../src/time';
+import { MILLISECOND, nsToTicks, SECOND } from '../../src/time';
 
 /** Where an RtspServer and its mounts report connections, sessions and problems. */
 export type RtspServerLog = (level: 'debug' | 'info' | 'warn', message: string) => void;
@@ -23,6 +31,15 @@ export interface RtspServerOptions {
   auth?: RtspServerAuthOptions | RtspServerAuth;
   /** A session with no request (keep-alive) or RTCP from its client for this long (ns) is closed (default 60 s). */
   sessionTimeout?: number;
+  /**
+   * A request must arrive whole this long (ns) after its first byte, a new connection's first request this
+   * long after it connected; else 408 and the connection closes (default 20 s; 0: no limit): slowloris holds no socket.
+   */
+  requestTimeout?: number;
+  /** A connection with no session and no request for this long (ns) is closed (default 60 s; 0: never). */
+  idleTimeout?: number;
+  /** Open client connections at most; a connection beyond is answered 503 and closed (default 512; 0: no limit). */
+  maxConnections?: number;
   /** Called once listening, with the server's base URL (`rtsp://127.0.0.1:8554`). */
   onListening?: (info: { port: number; url: string }) => void;
   log?: RtspServerLog;
@@ -38,6 +55,15 @@ export interface RtspMountOptions {
   onDrop?: () => void;
 }
 
+/** nginx's worker_connections default: plenty for one process's fan-out, far below common fd limits. */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+export { DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SESSION_TIMEOUT };
+/** Refused connections waiting for the client to read its 503 at most; beyond, they are closed at once. */
+export const MAX_REFUSING = 64;
+/** How long a refused connection waits for the client to close after its 503. */
+const REFUSE_LINGER_MS = 1000;
+/** setTimeout's longest delay: a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A TCP client this far behind (bytes queued) misses units until the next keyframe. */
 const MAX_QUEUED = 4 * 1024 * 1024;
 const PATH = /^\/[\w\-./]*$/;
@@ -91,7 +117,7 @@ function interleaveAll(conn: RtspServerConnection, rtcp: Uint8Array | undefined,
 /** Validates a mount path: `/live`, `/cams/1`. */
 export function checkMountPath(path: string, what = 'mount path'): string {
   if (typeof path !== 'string' || !PATH.test(path) || /\/stream=\d+$/.test(path))
-    throw new RangeError(`${what} must be a path like /stream, got '${String(path)}'`);
+    throw new RtspServerError(`${what} must be a path like /stream, got '${String(path)}'`);
   const p = path.replace(/\/+$/, '');
   return p === '' ? '/' : p;
 }
@@ -105,7 +131,11 @@ export class RtspMount {
   readonly players = new Set<RtspServerClient>();
   readonly auth: RtspServerAuth | undefined;
   private readonly pay: H264Payloader;
-  private readonly rtcp = new RtcpSender({ cname: `g2g@${hostname()}`, interval: SECOND, clockRate: 90000 });
+  private readonly rtcp = new RtcpSender({
+    cname: `g2g@${hostname()}`,
+    interval: SECOND,
+    clockRate: 90000,
+  });
   private wake: (() => void) | undefined;
   private ended = false;
 
@@ -238,22 +268,53 @@ export class RtspServer {
   readonly log: RtspServerLog;
   private readonly mounts = new Map<string, RtspMount>();
   private readonly clients = new Set<RtspServerClient>();
+  /** Refused sockets, closing once the client has read its 503. */
+  private readonly refusing = new Set<Socket>();
+  private readonly requestTimeout: number;
+  private readonly idleTimeout: number;
+  private readonly maxConnections: number;
+  /** Refusing since the last warning: one warning per flood, until the connections fall to half the limit. */
+  private full = false;
   private server: Server | undefined;
   private udp: [UdpSocket, UdpSocket] | undefined;
   private udpPorts: [number, number] | undefined;
   private listening: Promise<{ port: number; url: string }> | undefined;
   private bound: number | undefined;
   private closed = false;
-  /** Clients authenticated per scheme, and requests refused for wrong credentials (not for none). */
-  readonly counters = { basic: 0, digest: 0, denied: 0 };
+  /**
+   * Clients authenticated per scheme, requests refused for wrong credentials (not for none); connections
+   * accepted, refused at the connection limit, closed by each timeout; the most sockets open at once
+   * (refused ones still closing included).
+   */
+  readonly counters = {
+    basic: 0,
+    digest: 0,
+    denied: 0,
+    accepted: 0,
+    refused: 0,
+    requestTimeouts: 0,
+    idleTimeouts: 0,
+    sessionTimeouts: 0,
+    peakSockets: 0,
+  };
 
   constructor(private readonly options: RtspServerOptions = {}) {
     const port = options.port ?? 8554;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`rtspServer port must be in [0, 65535], got ${port}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RtspServerError(`rtspServer port must be in [0, 65535], got ${port}`);
     this.port = port;
     this.address = options.address ?? '127.0.0.1';
     const st = options.sessionTimeout;
-    if (st !== undefined && !(st >= SECOND && Number.isFinite(st))) throw new RangeError(`rtspServer sessionTimeout must be ≥ 1 s, got ${st} ns`);
+    if (st !== undefined && !(st >= SECOND && Number.isFinite(st))) throw new RtspServerError(`rtspServer sessionTimeout must be ≥ 1 s, got ${st} ns`);
+    const timeout = (name: string, v: number | undefined, def: number): number => {
+      if (v === undefined) return def;
+      if (!(v >= 0 && Number.isFinite(v))) throw new RtspServerError(`rtspServer ${name} must be ≥ 0 ns (0: none), got ${v}`);
+      return v;
+    };
+    this.requestTimeout = timeout('requestTimeout', options.requestTimeout, DEFAULT_REQUEST_TIMEOUT);
+    this.idleTimeout = timeout('idleTimeout', options.idleTimeout, DEFAULT_IDLE_TIMEOUT);
+    const max = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (!Number.isSafeInteger(max) || max < 0) throw new RtspServerError(`rtspServer maxConnections must be an integer ≥ 0 (0: no limit), got ${max}`);
+    this.maxConnections = max;
     this.auth = toAuth(options.auth);
     this.log = options.log ?? (() => undefined);
   }
@@ -264,8 +325,18 @@ export class RtspServer {
   }
 
   urlOf(path: string): string {
-    if (this.url === undefined) throw new Error('rtspServer is not listening yet');
+    if (this.url === undefined) throw new RtspServerError('rtspServer is not listening yet');
     return this.url + path;
+  }
+
+  /** Client connections open now (refused ones still closing not included). */
+  get connections(): number {
+    return this.clients.size;
+  }
+
+  /** Every socket the server holds open for clients: connections, and refused ones still closing. */
+  get openSockets(): number {
+    return this.clients.size + this.refusing.size;
   }
 
   /** Paths mounted now. */
@@ -275,9 +346,9 @@ export class RtspServer {
 
   /** Serves a stream at `path`; the path must be free. */
   mount(path: string, options: RtspMountOptions = {}): RtspMount {
-    if (this.closed) throw new Error('rtspServer is closed');
+    if (this.closed) throw new RtspServerError('rtspServer is closed');
     const p = checkMountPath(path);
-    if (this.mounts.has(p)) throw new Error(`rtspServer already serves ${p}`);
+    if (this.mounts.has(p)) throw new RtspServerError(`rtspServer already serves ${p}`);
     const m = new RtspMount(this, p, options);
     this.mounts.set(p, m);
     return m;
@@ -312,21 +383,57 @@ export class RtspServer {
 
   private accept(socket: Socket): void {
     if (this.closed) return void socket.destroy();
+    if (this.maxConnections > 0 && this.clients.size >= this.maxConnections) return this.refuse(socket);
     socket.setNoDelay(true);
     const conn = new RtspServerConnection({
       mounts: (p) => this.mounts.get(p === '' ? '/' : p),
       auth: this.auth,
       serverPorts: this.udpPorts,
       sessionTimeout: this.options.sessionTimeout,
+      requestTimeout: this.requestTimeout,
+      idleTimeout: this.idleTimeout,
+      now: mono(),
     });
     const c: RtspServerClient = { socket, conn, waitingKey: true };
     this.clients.add(c);
+    this.counters.accepted++;
+    this.counters.peakSockets = Math.max(this.counters.peakSockets, this.openSockets);
     socket.on('data', (d: Buffer) => {
       conn.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), mono());
       this.flush(c);
     });
     socket.on('error', () => this.drop(c, 'socket error'));
     socket.on('close', () => this.drop(c, 'closed'));
+    // Arms the first request's timeout.
+    this.flush(c);
+  }
+
+  /**
+   * Over the connection limit: 503 (no request read yet, so no CSeq to echo), then FIN. What the client sends
+   * meanwhile is read and dropped, so that closing sends no RST that could discard the answer; the socket
+   * closes when the client does, or after REFUSE_LINGER_MS. Beyond MAX_REFUSING such sockets, at once.
+   */
+  private refuse(socket: Socket): void {
+    this.counters.refused++;
+    if (!this.full) {
+      this.full = true;
+      this.log('warn', `connection limit (${this.maxConnections}) reached: refusing new connections`);
+    }
+    this.log('debug', `client ${socket.remoteAddress}:${socket.remotePort} refused: connection limit`);
+    socket.on('error', () => undefined);
+    if (this.refusing.size >= MAX_REFUSING) return void socket.destroy();
+    this.refusing.add(socket);
+    this.counters.peakSockets = Math.max(this.counters.peakSockets, this.openSockets);
+    const linger = setTimeout(() => socket.destroy(), REFUSE_LINGER_MS);
+    linger.unref?.();
+    socket.once('close', () => (clearTimeout(linger), this.refusing.delete(socket)));
+    socket.end(
+      serializeResponse(503, 'Service Unavailable', [
+        ['Server', 'glass2glass'],
+        ['Connection', 'close'],
+      ])
+    );
+    socket.resume();
   }
 
   private flush(c: RtspServerClient): void {
@@ -351,18 +458,28 @@ export class RtspServer {
         c.mount?.players.delete(c);
         c.mount = undefined;
         c.transport = undefined;
-      } else return this.drop(c, e.reason);
+      } else {
+        if (e.timeout) this.counted(e.timeout);
+        return this.drop(c, e.reason);
+      }
     }
     if (c.timer) clearTimeout(c.timer);
     const t = c.conn.pollTimeout();
     if (t !== undefined) {
-      c.timer = setTimeout(() => (c.conn.handleTimeout(mono()), this.flush(c)), Math.max(0, (t - mono()) / 1e6));
+      c.timer = setTimeout(() => (c.conn.handleTimeout(mono()), this.flush(c)), Math.min(MAX_TIMER_MS, Math.max(0, (t - mono()) / MILLISECOND)));
       c.timer.unref?.();
     }
   }
 
+  private counted(timeout: RtspServerTimeout): void {
+    if (timeout === 'request') this.counters.requestTimeouts++;
+    else if (timeout === 'idle') this.counters.idleTimeouts++;
+    else this.counters.sessionTimeouts++;
+  }
+
   private drop(c: RtspServerClient, why: string): void {
     if (!this.clients.delete(c)) return;
+    if (this.clients.size <= this.maxConnections / 2) this.full = false;
     c.mount?.players.delete(c);
     if (c.timer) clearTimeout(c.timer);
     this.log('debug', `client ${c.socket.remoteAddress}:${c.socket.remotePort} gone: ${why}`);
@@ -411,6 +528,7 @@ export class RtspServer {
     for (const m of [...this.mounts.values()]) m.detach('server closing');
     await this.listening?.catch(() => undefined);
     for (const c of [...this.clients]) this.drop(c, 'server closing');
+    for (const s of [...this.refusing]) s.destroy();
     const server = this.server;
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     if (this.udp) for (const s of this.udp) await new Promise<void>((r) => s.close(() => r()));

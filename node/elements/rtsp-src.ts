@@ -5,10 +5,9 @@ import type { ElementContext, Reader } from '../../src/element';
 import { defineSource, type Source } from '../../src/operator';
 import type { CpuPacket } from '../../src/packet';
 import { BoundedBuffer } from '../../src/pipeline/bounded-buffer';
-import { newDepayCounters } from '../../src/rtp/h264-depayloader';
 import { parseRtspUrl, withoutPassword } from '../../src/rtsp/url';
 import { MILLISECOND, SECOND } from '../../src/time';
-import { resetCounters, type RtspSrcCounters } from './rtsp-src/counters';
+import { newCounters, resetCounters, type RtspSrcCounters } from './rtsp-src/counters';
 import { RtspOutput } from './rtsp-src/output';
 import { ReconnectPolicy, SessionSupervisor } from './rtsp-src/reconnect';
 import { RtspSession } from './rtsp-src/session';
@@ -17,7 +16,9 @@ import type { RtspProtocols } from './rtsp-src/transport';
 export type { RtspProtocols } from './rtsp-src/transport';
 export type { RtspSrcCounters } from './rtsp-src/counters';
 
-export type RtspSrc = Source<CpuPacket> & { readonly counters: Readonly<RtspSrcCounters> };
+export type RtspSrc = Source<CpuPacket> & {
+  readonly counters: Readonly<RtspSrcCounters>;
+};
 
 const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
 
@@ -41,15 +42,47 @@ export const RTSP_SRC = defineElement({
       default: 'tcp',
       doc: 'Lower transport: RTP interleaved on the RTSP connection, UDP, or UDP then TCP when UDP SETUP fails or no RTP arrives',
     }),
-    latency: prop.duration({ unit: 'ms', default: 200 * MILLISECOND, doc: 'Reorder budget for UDP (TCP delivers in order and needs none)' }),
+    latency: prop.duration({
+      unit: 'ms',
+      default: 200 * MILLISECOND,
+      doc: 'Reorder budget for UDP (TCP delivers in order and needs none)',
+    }),
     userId: prop.string({ doc: 'User name for authentication' }),
-    userPw: prop.string({ secret: true, doc: 'Password for authentication (never printed)' }),
-    timeout: prop.duration({ unit: 'ms', default: 5 * SECOND, min: MILLISECOND, doc: 'Without a response or media this long, the session fails' }),
-    udpTimeout: prop.duration({ unit: 'ms', min: MILLISECOND, defaultDoc: 'timeout', doc: 'With udp+tcp: no RTP this long after PLAY plays over TCP instead' }),
-    retry: prop.uint({ default: 0, doc: 'Reconnection attempts after the connection fails while or before playing' }),
-    backoff: prop.duration({ unit: 'ms', default: 250 * MILLISECOND, doc: 'First wait before reconnecting, doubled per failed attempt up to 8×' }),
-    numBuffers: prop.int({ default: -1, min: -1, doc: 'Access units before end-of-stream (-1 = until the server ends it)' }),
-    maxBuffers: prop.uint({ default: 256, min: 1, doc: 'Access units held when the pipeline lags (the oldest is dropped beyond)' }),
+    userPw: prop.string({
+      secret: true,
+      doc: 'Password for authentication (never printed)',
+    }),
+    timeout: prop.duration({
+      unit: 'ms',
+      default: 5 * SECOND,
+      min: MILLISECOND,
+      doc: 'Without a response or media this long, the session fails',
+    }),
+    udpTimeout: prop.duration({
+      unit: 'ms',
+      min: MILLISECOND,
+      defaultDoc: 'timeout',
+      doc: 'With udp+tcp: no RTP this long after PLAY plays over TCP instead',
+    }),
+    retry: prop.uint({
+      default: 0,
+      doc: 'Reconnection attempts after the connection fails while or before playing',
+    }),
+    backoff: prop.duration({
+      unit: 'ms',
+      default: 250 * MILLISECOND,
+      doc: 'First wait before reconnecting, doubled per failed attempt up to 8×',
+    }),
+    numBuffers: prop.int({
+      default: -1,
+      min: -1,
+      doc: 'Access units before end-of-stream (-1 = until the server ends it)',
+    }),
+    maxBuffers: prop.uint({
+      default: 256,
+      min: 1,
+      doc: 'Access units held when the pipeline lags (the oldest is dropped beyond)',
+    }),
   },
 });
 
@@ -69,7 +102,7 @@ type RtspSrcSettings = SettingsOf<typeof RTSP_SRC.properties>;
 export const rtspSrc = RTSP_SRC.implement((options): RtspSrc => {
   const { protocols, numBuffers, retry } = options;
   parseRtspUrl(options.location); // a bad URL fails where the element is made (its error never shows the password)
-  const counters: RtspSrcCounters = { sessions: 0, reconnects: 0, units: 0, fallbacks: 0, receiverReports: 0, rtcpSsrc: undefined, depay: newDepayCounters() };
+  const counters = newCounters();
   const src = defineSource<CpuPacket>({
     srcCaps: SRC_CAPS,
     fixate: (allowed) => allowed.fixate(),

@@ -21,3 +21,4 @@ export type { Frame, OcrLine, PpOcrModels, PpOcrOptions, TextAngle } from './pp-
 export { nodeWebGpuDevice, webGpuHeld } from './webgpu';
 export { WGPU_PREPROCESS, wgpuPreprocess } from './wgpu-preprocess';
 export type { WgpuPreprocessOptions } from './wgpu-preprocess';
+export { mlElements } from './elements';

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as OrtNode from 'onnxruntime-node';
 import { importOptional } from '../../src/util/optional';
+import { importByName } from './import-by-name';
 import { Caps } from '../../src/caps';
 import { defineElement, prop, type ElementOptions } from '../../src/descriptor';
 import { EOS, type Pulled, type Reader } from '../../src/element';
@@ -54,7 +55,11 @@ export interface OrtModel {
 }
 
 function sessionOptions(ep: ExecutionProvider, threads: number | undefined): OrtNode.InferenceSession.SessionOptions {
-  return { executionProviders: [ep], graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) };
+  return {
+    executionProviders: [ep],
+    graphOptimizationLevel: 'all',
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+  };
 }
 
 /** What both session hosts offer: the main thread (onnxruntime-node directly) or a worker thread. */
@@ -67,7 +72,12 @@ interface SessionHost {
 
 /** onnxruntime-node, an optional peer: a MissingDependencyError naming it when it is not installed. */
 function loadOnnxRuntime(): Promise<typeof OrtNode> {
-  return importOptional('onnxruntime-node', 'ort()', () => import('onnxruntime-node'), ORT_INSTALL_NOTE);
+  return importOptional(
+    'onnxruntime-node',
+    'onnxruntime inference (ort, loadOrtModel)',
+    () => importByName<typeof OrtNode>('onnxruntime-node'),
+    ORT_INSTALL_NOTE
+  );
 }
 
 const ORT_INSTALL_NOTE = 'on Linux x64 its install downloads CUDA libraries; ONNXRUNTIME_NODE_INSTALL=skip keeps the CPU and WebGPU providers only';
@@ -120,7 +130,10 @@ async function workerHost(model: string | Uint8Array, opts: OrtNode.InferenceSes
   // Checks it is installed (a clear error) before the worker requires it by path.
   await loadOnnxRuntime();
   const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { ortPath },
+  });
   const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let dead: Error | undefined;
@@ -147,7 +160,10 @@ async function workerHost(model: string | Uint8Array, opts: OrtNode.InferenceSes
       const done = () => {
         if (waiting.size === 0) worker.unref();
       };
-      waiting.set(id, { resolve: (v) => (resolve(v), done()), reject: (e) => (reject(e), done()) });
+      waiting.set(id, {
+        resolve: (v) => (resolve(v), done()),
+        reject: (e) => (reject(e), done()),
+      });
       worker.postMessage({ ...msg, id }, transfer);
     });
   };
@@ -163,7 +179,13 @@ async function workerHost(model: string | Uint8Array, opts: OrtNode.InferenceSes
     outputNames: loaded.outputNames,
     async run(input, data, dims, output) {
       // The input is copied into the message (structured clone): the caller keeps its buffer.
-      const r: { data: Float32Array; dims: number[] } = await call({ type: 'run', input, data, dims, output });
+      const r: { data: Float32Array; dims: number[] } = await call({
+        type: 'run',
+        input,
+        data,
+        dims,
+        output,
+      });
       return { data: r.data, dims: r.dims.map(Number) };
     },
     async release() {
@@ -231,16 +253,27 @@ export const ORT = defineElement({
   name: 'ort',
   kind: 'transform',
   description: 'Runs an ONNX model on float32 tensors with onnxruntime-node (CPU; WebGPU/CUDA tried with fallback to CPU)',
-  caps: { sink: Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`), src: OUTPUT_TEMPLATE },
+  caps: {
+    sink: Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`),
+    src: OUTPUT_TEMPLATE,
+  },
   notes:
     'The session is created when the pipeline starts, its provider logged; inference runs in a worker thread by default (the input copied to it, recorded in the copy ledger). Output caps carry the actual shape, one caps object per shape.',
   properties: {
-    model: prop.string({ required: true, pattern: /./, accepts: 'a path', doc: 'Path of the .onnx model' }),
+    model: prop.string({
+      required: true,
+      pattern: /./,
+      accepts: 'a path',
+      doc: 'Path of the .onnx model',
+    }),
     executionProvider: prop.enum(EXECUTION_PROVIDERS, {
       default: 'cpu',
       doc: 'Preferred execution provider; if the session cannot be created with it, cpu (logged)',
     }),
-    threads: prop.uint({ defaultDoc: "onnxruntime's (one per core)", doc: 'Intra-op threads of the CPU provider' }),
+    threads: prop.uint({
+      defaultDoc: "onnxruntime's (one per core)",
+      doc: 'Intra-op threads of the CPU provider',
+    }),
     thread: prop.enum(['worker', 'main'], {
       default: 'worker',
       doc: "Where inference runs: worker keeps the JS thread free (onnxruntime-node's run blocks it); main saves the worker's message copies for tiny models",
@@ -250,9 +283,18 @@ export const ORT = defineElement({
       min: 1,
       doc: 'Packets stacked along dimension 0 per run (each with batch 1 and equal shapes), split back one per input; a short final batch runs at end of stream',
     }),
-    output: prop.string({ defaultDoc: "the model's first", doc: 'Output to emit' }),
-    input: prop.string({ defaultDoc: "the model's first", doc: 'Input to feed' }),
-    outputLayout: prop.enum(TENSOR_LAYOUTS, { default: 'ND', doc: 'Layout written into output caps' }),
+    output: prop.string({
+      defaultDoc: "the model's first",
+      doc: 'Output to emit',
+    }),
+    input: prop.string({
+      defaultDoc: "the model's first",
+      doc: 'Input to feed',
+    }),
+    outputLayout: prop.enum(TENSOR_LAYOUTS, {
+      default: 'ND',
+      doc: 'Layout written into output caps',
+    }),
   },
 });
 
@@ -297,19 +339,37 @@ const ortElement = ORT.implement((options, x: OrtExtras): Transform<TensorPacket
           const per = tensorData(inputs[0]).length;
           data = new Float32Array(per * inputs.length);
           inputs.forEach((p, k) => data.set(tensorData(p), k * per));
-          ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'ort batch stacking', explicit: true });
+          ctx.ledger.record({
+            element: ctx.name,
+            bytes: data.byteLength,
+            from: 'cpu',
+            to: 'cpu',
+            reason: 'ort batch stacking',
+            explicit: true,
+          });
           dims = [inputs.length, ...shape.slice(1)];
         }
         // The worker gets its own copy of the input (structured clone): the packet may be shared downstream.
         if (options.thread === 'worker')
-          ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'ort input to worker thread', explicit: true });
+          ctx.ledger.record({
+            element: ctx.name,
+            bytes: data.byteLength,
+            from: 'cpu',
+            to: 'cpu',
+            reason: 'ort input to worker thread',
+            explicit: true,
+          });
         const out = await m.run(data, dims, options.output, options.input);
         const n = inputs.length;
         if (out.dims[0] !== n) throw new RangeError(`ort output batch ${out.dims[0]} does not match ${n} inputs`);
         const per = out.data.length / n;
         const itemDims = [1, ...out.dims.slice(1)];
         inputs.forEach((p, k) => {
-          pending.push({ ...p, caps: outCaps(n === 1 ? out.dims : itemDims), memory: float32Memory(out.data.subarray(k * per, (k + 1) * per)) });
+          pending.push({
+            ...p,
+            caps: outCaps(n === 1 ? out.dims : itemDims),
+            memory: float32Memory(out.data.subarray(k * per, (k + 1) * per)),
+          });
         });
       };
       return {
@@ -339,5 +399,9 @@ export type OrtOptions = Omit<ElementOptions<typeof ORT> & OrtExtras, 'model' | 
 export function ort(model: string | Uint8Array, options: OrtOptions = {}): Transform<TensorPacket, TensorPacket> {
   if (typeof model === 'string') return ortElement({ ...options, model });
   if (!(model instanceof Uint8Array)) throw new TypeError('ort model must be a path or the model bytes');
-  return ortElement({ ...options, model: `<${model.byteLength} bytes>`, modelBytes: model });
+  return ortElement({
+    ...options,
+    model: `<${model.byteLength} bytes>`,
+    modelBytes: model,
+  });
 }

@@ -1,4 +1,5 @@
 import { importOptional } from '../../src/util/optional';
+import { importByName } from './import-by-name';
 
 /**
  * The process's WebGPU device through Dawn (the `webgpu` npm package), created once.
@@ -15,7 +16,7 @@ let pending: Promise<GPUDevice> | undefined;
 
 export function nodeWebGpuDevice(): Promise<GPUDevice> {
   return (pending ??= (async () => {
-    const { create } = await importOptional('webgpu', 'WebGPU in Node (Dawn)', () => import('webgpu'));
+    const { create } = await importOptional('webgpu', 'WebGPU in Node (Dawn)', () => importByName<typeof import('webgpu')>('webgpu'));
     const gpu = create([]);
     const adapter = await gpu.requestAdapter();
     if (!adapter) throw new Error('webgpu: no adapter (on a machine without a GPU this needs Mesa ≥ 25 lavapipe)');

@@ -85,7 +85,10 @@ export function defaultAddonPath(): string {
  * A loader's failure in words a user can act on: a missing system library names its Debian package; a
  * platform without a prebuilt addon says so.
  */
-export function explainLoadFailure(message: string): { detail: string; hint?: string } {
+export function explainLoadFailure(message: string): {
+  detail: string;
+  hint?: string;
+} {
   const lib = /(lib[\w+-]+\.so(?:\.\d+)*): cannot open shared object file/.exec(message)?.[1];
   if (lib !== undefined) {
     const pkg = SYSTEM_LIBRARIES[lib];
@@ -109,14 +112,22 @@ export function loadNative(path: string = defaultAddonPath()): NativeBinding {
     const detail = PREBUILT_TRIPLES.includes(triple)
       ? 'file not found'
       : `file not found (the package ships a prebuilt addon for ${PREBUILT_TRIPLES.join(', ')}, not ${triple})`;
-    throw new NativeAddonError(path, detail);
+    // Outside the package's own folder: most likely glass2glass was bundled into the app.
+    const bundled =
+      packageRoot() === undefined && process.env.G2G_NATIVE_ADDON === undefined
+        ? `glass2glass looks bundled into this app: keep it external (esbuild --external:glass2glass) or set G2G_NATIVE_ADDON to node_modules/glass2glass/prebuilds/${triple}/${ADDON_FILE}`
+        : undefined;
+    throw new NativeAddonError(path, detail, bundled !== undefined ? { hint: bundled } : undefined);
   }
   let binding: NativeBinding;
   try {
     binding = createRequire(import.meta.url)(path) as NativeBinding;
   } catch (e) {
     const { detail, hint } = explainLoadFailure(e instanceof Error ? e.message : String(e));
-    throw new NativeAddonError(path, detail, { cause: e, ...(hint !== undefined ? { hint } : {}) });
+    throw new NativeAddonError(path, detail, {
+      cause: e,
+      ...(hint !== undefined ? { hint } : {}),
+    });
   }
   cache.set(path, binding);
   return binding;

@@ -4,7 +4,7 @@
  */
 import { G2gError } from '../errors';
 import { memoryOf, MEMORY_SYSTEM } from './features';
-import { parseCaps } from './parse';
+import { parseCaps, RESERVED_NAMES } from './parse';
 import { printValue } from './print';
 import { Structure, structure } from './structure';
 import { isCovered } from './subtract';
@@ -51,6 +51,8 @@ export class Caps {
   static of(...structures: Structure[]): Caps {
     for (const s of structures) {
       if (!(s instanceof Structure)) throw new TypeError('Caps.of expects Structure instances');
+      // It would print as ANY (or EMPTY) and parse back as those caps.
+      if (RESERVED_NAMES.has(s.name)) throw new G2gError('CAPS_NAME', `'${s.name}' is not a media type; for ${s.name} caps use Caps.parse('${s.name}')`);
     }
     return structures.length === 0 ? Caps.#EMPTY : new Caps(false, structures);
   }

@@ -7,7 +7,10 @@ import { G2gError } from '../errors';
  *   value     := ['(' type ')'] (scalar | '"' quoted '"' | '[' min ',' max [',' step] ']' | '{' value (',' value)* '}')
  * Untyped scalars are inferred like GStreamer: int, double, fraction, boolean, string.
  * Not supported (rejected with a CapsParseError): arrays `< >`, double ranges,
- * empty lists, `(ANY)` features, flag sets and other GLib types.
+ * empty lists, `(ANY)` features, flag sets and other GLib types; ANY, EMPTY and
+ * NONE as a structure's name (they stand alone). Linear in the input, which is
+ * bounded: MAX_CAPS_LENGTH characters, MAX_NUMBER_DIGITS digits a number,
+ * MAX_LIST_ITEMS items a list or feature set.
  */
 import { NAME_RE } from './features';
 import { Structure } from './structure';
@@ -21,8 +24,25 @@ export class CapsParseError extends G2gError {
     readonly position: number,
     readonly input: string
   ) {
-    super('CAPS_PARSE', `${reason} at position ${position} in caps ${JSON.stringify(input)}`);
+    super('CAPS_PARSE', `${reason} at position ${position} in caps ${shown(input, position)}`);
   }
+}
+
+/** Longest caps string parsed: far above any real one, and it bounds the work (and the message) for hostile input. */
+export const MAX_CAPS_LENGTH = 64 * 1024;
+/** Most digits in a number: a safe integer has 16, a double's shortest form 17; more is no number anyone means. */
+export const MAX_NUMBER_DIGITS = 64;
+/** Most items in one list (`{ a, b, … }`): list and feature normalisation compare items pairwise. */
+export const MAX_LIST_ITEMS = 1024;
+
+const WINDOW = 120;
+
+/** The input as the message quotes it: a window around `position` when long, so a huge input makes no huge message. */
+function shown(input: string, position: number): string {
+  if (input.length <= WINDOW) return JSON.stringify(input);
+  const start = Math.max(0, Math.min(position - WINDOW / 2, input.length - WINDOW));
+  const end = Math.min(input.length, start + WINDOW);
+  return `${start > 0 ? '…' : ''}${JSON.stringify(input.slice(start, end))}${end < input.length ? '…' : ''} (${input.length} characters)`;
 }
 
 const TYPE_ALIASES: Readonly<Record<string, ValueType>> = {
@@ -43,8 +63,12 @@ const TYPE_ALIASES: Readonly<Record<string, ValueType>> = {
 
 const SIMPLE_CHAR_RE = /[A-Za-z0-9_+\-/:.]/;
 const INT_RE = /^[+-]?(?:\d+|0[xX][0-9a-fA-F]+)$/;
-const DOUBLE_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// `\d+(?:\.\d*)?`, not `\d+\.?\d*`: the latter splits a digit run in n ways, so a long number followed by
+// anything else (`999…9/1`, tried as a double before a fraction) backtracks quadratically.
+const DOUBLE_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const FRACTION_RE = /^([+-]?\d+)\/([+-]?\d+)$/;
+/** What `parseCaps` reads as a whole (`ANY`, `EMPTY`, `NONE`), never a structure's name. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['ANY', 'EMPTY', 'NONE']);
 const TRUE_WORDS = ['true', 'yes', 't', '1'];
 const FALSE_WORDS = ['false', 'no', 'f', '0'];
 
@@ -112,14 +136,18 @@ class Parser {
   private structure(): Structure {
     const start = this.pos;
     const name = this.name('structure name');
+    // `ANY` prints as itself: a structure of that name would print as ANY and read back as ANY caps.
+    if (RESERVED_NAMES.has(name)) this.fail(`${name} caps stand alone: '${name}' cannot be a media type or be combined with one`, start);
     const features: string[] = [];
     this.skipWs();
     if (this.peek() === '(') {
       this.pos++;
       do {
+        this.skipWs();
         const at = this.pos;
         const f = this.name('caps feature');
         if (f === 'ANY') this.fail('ANY caps features are not supported', at);
+        if (features.length === MAX_LIST_ITEMS) this.fail(`more than ${MAX_LIST_ITEMS} caps features (the limit)`, at);
         features.push(f);
         this.skipWs();
       } while (this.peek() === ',' && ++this.pos);
@@ -172,8 +200,10 @@ class Parser {
         this.skipWs();
         if (this.peek() === '}') this.fail('empty lists are not supported');
         const items: ListItem[] = [];
-        do items.push(this.value(type, false) as ListItem);
-        while (this.skipWsThen(',') && ++this.pos);
+        do {
+          if (items.length === MAX_LIST_ITEMS) this.fail(`more than ${MAX_LIST_ITEMS} items in a list (the limit)`, at);
+          items.push(this.value(type, false) as ListItem);
+        } while (this.skipWsThen(',') && ++this.pos);
         this.expect('}');
         return { kind: 'list', values: items };
       }
@@ -245,10 +275,23 @@ class Parser {
       token = this.simple();
       if (token === '') this.fail(`expected a value${this.found()}`);
     }
+    if (type !== 'string' && !(quoted && type === undefined) && longestDigitRun(token) > MAX_NUMBER_DIGITS)
+      this.fail(`a number with more than ${MAX_NUMBER_DIGITS} digits (the limit)`, at);
     const v = convert(token, quoted && type === undefined ? 'string' : type);
     if (v === undefined) this.fail(`invalid ${type} value '${token}'`, at);
     return v;
   }
+}
+
+function longestDigitRun(token: string): number {
+  let longest = 0;
+  let run = 0;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    run = c >= 48 && c <= 57 ? run + 1 : 0;
+    if (run > longest) longest = run;
+  }
+  return longest;
 }
 
 function parseInt0(token: string): number | undefined {
@@ -276,7 +319,10 @@ function parseBoolean(token: string, words: { t: string[]; f: string[] }): boole
   return words.t.includes(w) ? true : words.f.includes(w) ? false : undefined;
 }
 
-const num = (value: number): Scalar => ({ value, type: Number.isSafeInteger(value) ? 'int' : 'double' });
+const num = (value: number): Scalar => ({
+  value,
+  type: Number.isSafeInteger(value) ? 'int' : 'double',
+});
 
 function convert(token: string, type: ValueType | undefined): Scalar | undefined {
   switch (type) {
@@ -316,6 +362,7 @@ function convert(token: string, type: ValueType | undefined): Scalar | undefined
 
 /** 'ANY' or the structures (none = EMPTY). */
 export function parseCaps(input: string): 'ANY' | Structure[] {
+  if (input.length > MAX_CAPS_LENGTH) throw new CapsParseError(`caps longer than ${MAX_CAPS_LENGTH} characters (the limit)`, MAX_CAPS_LENGTH, input);
   const trimmed = input.trim();
   if (trimmed === 'ANY') return 'ANY';
   if (trimmed === '' || trimmed === 'EMPTY' || trimmed === 'NONE') return [];

@@ -3,8 +3,18 @@ import { MICROSECOND, MILLISECOND, SECOND } from '../time';
 /** The unit a bare number means in launch syntax, as each property declares (GStreamer's are mixed). */
 export type DurationUnit = 'ns' | 'us' | 'ms' | 's';
 
-export const DURATION_UNITS: Readonly<Record<DurationUnit, number>> = { ns: 1, us: MICROSECOND, ms: MILLISECOND, s: SECOND };
-const SUFFIXES: Readonly<Record<string, number>> = { ...DURATION_UNITS, µs: MICROSECOND, min: 60 * SECOND, h: 3600 * SECOND };
+export const DURATION_UNITS: Readonly<Record<DurationUnit, number>> = {
+  ns: 1,
+  us: MICROSECOND,
+  ms: MILLISECOND,
+  s: SECOND,
+};
+const SUFFIXES: Readonly<Record<string, number>> = {
+  ...DURATION_UNITS,
+  µs: MICROSECOND,
+  min: 60 * SECOND,
+  h: 3600 * SECOND,
+};
 
 /**
  * A duration written as text, in integer nanoseconds: `200ms`, `1.5s`, `2000000ns`, `2min`, `0:00:01.5`
@@ -20,12 +30,16 @@ export function parseDuration(text: string, bare: DurationUnit = 'ns'): number {
     if (!Number.isSafeInteger(ns)) throw new RangeError('duration out of range');
     return ns;
   }
-  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ]*)$/i.exec(t);
+  // The number is written as every decimal of launch text is (property.ts DECIMAL_RE, unsigned): `1.5e3ms`,
+  // and `1e+29` is out of range rather than unreadable.
+  const m = /^((?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*([a-zµ]*)$/i.exec(t);
   if (!m) throw new RangeError(`expected a duration such as 200ms, 1.5s, 2000000ns or a number of ${bare}`);
-  if (m[2] === '' && bare === 'ns' && !/^\d+$/.test(m[1])) throw new RangeError('a bare duration is integer nanoseconds here; add a unit (ns, us, ms, s, min, h)');
+  const n = Number(m[1]);
+  if (m[2] === '' && bare === 'ns' && !Number.isInteger(n))
+    throw new RangeError('a bare duration is integer nanoseconds here; add a unit (ns, us, ms, s, min, h)');
   const unit = m[2] === '' ? DURATION_UNITS[bare] : Object.hasOwn(SUFFIXES, m[2]) ? SUFFIXES[m[2]] : undefined;
   if (unit === undefined) throw new RangeError(`unknown duration unit '${m[2]}' (use ns, us, ms, s, min or h)`);
-  const ns = Math.round(Number(m[1]) * unit);
+  const ns = Math.round(n * unit);
   if (!Number.isSafeInteger(ns)) throw new RangeError('duration out of range');
   return ns;
 }

@@ -190,7 +190,8 @@ function integer(type: 'int' | 'uint', o: PropertyOptions<number> & RangeOptions
   });
 }
 
-const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
+// Negative numbers print in decimal: the parser reads hex only unsigned (as `Number` does).
+const hex = (n: number) => (n < 0 ? String(n) : `0x${n.toString(16).padStart(8, '0')}`);
 
 function int<const O extends PropertyOptions<number> & RangeOptions & { readonly hex?: boolean }>(o: O) {
   return integer('int', o) as Property<number, number, PresenceOf<O>>;
@@ -200,20 +201,33 @@ function uint<const O extends PropertyOptions<number> & RangeOptions & { readonl
   return integer('uint', o) as Property<number, number, PresenceOf<O>>;
 }
 
+/**
+ * How launch text writes a non-integer number (double, doubles, the number of a duration): decimal, with an
+ * optional exponent, which is exactly what `String(n)` prints for a finite double (`0.1`, `1e+29`, `5e-324`).
+ * One grammar, so what one prints every other reads, and no `0x`, `0b` or `Infinity` that `Number` would take.
+ */
+export const DECIMAL_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A decimal number of launch text, NaN when it is not one (or is too long to be one anyone wrote). */
+function decimal(text: string): number {
+  const t = text.trim();
+  return t.length <= 64 && DECIMAL_RE.test(t) ? Number(t) : NaN;
+}
+
 function double<const O extends PropertyOptions<number> & RangeOptions>(o: O) {
   const accepts = rangeWords('a number', o);
   return make<number, number, O>('double', o, {
     accepts,
     parse: (text) => {
-      const t = text.trim();
-      if (t === '' || t.length > 64) throw new RangeError(`expected ${accepts}`);
-      return Number(t);
+      const n = decimal(text);
+      if (Number.isNaN(n)) throw new RangeError(`expected ${accepts}`);
+      return n;
     },
     check: (n) => {
       if (typeof n !== 'number' || !Number.isFinite(n)) throw new RangeError(`expected ${accepts}`);
       return checkRange(n + 0, o, accepts);
     },
-    // Shortest text that reads back to the same double (JS's own), never an exponent the parser would refuse.
+    // Shortest text that reads back to the same double (JS's own); DECIMAL_RE reads its exponent too.
     format: String,
     info: { min: o.min, max: o.max },
   });
@@ -329,7 +343,8 @@ function fraction<const O extends PropertyOptions<Fraction | string | number>>(o
     accepts,
     parse: (text) => text,
     check: (v) => {
-      if (typeof v === 'string' && v.length > 32) bad();
+      // Two safe integers and a slash (33 characters at most) plus room for spaces; more is no rate.
+      if (typeof v === 'string' && v.length > 64) bad();
       let f: Fraction;
       try {
         f = parseFramerate(v);
@@ -355,7 +370,7 @@ function color<const O extends PropertyOptions<number>>(o: O) {
     },
     check: (n) => {
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`expected ${accepts}`);
-      return n;
+      return n + 0; // -0 is 0: it prints as 0x00000000, which reads back as 0
     },
     format: hex,
     info: { min: 0, max: 0xffffffff },
@@ -370,7 +385,7 @@ function doubles<const O extends PropertyOptions<readonly number[]> & RangeOptio
     accepts,
     parse: (text) => {
       if (text.length > 64 * o.length) throw new RangeError(`expected ${accepts}`);
-      return text.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
+      return text.split(',').map(decimal);
     },
     check: (a) => {
       if (!Array.isArray(a) || a.length !== o.length || !a.every((n) => typeof n === 'number' && Number.isFinite(n)))
@@ -381,9 +396,26 @@ function doubles<const O extends PropertyOptions<readonly number[]> & RangeOptio
     },
     format: (a) => a.join(','),
     equals: (a, b) => a.length === b.length && a.every((n, i) => Object.is(n, b[i])),
-    info: { length: o.length, min: o.min, max: o.max, ...(o.positive ? { positive: true } : {}) },
+    info: {
+      length: o.length,
+      min: o.min,
+      max: o.max,
+      ...(o.positive ? { positive: true } : {}),
+    },
   });
 }
 
 /** Property builders: `prop.uint({ default: 4, doc: '…' })`. */
-export const prop = { int, uint, double, boolean, string, enum: enumOf, duration, caps, fraction, doubles, color };
+export const prop = {
+  int,
+  uint,
+  double,
+  boolean,
+  string,
+  enum: enumOf,
+  duration,
+  caps,
+  fraction,
+  doubles,
+  color,
+};

@@ -25,6 +25,8 @@ export interface AstProperty {
   readonly value: string;
   readonly pos: number;
   readonly valuePos: number;
+  /** Offset just past the value as written (quotes included): `[valuePos, valueEnd)` is what to hide of a secret. */
+  readonly valueEnd: number;
 }
 
 /** An inline caps filter: `! video/x-raw,format=NV12 !`. */

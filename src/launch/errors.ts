@@ -1,10 +1,26 @@
 import { G2gError } from '../errors';
-/** A launch line that cannot be parsed or built; `position` is the 0-based offset the reason is about. */
+import { redactLaunch, redactUrls, type Span } from './redact';
+
+/**
+ * A launch line that cannot be parsed or built. `input` is the line as it may be shown: every password
+ * replaced by `***` (URL passwords, password-like and `hidden` property values; see redact.ts), so neither
+ * the message nor a logger printing the error's fields echoes one; `position` is the 0-based offset in
+ * `input` the reason is about (the caller's offset unless a hidden part comes before it).
+ */
 export class LaunchError extends G2gError {
   override readonly name = 'LaunchError';
+  readonly reason: string;
+  readonly position: number;
+  readonly input: string;
   /** `cause` is set when the text was valid but an element could not be made (e.g. its native addon is missing). */
-  constructor(readonly reason: string, readonly position: number, readonly input: string, options?: { cause?: unknown }) {
-    super('LAUNCH', `${reason} (at position ${position})\n${pointAt(input, position)}`, options);
+  constructor(reason: string, position: number, input: string, options?: { cause?: unknown; hidden?: readonly Span[] }) {
+    const shown = redactLaunch(input, options?.hidden);
+    const at = shown.at(position);
+    const why = redactUrls(reason);
+    super('LAUNCH', `${why} (at position ${at})\n${pointAt(shown.text, at)}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = why;
+    this.position = at;
+    this.input = shown.text;
   }
 }
 

@@ -4,7 +4,12 @@ import { LaunchError } from './errors';
 const WORD = /[A-Za-z_][\w+-]*/y;
 const KEY = /[A-Za-z_][\w-]*/y;
 const PAD = /[\w%]*/y;
-const OPEN: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}', '<': '>' };
+const OPEN: Readonly<Record<string, string>> = {
+  '(': ')',
+  '[': ']',
+  '{': '}',
+  '<': '>',
+};
 
 const isSpace = (c: string | undefined) => c !== undefined && /\s/.test(c);
 
@@ -67,14 +72,14 @@ class Parser {
     const start = this.i;
     const c = this.s[start];
     if (c === '"' || c === "'") {
-      if (!afterBang) this.fail('quoted caps must come between two elements, after a \'!\'');
+      if (!afterBang) this.fail("quoted caps must come between two elements, after a '!'");
       return { type: 'caps', text: this.quoted(), pos: start + 1 };
     }
     const word = this.match(WORD);
     if (!word) this.fail(`expected an element, caps or reference, got '${c}'`);
     const after = this.s[start + word.length];
     if (after === '/') {
-      if (!afterBang) this.fail('a caps filter must come between two elements, after a \'!\'');
+      if (!afterBang) this.fail("a caps filter must come between two elements, after a '!'");
       return this.caps(start);
     }
     if (after === '.') {
@@ -87,7 +92,12 @@ class Parser {
     if (after === '=') this.fail(`property '${word}' has no element before it`);
     this.i = start + word.length;
     this.boundary();
-    return { type: 'element', factory: word, props: this.properties(), pos: start } satisfies AstElement;
+    return {
+      type: 'element',
+      factory: word,
+      props: this.properties(),
+      pos: start,
+    } satisfies AstElement;
   }
 
   /** A node ends at whitespace, a '!' or the end of the line. */
@@ -111,7 +121,7 @@ class Parser {
       while (isSpace(this.s[j])) j++;
       this.i = j;
       const value = this.value(key);
-      props.push({ key, value, pos, valuePos: j });
+      props.push({ key, value, pos, valuePos: j, valueEnd: this.i });
     }
   }
 

@@ -31,7 +31,10 @@ export interface SdpMedia {
   /** `a=fmtp:` parameters per payload type, keys lower-cased. */
   readonly fmtp: ReadonlyMap<number, Readonly<Record<string, string>>>;
   /** Other attributes, in order (`name` or `name:value`). */
-  readonly attributes: readonly { readonly name: string; readonly value?: string }[];
+  readonly attributes: readonly {
+    readonly name: string;
+    readonly value?: string;
+  }[];
 }
 
 export interface SessionDescription {
@@ -208,14 +211,30 @@ export function parseSdp(text: string): SessionDescription {
         if (p.length < 3 || !Number.isInteger(port) || port < 0 || port > 65535) {
           errors.push(`line ${i + 1}: bad media line '${value}'`);
           // Later attributes must not attach to the previous media section.
-          media.push({ type: p[0] ?? '', port: -1, proto: '', formats: [], rtpmap: new Map(), fmtp: new Map(), attributes: [] });
+          media.push({
+            type: p[0] ?? '',
+            port: -1,
+            proto: '',
+            formats: [],
+            rtpmap: new Map(),
+            fmtp: new Map(),
+            attributes: [],
+          });
           break;
         }
         const formats = p
           .slice(3)
           .map(Number)
           .filter((f) => Number.isInteger(f) && f >= 0 && f <= 127);
-        media.push({ type: p[0], port, proto: p[2], formats, rtpmap: new Map(), fmtp: new Map(), attributes: [] });
+        media.push({
+          type: p[0],
+          port,
+          proto: p[2],
+          formats,
+          rtpmap: new Map(),
+          fmtp: new Map(),
+          attributes: [],
+        });
         break;
       }
       case 'a': {
@@ -225,7 +244,12 @@ export function parseSdp(text: string): SessionDescription {
         if (!cur) break;
         if (name === 'rtpmap' && val !== undefined) {
           const r = /^(\d+)\s+([^/\s]+)\/(\d+)(?:\/(\d+))?\s*$/.exec(val);
-          if (r) cur.rtpmap.set(Number(r[1]), { encoding: r[2], clockRate: Number(r[3]), channels: r[4] ? Number(r[4]) : undefined });
+          if (r)
+            cur.rtpmap.set(Number(r[1]), {
+              encoding: r[2],
+              clockRate: Number(r[3]),
+              channels: r[4] ? Number(r[4]) : undefined,
+            });
           else errors.push(`line ${i + 1}: bad rtpmap '${val}'`);
         } else if (name === 'fmtp' && val !== undefined) {
           const f = /^(\d+)\s+(.*)$/.exec(val);
@@ -264,15 +288,28 @@ export interface SdpStream {
 }
 
 /**
+ * Highest RTP clock rate accepted: time conversions (`ticksToNs`) take timescales below 1 GHz; real
+ * clock rates are at most a few hundred kHz.
+ */
+export const MAX_CLOCK_RATE = 999_999_999;
+
+/**
  * The first RTP video stream of a description as caps (`application/x-rtp, media=video, clock-rate,
- * encoding-name, payload` and the fmtp parameters). Throws SdpError when it has none.
+ * encoding-name, payload` and the fmtp parameters). Throws SdpError when it has none; a payload type
+ * whose clock rate is unusable (0, or hundreds of digits: Infinity) is skipped for the next, and named
+ * in the error when no other will do.
  */
 export function sdpStream(sd: SessionDescription): SdpStream {
+  let badRate: SdpError | undefined;
   for (const m of sd.media) {
     if (m.type !== 'video' || !m.proto.startsWith('RTP/') || m.port < 0) continue;
     for (const pt of m.formats) {
       const map = m.rtpmap.get(pt);
       if (!map) continue;
+      if (!Number.isInteger(map.clockRate) || map.clockRate < 1 || map.clockRate > MAX_CLOCK_RATE) {
+        badRate ??= new SdpError(`payload type ${pt}: RTP clock rate ${map.clockRate} is not an integer from 1 to ${MAX_CLOCK_RATE}`);
+        continue;
+      }
       const fields: Record<string, FieldValue> = {
         media: 'video',
         'clock-rate': map.clockRate,
@@ -284,7 +321,9 @@ export function sdpStream(sd: SessionDescription): SdpStream {
         if (/^[a-z][a-z0-9-]*$/.test(k) && !(k in fields)) fields[k] = v;
       }
       const rtcpAttr = m.attributes.find((a) => a.name === 'rtcp')?.value;
-      const rtcpPort = rtcpAttr && /^\d+/.test(rtcpAttr) ? Number(/^\d+/.exec(rtcpAttr)![0]) : m.port + 1;
+      // An a=rtcp port out of range (a hostile or broken description) is as good as none.
+      const rtcpNum = rtcpAttr && /^\d+/.test(rtcpAttr) ? Number(/^\d+/.exec(rtcpAttr)![0]) : undefined;
+      const rtcpPort = rtcpNum !== undefined && rtcpNum <= 65535 ? rtcpNum : m.port + 1;
       return {
         address: (m.connection ?? sd.connection)?.address,
         port: m.port,
@@ -295,5 +334,5 @@ export function sdpStream(sd: SessionDescription): SdpStream {
       };
     }
   }
-  throw new SdpError('the SDP describes no RTP video stream with an rtpmap');
+  throw badRate ?? new SdpError('the SDP describes no RTP video stream with an rtpmap');
 }

@@ -2,9 +2,18 @@
  * RTSP authentication (RFC 2326 uses HTTP's, RFC 2617): parsing WWW-Authenticate challenges and answering
  * them with Basic or Digest (MD5, qop=auth or none). Pure functions; the cnonce comes from the caller.
  */
+import { G2gError } from '../errors';
 import { utf8Encode } from '../util/utf8';
 import { encodeBase64 } from '../rtp/base64';
 import { md5Hex } from './md5';
+
+/** Authentication that cannot proceed: a challenge the client cannot answer, or a server auth configuration that is invalid. */
+export class RtspAuthError extends G2gError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RTSP_AUTH', message, options);
+  }
+  override readonly name = 'RtspAuthError';
+}
 
 export interface AuthChallenge {
   /** Lower-case scheme: 'basic', 'digest', or another the client cannot answer. */
@@ -55,7 +64,10 @@ export function parseChallenges(values: readonly string[]): AuthChallenge[] {
         if (cur) cur.params[tok[0].toLowerCase()] = val;
         i = j;
       } else {
-        cur = { scheme: tok[0].toLowerCase(), params: Object.create(null) as Record<string, string> };
+        cur = {
+          scheme: tok[0].toLowerCase(),
+          params: Object.create(null) as Record<string, string>,
+        };
         out.push(cur);
         i = j;
       }
@@ -66,10 +78,19 @@ export function parseChallenges(values: readonly string[]): AuthChallenge[] {
 
 /** Digest when offered (RFC 2617 4.6: the strongest), else Basic; undefined when neither is. */
 export function chooseChallenge(challenges: readonly AuthChallenge[]): AuthChallenge | undefined {
-  const digest = challenges.find((c) => c.scheme === 'digest' && c.params.nonce !== undefined && (c.params.algorithm === undefined || /^md5$/i.test(c.params.algorithm)));
+  const digest = challenges.find(
+    (c) => c.scheme === 'digest' && c.params.nonce !== undefined && (c.params.algorithm === undefined || /^md5$/i.test(c.params.algorithm))
+  );
   return digest ?? challenges.find((c) => c.scheme === 'basic');
 }
 
+/** Control characters (NUL, CR, LF among them): a quoted-string cannot carry them (RFC 2616 2.2), nor can a header. */
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/** Throws RtspAuthError when `value` cannot be echoed in an Authorization header. */
+function checkValue(value: string, what: string): void {
+  if (CONTROL.test(value)) throw new RtspAuthError(`the server's Digest challenge cannot be answered: its ${what} contains a control character`);
+}
 
 function quote(s: string): string {
   return `"${s.replace(/["\\]/g, '\\$&')}"`;
@@ -84,12 +105,27 @@ export interface DigestState {
  * The Authorization value answering `challenge` for `method uri`. `cnonce` is used when the server asks
  * for qop=auth; `state.count` increments per request with the same nonce.
  */
-export function authorization(challenge: AuthChallenge, cred: Credentials, method: string, uri: string, cnonce: string, state: DigestState = { count: 0 }): string {
+export function authorization(
+  challenge: AuthChallenge,
+  cred: Credentials,
+  method: string,
+  uri: string,
+  cnonce: string,
+  state: DigestState = { count: 0 }
+): string {
   if (challenge.scheme === 'basic') return `Basic ${encodeBase64(utf8Encode(`${cred.user}:${cred.password}`))}`;
-  if (challenge.scheme !== 'digest') throw new Error(`cannot answer a ${challenge.scheme} challenge`);
+  if (challenge.scheme !== 'digest') throw new RtspAuthError(`cannot answer a ${challenge.scheme.slice(0, 40)} challenge`);
   const p = challenge.params;
   const realm = p.realm ?? '';
   const nonce = p.nonce ?? '';
+  // What the server sent comes back in the header: a NUL, CR or LF there would end or forge it.
+  checkValue(realm, 'realm');
+  checkValue(nonce, 'nonce');
+  if (p.opaque !== undefined) checkValue(p.opaque, 'opaque');
+  // Echoed unquoted: a token or nothing (chooseChallenge only picks MD5).
+  if (p.algorithm !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p.algorithm))
+    throw new RtspAuthError("the server's Digest challenge cannot be answered: its algorithm is not a token");
+  if (CONTROL.test(cred.user)) throw new RtspAuthError('the user name contains a control character');
   const ha1 = md5Hex(`${cred.user}:${realm}:${cred.password}`);
   const ha2 = md5Hex(`${method}:${uri}`);
   const qops = (p.qop ?? '').split(',').map((q) => q.trim().toLowerCase());

@@ -10,7 +10,7 @@ import { utf8Decode } from '../util/utf8';
 import { randomUint32 } from '../rtp/random';
 import { parseSdp, sdpStream, SdpError, type SdpStream, type SessionDescription } from '../rtp/sdp';
 import { MILLISECOND, SECOND } from '../time';
-import { authorization, chooseChallenge, parseChallenges, type AuthChallenge, type Credentials, type DigestState } from './auth';
+import { authorization, chooseChallenge, parseChallenges, RtspAuthError, type AuthChallenge, type Credentials, type DigestState } from './auth';
 import {
   RtspHeaders,
   RtspParseError,
@@ -28,9 +28,18 @@ export type RtspErrorKind = 'auth' | 'status' | 'timeout' | 'protocol' | 'closed
 
 export class RtspError extends G2gError {
   override readonly name = 'RtspError';
-  constructor(readonly kind: RtspErrorKind, message: string, readonly status?: number) {
-    super('RTSP', message);
+  constructor(readonly kind: RtspErrorKind, message: string, readonly status?: number, options?: { cause?: unknown }) {
+    super('RTSP', message, options);
   }
+}
+
+/** What cannot be in a request line or header value: a space would split it, CR/LF/NUL end or forge it. */
+const NOT_IN_URI = /[\s\x00-\x1f\x7f]/;
+
+/** A server's value as an error message shows it: at most 80 characters, control characters escaped. */
+function show(s: string): string {
+  const cut = s.length > 80 ? `${s.slice(0, 80)}…` : s;
+  return cut.replace(/[\x00-\x1f\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export type RtspClientState = 'init' | 'options' | 'describe' | 'setup' | 'play' | 'playing' | 'teardown' | 'closed' | 'failed';
@@ -51,8 +60,17 @@ export const TRANSITIONS: Readonly<Record<RtspClientState, Readonly<Partial<Reco
 };
 
 export type RtspClientEvent =
-  | { readonly type: 'described'; readonly sdp: SessionDescription; readonly stream: SdpStream; readonly control: string }
-  | { readonly type: 'playing'; readonly transport: TransportSpec; readonly session: string }
+  | {
+      readonly type: 'described';
+      readonly sdp: SessionDescription;
+      readonly stream: SdpStream;
+      readonly control: string;
+    }
+  | {
+      readonly type: 'playing';
+      readonly transport: TransportSpec;
+      readonly session: string;
+    }
   | { readonly type: 'rtp'; readonly data: Uint8Array }
   | { readonly type: 'rtcp'; readonly data: Uint8Array }
   | { readonly type: 'error'; readonly error: RtspError }
@@ -138,6 +156,9 @@ export class RtspClient {
   private channels: readonly [number, number] = [0, 1];
   private chosen: TransportSpec | undefined;
   private now = 0;
+  /** Interleaved frames on channels SETUP did not give (discarded), and the first few such channels. */
+  private stray = 0;
+  private readonly strayChans: number[] = [];
 
   constructor(readonly options: RtspClientOptions) {
     this.url = parseRtspUrl(options.url);
@@ -207,6 +228,14 @@ export class RtspClient {
   handleTimeout(now: number): void {
     this.now = now;
     if (this.st === 'closed' || this.st === 'failed') return;
+    try {
+      this.timeouts(now);
+    } catch (e) {
+      this.crashed(e, `handling a timeout of ${this.url.uri}`);
+    }
+  }
+
+  private timeouts(now: number): void {
     if (this.inFlight && now >= this.inFlight.sentAt + this.responseTimeout) {
       const m = this.inFlight.method;
       if (this.st === 'teardown') {
@@ -214,7 +243,9 @@ export class RtspClient {
         this.events.push({ type: 'closed' });
         return;
       }
-      this.fail(new RtspError('timeout', `no response to ${m} within ${Math.round(this.responseTimeout / MILLISECOND)} ms from ${this.url.uri}`));
+      this.fail(
+        new RtspError('timeout', `no response to ${m} within ${Math.round(this.responseTimeout / MILLISECOND)} ms from ${this.url.uri}${this.strayNote()}`)
+      );
       return;
     }
     if (this.st !== 'playing') return;
@@ -225,7 +256,7 @@ export class RtspClient {
       return;
     }
     if (this.dataTimeout > 0 && now >= this.lastData + this.dataTimeout) {
-      this.fail(new RtspError('timeout', `no media from ${this.url.uri} for ${Math.round(this.dataTimeout / MILLISECOND)} ms`));
+      this.fail(new RtspError('timeout', `no media from ${this.url.uri} for ${Math.round(this.dataTimeout / MILLISECOND)} ms${this.strayNote()}`));
       return;
     }
     if (this.nextKeepAlive !== undefined && now >= this.nextKeepAlive) {
@@ -236,11 +267,33 @@ export class RtspClient {
     }
   }
 
-  /** Bytes from the RTSP connection (responses and interleaved frames, any chunking). */
+  /**
+   * Bytes from the RTSP connection (responses and interleaved frames, any chunking). Never throws: whatever
+   * the server sends, the worst is an 'error' event (a driver calls this from a socket callback, where a
+   * throw would take the process down).
+   */
   receive(bytes: Uint8Array, now: number): void {
     this.now = now;
     if (this.st === 'closed' || this.st === 'failed') return;
-    this.parser.push(bytes);
+    try {
+      this.parser.push(bytes);
+      this.messages(now);
+    } catch (e) {
+      this.crashed(e, `bad data from ${this.url.uri}`);
+    }
+  }
+
+  /** Interleaved frames discarded so far: on channels SETUP did not give. */
+  get strayFrames(): number {
+    return this.stray;
+  }
+
+  /** The first few channels of those frames. */
+  get strayChannels(): readonly number[] {
+    return this.strayChans;
+  }
+
+  private messages(now: number): void {
     for (;;) {
       const m = this.parser.next();
       if (m === undefined) return;
@@ -251,6 +304,11 @@ export class RtspClient {
       if (m.kind === 'interleaved') {
         if (m.channel === this.channels[0]) this.media('rtp', m.data, now);
         else if (m.channel === this.channels[1]) this.media('rtcp', m.data, now);
+        else {
+          // RFC 2326 10.12: channels are what SETUP set up; another is no stream of ours.
+          this.stray++;
+          if (this.strayChans.length < 4 && !this.strayChans.includes(m.channel)) this.strayChans.push(m.channel);
+        }
       } else if (m.kind === 'response') {
         this.response(m);
       } else {
@@ -311,7 +369,28 @@ export class RtspClient {
       return;
     }
     if (this.st === 'closed' || this.st === 'failed') return;
-    this.fail(new RtspError('closed', `the connection to ${this.url.uri} closed`));
+    const partial = this.parser.buffered;
+    const mid = partial > 0 ? ` in the middle of a message (${partial} bytes of it received)` : '';
+    this.fail(new RtspError('closed', `the connection to ${this.url.uri} closed${mid}`));
+  }
+
+  /** ' (N interleaved frames on channel C, not A-B, discarded)' when there were any: why no media came. */
+  private strayNote(): string {
+    if (this.stray === 0) return '';
+    const [a, b] = this.channels;
+    const chans = this.strayChans.join(', ');
+    return ` (${this.stray} interleaved frame${this.stray === 1 ? '' : 's'} on channel${
+      this.strayChans.length === 1 ? '' : 's'
+    } ${chans}, not ${a}-${b}, discarded)`;
+  }
+
+  /**
+   * Something thrown while handling the server's bytes or a deadline: whatever it was, this session is over,
+   * and it ends as an 'error' event, never as an exception out of the driver's callback.
+   */
+  private crashed(e: unknown, context: string): void {
+    if (this.st === 'closed' || this.st === 'failed') return;
+    this.fail(new RtspError('protocol', `${context}: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e }));
   }
 
   private media(kind: 'rtp' | 'rtcp', data: Uint8Array, now: number): void {
@@ -332,7 +411,15 @@ export class RtspClient {
   }
 
   private request(method: string, uri: string, extra: readonly (readonly [string, string])[] = []): void {
-    const p: Pending = { method, uri, extra, cseq: 0, sentAt: this.now, authorized: false, staleRetried: false };
+    const p: Pending = {
+      method,
+      uri,
+      extra,
+      cseq: 0,
+      sentAt: this.now,
+      authorized: false,
+      staleRetried: false,
+    };
     if (this.inFlight) this.queue.push(p);
     else this.send(p);
   }
@@ -346,10 +433,22 @@ export class RtspClient {
     ];
     if (this.session !== undefined && p.method !== 'OPTIONS') headers.push(['Session', this.session]);
     p.authorized = this.challenge !== undefined && this.cred !== undefined;
-    if (this.challenge && this.cred) headers.push(['Authorization', authorization(this.challenge, this.cred, p.method, p.uri, this.cnonce(), this.digest)]);
-    headers.push(...p.extra);
+    let bytes: Uint8Array;
+    try {
+      if (this.challenge && this.cred) headers.push(['Authorization', authorization(this.challenge, this.cred, p.method, p.uri, this.cnonce(), this.digest)]);
+      headers.push(...p.extra);
+      bytes = serializeRequest(p.method, p.uri, headers);
+    } catch (e) {
+      // A value from the server (a challenge, a URL, a session id) that cannot go into a request: the
+      // session ends here rather than sending a forged or truncated one.
+      if (e instanceof RtspAuthError)
+        return this.fail(new RtspError('auth', `401 Unauthorized from ${this.url.uri} on ${p.method}: ${e.message}`, 401, { cause: e }));
+      if (e instanceof G2gError)
+        return this.fail(new RtspError('protocol', `cannot send ${p.method} to ${this.url.uri}: ${e.message}`, undefined, { cause: e }));
+      throw e;
+    }
     this.inFlight = p;
-    this.out.push(serializeRequest(p.method, p.uri, headers));
+    this.out.push(bytes);
   }
 
   private response(r: RtspResponse): void {
@@ -399,7 +498,11 @@ export class RtspClient {
         this.lastData = this.now;
         this.playedAt = this.now;
         this.nextKeepAlive = this.now + this.keepAlivePeriod();
-        this.events.push({ type: 'playing', transport: this.chosen!, session: this.session! });
+        this.events.push({
+          type: 'playing',
+          transport: this.chosen!,
+          session: this.session!,
+        });
         break;
       case 'teardown':
         if (p.method !== 'TEARDOWN') break;
@@ -419,14 +522,20 @@ export class RtspClient {
   }
 
   private described(r: RtspResponse): void {
-    const text = utf8Decode(r.body);
-    const sdp = parseSdp(text);
+    let sdp: SessionDescription;
+    try {
+      sdp = parseSdp(utf8Decode(r.body));
+    } catch (e) {
+      if (!(e instanceof SdpError)) throw e;
+      // Not SDP at all (an HTML page, a login form): a broken server, which a retry may find mended.
+      return this.fail(new RtspError('protocol', `DESCRIBE ${this.url.uri}: ${e.message}`, undefined, { cause: e }));
+    }
     let stream: SdpStream;
     try {
       stream = sdpStream(sdp);
     } catch (e) {
       if (!(e instanceof SdpError)) throw e;
-      return this.fail(new RtspError('unsupported', `${this.url.uri}: ${e.message}`));
+      return this.fail(new RtspError('unsupported', `${this.url.uri}: ${e.message}`, undefined, { cause: e }));
     }
     if (stream.caps.get('encoding-name') !== 'H264') {
       return this.fail(
@@ -434,16 +543,33 @@ export class RtspClient {
       );
     }
     const media = sdp.media.find((m) => m.type === 'video' && m.formats.includes(stream.payloadType));
-    const base = r.headers.get('content-base') ?? r.headers.get('content-location') ?? this.url.uri;
+    const baseHeader = r.headers.get('content-base') ? 'Content-Base' : r.headers.get('content-location') ? 'Content-Location' : undefined;
+    const base = (baseHeader && r.headers.get(baseHeader)) || this.url.uri;
+    // Both go into request lines: checked here, so that the error says which header was bad.
+    if (NOT_IN_URI.test(base)) {
+      return this.fail(
+        new RtspError('protocol', `DESCRIBE ${this.url.uri}: bad ${baseHeader} '${show(base)}' (a URL cannot hold spaces or control characters)`)
+      );
+    }
+    const control = resolveControl(base, media?.attributes.find((a) => a.name === 'control')?.value);
+    if (NOT_IN_URI.test(control)) {
+      return this.fail(
+        new RtspError('protocol', `DESCRIBE ${this.url.uri}: bad control URL '${show(control)}' in the SDP (a URL cannot hold spaces or control characters)`)
+      );
+    }
     // The aggregate URL for PLAY and TEARDOWN; a Content-Base from the server carries no credentials of ours.
     this.base = base.replace(/\/$/, '');
-    this.control = resolveControl(base, media?.attributes.find((a) => a.name === 'control')?.value);
+    this.control = control;
     this.go('ok');
     this.events.push({ type: 'described', sdp, stream, control: this.control });
     const t: TransportSpec =
       this.transportKind === 'tcp'
         ? { protocol: 'RTP/AVP/TCP', unicast: true, interleaved: [0, 1] }
-        : { protocol: 'RTP/AVP', unicast: true, clientPort: this.options.clientPorts };
+        : {
+            protocol: 'RTP/AVP',
+            unicast: true,
+            clientPort: this.options.clientPorts,
+          };
     this.request('SETUP', this.control, [['Transport', formatTransport(t)]]);
   }
 
@@ -451,9 +577,13 @@ export class RtspClient {
     const s = r.headers.get('session');
     if (!s) return this.fail(new RtspError('protocol', `SETUP ${this.url.uri}: the response has no Session header`));
     const [id, ...params] = s.split(';').map((x) => x.trim());
+    // RFC 2326 3.4: letters, digits and safe characters; any visible ASCII is tolerated, as it goes back in
+    // every request's Session header, where a control character would end or forge the header.
+    if (!/^[\x21-\x7e]+$/.test(id) || id.includes(',')) return this.fail(new RtspError('protocol', `SETUP ${this.url.uri}: bad Session id '${show(id)}'`));
     this.session = id;
     for (const param of params) {
-      const m = /^timeout=(\d+)$/i.exec(param);
+      // At most 9 digits (31 years): more would only overflow the keep-alive timer.
+      const m = /^timeout=(\d{1,9})$/i.exec(param);
       if (m && Number(m[1]) > 0) this.sessionTimeout = Number(m[1]) * SECOND;
     }
     const t = parseTransport(r.headers.get('transport') ?? '');

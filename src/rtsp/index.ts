@@ -1,5 +1,5 @@
 /** RTSP (RFC 2326), sans-IO: messages, authentication, URLs and the client state machine. Sockets live in node/. */
-export { authorization, chooseChallenge, parseChallenges, type AuthChallenge, type Credentials, type DigestState } from './auth';
+export { authorization, chooseChallenge, parseChallenges, RtspAuthError, type AuthChallenge, type Credentials, type DigestState } from './auth';
 export {
   resolveControl,
   RtspClient,
@@ -27,5 +27,14 @@ export {
 } from './message';
 export { formatTransport, parseTransport, type TransportSpec } from './transport';
 export { DEFAULT_RTSP_PORT, parseRtspUrl, redactUrl, RtspUrlError, type RtspUrl } from './url';
-export { RtspServerConnection, type RtspServerConnectionOptions, type RtspServerEvent, type RtspServerMount } from './server';
-export { digestResponse, RtspAuthError, RtspServerAuth, type AuthFailure, type AuthMethod, type AuthResult, type RtspServerAuthOptions } from './server-auth';
+export {
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_REQUEST_TIMEOUT,
+  RtspServerConnection,
+  RtspServerError,
+  type RtspServerTimeout,
+  type RtspServerConnectionOptions,
+  type RtspServerEvent,
+  type RtspServerMount,
+} from './server';
+export { digestResponse, RtspServerAuth, type AuthFailure, type AuthMethod, type AuthResult, type RtspServerAuthOptions } from './server-auth';

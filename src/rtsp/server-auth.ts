@@ -1,4 +1,3 @@
-import { G2gError } from '../errors';
 /**
  * Server-side RTSP authentication (RFC 2326 borrows HTTP's: RFC 2617, RFC 7616 for Digest), sans-IO:
  * WWW-Authenticate challenges out, Authorization values checked, `now` passed in.
@@ -12,7 +11,10 @@ import { decodeBase64 } from '../rtp/base64';
 import { randomUint32 } from '../rtp/random';
 import { SECOND } from '../time';
 import { utf8Decode } from '../util/utf8';
-import { parseChallenges, type Credentials } from './auth';
+import { parseChallenges, RtspAuthError, type Credentials } from './auth';
+
+/** Server-side configuration errors share the client's class (one code, RTSP_AUTH). */
+export { RtspAuthError };
 import { md5Hex } from './md5';
 
 export type AuthMethod = 'basic' | 'digest';
@@ -33,15 +35,17 @@ export interface RtspServerAuthOptions {
 export type AuthFailure = 'missing' | 'scheme' | 'malformed' | 'credentials' | 'nonce' | 'stale' | 'uri';
 
 export type AuthResult =
-  | { readonly ok: true; readonly user: string; readonly method: AuthMethod; readonly nonce?: string }
-  | { readonly ok: false; readonly reason: AuthFailure; /** The stale nonce (reason 'stale'). */ readonly nonce?: string };
-
-export class RtspAuthError extends G2gError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('RTSP_AUTH', message, options);
-  }
-  override readonly name = 'RtspAuthError';
-}
+  | {
+      readonly ok: true;
+      readonly user: string;
+      readonly method: AuthMethod;
+      readonly nonce?: string;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: AuthFailure;
+      /** The stale nonce (reason 'stale'). */ readonly nonce?: string;
+    };
 
 /** The Digest response (RFC 2617 3.2.2.1), qop=auth or none (RFC 2069), MD5. */
 export function digestResponse(p: {
@@ -172,7 +176,17 @@ export class RtspServerAuth {
     const t = nonce.slice(0, dot);
     if (dot <= 0 || !/^[0-9a-f]{1,14}$/.test(t) || !sameText(nonce, this.nonce(parseInt(t, 16)))) return { ok: false, reason: 'nonce' };
     const password = this.users.get(username);
-    const expected = digestResponse({ user: username, realm, password: password ?? '', method, uri: p.uri, nonce, qop, nc: p.nc, cnonce: p.cnonce });
+    const expected = digestResponse({
+      user: username,
+      realm,
+      password: password ?? '',
+      method,
+      uri: p.uri,
+      nonce,
+      qop,
+      nc: p.nc,
+      cnonce: p.cnonce,
+    });
     if (password === undefined || !sameText(response.toLowerCase(), expected)) return { ok: false, reason: 'credentials' };
     // Right credentials on an old nonce: the client retries with a fresh one without asking its user.
     if (now - parseInt(t, 16) > this.lifetime) return { ok: false, reason: 'stale', nonce };

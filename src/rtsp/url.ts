@@ -37,6 +37,8 @@ function decode(s: string, what: string): string {
 /** Parses an rtsp:// URL; throws RtspUrlError, whose message never quotes the credentials. */
 export function parseRtspUrl(url: string): RtspUrl {
   if (typeof url !== 'string') throw new RtspUrlError('an RTSP URL must be a string');
+  // The URI goes into request lines, where a space or a control character would split or end them.
+  if (/[\s\x00-\x1f\x7f]/.test(url.trim())) throw new RtspUrlError('an RTSP URL must not contain spaces or control characters (percent-encode them: %20)');
   const m = /^(rtsps?):\/\/([^/?#]*)([^#]*)$/i.exec(url.trim());
   if (!m) throw new RtspUrlError(`not an rtsp:// URL: '${redactUrl(url)}'`);
   const scheme = m[1].toLowerCase() as 'rtsp' | 'rtsps';
@@ -71,7 +73,8 @@ export function parseRtspUrl(url: string): RtspUrl {
   return { scheme, host, port, path, user, password, uri };
 }
 
-const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@:]*)(?::[^/?#@]*)?@/i;
+// Greedy up to the authority's last '@', as parseRtspUrl splits it: a password containing '@' is removed whole.
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
 
 /** `url` with any `user:password@` removed: safe to print. */
 export function redactUrl(url: string): string {
@@ -80,5 +83,8 @@ export function redactUrl(url: string): string {
 
 /** `url` with its password removed but its user kept (`rtsp://admin@cam/s`): safe to print, and names the same user. */
 export function withoutPassword(url: string): string {
-  return String(url).replace(USERINFO, (_m, scheme: string, user: string) => (user ? `${scheme}${user}@` : scheme));
+  return String(url).replace(USERINFO, (_m, scheme: string, info: string) => {
+    const user = info.split(':', 1)[0];
+    return user ? `${scheme}${user}@` : scheme;
+  });
 }

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Caps,
-  CapsParseError,
-  fraction,
-  fractionRange,
-  intRange,
-  list,
-  MEMORY_CUDA,
-  MEMORY_SYSTEM,
-} from '../../src/caps';
+import { caps, Caps, CapsParseError, fraction, fractionRange, intRange, list, MEMORY_CUDA, MEMORY_SYSTEM, structure } from '../../src/caps';
+import { MAX_CAPS_LENGTH, MAX_LIST_ITEMS, MAX_NUMBER_DIGITS } from '../../src/caps/parse';
 
 /** Parses and checks the canonical print is exactly `expected` (default: the input). */
 function roundTrip(input: string, expected = input): Caps {
@@ -20,9 +12,7 @@ function roundTrip(input: string, expected = input): Caps {
 
 describe('Caps.parse / toString', () => {
   it('parses fixed raw video caps', () => {
-    const c = roundTrip(
-      'video/x-raw, format=(string)NV12, width=(int)1920, height=(int)1080, framerate=(fraction)30/1',
-    );
+    const c = roundTrip('video/x-raw, format=(string)NV12, width=(int)1920, height=(int)1080, framerate=(fraction)30/1');
     expect(c.mediaType).toBe('video/x-raw');
     expect(c.memory).toBe(MEMORY_SYSTEM);
     expect(c.isFixed()).toBe(true);
@@ -39,9 +29,7 @@ describe('Caps.parse / toString', () => {
   });
 
   it('parses RTP caps', () => {
-    const c = roundTrip(
-      'application/x-rtp, media=(string)video, clock-rate=(int)90000, encoding-name=(string)H264',
-    );
+    const c = roundTrip('application/x-rtp, media=(string)video, clock-rate=(int)90000, encoding-name=(string)H264');
     expect(c.get('clock-rate')).toBe(90000);
     expect(c.get('encoding-name')).toBe('H264');
   });
@@ -49,7 +37,7 @@ describe('Caps.parse / toString', () => {
   it('parses features, ranges and lists', () => {
     const c = roundTrip(
       'video/x-raw(memory:CUDAMemory), format=(string){ NV12, I420 }, width=(int)[ 1, 4096 ], ' +
-        'height=(int)[ 2, 2160, 2 ], framerate=(fraction)[ 0/1, 2147483647/1 ]',
+        'height=(int)[ 2, 2160, 2 ], framerate=(fraction)[ 0/1, 2147483647/1 ]'
     );
     expect(c.memory).toBe(MEMORY_CUDA);
     expect(c.structures[0].features).toEqual(['memory:CUDAMemory']);
@@ -59,15 +47,11 @@ describe('Caps.parse / toString', () => {
   });
 
   it('prints the example from the API docs', () => {
-    roundTrip(
-      'video/x-raw(memory:WebGPU), format=(string){ NV12, I420 }, width=(int)[ 1, 4096 ], framerate=(fraction)30/1',
-    );
+    roundTrip('video/x-raw(memory:WebGPU), format=(string){ NV12, I420 }, width=(int)[ 1, 4096 ], framerate=(fraction)30/1');
   });
 
   it('parses several structures and multiple features', () => {
-    const c = roundTrip(
-      'video/x-raw(memory:DMABuf, meta:GstVideoOverlayComposition), format=(string)NV12; audio/x-raw, rate=(int)48000',
-    );
+    const c = roundTrip('video/x-raw(memory:DMABuf, meta:GstVideoOverlayComposition), format=(string)NV12; audio/x-raw, rate=(int)48000');
     expect(c.structures).toHaveLength(2);
     expect(c.structures[0].features).toEqual(['memory:DMABuf', 'meta:GstVideoOverlayComposition']);
     expect(c.structures[1].name).toBe('audio/x-raw');
@@ -90,9 +74,7 @@ describe('Caps.parse / toString', () => {
   });
 
   it('infers untyped values like GStreamer', () => {
-    const c = Caps.parse(
-      'x/y, i=640, neg=-3, hex=0x10, d=1.5, e=1e-3, fr=30/1, b=true, b2=no, s=NV12, q="a b", t=t, sci=1e3',
-    );
+    const c = Caps.parse('x/y, i=640, neg=-3, hex=0x10, d=1.5, e=1e-3, fr=30/1, b=true, b2=no, s=NV12, q="a b", t=t, sci=1e3');
     expect(c.get('i')).toBe(640);
     expect(c.get('neg')).toBe(-3);
     expect(c.get('hex')).toBe(16);
@@ -107,14 +89,13 @@ describe('Caps.parse / toString', () => {
     expect(c.get('sci')).toBe(1000); // an integral double is the int 1000
     expect(c.toString()).toBe(
       'x/y, i=(int)640, neg=(int)-3, hex=(int)16, d=(double)1.5, e=(double)0.001, fr=(fraction)30/1, ' +
-        'b=(boolean)true, b2=(boolean)false, s=(string)NV12, q=(string)"a b", t=(string)t, sci=(int)1000',
+        'b=(boolean)true, b2=(boolean)false, s=(string)NV12, q=(string)"a b", t=(string)t, sci=(int)1000'
     );
   });
 
   it('honours type annotations and aliases', () => {
     const c = Caps.parse(
-      'x/y, a=(string)640, b=(double)2.5, c=(float)0.25, d=(bool)1, e=(boolean)FALSE, f=(fraction)25, ' +
-        'g=(i)7, h=(int)"42", k=(fraction)60/2',
+      'x/y, a=(string)640, b=(double)2.5, c=(float)0.25, d=(bool)1, e=(boolean)FALSE, f=(fraction)25, ' + 'g=(i)7, h=(int)"42", k=(fraction)60/2'
     );
     expect(c.get('a')).toBe('640');
     expect(c.get('b')).toBe(2.5);
@@ -138,12 +119,9 @@ describe('Caps.parse / toString', () => {
 
   it('normalises values: reduced fractions, collapsed ranges and lists, aligned steps', () => {
     const c = Caps.parse(
-      'x/y, f=(fraction)60/2, r=(int)[ 5, 5 ], l=(string){ NV12 }, d=(string){ A, B, A }, s=(int)[ 0, 9, 4 ], ' +
-        'fr=(fraction)[ 1/2, 2/4 ]',
+      'x/y, f=(fraction)60/2, r=(int)[ 5, 5 ], l=(string){ NV12 }, d=(string){ A, B, A }, s=(int)[ 0, 9, 4 ], ' + 'fr=(fraction)[ 1/2, 2/4 ]'
     );
-    expect(c.toString()).toBe(
-      'x/y, f=(fraction)30/1, r=(int)5, l=(string)NV12, d=(string){ A, B }, s=(int)[ 0, 8, 4 ], fr=(fraction)1/2',
-    );
+    expect(c.toString()).toBe('x/y, f=(fraction)30/1, r=(int)5, l=(string)NV12, d=(string){ A, B }, s=(int)[ 0, 8, 4 ], fr=(fraction)1/2');
     expect(c.isFixed()).toBe(false);
   });
 
@@ -183,6 +161,13 @@ describe('Caps.parse errors', () => {
     ['video/x-raw, f=(fraction)1/0', '1/0', /invalid fraction value/],
     ['video/x-raw, f=(int)99999999999999999999', '999', /invalid int value/],
     ['video/x-raw, f={ a, { b } }', '{ b', /nested lists/],
+    // ANY, EMPTY and NONE stand alone: a structure of that name would print as them and read back as other caps.
+    ['ANY,', 'ANY', /ANY caps stand alone/],
+    ['ANY;', 'ANY', /ANY caps stand alone/],
+    ['ANY, a=1', 'ANY', /ANY caps stand alone/],
+    ['video/x-raw; ANY', 'ANY', /ANY caps stand alone/],
+    ['EMPTY, a=1', 'EMPTY', /EMPTY caps stand alone/],
+    ['video/x-raw; NONE', 'NONE', /NONE caps stand alone/],
   ];
   it.each(bad)('rejects %j at %j', (input, at, message) => {
     const position = at === 'END' ? input.length : input.indexOf(at);
@@ -198,5 +183,73 @@ describe('Caps.parse errors', () => {
     expect(pe.position).toBe(position);
     expect(pe.input).toBe(input);
     expect(pe.message).toContain(`position ${position}`);
+  });
+});
+
+describe('Caps.parse bounds: linear work, bounded input', () => {
+  it('refuses caps longer than MAX_CAPS_LENGTH at once, naming the limit', () => {
+    // The old double pattern backtracked quadratically on `999…9/1`: 64k digits took 4 s, these 400k some minutes
+    // (past vitest's timeout); refused by length now, at once.
+    const input = `video/x-raw, framerate=${'9'.repeat(400_000)}/1`;
+    let err: unknown;
+    try {
+      Caps.parse(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CapsParseError);
+    const pe = err as CapsParseError;
+    expect(pe.code).toBe('CAPS_PARSE');
+    expect(pe.reason).toBe(`caps longer than ${MAX_CAPS_LENGTH} characters (the limit)`);
+    expect(pe.position).toBe(MAX_CAPS_LENGTH);
+    // The message quotes a window of the input, not a megabyte of it.
+    expect(pe.message.length).toBeLessThan(400);
+    expect(pe.message).toContain(`(${input.length} characters)`);
+  });
+
+  it('refuses longer numbers, lists and feature sets, naming the limit and where', () => {
+    const bad: [string, string, string][] = [
+      [`video/x-raw, f=${'9'.repeat(65)}/1`, '999', 'a number with more than 64 digits (the limit)'],
+      [`video/x-raw, f=(double)"${'9'.repeat(65)}"`, '"999', 'a number with more than 64 digits (the limit)'],
+      [`video/x-raw, f={ ${'1, '.repeat(1024)}1 }`, '{', 'more than 1024 items in a list (the limit)'],
+      [`video/x-raw(${'a:b, '.repeat(1024)}a:c)`, 'a:c', 'more than 1024 caps features (the limit)'],
+    ];
+    for (const [input, at, reason] of bad) {
+      const err = (() => {
+        try {
+          Caps.parse(input);
+        } catch (e) {
+          return e as CapsParseError;
+        }
+      })();
+      expect(err).toBeInstanceOf(CapsParseError);
+      expect(err!.reason).toBe(reason);
+      expect(err!.position).toBe(input.indexOf(at));
+    }
+  });
+
+  it('parses caps up to the limit, numbers up to MAX_NUMBER_DIGITS and lists up to MAX_LIST_ITEMS', () => {
+    const digits = '9'.repeat(MAX_NUMBER_DIGITS);
+    expect(Caps.parse(`x/y, d=${digits}`).get('d')).toBe(Number(digits));
+    expect(Caps.parse(`x/y, d=(double)${digits}.5e-60`).get('d')).toBe(Number(`${digits}.5e-60`));
+    // Quoted and (string) values are strings: no digit limit.
+    expect(Caps.parse(`x/y, s="${'9'.repeat(1000)}", t=(string)${'9'.repeat(1000)}`).get('t')).toBe('9'.repeat(1000));
+    const items = Array.from({ length: MAX_LIST_ITEMS }, (_, i) => i);
+    expect(Caps.parse(`x/y, l={ ${items.join(', ')} }`).get('l')).toEqual(list(...items));
+    // A whole MAX_CAPS_LENGTH of 64-digit fractions (a list each, under the item limit) is linear work.
+    const fractions = `{ ${Array.from({ length: 900 }, () => `${digits}/1`).join(', ')} }`;
+    let input = 'x/y';
+    for (let k = 0; input.length + fractions.length + 12 < MAX_CAPS_LENGTH; k++) input += `, f${k}=${fractions}`;
+    expect(Caps.parse(input).structures[0].name).toBe('x/y');
+  });
+
+  it('prints ANY and EMPTY so that they parse back, and keeps them out of structures', () => {
+    for (const c of [Caps.any(), Caps.empty()]) expect(Caps.parse(c.toString()).toString()).toBe(c.toString());
+    for (const name of ['ANY', 'EMPTY', 'NONE']) {
+      expect(() => caps(name)).toThrow(expect.objectContaining({ code: 'CAPS_NAME' }));
+      expect(() => Caps.of(structure(name))).toThrow(`'${name}' is not a media type`);
+    }
+    // Other names that merely contain them are media types as any other.
+    expect(Caps.parse('ANYthing, a=1').toString()).toBe('ANYthing, a=(int)1');
   });
 });

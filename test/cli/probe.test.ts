@@ -25,14 +25,42 @@ async function probeJson(path: string): Promise<ProbeReport> {
 }
 
 /** ffprobe's profile names and level numbers, from GStreamer's. */
-const FFPROBE_PROFILE: Readonly<Record<string, string>> = { baseline: 'Baseline', 'constrained-baseline': 'Constrained Baseline', main: 'Main', high: 'High' };
+const FFPROBE_PROFILE: Readonly<Record<string, string>> = {
+  baseline: 'Baseline',
+  'constrained-baseline': 'Constrained Baseline',
+  main: 'Main',
+  high: 'High',
+};
 const ffLevel = (level: string | null) => Math.round(Number(level) * 10);
 
 const CASES: { label: string; enc: EncodeOptions }[] = [
-  { label: 'baseline', enc: { profile: 'baseline', frames: 30, width: 352, height: 288 } },
+  {
+    label: 'baseline',
+    enc: { profile: 'baseline', frames: 30, width: 352, height: 288 },
+  },
   { label: 'main, B-frames', enc: { profile: 'main', bframes: 3, frames: 40 } },
-  { label: 'high, B-frames, 3 GOPs, slices + AUD', enc: { profile: 'high', bframes: 2, frames: 45, gop: 15, slices: 2, aud: true } },
-  { label: 'high, NTSC', enc: { profile: 'high', bframes: 2, frames: 30, fps: '30000/1001', width: 640, height: 360 } },
+  {
+    label: 'high, B-frames, 3 GOPs, slices + AUD',
+    enc: {
+      profile: 'high',
+      bframes: 2,
+      frames: 45,
+      gop: 15,
+      slices: 2,
+      aud: true,
+    },
+  },
+  {
+    label: 'high, NTSC',
+    enc: {
+      profile: 'high',
+      bframes: 2,
+      frames: 30,
+      fps: '30000/1001',
+      width: 640,
+      height: 360,
+    },
+  },
 ];
 
 describe.concurrent('g2g probe against ffprobe', () => {
@@ -44,7 +72,13 @@ describe.concurrent('g2g probe against ffprobe', () => {
       const st = await ffprobeStream(mp4);
       expect(r.format).toBe('mp4');
       const s = r.streams[0];
-      expect([FFPROBE_PROFILE[s.profile!], ffLevel(s.level), s.width, s.height, s.framerate]).toEqual([st.profile, st.level, st.width, st.height, st.rFrameRate]);
+      expect([FFPROBE_PROFILE[s.profile!], ffLevel(s.level), s.width, s.height, s.framerate]).toEqual([
+        st.profile,
+        st.level,
+        st.width,
+        st.height,
+        st.rFrameRate,
+      ]);
       expect(s.frames).toBe(ref.length);
       expect(s.keyframes).toBe(ref.filter((p) => p.keyframe).length);
       // Times in ns against ffprobe's ticks of the track's time_base converted to ns. A duration is the
@@ -61,7 +95,13 @@ describe.concurrent('g2g probe against ffprobe', () => {
       const st = await ffprobeStream(h264);
       expect(r.format).toBe('h264');
       const s = r.streams[0];
-      expect([FFPROBE_PROFILE[s.profile!], ffLevel(s.level), s.width, s.height, s.framerate]).toEqual([st.profile, st.level, st.width, st.height, st.rFrameRate]);
+      expect([FFPROBE_PROFILE[s.profile!], ffLevel(s.level), s.width, s.height, s.framerate]).toEqual([
+        st.profile,
+        st.level,
+        st.width,
+        st.height,
+        st.rFrameRate,
+      ]);
       expect(r.frames.map((f) => [f.keyframe, f.size])).toEqual(ref.map((p) => [p.keyframe, p.size]));
       expect(r.frames.every((f) => !f.corrupt)).toBe(true);
       // ffprobe has no times for a raw stream (N/A); the encoder's MP4 has them. Ours start at dts 0, its
@@ -73,15 +113,30 @@ describe.concurrent('g2g probe against ffprobe', () => {
       expect(r.frames).toHaveLength(enc.length);
       r.frames.forEach((f, i) => {
         const want = enc[i];
-        for (const [ours, theirs] of [[f.pts! - shift, want.pts!], [f.dts! - shift, want.dts!], [f.duration!, want.duration!]]) expect(Math.abs(ours - theirs), `frame ${i}`).toBeLessThanOrEqual(1);
+        for (const [ours, theirs] of [
+          [f.pts! - shift, want.pts!],
+          [f.dts! - shift, want.dts!],
+          [f.duration!, want.duration!],
+        ])
+          expect(Math.abs(ours - theirs), `frame ${i}`).toBeLessThanOrEqual(1);
       });
     });
   }
 
   it('our own fragmented remux output probes as ffprobe reads it', async () => {
-    const src = await encodeH264({ profile: 'high', bframes: 2, frames: 45, gop: 15 });
+    const src = await encodeH264({
+      profile: 'high',
+      bframes: 2,
+      frames: 45,
+      gop: 15,
+    });
     const out = join(dir, 'frag.mp4');
-    expect(await remux([src, out], bufferIo(), { progress: undefined, onInterrupt: () => () => undefined })).toBe(0);
+    expect(
+      await remux([src, out], bufferIo(), {
+        progress: undefined,
+        onInterrupt: () => () => undefined,
+      })
+    ).toBe(0);
     const r = await probeJson(out);
     const ref = await ffprobePackets(out);
     expect(r.frames.map((f) => [f.pts, f.dts, f.keyframe, f.size])).toEqual(ref.map((p) => [p.pts, p.dts, p.keyframe, p.size]));
@@ -92,28 +147,103 @@ describe.concurrent('g2g probe against ffprobe', () => {
 describe.concurrent('g2g probe output', () => {
   it('JSON has the documented shape', async () => {
     const r = await probeJson(await encodeH264({ profile: 'high', bframes: 2, frames: 10 }));
-    expect(Object.keys(r)).toEqual(['schema', 'file', 'format', 'size', 'streams', 'frames']);
+    expect(Object.keys(r)).toEqual(['schema', 'file', 'format', 'container', 'size', 'tracks', 'streams', 'frames', 'notes']);
     expect(r.schema).toBe('g2g-probe/1');
-    expect(Object.keys(r.streams[0])).toEqual(['index', 'codec', 'profile', 'level', 'width', 'height', 'framerate', 'frames', 'keyframes', 'duration']);
-    expect(r.streams[0]).toMatchObject({ index: 0, codec: 'h264', profile: 'high', width: 320, height: 240, framerate: '30/1', frames: 10, keyframes: 1, duration: 333_333_333 });
+    expect(r.container).toBe('H.264 Annex B');
+    expect(Object.keys(r.tracks[0])).toEqual([
+      'id',
+      'type',
+      'codec',
+      'fourcc',
+      'profile',
+      'level',
+      'width',
+      'height',
+      'pixelFormat',
+      'bitDepth',
+      'fieldOrder',
+      'sar',
+      'framerate',
+      'sampleRate',
+      'channels',
+      'bitrate',
+      'duration',
+      'frames',
+      'read',
+    ]);
+    expect(r.tracks[0]).toMatchObject({
+      id: 1,
+      type: 'video',
+      codec: 'h264',
+      profile: 'high',
+      pixelFormat: 'yuv420p',
+      bitDepth: 8,
+      fieldOrder: 'progressive',
+      frames: 10,
+      read: true,
+    });
+    expect(Object.keys(r.streams[0])).toEqual([
+      'index',
+      'track',
+      'codec',
+      'profile',
+      'level',
+      'width',
+      'height',
+      'framerate',
+      'frames',
+      'keyframes',
+      'duration',
+    ]);
+    expect(r.streams[0]).toMatchObject({
+      index: 0,
+      track: 1,
+      codec: 'h264',
+      profile: 'high',
+      width: 320,
+      height: 240,
+      framerate: '30/1',
+      frames: 10,
+      keyframes: 1,
+      duration: 333_333_333,
+    });
     expect(Object.keys(r.frames[0])).toEqual(['stream', 'pts', 'dts', 'duration', 'keyframe', 'size', 'corrupt']);
-    expect(r.frames[0]).toMatchObject({ stream: 0, dts: 0, duration: 33_333_333, keyframe: true, corrupt: false });
+    expect(r.frames[0]).toMatchObject({
+      stream: 0,
+      dts: 0,
+      duration: 33_333_333,
+      keyframe: true,
+      corrupt: false,
+    });
     expect(typeof r.size).toBe('number');
+    expect(r.notes).toEqual([]);
   });
 
-  it('prints a table by default: stream line, then one row per frame in decoding order', async () => {
-    const path = await encodeH264({ profile: 'main', bframes: 1, frames: 12, gop: 6 });
+  it('prints a summary by default; --show-frames adds one row per frame in decoding order', async () => {
+    const path = await encodeH264({
+      profile: 'main',
+      bframes: 1,
+      frames: 12,
+      gop: 6,
+    });
     const io = bufferIo();
     expect(await probe([path], io)).toBe(0);
-    const lines = io.stdout[0].split('\n');
-    expect(lines[0]).toMatch(/^File {6}.*\.h264: H\.264 elementary stream \(Annex B\), \d+ bytes$/);
-    expect(lines[1]).toBe('Stream 0  h264 main, level 1.3, 320x240, 30/1 fps, 12 frames (2 keyframes), 0.400 s');
+    const summary = io.stdout[0].split('\n');
+    expect(summary[0]).toMatch(/^File {6}.*\.h264: H\.264 Annex B, \d+ bytes$/);
+    expect(summary[1]).toMatch(
+      /^Track 1 {3}video h264 main, level 1\.3, 320x240, yuv420p \(8-bit\), progressive, SAR 1:1, 30\/1 fps, \d+ kb\/s, 12 frames \(2 keyframes\), 0\.400 s$/
+    );
+    expect(summary).toHaveLength(3); // and the note on derived times
+    const full = bufferIo();
+    expect(await probe([path, '--show-frames'], full)).toBe(0);
+    const lines = full.stdout[0].split('\n');
+    expect(lines.slice(0, 3)).toEqual(summary);
     expect(lines[4]).toMatch(/^frame +key +pts \(s\) +dts \(s\) +dur \(ms\) +size +flags$/);
     const rows = lines.slice(5);
     expect(rows).toHaveLength(12);
     expect(rows[0]).toMatch(/^ +0 {2}K +0\.033333 +0\.000000 +33\.333 +\d+$/);
     expect(rows.filter((l) => /^ *\d+ {2}K/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([0, 6]);
-    expect(formatProbe(await probeFile(path))).toBe(io.stdout[0]);
+    expect(formatProbe(await probeFile(path), { showFrames: true })).toBe(full.stdout[0]);
   });
 
   it('sniffs the content, not the name', async () => {
@@ -138,14 +268,23 @@ describe.concurrent('g2g probe output', () => {
   it('errors: missing or unrecognised file exits 1, bad command lines 2', async () => {
     const run = async (args: string[]) => {
       const io = bufferIo();
-      return { code: await main(['probe', ...args], io), err: io.stderr.join('\n') };
+      return {
+        code: await main(['probe', ...args], io),
+        err: io.stderr.join('\n'),
+      };
     };
     let r = await run([join(dir, 'missing.mp4')]);
-    expect(r).toEqual({ code: 1, err: `g2g probe: cannot open '${join(dir, 'missing.mp4')}' for reading: ENOENT: no such file or directory` });
+    expect(r).toEqual({
+      code: 1,
+      err: `g2g probe: cannot open '${join(dir, 'missing.mp4')}' for reading: ENOENT: no such file or directory`,
+    });
     const text = join(dir, 'notes.mp4');
     writeFileSync(text, 'hello\n');
     r = await run([text]);
-    expect(r).toEqual({ code: 1, err: `g2g probe: '${text}' is neither an H.264 elementary stream nor an MP4 file` });
+    expect(r).toEqual({
+      code: 1,
+      err: `g2g probe: '${text}' is not in a format glass2glass recognises (it begins 68 65 6c 6c 6f 0a); supported: MP4/MOV, H.264 Annex B`,
+    });
     r = await run([]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^g2g probe: probe needs a FILE/);
@@ -164,7 +303,7 @@ describe('sniffContainer', () => {
   it('tells MP4 from Annex B from anything else', () => {
     expect(sniffContainer(b(0, 0, 0, 0x20, 'ftypisom'))).toBe('mp4');
     // A 64-bit size (1) before ftyp looks like a 4-byte start code and an SEI header: MP4 wins.
-    expect(sniffContainer(b(0, 0, 0, 1, 'ftyp', 0, 0, 0, 0, 0, 0, 0, 0x20))).toBe('mp4');
+    expect(sniffContainer(b(0, 0, 0, 1, 'ftyp', 0, 0, 0, 0, 0, 0, 0, 0x20, 'isom'))).toBe('mp4');
     expect(sniffContainer(b(0, 0, 0, 8, 'moov'))).toBe('mp4');
     expect(sniffContainer(b(0, 0, 0, 1, 0x67, 0x64))).toBe('h264');
     expect(sniffContainer(b(0, 0, 1, 0x09, 0xf0))).toBe('h264');

@@ -56,11 +56,7 @@ describe('parseLaunch: building pipelines', () => {
     const p = parseLaunch('fakeSrc num-buffers=7 ! tee name=t ! queue ! fakeSink name=a t. ! queue ! fakeSink name=b t. ! fakeSink name=c');
     const tee = p.elements[1];
     expect(tee.factory).toBe('tee');
-    expect(tee.kind === 'sink' && tee.branches?.map((b) => b.elements.map((e) => e.name ?? e.factory))).toEqual([
-      ['queue', 'a'],
-      ['queue', 'b'],
-      ['c'],
-    ]);
+    expect(tee.kind === 'sink' && tee.branches?.map((b) => b.elements.map((e) => e.name ?? e.factory))).toEqual([['queue', 'a'], ['queue', 'b'], ['c']]);
     const stats = await p.run({ clock: new VirtualClock() });
     expect([packets(stats, 'a'), packets(stats, 'b'), packets(stats, 'c')]).toEqual([7, 7, 7]);
   });
@@ -89,7 +85,9 @@ describe('parseLaunch: building pipelines', () => {
 
   it('reports an element failure with the element and pts', async () => {
     await expect(run('fakeSrc num-buffers=20 ! identity error-after=5 ! fakeSink')).rejects.toThrow(ElementError);
-    await expect(run('fakeSrc num-buffers=20 ! identity error-after=5 ! fakeSink')).rejects.toThrow(/identity0 failed at pts 0:00:00\.166666667: error-after=5/);
+    await expect(run('fakeSrc num-buffers=20 ! identity error-after=5 ! fakeSink')).rejects.toThrow(
+      /identity0 failed at pts 0:00:00\.166666667: error-after=5/
+    );
   });
 
   it('ends early with eos-after', async () => {
@@ -97,7 +95,14 @@ describe('parseLaunch: building pipelines', () => {
   });
 
   it('uses the registry it is given', () => {
-    const probe = defineElement({ name: 'probeSink', kind: 'sink', description: 'test', caps: { sink: Caps.any() }, properties: {}, build: () => fakeSink() });
+    const probe = defineElement({
+      name: 'probeSink',
+      kind: 'sink',
+      description: 'test',
+      caps: { sink: Caps.any() },
+      properties: {},
+      build: () => fakeSink(),
+    });
     const registry = new ElementRegistry([...builtinElements, probe]);
     expect(parseLaunch('fakeSrc ! probeSink', registry).elements[1].factory).toBe('probeSink');
     expect(() => parseLaunch('fakeSrc ! probeSink')).toThrow(/no element 'probeSink'/);
@@ -108,7 +113,11 @@ describe('parseLaunch: errors point at the position', () => {
   const cases: [string, number, RegExp][] = [
     ['fakesrc ! fakeSink', 0, /no element 'fakesrc'; did you mean fakeSrc or fileSrc\?/],
     ['fakeSrc ! idnetity ! fakeSink', 10, /no element 'idnetity'; did you mean identity\?/],
-    ['fakeSrc ! frobnicator ! fakeSink', 10, /no element 'frobnicator' \(elements: capsFilter, fakeSink, fakeSrc, fileSink, fileSrc, h264Parse, identity, merge, [^)]*videoTestSrc[^)]*\)/],
+    [
+      'fakeSrc ! frobnicator ! fakeSink',
+      10,
+      /no element 'frobnicator' \(elements: capsFilter, fakeSink, fakeSrc, fileSink, fileSrc, h264Parse, identity, merge, [^)]*videoTestSrc[^)]*\)/,
+    ],
     ['fakeSrc num-buffer=3 ! fakeSink', 8, /fakeSrc has no property 'num-buffer'; did you mean num-buffers\?/],
     ['fakeSrc numBuffers=3 ! fakeSink', 8, /did you mean num-buffers\?/],
     ['fakeSrc bogus=3 ! fakeSink', 8, /fakeSrc has no property 'bogus' \(properties: name, num-buffers, /],
@@ -153,6 +162,25 @@ describe('parseLaunch: errors point at the position', () => {
       expect(e.position).toBe(pos);
     });
   }
+
+  it('answers a very long unknown name at once, quoting it clipped and suggesting nothing', () => {
+    // 2·10^5 letters, equal lengths and no containment: an unbounded edit distance would take minutes.
+    const a = 'ab'.repeat(100_000);
+    const b = 'ba'.repeat(100_000);
+    const cases: [string, number | string, RegExp][] = [
+      [`${a} ! fakeSink`, 0, /^no element 'abab[ab]*…' \(elements: /],
+      [`fakeSrc ${a}=1 ! fakeSink`, 8, /^fakeSrc has no property 'abab[ab]*…' \(properties: /],
+      [`fakeSrc ! tee name=${a} ! fakeSink ${b}. ! fakeSink`, b, /^no element named 'baba[ab]*…' \(name one with name=baba[ab]*…\)$/],
+      [`fakeSrc sizetype=${a} ! fakeSink`, 17, /^invalid value 'abab[ab]*…' for fakeSrc sizetype: expected one of empty, fixed, random$/],
+    ];
+    for (const [text, pos, reason] of cases) {
+      const e = launchError(text);
+      expect(e.reason).toMatch(reason);
+      expect(e.reason.length).toBeLessThan(400);
+      expect(e.message.length).toBeLessThan(600);
+      expect(e.position).toBe(typeof pos === 'number' ? pos : text.indexOf(pos));
+    }
+  });
 
   it('offsets a caps parse error into the launch line', () => {
     const e = launchError('fakeSrc ! video/x-raw,width=(int)abc ! fakeSink');

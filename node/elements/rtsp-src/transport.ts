@@ -19,7 +19,7 @@ export const firstTransport = (protocols: RtspProtocols): Transport => (protocol
 
 /** With udp+tcp, no RTP this long after PLAY over UDP ends the session for TCP; undefined: no such limit. */
 export function udpTimeoutFor(transport: Transport, protocols: RtspProtocols, udpTimeout: number | undefined, timeout: number): number | undefined {
-  return transport === 'udp' && protocols === 'udp+tcp' ? (udpTimeout ?? timeout) : undefined;
+  return transport === 'udp' && protocols === 'udp+tcp' ? udpTimeout ?? timeout : undefined;
 }
 
 /**
@@ -28,7 +28,13 @@ export function udpTimeoutFor(transport: Transport, protocols: RtspProtocols, ud
  * not counted as a reconnection.
  */
 export function udpFailureFallsBack(protocols: RtspProtocols, transport: Transport, error: Error, played: boolean): boolean {
-  return protocols === 'udp+tcp' && transport === 'udp' && !played && error instanceof RtspError && (error.kind === 'unsupported' || error.kind === 'status' || error.kind === 'timeout');
+  return (
+    protocols === 'udp+tcp' &&
+    transport === 'udp' &&
+    !played &&
+    error instanceof RtspError &&
+    (error.kind === 'unsupported' || error.kind === 'status' || error.kind === 'timeout')
+  );
 }
 
 /** How RTP reaches the depayloader: reordered over UDP, as it comes over TCP (the connection keeps order). */
@@ -43,7 +49,13 @@ export interface RtpPath {
 }
 
 export function rtpPath(transport: Transport, latency: number, push: (rtp: Uint8Array) => void, report: ElementReporter): RtpPath {
-  if (transport === 'tcp') return { latency: 0, rtp: (data) => push(data), drain: () => undefined, pollTimeout: () => undefined };
+  if (transport === 'tcp')
+    return {
+      latency: 0,
+      rtp: (data) => push(data),
+      drain: () => undefined,
+      pollTimeout: () => undefined,
+    };
   const jb = new JitterBuffer<Uint8Array>({ latency });
   const drain = (now: number): void => {
     for (let o = jb.nextOutput(now); o; o = jb.nextOutput(now)) push(o.item);
@@ -81,11 +93,25 @@ function startsKeyframe(data: Uint8Array): boolean {
 }
 
 /** Our RTCP to the server: over UDP from our RTCP port (the one SETUP named) to its, else interleaved on the connection. */
-export function sendRtcp(data: Uint8Array, transport: Transport, client: RtspClient, conn: TcpConnection | undefined, rtcpSocket: UdpSocket | undefined, host: string): void {
+export function sendRtcp(
+  data: Uint8Array,
+  transport: Transport,
+  client: RtspClient,
+  conn: TcpConnection | undefined,
+  rtcpSocket: UdpSocket | undefined,
+  host: string
+): void {
   const t = client.transport;
   if (transport === 'udp') {
     const port = t?.serverPort?.[1];
-    if (rtcpSocket && port !== undefined) rtcpSocket.send(data, port, t?.source ?? host, () => undefined);
+    // The port and source are the server's word (Transport): port 0 would throw in send(), and a report
+    // is best effort, so one that cannot go is not sent (a bad address fails in the callback, ignored).
+    if (!rtcpSocket || port === undefined || port < 1 || port > 65535) return;
+    try {
+      rtcpSocket.send(data, port, t?.source ?? host, () => undefined);
+    } catch {
+      // A closed socket or an address node:dgram refuses outright: the report is lost, the session goes on.
+    }
   } else {
     const framed = client.interleavedRtcp(data);
     if (framed) conn?.write(framed);
@@ -96,13 +122,21 @@ export function sendRtcp(data: Uint8Array, transport: Transport, client: RtspCli
  * Binds RTP on an even port and RTCP on the next one (RFC 3550 11), trying a few random pairs. The RTCP
  * socket also sends our receiver reports, so that they come from the port the server was told about.
  */
-export async function bindRtpPair(into: UdpReceiver[], onMessage: (kind: 'rtp' | 'rtcp', data: Uint8Array) => void): Promise<{ ports: [number, number]; rtcp: UdpSocket }> {
+export async function bindRtpPair(
+  into: UdpReceiver[],
+  onMessage: (kind: 'rtp' | 'rtcp', data: Uint8Array) => void
+): Promise<{ ports: [number, number]; rtcp: UdpSocket }> {
   let lastError: unknown;
   for (let i = 0; i < 20; i++) {
     const port = 2 * Math.floor(10000 + Math.random() * 20000);
     let rtp: UdpReceiver | undefined;
     try {
-      rtp = await openUdpReceiver({ port, address: '0.0.0.0', bufferSize: 2 * 1024 * 1024, onMessage: (d) => onMessage('rtp', d) });
+      rtp = await openUdpReceiver({
+        port,
+        address: '0.0.0.0',
+        bufferSize: 2 * 1024 * 1024,
+        onMessage: (d) => onMessage('rtp', d),
+      });
       const rtcp = await bindDgram(port + 1, (d) => onMessage('rtcp', d));
       into.push(rtp);
       return { ports: [port, port + 1], rtcp };

@@ -5,6 +5,7 @@ import {
   CONTAINER_TYPES,
   type AvcSampleEntry,
   type Box,
+  type ContainerBox,
   type ContainerType,
   type EditEntry,
   type TfhdBox,
@@ -183,8 +184,22 @@ function hex4(d: Uint8Array, p: number): string {
   return Array.from(d.subarray(p, p + 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-function parseChildren(r: ByteReader, end: number, depth: number): Box[] {
-  const out: Box[] = [];
+/** A box that could not be parsed and was left out of its parent (tolerant parsing only). */
+export interface BoxDamage {
+  /** The damaged box's type ('?' when even its header is unreadable). */
+  readonly type: string;
+  readonly error: Mp4Error;
+  /** The trak or traf it lies in, if any: that box is in the result, less the damaged part. */
+  readonly unit?: ContainerBox;
+}
+
+/** Where tolerant parsing notes damage; `unit` is the trak or traf being parsed. */
+interface DamageLog {
+  readonly list: BoxDamage[];
+  unit?: ContainerBox;
+}
+
+function parseChildren(r: ByteReader, end: number, depth: number, damage?: DamageLog, out: Box[] = []): Box[] {
   while (r.pos < end) {
     // Some writers pad containers with a zero 32-bit terminator (QuickTime udta); stop there.
     if (end - r.pos < 8) {
@@ -192,14 +207,38 @@ function parseChildren(r: ByteReader, end: number, depth: number): Box[] {
         r.pos = end;
         break;
       }
-      r.fail(`${end - r.pos} stray bytes at the end of a container`);
+      if (!damage) r.fail(`${end - r.pos} stray bytes at the end of a container`);
+      damage.list.push({
+        type: '?',
+        error: new Mp4Error('invalid-data', `${end - r.pos} stray bytes at the end of a container`, r.base + r.pos),
+        unit: damage.unit,
+      });
+      r.pos = end;
+      break;
     }
-    out.push(parseBoxAt(r, end, depth));
+    if (!damage) {
+      out.push(parseBoxAt(r, end, depth));
+      continue;
+    }
+    const at = r.pos;
+    try {
+      out.push(parseBoxAt(r, end, depth, damage));
+    } catch (e) {
+      const h = readBoxHeader(r.data, at, end, r.base);
+      const header = h === 'more' || h instanceof Mp4Error ? undefined : h;
+      damage.list.push({
+        type: header?.type ?? '?',
+        error: toMp4Error(e),
+        unit: damage.unit,
+      });
+      // Skip the damaged box when its size can be trusted; otherwise the rest of the parent is lost too.
+      r.pos = header && header.size !== Infinity && at + header.size <= end ? at + header.size : end;
+    }
   }
   return out;
 }
 
-function parseBoxAt(r: ByteReader, end: number, depth: number): Box {
+function parseBoxAt(r: ByteReader, end: number, depth: number, damage?: DamageLog): Box {
   const h = readBoxHeader(r.data, r.pos, end, r.base);
   if (h === 'more') r.fail('box header past the end of its parent');
   if (h instanceof Mp4Error) throw new ParseError(h.offset ?? r.base + r.pos, h.message.replace(/ \(at byte \d+\)$/, ''));
@@ -207,7 +246,7 @@ function parseBoxAt(r: ByteReader, end: number, depth: number): Box {
   if (boxEnd > end) r.fail(`'${h.type}' box (${h.size} bytes) overruns its parent by ${boxEnd - end} bytes`);
   if (depth > 16) r.fail('boxes nested deeper than 16');
   r.pos += h.headerSize;
-  const box = parseBody(h.type, r, boxEnd, depth);
+  const box = parseBody(h.type, r, boxEnd, depth, damage);
   r.pos = boxEnd; // tolerate trailing bytes inside a box (newer versions may append fields)
   return box;
 }
@@ -222,8 +261,23 @@ function v01(r: ByteReader, version: number, what: string): 0 | 1 {
   return version as 0 | 1;
 }
 
-function parseBody(type: string, r: ByteReader, end: number, depth: number): Box {
-  if (CONTAINER_TYPES.has(type)) return { type: type as ContainerType, children: parseChildren(r, end, depth + 1) };
+function parseBody(type: string, r: ByteReader, end: number, depth: number, damage?: DamageLog): Box {
+  if (CONTAINER_TYPES.has(type)) {
+    const children: Box[] = [];
+    const box: ContainerBox = { type: type as ContainerType, children };
+    if (damage && (type === 'trak' || type === 'traf')) {
+      const outer = damage.unit;
+      damage.unit = box;
+      try {
+        parseChildren(r, end, depth + 1, damage, children);
+      } finally {
+        damage.unit = outer;
+      }
+    } else {
+      parseChildren(r, end, depth + 1, damage, children);
+    }
+    return box;
+  }
   switch (type) {
     case 'ftyp':
     case 'styp': {
@@ -241,7 +295,15 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       const timescale = r.u32();
       const duration = wide ? r.u64() : r.u32();
       r.skip(76);
-      return { type, version, creationTime, modificationTime, timescale, duration, nextTrackId: r.u32() };
+      return {
+        type,
+        version,
+        creationTime,
+        modificationTime,
+        timescale,
+        duration,
+        nextTrackId: r.u32(),
+      };
     }
     case 'tkhd': {
       const { version: v, flags } = fullBox(r);
@@ -254,7 +316,17 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       const duration = wide ? r.u64() : r.u32();
       r.skip(52);
       const width = r.fixed16();
-      return { type, version, flags, creationTime, modificationTime, trackId, duration, width, height: r.fixed16() };
+      return {
+        type,
+        version,
+        flags,
+        creationTime,
+        modificationTime,
+        trackId,
+        duration,
+        width,
+        height: r.fixed16(),
+      };
     }
     case 'elst': {
       const version = v01(r, fullBox(r).version, 'elst');
@@ -277,7 +349,15 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       const duration = wide ? r.u64() : r.u32();
       const l = r.u16();
       const language = String.fromCharCode(((l >> 10) & 31) + 0x60, ((l >> 5) & 31) + 0x60, (l & 31) + 0x60);
-      return { type, version, creationTime, modificationTime, timescale, duration, language };
+      return {
+        type,
+        version,
+        creationTime,
+        modificationTime,
+        timescale,
+        duration,
+        language,
+      };
     }
     case 'hdlr': {
       fullBox(r);
@@ -286,7 +366,11 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       r.skip(Math.min(12, r.remaining));
       const rest = r.bytes(Math.max(0, end - r.pos));
       const nul = rest.indexOf(0);
-      return { type, handlerType, name: utf8Decode(nul >= 0 ? rest.subarray(0, nul) : rest) };
+      return {
+        type,
+        handlerType,
+        name: utf8Decode(nul >= 0 ? rest.subarray(0, nul) : rest),
+      };
     }
     case 'vmhd':
       return { type };
@@ -297,7 +381,7 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       fullBox(r);
       const n = r.count(8, 'stsd');
       const entries: Box[] = [];
-      for (let i = 0; i < n && r.pos < end; i++) entries.push(parseBoxAt(r, end, depth + 1));
+      for (let i = 0; i < n && r.pos < end; i++) entries.push(parseBoxAt(r, end, depth + 1, damage));
       return { type, entries };
     }
     case 'avc1':
@@ -312,7 +396,15 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       const compressorName = utf8Decode(r.bytes(31).subarray(0, nameLen));
       const depthBits = r.u16();
       r.skip(2);
-      const entry: AvcSampleEntry = { type, dataReferenceIndex, width, height, compressorName, depth: depthBits, children: parseChildren(r, end, depth + 1) };
+      const entry: AvcSampleEntry = {
+        type,
+        dataReferenceIndex,
+        width,
+        height,
+        compressorName,
+        depth: depthBits,
+        children: parseChildren(r, end, depth + 1, damage),
+      };
       return entry;
     }
     case 'avcC':
@@ -400,7 +492,11 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
     }
     case 'mehd': {
       const version = v01(r, fullBox(r).version, 'mehd');
-      return { type, version, fragmentDuration: version === 1 ? r.u64() : r.u32() };
+      return {
+        type,
+        version,
+        fragmentDuration: version === 1 ? r.u64() : r.u32(),
+      };
     }
     case 'trex':
       fullBox(r);
@@ -417,7 +513,10 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       return { type, sequenceNumber: r.u32() };
     case 'tfhd': {
       const { flags } = fullBox(r);
-      const box: { -readonly [K in keyof TfhdBox]: TfhdBox[K] } = { type, trackId: r.u32() };
+      const box: { -readonly [K in keyof TfhdBox]: TfhdBox[K] } = {
+        type,
+        trackId: r.u32(),
+      };
       if (flags & TFHD_BASE_DATA_OFFSET) box.baseDataOffset = r.u64();
       if (flags & TFHD_SAMPLE_DESCRIPTION_INDEX) box.sampleDescriptionIndex = r.u32();
       if (flags & TFHD_DEFAULT_DURATION) box.defaultSampleDuration = r.u32();
@@ -429,7 +528,11 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
     }
     case 'tfdt': {
       const version = v01(r, fullBox(r).version, 'tfdt');
-      return { type, version, baseMediaDecodeTime: version === 1 ? r.u64() : r.u32() };
+      return {
+        type,
+        version,
+        baseMediaDecodeTime: version === 1 ? r.u64() : r.u32(),
+      };
     }
     case 'trun': {
       const { version: v, flags } = fullBox(r);
@@ -437,7 +540,11 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       const perSample =
         4 * ((flags & TRUN_DURATION ? 1 : 0) + (flags & TRUN_SIZE ? 1 : 0) + (flags & TRUN_FLAGS ? 1 : 0) + (flags & TRUN_COMPOSITION_OFFSET ? 1 : 0));
       const sampleCount = r.u32();
-      const box: { -readonly [K in keyof TrunBox]: TrunBox[K] } = { type, version, sampleCount };
+      const box: { -readonly [K in keyof TrunBox]: TrunBox[K] } = {
+        type,
+        version,
+        sampleCount,
+      };
       if (flags & TRUN_DATA_OFFSET) box.dataOffset = r.i32();
       if (flags & TRUN_FIRST_SAMPLE_FLAGS) box.firstSampleFlags = r.u32();
       if (sampleCount * perSample > r.remaining) r.fail(`trun: ${sampleCount} samples do not fit in ${r.remaining} bytes`);
@@ -471,7 +578,13 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number): Box
       for (let i = 0; i < n; i++) {
         const time = version === 1 ? r.u64() : r.u32();
         const moofOffset = version === 1 ? r.u64() : r.u32();
-        entries.push({ time, moofOffset, trafNumber: readN(sizes[0]), trunNumber: readN(sizes[1]), sampleNumber: readN(sizes[2]) });
+        entries.push({
+          time,
+          moofOffset,
+          trafNumber: readN(sizes[0]),
+          trunNumber: readN(sizes[1]),
+          sampleNumber: readN(sizes[2]),
+        });
       }
       return { type, version, trackId, entries };
     }
@@ -492,6 +605,21 @@ export function parseBox(data: Uint8Array, base = 0): Box | Mp4Error {
     const r = new ByteReader(data, 0, data.length, base);
     const box = parseBoxAt(r, data.length, 0);
     return box;
+  } catch (e) {
+    return toMp4Error(e);
+  }
+}
+
+/**
+ * Parses one complete box as `parseBox` does, but a damaged box inside a container is left out and noted
+ * instead of failing the whole box (a broken audio stsd must not make the video track unreadable). Only
+ * damage to the box's own header is an error.
+ */
+export function parseBoxTolerant(data: Uint8Array, base = 0): { readonly box: Box; readonly damage: readonly BoxDamage[] } | Mp4Error {
+  const log: DamageLog = { list: [] };
+  try {
+    const r = new ByteReader(data, 0, data.length, base);
+    return { box: parseBoxAt(r, data.length, 0, log), damage: log.list };
   } catch (e) {
     return toMp4Error(e);
   }

@@ -1,15 +1,16 @@
-import { ticksToNs } from '../../time';
+import { SECOND, ticksToNs } from '../../time';
 import { parseAvcDecoderConfig, type AvcDecoderConfig } from './avcc';
 import { ByteQueue } from './byte-queue';
 import { Mp4Error } from './errors';
 import { child, path, type AvcSampleEntry, type Box, type ContainerBox, type TrexBox } from './isobmff-boxes';
-import { IncrementalBoxReader, parseBox, type BoxHeader, type TopLevelBox } from './isobmff-reader';
+import { IncrementalBoxReader, parseBoxTolerant, type BoxDamage, type BoxHeader, type TopLevelBox } from './isobmff-reader';
 import { expandFragment, expandSampleTable, type SampleBatch } from './sample-table';
 
 export interface Mp4DemuxerOptions {
   /**
-   * Most bytes held at once (default 1 GiB). Only a file with its moov after the mdat, read as a stream,
-   * needs more than a fragment or a sample: the whole mdat is held until the moov arrives.
+   * Most bytes held at once (default 1 GiB), counted as memory (`bufferedBytes`), not as chunks. Only a file
+   * with its moov after the mdat, read as a stream, needs more than a fragment or a sample: the whole mdat
+   * is held until the moov arrives, and past this limit the demuxer stops with a 'too-large' error.
    */
   readonly maxBufferBytes?: number;
   /** Largest moov or moof accepted (default 256 MiB): a garbage size must not make us buffer forever. */
@@ -52,12 +53,55 @@ export interface Mp4DemuxedSample {
 export type Mp4DemuxEvent =
   | { readonly kind: 'track'; readonly track: Mp4VideoTrack }
   | { readonly kind: 'sample'; readonly sample: Mp4DemuxedSample }
+  /**
+   * Not fatal: a damaged part that was skipped (another track's broken sample description, a damaged
+   * udta…); reading goes on. `trackId` names the track it belongs to, when known.
+   */
+  | {
+      readonly kind: 'warning';
+      readonly error: Mp4Error;
+      readonly trackId?: number;
+    }
   /** Fatal: nothing follows but 'end'. Samples before it were good. */
   | { readonly kind: 'error'; readonly error: Mp4Error }
   | { readonly kind: 'end' };
 
 /** Top-level boxes parsed whole; everything else (mdat, free, sidx, …) streams past. */
 const WANTED = new Set(['moov', 'moof']);
+
+/**
+ * Boxes a track cannot be read without: damage to one of these skips the track; damage elsewhere in it
+ * (udta, sgpd, btrt…) is reported and ignored.
+ */
+const ESSENTIAL = new Set([
+  '?',
+  'tkhd',
+  'edts',
+  'elst',
+  'mdia',
+  'mdhd',
+  'hdlr',
+  'minf',
+  'stbl',
+  'stsd',
+  'avc1',
+  'avc3',
+  'avcC',
+  'stts',
+  'ctts',
+  'stss',
+  'stsc',
+  'stsz',
+  'stz2',
+  'stco',
+  'co64',
+]);
+
+/**
+ * Input chunks shorter than this are copied together into 64 KiB slabs: each chunk held costs an object
+ * beside its bytes, so a moov-last file pushed a byte at a time took 150 times its size.
+ */
+const COALESCE_BELOW = 4096;
 
 interface EditShift {
   /** Track ticks subtracted from every time (the first edit's media_time). */
@@ -67,16 +111,20 @@ interface EditShift {
 }
 
 /**
- * The MP4 demuxer as a state machine: `push` bytes, `end`, and take events from `next` until it answers
- * undefined (needs more bytes) or 'end'. It never throws and never waits on anything: garbage and
- * truncation come out as an 'error' event after every sample that could be read.
+ * The MP4 demuxer as a state machine: `push` bytes, `end` (or `stop`), and take events from `next` until it
+ * answers undefined (needs more bytes) or 'end'. It never throws and never waits on anything: garbage and
+ * truncation come out as an 'error' event after every sample that could be read; damage confined to
+ * another track (or to a box the track does not need) as a 'warning' event, and reading goes on.
  *
  * Reads progressive files (moov before or after the mdat; with moov after, the mdat is held until the
  * moov arrives, within `maxBufferBytes`) and fragmented ones (moof + mdat, trex/tfhd defaults, base data
  * offset rules, tfdt), applying the edit list's media time and leading empty edits to pts and dts.
+ * Negative composition offsets (ctts/trun version 1, CMAF) are shifted as ffmpeg shifts them, so that
+ * pts ≥ dts: a progressive table moves dts back by its most negative offset; fragments whose offsets
+ * reach further back move pts forward (as ffmpeg and qtdemux read an ffmpeg `-movflags cmaf` file).
  */
 export class Mp4Demuxer {
-  private readonly queue = new ByteQueue();
+  private readonly queue = new ByteQueue({ coalesceBelow: COALESCE_BELOW });
   private readonly reader: IncrementalBoxReader;
   private readonly maxBuffer: number;
   private readonly wantTrack: number | undefined;
@@ -84,6 +132,8 @@ export class Mp4Demuxer {
   private readonly batches: SampleBatch[] = [];
   private state: 'running' | 'failed' | 'done' = 'running';
   private ended = false;
+  /** The input was stopped on purpose (`stop`): no truncation is reported. */
+  private stopped = false;
   private moovSeen = false;
   private mdatSeen = false;
   /** Before the moov arrives, everything from the first mdat on is kept. */
@@ -92,6 +142,12 @@ export class Mp4Demuxer {
   private trackAnnounced = false;
   private readonly trex = new Map<number, TrexBox>();
   private nextDecodeTime = 0;
+  /** Ticks every dts is moved back by: minus the progressive table's most negative composition offset. */
+  private dtsShift = 0;
+  /** Ticks every pts is moved on by, where a fragment's offsets reach back further than `dtsShift`. */
+  private ptsShift = 0;
+  /** Tracks already warned about in fragments (once each, not per fragment). */
+  private readonly warned = new Set<number | undefined>();
   private lastStreamed: BoxHeader | undefined;
   private samplesOut = 0;
 
@@ -99,10 +155,14 @@ export class Mp4Demuxer {
     const { maxBufferBytes = 2 ** 30, maxBoxSize = 256 * 2 ** 20, trackId } = options;
     if (!(maxBufferBytes > 0)) throw new Mp4Error('invalid-argument', `maxBufferBytes must be positive, got ${maxBufferBytes}`);
     if (!(maxBoxSize > 0)) throw new Mp4Error('invalid-argument', `maxBoxSize must be positive, got ${maxBoxSize}`);
-    if (trackId !== undefined && !(Number.isInteger(trackId) && trackId > 0)) throw new Mp4Error('invalid-argument', `trackId must be a positive integer, got ${trackId}`);
+    if (trackId !== undefined && !(Number.isInteger(trackId) && trackId > 0))
+      throw new Mp4Error('invalid-argument', `trackId must be a positive integer, got ${trackId}`);
     this.maxBuffer = maxBufferBytes;
     this.wantTrack = trackId;
-    this.reader = new IncrementalBoxReader(this.queue, { wanted: WANTED, maxBoxSize });
+    this.reader = new IncrementalBoxReader(this.queue, {
+      wanted: WANTED,
+      maxBoxSize,
+    });
   }
 
   /** Hands in the next bytes of the file (kept as given: sample views point into them). */
@@ -116,9 +176,27 @@ export class Mp4Demuxer {
     this.ended = true;
   }
 
+  /**
+   * The input stops here on purpose (a graceful early stop, Ctrl-C, a frame limit), which is not a cut file:
+   * nothing more is read and the next event is 'end' (after an error or warning already found), with no
+   * truncation reported.
+   */
+  stop(): void {
+    this.ended = true;
+    this.stopped = true;
+  }
+
   /** Total bytes pushed. */
   get bytesIn(): number {
     return this.queue.end;
+  }
+
+  /**
+   * Memory held for input now (bytes held plus per-chunk overhead; small chunks are coalesced), which
+   * `maxBufferBytes` bounds.
+   */
+  get bufferedBytes(): number {
+    return this.queue.retained;
   }
 
   /** The next event, or undefined when more input is needed. */
@@ -130,6 +208,12 @@ export class Mp4Demuxer {
         this.state = 'done';
         continue;
       }
+      if (this.stopped) {
+        this.state = 'done';
+        this.batches.length = 0;
+        this.queue.release(this.queue.end);
+        continue;
+      }
       const sample = this.takeSample();
       if (sample === 'error') continue;
       if (sample) return { kind: 'sample', sample };
@@ -139,8 +223,16 @@ export class Mp4Demuxer {
         continue;
       }
       if (box === 'more') {
-        if (this.queue.held > this.maxBuffer) {
-          this.fail(new Mp4Error('too-large', `holding ${this.queue.held} bytes, more than maxBufferBytes (${this.maxBuffer})` + (this.moovSeen ? '' : ': the moov comes after the mdat, so a stream must be held until it arrives; write files with the moov first (faststart) or raise the limit')));
+        const held = this.queue.retained;
+        if (held > this.maxBuffer) {
+          this.fail(
+            new Mp4Error(
+              'too-large',
+              this.moovSeen
+                ? `holding ${held} bytes, more than maxBufferBytes (${this.maxBuffer})`
+                : `holding ${held} bytes waiting for the moov, more than maxBufferBytes (${this.maxBuffer}): the moov comes after the mdat, so a stream must be held until it arrives; write files with the moov first (faststart) or raise the limit (mp4Demux max-buffer-bytes)`
+            )
+          );
           continue;
         }
         if (!this.ended) return undefined;
@@ -160,6 +252,8 @@ export class Mp4Demuxer {
     this.events.push({ kind: 'error', error });
     this.state = 'failed';
     this.batches.length = 0;
+    // Nothing more is read: the held bytes (a whole mdat, perhaps) can go now.
+    this.queue.release(this.queue.end);
   }
 
   /** Keeps only the bytes still needed: the next box, the next sample, or the held mdat. */
@@ -185,21 +279,34 @@ export class Mp4Demuxer {
       ({ data, copied } = this.queue.read(off, size));
     } else {
       if (off < this.queue.start) {
-        this.fail(new Mp4Error('unsupported', `sample ${this.samplesOut} at byte ${off} lies before data already read past; sample data out of file order cannot be read from a stream`));
+        this.fail(
+          new Mp4Error(
+            'unsupported',
+            `sample ${this.samplesOut} at byte ${off} lies before data already read past; sample data out of file order cannot be read from a stream`
+          )
+        );
         return 'error';
       }
       return undefined;
     }
     const { timescale, edit } = this.track;
-    const dt = b.dts[i] - edit.mediaTime;
+    const dt = b.dts[i] - edit.mediaTime - this.dtsShift;
     const dts = ticksToNs(dt, timescale) + edit.delay;
-    const pts = ticksToNs(dt + b.cto[i], timescale) + edit.delay;
+    const pts = ticksToNs(b.dts[i] - edit.mediaTime + b.cto[i] + this.ptsShift, timescale) + edit.delay;
     const duration = ticksToNs(dt + b.durations[i], timescale) + edit.delay - dts;
     b.next++;
     if (b.next === b.n) this.batches.shift();
     this.samplesOut++;
     this.release();
-    return { data, copied, pts, dts, duration, keyframe: b.sync[i] === 1, offset: off };
+    return {
+      data,
+      copied,
+      pts,
+      dts,
+      duration,
+      keyframe: b.sync[i] === 1,
+      offset: off,
+    };
   }
 
   private handleBox(box: TopLevelBox): void {
@@ -212,35 +319,73 @@ export class Mp4Demuxer {
       this.release();
       return;
     }
-    const parsed = parseBox(box.bytes, box.start);
-    if (parsed instanceof Mp4Error) return this.fail(parsed);
+    const r = parseBoxTolerant(box.bytes, box.start);
+    if (r instanceof Mp4Error) return this.fail(r);
+    const parsed = r.box;
     if (parsed.type === 'moov') {
       if (this.moovSeen) return this.fail(new Mp4Error('invalid-data', 'a second moov box', box.start));
       this.moovSeen = true;
       this.holdFrom = undefined;
-      this.handleMoov(parsed);
+      this.handleMoov(parsed, r.damage);
     } else if (parsed.type === 'moof') {
       if (!this.moovSeen) return this.fail(new Mp4Error('invalid-data', 'moof before moov', box.start));
-      this.handleMoof(parsed, box.start);
+      this.handleMoof(parsed, box.start, r.damage);
     }
     if (this.state === 'running') this.release();
   }
 
-  private handleMoov(moov: ContainerBox): void {
+  private warn(error: Mp4Error, trackId?: number): void {
+    this.events.push({ kind: 'warning', error, trackId });
+  }
+
+  private handleMoov(moov: ContainerBox, damage: readonly BoxDamage[]): void {
+    const unitDamage = new Map<Box | undefined, BoxDamage[]>();
+    for (const d of damage) unitDamage.set(d.unit, [...(unitDamage.get(d.unit) ?? []), d]);
+    const seen: string[] = [];
+    // Damage outside any track: the movie header, metadata, or a trak too broken to tell whose it is.
+    for (const d of unitDamage.get(undefined) ?? []) {
+      // Without trex the fragments' defaults are unknown: no track's samples could be placed.
+      if (d.type === 'mvex' || d.type === 'trex') return this.fail(new Mp4Error('invalid-data', `moov: damaged '${d.type}' box: ${d.error.message}`));
+      if (d.type === 'trak') seen.push(`a damaged track (${d.error.message})`);
+      this.warn(new Mp4Error('invalid-data', `moov: damaged '${d.type}' box skipped: ${d.error.message}`));
+    }
     const mvhd = child(moov, 'mvhd');
     const movieScale = mvhd && mvhd.timescale > 0 ? mvhd.timescale : 1000;
     for (const b of path(moov, 'mvex')?.children ?? []) if (b.type === 'trex') this.trex.set(b.trackId, b);
     const fragmented = path(moov, 'mvex') !== undefined;
-    const seen: string[] = [];
+    // Every track's damage is told, whichever track is read; a track missing a box it needs is skipped.
+    const usable: ContainerBox[] = [];
     for (const trak of moov.children) {
       if (trak.type !== 'trak') continue;
+      const tkhd = child(trak, 'tkhd');
+      const hdlr = child(path(trak, 'mdia'), 'hdlr');
+      const entry = child(path(trak, 'mdia', 'minf', 'stbl'), 'stsd')?.entries[0];
+      const fourcc = entry ? (entry.type === 'raw' ? entry.fourcc : entry.type) : 'none';
+      const name = `track ${tkhd?.trackId ?? '?'} '${hdlr?.handlerType ?? '?'}'`;
+      const hurt = unitDamage.get(trak) ?? [];
+      const fatal = hurt.find((d) => ESSENTIAL.has(d.type));
+      for (const d of hurt) {
+        this.warn(
+          new Mp4Error(
+            'invalid-data',
+            `${name}: damaged '${d.type}' box ${fatal ? 'makes the track unreadable; track skipped' : 'skipped'}: ${d.error.message}`
+          ),
+          tkhd?.trackId
+        );
+      }
+      if (fatal) {
+        seen.push(`${name} damaged (${fatal.type}: ${fatal.error.message})`);
+        continue;
+      }
+      seen.push(`${name} ${fourcc}`);
+      usable.push(trak as ContainerBox);
+    }
+    for (const trak of usable) {
       const tkhd = child(trak, 'tkhd');
       const mdhd = child(path(trak, 'mdia'), 'mdhd');
       const hdlr = child(path(trak, 'mdia'), 'hdlr');
       const stbl = path(trak, 'mdia', 'minf', 'stbl');
       const entry = child(stbl, 'stsd')?.entries[0];
-      const fourcc = entry ? (entry.type === 'raw' ? entry.fourcc : entry.type) : 'none';
-      seen.push(`track ${tkhd?.trackId ?? '?'} '${hdlr?.handlerType ?? '?'}' ${fourcc}`);
       if (!tkhd || !mdhd || !stbl || !entry) continue;
       if (this.wantTrack !== undefined ? tkhd.trackId !== this.wantTrack : hdlr?.handlerType !== 'vide') continue;
       if (entry.type !== 'avc1' && entry.type !== 'avc3') continue;
@@ -250,7 +395,7 @@ export class Mp4Demuxer {
       const config = parseAvcDecoderConfig(avcC.data);
       if (config instanceof Mp4Error) return this.fail(config);
       const pasp = child(entry as AvcSampleEntry, 'pasp');
-      const edit = this.editShift(trak as ContainerBox, movieScale);
+      const edit = this.editShift(trak, movieScale);
       const table = expandSampleTable(stbl);
       if (table instanceof Mp4Error) return this.fail(table);
       const durationMovie = mvhd?.duration ?? 0;
@@ -264,14 +409,22 @@ export class Mp4Demuxer {
         pixelAspectRatio: pasp && pasp.hSpacing > 0 && pasp.vSpacing > 0 ? { num: pasp.hSpacing, den: pasp.vSpacing } : undefined,
         timescale: mdhd.timescale,
         fragmented,
-        duration: durationMovie > 0 && durationMovie !== 0xffffffff ? ticksToNs(durationMovie, movieScale) : undefined,
+        duration: durationMovie > 0 && durationMovie !== 0xffffffff ? movieTicksToNs(durationMovie, movieScale) : undefined,
         edit,
       };
+      let minCto = 0;
+      for (let i = 0; i < table.n; i++) if (table.cto[i] < minCto) minCto = table.cto[i];
+      this.dtsShift = -minCto;
       if (table.n > 0) this.batches.push(table);
       if (table.n > 0 || !fragmented) this.announce(table);
       return;
     }
-    this.fail(new Mp4Error('unsupported', `no H.264 video track${this.wantTrack !== undefined ? ` with id ${this.wantTrack}` : ''} (found: ${seen.join(', ') || 'no tracks'})`));
+    this.fail(
+      new Mp4Error(
+        'unsupported',
+        `no H.264 video track${this.wantTrack !== undefined ? ` with id ${this.wantTrack}` : ''} (found: ${seen.join(', ') || 'no tracks'})`
+      )
+    );
   }
 
   /** The first edit's media time and any leading empty edits; later edits (cuts) are not applied. */
@@ -280,7 +433,7 @@ export class Mp4Demuxer {
     let delay = 0;
     for (const e of elst?.entries ?? []) {
       if (e.mediaTime === -1) {
-        delay += ticksToNs(e.segmentDuration, movieScale);
+        delay += movieTicksToNs(e.segmentDuration, movieScale);
         continue;
       }
       return { mediaTime: e.mediaTime, delay };
@@ -292,15 +445,41 @@ export class Mp4Demuxer {
     if (this.trackAnnounced || !this.track) return;
     this.trackAnnounced = true;
     const { edit: _edit, ...info } = this.track;
-    this.events.push({ kind: 'track', track: { ...info, framerate: framerateOf(batch, info.timescale) } });
+    this.events.push({
+      kind: 'track',
+      track: { ...info, framerate: framerateOf(batch, info.timescale) },
+    });
   }
 
-  private handleMoof(moof: ContainerBox, start: number): void {
+  private handleMoof(moof: ContainerBox, start: number, damage: readonly BoxDamage[]): void {
     if (!this.track) return;
-    const r = expandFragment(moof, start, this.track.trackId, this.trex, this.nextDecodeTime);
+    const trackId = this.track.trackId;
+    const skip = new Set<Box>();
+    for (const d of damage) {
+      const owner = d.unit && child(d.unit, 'tfhd')?.trackId;
+      const harmless = d.unit ? owner !== undefined && owner !== trackId : d.type !== 'traf' && d.type !== '?';
+      if (!harmless)
+        return this.fail(
+          new Mp4Error('invalid-data', `movie fragment: damaged '${d.type}' box${owner === trackId ? ` of track ${trackId}` : ''}: ${d.error.message}`, start)
+        );
+      if (d.unit) skip.add(d.unit);
+      if (this.warned.has(owner)) continue;
+      this.warned.add(owner);
+      this.warn(
+        new Mp4Error(
+          'invalid-data',
+          `movie fragment: damaged '${d.type}' box${owner === undefined ? '' : ` of track ${owner}`} skipped (said once): ${d.error.message}`,
+          start
+        ),
+        owner
+      );
+    }
+    const r = expandFragment(moof, start, trackId, this.trex, this.nextDecodeTime, skip);
     if (r instanceof Mp4Error) return this.fail(r);
     this.nextDecodeTime = r.nextDecodeTime;
     for (const b of r.batches) {
+      // Offsets reaching back past the dts shift move pts on (ffmpeg's dts_shift, applied to pts).
+      for (let i = 0; i < b.n; i++) if (-b.cto[i] - this.dtsShift > this.ptsShift) this.ptsShift = -b.cto[i] - this.dtsShift;
       this.announce(b);
       this.batches.push(b);
     }
@@ -325,17 +504,37 @@ export class Mp4Demuxer {
       why = 'before the sample data';
     }
     this.batches.length = 0;
+    q.release(eof);
     if (!this.moovSeen) {
       if (eof === 0) {
-        this.events.push({ kind: 'error', error: new Mp4Error('invalid-data', 'empty input: not an MP4 file') });
+        this.events.push({
+          kind: 'error',
+          error: new Mp4Error('invalid-data', 'empty input: not an MP4 file'),
+        });
         return;
       }
       const code = this.mdatSeen || why ? 'truncated' : 'invalid-data';
-      this.events.push({ kind: 'error', error: new Mp4Error(code, `no moov box in ${eof} bytes${this.mdatSeen ? ' (the file ends before its moov: incomplete recording?)' : ''}${why ? `; the file ends ${why}` : ''}`) });
+      this.events.push({
+        kind: 'error',
+        error: new Mp4Error(
+          code,
+          `no moov box in ${eof} bytes${this.mdatSeen ? ' (the file ends before its moov: incomplete recording?)' : ''}${why ? `; the file ends ${why}` : ''}`
+        ),
+      });
       return;
     }
-    if (why) this.events.push({ kind: 'error', error: new Mp4Error('truncated', `file truncated at byte ${eof}: it ends ${why}${lostText}; ${this.samplesOut} samples were read`) });
+    if (why)
+      this.events.push({
+        kind: 'error',
+        error: new Mp4Error('truncated', `file truncated at byte ${eof}: it ends ${why}${lostText}; ${this.samplesOut} samples were read`),
+      });
   }
+}
+
+/** Movie-timescale ticks to ns: unlike a track's, the movie timescale may be finer than 1 ns (mvhd's is any u32). */
+function movieTicksToNs(ticks: number, scale: number): number {
+  if (scale < SECOND) return ticksToNs(ticks, scale);
+  return Number((BigInt(ticks) * BigInt(2 * SECOND) + BigInt(scale)) / (2n * BigInt(scale)));
 }
 
 /** The frame rate of a batch: timescale over its most common sample duration, reduced; 0/1 if none dominates. */
@@ -356,4 +555,3 @@ function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
 }
-

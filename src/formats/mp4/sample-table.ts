@@ -1,5 +1,5 @@
 import { Mp4Error } from './errors';
-import { child, type ContainerBox, type TrexBox, type TrunBox, type TfhdBox, type TfdtBox, SAMPLE_IS_NON_SYNC } from './isobmff-boxes';
+import { child, type Box, type ContainerBox, type TrexBox, type TrunBox, type TfhdBox, type TfdtBox, SAMPLE_IS_NON_SYNC } from './isobmff-boxes';
 
 /** Samples of one track in decode order, as columns; `next` is the first not yet handed out. */
 export interface SampleBatch {
@@ -89,7 +89,16 @@ export function expandSampleTable(stbl: ContainerBox): SampleBatch | Mp4Error {
 }
 
 function empty(): SampleBatch {
-  return { n: 0, next: 0, offsets: new Float64Array(0), sizes: new Uint32Array(0), dts: new Float64Array(0), durations: new Uint32Array(0), cto: new Int32Array(0), sync: new Uint8Array(0) };
+  return {
+    n: 0,
+    next: 0,
+    offsets: new Float64Array(0),
+    sizes: new Uint32Array(0),
+    dts: new Float64Array(0),
+    durations: new Uint32Array(0),
+    cto: new Int32Array(0),
+    sync: new Uint8Array(0),
+  };
 }
 
 export interface FragmentSamples {
@@ -102,7 +111,8 @@ export interface FragmentSamples {
 /**
  * Expands the wanted track's samples of a movie fragment (ISO/IEC 14496-12 8.8), applying the default
  * chain (trun → tfhd → trex) and the base-data-offset rules: explicit base, default-base-is-moof, or else
- * the moof for the first traf and the end of the previous traf's data for the others.
+ * the moof for the first traf and the end of the previous traf's data for the others. `skip` are damaged
+ * trafs of other tracks: passed over, and where their data ends is unknown after them.
  */
 export function expandFragment(
   moof: ContainerBox,
@@ -110,19 +120,29 @@ export function expandFragment(
   trackId: number,
   trex: ReadonlyMap<number, TrexBox>,
   decodeTime: number,
+  skip?: ReadonlySet<Box>
 ): FragmentSamples | Mp4Error {
   const bad = (why: string): Mp4Error => new Mp4Error('invalid-data', `movie fragment: ${why}`, moofStart);
-  let prevEnd = moofStart;
+  let prevEnd: number | undefined = moofStart;
   const batches: SampleBatch[] = [];
   let nextDecodeTime = decodeTime;
   let trafIndex = 0;
   for (const traf of moof.children) {
     if (traf.type !== 'traf') continue;
+    if (skip?.has(traf)) {
+      trafIndex++;
+      prevEnd = undefined;
+      continue;
+    }
     const tfhd = child(traf, 'tfhd') as TfhdBox | undefined;
     if (!tfhd) return bad('traf without tfhd');
     const defaults = trex.get(tfhd.trackId);
-    const base = tfhd.baseDataOffset ?? (tfhd.defaultBaseIsMoof || trafIndex === 0 ? moofStart : prevEnd);
+    const base: number | undefined = tfhd.baseDataOffset ?? (tfhd.defaultBaseIsMoof || trafIndex === 0 ? moofStart : prevEnd);
     trafIndex++;
+    if (base === undefined) {
+      if (tfhd.trackId === trackId) return bad(`track ${trackId}'s data follows a damaged traf and has no base offset of its own: it cannot be located`);
+      continue;
+    }
     const defDuration = tfhd.defaultSampleDuration ?? defaults?.defaultSampleDuration ?? 0;
     const defSize = tfhd.defaultSampleSize ?? defaults?.defaultSampleSize ?? 0;
     const defFlags = tfhd.defaultSampleFlags ?? defaults?.defaultSampleFlags ?? 0;
@@ -132,11 +152,18 @@ export function expandFragment(
     for (const r of runs) total += r.sampleCount;
     if (wanted && total > MAX_SAMPLES) return new Mp4Error('too-large', `fragment of ${total} samples`, moofStart);
     const cols = wanted
-      ? { offsets: new Float64Array(total), sizes: new Uint32Array(total), dts: new Float64Array(total), durations: new Uint32Array(total), cto: new Int32Array(total), sync: new Uint8Array(total) }
+      ? {
+          offsets: new Float64Array(total),
+          sizes: new Uint32Array(total),
+          dts: new Float64Array(total),
+          durations: new Uint32Array(total),
+          cto: new Int32Array(total),
+          sync: new Uint8Array(total),
+        }
       : undefined;
     const tfdt = child(traf, 'tfdt') as TfdtBox | undefined;
     let t = tfdt ? tfdt.baseMediaDecodeTime : wanted ? nextDecodeTime : 0;
-    let cursor = base;
+    let cursor: number = base;
     let k = 0;
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r];
