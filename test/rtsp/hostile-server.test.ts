@@ -399,6 +399,37 @@ describe('rtspSrc against a hostile server: a prompt pipeline error, the process
     );
   });
 
+  it('a stream that ends (RTCP BYE) before its first keyframe: an error saying so, not an empty success', async () => {
+    const BYE = interleaved(1, Buffer.from([0x81, 203, 0x00, 0x01, 0x12, 0x34, 0xab, 0xcd]));
+    const pFrames = [0, 1, 2].map((i) => {
+      const h = Buffer.alloc(12);
+      h[0] = 0x80;
+      h[1] = 96 | 0x80; // one NAL unit per access unit: the marker on each
+      h.writeUInt16BE(i, 2);
+      h.writeUInt32BE(i * 3600, 4);
+      h.writeUInt32BE(0x1234abcd, 8);
+      return interleaved(0, Buffer.concat([h, Buffer.from([0x41, 0x9a, 0x00, 0x11])]));
+    });
+    await expectFailure(
+      {
+        PLAY: (r, c) => {
+          GOOD.PLAY(r, c);
+          c.socket.write(Buffer.concat([...pFrames, BYE]));
+        },
+      },
+      /the server ended the stream before its first keyframe: 3 access units dropped waiting for one \(3 RTP packets\)$/
+    );
+    await expectFailure(
+      {
+        PLAY: (r, c) => {
+          GOOD.PLAY(r, c);
+          c.socket.write(BYE);
+        },
+      },
+      /the server ended the stream without sending any media \(no RTP packet came\)$/
+    );
+  });
+
   it('a server that closes before answering', async () => {
     await expectFailure({ PLAY: (_r, c) => c.socket.destroy() }, /the connection to rtsp:\/\/127\.0\.0\.1:\d+\/live closed$/);
   });

@@ -13,10 +13,7 @@ import { firstTransport, udpFailureFallsBack, type RtspProtocols, type Transport
 export class ReconnectPolicy {
   private attempt = 0;
 
-  constructor(
-    readonly retry: number,
-    private readonly backoff: number,
-  ) {}
+  constructor(readonly retry: number, private readonly backoff: number) {}
 
   get attempts(): number {
     return this.attempt;
@@ -66,7 +63,10 @@ export class SessionSupervisor {
         transport = 'tcp';
         continue;
       }
-      if (outcome.kind !== 'error') return o.buffer.end();
+      if (outcome.kind !== 'error') {
+        const empty = outcome.kind === 'eos' && !o.stopping() ? emptyStreamError(o.counters) : undefined;
+        return empty ? o.buffer.fail(empty) : o.buffer.end();
+      }
       if (o.stopping()) return o.buffer.end();
       const err = outcome.error;
       if (udpFailureFallsBack(o.protocols, transport, err, outcome.played)) {
@@ -96,4 +96,20 @@ export class SessionSupervisor {
     });
     this.wakeBackoff = undefined;
   }
+}
+
+/**
+ * The server ended the stream and nothing was delivered: an empty recording is no success. Says why — no
+ * media at all, or units dropped while waiting for the first keyframe (a stream cut before its IDR).
+ */
+export function emptyStreamError(c: RtspSrcCounters): RtspError | undefined {
+  if (c.units > 0) return undefined;
+  const d = c.depay;
+  if (d.packets === 0) return new RtspError('closed', 'the server ended the stream without sending any media (no RTP packet came)');
+  return new RtspError(
+    'closed',
+    `the server ended the stream before its first keyframe: ${d.dropped} access unit${d.dropped === 1 ? '' : 's'} dropped waiting for one (${
+      d.packets
+    } RTP packets)`
+  );
 }
