@@ -3,6 +3,8 @@ import type { AnyElement } from '../element';
 import { G2gError } from '../errors';
 import { UNNAMED_FACTORY, type Operator, type Sink, type Source } from '../operator';
 import { prop, type AnyProperty, type Presence, type Property, type PropertyInfo } from './property';
+import { boundedDistance } from './near-matches';
+import { UnknownPropertyError } from './registry';
 
 export type ElementKind = 'source' | 'transform' | 'sink';
 
@@ -175,6 +177,23 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
     return Object.freeze(out) as SettingsOf<P>;
   }
 
+  /**
+   * Options are properties and extras, and extras are known only to the type checker: a key that is neither
+   * passes. But one that is a property's name misspelt (`maxSizeBufers`) or in launch form (`max-size-buffers`)
+   * would be a silently ignored setting, so it fails, naming the property meant.
+   */
+  private checkTypos(options: Readonly<Record<string, unknown>>): void {
+    for (const key of Object.keys(options)) {
+      if (Object.hasOwn(this.properties, key) || key.length > 64) continue;
+      const k = normalName(key);
+      const edits = k.length < 6 ? 0 : 1 + Math.floor(k.length / 12);
+      for (const option of Object.keys(this.properties)) {
+        const o = normalName(option);
+        if (o === k || (edits > 0 && boundedDistance(k, o, edits) <= edits)) throw new UnknownPropertyError(this.name, key, [option], []);
+      }
+    }
+  }
+
   /** Parses launch text for property `name` (kebab-case) into its value. */
   parse(name: string, text: string): unknown {
     const option = this.byLaunchName.get(name);
@@ -202,6 +221,7 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
   readonly create = (...args: FactoryArgs<P, X>): Op => {
     const [options = {}, links = {}] = args as [Readonly<Record<string, unknown>>?, ElementLinks?];
     if (!this.build) throw new TypeError(`${this.name} is declared but not implemented`);
+    this.checkTypos(options as Readonly<Record<string, unknown>>);
     const settings = this.settings(options as Readonly<Record<string, unknown>>);
     const op = this.build(settings, options as X, links) as Op;
     if (op.kind !== this.kind) throw new TypeError(`${this.name}: its build made a ${op.kind}, but it is declared a ${this.kind}`);
@@ -270,6 +290,8 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const normalName = (s: string): string => s.toLowerCase().replace(/[-_]/g, '');
 
 /** The options of a descriptor's factory: its properties (camelCase) and its extras. */
 export type ElementOptions<D> = D extends ElementDescriptor<any, infer P, infer X, any> ? OptionsOf<P> & X : never;

@@ -14,11 +14,17 @@ const PASSWORD = 's3cret-Pw';
 const withUser = (url: string, user: string, password: string) => url.replace('rtsp://', `rtsp://${user}:${encodeURIComponent(password)}@`);
 
 async function probe(url: string): Promise<{ codec_name: string; width: number; height: number }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url], { timeout: 15_000 });
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url], {
+    timeout: 15_000,
+  });
   return JSON.parse(stdout).streams[0];
 }
 
-const refusal = (url: string) => run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', url], { timeout: 15_000 }).then(() => '', (e: { stderr: string }) => e.stderr);
+const refusal = (url: string) =>
+  run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', url], { timeout: 15_000 }).then(
+    () => '',
+    (e: { stderr: string }) => e.stderr
+  );
 
 describe('g2g serve (in-process)', () => {
   it('--test-pattern --path /live --user --password: a live H.264 stream behind auth; Ctrl-C ends it', async () => {
@@ -39,7 +45,9 @@ describe('g2g serve (in-process)', () => {
     expect(await probe(withUser(u, 'u', PASSWORD))).toMatchObject({ codec_name: 'h264', width: 640, height: 360 });
     expect(await refusal(withUser(u, 'u', 'wrong'))).toMatch(/401/);
     expect(await refusal(u)).toMatch(/401/);
-    const r = await run('ffmpeg', ['-v', 'error', '-rtsp_transport', 'udp', '-i', withUser(u, 'u', PASSWORD), '-frames:v', '15', '-f', 'framecrc', '-'], { timeout: 15_000 });
+    const r = await run('ffmpeg', ['-v', 'error', '-rtsp_transport', 'udp', '-i', withUser(u, 'u', PASSWORD), '-frames:v', '15', '-f', 'framecrc', '-'], {
+      timeout: 15_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').filter((l) => /^0,/.test(l))).toHaveLength(15);
     interrupt!();
@@ -58,6 +66,13 @@ describe('g2g serve (in-process)', () => {
     await expect(serve(['--test-pattern', '--auth', 'basic'], io)).rejects.toThrow(/--auth needs --user/);
     await expect(serve(['--test-pattern', '--user', 'a:b', '--password', 'p'], io)).rejects.toThrow(/user names/);
     await expect(serve([], io)).rejects.toThrow(/--test-pattern/);
+  });
+
+  it('a FILE that is not there is named as such, not parsed as an element', async () => {
+    const errors: string[] = [];
+    const io = { out: () => undefined, err: (t: string) => void errors.push(t) };
+    expect(await serve(['--port', '0', 'nope.mp4'], io)).toBe(1);
+    expect(errors).toEqual(["ERROR: 'nope.mp4': no such file"]);
   });
 });
 
@@ -81,7 +96,7 @@ describe('g2g serve (process)', () => {
           }
         })();
       },
-      40_000,
+      40_000
     );
     expect(checks, r.stdout + r.stderr).toBeDefined();
     await checks;

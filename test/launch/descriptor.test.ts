@@ -14,7 +14,7 @@ import {
 } from '../../src';
 import fc from 'fast-check';
 import { boundedDistance, MAX_WORD, nearMatches } from '../../src/descriptor/near-matches';
-import { builtinElements, builtinRegistry, fakeSink, fakeSrc, limitSource, NUM_BUFFERS } from '../../operators';
+import { builtinElements, builtinRegistry, fakeSink, fakeSrc, limitSource, NUM_BUFFERS, queue } from '../../operators';
 
 /** One property of a throwaway element, parsed from launch text. */
 function parse(p: Parameters<typeof defineElement>[0]['properties'][string], text: string): unknown {
@@ -357,5 +357,15 @@ describe('durations', () => {
     expect(() => parseDuration('999999999:59:59.999999999')).toThrow('out of range');
     expect(() => parseDuration('1constructor')).toThrow("unknown duration unit 'constructor'");
     for (const ns of [0, 1, 999, 1000, 1_500_000, 50_000_000, 2e9, 7_000_000_001]) expect(parseDuration(formatDuration(ns))).toBe(ns);
+  });
+});
+
+describe('factory options from JavaScript', () => {
+  it('a misspelt or kebab-case property fails naming the property meant; extras and exact names pass', () => {
+    expect(() => (queue as (o: object) => unknown)({ maxSizeBufers: 3 })).toThrow("queue has no property 'maxSizeBufers'; did you mean maxSizeBuffers?");
+    expect(() => (queue as (o: object) => unknown)({ 'max-size-buffers': 3 })).toThrow(/did you mean maxSizeBuffers\?/);
+    expect(() => (fakeSrc as (o: object) => unknown)({ numbuffers: 3 })).toThrow(/did you mean numBuffers\?/);
+    expect(queue({ maxSizeBuffers: 3 }).elements[0].factory).toBe('queue');
+    expect(fakeSink({ onPacket: () => undefined, sync: false }).elements[0].factory).toBe('fakeSink');
   });
 });

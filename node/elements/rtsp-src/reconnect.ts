@@ -1,33 +1,12 @@
 import type { ElementContext } from '../../../src/element';
 import { RtspError } from '../../../src/rtsp/client';
+import { afterSession, ReconnectPolicy, type Outcome } from '../../../src/rtsp/session/reconnect';
 import { MILLISECOND } from '../../../src/time';
 import type { RtspSrcCounters } from './counters';
-import type { Outcome } from './session';
-import { firstTransport, udpFailureFallsBack, type RtspProtocols, type Transport } from './transport';
+import { firstTransport, type RtspProtocols, type Transport } from './transport';
 
-/**
- * Whether a failed session is set up again, and after how long: `retry` attempts, the first after
- * `backoff`, doubling up to 8× that. A session that played resets the count (each outage gets its
- * retries); refused credentials and an unsupported stream are final, as retrying cannot mend them.
- */
-export class ReconnectPolicy {
-  private attempt = 0;
-
-  constructor(readonly retry: number, private readonly backoff: number) {}
-
-  get attempts(): number {
-    return this.attempt;
-  }
-
-  /** The wait (ns) before the next attempt, or undefined when `error` ends the stream. */
-  next(error: Error, played: boolean): number | undefined {
-    const fatal = error instanceof RtspError && (error.kind === 'auth' || error.kind === 'unsupported');
-    if (played) this.attempt = 0;
-    if (fatal || this.attempt >= this.retry) return undefined;
-    this.attempt++;
-    return Math.min(this.backoff * 2 ** (this.attempt - 1), this.backoff * 8);
-  }
-}
+// The policy is sans-IO (src/rtsp/session/reconnect.ts); re-exported so that imports from here keep working.
+export { ReconnectPolicy };
 
 export interface SupervisorOptions {
   readonly protocols: RtspProtocols;
@@ -58,27 +37,27 @@ export class SessionSupervisor {
     for (;;) {
       if (o.stopping()) return o.buffer.end();
       const outcome = await o.session(transport);
-      if (outcome.kind === 'fallback' && !o.stopping()) {
-        o.counters.fallbacks++;
+      const step = afterSession({
+        outcome,
+        transport,
+        protocols: o.protocols,
+        policy: o.policy,
+        now: 0, // the wait is slept below, on the host's timers: the instant is not needed
+        stopping: o.stopping(),
+        empty: () => emptyStreamError(o.counters),
+      });
+      if (step.action === 'end') return o.buffer.end();
+      if (step.action === 'fail') return o.buffer.fail(step.error);
+      if (step.action === 'fallback-tcp') {
+        if (step.reason === 'udp-timeout') o.counters.fallbacks++;
+        else if (outcome.kind === 'error') o.ctx.log('info', `UDP failed (${outcome.error.message}); trying TCP`);
         transport = 'tcp';
         continue;
       }
-      if (outcome.kind !== 'error') {
-        const empty = outcome.kind === 'eos' && !o.stopping() ? emptyStreamError(o.counters) : undefined;
-        return empty ? o.buffer.fail(empty) : o.buffer.end();
-      }
-      if (o.stopping()) return o.buffer.end();
-      const err = outcome.error;
-      if (udpFailureFallsBack(o.protocols, transport, err, outcome.played)) {
-        o.ctx.log('info', `UDP failed (${err.message}); trying TCP`);
-        transport = 'tcp';
-        continue;
-      }
-      const wait = o.policy.next(err, outcome.played);
-      if (wait === undefined) return o.buffer.fail(err);
+      const { wait } = step;
       o.counters.reconnects++;
       o.reconnecting();
-      o.ctx.log('warn', `${err.message}; reconnecting in ${Math.round(wait / MILLISECOND)} ms (attempt ${o.policy.attempts} of ${o.policy.retry})`);
+      o.ctx.log('warn', `${outcome.kind === 'error' ? outcome.error.message : 'session ended'}; reconnecting in ${Math.round(wait / MILLISECOND)} ms (attempt ${o.policy.attempts} of ${o.policy.retry})`);
       await this.backoff(wait);
     }
   }

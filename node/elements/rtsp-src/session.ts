@@ -12,8 +12,8 @@ import type { RtspSrcCounters } from './counters';
 import type { RtspOutput } from './output';
 import { bindRtpPair, closeDgram, rtpPath, sendRtcp, udpTimeoutFor, type RtpPath, type RtspProtocols, type Transport } from './transport';
 
-/** How a session ended: the stream's end, a stop from the pipeline, UDP given up for TCP, or a failure. */
-export type Outcome = { kind: 'eos' } | { kind: 'stopped' } | { kind: 'fallback' } | { kind: 'error'; error: Error; played: boolean };
+import type { Outcome } from '../../../src/rtsp/session/reconnect';
+export type { Outcome };
 
 export interface SessionOptions {
   readonly location: string;

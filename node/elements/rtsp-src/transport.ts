@@ -2,7 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { ElementReporter } from '../../../src/element';
 import { JitterBuffer } from '../../../src/rtp/jitter-buffer';
 import { looksLikeRtp, parseRtp, peekSeq, RtpError } from '../../../src/rtp/rtp-packet';
-import { RtspError, type RtspClient } from '../../../src/rtsp/client';
+import type { RtspClient } from '../../../src/rtsp/client';
 import type { TcpConnection } from '../../drivers/tcp';
 import { openUdpReceiver, type UdpReceiver } from '../../drivers/udp';
 
@@ -12,30 +12,9 @@ import { openUdpReceiver, type UdpReceiver } from '../../drivers/udp';
  * session's request sequence reads the same for both.
  */
 
-export type RtspProtocols = 'tcp' | 'udp' | 'udp+tcp';
-export type Transport = 'tcp' | 'udp';
-
-export const firstTransport = (protocols: RtspProtocols): Transport => (protocols === 'tcp' ? 'tcp' : 'udp');
-
-/** With udp+tcp, no RTP this long after PLAY over UDP ends the session for TCP; undefined: no such limit. */
-export function udpTimeoutFor(transport: Transport, protocols: RtspProtocols, udpTimeout: number | undefined, timeout: number): number | undefined {
-  return transport === 'udp' && protocols === 'udp+tcp' ? udpTimeout ?? timeout : undefined;
-}
-
-/**
- * With udp+tcp, a UDP session that failed before playing, for a reason TCP may not share (the server
- * refused the transport or answered with an error, or nothing came), is tried again over TCP at once,
- * not counted as a reconnection.
- */
-export function udpFailureFallsBack(protocols: RtspProtocols, transport: Transport, error: Error, played: boolean): boolean {
-  return (
-    protocols === 'udp+tcp' &&
-    transport === 'udp' &&
-    !played &&
-    error instanceof RtspError &&
-    (error.kind === 'unsupported' || error.kind === 'status' || error.kind === 'timeout')
-  );
-}
+// The transport decisions are sans-IO (src/rtsp/session/transport-policy.ts); re-exported for the driver.
+import type { Transport } from '../../../src/rtsp/session/transport-policy';
+export { firstTransport, udpFailureFallsBack, udpTimeoutFor, type RtspProtocols, type Transport } from '../../../src/rtsp/session/transport-policy';
 
 /** How RTP reaches the depayloader: reordered over UDP, as it comes over TCP (the connection keeps order). */
 export interface RtpPath {
