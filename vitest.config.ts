@@ -27,7 +27,7 @@ const PACKAGE_ALIASES = [
  *
  *   unit      pure and fast: no third-party program, no wall clock, no sockets (the default for a new file)
  *   peers     runs a real third-party peer: ffmpeg/ffprobe, GStreamer (gst-launch, the python gi RTSP
- *             server), Chromium, Dawn (webgpu), onnxruntime, the native addon (libavcodec), cargo.
+ *             server), Chromium, Dawn (webgpu), onnxruntime, the native addon (libavcodec), cargo, weston.
  *             A missing peer fails the file in CI and skips it locally: test/peers.ts (requirePeer).
  *   realtime  needs no peer but depends on real time: wall-clock waits, UDP/TCP sockets with timeouts,
  *             child processes, long runs.
@@ -82,6 +82,7 @@ const PEERS = [
   // the native addon (libavcodec), its Rust core (cargo)
   'test/native/**/*.test.ts',
   'test/fuzz/regressions.test.ts', // the corpus of every fuzz target, the native decoder's included
+  'test/display/**/*.test.ts', // weston (headless) and the native addon's Wayland client
   'test/cli/demo.test.ts',
   'test/rtp/udp-sr.test.ts', // + UDP
   'test/rtsp/sr-capture.test.ts', // + sockets
@@ -90,6 +91,7 @@ const PEERS = [
   'test/examples/decode-frames.test.ts',
   'test/examples/restream.test.ts',
   'test/examples/browser.test.ts',
+  'test/cli/report.test.ts', // headless Chromium opens the report
 ];
 
 const REALTIME = [

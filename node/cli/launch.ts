@@ -19,6 +19,8 @@ Options:
   --profile live|throughput  latency profile (default: throughput)
   --strict                   fail on any implicit CPU copy
   --stats                    print progress every second while running
+  --report FILE.html         write a self-contained latency report (histogram, latency
+                             and per-element processing over time, drops) at the end
   --print                    build the elements and print the pipeline back in launch
                              syntax (every property that differs from its default);
                              do not run it
@@ -35,7 +37,7 @@ export async function launch(args: string[], io: CliIo = processIo, extra: Pick<
   const a = withoutPasswords(() =>
     parseArgs(args, {
       flags: ['strict', 'stats', 'quiet', 'verbose', 'help', 'print'],
-      options: ['profile'],
+      options: ['profile', 'report'],
       short: { q: 'quiet', v: 'verbose', h: 'help' },
     })
   );
@@ -67,6 +69,7 @@ export async function launch(args: string[], io: CliIo = processIo, extra: Pick<
       stats: a.flags.has('stats'),
       quiet: a.flags.has('quiet'),
       verbose: a.flags.has('verbose'),
+      report: a.options.get('report'),
       ...extra,
     },
     io

@@ -6,6 +6,8 @@ import { formatStats, type PipelineStats } from '../../src/pipeline/stats';
 import { formatTime } from '../../src/time';
 import { AbortError } from '../../src/util/abort';
 import type { CliIo } from './io';
+import { writeFile } from 'node:fs/promises';
+import { renderReport, ReportRecorder } from './report';
 
 export interface CliRunOptions {
   readonly profile: 'live' | 'throughput';
@@ -18,6 +20,8 @@ export interface CliRunOptions {
   readonly verbose?: boolean;
   /** Where Ctrl-C comes from; default: the process's SIGINT. Returns a function that stops listening. */
   readonly onInterrupt?: (handler: () => void) => () => void;
+  /** Write a self-contained HTML latency report here at the end (`--report FILE.html`). */
+  readonly report?: string;
 }
 
 export const EXIT_OK = 0;
@@ -53,7 +57,10 @@ export async function runPipeline(pipeline: Pipeline, options: CliRunOptions, io
   }
   // gst-launch -v: the caps each link carries, as they become fixed (first packet) and whenever they change.
   const onCaps = options.verbose ? (from: string, to: string, caps: Caps) => say(`${from}.src → ${to}.sink: caps = ${caps.toString()}`) : undefined;
-  const running = pipeline.start({ clock: systemClock, profile: options.profile, strict: options.strict, onCaps });
+  const recorder = options.report ? new ReportRecorder(systemClock.now()) : undefined;
+  const running = pipeline.start({ clock: systemClock, profile: options.profile, strict: options.strict, onCaps, onLatency: recorder?.onLatency });
+  // Stats sampled for the report's over-time plots: 10 a second is fine enough for a person to read.
+  const sampler = recorder ? setInterval(() => recorder.sample(running.stats(), systemClock.now()), 100) : undefined;
   let interrupts = 0;
   // An AbortError, so that elements pass it through rather than report it as their own failure.
   const interrupted = new AbortError('interrupted by Ctrl-C');
@@ -85,9 +92,20 @@ export async function runPipeline(pipeline: Pipeline, options: CliRunOptions, io
     }
   } finally {
     if (ticker) clearInterval(ticker);
+    if (sampler) clearInterval(sampler);
     stopListening();
   }
   const stats = running.stats();
+  if (recorder && options.report) {
+    recorder.sample(stats, systemClock.now());
+    try {
+      await writeFile(options.report, renderReport(recorder.data('glass2glass run report', pipeline.toString(), stats)));
+      say(`Report written to ${options.report}`);
+    } catch (e) {
+      io.err(`ERROR: could not write the report: ${e instanceof Error ? e.message : String(e)}`);
+      code = code === EXIT_OK ? EXIT_ERROR : code;
+    }
+  }
   say(`Execution ended after ${formatTime(stats.duration)}`);
   say(formatStats(stats));
   return code;

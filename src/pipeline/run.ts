@@ -3,7 +3,17 @@ import { systemClock } from '../clock/system-clock';
 import { hostTimers } from '../clock/host';
 import type { Caps } from '../caps';
 import type { Clock } from '../clock/clock';
-import { EOS, type AnyElement, type BranchPort, type LogSink, type Reader, type SinkElement, type SourceElement, type TransformElement, type Writer } from '../element';
+import {
+  EOS,
+  type AnyElement,
+  type BranchPort,
+  type LogSink,
+  type Reader,
+  type SinkElement,
+  type SourceElement,
+  type TransformElement,
+  type Writer,
+} from '../element';
 import { CopyLedger } from '../memory/ledger';
 import type { Packet } from '../packet';
 import { abortReason, isAbortError, linkedController } from '../util/abort';
@@ -30,6 +40,8 @@ export interface RunOptions {
   trace?: boolean;
   /** Called with the caps of each link's first packet and of every caps change: the fixed caps that flow (gst-launch -v). */
   onCaps?: (from: string, to: string, caps: Caps) => void;
+  /** Called with each glass-to-glass latency (ns) as a sink takes a packet carrying a capture time, and the clock time then. */
+  onLatency?: (latency: number, at: number) => void;
 }
 
 export interface RunningPipeline {
@@ -61,6 +73,7 @@ export class PipelineRun implements RunState, RunningPipeline {
   readonly done: Promise<PipelineStats>;
   readonly trace: boolean;
   readonly onCaps: ((from: string, to: string, caps: Caps) => void) | undefined;
+  private readonly onLatency: ((latency: number, at: number) => void) | undefined;
   eosRequested = false;
   private readonly eosDeferred = deferred<typeof EOS>();
   readonly eosPromise = this.eosDeferred.promise;
@@ -81,6 +94,7 @@ export class PipelineRun implements RunState, RunningPipeline {
     this.log = options.log ?? defaultLog;
     this.trace = options.trace ?? false;
     this.onCaps = options.onCaps;
+    this.onLatency = options.onLatency;
     const linked = options.signal ? linkedController(options.signal) : linkedController();
     this.controller = linked.controller;
     this.disposeSignal = linked.dispose;
@@ -142,7 +156,11 @@ export class PipelineRun implements RunState, RunningPipeline {
    * Opens a chain's elements, linking each to the one before, and drives its sink if it has one.
    * `head` feeds a chain without a source (a tee branch). Returns the output of a chain without a sink.
    */
-  private openChain(neg: NegotiatedChain, head: Reader<Packet> | undefined, headInst: Instance | undefined): { reader: Reader<Packet> | undefined; inst: Instance | undefined; link: Link | undefined; sink?: Instance } {
+  private openChain(
+    neg: NegotiatedChain,
+    head: Reader<Packet> | undefined,
+    headInst: Instance | undefined
+  ): { reader: Reader<Packet> | undefined; inst: Instance | undefined; link: Link | undefined; sink?: Instance } {
     let reader = head;
     let prev = headInst;
     let prevLink: Link | undefined;
@@ -231,7 +249,11 @@ export class PipelineRun implements RunState, RunningPipeline {
       if (releases) releasePacket(item);
       if (timed) rec.processing.record((hostTimers.now() - t0) * 1e6);
       if (terminal) {
-        if (capture !== undefined) this.latency.record(clock.now() - capture);
+        if (capture !== undefined) {
+          const now = clock.now();
+          this.latency.record(now - capture);
+          this.onLatency?.(now - capture, now);
+        }
         this.delivered++;
       }
       // A pipeline that never waits must still let the host run (Ctrl-C, sockets) now and then.

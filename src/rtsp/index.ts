@@ -38,3 +38,6 @@ export {
   type RtspServerMount,
 } from './server';
 export { digestResponse, RtspServerAuth, type AuthFailure, type AuthMethod, type AuthResult, type RtspServerAuthOptions } from './server-auth';
+export { SESSION_TIMERS, TimerTable, TimerTableError, type SessionTimer } from './session/timer-table';
+export { afterSession, ReconnectPolicy, type AfterSession, type NextStep, type Outcome as RtspSessionOutcome } from './session/reconnect';
+export { firstTransport, udpFailureFallsBack, udpTimeoutFor, type RtspProtocols, type Transport as RtspTransport } from './session/transport-policy';

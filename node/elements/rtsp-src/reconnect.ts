@@ -50,14 +50,14 @@ export class SessionSupervisor {
       if (step.action === 'fail') return o.buffer.fail(step.error);
       if (step.action === 'fallback-tcp') {
         if (step.reason === 'udp-timeout') o.counters.fallbacks++;
-        else if (outcome.kind === 'error') o.ctx.log('info', `UDP failed (${outcome.error.message}); trying TCP`);
+        else o.ctx.log('info', `UDP failed (${step.error.message}); trying TCP`);
         transport = 'tcp';
         continue;
       }
       const { wait } = step;
       o.counters.reconnects++;
       o.reconnecting();
-      o.ctx.log('warn', `${outcome.kind === 'error' ? outcome.error.message : 'session ended'}; reconnecting in ${Math.round(wait / MILLISECOND)} ms (attempt ${o.policy.attempts} of ${o.policy.retry})`);
+      o.ctx.log('warn', `${step.error.message}; reconnecting in ${Math.round(wait / MILLISECOND)} ms (attempt ${o.policy.attempts} of ${o.policy.retry})`);
       await this.backoff(wait);
     }
   }

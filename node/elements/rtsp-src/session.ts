@@ -4,6 +4,8 @@ import { looksLikeRtcp, parseRtcp } from '../../../src/rtp/rtcp';
 import { RtcpReceiver } from '../../../src/rtp/rtcp-receiver';
 import { looksLikeRtp, peekSsrc } from '../../../src/rtp/rtp-packet';
 import { RtspClient, RtspError, type RtspClientEvent } from '../../../src/rtsp/client';
+import type { Outcome } from '../../../src/rtsp/session/reconnect';
+import { TimerTable } from '../../../src/rtsp/session/timer-table';
 import { parseRtspUrl, redactUrl } from '../../../src/rtsp/url';
 import { MILLISECOND, SECOND } from '../../../src/time';
 import { connectTcp, type TcpConnection } from '../../drivers/tcp';
@@ -12,7 +14,6 @@ import type { RtspSrcCounters } from './counters';
 import type { RtspOutput } from './output';
 import { bindRtpPair, closeDgram, rtpPath, sendRtcp, udpTimeoutFor, type RtpPath, type RtspProtocols, type Transport } from './transport';
 
-import type { Outcome } from '../../../src/rtsp/session/reconnect';
 export type { Outcome };
 
 export interface SessionOptions {
@@ -56,6 +57,8 @@ export class RtspSession {
   private readonly udp: UdpReceiver[] = [];
   private rtcpSocket: UdpSocket | undefined;
   private rr: RtcpReceiver | undefined;
+  /** The machines' deadlines, copied in at each pump: the one host timer waits for the earliest. */
+  private readonly deadlines = new TimerTable<'client' | 'jitter' | 'rtcp'>(['client', 'jitter', 'rtcp']);
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = 0;
   private udpTimedOut = false;
@@ -261,11 +264,11 @@ export class RtspSession {
 
   /** One timer for the earliest deadline: the client's, the jitter buffer's, the next receiver report's. */
   private arm(client: RtspClient, now: number): void {
-    let deadline = client.pollTimeout();
-    const jt = this.path.pollTimeout();
-    if (jt !== undefined && (deadline === undefined || jt < deadline)) deadline = jt;
-    const rt = client.state === 'playing' ? this.rr?.pollTimeout() : undefined;
-    if (rt !== undefined && (deadline === undefined || rt < deadline)) deadline = rt;
+    const d = this.deadlines;
+    d.update('client', client.pollTimeout());
+    d.update('jitter', this.path.pollTimeout());
+    d.update('rtcp', client.state === 'playing' ? this.rr?.pollTimeout() : undefined);
+    const deadline = d.pollTimeout();
     // Every packet moves the no-media deadline on: a timer already armed no later than the new
     // deadline is kept (firing early is harmless, the machines just answer a later deadline), so
     // that packets do not each cost a clearTimeout and a setTimeout.

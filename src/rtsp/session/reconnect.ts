@@ -51,8 +51,9 @@ export type NextStep =
   | { readonly action: 'end' }
   | { readonly action: 'fail'; readonly error: Error }
   /** 'udp-timeout': played but no RTP came (counted as a fallback); 'udp-failed': UDP failed before playing. */
-  | { readonly action: 'fallback-tcp'; readonly reason: 'udp-timeout' | 'udp-failed' }
-  | { readonly action: 'reconnect'; readonly at: number; readonly wait: number; readonly attempt: number };
+  | { readonly action: 'fallback-tcp'; readonly reason: 'udp-timeout' }
+  | { readonly action: 'fallback-tcp'; readonly reason: 'udp-failed'; readonly error: Error }
+  | { readonly action: 'reconnect'; readonly at: number; readonly wait: number; readonly attempt: number; readonly error: Error };
 
 /** The supervisor's decision after one session; mutates only `policy` (its attempt count). */
 export function afterSession(a: AfterSession): NextStep {
@@ -63,8 +64,8 @@ export function afterSession(a: AfterSession): NextStep {
     const empty = o.kind === 'eos' ? a.empty?.() : undefined;
     return empty ? { action: 'fail', error: empty } : { action: 'end' };
   }
-  if (udpFailureFallsBack(a.protocols, a.transport, o.error, o.played)) return { action: 'fallback-tcp', reason: 'udp-failed' };
+  if (udpFailureFallsBack(a.protocols, a.transport, o.error, o.played)) return { action: 'fallback-tcp', reason: 'udp-failed', error: o.error };
   const wait = a.policy.next(o.error, o.played);
   if (wait === undefined) return { action: 'fail', error: o.error };
-  return { action: 'reconnect', at: a.now + wait, wait, attempt: a.policy.attempts };
+  return { action: 'reconnect', at: a.now + wait, wait, attempt: a.policy.attempts, error: o.error };
 }

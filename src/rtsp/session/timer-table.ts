@@ -10,7 +10,7 @@ import { G2gError } from '../../errors';
 export const SESSION_TIMERS = ['response', 'data', 'udp-fallback', 'keepalive', 'backoff'] as const;
 export type SessionTimer = (typeof SESSION_TIMERS)[number];
 
-/** Caller misuse: a timer the table was not made with, or a deadline that is not a finite number. */
+/** Caller misuse: a timer the table was not made with, or a deadline that is NaN or +Infinity. */
 export class TimerTableError extends G2gError {
   override readonly name = 'TimerTableError';
   constructor(message: string) {
@@ -32,9 +32,17 @@ export class TimerTable<K extends string = SessionTimer> {
 
   /** Sets (or moves) `name`'s deadline. */
   set(name: K, deadline: number): void {
-    // NaN never compares due: it would be a timer that never fires and never clears.
-    if (!Number.isFinite(deadline)) throw new TimerTableError(`timer '${name}': deadline must be a finite number, got ${deadline}`);
+    // NaN never compares due: a timer that never fires and never clears (a hang); +Infinity is the same
+    // by intent, which clear() says. -Infinity is 'due at once', as the jitter buffer's pollTimeout() says it.
+    if (Number.isNaN(deadline) || deadline === Infinity)
+      throw new TimerTableError(`timer '${name}': deadline must be a number or -Infinity (due at once), got ${deadline}`);
     this.at[this.index(name)] = deadline;
+  }
+
+  /** Sets `name` to `deadline`, or clears it when undefined: for copying a machine's `pollTimeout()` in. */
+  update(name: K, deadline: number | undefined): void {
+    if (deadline === undefined) this.clear(name);
+    else this.set(name, deadline);
   }
 
   clear(name: K): void {
