@@ -54,6 +54,42 @@ export declare class NativeEncoder {
   close(): void
 }
 
+/** A Wayland window showing raw frames through a reused wl_shm pool, with wp_presentation feedback. */
+export declare class WaylandWindow {
+  /**
+   * Connects to the compositor and maps an xdg_toplevel. Fails at once, naming what is missing, when
+   * there is no display ($WAYLAND_DISPLAY unset, no socket) or the compositor lacks xdg-shell.
+   */
+  constructor(o: WaylandOptions)
+  /**
+   * Resolves once the compositor configured the window (frames may be presented), rejects on a lost
+   * connection or after `timeoutMs` (default 5000).
+   */
+  ready(timeoutMs?: number | undefined | null): Promise<void>
+  /**
+   * Resolves once every committed frame's feedback came, or after `timeoutMs` (default 1000); rejects on
+   * a lost connection.
+   */
+  drain(timeoutMs?: number | undefined | null): Promise<void>
+  /**
+   * Shows one frame (format BGRx, RGBA, I420 or NV12; read in place; tightly packed planes, or plane k at
+   * offsets[k], rows strides[k] apart). Returns its feedback id, or null when every buffer was still held
+   * by the compositor (the frame is dropped and counted). Throws once the compositor is gone.
+   */
+  present(data: Uint8Array, format: string, width: number, height: number, offsets?: Array<number> | undefined | null, strides?: Array<number> | undefined | null): number | null
+  /** Presentation feedback received since the last call. */
+  takeFeedback(): Array<PresentationFeedback>
+  stats(): WaylandStats
+  /** The error that ended the connection (compositor gone, window closed), if any. */
+  get error(): string | null
+  /** Whether the compositor offers wp_presentation (else no feedback comes). */
+  get hasPresentation(): boolean
+  /** Now on the presentation clock (ns), to put feedback timestamps on another clock. */
+  clockNow(): number
+  /** Destroys the window, stops the dispatch thread and closes the connection. Idempotent. */
+  close(): void
+}
+
 export interface BackendStatus {
   /** software, nvdec, cuvid or vaapi. */
   name: string
@@ -184,5 +220,47 @@ export interface FramePoolStats {
 /** Whether this libavcodec has an encoder of this name (libx264, libopenh264, h264_nvenc). */
 export declare function hasEncoder(name: string): boolean
 
+export interface PresentationFeedback {
+  /** What present() returned for the frame. */
+  id: number
+  /** When it was presented, ns on the presentation clock (`WaylandStats.clockId`); absent: discarded. */
+  presented?: number
+  /** Refresh period in ns (0: unknown). */
+  refresh: number
+  /** wp_presentation_feedback kind flags. */
+  flags: number
+}
+
 /** Probes every decoder backend (cached per process). */
 export declare function probeBackends(): Array<BackendStatus>
+
+export interface WaylandOptions {
+  /** The window title (xdg_toplevel.set_title). */
+  title?: string
+  /** The xdg_toplevel app id (default glass2glass). */
+  appId?: string
+  /** Ask the compositor for a fullscreen window. */
+  fullscreen?: boolean
+  /** Buffers in the shm pool, 2 to 8 (default 3). */
+  buffers?: number
+  /** A socket name (in $XDG_RUNTIME_DIR) or an absolute path; default $WAYLAND_DISPLAY. */
+  display?: string
+}
+
+export interface WaylandStats {
+  committed: number
+  presented: number
+  discarded: number
+  /** Frames not shown because every buffer was held by the compositor. */
+  dropped: number
+  /** Committed frames still awaiting feedback. */
+  pending: number
+  /** The presentation clock (clockid_t; 4 is CLOCK_MONOTONIC_RAW); -1 before the compositor said. */
+  clockId: number
+  configuredWidth: number
+  configuredHeight: number
+  /** Shared-memory pools mapped or grown (once per larger frame size, never per frame). */
+  poolAllocations: number
+  /** wl_buffers made (only when the frame size changes). */
+  buffersCreated: number
+}

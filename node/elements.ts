@@ -4,10 +4,11 @@ import { RTSP_SERVER_SINK } from './elements/rtsp-server-sink';
 import { RTSP_SRC } from './elements/rtsp-src';
 import { UDP_SINK } from './elements/udp-sink';
 import { UDP_SRC } from './elements/udp-src';
+import { WAYLAND_SINK } from './elements/wayland-sink';
 
 /**
- * Node's own elements (native addon, sockets), beside the package's `builtinElements`; nothing registers
+ * Node's own elements (native addon, sockets, display), beside the package's `builtinElements`; nothing registers
  * itself. The ML elements (onnxruntime, Dawn) are `mlElements` of glass2glass/ml, so that an RTSP/MP4 app's
  * types and bundles never reach the optional ML packages or WebGPU's declarations.
  */
-export const nodeElements = Object.freeze([H264_DEC, H264_ENC, UDP_SRC, UDP_SINK, RTSP_SRC, RTSP_SERVER_SINK]);
+export const nodeElements = Object.freeze([H264_DEC, H264_ENC, UDP_SRC, UDP_SINK, RTSP_SRC, RTSP_SERVER_SINK, WAYLAND_SINK]);

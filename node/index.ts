@@ -21,6 +21,8 @@ export type {
   RtspServerSinkExtras,
   RtspServerSinkOptions,
 } from './elements/rtsp-server-sink';
+export { WAYLAND_SINK, waylandSink } from './elements/wayland-sink';
+export type { WaylandSink, WaylandSinkCounters, WaylandSinkExtras, WaylandSinkOptions } from './elements/wayland-sink';
 export { installNativeStartCodeFinder, nativeStartCodeFinder } from './drivers/start-code';
 export { nodeElements } from './elements';
 export { installNodeHost } from './host';

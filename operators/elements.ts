@@ -9,6 +9,7 @@ import { IDENTITY } from './identity';
 import { MERGE } from './merge';
 import { MP4_DEMUX } from './mp4-demux';
 import { MP4_MUX } from './mp4-mux';
+import { OVERLAY } from './overlay';
 import { QUEUE } from './queue';
 import { RTP_H264_DEPAY } from './rtp-h264-depay';
 import { RTP_H264_PAY } from './rtp-h264-pay';
@@ -35,6 +36,7 @@ export const builtinElements = Object.freeze([
   RTP_H264_DEPAY,
   RTP_JITTER_BUFFER,
   TENSOR_PREPROCESS,
+  OVERLAY,
   TEE,
   FAKE_SINK,
   FILE_SINK,

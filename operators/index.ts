@@ -16,6 +16,7 @@ export { IDENTITY, identity, type IdentityExtras, type IdentityOptions } from '.
 export { MERGE, merge, type MergeOptions } from './merge';
 export { MP4_DEMUX, mp4Demux, trackCaps, type Mp4DemuxOptions } from './mp4-demux';
 export { MP4_MUX, mp4Mux, trackFromCaps, type Mp4MuxOptions } from './mp4-mux';
+export { detectionsOf, OVERLAY, overlay, type Detection, type OverlayOptions } from './overlay';
 export { QUEUE, queue, type QueueOptions } from './queue';
 export { RTP_H264_DEPAY, rtpH264Depay, type RtpH264Depay, type RtpH264DepayOptions } from './rtp-h264-depay';
 export { RTP_CLOCK_RATE, RTP_H264_PAY, rtpH264Caps, rtpH264Pay, type RtpH264PayOptions } from './rtp-h264-pay';

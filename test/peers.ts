@@ -1,6 +1,6 @@
 /**
  * Third-party peers the `peers` test tier runs against (ffmpeg, GStreamer, Chromium, Dawn, onnxruntime,
- * the native addon), and one rule for when one is missing:
+ * weston, the native addon), and one rule for when one is missing:
  *
  *   - in CI (env CI set, as .ci/run does) the test file FAILS, naming the package to install: CI must
  *     have every peer (scripts/setup.sh installs them), so a missing one is a broken machine, not a skip;
@@ -110,6 +110,11 @@ export const PEERS = {
         return e instanceof Error ? e.message.replace(/;.*$/s, '') : String(e);
       }
     },
+  },
+  weston: {
+    // The headless backend (libweston's headless-backend.so) and weston-screenshooter come with the weston package.
+    install: APT('weston wayland-utils'),
+    check: () => runs('weston', ['--version']) ?? runs('sh', ['-c', 'command -v weston-screenshooter && command -v wayland-info']),
   },
   cargo: { install: `${APT('cargo')} (or rustup)`, check: () => runs('cargo', ['--version']) },
   gcc: { install: APT('gcc'), check: () => runs('cc', ['--version']) },

@@ -23,6 +23,8 @@ pub enum NativeError {
   Poisoned { what: &'static str },
   /// The system ran out of something: memory, threads.
   Resource(String),
+  /// The display (Wayland compositor) is missing, refused us or went away: the text says which.
+  Display(String),
   /// libavcodec or a native thread broke a rule the core relies on (a bug, here or there).
   Internal(String),
 }
@@ -41,6 +43,7 @@ impl NativeError {
       Self::Poisoned { .. } => "POISONED",
       Self::Resource(_) => "RESOURCE",
       Self::Internal(_) => "INTERNAL",
+      Self::Display(_) => "DISPLAY",
     }
   }
 
@@ -66,7 +69,7 @@ impl NativeError {
 impl fmt::Display for NativeError {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match self {
-      Self::InvalidArgument(m) | Self::Resource(m) | Self::Internal(m) => f.write_str(m),
+      Self::InvalidArgument(m) | Self::Resource(m) | Self::Internal(m) | Self::Display(m) => f.write_str(m),
       // "backend 'x' not available: …" is matched by test/native/robustness.test.ts.
       Self::Unavailable { backend, reason } => write!(f, "backend '{backend}' not available: {reason}"),
       Self::Codec { context, detail } => write!(f, "{context}: {detail}"),

@@ -9,6 +9,7 @@ pub mod encoder;
 pub mod error;
 pub mod ffi;
 pub mod pool;
+pub mod wayland;
 pub mod worker;
 
 pub use error::NativeError;

@@ -116,13 +116,13 @@ export async function serve(
   }
   let source = testPattern ? TEST_PATTERN : joinPipeline(a.positional);
   const isFile = !testPattern && a.positional.length === 1 && existsSync(source);
+  const loopFile = a.flags.has('loop') ? source : undefined;
+  if (loopFile !== undefined && !isFile) throw new UsageError('--loop plays a FILE (.mp4 or .h264) again and again; give one that exists');
   // One word with a dot or slash and no launch syntax (`!`, `=`) is a file that is not there, not an element.
   if (!testPattern && !isFile && a.positional.length === 1 && /[./]/.test(source) && !/[!=\s]/.test(source)) {
     io.err(`ERROR: '${source}': no such file`);
     return EXIT_ERROR;
   }
-  const loopFile = a.flags.has('loop') ? source : undefined;
-  if (loopFile !== undefined && !isFile) throw new UsageError('--loop plays a FILE (.mp4 or .h264) again and again; give one that exists');
   let isMp4 = false;
   if (isFile) {
     // Identified by content before the server starts: a format glass2glass cannot read fails here.

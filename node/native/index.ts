@@ -1,4 +1,4 @@
-/** The native layer (Node only): H.264 decode/encode through the system's libavcodec, see native/. */
+/** The native layer (Node only): H.264 decode/encode through the system's libavcodec and a Wayland client, see native/. */
 export {
   ADDON_FILE,
   BUILD_HINT,
@@ -19,4 +19,8 @@ export type {
   EncoderOptions,
   NativeDecoder,
   NativeEncoder,
+  PresentationFeedback,
+  WaylandOptions,
+  WaylandStats,
+  WaylandWindow,
 } from '../../native/index';

@@ -5,10 +5,12 @@
 //! - `decoder`: `NativeDecoder` over the core's decoder on its worker thread.
 //! - `frames`: how decoded frames reach JS (external Buffers, leases, per-block ArrayBuffers).
 //! - `encoder`: `NativeEncoder` on the libuv thread pool.
+//! - `wayland`: `WaylandWindow` over the core's Wayland client (waylandSink).
 mod decoder;
 mod encoder;
 mod frames;
 mod probe;
+mod wayland;
 
 use crate::error::NativeError;
 use napi::{Error, Status};

@@ -1,0 +1,273 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliRegistry } from '../../node/cli/registry';
+import { waylandSink } from '../../node/elements/wayland-sink';
+import { loadNative } from '../../node/native/loader';
+import { identity } from '../../operators/identity';
+import { parseLaunch } from '../../operators/launch';
+import { videoTestSrc } from '../../operators/video-test-src';
+import { pipe } from '../../src';
+import { ElementError } from '../../src/pipeline/errors';
+import { requirePeer } from '../peers';
+
+requirePeer('native', 'weston');
+
+const W = 640;
+const H = 480;
+/** videoTestSrc pattern=smpte75: seven full-height 75% bars (src/video/test-pattern.ts). */
+const BARS_75 = [
+  [191, 191, 191],
+  [191, 191, 0],
+  [0, 191, 191],
+  [0, 191, 0],
+  [191, 0, 191],
+  [191, 0, 0],
+  [0, 0, 191],
+];
+
+interface Weston {
+  readonly proc: ChildProcess;
+  readonly dir: string;
+  readonly socket: string;
+  readonly env: NodeJS.ProcessEnv;
+  log(): string;
+}
+
+const westons: Weston[] = [];
+
+/** weston headless with the pixman renderer, as ../shared/peers.md: a private runtime dir, a fixed-size output. */
+async function startWeston(name: string): Promise<Weston> {
+  const dir = mkdtempSync(join(tmpdir(), 'g2g-weston-'));
+  const ini = join(dir, 'weston-test.ini');
+  writeFileSync(ini, '[core]\nidle-time=0\n[shell]\npanel-position=none\nbackground-color=0xff000000\nlocking=false\nanimation=none\nstartup-animation=none\n');
+  const env = { ...process.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: name };
+  let out = '';
+  const proc = spawn(
+    'weston',
+    ['--backend=headless-backend.so', '--use-pixman', `--width=${W}`, `--height=${H}`, `--socket=${name}`, `--config=${ini}`, '--debug'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] }
+  );
+  proc.stdout!.on('data', (d: Buffer) => void (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => void (out += d.toString()));
+  const w: Weston = { proc, dir, socket: join(dir, name), env, log: () => out };
+  westons.push(w);
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(w.socket)) {
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`weston did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // The shell's own client (background) starts right after the socket; give it a moment to map.
+  await new Promise((r) => setTimeout(r, 300));
+  return w;
+}
+
+function stopWeston(w: Weston): void {
+  if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+  rmSync(w.dir, { recursive: true, force: true });
+}
+
+/** Decodes weston-screenshooter's PNG (8-bit RGB or RGBA, non-interlaced) to RGB rows. */
+function decodePng(file: string): { width: number; height: number; rgb: (x: number, y: number) => number[] } {
+  const b = readFileSync(file);
+  let pos = 8;
+  let width = 0;
+  let height = 0;
+  let type = 0;
+  const idat: Buffer[] = [];
+  while (pos < b.length) {
+    const len = b.readUInt32BE(pos);
+    const kind = b.toString('latin1', pos + 4, pos + 8);
+    const data = b.subarray(pos + 8, pos + 8 + len);
+    if (kind === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      expect(data[8]).toBe(8);
+      type = data[9];
+      expect(data[12]).toBe(0);
+    } else if (kind === 'IDAT') idat.push(data);
+    pos += 12 + len;
+  }
+  const bpp = type === 6 ? 4 : 3;
+  expect([2, 6]).toContain(type);
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * bpp;
+  const px = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)];
+    const src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let i = 0; i < stride; i++) {
+      const a = i >= bpp ? px[y * stride + i - bpp] : 0;
+      const up = y > 0 ? px[(y - 1) * stride + i] : 0;
+      const c = y > 0 && i >= bpp ? px[(y - 1) * stride + i - bpp] : 0;
+      let v = src[i];
+      if (f === 1) v += a;
+      else if (f === 2) v += up;
+      else if (f === 3) v += (a + up) >> 1;
+      else if (f === 4) {
+        const p = a + up - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - up);
+        const pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? up : c;
+      }
+      px[y * stride + i] = v & 0xff;
+    }
+  }
+  return { width, height, rgb: (x, y) => [...px.subarray(y * stride + x * bpp, y * stride + x * bpp + 3)] };
+}
+
+/** A screenshot of weston's output (weston-screenshooter writes it into its working directory). */
+function screenshot(w: Weston): ReturnType<typeof decodePng> {
+  const dir = mkdtempSync(join(w.dir, 'shot-'));
+  const r = spawnSync('weston-screenshooter', [], { cwd: dir, env: w.env, encoding: 'utf8', timeout: 10_000 });
+  const file = readdirSync(dir).find((f) => f.endsWith('.png'));
+  if (!file) throw new Error(`weston-screenshooter wrote no PNG (exit ${r.status}): ${r.stderr}${r.stdout}`);
+  return decodePng(join(dir, file));
+}
+
+function until(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (cond()) resolve();
+      else if (Date.now() > deadline) reject(new Error('timed out'));
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+describe('waylandSink under weston (headless, pixman)', () => {
+  let weston: Weston;
+  beforeAll(async () => {
+    weston = await startWeston('wayland-g2g-test');
+  }, 20_000);
+  afterAll(() => {
+    for (const w of westons.splice(0)) stopWeston(w);
+  });
+
+  const cases = [
+    { format: 'RGBA', width: W, height: H, tol: 0, what: '' },
+    { format: 'I420', width: W, height: H, tol: 4, what: '' },
+    { format: 'NV12', width: W, height: H, tol: 4, what: '' },
+    // Scaled to the output by wp_viewporter (pixman filters only across bar edges: centres stay exact).
+    { format: 'RGBA', width: 320, height: 240, tol: 0, what: ', scaled from 320x240' },
+  ] as const;
+  for (const { format, width, height, tol, what } of cases) {
+    it(`shows ${format} test bars fullscreen${what}: feedback for every frame, the screenshot has the pattern`, async () => {
+      const frames = 45;
+      const sink = waylandSink({ fullscreen: true, title: `g2g ${format}`, display: weston.socket });
+      const running = pipe(videoTestSrc({ numBuffers: frames, width, height, pattern: 'smpte75', format, isLive: true, framerate: '30/1' }), sink).run();
+      await until(() => sink.counters.presented >= 10, 10_000);
+      const shot = screenshot(weston);
+      await running;
+      const c = sink.counters;
+      // Every committed frame's feedback came (presented or replaced before a repaint).
+      expect(c.committed + c.dropped).toBe(frames);
+      expect(c.presented + c.discarded).toBe(c.committed);
+      expect(c.presented).toBeGreaterThanOrEqual(frames / 2);
+      expect(c.clockId).toBe(4); // CLOCK_MONOTONIC_RAW
+      expect([c.poolAllocations, c.buffersCreated]).toEqual([1, 3]);
+      // Capture → presented on the pipeline clock: positive, below a few repaint periods.
+      const lat = c.latency()!;
+      expect(lat.count).toBeGreaterThan(0);
+      expect(lat.p50).toBeGreaterThan(0);
+      expect(lat.p95).toBeLessThan(500e6);
+      // The screenshot shows the bars where the source drew them, across the whole output; RGBA exactly, YUV
+      // within rounding.
+      expect([shot.width, shot.height]).toEqual([W, H]);
+      for (let i = 0; i < 7; i++) {
+        const x = Math.floor(((i + 0.5) * W) / 7);
+        for (const y of [10, H / 2, H - 10]) {
+          const got = shot.rgb(x, y);
+          for (let k = 0; k < 3; k++) expect(Math.abs(got[k] - BARS_75[i][k]), `bar ${i} at ${x},${y}: ${got} vs ${BARS_75[i]}`).toBeLessThanOrEqual(tol);
+        }
+      }
+    }, 30_000);
+  }
+
+  it('runs from launch text (videoTestSrc ! waylandSink fullscreen=true)', async () => {
+    const stats = await parseLaunch(
+      `videoTestSrc num-buffers=20 pattern=ball ! waylandSink fullscreen=true title=launched display=${weston.socket}`,
+      cliRegistry()
+    ).run();
+    expect(stats.delivered).toBe(20);
+  }, 20_000);
+
+  it('one pool for a whole stream; everything closed at the end: fds and threads back where they were', async () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const threads = (): number => readdirSync('/proc/self/task').length;
+    const run = async (n: number) => {
+      const sink = waylandSink({ display: weston.socket, buffers: 3 });
+      await pipe(videoTestSrc({ numBuffers: n, width: 320, height: 240, pattern: 'ball', format: 'I420' }), sink).run();
+      return sink.counters;
+    };
+    await run(10);
+    const before = { fds: fds(), threads: threads() };
+    const c = await run(300);
+    expect(c.committed + c.dropped).toBe(300);
+    expect(c.poolAllocations).toBe(1);
+    expect(c.buffersCreated).toBe(3);
+    // Closed when the pipeline ends, not when the garbage collector gets to the window: socket, memfd, wake pipe.
+    expect(fds()).toBe(before.fds);
+    await run(300);
+    expect(fds()).toBe(before.fds);
+    expect(threads()).toBeLessThanOrEqual(before.threads);
+  }, 30_000);
+
+  it('without WAYLAND_DISPLAY: a clear error naming the sink before any frame is made', async () => {
+    const saved = process.env.WAYLAND_DISPLAY;
+    delete process.env.WAYLAND_DISPLAY;
+    let made = 0;
+    try {
+      const err = await pipe(
+        videoTestSrc({ numBuffers: 5 }),
+        // Counts frames that reach the sink: none, the sink fails when it opens.
+        identity({ handoff: () => void made++ }),
+        waylandSink()
+      )
+        .run()
+        .then(
+          () => undefined,
+          (e: unknown) => e
+        );
+      expect(err).toBeInstanceOf(ElementError);
+      expect((err as ElementError).element).toMatch(/^waylandSink/);
+      expect((err as Error).message).toMatch(/no Wayland display: WAYLAND_DISPLAY is not set/);
+      expect(made).toBe(0);
+    } finally {
+      if (saved !== undefined) process.env.WAYLAND_DISPLAY = saved;
+    }
+  });
+
+  it('a socket where no compositor listens: a clear error', () => {
+    const addon = loadNative();
+    expect(() => new addon.WaylandWindow({ display: join(weston.dir, 'nobody-here') })).toThrow(/no Wayland compositor at .*nobody-here/);
+  });
+
+  it('compositor killed mid-stream: the pipeline fails naming the sink, no hang', async () => {
+    const doomed = await startWeston('wayland-g2g-doomed');
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    const sink = waylandSink({ fullscreen: true, display: doomed.socket });
+    const running = pipe(videoTestSrc({ numBuffers: 600, width: 320, height: 240, format: 'RGBA', isLive: true }), sink)
+      .run()
+      .then(
+        () => undefined,
+        (e: unknown) => e
+      );
+    await until(() => sink.counters.presented >= 3, 10_000);
+    doomed.proc.kill('SIGKILL');
+    const t0 = Date.now();
+    const err = await running;
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(err).toBeInstanceOf(ElementError);
+    expect((err as ElementError).element).toMatch(/^waylandSink/);
+    expect((err as Error).message).toMatch(/waylandSink\d* failed.*lost the Wayland compositor/);
+    // No fd left behind (the socket, the pool's memfd, the wake pipe); weston's own pipes may have closed too.
+    expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fdsBefore);
+  }, 30_000);
+});
