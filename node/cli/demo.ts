@@ -1,4 +1,7 @@
 import { fakeSink } from '../../operators/fake-sink';
+import { identity } from '../../operators/identity';
+import { overlay } from '../../operators/overlay';
+import { waylandSink } from '../elements/wayland-sink';
 import { h264Parse } from '../../operators/h264-parse';
 import { videoTestSrc } from '../../operators/video-test-src';
 import { parseLaunch } from '../../operators/launch';
@@ -20,7 +23,7 @@ import { runPipeline, type CliRunOptions } from './run-pipeline';
 /** What the source draws; 35-pixel glyphs (scale 5) read reliably, the frame counter does not. */
 export const DEMO_TEXT = 'HELLO 42';
 
-export const DEMO_USAGE = `Usage: g2g demo [--frames N] [--preprocess auto|webgpu|cpu] [--simple]
+export const DEMO_USAGE = `Usage: g2g demo [--frames N] [--preprocess auto|webgpu|cpu] [--display auto|wayland|none] [--simple]
 
 Live OCR over RTSP, all in this process:
   videoTestSrc is-live=true (320x240, 15 fps, '${DEMO_TEXT}') ! h264Enc tune=zerolatency ! h264Parse
@@ -31,6 +34,8 @@ frame OCR'd, and after N of them (default 60; 0 runs until Ctrl-C) every element
 Frames arriving while OCR is busy are dropped (live profile), never queued.
 
   --preprocess  webgpu (WGSL through Dawn), cpu, or auto (default: webgpu when an adapter exists)
+  --display  wayland: show the frames with the boxes and text read (overlay ! waylandSink) in a window;
+             none: no window; auto (default): wayland when WAYLAND_DISPLAY is set
   --simple   the old demo instead: fakeSrc is-live=true framerate=30/1 ! identity ! queue ! fakeSink`;
 
 export function demoPipeline(frames: number): string {
@@ -44,7 +49,7 @@ const processInterrupts = (handler: () => void): (() => void) => {
 
 /** `g2g demo`: live OCR of an RTSP stream served in-process, with its latency. */
 export async function demo(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['help', 'simple'], options: ['frames', 'preprocess'], short: { h: 'help' } });
+  const a = parseArgs(args, { flags: ['help', 'simple'], options: ['frames', 'preprocess', 'display'], short: { h: 'help' } });
   if (a.flags.has('help')) {
     io.out(DEMO_USAGE);
     return 0;
@@ -58,11 +63,20 @@ export async function demo(args: string[], io: CliIo = processIo, extra: Pick<Cl
     io.out(`g2g demo: ${line}`);
     return runPipeline(parseLaunch(line, cliRegistry()), { profile: 'live', ...extra }, io);
   }
+  const display = a.options.get('display') ?? 'auto';
+  if (display !== 'auto' && display !== 'wayland' && display !== 'none') throw new UsageError(`--display must be auto, wayland or none, got '${display}'`);
   const preprocess = await chooseOcrPreprocess(a.options.get('preprocess') ?? 'auto', io.err);
-  return ocrDemo(frames, preprocess, io, extra.onInterrupt ?? processInterrupts);
+  const wayland = display === 'wayland' || (display === 'auto' && !!process.env.WAYLAND_DISPLAY);
+  return ocrDemo(frames, preprocess, io, extra.onInterrupt ?? processInterrupts, wayland);
 }
 
-async function ocrDemo(frames: number, preprocess: OcrPreprocessBackend, io: CliIo, onInterrupt: (handler: () => void) => () => void): Promise<number> {
+async function ocrDemo(
+  frames: number,
+  preprocess: OcrPreprocessBackend,
+  io: CliIo,
+  onInterrupt: (handler: () => void) => () => void,
+  wayland: boolean
+): Promise<number> {
   io.out('g2g demo: loading PP-OCRv4 …');
   const model = await PpOcr.load(gutenyeOcrModels());
   let listening!: (url: string) => void;
@@ -71,7 +85,7 @@ async function ocrDemo(frames: number, preprocess: OcrPreprocessBackend, io: Cli
     videoTestSrc({ width: 320, height: 240, framerate: 15, pattern: 'smpte', overlay: 'text', text: DEMO_TEXT, overlayScale: 5, isLive: true }),
     h264Enc({ tune: 'zerolatency', speedPreset: 'ultrafast', keyIntMax: 30 }),
     h264Parse(),
-    rtspServerSink({ name: 'rtspServerSink', port: 0, address: '127.0.0.1', onListening: (i) => listening(i.url) }),
+    rtspServerSink({ name: 'rtspServerSink', port: 0, address: '127.0.0.1', onListening: (i) => listening(i.url) })
   ).start({ clock: systemClock, profile: OCR_LIVE });
   let code = 0;
   const fail = (where: string, e: unknown) => {
@@ -92,30 +106,46 @@ async function ocrDemo(frames: number, preprocess: OcrPreprocessBackend, io: Cli
   let matched = 0;
   // Print every frame for short runs, else about one a second, so the output stays readable.
   const every = frames > 0 && frames <= 30 ? 1 : 8;
-  const client = pipe(
-    rtspSrc({ location, protocols: 'tcp' }),
-    ocrChain(model, { live: true, timings, preprocess }),
-    fakeSink<FramePacket>({
-      name: 'ocrSink',
-      dropLate: false,
-      // Reads only the OCR meta and keeps nothing: frames may stay as the decoder laid them out, and go
-      // back to it as soon as this callback returns.
-      videoMeta: true,
-      release: true,
-      onPacket: (p) => {
-        if (frames > 0 && n >= frames) return;
-        const read = (p.meta.ocrText as string | undefined) ?? '';
-        if (read === DEMO_TEXT) matched++;
-        const age = p.meta.captureTime === undefined ? undefined : systemClock.now() - p.meta.captureTime;
-        if (n % every === 0 || (frames > 0 && n === frames - 1)) {
-          const boxes = ((p.meta.ocrLines as OcrLine[] | undefined) ?? []).length;
-          io.out(`frame ${String(n).padStart(4)}  pts ${formatTime(p.pts ?? 0)}  text '${read.replace(/\n/g, ' | ')}' (${boxes} box${boxes === 1 ? '' : 'es'})  glass-to-glass ${age === undefined ? '-' : `${ms(age)} ms`}`);
-        }
-        n++;
-        if (frames > 0 && n === frames) client.eos();
-      },
-    }),
-  ).start({ clock: systemClock, profile: OCR_LIVE });
+  const onFrame = (p: FramePacket): void => {
+    if (frames > 0 && n >= frames) return;
+    const read = (p.meta.ocrText as string | undefined) ?? '';
+    if (read === DEMO_TEXT) matched++;
+    const age = p.meta.captureTime === undefined ? undefined : systemClock.now() - p.meta.captureTime;
+    if (n % every === 0 || (frames > 0 && n === frames - 1)) {
+      const boxes = ((p.meta.ocrLines as OcrLine[] | undefined) ?? []).length;
+      io.out(
+        `frame ${String(n).padStart(4)}  pts ${formatTime(p.pts ?? 0)}  text '${read.replace(/\n/g, ' | ')}' (${boxes} box${
+          boxes === 1 ? '' : 'es'
+        })  glass-to-glass ${age === undefined ? '-' : `${ms(age)} ms`}`
+      );
+    }
+    n++;
+    if (frames > 0 && n === frames) client.eos();
+  };
+  // With a display: the frames go on through overlay (boxes and text where the model read them, and the
+  // latency line) to a Wayland window, which measures capture → presented; else a sink that keeps nothing.
+  const display = wayland ? waylandSink({ name: 'display', title: 'glass2glass demo' }) : undefined;
+  const client = display
+    ? pipe(
+        rtspSrc({ location, protocols: 'tcp' }),
+        ocrChain(model, { live: true, timings, preprocess }),
+        identity({ name: 'ocrSink', videoMeta: true, handoff: (p) => onFrame(p as FramePacket) }),
+        overlay({ showLatency: true }),
+        display
+      ).start({ clock: systemClock, profile: OCR_LIVE })
+    : pipe(
+        rtspSrc({ location, protocols: 'tcp' }),
+        ocrChain(model, { live: true, timings, preprocess }),
+        fakeSink<FramePacket>({
+          name: 'ocrSink',
+          dropLate: false,
+          // Reads only the OCR meta and keeps nothing: frames may stay as the decoder laid them out, and go
+          // back to it as soon as this callback returns.
+          videoMeta: true,
+          release: true,
+          onPacket: onFrame,
+        })
+      ).start({ clock: systemClock, profile: OCR_LIVE });
   io.out('Running (profile live); Ctrl-C ends the stream …');
   let interrupts = 0;
   const stop = onInterrupt(() => {
@@ -143,8 +173,22 @@ async function ocrDemo(frames: number, preprocess: OcrPreprocessBackend, io: Cli
   const stats = client.stats();
   const fps = stats.duration > 0 ? (n * 1e9) / stats.duration : 0;
   io.out('');
-  io.out(`OCR'd ${n} frames in ${formatTime(stats.duration)} (${fps.toFixed(1)} fps; the source runs at 15 fps, late frames dropped); '${DEMO_TEXT}' read on ${matched}`);
+  io.out(
+    `OCR'd ${n} frames in ${formatTime(stats.duration)} (${fps.toFixed(
+      1
+    )} fps; the source runs at 15 fps, late frames dropped); '${DEMO_TEXT}' read on ${matched}`
+  );
   io.out('');
+  if (display) {
+    const c = display.counters;
+    const l = c.latency();
+    io.out(
+      `Display (waylandSink): ${c.presented} frames presented, ${c.discarded} discarded by the compositor, ${c.dropped} dropped; capture → presented ${
+        l ? `p50 ${ms(l.p50)} ms, p95 ${ms(l.p95)} ms` : '-'
+      }`
+    );
+    io.out('');
+  }
   io.out('Client (rtspSrc → OCR) stats:');
   io.out(formatStats(stats));
   io.out('');
