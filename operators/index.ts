@@ -32,6 +32,8 @@ export { TEE, tee, type BranchPolicy, type TeeExtras, type TeeOptions } from './
 export { TENSOR_PREPROCESS, tensorPreprocess, type TensorPreprocessOptions } from './tensor-preprocess';
 export { TYPE_FIND, typeFind, type TypeFindOptions } from './type-find';
 export { VIDEO_TEST_SRC, videoTestSrc, type RawVideoPacket, type VideoTestSrcOptions } from './video-test-src';
+export * from './web-codecs-dec'; // webCodecsDec, WEB_CODECS_DEC, WebCodecsUnavailableError, the structural WebCodecs types
+export * from './canvas-sink'; // canvasSink, CANVAS_SINK, CanvasLike, Presentation
 export { builtinElements, builtinRegistry } from './elements';
 export { buildLaunch, parseLaunch } from './launch';
 export { limitSource, NUM_BUFFERS } from './num-buffers';
