@@ -73,7 +73,8 @@ export const CANVAS_SINK = defineElement({
 });
 
 type Raf = (cb: (time: number) => void) => number;
-type FramePacket = Packet<VideoFrameMemory & { readonly frame: { readonly displayWidth?: number; readonly displayHeight?: number } }>;
+/** A decoded WebCodecs frame as canvasSink takes it. */
+export type FramePacket = Packet<VideoFrameMemory & { readonly frame: { readonly displayWidth?: number; readonly displayHeight?: number } }>;
 
 /**
  * The display end of a browser pipeline: `pipe(…, webCodecsDec(), canvasSink({ canvas }))`. Needs a canvas
