@@ -52,8 +52,6 @@ export interface CanvasSinkCounters {
   presented: number;
   /** Frames drawn but replaced by the next one before the page painted (without onPresented the sink never waits). */
   replaced: number;
-  /** Frames closed undrawn: older than the live profile's deadline (dropLate). */
-  late: number;
 }
 
 const SINK_CAPS = Caps.parse('video/x-raw(memory:VideoFrame)');
@@ -64,7 +62,7 @@ export const CANVAS_SINK = defineElement({
   description: 'Draws WebCodecs VideoFrames (memory:VideoFrame) onto a 2D canvas given as an extra, and closes them',
   caps: { sink: SINK_CAPS },
   notes:
-    'Each frame is drawn (drawImage, scaled to the canvas) as soon as it arrives, then closed; one older than the live deadline (dropLate) is closed undrawn. Presentation is the next requestAnimationFrame: counted there, and reported to onPresented, whose frame is still on the canvas then (the sink waits for it); without onPresented a frame drawn over before the page painted counts as replaced.',
+    'Each frame is drawn (drawImage, scaled to the canvas) as soon as it arrives, then closed; one older than the live deadline (dropLate) is dropped by the runtime, which closes it (counted as a late drop). Presentation is the next requestAnimationFrame: counted there, and reported to onPresented, whose frame is still on the canvas then (the sink waits for it); without onPresented a frame drawn over before the page painted counts as replaced.',
   properties: {
     resize: prop.boolean({ default: true, doc: "Size the canvas to each frame's display size (else scale frames to the canvas)" }),
     sync: prop.boolean({ defaultDoc: "the profile's (false in both built-in profiles)", doc: "Wait for each frame's presentation time on the clock" }),
@@ -84,14 +82,13 @@ export const canvasSink = CANVAS_SINK.implement((s, x: CanvasSinkExtras): Sink<F
   const { canvas, onPresented } = x;
   if (!canvas || typeof canvas.getContext !== 'function')
     throw new G2gError('CANVAS_SINK_CANVAS', 'canvasSink needs a canvas (an HTMLCanvasElement or OffscreenCanvas) in its options');
-  const counters: CanvasSinkCounters = { presented: 0, replaced: 0, late: 0 };
+  const counters: CanvasSinkCounters = { presented: 0, replaced: 0 };
   const sink = defineSink<FramePacket>({
     sinkCaps: SINK_CAPS,
     sync: s.sync,
-    // Late frames are dropped here, not by the runtime, which would drop them without closing them.
-    dropLate: false,
-    open: (ctx) => {
-      const deadline = s.dropLate ? ctx.profile.deadline : undefined;
+    // Late frames are dropped by the runtime, which closes them (discardPacket).
+    dropLate: s.dropLate,
+    open: () => {
       const ctx2d = canvas.getContext('2d');
       if (!ctx2d) throw new G2gError('CANVAS_SINK_CONTEXT', 'canvasSink: the canvas gave no 2D context (it may already have another kind)');
       const raf = (globalThis as { requestAnimationFrame?: Raf }).requestAnimationFrame?.bind(globalThis);
@@ -106,13 +103,6 @@ export const canvasSink = CANVAS_SINK.implement((s, x: CanvasSinkExtras): Sink<F
       return {
         write(p) {
           const frame = p.memory.frame;
-          const capture = p.meta.captureTime;
-          if (capture !== undefined && deadline !== undefined && ctx.clock.now() - capture > deadline) {
-            frame.close();
-            counters.late++;
-            ctx.report.drop('late');
-            return undefined;
-          }
           try {
             const w = frame.displayWidth ?? frame.codedWidth;
             const h = frame.displayHeight ?? frame.codedHeight;

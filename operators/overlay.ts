@@ -1,14 +1,14 @@
 import { Caps } from '../src/caps';
 import { defineElement, prop, type ElementOptions } from '../src/descriptor';
-import { EOS, type Pulled, type Reader } from '../src/element';
+import type { Reader } from '../src/element';
 import { cpuMemory, type CpuMemory } from '../src/memory/memory';
 import { defineTransform, type Transform } from '../src/operator';
+import { mapReader } from '../src/reader';
 import type { Packet } from '../src/packet';
 import { rgb, type Color } from '../src/video/color';
 import { drawText, fillRect, type FrameView, type Rect } from '../src/video/draw';
 import { textSize } from '../src/video/font';
 import { VIDEO_META, videoLayoutReader } from '../src/video/meta';
-import { isPromiseLike } from '../src/util/promise';
 
 const CAPS = Caps.parse('video/x-raw, format=(string){ NV12, I420, RGBA }');
 
@@ -98,13 +98,7 @@ export const overlay = OVERLAY.implement((s): Transform<Packet<CpuMemory>, Packe
         if (latency) drawText(view, latency, 0, 0, { scale: textScale, color: BLACK, background: COLORS.white });
         return { ...p, memory: cpuMemory(data) };
       };
-      const step = (item: Pulled<Packet<CpuMemory>>): Pulled<Packet<CpuMemory>> => (item === EOS ? EOS : draw(item));
-      return {
-        pull: (signal) => {
-          const r = up.pull(signal);
-          return isPromiseLike(r) ? Promise.resolve(r).then(step) : step(r);
-        },
-      };
+      return mapReader(up, draw);
     },
   });
 });

@@ -57,6 +57,18 @@ export function releasePacket(item: unknown): void {
   if (m) leased(m)?.release();
 }
 
+/**
+ * `item` is dropped on its way (late at a sink, overflow in a leaky buffer, pushed after the end): nobody
+ * will consume it, so what it owns goes now — leased bytes back to their producer, a WebCodecs VideoFrame
+ * closed (its decoder's surfaces are few: an unclosed frame stalls decoding until the garbage collector).
+ */
+export function discardPacket(item: unknown): void {
+  const m = (item as Partial<Packet> | undefined)?.memory;
+  if (!m) return;
+  if (m.domain === 'videoframe') m.frame.close();
+  else leased(m)?.release();
+}
+
 /** `holders` more references to `p`'s memory, when it is leased (a tee's extra branches). */
 export function retainPacket(p: Packet, holders: number): void {
   const m = leased(p.memory);

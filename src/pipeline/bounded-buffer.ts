@@ -1,4 +1,4 @@
-import { releasePacket } from '../memory/release';
+import { discardPacket } from '../memory/release';
 import { EOS, type DropReason, type ElementReporter, type Pulled } from '../element';
 import { abortReason, raceAbort } from '../util/abort';
 import { deferred, type Deferred } from '../util/promise';
@@ -23,7 +23,7 @@ export class BoundedBuffer<T> {
     readonly capacity: number,
     readonly policy: OverflowPolicy,
     private readonly report?: ElementReporter,
-    private readonly dropReason: DropReason = 'leaky',
+    private readonly dropReason: DropReason = 'leaky'
   ) {
     if (!(capacity >= 1)) throw new RangeError(`buffer capacity must be ≥ 1, got ${capacity}`);
     this.ring = new Array(capacity);
@@ -35,15 +35,15 @@ export class BoundedBuffer<T> {
 
   /** Adds an item; answers a promise only when it must block for space (rejected if `signal` aborts). */
   push(item: T, signal?: AbortSignal): void | Promise<void> {
-    // A packet not kept is dropped: its leased memory (RELEASE) goes back at once.
-    if (this.ended || this.error) return releasePacket(item);
+    // A packet not kept is dropped: what it owns (leased bytes, a VideoFrame) goes at once.
+    if (this.ended || this.error) return discardPacket(item);
     if (this.size === this.capacity) {
       if (this.policy === 'drop-newest') {
         this.report?.drop(this.dropReason);
-        return releasePacket(item);
+        return discardPacket(item);
       }
       if (this.policy === 'drop-oldest') {
-        releasePacket(this.ring[this.head]);
+        discardPacket(this.ring[this.head]);
         this.ring[this.head] = undefined;
         this.head = (this.head + 1) % this.capacity;
         this.size--;

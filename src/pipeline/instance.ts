@@ -32,7 +32,7 @@ export class Instance implements ElementContext {
     outputCaps: Caps,
     readonly accept: Caps | undefined,
     readonly allowed: Caps | undefined,
-    readonly downstreamMetas: readonly string[] = [],
+    readonly downstreamMetas: readonly string[] = []
   ) {
     this.report = new ElementRecorder(name, el.factory);
     this.inputCaps = inputCaps;

@@ -47,7 +47,7 @@ export class Link implements Reader<Packet> {
     /** The link feeding `up`, whose last packet is what `up` was working on. */
     readonly upstream: Link | undefined,
     readonly down: Instance,
-    private readonly hooks: LinkHooks,
+    private readonly hooks: LinkHooks
   ) {
     this.caps = up.outputCaps;
     if (upstream) upstream.downstream = this;
@@ -103,7 +103,7 @@ export class Link implements Reader<Packet> {
           (e) => {
             done(false);
             return this.reject(e);
-          },
+          }
         );
       }
       return Promise.resolve(r).then(
@@ -114,7 +114,7 @@ export class Link implements Reader<Packet> {
         (e) => {
           done();
           return this.reject(e);
-        },
+        }
       );
     }
     done();

@@ -1,4 +1,4 @@
-import { RELEASE, releasePacket } from '../memory/release';
+import { discardPacket, RELEASE, releasePacket } from '../memory/release';
 import { systemClock } from '../clock/system-clock';
 import { hostTimers } from '../clock/host';
 import type { Caps } from '../caps';
@@ -229,13 +229,13 @@ export class PipelineRun implements RunState, RunningPipeline {
         if (now < target) await clock.sleepUntil(target, signal);
         else if (profile.maxLateness !== undefined && now - target > profile.maxLateness) {
           rec.drop('late');
-          releasePacket(item);
+          discardPacket(item);
           continue;
         }
       }
       if (capture !== undefined && deadline !== undefined && clock.now() - capture > deadline) {
         rec.drop('late');
-        releasePacket(item);
+        discardPacket(item);
         continue;
       }
       const timed = (n & 255) === 0;

@@ -34,10 +34,7 @@ export class ElementRecorder implements ElementReporter {
   dropTotal = 0;
   queue: { depth: number; maxDepth: number; capacity: number } | undefined;
 
-  constructor(
-    readonly name: string,
-    readonly factory: string,
-  ) {}
+  constructor(readonly name: string, readonly factory: string) {}
 
   drop(reason: DropReason, count = 1): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + count;
@@ -90,7 +87,9 @@ export function formatStats(stats: PipelineStats): string {
     l.count > 0
       ? `glass-to-glass latency (${l.count} packets): p50 ${ms(l.p50)} ms  p95 ${ms(l.p95)} ms  p99 ${ms(l.p99)} ms  max ${ms(l.max)} ms`
       : 'glass-to-glass latency: no packet carried a capture time',
-    `delivered ${stats.delivered} packets in ${ms(stats.duration)} ms; drops ${stats.drops}; CPU copies ${stats.copies.count} (${stats.copies.bytes} bytes, ${stats.copies.implicit} implicit)`,
+    `delivered ${stats.delivered} packets in ${ms(stats.duration)} ms; drops ${stats.drops}; CPU copies ${stats.copies.count} (${stats.copies.bytes} bytes, ${
+      stats.copies.implicit
+    } implicit)`
   );
   return lines.join('\n');
 }

@@ -107,8 +107,10 @@ const api = {
         },
       });
       let error: string | undefined;
+      let late = 0;
       await pipe(fileSrc({ source: bytes }), h264Parse(), joinLate(dropFirst, stamped, age), dec, sink)
         .run({ profile, signal: abort.signal })
+        .then((stats) => void (late = stats.elements.find((e) => e.factory === 'canvasSink')?.drops.late ?? 0))
         .catch((e: unknown) => void (error = String(e)));
       return {
         frames,
@@ -118,7 +120,7 @@ const api = {
         captureTimes,
         stamped: pts.map((t) => stamped.get(t)),
         presentedAt,
-        counters: { ...sink.counters, ...dec.counters },
+        counters: { ...sink.counters, late, ...dec.counters },
         unclosed: open,
         maxInDecoder,
         error,

@@ -261,6 +261,16 @@ function v01(r: ByteReader, version: number, what: string): 0 | 1 {
   return version as 0 | 1;
 }
 
+/** The start shared by mvhd and mdhd: creation and modification times, timescale and duration (64-bit in v1). */
+function timesAndScale(r: ByteReader, version: number) {
+  const wide = version === 1;
+  const creationTime = wide ? r.u64() : r.u32();
+  const modificationTime = wide ? r.u64() : r.u32();
+  const timescale = r.u32();
+  const duration = wide ? r.u64() : r.u32();
+  return { creationTime, modificationTime, timescale, duration };
+}
+
 function parseBody(type: string, r: ByteReader, end: number, depth: number, damage?: DamageLog): Box {
   if (CONTAINER_TYPES.has(type)) {
     const children: Box[] = [];
@@ -289,21 +299,9 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number, dama
     }
     case 'mvhd': {
       const version = v01(r, fullBox(r).version, 'mvhd');
-      const wide = version === 1;
-      const creationTime = wide ? r.u64() : r.u32();
-      const modificationTime = wide ? r.u64() : r.u32();
-      const timescale = r.u32();
-      const duration = wide ? r.u64() : r.u32();
+      const head = timesAndScale(r, version);
       r.skip(76);
-      return {
-        type,
-        version,
-        creationTime,
-        modificationTime,
-        timescale,
-        duration,
-        nextTrackId: r.u32(),
-      };
+      return { type, version, ...head, nextTrackId: r.u32() };
     }
     case 'tkhd': {
       const { version: v, flags } = fullBox(r);
@@ -342,22 +340,10 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number, dama
     }
     case 'mdhd': {
       const version = v01(r, fullBox(r).version, 'mdhd');
-      const wide = version === 1;
-      const creationTime = wide ? r.u64() : r.u32();
-      const modificationTime = wide ? r.u64() : r.u32();
-      const timescale = r.u32();
-      const duration = wide ? r.u64() : r.u32();
+      const head = timesAndScale(r, version);
       const l = r.u16();
       const language = String.fromCharCode(((l >> 10) & 31) + 0x60, ((l >> 5) & 31) + 0x60, (l & 31) + 0x60);
-      return {
-        type,
-        version,
-        creationTime,
-        modificationTime,
-        timescale,
-        duration,
-        language,
-      };
+      return { type, version, ...head, language };
     }
     case 'hdlr': {
       fullBox(r);
