@@ -73,8 +73,9 @@ export declare class WaylandWindow {
   drain(timeoutMs?: number | undefined | null): Promise<void>
   /**
    * Shows one frame (format BGRx, RGBA, I420 or NV12; read in place; tightly packed planes, or plane k at
-   * offsets[k], rows strides[k] apart). Returns its feedback id, or null when every buffer was still held
-   * by the compositor (the frame is dropped and counted). Throws once the compositor is gone.
+   * offsets[k], rows strides[k] apart): committed at once, or kept (one at most, the newest) until the
+   * compositor's frame callback. Returns its feedback id, or null when every buffer was held by the
+   * compositor (the frame is dropped and counted). Throws once the compositor is gone.
    */
   present(data: Uint8Array, format: string, width: number, height: number, offsets?: Array<number> | undefined | null, strides?: Array<number> | undefined | null): number | null
   /** Presentation feedback received since the last call. */
@@ -264,3 +265,7 @@ export interface WaylandStats {
   /** wl_buffers made (only when the frame size changes). */
   buffersCreated: number
 }
+  /** Never committed: a newer frame replaced it while it waited for the compositor's frame callback. */
+  replaced: boolean
+  /** Frames replaced by a newer one while waiting for the compositor's frame callback (never committed). */
+  replaced: number

@@ -36,7 +36,15 @@ export interface ElementReporter {
   drop(reason: DropReason, count?: number): void;
   /** Current depth of the element's queue, for queue-depth stats. */
   queueDepth(depth: number, capacity: number): void;
+  /**
+   * A display sink's word that a frame turned into light: its capture → presented latency (ns) and the
+   * pipeline-clock time it was presented. Ends glass-to-glass at the glass rather than at the sink's input.
+   */
+  presented(latency: number, at: number): void;
 }
+
+/** What a queue reports: its drops and depth. */
+export type QueueReporter = Pick<ElementReporter, 'drop' | 'queueDepth'>;
 
 export interface LogSink {
   (level: 'debug' | 'info' | 'warn' | 'error', element: string, message: string): void;

@@ -35,6 +35,8 @@ export interface WaylandSinkCounters {
   discarded: number;
   /** Frames not committed: every buffer of the pool was still held by the compositor. */
   dropped: number;
+  /** Frames that waited for the compositor (it had not repainted since the last commit) and were replaced by a newer one. */
+  replaced: number;
   /** Presentation clock id (4: CLOCK_MONOTONIC_RAW); -1 until the compositor said. */
   clockId: number;
   /** Shared-memory pools mapped or grown: once per larger frame size, never per frame. */
@@ -56,7 +58,7 @@ export const WAYLAND_SINK = defineElement({
   caps: { sink: SINK_CAPS },
   metas: [VIDEO_META, RELEASE],
   notes:
-    'Connects when the pipeline starts (no WAYLAND_DISPLAY or socket: an error before any frame). Each frame is converted (RGBA swizzled, I420/NV12 as BT.601 limited) into a free buffer of one wl_shm pool reused across frames, committed at once, never waiting for the compositor on the JS thread: a dispatch thread in the addon reads its events. A frame that finds every buffer held by the compositor is dropped (counted). Presentation feedback gives presented/discarded counts and capture → presented latency. A compositor gone mid-stream fails the pipeline naming the sink.',
+    'Connects when the pipeline starts (no WAYLAND_DISPLAY or socket: an error before any frame). Each frame is converted (RGBA swizzled, I420/NV12 as BT.601 limited) into a free buffer of one wl_shm pool reused across frames and committed at once when the compositor has repainted since the last commit; otherwise it waits for the frame callback, one frame at most, a newer frame replacing it (counted as late). The JS thread never waits for the compositor: a dispatch thread in the addon reads its events and commits the waiting frame. A frame that finds every buffer held is dropped (counted). Presentation feedback gives presented/discarded counts and capture → presented latency. A compositor gone mid-stream fails the pipeline naming the sink.',
   properties: {
     fullscreen: prop.boolean({ default: false, doc: 'Ask the compositor for a fullscreen window' }),
     title: prop.string({ default: 'glass2glass', doc: 'Window title' }),
@@ -78,6 +80,7 @@ function newCounters(): WaylandSinkCounters & { samples: Float64Array; n: number
     presented: 0,
     discarded: 0,
     dropped: 0,
+    replaced: 0,
     clockId: -1,
     poolAllocations: 0,
     buffersCreated: 0,
@@ -139,7 +142,10 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: WaylandSinkSetti
       if (f.presented === undefined || f.presented === null) continue;
       const at = f.presented + offset;
       counters.lastPresented = at;
-      if (capture !== undefined) counters.samples[counters.n++ % LATENCY_SAMPLES] = at - capture;
+      if (capture !== undefined) {
+        counters.samples[counters.n++ % LATENCY_SAMPLES] = at - capture;
+        ctx.report.presented(at - capture, at);
+      }
     }
     sync();
   };
@@ -152,8 +158,11 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: WaylandSinkSetti
     counters.clockId = st.clockId;
     counters.poolAllocations = st.poolAllocations;
     counters.buffersCreated = st.buffersCreated;
-    if (st.dropped > counters.dropped) ctx.report.drop('late', st.dropped - counters.dropped);
+    // Both are frames that came too late to be shown: the pipeline's late drops.
+    const late = st.dropped - counters.dropped + (st.replaced - counters.replaced);
+    if (late > 0) ctx.report.drop('late', late);
     counters.dropped = st.dropped;
+    counters.replaced = st.replaced;
   };
 
   const show = (p: Packet<CpuMemory>): void => {

@@ -1,7 +1,7 @@
 import { G2gError } from '../errors';
 import type { Observable, ObservableInput, OperatorFunction, Subscription } from 'rxjs';
 import { Caps } from '../caps';
-import { EOS, type ElementReporter, type Pulled, type Reader } from '../element';
+import { EOS, type QueueReporter, type Pulled, type Reader } from '../element';
 import { defineSink, defineSource, type Source, type Transform } from '../operator';
 import type { Packet } from '../packet';
 import { BoundedBuffer } from '../pipeline/bounded-buffer';
@@ -80,7 +80,7 @@ export function fromObservable<T, P extends Packet>(input: ObservableInput<T>, o
     open(ctx): Reader<P> {
       const toPacket = packetMapper<T, P>('fromObservable', ctx, options.mapToPacket);
       // BoundedBuffer reports its drops as 'leaky' (a queue's word); here they are overflow of a push source.
-      const report: ElementReporter = {
+      const report: QueueReporter = {
         drop: (_reason, count) => ctx.report.drop('overflow', count),
         queueDepth: (depth, capacity) => ctx.report.queueDepth(depth, capacity),
       };

@@ -1,4 +1,4 @@
-import { EOS, type ElementReporter, type Pulled } from '../element';
+import { EOS, type QueueReporter, type Pulled } from '../element';
 import { abortReason, raceAbort } from '../util/abort';
 import { deferred, type Deferred } from '../util/promise';
 
@@ -14,7 +14,7 @@ export class UnboundedBuffer<T> {
   private error: { e: unknown } | undefined;
   private waiter: Deferred<void> | undefined;
 
-  constructor(private readonly report?: ElementReporter) {}
+  constructor(private readonly report?: QueueReporter) {}
 
   get length(): number {
     return this.items.length - this.head;

@@ -1,5 +1,5 @@
 import { discardPacket } from '../memory/release';
-import { EOS, type DropReason, type ElementReporter, type Pulled } from '../element';
+import { EOS, type DropReason, type QueueReporter, type Pulled } from '../element';
 import { abortReason, raceAbort } from '../util/abort';
 import { deferred, type Deferred } from '../util/promise';
 
@@ -22,7 +22,7 @@ export class BoundedBuffer<T> {
   constructor(
     readonly capacity: number,
     readonly policy: OverflowPolicy,
-    private readonly report?: ElementReporter,
+    private readonly report?: QueueReporter,
     private readonly dropReason: DropReason = 'leaky'
   ) {
     if (!(capacity >= 1)) throw new RangeError(`buffer capacity must be ≥ 1, got ${capacity}`);

@@ -14,6 +14,8 @@ export interface RunState {
   readonly baseTime: number;
   readonly eosRequested: boolean;
   readonly log: LogSink;
+  /** A display sink's capture → presented latency (ns) of one frame, presented at `at`. */
+  presented(latency: number, at: number): void;
 }
 
 /** One element of a running pipeline: its context, its stats and its close-once guard. */
@@ -34,7 +36,7 @@ export class Instance implements ElementContext {
     readonly allowed: Caps | undefined,
     readonly downstreamMetas: readonly string[] = []
   ) {
-    this.report = new ElementRecorder(name, el.factory);
+    this.report = new ElementRecorder(name, el.factory, (latency, at) => run.presented(latency, at));
     this.inputCaps = inputCaps;
     this.outputCaps = outputCaps;
   }

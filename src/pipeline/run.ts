@@ -42,6 +42,8 @@ export interface RunOptions {
   onCaps?: (from: string, to: string, caps: Caps) => void;
   /** Called with each glass-to-glass latency (ns) as a sink takes a packet carrying a capture time, and the clock time then. */
   onLatency?: (latency: number, at: number) => void;
+  /** Called with each capture → presented latency (ns) a display sink reports, and the clock time it was presented. */
+  onPresented?: (latency: number, at: number) => void;
 }
 
 export interface RunningPipeline {
@@ -74,6 +76,7 @@ export class PipelineRun implements RunState, RunningPipeline {
   readonly trace: boolean;
   readonly onCaps: ((from: string, to: string, caps: Caps) => void) | undefined;
   private readonly onLatency: ((latency: number, at: number) => void) | undefined;
+  private readonly onPresented: ((latency: number, at: number) => void) | undefined;
   eosRequested = false;
   private readonly eosDeferred = deferred<typeof EOS>();
   readonly eosPromise = this.eosDeferred.promise;
@@ -82,6 +85,7 @@ export class PipelineRun implements RunState, RunningPipeline {
   private readonly instances: Instance[] = [];
   private readonly tasks: Promise<void>[] = [];
   private readonly latency = new Histogram();
+  private readonly presentedLatency = new Histogram();
   private delivered = 0;
   private endTime: number | undefined;
   private error: unknown;
@@ -95,12 +99,18 @@ export class PipelineRun implements RunState, RunningPipeline {
     this.trace = options.trace ?? false;
     this.onCaps = options.onCaps;
     this.onLatency = options.onLatency;
+    this.onPresented = options.onPresented;
     const linked = options.signal ? linkedController(options.signal) : linkedController();
     this.controller = linked.controller;
     this.disposeSignal = linked.dispose;
     this.signal = this.controller.signal;
     this.baseTime = this.clock.now();
     this.done = this.execute(root);
+  }
+
+  presented(latency: number, at: number): void {
+    this.presentedLatency.record(latency);
+    this.onPresented?.(latency, at);
   }
 
   eos(): void {
@@ -275,6 +285,7 @@ export class PipelineRun implements RunState, RunningPipeline {
     return {
       elements,
       latency: this.latency.summary(),
+      ...(this.presentedLatency.summary().count > 0 ? { presented: this.presentedLatency.summary() } : {}),
       drops: this.instances.reduce((a, i) => a + i.report.dropTotal, 0),
       copies,
       duration: (this.endTime ?? this.clock.now()) - this.baseTime,

@@ -18,6 +18,11 @@ export interface PipelineStats {
   readonly elements: readonly ElementStats[];
   /** Glass-to-glass latency (capture time → sink), ns, every packet that carried a capture time. */
   readonly latency: LatencySummary;
+  /**
+   * Glass-to-glass latency to presentation (capture time → the display's word that the frame was shown), ns;
+   * only when a display sink reported presentation (waylandSink's wp_presentation feedback).
+   */
+  readonly presented?: LatencySummary;
   readonly drops: number;
   readonly copies: CopySummary;
   /** Clock time from start to end, ns. */
@@ -34,7 +39,11 @@ export class ElementRecorder implements ElementReporter {
   dropTotal = 0;
   queue: { depth: number; maxDepth: number; capacity: number } | undefined;
 
-  constructor(readonly name: string, readonly factory: string) {}
+  constructor(readonly name: string, readonly factory: string, private readonly onPresented?: (latency: number, at: number) => void) {}
+
+  presented(latency: number, at: number): void {
+    this.onPresented?.(latency, at);
+  }
 
   drop(reason: DropReason, count = 1): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + count;
@@ -87,6 +96,13 @@ export function formatStats(stats: PipelineStats): string {
     l.count > 0
       ? `glass-to-glass latency (${l.count} packets): p50 ${ms(l.p50)} ms  p95 ${ms(l.p95)} ms  p99 ${ms(l.p99)} ms  max ${ms(l.max)} ms`
       : 'glass-to-glass latency: no packet carried a capture time',
+    ...(stats.presented && stats.presented.count > 0
+      ? [
+          `glass-to-glass to presentation (${stats.presented.count} frames): p50 ${ms(stats.presented.p50)} ms  p95 ${ms(stats.presented.p95)} ms  p99 ${ms(
+            stats.presented.p99
+          )} ms  max ${ms(stats.presented.max)} ms`,
+        ]
+      : []),
     `delivered ${stats.delivered} packets in ${ms(stats.duration)} ms; drops ${stats.drops}; CPU copies ${stats.copies.count} (${stats.copies.bytes} bytes, ${
       stats.copies.implicit
     } implicit)`

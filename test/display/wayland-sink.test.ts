@@ -9,6 +9,7 @@ import { parseLaunch } from '../../operators/launch';
 import { videoTestSrc } from '../../operators/video-test-src';
 import { pipe } from '../../src';
 import { ElementError } from '../../src/pipeline/errors';
+import { formatStats } from '../../src/pipeline/stats';
 import { requirePeer } from '../peers';
 import { H, screenshot, startWeston, stopWeston, until, W, westons, type Weston } from './weston';
 
@@ -50,8 +51,9 @@ describe('waylandSink under weston (headless, pixman)', () => {
       const shot = screenshot(weston);
       await running;
       const c = sink.counters;
-      // Every committed frame's feedback came (presented or replaced before a repaint).
-      expect(c.committed + c.dropped).toBe(frames);
+      // Every frame is accounted for: committed, replaced while waiting for a repaint, or dropped.
+      expect(c.committed + c.replaced + c.dropped).toBe(frames);
+      // Every committed frame's feedback came (presented, or discarded by the compositor).
       expect(c.presented + c.discarded).toBe(c.committed);
       expect(c.presented).toBeGreaterThanOrEqual(frames / 2);
       expect(c.clockId).toBe(4); // CLOCK_MONOTONIC_RAW
@@ -93,7 +95,7 @@ describe('waylandSink under weston (headless, pixman)', () => {
     await run(10);
     const before = { fds: fds(), threads: threads() };
     const c = await run(300);
-    expect(c.committed + c.dropped).toBe(300);
+    expect(c.committed + c.replaced + c.dropped).toBe(300);
     expect(c.poolAllocations).toBe(1);
     expect(c.buffersCreated).toBe(3);
     // Closed when the pipeline ends, not when the garbage collector gets to the window: socket, memfd, wake pipe.
@@ -101,6 +103,33 @@ describe('waylandSink under weston (headless, pixman)', () => {
     await run(300);
     expect(fds()).toBe(before.fds);
     expect(threads()).toBeLessThanOrEqual(before.threads);
+  }, 30_000);
+
+  it('paced by frame callbacks: a source faster than the compositor has its frames replaced, not queued', async () => {
+    // Not live: 200 frames as fast as the pipeline goes, against a ~25 ms headless repaint.
+    const sink = waylandSink({ display: weston.socket, fullscreen: true });
+    const stats = await pipe(videoTestSrc({ numBuffers: 200, width: 320, height: 240, pattern: 'ball', format: 'RGBA' }), sink).run();
+    const c = sink.counters;
+    expect(c.committed + c.replaced + c.dropped).toBe(200);
+    // Committed only once the compositor repainted: it never has to discard one of ours, and the frames that
+    // came between repaints were replaced by newer ones (the pipeline's late drops).
+    expect(c.replaced).toBeGreaterThan(100);
+    expect(c.discarded).toBe(0);
+    expect(c.presented).toBe(c.committed);
+    expect(c.dropped).toBe(0);
+    expect(stats.drops).toBe(c.replaced);
+  }, 30_000);
+
+  it('glass-to-glass to presentation in the pipeline stats', async () => {
+    const sink = waylandSink({ display: weston.socket, fullscreen: true });
+    const stats = await pipe(videoTestSrc({ numBuffers: 30, width: 320, height: 240, format: 'I420', isLive: true, framerate: '30/1' }), sink).run();
+    const p = stats.presented!;
+    expect(p.count).toBe(sink.counters.latency()!.count);
+    expect(p.count).toBeGreaterThan(15);
+    // Presented after the sink took the frame: later than capture → sink, and within a few repaints.
+    expect(p.p50).toBeGreaterThan(stats.latency.p50);
+    expect(p.p95).toBeLessThan(500e6);
+    expect(formatStats(stats)).toMatch(/glass-to-glass to presentation \(\d+ frames\): p50 [\d.]+ ms/);
   }, 30_000);
 
   it('without WAYLAND_DISPLAY: a clear error naming the sink before any frame is made', async () => {

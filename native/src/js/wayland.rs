@@ -33,6 +33,8 @@ pub struct PresentationFeedback {
   pub refresh: u32,
   /// wp_presentation_feedback kind flags.
   pub flags: u32,
+  /// Never committed: a newer frame replaced it while it waited for the compositor's frame callback.
+  pub replaced: bool,
 }
 
 #[napi(object)]
@@ -42,6 +44,8 @@ pub struct WaylandStats {
   pub discarded: i64,
   /// Frames not shown because every buffer was held by the compositor.
   pub dropped: i64,
+  /// Frames replaced by a newer one while waiting for the compositor's frame callback (never committed).
+  pub replaced: i64,
   /// Committed frames still awaiting feedback.
   pub pending: i64,
   /// The presentation clock (clockid_t; 4 is CLOCK_MONOTONIC_RAW); -1 before the compositor said.
@@ -110,8 +114,9 @@ impl WaylandWindow {
   }
 
   /// Shows one frame (format BGRx, RGBA, I420 or NV12; read in place; tightly packed planes, or plane k at
-  /// offsets[k], rows strides[k] apart). Returns its feedback id, or null when every buffer was still held
-  /// by the compositor (the frame is dropped and counted). Throws once the compositor is gone.
+  /// offsets[k], rows strides[k] apart): committed at once, or kept (one at most, the newest) until the
+  /// compositor's frame callback. Returns its feedback id, or null when every buffer was held by the
+  /// compositor (the frame is dropped and counted). Throws once the compositor is gone.
   #[napi]
   pub fn present(
     &mut self,
@@ -139,7 +144,7 @@ impl WaylandWindow {
       .inner
       .take_feedback()
       .into_iter()
-      .map(|f| PresentationFeedback { id: f.id, presented: f.presented_ns, refresh: f.refresh_ns, flags: f.flags })
+      .map(|f| PresentationFeedback { id: f.id, presented: f.presented_ns, refresh: f.refresh_ns, flags: f.flags, replaced: f.replaced })
       .collect()
   }
 
@@ -151,6 +156,7 @@ impl WaylandWindow {
       presented: s.presented as i64,
       discarded: s.discarded as i64,
       dropped: s.dropped as i64,
+      replaced: s.replaced as i64,
       pending: s.pending as i64,
       clock_id: s.clock_id,
       configured_width: s.configured_width,

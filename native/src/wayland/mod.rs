@@ -6,11 +6,19 @@
 //! polls the socket (and a wake pipe for close), dispatches events (buffer releases, configure, presentation
 //! feedback, ping) and records them in `Shared`; a lost connection becomes the error every later call returns.
 //! The pool (one memfd, `buffers` slots of one frame each) is made once per frame size and reused.
+//!
+//! Pacing (`pacer`): a frame is committed at once when the compositor has repainted since the last commit,
+//! else it waits in its buffer (one at most, the newest) and the dispatch thread commits it on the frame
+//! callback — so what is shown is always the newest frame, never a queue of stale ones.
 pub mod convert;
+pub mod pacer;
+mod shm;
 
 use crate::error::{NativeError, Result};
 use convert::InFormat;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use pacer::{Decision, Pacer, Ready};
+use shm::Pool;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -19,6 +27,7 @@ use std::time::{Duration, Instant};
 use wayland_client::backend::WaylandError;
 use wayland_client::globals::{registry_queue_init, GlobalListContents};
 use wayland_client::protocol::wl_buffer::{self, WlBuffer};
+use wayland_client::protocol::wl_callback::{self, WlCallback};
 use wayland_client::protocol::wl_compositor::WlCompositor;
 use wayland_client::protocol::wl_registry::WlRegistry;
 use wayland_client::protocol::wl_shm::{self, WlShm};
@@ -56,6 +65,8 @@ pub struct Feedback {
   pub refresh_ns: u32,
   /// wp_presentation_feedback kind flags (vsync, hw_clock, hw_completion, zero_copy).
   pub flags: u32,
+  /// Never committed: a newer frame replaced it while it waited for the compositor.
+  pub replaced: bool,
 }
 
 /// Counters since the window opened.
@@ -66,6 +77,8 @@ pub struct Stats {
   pub discarded: u64,
   /// Frames not shown because every buffer was still held by the compositor.
   pub dropped: u64,
+  /// Frames that waited for the compositor's frame callback and were replaced by a newer one (never committed).
+  pub replaced: u64,
   /// Committed frames whose feedback has not come yet.
   pub pending: u64,
   /// The presentation clock (a clockid_t: 4 is CLOCK_MONOTONIC_RAW), -1 before the compositor said.
@@ -78,8 +91,24 @@ pub struct Stats {
   pub buffers_created: u64,
 }
 
+/// What commits a frame: the surface and what is attached with it. In `Shared`, so the dispatch thread
+/// commits a waiting frame on the frame callback under the same lock as the caller's commits.
+struct Output {
+  surface: WlSurface,
+  presentation: Option<WpPresentation>,
+  viewport: Option<WpViewport>,
+  /// The viewport's destination now (None: the buffer's size).
+  destination: Option<(i32, i32)>,
+  slots: Vec<WlBuffer>,
+  /// Width, height of the slots' frames.
+  frame: (usize, usize),
+  qh: QueueHandle<State>,
+}
+
 #[derive(Default)]
 struct Shared {
+  out: Option<Output>,
+  pacer: Pacer,
   /// The toplevel size of the last configure acked (0 × 0: ours to choose); None before the first.
   configured: Option<(i32, i32)>,
   pending_size: (i32, i32),
@@ -180,9 +209,9 @@ impl Dispatch<WpPresentationFeedback, u32> for State {
           wayland_client::WEnum::Value(f) => f.bits(),
           wayland_client::WEnum::Unknown(b) => b,
         };
-        Feedback { id, presented_ns: Some(secs * 1_000_000_000 + tv_nsec as i64), refresh_ns: refresh, flags }
+        Feedback { id, presented_ns: Some(secs * 1_000_000_000 + tv_nsec as i64), refresh_ns: refresh, flags, replaced: false }
       }
-      wp_presentation_feedback::Event::Discarded => Feedback { id, presented_ns: None, refresh_ns: 0, flags: 0 },
+      wp_presentation_feedback::Event::Discarded => Feedback { id, presented_ns: None, refresh_ns: 0, flags: 0, replaced: false },
       _ => return,
     };
     let mut g = lock(&s.sync);
@@ -195,6 +224,64 @@ impl Dispatch<WpPresentationFeedback, u32> for State {
     g.feedback.push(fb);
     drop(g);
     s.sync.1.notify_all();
+  }
+}
+
+impl Dispatch<WlCallback, ()> for State {
+  fn event(s: &mut Self, _: &WlCallback, e: wl_callback::Event, _: &(), _: &Connection, _: &QueueHandle<Self>) {
+    if let wl_callback::Event::Done { .. } = e {
+      let mut g = lock(&s.sync);
+      if let Some(next) = g.pacer.frame_done() {
+        commit(&mut g, next);
+      }
+      // The dispatch loop flushes the commit right after this handler.
+      drop(g);
+      s.sync.1.notify_all();
+    }
+  }
+}
+
+/// A frame that will never be committed: its buffer back to the pool, its fate told as feedback.
+fn replaced(g: &mut Shared, r: Ready, reuse: bool) {
+  g.stats.replaced += 1;
+  if !reuse {
+    if let Some(b) = g.busy.get_mut(r.slot) {
+      *b = false;
+    }
+  }
+  g.feedback.push(Feedback { id: r.id, presented_ns: None, refresh_ns: 0, flags: 0, replaced: true });
+}
+
+/// Attaches and commits the frame in `r.slot`, scaled to the configured size (aspect kept), with a frame
+/// callback (pacing) and a presentation feedback request.
+fn commit(g: &mut Shared, r: Ready) {
+  let configured = g.configured.unwrap_or((0, 0));
+  let Some(out) = g.out.as_mut() else { return };
+  let (w, h) = out.frame;
+  if let Some(vp) = &out.viewport {
+    let (cw, ch) = configured;
+    let dest = if cw > 0 && ch > 0 && (cw as usize != w || ch as usize != h) {
+      let s = (cw as f64 / w as f64).min(ch as f64 / h as f64);
+      Some((((w as f64 * s).round() as i32).max(1), ((h as f64 * s).round() as i32).max(1)))
+    } else {
+      None
+    };
+    if dest != out.destination {
+      match dest {
+        Some((dw, dh)) => vp.set_destination(dw, dh),
+        None => vp.set_destination(-1, -1),
+      }
+      out.destination = dest;
+    }
+  }
+  out.surface.attach(Some(&out.slots[r.slot]), 0, 0);
+  out.surface.damage_buffer(0, 0, w as i32, h as i32);
+  out.surface.frame(&out.qh, ());
+  let feedback = out.presentation.as_ref().map(|p| p.feedback(&out.surface, &out.qh, r.id)).is_some();
+  out.surface.commit();
+  g.stats.committed += 1;
+  if feedback {
+    g.stats.pending += 1;
   }
 }
 
@@ -222,67 +309,6 @@ fn socket_path(display: Option<&str>) -> Result<PathBuf> {
   }
 }
 
-/// The memfd behind the pool, mapped.
-struct Pool {
-  fd: OwnedFd,
-  ptr: *mut u8,
-  size: usize,
-  pool: WlShmPool,
-}
-
-impl Pool {
-  fn new(shm: &WlShm, qh: &QueueHandle<State>, size: usize) -> Result<Self> {
-    let raw = unsafe { libc::memfd_create(c"g2g-wayland-sink".as_ptr(), libc::MFD_CLOEXEC) };
-    if raw < 0 {
-      return Err(NativeError::Resource(format!("memfd_create: {}", std::io::Error::last_os_error())));
-    }
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    let ptr = map(&fd, size)?;
-    let pool = shm.create_pool(fd.as_fd(), size as i32, qh, ());
-    Ok(Self { fd, ptr, size, pool })
-  }
-
-  fn grow(&mut self, size: usize) -> Result<()> {
-    if size <= self.size {
-      return Ok(());
-    }
-    unsafe { libc::munmap(self.ptr as *mut _, self.size) };
-    self.ptr = std::ptr::null_mut();
-    self.ptr = map(&self.fd, size)?;
-    self.size = size;
-    self.pool.resize(size as i32);
-    Ok(())
-  }
-
-  fn slice(&mut self, off: usize, len: usize) -> &mut [u8] {
-    assert!(off + len <= self.size);
-    unsafe { std::slice::from_raw_parts_mut(self.ptr.add(off), len) }
-  }
-}
-
-fn map(fd: &OwnedFd, size: usize) -> Result<*mut u8> {
-  if unsafe { libc::ftruncate(fd.as_raw_fd(), size as libc::off_t) } < 0 {
-    return Err(NativeError::Resource(format!("ftruncate of the shm pool: {}", std::io::Error::last_os_error())));
-  }
-  let p = unsafe { libc::mmap(std::ptr::null_mut(), size, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
-  if p == libc::MAP_FAILED {
-    return Err(NativeError::Resource(format!("mmap of the shm pool: {}", std::io::Error::last_os_error())));
-  }
-  Ok(p as *mut u8)
-}
-
-impl Drop for Pool {
-  fn drop(&mut self) {
-    self.pool.destroy();
-    if !self.ptr.is_null() {
-      unsafe { libc::munmap(self.ptr as *mut _, self.size) };
-    }
-  }
-}
-
-// The mapping is only touched through &mut Window.
-unsafe impl Send for Pool {}
-
 /// An open window. `close()` (or drop) destroys every object, stops the dispatch thread and closes the socket.
 pub struct Window {
   /// None once closed: the socket closes with close(), not when JS collects the object.
@@ -291,18 +317,14 @@ pub struct Window {
   sync: Sync,
   shm: WlShm,
   wm_base: XdgWmBase,
-  surface: WlSurface,
   xdg_surface: XdgSurface,
   toplevel: XdgToplevel,
-  presentation: Option<WpPresentation>,
-  viewport: Option<WpViewport>,
   viewporter: Option<WpViewporter>,
   compositor: WlCompositor,
+  has_presentation: bool,
   pool: Option<Pool>,
-  slots: Vec<WlBuffer>,
   /// Width, height of the pool's buffers.
   frame: (usize, usize),
-  destination: Option<(i32, i32)>,
   buffers: usize,
   next_id: u32,
   wake: Option<OwnedFd>,
@@ -337,7 +359,10 @@ impl Window {
     surface.commit();
     conn.flush().map_err(|e| display_error(format!("Wayland connection to {}: {e}", path.display())))?;
 
-    let sync: Sync = Arc::new((Mutex::new(Shared { stats: Stats { clock_id: -1, ..Stats::default() }, ..Shared::default() }), Condvar::new()));
+    let has_presentation = presentation.is_some();
+    let out = Output { surface, presentation, viewport, destination: None, slots: Vec::new(), frame: (0, 0), qh: qh.clone() };
+    let shared = Shared { out: Some(out), stats: Stats { clock_id: -1, ..Stats::default() }, ..Shared::default() };
+    let sync: Sync = Arc::new((Mutex::new(shared), Condvar::new()));
     let mut fds = [0; 2];
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
       return Err(NativeError::Resource(format!("pipe2: {}", std::io::Error::last_os_error())));
@@ -354,17 +379,13 @@ impl Window {
       sync,
       shm,
       wm_base,
-      surface,
       xdg_surface,
       toplevel,
-      presentation,
-      viewport,
       viewporter,
       compositor,
+      has_presentation,
       pool: None,
-      slots: Vec::new(),
       frame: (0, 0),
-      destination: None,
       buffers: o.buffers.clamp(2, 8),
       next_id: 0,
       wake: Some(wr),
@@ -394,11 +415,8 @@ impl Window {
     display_error(msg)
   }
 
-  /// (Re)makes the pool's buffers for frames of this size.
+  /// (Re)makes the pool's buffers for frames of this size; a frame waiting in an old buffer is replaced.
   fn resize(&mut self, w: usize, h: usize) -> Result<()> {
-    for b in self.slots.drain(..) {
-      b.destroy();
-    }
     let stride = w * 4;
     let total = stride * h * self.buffers;
     let allocated = match &mut self.pool {
@@ -409,26 +427,34 @@ impl Window {
         true
       }
     };
-    let generation = {
-      let mut g = lock(&self.sync);
-      g.stats.pool_allocations += allocated as u64;
-      g.stats.buffers_created += self.buffers as u64;
-      g.generation += 1;
-      g.busy = vec![false; self.buffers];
-      g.generation
-    };
+    let mut g = lock(&self.sync);
+    if let Some(r) = g.pacer.take_waiting() {
+      replaced(&mut g, r, false);
+    }
+    g.stats.pool_allocations += allocated as u64;
+    g.stats.buffers_created += self.buffers as u64;
+    g.generation += 1;
+    g.busy = vec![false; self.buffers];
+    let generation = g.generation;
     let pool = &self.pool.as_ref().unwrap().pool;
+    let out = g.out.as_mut().ok_or(NativeError::Closed)?;
+    for b in out.slots.drain(..) {
+      b.destroy();
+    }
     for i in 0..self.buffers {
       let b = pool.create_buffer((i * stride * h) as i32, w as i32, h as i32, stride as i32, wl_shm::Format::Xrgb8888, &self.qh, (generation, i));
-      self.slots.push(b);
+      out.slots.push(b);
     }
+    out.frame = (w, h);
     self.frame = (w, h);
     Ok(())
   }
 
-  /// Shows one frame: converted into a free buffer of the pool, attached and committed with a presentation
-  /// feedback request. Some(id) names it in `take_feedback`; None: every buffer is still held by the
-  /// compositor, the frame is dropped (counted). `planes`: each plane's (offset, stride); None: packed.
+  /// Shows one frame: converted into a free buffer of the pool, then committed at once, or, when the
+  /// compositor has not repainted since the last commit, kept waiting for its frame callback (a newer frame
+  /// replaces it: counted, its feedback says `replaced`). Some(id) names it in `take_feedback`; None: every
+  /// buffer is held by the compositor and none waits, the frame is dropped (counted). `planes`: each plane's
+  /// (offset, stride); None: packed.
   pub fn present(&mut self, fmt: InFormat, data: &[u8], w: usize, h: usize, planes: Option<&[(usize, usize)]>) -> Result<Option<u32>> {
     self.check()?;
     if w == 0 || h == 0 || w > 16384 || h > 16384 {
@@ -449,63 +475,40 @@ impl Window {
     if data.len() < need {
       return Err(NativeError::invalid(format!("a {w}x{h} {fmt:?} frame needs {need} bytes, got {}", data.len())));
     }
-    let configured = {
-      let g = lock(&self.sync);
-      match g.configured {
-        Some(c) => c,
-        None => return Err(display_error("the Wayland window is not configured yet (wait for ready())")),
-      }
-    };
+    if lock(&self.sync).configured.is_none() {
+      return Err(display_error("the Wayland window is not configured yet (wait for ready())"));
+    }
     if self.frame != (w, h) {
       self.resize(w, h)?;
     }
     let slot = {
       let mut g = lock(&self.sync);
-      match g.busy.iter().position(|b| !b) {
-        Some(i) => {
-          g.busy[i] = true;
-          i
-        }
-        None => {
-          g.stats.dropped += 1;
-          return Ok(None);
-        }
+      if let Some(i) = g.busy.iter().position(|b| !b) {
+        g.busy[i] = true;
+        i
+      } else if let Some(r) = g.pacer.take_waiting() {
+        // The waiting frame's buffer takes the newer frame.
+        replaced(&mut g, r, true);
+        r.slot
+      } else {
+        g.stats.dropped += 1;
+        return Ok(None);
       }
     };
+    // Converted outside the lock: the slot is ours (busy, not waiting), the dispatch thread leaves it alone.
     let stride = w * 4;
     let dst = self.pool.as_mut().unwrap().slice(slot * stride * h, stride * h);
     convert::to_xrgb(fmt, data, w, h, planes, dst, stride);
 
-    // Scaled to the configured size (a fullscreen output, a resized window), aspect kept.
-    if let (Some(vp), (cw, ch)) = (&self.viewport, configured) {
-      let dest = if cw > 0 && ch > 0 && (cw as usize != w || ch as usize != h) {
-        let (sw, sh) = (cw as f64 / w as f64, ch as f64 / h as f64);
-        let s = sw.min(sh);
-        Some((((w as f64 * s).round() as i32).max(1), ((h as f64 * s).round() as i32).max(1)))
-      } else {
-        None
-      };
-      if dest != self.destination {
-        match dest {
-          Some((dw, dh)) => vp.set_destination(dw, dh),
-          None => vp.set_destination(-1, -1),
-        }
-        self.destination = dest;
-      }
-    }
-    self.surface.attach(Some(&self.slots[slot]), 0, 0);
-    self.surface.damage_buffer(0, 0, w as i32, h as i32);
     let id = self.next_id;
     self.next_id = self.next_id.wrapping_add(1);
-    if let Some(p) = &self.presentation {
-      p.feedback(&self.surface, &self.qh, id);
-    }
-    self.surface.commit();
+    let r = Ready { slot, id };
     {
       let mut g = lock(&self.sync);
-      g.stats.committed += 1;
-      if self.presentation.is_some() {
-        g.stats.pending += 1;
+      match g.pacer.ready(r) {
+        Decision::Commit => commit(&mut g, r),
+        Decision::Wait { replaced: Some(old) } => replaced(&mut g, old, false),
+        Decision::Wait { replaced: None } => {}
       }
     }
     if let Some(c) = &self.conn {
@@ -529,7 +532,7 @@ impl Window {
   }
 
   pub fn has_presentation(&self) -> bool {
-    self.presentation.is_some()
+    self.has_presentation
   }
 
   /// Destroys the window and its buffers, stops the dispatch thread, closes the socket. Idempotent.
@@ -538,22 +541,27 @@ impl Window {
       return;
     }
     self.closed = true;
-    for b in self.slots.drain(..) {
-      b.destroy();
+    let out = lock(&self.sync).out.take();
+    if let Some(out) = &out {
+      for b in &out.slots {
+        b.destroy();
+      }
+      if let Some(v) = &out.viewport {
+        v.destroy();
+      }
+      if let Some(p) = &out.presentation {
+        p.destroy();
+      }
     }
     self.pool = None;
-    if let Some(v) = self.viewport.take() {
-      v.destroy();
-    }
     if let Some(v) = self.viewporter.take() {
       v.destroy();
     }
-    if let Some(p) = self.presentation.take() {
-      p.destroy();
-    }
     self.toplevel.destroy();
     self.xdg_surface.destroy();
-    self.surface.destroy();
+    if let Some(out) = out {
+      out.surface.destroy();
+    }
     self.wm_base.destroy();
     let _ = &self.compositor;
     if let Some(c) = &self.conn {
@@ -594,7 +602,7 @@ impl Waiter {
 
   /// Until no committed frame awaits its feedback (or the timeout: what is still pending stays pending).
   pub fn wait_feedback(&self, timeout: Duration) -> Result<()> {
-    match self.wait(timeout, "", |g| (g.stats.pending == 0).then_some(())) {
+    match self.wait(timeout, "", |g| (g.stats.pending == 0 && !g.pacer.has_waiting()).then_some(())) {
       Err(NativeError::Display(m)) if m.starts_with("the Wayland compositor did not") => Ok(()),
       r => r,
     }

@@ -1,0 +1,106 @@
+//! When a converted frame is committed: the live rule of a display sink that minimises glass-to-glass.
+//!
+//! A commit before the compositor has repainted since the last one only queues behind it (and the earlier
+//! frame is then discarded unseen), so a frame is committed at once only when no frame callback is
+//! outstanding; otherwise it waits, at most one frame waiting, a newer frame replacing it (counted), and the
+//! waiting frame is committed when the callback comes (the compositor is ready for a new frame). Pure state:
+//! the window applies its decisions.
+
+/// A frame ready in a buffer of the pool: its slot and its feedback id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ready {
+  pub slot: usize,
+  pub id: u32,
+}
+
+/// What to do with a frame that is ready.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decision {
+  /// Commit it now (a frame callback is requested with it).
+  Commit,
+  /// Keep it until the frame callback; `replaced`: the frame that was waiting and now never shows.
+  Wait { replaced: Option<Ready> },
+}
+
+#[derive(Debug, Default)]
+pub struct Pacer {
+  /// A commit's frame callback has not come yet: the compositor has not repainted since.
+  callback_pending: bool,
+  waiting: Option<Ready>,
+}
+
+impl Pacer {
+  /// A frame is ready to show.
+  pub fn ready(&mut self, f: Ready) -> Decision {
+    if !self.callback_pending {
+      self.callback_pending = true;
+      return Decision::Commit;
+    }
+    Decision::Wait { replaced: self.waiting.replace(f) }
+  }
+
+  /// The frame callback came: the waiting frame, if any, to commit now (with a new callback).
+  pub fn frame_done(&mut self) -> Option<Ready> {
+    let next = self.waiting.take();
+    self.callback_pending = next.is_some();
+    next
+  }
+
+  /// Takes the waiting frame back (its buffer is to be reused for a newer frame, or dropped on resize).
+  pub fn take_waiting(&mut self) -> Option<Ready> {
+    self.waiting.take()
+  }
+
+  pub fn has_waiting(&self) -> bool {
+    self.waiting.is_some()
+  }
+
+  /// The compositor cannot send the callback any more (a new surface state): commit the next frame at once.
+  pub fn reset(&mut self) {
+    self.callback_pending = false;
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  const A: Ready = Ready { slot: 0, id: 1 };
+  const B: Ready = Ready { slot: 1, id: 2 };
+  const C: Ready = Ready { slot: 2, id: 3 };
+
+  #[test]
+  fn first_frame_commits_at_once() {
+    let mut p = Pacer::default();
+    assert_eq!(p.ready(A), Decision::Commit);
+  }
+
+  #[test]
+  fn frames_before_the_callback_wait_and_the_newest_wins() {
+    let mut p = Pacer::default();
+    p.ready(A);
+    assert_eq!(p.ready(B), Decision::Wait { replaced: None });
+    assert_eq!(p.ready(C), Decision::Wait { replaced: Some(B) });
+    assert_eq!(p.frame_done(), Some(C));
+    // C is committed: the next frame waits for C's callback.
+    assert_eq!(p.ready(A), Decision::Wait { replaced: None });
+  }
+
+  #[test]
+  fn a_callback_with_nothing_waiting_frees_the_next_commit() {
+    let mut p = Pacer::default();
+    p.ready(A);
+    assert_eq!(p.frame_done(), None);
+    assert_eq!(p.ready(B), Decision::Commit);
+  }
+
+  #[test]
+  fn taking_the_waiting_frame_back() {
+    let mut p = Pacer::default();
+    p.ready(A);
+    p.ready(B);
+    assert!(p.has_waiting());
+    assert_eq!(p.take_waiting(), Some(B));
+    assert_eq!(p.frame_done(), None);
+  }
+}
