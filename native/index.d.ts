@@ -230,6 +230,8 @@ export interface PresentationFeedback {
   refresh: number
   /** wp_presentation_feedback kind flags. */
   flags: number
+  /** Never committed: a newer frame replaced it while it waited for the compositor's frame callback. */
+  replaced: boolean
 }
 
 /** Probes every decoder backend (cached per process). */
@@ -254,6 +256,8 @@ export interface WaylandStats {
   discarded: number
   /** Frames not shown because every buffer was held by the compositor. */
   dropped: number
+  /** Frames replaced by a newer one while waiting for the compositor's frame callback (never committed). */
+  replaced: number
   /** Committed frames still awaiting feedback. */
   pending: number
   /** The presentation clock (clockid_t; 4 is CLOCK_MONOTONIC_RAW); -1 before the compositor said. */
@@ -265,7 +269,3 @@ export interface WaylandStats {
   /** wl_buffers made (only when the frame size changes). */
   buffersCreated: number
 }
-  /** Never committed: a newer frame replaced it while it waited for the compositor's frame callback. */
-  replaced: boolean
-  /** Frames replaced by a newer one while waiting for the compositor's frame callback (never committed). */
-  replaced: number
