@@ -8,6 +8,8 @@ import { parseLaunch } from '../../operators/launch';
 import { systemClock } from '../../src/clock/system-clock';
 import { pipe } from '../../src/pipeline';
 import { formatStats } from '../../src/pipeline/stats';
+import { writeFile } from 'node:fs/promises';
+import { renderReport, ReportRecorder } from './report';
 import { formatTime } from '../../src/time';
 import { h264Enc } from '../elements/h264-enc';
 import { rtspServerSink } from '../elements/rtsp-server-sink';
@@ -23,7 +25,7 @@ import { runPipeline, type CliRunOptions } from './run-pipeline';
 /** What the source draws; 35-pixel glyphs (scale 5) read reliably, the frame counter does not. */
 export const DEMO_TEXT = 'HELLO 42';
 
-export const DEMO_USAGE = `Usage: g2g demo [--frames N] [--preprocess auto|webgpu|cpu] [--display auto|wayland|none] [--simple]
+export const DEMO_USAGE = `Usage: g2g demo [--frames N] [--preprocess auto|webgpu|cpu] [--display auto|wayland|none] [--report FILE.html] [--simple]
 
 Live OCR over RTSP, all in this process:
   videoTestSrc is-live=true (320x240, 15 fps, '${DEMO_TEXT}') ! h264Enc tune=zerolatency ! h264Parse
@@ -36,6 +38,8 @@ Frames arriving while OCR is busy are dropped (live profile), never queued.
   --preprocess  webgpu (WGSL through Dawn), cpu, or auto (default: webgpu when an adapter exists)
   --display  wayland: show the frames with the boxes and text read (overlay ! waylandSink) in a window;
              none: no window; auto (default): wayland when WAYLAND_DISPLAY is set
+  --report   write a self-contained latency report of the OCR client (capture → presented with a
+             display, else capture → sink; latency over time, per-element processing) to FILE.html
   --simple   the old demo instead: fakeSrc is-live=true framerate=30/1 ! identity ! queue ! fakeSink`;
 
 export function demoPipeline(frames: number): string {
@@ -49,7 +53,7 @@ const processInterrupts = (handler: () => void): (() => void) => {
 
 /** `g2g demo`: live OCR of an RTSP stream served in-process, with its latency. */
 export async function demo(args: string[], io: CliIo = processIo, extra: Pick<CliRunOptions, 'onInterrupt'> = {}): Promise<number> {
-  const a = parseArgs(args, { flags: ['help', 'simple'], options: ['frames', 'preprocess', 'display'], short: { h: 'help' } });
+  const a = parseArgs(args, { flags: ['help', 'simple'], options: ['frames', 'preprocess', 'display', 'report'], short: { h: 'help' } });
   if (a.flags.has('help')) {
     io.out(DEMO_USAGE);
     return 0;
@@ -67,7 +71,7 @@ export async function demo(args: string[], io: CliIo = processIo, extra: Pick<Cl
   if (display !== 'auto' && display !== 'wayland' && display !== 'none') throw new UsageError(`--display must be auto, wayland or none, got '${display}'`);
   const preprocess = await chooseOcrPreprocess(a.options.get('preprocess') ?? 'auto', io.err);
   const wayland = display === 'wayland' || (display === 'auto' && !!process.env.WAYLAND_DISPLAY);
-  return ocrDemo(frames, preprocess, io, extra.onInterrupt ?? processInterrupts, wayland);
+  return ocrDemo(frames, preprocess, io, extra.onInterrupt ?? processInterrupts, wayland, a.options.get('report'));
 }
 
 async function ocrDemo(
@@ -75,7 +79,8 @@ async function ocrDemo(
   preprocess: OcrPreprocessBackend,
   io: CliIo,
   onInterrupt: (handler: () => void) => () => void,
-  wayland: boolean
+  wayland: boolean,
+  report: string | undefined
 ): Promise<number> {
   io.out('g2g demo: loading PP-OCRv4 …');
   const model = await PpOcr.load(gutenyeOcrModels());
@@ -125,6 +130,8 @@ async function ocrDemo(
   // With a display: the frames go on through overlay (boxes and text where the model read them, and the
   // latency line) to a Wayland window, which measures capture → presented; else a sink that keeps nothing.
   const display = wayland ? waylandSink({ name: 'display', title: 'glass2glass demo' }) : undefined;
+  const recorder = report ? new ReportRecorder(systemClock.now()) : undefined;
+  const runOptions = { clock: systemClock, profile: OCR_LIVE, onLatency: recorder?.onLatency, onPresented: recorder?.onPresented };
   const client = display
     ? pipe(
         rtspSrc({ location, protocols: 'tcp' }),
@@ -132,7 +139,7 @@ async function ocrDemo(
         identity({ name: 'ocrSink', videoMeta: true, handoff: (p) => onFrame(p as FramePacket) }),
         overlay({ showLatency: true }),
         display
-      ).start({ clock: systemClock, profile: OCR_LIVE })
+      ).start(runOptions)
     : pipe(
         rtspSrc({ location, protocols: 'tcp' }),
         ocrChain(model, { live: true, timings, preprocess }),
@@ -145,7 +152,8 @@ async function ocrDemo(
           release: true,
           onPacket: onFrame,
         })
-      ).start({ clock: systemClock, profile: OCR_LIVE });
+      ).start(runOptions);
+  const sampler = recorder ? setInterval(() => recorder.sample(client.stats(), systemClock.now()), 100) : undefined;
   io.out('Running (profile live); Ctrl-C ends the stream …');
   let interrupts = 0;
   const stop = onInterrupt(() => {
@@ -160,6 +168,7 @@ async function ocrDemo(
     if (interrupts < 2) fail('client', e);
   } finally {
     stop();
+    if (sampler) clearInterval(sampler);
     server.eos();
   }
   // The server's end (RTCP BYE, sockets closed) should be quick; do not hang the demo on it.
@@ -171,6 +180,16 @@ async function ocrDemo(
   await model.release();
 
   const stats = client.stats();
+  if (recorder && report) {
+    recorder.sample(stats, systemClock.now());
+    const line = `rtspSrc ! h264Parse ! h264Dec ! queue ! ${pre} ! ocrDetect ! ocrRecognise${display ? ' ! overlay ! waylandSink' : ' ! fakeSink'}`;
+    try {
+      await writeFile(report, renderReport(recorder.data('glass2glass demo: live OCR over RTSP', line, stats)));
+      io.out(`Report written to ${report}`);
+    } catch (e) {
+      fail('report', e);
+    }
+  }
   const fps = stats.duration > 0 ? (n * 1e9) / stats.duration : 0;
   io.out('');
   io.out(
@@ -183,9 +202,9 @@ async function ocrDemo(
     const c = display.counters;
     const l = c.latency();
     io.out(
-      `Display (waylandSink): ${c.presented} frames presented, ${c.discarded} discarded by the compositor, ${c.dropped} dropped; capture → presented ${
-        l ? `p50 ${ms(l.p50)} ms, p95 ${ms(l.p95)} ms` : '-'
-      }`
+      `Display (waylandSink): ${c.presented} frames presented, ${c.discarded} discarded by the compositor, ${c.replaced} replaced by newer frames, ${
+        c.dropped
+      } dropped; capture → presented ${l ? `p50 ${ms(l.p50)} ms, p95 ${ms(l.p95)} ms` : '-'}`
     );
     io.out('');
   }

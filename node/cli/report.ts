@@ -4,6 +4,7 @@
  * over time with its drops marked. Data is gathered while the run goes (`ReportRecorder`), drawn at the end.
  */
 import type { PipelineStats } from '../../src/pipeline/stats';
+import type { LatencySummary } from '../../src/pipeline/histogram';
 
 /** Latencies kept for the over-time plot; past this, every second one is dropped (the histogram stays exact). */
 const MAX_POINTS = 20_000;
@@ -27,6 +28,10 @@ export interface ReportData {
   /** The pipeline as launch syntax (passwords are never printed by Pipeline.toString). */
   readonly pipeline: string;
   readonly stats: PipelineStats;
+  /** Where glass-to-glass ends: at a display's presentation (a display sink reported it) or at the sink. */
+  readonly end: 'presented' | 'sink';
+  /** The latency drawn: capture → presented or capture → sink. */
+  readonly summary: LatencySummary;
   /** [clock time, latency] pairs, ns, in arrival order (every `stride`-th packet). */
   readonly latencies: readonly (readonly [number, number])[];
   readonly stride: number;
@@ -35,26 +40,38 @@ export interface ReportData {
   readonly start: number;
 }
 
-/** Collects what the report draws: every latency (decimated past MAX_POINTS) and periodic stats samples. */
-export class ReportRecorder {
-  readonly latencies: [number, number][] = [];
-  readonly samples: Sample[] = [];
-  private stride = 1;
+/** [clock time, latency] pairs, halved (every other kept) each time it reaches MAX_POINTS: bounded memory. */
+class LatencySeries {
+  readonly points: [number, number][] = [];
+  stride = 1;
   private seen = 0;
+
+  readonly add = (latency: number, at: number): void => {
+    if (this.seen++ % this.stride !== 0) return;
+    this.points.push([at, latency]);
+    if (this.points.length >= MAX_POINTS) {
+      let w = 0;
+      for (let r = 0; r < this.points.length; r += 2) this.points[w++] = this.points[r];
+      this.points.length = w;
+      this.stride *= 2;
+    }
+  };
+}
+
+/**
+ * Collects what the report draws: every latency to the sink and, where a display sink reports it, to
+ * presentation (decimated past MAX_POINTS), and periodic stats samples.
+ */
+export class ReportRecorder {
+  readonly samples: Sample[] = [];
+  private readonly toSink = new LatencySeries();
+  private readonly toPresented = new LatencySeries();
   private last = new Map<string, { count: number; sum: number; drops: number }>();
 
   constructor(readonly start: number) {}
 
-  readonly onLatency = (latency: number, at: number): void => {
-    if (this.seen++ % this.stride !== 0) return;
-    this.latencies.push([at, latency]);
-    if (this.latencies.length >= MAX_POINTS) {
-      let w = 0;
-      for (let r = 0; r < this.latencies.length; r += 2) this.latencies[w++] = this.latencies[r];
-      this.latencies.length = w;
-      this.stride *= 2;
-    }
-  };
+  readonly onLatency = this.toSink.add;
+  readonly onPresented = this.toPresented.add;
 
   /** One stats sample: per element, the mean processing time and the drops since the previous sample. */
   sample(stats: PipelineStats, at: number): void {
@@ -70,8 +87,21 @@ export class ReportRecorder {
     this.samples.push({ at, elements });
   }
 
+  /** The report's data: latency to presentation when a display reported it, else to the sink. */
   data(title: string, pipeline: string, stats: PipelineStats): ReportData {
-    return { title, pipeline, stats, latencies: this.latencies, stride: this.stride, samples: this.samples, start: this.start };
+    const presented = stats.presented !== undefined && this.toPresented.points.length > 0;
+    const series = presented ? this.toPresented : this.toSink;
+    return {
+      title,
+      pipeline,
+      stats,
+      end: presented ? 'presented' : 'sink',
+      summary: presented ? stats.presented! : stats.latency,
+      latencies: series.points,
+      stride: series.stride,
+      samples: this.samples,
+      start: this.start,
+    };
   }
 }
 
@@ -127,7 +157,7 @@ function histogram(d: ReportData): string {
         H - PAD.b - y(c)
       )}" fill="#9ecae1"/>`
   );
-  const l = d.stats.latency;
+  const l = d.summary;
   const marks = (['p50', 'p95', 'p99'] as const).map((q, i) => {
     const v = l[q] / 1e6;
     const color = ['#2ca02c', '#ff7f0e', '#d62728'][i];
@@ -138,7 +168,7 @@ function histogram(d: ReportData): string {
     }" font-size="11" fill="${color}">${q} ${ms(l[q])} ms</text>`;
   });
   return `<svg id="histogram" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="latency histogram">${axes(
-    'capture → sink latency (ms)',
+    `capture → ${d.end} latency (ms)`,
     'packets',
     x,
     y,
@@ -224,7 +254,7 @@ function table(stats: PipelineStats): string {
 
 /** The whole page: no script, no external resource, so that it opens anywhere and can be attached to a bug. */
 export function renderReport(d: ReportData): string {
-  const l = d.stats.latency;
+  const l = d.summary;
   const summary =
     l.count > 0
       ? `<p id="summary">${l.count} packets with a capture time: p50 <b data-quantile="p50">${ms(l.p50)}</b> ms, p95 <b data-quantile="p95">${ms(
@@ -239,7 +269,7 @@ export function renderReport(d: ReportData): string {
 <p><code>${esc(d.pipeline)}</code></p>
 <p>Ran ${ms(d.stats.duration)} ms; delivered ${d.stats.delivered}; drops ${d.stats.drops}; CPU copies ${d.stats.copies.count}.</p>
 ${summary}
-<h2>Glass-to-glass latency (capture → sink)</h2>
+<h2 id="latency-end" data-end="${d.end}">Glass-to-glass latency (capture → ${d.end === 'presented' ? 'presented on the display' : 'sink'})</h2>
 ${histogram(d)}
 <h2>Latency over time</h2>
 ${overTime(d)}

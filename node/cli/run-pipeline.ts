@@ -58,7 +58,14 @@ export async function runPipeline(pipeline: Pipeline, options: CliRunOptions, io
   // gst-launch -v: the caps each link carries, as they become fixed (first packet) and whenever they change.
   const onCaps = options.verbose ? (from: string, to: string, caps: Caps) => say(`${from}.src → ${to}.sink: caps = ${caps.toString()}`) : undefined;
   const recorder = options.report ? new ReportRecorder(systemClock.now()) : undefined;
-  const running = pipeline.start({ clock: systemClock, profile: options.profile, strict: options.strict, onCaps, onLatency: recorder?.onLatency });
+  const running = pipeline.start({
+    clock: systemClock,
+    profile: options.profile,
+    strict: options.strict,
+    onCaps,
+    onLatency: recorder?.onLatency,
+    onPresented: recorder?.onPresented,
+  });
   // Stats sampled for the report's over-time plots: 10 a second is fine enough for a person to read.
   const sampler = recorder ? setInterval(() => recorder.sample(running.stats(), systemClock.now()), 100) : undefined;
   let interrupts = 0;

@@ -1,4 +1,6 @@
 /** `g2g demo --display wayland`: what the model read, boxed and labelled, in a window of a real compositor. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demo } from '../../node/cli/demo';
 import { requirePeer } from '../peers';
@@ -23,7 +25,8 @@ describe('g2g demo --display wayland', () => {
   it('shows the frames with the OCR boxes, their text and the latency line; reports presented frames', async () => {
     const lines: string[] = [];
     const io = { out: (t: string) => void lines.push(t), err: (t: string) => void lines.push(`ERR ${t}`) };
-    const run = demo(['--frames', '45', '--display', 'wayland', '--preprocess', 'cpu'], io, { onInterrupt: () => () => undefined });
+    const report = join(weston.dir, 'demo-report.html');
+    const run = demo(['--frames', '45', '--display', 'wayland', '--preprocess', 'cpu', '--report', report], io, { onInterrupt: () => () => undefined });
     // Mid-run, once frames flow: the window holds a frame with what the model read drawn on it.
     await until(() => lines.filter((l) => l.startsWith('frame ')).length >= 3, 60_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -43,9 +46,14 @@ describe('g2g demo --display wayland', () => {
     expect(white).toBeGreaterThan(0);
     const summary = lines.find((l) => l.startsWith('Display (waylandSink):'));
     expect(summary).toMatch(
-      /^Display \(waylandSink\): (\d+) frames presented, \d+ discarded by the compositor, \d+ dropped; capture → presented p50 [\d.]+ ms, p95 [\d.]+ ms$/
+      /^Display \(waylandSink\): (\d+) frames presented, \d+ discarded by the compositor, \d+ replaced by newer frames, \d+ dropped; capture → presented p50 [\d.]+ ms, p95 [\d.]+ ms$/
     );
     expect(Number(/(\d+) frames presented/.exec(summary!)![1])).toBeGreaterThan(20);
     expect(lines.join('\n')).toMatch(/'HELLO 42' read on [1-9]\d*/);
+    // The report ends glass-to-glass at presentation, with the quantiles the run printed.
+    const html = readFileSync(report, 'utf8');
+    expect(html).toMatch(/id="latency-end" data-end="presented"/);
+    expect(html).toMatch(/capture → presented latency \(ms\)/);
+    expect(lines.join('\n')).toMatch(/glass-to-glass to presentation \(\d+ frames\)/);
   }, 120_000);
 });
