@@ -40,6 +40,9 @@ export class Link implements Reader<Packet> {
   private readonly fromSource: boolean;
   /** The first packet's caps are still to be told to `hooks.onCaps`. */
   private unannounced: boolean;
+  /** Resolves the pending source pull with EOS when a graceful end is asked for (see orEos). */
+  private pendingEos: ((v: typeof EOS) => void) | undefined;
+  private eosHooked = false;
 
   constructor(
     private readonly inner: Reader<Packet>,
@@ -68,9 +71,35 @@ export class Link implements Reader<Packet> {
     }
     if (isPromiseLike(r)) {
       const p = Promise.resolve(r).then(this.accept, this.reject);
-      return isSource ? Promise.race([p, this.hooks.eosPromise]) : p;
+      return isSource ? this.orEos(p) : p;
     }
     return this.accept(r);
+  }
+
+  /**
+   * The pull, or EOS as soon as a graceful end is asked for (a live source may wait long for its next
+   * packet). Not Promise.race with the run's EOS promise: that promise stays pending all run, and every
+   * race would leave a reaction on it holding its packet until the run ends (a frame per pull). One
+   * reaction per link, and a resolver dropped once the pull settles.
+   */
+  private orEos(p: Promise<Pulled<Packet>>): Promise<Pulled<Packet>> {
+    if (!this.eosHooked) {
+      this.eosHooked = true;
+      void this.hooks.eosPromise.then(() => this.pendingEos?.(EOS));
+    }
+    return new Promise<Pulled<Packet>>((resolve, reject) => {
+      this.pendingEos = resolve;
+      p.then(
+        (v) => {
+          if (this.pendingEos === resolve) this.pendingEos = undefined;
+          resolve(v);
+        },
+        (e: unknown) => {
+          if (this.pendingEos === resolve) this.pendingEos = undefined;
+          reject(e);
+        }
+      );
+    });
   }
 
   private timedPull(signal: AbortSignal): MaybePromise<Pulled<Packet>> {

@@ -20,8 +20,20 @@ export interface Weston {
 
 export const westons: Weston[] = [];
 
-/** weston headless with the pixman renderer, as ../shared/peers.md: a private runtime dir, a fixed-size output. */
-export async function startWeston(name: string): Promise<Weston> {
+/** weston's renderer: pixman (CPU, the default) or GL (`--use-gl`: EGL on Mesa's llvmpipe, needs Mesa 25 here). */
+export type WestonRenderer = 'pixman' | 'gl';
+
+export interface StartWestonOptions {
+  /** Default 'pixman'. */
+  readonly renderer?: WestonRenderer;
+}
+
+/**
+ * weston headless, as ../shared/peers.md: a private runtime dir, a fixed-size output, the pixman renderer
+ * unless `renderer: 'gl'`.
+ */
+export async function startWeston(name: string, options: StartWestonOptions = {}): Promise<Weston> {
+  const renderer = options.renderer ?? 'pixman';
   const dir = mkdtempSync(join(tmpdir(), 'g2g-weston-'));
   const ini = join(dir, 'weston-test.ini');
   writeFileSync(ini, '[core]\nidle-time=0\n[shell]\npanel-position=none\nbackground-color=0xff000000\nlocking=false\nanimation=none\nstartup-animation=none\n');
@@ -29,7 +41,15 @@ export async function startWeston(name: string): Promise<Weston> {
   let out = '';
   const proc = spawn(
     'weston',
-    ['--backend=headless-backend.so', '--use-pixman', `--width=${W}`, `--height=${H}`, `--socket=${name}`, `--config=${ini}`, '--debug'],
+    [
+      '--backend=headless-backend.so',
+      renderer === 'gl' ? '--use-gl' : '--use-pixman',
+      `--width=${W}`,
+      `--height=${H}`,
+      `--socket=${name}`,
+      `--config=${ini}`,
+      '--debug',
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] }
   );
   proc.stdout!.on('data', (d: Buffer) => void (out += d.toString()));
@@ -38,7 +58,7 @@ export async function startWeston(name: string): Promise<Weston> {
   westons.push(w);
   const deadline = Date.now() + 10_000;
   while (!existsSync(w.socket)) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`weston did not start: ${out}`);
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`weston (${renderer}) did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   // The shell's own client (background) starts right after the socket; give it a moment to map.
