@@ -92,6 +92,7 @@ const PEERS = [
   'test/examples/restream.test.ts',
   'test/examples/browser.test.ts',
   'test/cli/report.test.ts', // headless Chromium opens the report
+  'test/bench/display.test.ts', // weston, GStreamer's waylandsink (python gi)
 ];
 
 const REALTIME = [

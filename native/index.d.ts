@@ -248,6 +248,11 @@ export interface WaylandOptions {
   buffers?: number
   /** A socket name (in $XDG_RUNTIME_DIR) or an absolute path; default $WAYLAND_DISPLAY. */
   display?: string
+  /**
+   * 'latest' (default: every frame committed at once, the compositor shows the newest) or 'frame-callback'
+   * (a frame waits for the compositor's frame callback, the newest replacing older).
+   */
+  pacing?: string
 }
 
 export interface WaylandStats {

@@ -11,6 +11,7 @@ const SUBCOMMANDS = new Map<string, () => Promise<BenchFn>>([
   ['rtp', async () => (await import('../bench/rtp')).benchRtp],
   ['decode', async () => (await import('../bench/decode')).benchDecode],
   ['rtsp', async () => (await import('../bench/rtsp-latency')).benchRtspLatency],
+  ['display', async () => (await import('../bench/display')).benchDisplay],
 ]);
 
 /** `g2g bench`: the core benchmark against GStreamer, or a sub-benchmark. Returns the process exit code. */

@@ -58,12 +58,16 @@ export const WAYLAND_SINK = defineElement({
   caps: { sink: SINK_CAPS },
   metas: [VIDEO_META, RELEASE],
   notes:
-    'Connects when the pipeline starts (no WAYLAND_DISPLAY or socket: an error before any frame). Each frame is converted (RGBA swizzled, I420/NV12 as BT.601 limited) into a free buffer of one wl_shm pool reused across frames and committed at once when the compositor has repainted since the last commit; otherwise it waits for the frame callback, one frame at most, a newer frame replacing it (counted as late). The JS thread never waits for the compositor: a dispatch thread in the addon reads its events and commits the waiting frame. A frame that finds every buffer held is dropped (counted). Presentation feedback gives presented/discarded counts and capture → presented latency. A compositor gone mid-stream fails the pipeline naming the sink.',
+    'Connects when the pipeline starts (no WAYLAND_DISPLAY or socket: an error before any frame). Each frame is converted (RGBA swizzled, I420/NV12 as BT.601 limited) into a free buffer of one wl_shm pool reused across frames and committed at once (pacing=latest: the compositor shows the newest at its repaint, the others come back discarded) or, with pacing=frame-callback, when the compositor has repainted since the last commit (else it waits for the frame callback, one frame at most, a newer frame replacing it, counted as late). The JS thread never waits for the compositor: a dispatch thread in the addon reads its events and commits the waiting frame. A frame that finds every buffer held is dropped (counted). Presentation feedback gives presented/discarded counts and capture → presented latency. A compositor gone mid-stream fails the pipeline naming the sink.',
   properties: {
     fullscreen: prop.boolean({ default: false, doc: 'Ask the compositor for a fullscreen window' }),
     title: prop.string({ default: 'glass2glass', doc: 'Window title' }),
     display: prop.string({ defaultDoc: '$WAYLAND_DISPLAY', doc: 'Wayland socket name (in $XDG_RUNTIME_DIR) or absolute path' }),
     buffers: prop.uint({ default: 3, min: 2, max: 8, doc: 'Buffers in the shared-memory pool' }),
+    pacing: prop.enum(['latest', 'frame-callback'] as const, {
+      default: 'latest',
+      doc: "latest: commit every frame at once, the compositor shows the newest at its repaint (least latency; the rest come back discarded); frame-callback: a frame waits for the compositor's frame callback, the newest replacing older (no wasted commit, up to one refresh more latency)",
+    }),
     sync: prop.boolean({
       defaultDoc: "the profile's (false: show each frame as soon as it comes)",
       doc: "Wait for each frame's presentation time on the clock",
@@ -120,7 +124,7 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: WaylandSinkSetti
   let w: WaylandWindow;
   try {
     // Throws at once without a display: before the first frame, naming the sink as a failure while running would.
-    w = new addon.WaylandWindow({ title: s.title, fullscreen: s.fullscreen, display: s.display, buffers: s.buffers });
+    w = new addon.WaylandWindow({ title: s.title, fullscreen: s.fullscreen, display: s.display, buffers: s.buffers, pacing: s.pacing });
   } catch (e) {
     throw new ElementError(ctx.name, undefined, e);
   }

@@ -105,9 +105,9 @@ describe('waylandSink under weston (headless, pixman)', () => {
     expect(threads()).toBeLessThanOrEqual(before.threads);
   }, 30_000);
 
-  it('paced by frame callbacks: a source faster than the compositor has its frames replaced, not queued', async () => {
+  it('pacing=frame-callback: a source faster than the compositor has its frames replaced, not queued', async () => {
     // Not live: 200 frames as fast as the pipeline goes, against a ~25 ms headless repaint.
-    const sink = waylandSink({ display: weston.socket, fullscreen: true });
+    const sink = waylandSink({ display: weston.socket, fullscreen: true, pacing: 'frame-callback' });
     const stats = await pipe(videoTestSrc({ numBuffers: 200, width: 320, height: 240, pattern: 'ball', format: 'RGBA' }), sink).run();
     const c = sink.counters;
     expect(c.committed + c.replaced + c.dropped).toBe(200);
@@ -118,6 +118,17 @@ describe('waylandSink under weston (headless, pixman)', () => {
     expect(c.presented).toBe(c.committed);
     expect(c.dropped).toBe(0);
     expect(stats.drops).toBe(c.replaced);
+  }, 30_000);
+
+  it('pacing=latest (the default): every frame committed at once, the compositor shows the newest and discards the rest', async () => {
+    const sink = waylandSink({ display: weston.socket, fullscreen: true });
+    await pipe(videoTestSrc({ numBuffers: 200, width: 320, height: 240, pattern: 'ball', format: 'RGBA' }), sink).run();
+    const c = sink.counters;
+    expect(c.replaced).toBe(0);
+    expect(c.committed + c.dropped).toBe(200);
+    // Faster than the repaints: most commits are replaced in the compositor before one takes them.
+    expect(c.discarded).toBeGreaterThan(c.presented);
+    expect(c.presented + c.discarded).toBe(c.committed);
   }, 30_000);
 
   it('glass-to-glass to presentation in the pipeline stats', async () => {

@@ -3,7 +3,7 @@
 //! task on the libuv pool.
 use super::guarded;
 use crate::error::NativeError;
-use crate::wayland::{self, convert::InFormat, Waiter, Window};
+use crate::wayland::{self, convert::InFormat, pacer::Pacing, Waiter, Window};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -21,6 +21,9 @@ pub struct WaylandOptions {
   pub buffers: Option<u32>,
   /// A socket name (in $XDG_RUNTIME_DIR) or an absolute path; default $WAYLAND_DISPLAY.
   pub display: Option<String>,
+  /// 'latest' (default: every frame committed at once, the compositor shows the newest) or 'frame-callback'
+  /// (a frame waits for the compositor's frame callback, the newest replacing older).
+  pub pacing: Option<String>,
 }
 
 #[napi(object)]
@@ -95,6 +98,11 @@ impl WaylandWindow {
       fullscreen: o.fullscreen.unwrap_or(false),
       buffers: o.buffers.unwrap_or(3) as usize,
       display: o.display,
+      pacing: match o.pacing.as_deref() {
+        None | Some("latest") => Pacing::Latest,
+        Some("frame-callback") => Pacing::FrameCallback,
+        Some(other) => return Err(NativeError::invalid(format!("pacing must be 'latest' or 'frame-callback', got '{other}'")).into()),
+      },
     };
     Ok(Self { inner: guarded("wayland open", || Window::open(&opts))? })
   }

@@ -52,6 +52,7 @@ pub struct Options {
   pub buffers: usize,
   /// A socket name (in $XDG_RUNTIME_DIR) or path; None: $WAYLAND_DISPLAY.
   pub display: Option<String>,
+  pub pacing: pacer::Pacing,
 }
 
 /// One committed frame's fate, from its `wp_presentation_feedback`.
@@ -361,7 +362,7 @@ impl Window {
 
     let has_presentation = presentation.is_some();
     let out = Output { surface, presentation, viewport, destination: None, slots: Vec::new(), frame: (0, 0), qh: qh.clone() };
-    let shared = Shared { out: Some(out), stats: Stats { clock_id: -1, ..Stats::default() }, ..Shared::default() };
+    let shared = Shared { out: Some(out), pacer: Pacer::new(o.pacing), stats: Stats { clock_id: -1, ..Stats::default() }, ..Shared::default() };
     let sync: Sync = Arc::new((Mutex::new(shared), Condvar::new()));
     let mut fds = [0; 2];
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
@@ -685,7 +686,14 @@ mod tests {
   fn no_display_is_a_clear_error() {
     // Not touching the environment (tests run in parallel): an explicit relative name with XDG_RUNTIME_DIR
     // possibly unset, or an absolute path where nothing listens.
-    let e = Window::open(&Options { title: "t".into(), app_id: "t".into(), fullscreen: false, buffers: 3, display: Some("/nonexistent/wayland-x".into()) })
+    let e = Window::open(&Options {
+      title: "t".into(),
+      app_id: "t".into(),
+      fullscreen: false,
+      buffers: 3,
+      display: Some("/nonexistent/wayland-x".into()),
+      pacing: pacer::Pacing::Latest,
+    })
       .err()
       .unwrap();
     assert!(e.to_string().starts_with("no Wayland compositor at /nonexistent/wayland-x"), "{e}");

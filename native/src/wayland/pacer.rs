@@ -1,10 +1,14 @@
-//! When a converted frame is committed: the live rule of a display sink that minimises glass-to-glass.
+//! When a converted frame is committed. Two rules (`Pacing`):
 //!
-//! A commit before the compositor has repainted since the last one only queues behind it (and the earlier
-//! frame is then discarded unseen), so a frame is committed at once only when no frame callback is
-//! outstanding; otherwise it waits, at most one frame waiting, a newer frame replacing it (counted), and the
-//! waiting frame is committed when the callback comes (the compositor is ready for a new frame). Pure state:
-//! the window applies its decisions.
+//! - Latest: every frame at once. A compositor keeps one pending state per surface and takes the newest at
+//!   its repaint, so the frame shown is always the newest (the least glass-to-glass); commits it never
+//!   shows come back as discarded feedback.
+//! - FrameCallback: a frame is committed at once only when no frame callback is outstanding (the compositor
+//!   has repainted since the last commit); otherwise it waits, one frame at most, a newer frame replacing it
+//!   (counted), committed when the callback comes. No wasted commit, but a frame that arrives while the
+//!   callback is outstanding waits for it: up to one refresh more.
+//!
+//! Pure state: the window applies its decisions.
 
 /// A frame ready in a buffer of the pool: its slot and its feedback id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,17 +26,32 @@ pub enum Decision {
   Wait { replaced: Option<Ready> },
 }
 
+/// The rule: `Latest` commits every frame at once (the compositor's pending state is always the newest frame,
+/// earlier ones are discarded by it: the least latency); `FrameCallback` waits for the compositor's frame
+/// callback (no commit it would discard, up to one refresh more latency).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pacing {
+  #[default]
+  Latest,
+  FrameCallback,
+}
+
 #[derive(Debug, Default)]
 pub struct Pacer {
+  pacing: Pacing,
   /// A commit's frame callback has not come yet: the compositor has not repainted since.
   callback_pending: bool,
   waiting: Option<Ready>,
 }
 
 impl Pacer {
+  pub fn new(pacing: Pacing) -> Self {
+    Self { pacing, ..Self::default() }
+  }
+
   /// A frame is ready to show.
   pub fn ready(&mut self, f: Ready) -> Decision {
-    if !self.callback_pending {
+    if self.pacing == Pacing::Latest || !self.callback_pending {
       self.callback_pending = true;
       return Decision::Commit;
     }
@@ -70,14 +89,22 @@ mod tests {
   const C: Ready = Ready { slot: 2, id: 3 };
 
   #[test]
+  fn latest_commits_every_frame() {
+    let mut p = Pacer::new(Pacing::Latest);
+    assert_eq!(p.ready(A), Decision::Commit);
+    assert_eq!(p.ready(B), Decision::Commit);
+    assert!(!p.has_waiting());
+  }
+
+  #[test]
   fn first_frame_commits_at_once() {
-    let mut p = Pacer::default();
+    let mut p = Pacer::new(Pacing::FrameCallback);
     assert_eq!(p.ready(A), Decision::Commit);
   }
 
   #[test]
   fn frames_before_the_callback_wait_and_the_newest_wins() {
-    let mut p = Pacer::default();
+    let mut p = Pacer::new(Pacing::FrameCallback);
     p.ready(A);
     assert_eq!(p.ready(B), Decision::Wait { replaced: None });
     assert_eq!(p.ready(C), Decision::Wait { replaced: Some(B) });
@@ -88,7 +115,7 @@ mod tests {
 
   #[test]
   fn a_callback_with_nothing_waiting_frees_the_next_commit() {
-    let mut p = Pacer::default();
+    let mut p = Pacer::new(Pacing::FrameCallback);
     p.ready(A);
     assert_eq!(p.frame_done(), None);
     assert_eq!(p.ready(B), Decision::Commit);
@@ -96,7 +123,7 @@ mod tests {
 
   #[test]
   fn taking_the_waiting_frame_back() {
-    let mut p = Pacer::default();
+    let mut p = Pacer::new(Pacing::FrameCallback);
     p.ready(A);
     p.ready(B);
     assert!(p.has_waiting());
