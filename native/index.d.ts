@@ -2,6 +2,40 @@
 /* eslint-disable */
 
 /**
+ * A display driven directly through DRM/KMS (no compositor): atomic modesetting, dumb buffers, page flips
+ * at vblank.
+ */
+export declare class KmsDisplay {
+  /**
+   * Opens the card, picks connector and mode and sets it. Throws, naming the device, when there is no
+   * DRM device, no connected connector, no such mode, or another process is DRM master.
+   */
+  constructor(o: KmsOptions)
+  /** The output in use. */
+  get output(): KmsOutput
+  /**
+   * Shows one frame (RGBA, I420, NV12 or BGRx; centred, cropped if larger than the mode) at the next
+   * vblank. Returns its feedback id, or null when it was dropped (no free buffer). Throws once the
+   * device failed.
+   */
+  present(data: Uint8Array, format: string, width: number, height: number, offsets?: Array<number> | undefined | null, strides?: Array<number> | undefined | null): number | null
+  /**
+   * Resolves once every frame given is on screen (no flip in flight or waiting), the display failed, or
+   * after `timeoutMs` (default 200); waits on the libuv pool, not the JS thread.
+   */
+  drain(timeoutMs?: number | undefined | null): Promise<void>
+  /** Flips completed since the last call. */
+  takeFeedback(): Array<FlipFeedback>
+  stats(): KmsStats
+  /** The error that stopped the display (a failed flip, the device gone), if any. */
+  get error(): string | null
+  /** Now on CLOCK_MONOTONIC (ns), the flip timestamps' clock. */
+  clockNow(): number
+  /** Stops the flip thread and frees the framebuffers (the CRTC goes dark). Idempotent. */
+  close(): void
+}
+
+/**
  * An H.264 decoder on its own thread. decode() queues an access unit and returns at once; units are
  * decoded strictly in call order, so a caller keeps several in flight to keep the codec busy.
  */
@@ -198,6 +232,15 @@ export interface EncoderOptions {
 /** FFmpeg's version string. */
 export declare function ffmpegVersion(): string
 
+export interface FlipFeedback {
+  /** What present() returned for the frame. */
+  id: number
+  /** The vblank it was shown at, ns of CLOCK_MONOTONIC. */
+  presented: number
+  /** The CRTC's vblank counter. */
+  sequence: number
+}
+
 export interface FramePoolStats {
   /** Frame buffers allocated because none was free. */
   allocated: number
@@ -220,6 +263,36 @@ export interface FramePoolStats {
 
 /** Whether this libavcodec has an encoder of this name (libx264, libopenh264, h264_nvenc). */
 export declare function hasEncoder(name: string): boolean
+
+export interface KmsOptions {
+  /** A DRM card path; default the first /dev/dri/card* with a connected connector. */
+  device?: string
+  /** A connector name (HDMI-A-1, DP-1, eDP-1) or its object id; default the first connected. */
+  connector?: string
+  /** WIDTHxHEIGHT or WIDTHxHEIGHT@HZ; default the connector's preferred mode. */
+  mode?: string
+  /** Scan-out buffers, 2 to 4 (default 3). */
+  buffers?: number
+}
+
+export interface KmsOutput {
+  device: string
+  connector: string
+  connectorId: number
+  crtcId: number
+  planeId: number
+  width: number
+  height: number
+  /** Hz, from the mode's timings. */
+  refresh: number
+}
+
+export interface KmsStats {
+  committed: number
+  presented: number
+  /** Frames not shown: no free buffer, or replaced in the queue by a newer one before their vblank. */
+  dropped: number
+}
 
 export interface PresentationFeedback {
   /** What present() returned for the frame. */

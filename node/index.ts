@@ -23,6 +23,8 @@ export type {
 } from './elements/rtsp-server-sink';
 export { WAYLAND_SINK, waylandSink } from './elements/wayland-sink';
 export type { WaylandSink, WaylandSinkCounters, WaylandSinkExtras, WaylandSinkOptions } from './elements/wayland-sink';
+export { KMS_SINK, kmsSink } from './elements/kms-sink';
+export type { KmsSink, KmsSinkCounters, KmsSinkExtras, KmsSinkOptions } from './elements/kms-sink';
 export { installNativeStartCodeFinder, nativeStartCodeFinder } from './drivers/start-code';
 export { nodeElements } from './elements';
 export { installNodeHost } from './host';

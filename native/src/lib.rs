@@ -8,6 +8,10 @@ pub mod decoder;
 pub mod encoder;
 pub mod error;
 pub mod ffi;
+/// kmsSink's DRM/KMS core. Also built for unit tests without the feature: its pure parts (mode choice,
+/// connector names, layouts) are tested by `cargo test --no-default-features --lib` like the rest of the core.
+#[cfg(any(feature = "kms", test))]
+pub mod kms;
 pub mod pool;
 pub mod wayland;
 pub mod worker;

@@ -1,4 +1,4 @@
-/** The native layer (Node only): H.264 decode/encode through the system's libavcodec and a Wayland client, see native/. */
+/** The native layer (Node only): H.264 decode/encode through the system's libavcodec, a Wayland client and a DRM/KMS output, see native/. */
 export {
   ADDON_FILE,
   BUILD_HINT,
@@ -17,6 +17,11 @@ export type {
   DecoderOptions,
   EncodedPacket,
   EncoderOptions,
+  FlipFeedback,
+  KmsDisplay,
+  KmsOptions,
+  KmsOutput,
+  KmsStats,
   NativeDecoder,
   NativeEncoder,
   PresentationFeedback,

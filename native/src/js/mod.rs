@@ -6,9 +6,12 @@
 //! - `frames`: how decoded frames reach JS (external Buffers, leases, per-block ArrayBuffers).
 //! - `encoder`: `NativeEncoder` on the libuv thread pool.
 //! - `wayland`: `WaylandWindow` over the core's Wayland client (waylandSink).
+//! - `kms`: `KmsDisplay` over the core's DRM/KMS output (kmsSink), with the `kms` feature.
 mod decoder;
 mod encoder;
 mod frames;
+#[cfg(feature = "kms")]
+mod kms;
 mod probe;
 mod wayland;
 
