@@ -93,6 +93,7 @@ const PEERS = [
   'test/examples/browser.test.ts',
   'test/cli/report.test.ts', // headless Chromium opens the report
   'test/bench/display.test.ts', // weston, GStreamer's waylandsink (python gi)
+  'test/audio/resample-ffmpeg.test.ts', // ffmpeg's libswresample on the same tone
 ];
 
 const REALTIME = [

@@ -1,4 +1,7 @@
 import { ElementRegistry } from '../src/descriptor';
+import { AUDIO_CONVERT } from './audio-convert';
+import { AUDIO_RESAMPLE } from './audio-resample';
+import { AUDIO_TEST_SRC } from './audio-test-src';
 import { CAPS_FILTER } from './caps-filter';
 import { FAKE_SINK } from './fake-sink';
 import { FAKE_SRC } from './fake-src';
@@ -6,6 +9,7 @@ import { FILE_SINK } from './file-sink';
 import { FILE_SRC } from './file-src';
 import { H264_PARSE } from './h264-parse';
 import { IDENTITY } from './identity';
+import { LEVEL } from './level';
 import { MERGE } from './merge';
 import { MP4_DEMUX } from './mp4-demux';
 import { MP4_MUX } from './mp4-mux';
@@ -18,11 +22,13 @@ import { TEE } from './tee';
 import { TENSOR_PREPROCESS } from './tensor-preprocess';
 import { TYPE_FIND } from './type-find';
 import { VIDEO_TEST_SRC } from './video-test-src';
+import { VOLUME } from './volume';
 
 /** This package's runtime-agnostic elements; Node adds its own (node/elements.ts). */
 export const builtinElements = Object.freeze([
   FAKE_SRC,
   VIDEO_TEST_SRC,
+  AUDIO_TEST_SRC,
   FILE_SRC,
   MERGE,
   TYPE_FIND,
@@ -37,6 +43,10 @@ export const builtinElements = Object.freeze([
   RTP_JITTER_BUFFER,
   TENSOR_PREPROCESS,
   OVERLAY,
+  AUDIO_CONVERT,
+  AUDIO_RESAMPLE,
+  VOLUME,
+  LEVEL,
   TEE,
   FAKE_SINK,
   FILE_SINK,

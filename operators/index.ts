@@ -6,6 +6,9 @@
  *
  * @packageDocumentation
  */
+export { AUDIO_CONVERT, audioConvert, type AudioConvertOptions } from './audio-convert';
+export { AUDIO_RESAMPLE, audioResample, type AudioResampleOptions } from './audio-resample';
+export { AUDIO_TEST_SRC, audioTestSrc, type AudioTestSrcOptions, type RawAudioPacket } from './audio-test-src';
 export { CAPS_FILTER, capsFilter, type CapsFilterOptions } from './caps-filter';
 export { FAKE_SINK, fakeSink, type FakeSinkExtras, type FakeSinkOptions } from './fake-sink';
 export { FAKE_SRC, fakeSrc, type FakeSrcOptions } from './fake-src';
@@ -13,6 +16,7 @@ export { FILE_SINK, fileSink, type FileSinkExtras, type FileSinkOptions } from '
 export { DEFAULT_BLOCKSIZE, FILE_SRC, fileSrc, type FileSrcExtras, type FileSrcOptions, type FileSrcPacket } from './file-src';
 export { H264_PARSE, h264Parse, type H264ParseOptions } from './h264-parse';
 export { IDENTITY, identity, type IdentityExtras, type IdentityOptions } from './identity';
+export { LEVEL, level, type LevelExtras, type LevelOptions } from './level';
 export { MERGE, merge, type MergeOptions } from './merge';
 export { MP4_DEMUX, mp4Demux, trackCaps, type Mp4DemuxOptions } from './mp4-demux';
 export { MP4_MUX, mp4Mux, trackFromCaps, type Mp4MuxOptions } from './mp4-mux';
@@ -32,6 +36,7 @@ export { TEE, tee, type BranchPolicy, type TeeExtras, type TeeOptions } from './
 export { TENSOR_PREPROCESS, tensorPreprocess, type TensorPreprocessOptions } from './tensor-preprocess';
 export { TYPE_FIND, typeFind, type TypeFindOptions } from './type-find';
 export { VIDEO_TEST_SRC, videoTestSrc, type RawVideoPacket, type VideoTestSrcOptions } from './video-test-src';
+export { VOLUME, volume, type VolumeOptions } from './volume';
 export * from './web-codecs-dec'; // webCodecsDec, WEB_CODECS_DEC, WebCodecsUnavailableError, the structural WebCodecs types
 export * from './canvas-sink'; // canvasSink, CANVAS_SINK, CanvasLike, Presentation
 export { builtinElements, builtinRegistry } from './elements';

@@ -47,6 +47,7 @@ export const VIDEO_TEST_SRC = defineElement({
     text: prop.string({ doc: 'The text of overlay=text' }),
     overlayScale: prop.uint({ default: 4, min: 1, max: 64, doc: 'Pixels per font pixel (4: 28-pixel glyphs in a 36-pixel box)' }),
   },
+  extraNames: ['overlayX', 'overlayY'],
   build(s, x: Pick<TestPatternOptions, 'overlayX' | 'overlayY'>) {
     const pattern: TestPatternOptions = { ...s, overlayX: x.overlayX, overlayY: x.overlayY };
     TestPatternGenerator.validate(pattern);

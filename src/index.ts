@@ -156,6 +156,7 @@ export {
   writableStreamTarget,
 } from './io';
 export type { ByteSource, ByteSourceInput, ByteTarget, ByteTargetInput, FileOpener, MemoryTarget } from './io';
+export * as audio from './audio';
 export * as h264 from './codecs/h264';
 export * as mp4 from './formats/mp4';
 export * as rtp from './rtp';

@@ -59,6 +59,8 @@ const TYPE_ALIASES: Readonly<Record<string, ValueType>> = {
   bool: 'boolean',
   b: 'boolean',
   fraction: 'fraction',
+  // GStreamer's channel-mask type (`channel-mask=(bitmask)0x0000000000000003` in `gst-launch -v`): an int here.
+  bitmask: 'int',
 };
 
 const SIMPLE_CHAR_RE = /[A-Za-z0-9_+\-/:.]/;

@@ -61,6 +61,11 @@ export interface ElementSpec<K extends ElementKind, P extends Properties, X, Op 
   readonly notes?: string;
   readonly properties: P;
   /**
+   * Names of its extras (options that are not properties) that are near a property's name (`overlayX` beside
+   * `overlay`): declared so the misspelt-property check lets them pass.
+   */
+  readonly extraNames?: readonly string[];
+  /**
    * Builds the operator from checked settings. `extras` are the options that are not properties (callbacks,
    * objects: never in launch syntax); `links` the branches or inputs of a fan-out/fan-in element.
    */
@@ -184,7 +189,7 @@ export class ElementDescriptor<K extends ElementKind = ElementKind, P extends Pr
    */
   private checkTypos(options: Readonly<Record<string, unknown>>): void {
     for (const key of Object.keys(options)) {
-      if (Object.hasOwn(this.properties, key) || key.length > 64) continue;
+      if (Object.hasOwn(this.properties, key) || this.spec.extraNames?.includes(key) || key.length > 64) continue;
       const k = normalName(key);
       const edits = k.length < 6 ? 0 : 1 + Math.floor(k.length / 12);
       for (const option of Object.keys(this.properties)) {

@@ -253,3 +253,10 @@ describe('Caps.parse bounds: linear work, bounded input', () => {
     expect(Caps.parse('ANYthing, a=1').toString()).toBe('ANYthing, a=(int)1');
   });
 });
+
+describe('GStreamer bitmask', () => {
+  it('reads channel-mask=(bitmask)0x… as gst-launch -v prints it, as an int', () => {
+    const c = Caps.parse('audio/x-raw, format=(string)S16LE, channels=(int)2, channel-mask=(bitmask)0x0000000000000003');
+    expect(c.structures[0].get('channel-mask')).toBe(3);
+  });
+});

@@ -12,10 +12,10 @@ describe('g2g inspect', () => {
     const n = all.length;
     expect(lines.slice(0, n).map((l) => l.split(/\s{2,}/).slice(0, 2))).toEqual(all.map((e) => [e.name, e.kind]));
     expect(lines.slice(0, 4).map((l) => l.split(/\s{2,}/).slice(0, 2))).toEqual([
+      ['audioConvert', 'transform'],
+      ['audioResample', 'transform'],
+      ['audioTestSrc', 'source'],
       ['capsFilter', 'transform'],
-      ['fakeSink', 'sink'],
-      ['fakeSrc', 'source'],
-      ['fileSink', 'sink'],
     ]);
     // Descriptions start in one column: after the longest name and the longest kind.
     const col = Math.max(...all.map((e) => e.name.length)) + 2 + 'transform'.length + 2;
@@ -27,7 +27,9 @@ describe('g2g inspect', () => {
     const text = formatElementDetails(builtinRegistry.lookup('fakeSrc'));
     expect(text).toContain(['Pad Templates:', "  SRC template: 'src'", '    Availability: Always', '    Capabilities:', '      ANY'].join('\n'));
     expect(text).not.toContain('SINK template');
-    expect(text).toContain(['  num-buffers         : Packets before end-of-stream (-1 = unlimited)', '                        Integer: an integer ≥ -1. Default: -1'].join('\n'));
+    expect(text).toContain(
+      ['  num-buffers         : Packets before end-of-stream (-1 = unlimited)', '                        Integer: an integer ≥ -1. Default: -1'].join('\n')
+    );
     expect(text).toMatch(/ {2}sizetype {12}: .*\n {24}Enum: one of empty, fixed, random\. Default: "empty"/);
     expect(text).toMatch(/ {2}caps {16}: .*\n {24}Caps: .*\. Default: "ANY"/);
     expect(text).toMatch(/Behaviour:\n {2}Throughput/);
@@ -40,13 +42,24 @@ describe('g2g inspect', () => {
     const merge = formatElementDetails(builtinRegistry.lookup('merge'));
     expect(merge).toMatch(/SINK template: 'sink_%u'\n\s+Availability: On request/);
     expect(merge).toMatch(/num-buffers/);
-    expect(formatElementDetails(builtinRegistry.lookup('identity'))).toMatch(/sleep-time {10}: .*\n\s+Duration: a duration ≥ 0ns \(200ms, 1\.5s, 2000000ns; a bare number is ns\)\. Default: 0ns$/m);
+    expect(formatElementDetails(builtinRegistry.lookup('identity'))).toMatch(
+      /sleep-time {10}: .*\n\s+Duration: a duration ≥ 0ns \(200ms, 1\.5s, 2000000ns; a bare number is ns\)\. Default: 0ns$/m
+    );
     expect(formatElementDetails(builtinRegistry.lookup('rtpJitterBuffer'))).toMatch(/a bare number is ms\)\. Default: the profile's/);
-    expect(formatElementDetails(builtinRegistry.lookup('tensorPreprocess'))).toMatch(/Allocation query: VideoMeta|Allocation query: .*RELEASE|Allocation query: \S+/);
+    expect(formatElementDetails(builtinRegistry.lookup('tensorPreprocess'))).toMatch(
+      /Allocation query: VideoMeta|Allocation query: .*RELEASE|Allocation query: \S+/
+    );
   });
 
   it('prints each structure of multi-structure caps on its own line', () => {
-    const raw = defineElement({ name: 'rawSink', kind: 'sink', description: 'test', caps: { sink: Caps.parse('video/x-raw, format=NV12; audio/x-raw') }, properties: {}, build: () => fakeSink() });
+    const raw = defineElement({
+      name: 'rawSink',
+      kind: 'sink',
+      description: 'test',
+      caps: { sink: Caps.parse('video/x-raw, format=NV12; audio/x-raw') },
+      properties: {},
+      build: () => fakeSink(),
+    });
     const r = new ElementRegistry([...builtinElements, raw]);
     expect(formatElementDetails(r.lookup('rawSink'))).toContain('    Capabilities:\n      video/x-raw, format=(string)NV12\n      audio/x-raw');
   });
@@ -64,7 +77,11 @@ describe('g2g inspect', () => {
     const io = bufferIo();
     expect(await inspect(['--json'], io)).toBe(0);
     const json = JSON.parse(io.stdout.join('\n'));
-    expect(json.elements.map((e: { name: string }) => e.name)).toEqual(cliRegistry().list().map((e) => e.name));
+    expect(json.elements.map((e: { name: string }) => e.name)).toEqual(
+      cliRegistry()
+        .list()
+        .map((e) => e.name)
+    );
     const h264Dec = json.elements.find((e: { name: string }) => e.name === 'h264Dec');
     expect(h264Dec).toMatchObject({ kind: 'transform', caps: { sink: expect.stringContaining('video/x-h264'), src: expect.stringContaining('video/x-raw') } });
     expect(h264Dec.properties).toContainEqual(expect.objectContaining({ name: 'device', option: 'device', type: 'string' }));

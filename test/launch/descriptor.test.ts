@@ -14,7 +14,7 @@ import {
 } from '../../src';
 import fc from 'fast-check';
 import { boundedDistance, MAX_WORD, nearMatches } from '../../src/descriptor/near-matches';
-import { builtinElements, builtinRegistry, fakeSink, fakeSrc, limitSource, NUM_BUFFERS, queue } from '../../operators';
+import { builtinElements, builtinRegistry, fakeSink, fakeSrc, limitSource, NUM_BUFFERS, queue, videoTestSrc } from '../../operators';
 
 /** One property of a throwaway element, parsed from launch text. */
 function parse(p: Parameters<typeof defineElement>[0]['properties'][string], text: string): unknown {
@@ -367,5 +367,8 @@ describe('factory options from JavaScript', () => {
     expect(() => (fakeSrc as (o: object) => unknown)({ numbuffers: 3 })).toThrow(/did you mean numBuffers\?/);
     expect(queue({ maxSizeBuffers: 3 }).elements[0].factory).toBe('queue');
     expect(fakeSink({ onPacket: () => undefined, sync: false }).elements[0].factory).toBe('fakeSink');
+    // Extras a property's name away (overlayX beside overlay) pass when the element declares them.
+    expect(videoTestSrc({ overlay: 'text', text: 'A', overlayX: 8, overlayY: 8 }).elements[0].factory).toBe('videoTestSrc');
+    expect(() => (videoTestSrc as (o: object) => unknown)({ overlayy: 'text' })).toThrow(/did you mean overlay\?/);
   });
 });
