@@ -1,6 +1,7 @@
 // The page of display.test.ts: fileSrc → h264Parse → webCodecsDec → canvasSink in headless Chromium, the canvas
-// read back after each presented frame. Driven from the test through `window.g2gDisplay`.
-import { canvasSink } from '../../operators/canvas-sink';
+// read back after each presented frame. Driven from the test through `window.g2gDisplay` (display-webgpu.test.ts
+// too, with `sink.context: 'webgpu'`).
+import { canvasSink, type Presentation } from '../../operators/canvas-sink';
 import { fileSrc } from '../../operators/file-src';
 import { h264Parse } from '../../operators/h264-parse';
 import { webCodecsDec } from '../../operators/web-codecs-dec';
@@ -33,6 +34,12 @@ function b64(u8: Uint8Array): string {
   return btoa(s);
 }
 
+/** How canvasSink draws: its context, and (to test the failure path) a device that never comes. */
+export interface SinkSetup {
+  context?: '2d' | 'webgpu';
+  failDevice?: boolean;
+}
+
 export interface DisplayResult {
   /** RGB (alpha dropped) of the canvas after each presented frame, base64. */
   frames: string[];
@@ -52,12 +59,17 @@ export interface DisplayResult {
 }
 
 const api = {
-  async display(url: string, profile: 'live' | 'throughput', dropFirst = 0, age = 0, abortAfter = 0): Promise<DisplayResult> {
+  async display(url: string, profile: 'live' | 'throughput', dropFirst = 0, age = 0, abortAfter = 0, setup: SinkSetup = {}): Promise<DisplayResult> {
     const r = await fetch(url);
     const bytes = new Uint8Array(await r.arrayBuffer());
     const canvas = document.createElement('canvas');
     document.body.append(canvas);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    const context = setup.context ?? '2d';
+    // A WebGPU canvas has no 2D context, and Chromium clears it once presented (no preserveDrawingBuffer), so the
+    // page cannot read it back: the test screenshots it instead, through the function it exposes.
+    const ctx = context === '2d' ? canvas.getContext('2d', { willReadFrequently: true })! : undefined;
+    const screenshot = (globalThis as { g2gScreenshotCanvas?: () => Promise<string> }).g2gScreenshotCanvas;
+    const shoot = (): Promise<string> => screenshot?.() ?? Promise.reject(new Error('the test exposed no g2gScreenshotCanvas'));
     const frames: string[] = [];
     const pts: (number | undefined)[] = [];
     const captureTimes: (number | undefined)[] = [];
@@ -95,17 +107,27 @@ const api = {
       const dec = webCodecsDec();
       const sink = canvasSink({
         canvas,
+        context,
+        ...(setup.failDevice ? { device: () => Promise.reject(new Error('no device for the test')) } : {}),
         onPresented: (p) => {
+          if (!ctx)
+            return shoot().then((shot) => {
+              frames.push(shot);
+              record(p);
+            });
           const img = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
           const rgb = new Uint8Array((img.length / 4) * 3);
           for (let i = 0, j = 0; i < img.length; i += 4, j += 3) (rgb[j] = img[i]), (rgb[j + 1] = img[i + 1]), (rgb[j + 2] = img[i + 2]);
           frames.push(b64(rgb));
-          pts.push(p.pts);
-          captureTimes.push(p.captureTime);
-          presentedAt.push(p.presentedAt);
-          if (p.count === abortAfter) abort.abort(new Error('stopped by the test'));
+          record(p);
         },
       });
+      function record(p: Presentation): void {
+        pts.push(p.pts);
+        captureTimes.push(p.captureTime);
+        presentedAt.push(p.presentedAt);
+        if (p.count === abortAfter) abort.abort(new Error('stopped by the test'));
+      }
       let error: string | undefined;
       let late = 0;
       await pipe(fileSrc({ source: bytes }), h264Parse(), joinLate(dropFirst, stamped, age), dec, sink)

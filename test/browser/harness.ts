@@ -18,6 +18,18 @@ export const CHROMIUM = process.env.G2G_CHROMIUM ?? '/usr/bin/chromium';
  */
 export const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-extensions'];
 
+/**
+ * CHROMIUM_ARGS plus Chromium's GPU process on SwiftShader's Vulkan, for 'webgpu' canvases (canvasSink's WebGPU
+ * mode): without them a 'webgpu' canvas here reads back as transparent black even right after a draw.
+ */
+export const WEBGPU_CANVAS_ARGS = [
+  ...CHROMIUM_ARGS,
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.html': 'text/html' };
 
 /** URL prefixes served from the repo: onnxruntime-web's dist (its .mjs and .wasm) and the OCR models. */
