@@ -326,6 +326,11 @@ export interface WaylandOptions {
    * (a frame waits for the compositor's frame callback, the newest replacing older).
    */
   pacing?: string
+  /**
+   * 'auto' (default: I420/NV12 as linux-dmabuf YUV buffers where the compositor offers them, else wl_shm XRGB)
+   * or 'never'.
+   */
+  dmabuf?: string
 }
 
 export interface WaylandStats {
@@ -346,4 +351,6 @@ export interface WaylandStats {
   poolAllocations: number
   /** wl_buffers made (only when the frame size changes). */
   buffersCreated: number
+  /** Frames handed over as linux-dmabuf YUV buffers (not converted). */
+  dmabufFrames: number
 }

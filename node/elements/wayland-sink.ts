@@ -43,6 +43,8 @@ export interface WaylandSinkCounters {
   poolAllocations: number;
   /** wl_buffers made: the pool's slots, again only when the frame size changes. */
   buffersCreated: number;
+  /** Frames handed over as linux-dmabuf YUV buffers (dmabuf=auto and the compositor offers the format). */
+  dmabufFrames: number;
   /** Last presented frame's time on the pipeline clock (ns), converted from the presentation clock. */
   lastPresented: number | undefined;
   /** Capture → presented latency (ns) of frames that carried a capture time: p50/p95/p99 of the last 4096. */
@@ -64,6 +66,10 @@ export const WAYLAND_SINK = defineElement({
     title: prop.string({ default: 'glass2glass', doc: 'Window title' }),
     display: prop.string({ defaultDoc: '$WAYLAND_DISPLAY', doc: 'Wayland socket name (in $XDG_RUNTIME_DIR) or absolute path' }),
     buffers: prop.uint({ default: 3, min: 2, max: 8, doc: 'Buffers in the shared-memory pool' }),
+    dmabuf: prop.enum(['auto', 'never'] as const, {
+      default: 'auto',
+      doc: 'auto: I420/NV12 (even sizes) handed over as linux-dmabuf YUV buffers where the compositor offers the format (copied, not converted: the compositor samples YUV); never: always wl_shm XRGB converted here',
+    }),
     pacing: prop.enum(['latest', 'frame-callback'] as const, {
       default: 'latest',
       doc: "latest: commit every frame at once, the compositor shows the newest at its repaint (least latency; the rest come back discarded); frame-callback: a frame waits for the compositor's frame callback, the newest replacing older (no wasted commit, up to one refresh more latency)",
@@ -88,6 +94,7 @@ function newCounters(): WaylandSinkCounters & { samples: Float64Array; n: number
     clockId: -1,
     poolAllocations: 0,
     buffersCreated: 0,
+    dmabufFrames: 0,
     lastPresented: undefined,
     samples: new Float64Array(LATENCY_SAMPLES),
     n: 0,
@@ -124,7 +131,7 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: WaylandSinkSetti
   let w: WaylandWindow;
   try {
     // Throws at once without a display: before the first frame, naming the sink as a failure while running would.
-    w = new addon.WaylandWindow({ title: s.title, fullscreen: s.fullscreen, display: s.display, buffers: s.buffers, pacing: s.pacing });
+    w = new addon.WaylandWindow({ title: s.title, fullscreen: s.fullscreen, display: s.display, buffers: s.buffers, pacing: s.pacing, dmabuf: s.dmabuf });
   } catch (e) {
     throw new ElementError(ctx.name, undefined, e);
   }
@@ -162,6 +169,7 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: WaylandSinkSetti
     counters.clockId = st.clockId;
     counters.poolAllocations = st.poolAllocations;
     counters.buffersCreated = st.buffersCreated;
+    counters.dmabufFrames = st.dmabufFrames;
     // Both are frames that came too late to be shown: the pipeline's late drops.
     const late = st.dropped - counters.dropped + (st.replaced - counters.replaced);
     if (late > 0) ctx.report.drop('late', late);

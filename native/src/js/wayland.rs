@@ -3,7 +3,7 @@
 //! task on the libuv pool.
 use super::guarded;
 use crate::error::NativeError;
-use crate::wayland::{self, convert::InFormat, pacer::Pacing, Waiter, Window};
+use crate::wayland::{self, convert::InFormat, dmabuf::DmabufUse, pacer::Pacing, Waiter, Window};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -24,6 +24,9 @@ pub struct WaylandOptions {
   /// 'latest' (default: every frame committed at once, the compositor shows the newest) or 'frame-callback'
   /// (a frame waits for the compositor's frame callback, the newest replacing older).
   pub pacing: Option<String>,
+  /// 'auto' (default: I420/NV12 as linux-dmabuf YUV buffers where the compositor offers them, else wl_shm XRGB)
+  /// or 'never'.
+  pub dmabuf: Option<String>,
 }
 
 #[napi(object)]
@@ -59,6 +62,8 @@ pub struct WaylandStats {
   pub pool_allocations: i64,
   /// wl_buffers made (only when the frame size changes).
   pub buffers_created: i64,
+  /// Frames handed over as linux-dmabuf YUV buffers (not converted).
+  pub dmabuf_frames: i64,
 }
 
 pub struct WaitTask {
@@ -102,6 +107,11 @@ impl WaylandWindow {
         None | Some("latest") => Pacing::Latest,
         Some("frame-callback") => Pacing::FrameCallback,
         Some(other) => return Err(NativeError::invalid(format!("pacing must be 'latest' or 'frame-callback', got '{other}'")).into()),
+      },
+      dmabuf: match o.dmabuf.as_deref() {
+        None | Some("auto") => DmabufUse::Auto,
+        Some("never") => DmabufUse::Never,
+        Some(other) => return Err(NativeError::invalid(format!("dmabuf must be 'auto' or 'never', got '{other}'")).into()),
       },
     };
     Ok(Self { inner: guarded("wayland open", || Window::open(&opts))? })
@@ -171,6 +181,7 @@ impl WaylandWindow {
       configured_height: s.configured_height,
       pool_allocations: s.pool_allocations as i64,
       buffers_created: s.buffers_created as i64,
+      dmabuf_frames: s.dmabuf_frames as i64,
     }
   }
 

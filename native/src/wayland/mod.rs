@@ -11,11 +11,13 @@
 //! else it waits in its buffer (one at most, the newest) and the dispatch thread commits it on the frame
 //! callback — so what is shown is always the newest frame, never a queue of stale ones.
 pub mod convert;
+pub mod dmabuf;
 pub mod pacer;
 mod shm;
 
 use crate::error::{NativeError, Result};
 use convert::InFormat;
+use dmabuf::{DmabufUse, YuvLayout};
 use pacer::{Decision, Pacer, Ready};
 use shm::Pool;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -34,6 +36,8 @@ use wayland_client::protocol::wl_shm::{self, WlShm};
 use wayland_client::protocol::wl_shm_pool::WlShmPool;
 use wayland_client::protocol::wl_surface::WlSurface;
 use wayland_client::{delegate_noop, Connection, Dispatch, EventQueue, Proxy, QueueHandle};
+use wayland_protocols::wp::linux_dmabuf::zv1::client::zwp_linux_buffer_params_v1::{self, ZwpLinuxBufferParamsV1};
+use wayland_protocols::wp::linux_dmabuf::zv1::client::zwp_linux_dmabuf_v1::{self, ZwpLinuxDmabufV1};
 use wayland_protocols::wp::presentation_time::client::wp_presentation::{self, WpPresentation};
 use wayland_protocols::wp::presentation_time::client::wp_presentation_feedback::{self, WpPresentationFeedback};
 use wayland_protocols::wp::viewporter::client::wp_viewport::WpViewport;
@@ -53,6 +57,7 @@ pub struct Options {
   /// A socket name (in $XDG_RUNTIME_DIR) or path; None: $WAYLAND_DISPLAY.
   pub display: Option<String>,
   pub pacing: pacer::Pacing,
+  pub dmabuf: DmabufUse,
 }
 
 /// One committed frame's fate, from its `wp_presentation_feedback`.
@@ -90,6 +95,8 @@ pub struct Stats {
   pub pool_allocations: u64,
   /// wl_buffers made (the pool's slots, again only when the frame size changes).
   pub buffers_created: u64,
+  /// Frames handed over as linux-dmabuf YUV buffers (not converted: the compositor samples YUV).
+  pub dmabuf_frames: u64,
 }
 
 /// What commits a frame: the surface and what is attached with it. In `Shared`, so the dispatch thread
@@ -109,6 +116,8 @@ struct Output {
 #[derive(Default)]
 struct Shared {
   out: Option<Output>,
+  /// (DRM fourcc, modifier) pairs zwp_linux_dmabuf_v1 offered.
+  dmabuf_formats: Vec<(u32, u64)>,
   pacer: Pacer,
   /// The toplevel size of the last configure acked (0 × 0: ours to choose); None before the first.
   configured: Option<(i32, i32)>,
@@ -228,6 +237,26 @@ impl Dispatch<WpPresentationFeedback, u32> for State {
   }
 }
 
+impl Dispatch<ZwpLinuxDmabufV1, ()> for State {
+  fn event(s: &mut Self, _: &ZwpLinuxDmabufV1, e: zwp_linux_dmabuf_v1::Event, _: &(), _: &Connection, _: &QueueHandle<Self>) {
+    let pair = match e {
+      zwp_linux_dmabuf_v1::Event::Format { format } => (format, dmabuf::MOD_INVALID),
+      zwp_linux_dmabuf_v1::Event::Modifier { format, modifier_hi, modifier_lo } => (format, ((modifier_hi as u64) << 32) | modifier_lo as u64),
+      _ => return,
+    };
+    lock(&s.sync).dmabuf_formats.push(pair);
+  }
+}
+
+impl Dispatch<ZwpLinuxBufferParamsV1, ()> for State {
+  fn event(s: &mut Self, _: &ZwpLinuxBufferParamsV1, e: zwp_linux_buffer_params_v1::Event, _: &(), _: &Connection, _: &QueueHandle<Self>) {
+    if let zwp_linux_buffer_params_v1::Event::Failed = e {
+      lock(&s.sync).error.get_or_insert_with(|| "the Wayland compositor refused a linux-dmabuf buffer (set dmabuf=never)".into());
+      s.sync.1.notify_all();
+    }
+  }
+}
+
 impl Dispatch<WlCallback, ()> for State {
   fn event(s: &mut Self, _: &WlCallback, e: wl_callback::Event, _: &(), _: &Connection, _: &QueueHandle<Self>) {
     if let wl_callback::Event::Done { .. } = e {
@@ -323,9 +352,12 @@ pub struct Window {
   viewporter: Option<WpViewporter>,
   compositor: WlCompositor,
   has_presentation: bool,
+  dmabuf: Option<ZwpLinuxDmabufV1>,
   pool: Option<Pool>,
-  /// Width, height of the pool's buffers.
-  frame: (usize, usize),
+  /// Width, height and dma-buf fourcc (None: shm XRGB) of the pool's buffers.
+  frame: (usize, usize, Option<u32>),
+  /// The slots' YUV layout when they are dma-bufs.
+  yuv: Option<YuvLayout>,
   buffers: usize,
   next_id: u32,
   wake: Option<OwnedFd>,
@@ -348,6 +380,8 @@ impl Window {
     let wm_base: XdgWmBase = globals.bind(&qh, 1..=3, ()).map_err(|e| need("xdg_wm_base (xdg-shell)", e))?;
     let presentation: Option<WpPresentation> = globals.bind(&qh, 1..=1, ()).ok();
     let viewporter: Option<WpViewporter> = globals.bind(&qh, 1..=1, ()).ok();
+    // Version 3 exactly: it announces (format, modifier) pairs as events (4 moved them to a feedback object).
+    let dmabuf: Option<ZwpLinuxDmabufV1> = if o.dmabuf == DmabufUse::Never { None } else { globals.bind(&qh, 3..=3, ()).ok() };
     let surface = compositor.create_surface(&qh, ());
     let xdg_surface = wm_base.get_xdg_surface(&surface, &qh, ());
     let toplevel = xdg_surface.get_toplevel(&qh, ());
@@ -385,8 +419,10 @@ impl Window {
       viewporter,
       compositor,
       has_presentation,
+      dmabuf,
       pool: None,
-      frame: (0, 0),
+      frame: (0, 0, None),
+      yuv: None,
       buffers: o.buffers.clamp(2, 8),
       next_id: 0,
       wake: Some(wr),
@@ -416,10 +452,12 @@ impl Window {
     display_error(msg)
   }
 
-  /// (Re)makes the pool's buffers for frames of this size; a frame waiting in an old buffer is replaced.
-  fn resize(&mut self, w: usize, h: usize) -> Result<()> {
+  /// (Re)makes the pool's buffers for frames of this size (XRGB wl_shm buffers, or dma-bufs of this YUV
+  /// layout); a frame waiting in an old buffer is replaced.
+  fn resize(&mut self, w: usize, h: usize, yuv: Option<YuvLayout>) -> Result<()> {
     let stride = w * 4;
-    let total = stride * h * self.buffers;
+    let slot = yuv.as_ref().map_or(stride * h, |l| l.size);
+    let total = slot * self.buffers;
     let allocated = match &mut self.pool {
       Some(p) if p.size >= total => false,
       Some(p) => p.grow(total).map(|_| true)?,
@@ -437,17 +475,29 @@ impl Window {
     g.generation += 1;
     g.busy = vec![false; self.buffers];
     let generation = g.generation;
-    let pool = &self.pool.as_ref().unwrap().pool;
+    let pool = self.pool.as_ref().unwrap();
     let out = g.out.as_mut().ok_or(NativeError::Closed)?;
     for b in out.slots.drain(..) {
       b.destroy();
     }
     for i in 0..self.buffers {
-      let b = pool.create_buffer((i * stride * h) as i32, w as i32, h as i32, stride as i32, wl_shm::Format::Xrgb8888, &self.qh, (generation, i));
+      let b = match (&yuv, &self.dmabuf) {
+        (Some(l), Some(d)) => {
+          let params = d.create_params(&self.qh, ());
+          for (k, &(off, st)) in l.planes.iter().enumerate() {
+            params.add(pool.fd(), k as u32, (i * slot + off) as u32, st as u32, (dmabuf::MOD_LINEAR >> 32) as u32, dmabuf::MOD_LINEAR as u32);
+          }
+          let b = params.create_immed(w as i32, h as i32, l.fourcc, zwp_linux_buffer_params_v1::Flags::empty(), &self.qh, (generation, i));
+          params.destroy();
+          b
+        }
+        _ => pool.pool.create_buffer((i * slot) as i32, w as i32, h as i32, stride as i32, wl_shm::Format::Xrgb8888, &self.qh, (generation, i)),
+      };
       out.slots.push(b);
     }
     out.frame = (w, h);
-    self.frame = (w, h);
+    self.frame = (w, h, yuv.as_ref().map(|l| l.fourcc));
+    self.yuv = yuv;
     Ok(())
   }
 
@@ -479,8 +529,13 @@ impl Window {
     if lock(&self.sync).configured.is_none() {
       return Err(display_error("the Wayland window is not configured yet (wait for ready())"));
     }
-    if self.frame != (w, h) {
-      self.resize(w, h)?;
+    // YUV goes as a dma-buf where the compositor offers its format (no conversion here), else XRGB by wl_shm.
+    let yuv = match &self.dmabuf {
+      Some(_) => dmabuf::layout(fmt, w, h).filter(|l| dmabuf::offered(&lock(&self.sync).dmabuf_formats, l.fourcc)),
+      None => None,
+    };
+    if self.frame != (w, h, yuv.as_ref().map(|l| l.fourcc)) {
+      self.resize(w, h, yuv)?;
     }
     let slot = {
       let mut g = lock(&self.sync);
@@ -498,8 +553,17 @@ impl Window {
     };
     // Converted outside the lock: the slot is ours (busy, not waiting), the dispatch thread leaves it alone.
     let stride = w * 4;
-    let dst = self.pool.as_mut().unwrap().slice(slot * stride * h, stride * h);
-    convert::to_xrgb(fmt, data, w, h, planes, dst, stride);
+    match &self.yuv {
+      Some(l) => {
+        let dst = self.pool.as_mut().unwrap().slice(slot * l.size, l.size);
+        dmabuf::copy_planes(fmt, data, w, h, planes, l, dst);
+        lock(&self.sync).stats.dmabuf_frames += 1;
+      }
+      None => {
+        let dst = self.pool.as_mut().unwrap().slice(slot * stride * h, stride * h);
+        convert::to_xrgb(fmt, data, w, h, planes, dst, stride);
+      }
+    }
 
     let id = self.next_id;
     self.next_id = self.next_id.wrapping_add(1);
@@ -557,6 +621,9 @@ impl Window {
     self.pool = None;
     if let Some(v) = self.viewporter.take() {
       v.destroy();
+    }
+    if let Some(d) = self.dmabuf.take() {
+      d.destroy();
     }
     self.toplevel.destroy();
     self.xdg_surface.destroy();
@@ -693,6 +760,7 @@ mod tests {
       buffers: 3,
       display: Some("/nonexistent/wayland-x".into()),
       pacing: pacer::Pacing::Latest,
+      dmabuf: DmabufUse::Auto,
     })
       .err()
       .unwrap();

@@ -38,6 +38,11 @@ impl Pool {
     Ok(())
   }
 
+  /// The memfd, for linux-dmabuf planes that live in the pool.
+  pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+    self.fd.as_fd()
+  }
+
   pub fn slice(&mut self, off: usize, len: usize) -> &mut [u8] {
     assert!(off + len <= self.size);
     unsafe { std::slice::from_raw_parts_mut(self.ptr.add(off), len) }
