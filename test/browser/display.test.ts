@@ -164,13 +164,22 @@ describe('webCodecsDec → canvasSink in headless Chromium', () => {
 
   it('main profile with B-frames: frames come out reordered, in presentation order, each with its pts', async () => {
     const { reference } = clips.get('bframes')!;
-    for (const profile of ['live', 'throughput'] as const) {
+    let first: number | undefined;
+    for (const profile of ['throughput', 'live'] as const) {
       const r = await call('display', '/bframes.h264', profile);
-      expect(r.counters, profile).toMatchObject({ presented: N, late: 0, decoded: N, frames: N, lost: 0 });
+      // Live drops what comes past its deadline, which a loaded machine may make happen to a frame: every frame
+      // is still accounted for (shown or counted late), and what is shown is in order and right.
+      expect(r.counters, profile).toMatchObject({ decoded: N, frames: N, lost: 0 });
+      expect(r.counters.presented + r.counters.late, profile).toBe(N);
+      if (profile === 'throughput') expect(r.counters.presented).toBe(N);
       expect(r.unclosed).toBe(0);
-      // Presentation order: pts rise a frame apart (h264Parse starts them after the reorder delay).
-      r.pts.slice(1).forEach((t, i) => expect(t! - r.pts[i]!).toBeCloseTo(1e9 / 30, -1));
-      r.frames.forEach((f, i) => expect(meanAbsDiff(Buffer.from(f, 'base64'), reference[i]), `${profile} frame ${i}`).toBeLessThan(3));
+      // Presentation order: pts rise by whole frames (h264Parse starts them after the reorder delay); the
+      // throughput run, where nothing is dropped, names the pts of frame 0.
+      first ??= r.pts[0]!;
+      const index = r.pts.map((t) => Math.round(((t! - first!) * 30) / 1e9));
+      r.pts.slice(1).forEach((t, i) => expect(t! - r.pts[i]!).toBeGreaterThan(1e9 / 30 - 1e6));
+      index.slice(1).forEach((k, i) => expect(k).toBeGreaterThan(index[i]));
+      r.frames.forEach((f, i) => expect(meanAbsDiff(Buffer.from(f, 'base64'), reference[index[i]]), `${profile} frame ${index[i]}`).toBeLessThan(3));
     }
   });
 
