@@ -11,6 +11,8 @@ import { H264_PARSE } from './h264-parse';
 import { IDENTITY } from './identity';
 import { LEVEL } from './level';
 import { MERGE } from './merge';
+import { STREAM_MUX } from './stream-mux';
+import { BATCH_SPLIT } from './batch-split';
 import { MP4_DEMUX } from './mp4-demux';
 import { MP4_MUX } from './mp4-mux';
 import { OVERLAY } from './overlay';
@@ -31,6 +33,7 @@ export const builtinElements = Object.freeze([
   AUDIO_TEST_SRC,
   FILE_SRC,
   MERGE,
+  STREAM_MUX,
   TYPE_FIND,
   IDENTITY,
   QUEUE,
@@ -48,6 +51,7 @@ export const builtinElements = Object.freeze([
   VOLUME,
   LEVEL,
   TEE,
+  BATCH_SPLIT,
   FAKE_SINK,
   FILE_SINK,
 ]);

@@ -15,7 +15,7 @@ describe('g2g inspect', () => {
       ['audioConvert', 'transform'],
       ['audioResample', 'transform'],
       ['audioTestSrc', 'source'],
-      ['capsFilter', 'transform'],
+      ['batchSplit', 'sink'],
     ]);
     // Descriptions start in one column: after the longest name and the longest kind.
     const col = Math.max(...all.map((e) => e.name.length)) + 2 + 'transform'.length + 2;

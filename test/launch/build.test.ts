@@ -116,7 +116,7 @@ describe('parseLaunch: errors point at the position', () => {
     [
       'fakeSrc ! frobnicator ! fakeSink',
       10,
-      /no element 'frobnicator' \(elements: audioConvert, audioResample, audioTestSrc, capsFilter, fakeSink, fakeSrc, fileSink, fileSrc, h264Parse, identity, [^)]*merge, [^)]*videoTestSrc[^)]*\)/,
+      /no element 'frobnicator' \(elements: audioConvert, audioResample, audioTestSrc, batchSplit, capsFilter, fakeSink, fakeSrc, fileSink, fileSrc, h264Parse, identity, [^)]*merge, [^)]*videoTestSrc[^)]*\)/,
     ],
     ['fakeSrc num-buffer=3 ! fakeSink', 8, /fakeSrc has no property 'num-buffer'; did you mean num-buffers\?/],
     ['fakeSrc numBuffers=3 ! fakeSink', 8, /did you mean num-buffers\?/],
