@@ -1,0 +1,269 @@
+import { RELEASE, releasePacket } from '../../src/memory/release';
+import { queuedReader } from '../../src/reader';
+import { Caps, caps } from '../../src/caps';
+import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
+import { cpuMemory, type CpuMemory } from '../../src/memory/memory';
+import { EMPTY_META, PacketFlags, type Packet } from '../../src/packet';
+import { ticksToNs } from '../../src/time';
+import { rawAudioCaps, rawAudioInfo, rawAudioTemplate, type RawAudioInfo } from '../../src/audio/format';
+import { audioBytes } from '../../src/audio/packet';
+import type { AudioDecodeResult, EncodedAudioPacket, NativeAudioDecoder, NativeAudioEncoder } from '../native';
+import type { NativeBinding } from '../native/loader';
+
+/**
+ * What aacDec/aacEnc/opusDec/opusEnc share: a libavcodec audio codec in the addon, every call a libuv
+ * pool task (the JS thread only moves packets), the input packet released once the codec has read it
+ * (on every path: the codec copies what it keeps), timestamps from sample counts.
+ */
+
+export type AudioPacket = Packet<CpuMemory>;
+export type DecodedFormat = 'S16LE' | 'F32LE';
+export const DECODED_FORMATS: readonly DecodedFormat[] = ['F32LE', 'S16LE'];
+export const AUDIO_CODEC_METAS = [RELEASE];
+
+/** Output caps of a decoder at negotiation: F32LE (the codecs' own float, no rounding) unless downstream takes only S16LE. */
+export function decodedCaps(allowed: Caps, format: DecodedFormat | undefined): Caps {
+  const formats = DECODED_FORMATS.filter((f) => format === undefined || f === format).filter((f) => !allowed.intersect(caps('audio/x-raw', { format: f })).isEmpty());
+  if (formats.length === 0) return Caps.empty();
+  // Rate and channels come from the stream: completed by the first decoded block (as h264Dec's size).
+  return rawAudioTemplate([formats[0]], ['interleaved']).intersect(allowed);
+}
+
+/** How to open the libavcodec decoder for a stream's caps. */
+export interface AudioDecoderSetup {
+  readonly codec: string;
+  readonly extradata?: Uint8Array;
+  readonly rate?: number;
+  readonly channels?: number;
+  /** Leading decoded samples to drop: the encoder's priming (OpusHead pre-skip, caps encoder-delay). */
+  readonly skip: number;
+  /** Re-split packets into whole frames (ADTS): carries a partial frame over to the next packet. */
+  readonly split?: (carry: Uint8Array) => { frames: Uint8Array[]; rest: Uint8Array };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * A decoder's reader. Output pts: the input packet's pts at the start (and after DISCONT) anchors the
+ * sample clock; block k's pts is anchor + (samples before it, after the priming is trimmed) / rate, so a
+ * stream stays gapless whatever the packet timestamps' rounding. A packet the codec refuses is dropped
+ * (counted corrupt, logged) and decoding goes on.
+ */
+export function openAudioDecoder(
+  ctx: ElementContext,
+  up: Reader<Packet>,
+  addon: NativeBinding,
+  setup: (c: Caps) => AudioDecoderSetup,
+  format: DecodedFormat
+): Reader<AudioPacket> {
+  let dec: NativeAudioDecoder | undefined;
+  let cfg: AudioDecoderSetup | undefined;
+  let inCaps: Caps | undefined;
+  let outCaps: Caps | undefined;
+  let outKey = '';
+  let anchor: number | undefined;
+  let produced = 0;
+  let skipLeft = 0;
+  let carry: Uint8Array = new Uint8Array(0);
+  let discont = true;
+  let ended = false;
+  let closed = false;
+  const queue: AudioPacket[] = [];
+
+  const capsFor = (rate: number, channels: number): Caps => {
+    const key = `${rate}/${channels}`;
+    if (!outCaps || key !== outKey) {
+      outCaps = rawAudioCaps({ format, rate, channels });
+      outKey = key;
+    }
+    return outCaps;
+  };
+
+  const take = (res: AudioDecodeResult): void => {
+    if (res.rejected !== undefined && res.rejected !== null) {
+      ctx.report.drop('corrupt');
+      ctx.log('warn', `packet refused by the decoder: ${res.rejected}`);
+    }
+    const bps = format === 'S16LE' ? 2 : 4;
+    for (const b of res.blocks) {
+      let data = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+      let n = b.samples;
+      if (skipLeft > 0) {
+        const cut = Math.min(skipLeft, n);
+        skipLeft -= cut;
+        n -= cut;
+        data = data.subarray(cut * bps * b.channels);
+        if (n === 0) continue;
+      }
+      const pts = (anchor ?? 0) + ticksToNs(produced, b.rate);
+      produced += n;
+      queue.push({
+        caps: capsFor(b.rate, b.channels),
+        pts,
+        dts: pts,
+        duration: (anchor ?? 0) + ticksToNs(produced, b.rate) - pts,
+        flags: discont ? PacketFlags.DISCONT : 0,
+        memory: cpuMemory(data),
+        meta: EMPTY_META,
+      });
+      discont = false;
+    }
+  };
+
+  const handle = async (item: Pulled<Packet>, signal: AbortSignal): Promise<void> => {
+    if (item === EOS) {
+      if (dec) take(await dec.finish(signal));
+      ended = true;
+      return;
+    }
+    try {
+      if (item.caps !== inCaps) {
+        if (!inCaps || !item.caps.equals(inCaps)) {
+          if (dec) {
+            take(await dec.finish(signal));
+            dec.close();
+            dec = undefined;
+          }
+          cfg = setup(item.caps);
+          skipLeft = cfg.skip;
+          carry = new Uint8Array(0);
+          anchor = undefined;
+        }
+        inCaps = item.caps;
+      }
+      if (anchor === undefined || (item.flags & PacketFlags.DISCONT) !== 0) {
+        // A packet without pts restarts nothing (or starts the clock at 0).
+        if (item.pts !== undefined || anchor === undefined) {
+          anchor = item.pts ?? 0;
+          produced = 0;
+        }
+        discont = true;
+      }
+      const c = cfg!;
+      dec ??= new addon.NativeAudioDecoder({ codec: c.codec, extradata: c.extradata, rate: c.rate, channels: c.channels, format });
+      let units: Uint8Array[] = [audioBytes(item)];
+      if (c.split) {
+        const s = c.split(concat(carry, units[0]));
+        units = s.frames;
+        // Copied: the packet's bytes go back to their producer at release.
+        carry = s.rest.slice();
+      }
+      for (const u of units) take(await dec.decode(u, signal));
+    } finally {
+      releasePacket(item);
+    }
+  };
+
+  return {
+    ...queuedReader(up, queue, handle, () => ended || closed),
+    close() {
+      closed = true;
+      dec?.close();
+      dec = undefined;
+      queue.length = 0;
+    },
+  };
+}
+
+/** What an encoder element adds to the shared reader: the codec, and its output caps once open. */
+export interface AudioEncoderSetup {
+  readonly codec: string;
+  readonly bitrate?: number;
+  /** Fixed output caps for this input and the opened encoder (codec_data, encoder-delay). */
+  outputCaps(input: RawAudioInfo, enc: NativeAudioEncoder): Caps;
+  /** Frames a raw codec frame for the output (ADTS headers); identity when absent. */
+  frame?(data: Uint8Array): Uint8Array;
+}
+
+/**
+ * An encoder's reader: input of any size is cut into the codec's frames natively. Packet i's pts is the
+ * first input pts + (i · frame size) / rate: the priming the encoder puts first (caps `encoder-delay`,
+ * samples) lies inside the stream's first packets, as in MP4 before its edit list, and a decoder that
+ * trims it (aacDec, opusDec) gives the input's timestamps back exactly.
+ */
+export function openAudioEncoder(ctx: ElementContext, up: Reader<Packet>, addon: NativeBinding, setup: AudioEncoderSetup): Reader<AudioPacket> {
+  let enc: NativeAudioEncoder | undefined;
+  let info: RawAudioInfo | undefined;
+  let inCaps: Caps | undefined;
+  let outCaps: Caps | undefined;
+  let base: number | undefined;
+  let first = true;
+  let ended = false;
+  let closed = false;
+  const queue: AudioPacket[] = [];
+
+  const take = (packets: EncodedAudioPacket[]): void => {
+    const e = enc!;
+    const rate = info!.rate;
+    for (const p of packets) {
+      const raw = new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength);
+      const start = p.pts + e.delay;
+      const pts = (base ?? 0) + ticksToNs(start, rate);
+      queue.push({
+        caps: outCaps!,
+        pts,
+        dts: pts,
+        duration: (base ?? 0) + ticksToNs(start + p.duration, rate) - pts,
+        flags: first ? PacketFlags.DISCONT : 0,
+        memory: cpuMemory(setup.frame ? setup.frame(raw) : raw),
+        meta: EMPTY_META,
+      });
+      first = false;
+    }
+  };
+
+  const finish = async (signal: AbortSignal): Promise<void> => {
+    if (!enc) return;
+    take(await enc.finish(signal));
+    enc.close();
+    enc = undefined;
+  };
+
+  const handle = async (item: Pulled<Packet>, signal: AbortSignal): Promise<void> => {
+    if (item === EOS) {
+      await finish(signal);
+      ended = true;
+      return;
+    }
+    try {
+      if (item.caps !== inCaps) {
+        if (!inCaps || !item.caps.equals(inCaps)) {
+          // A new format: finish the stream so far (its last partial frame padded), start a new one.
+          await finish(signal);
+          info = rawAudioInfo(item.caps);
+          if (info.layout !== 'interleaved' || (info.format !== 'S16LE' && info.format !== 'F32LE'))
+            throw new RangeError(`${ctx.name} encodes interleaved S16LE or F32LE, got ${item.caps.toString()}`);
+          base = undefined;
+          first = true;
+        }
+        inCaps = item.caps;
+      }
+      if (!enc) {
+        const i = info!;
+        enc = new addon.NativeAudioEncoder({ codec: setup.codec, rate: i.rate, channels: i.channels, format: i.format, bitrate: setup.bitrate });
+        outCaps = setup.outputCaps(i, enc);
+      }
+      base ??= item.pts ?? 0;
+      take(await enc.encode(audioBytes(item), signal));
+    } finally {
+      // The encoder has copied the samples into its FIFO (or failed): the packet is done with either way.
+      releasePacket(item);
+    }
+  };
+
+  return {
+    ...queuedReader(up, queue, handle, () => ended || closed),
+    close() {
+      closed = true;
+      enc?.close();
+      enc = undefined;
+      queue.length = 0;
+    },
+  };
+}
