@@ -18,7 +18,7 @@ export const OPUS_DEC = defineElement({
   caps: { sink: SINK_CAPS, src: rawAudioTemplate(DECODED_FORMATS, ['interleaved']) },
   metas: AUDIO_CODEC_METAS,
   notes:
-    'Decodes on the libuv thread pool. codec_data (OpusHead) gives channels, mapping and pre-skip (trimmed from the start); without it, channel-mapping-family 0 with channels from the caps (default 2) and encoder-delay as pre-skip. A damaged packet is dropped (counted corrupt).',
+    'Decodes on the libuv thread pool. codec_data (OpusHead) gives channels, mapping and pre-skip (trimmed from the start by libavcodec); without it, channel-mapping-family 0 with channels from the caps (default 2) and encoder-delay as pre-skip. A damaged packet is dropped (counted corrupt).',
   properties: {
     format: prop.enum(DECODED_FORMATS, { defaultDoc: 'F32LE unless downstream takes only S16LE', doc: 'Output sample format' }),
     codec: prop.enum(OPUS_DECODERS, { default: 'opus', doc: "libavcodec decoder: opus (FFmpeg's own, what ffmpeg uses by default) or libopus" }),
@@ -33,7 +33,8 @@ export function opusSetup(c: Caps, element: string, codec: string): AudioDecoder
     const extradata = fromHex(hex);
     const head = parseOpusHead(extradata);
     if (!head) throw new RangeError(`${element}: codec_data is not an OpusHead: ${hex}`);
-    return { codec, extradata, rate: 48000, channels: head.channels, skip: head.preSkip };
+    // libavcodec's opus and libopus decoders drop the OpusHead pre-skip themselves (avctx->delay, skip_samples).
+    return { codec, extradata, rate: 48000, channels: head.channels, skip: 0 };
   }
   const family = c.get('channel-mapping-family') ?? 0;
   const channels = c.get('channels') ?? 2;

@@ -13,7 +13,7 @@ import { fromAsyncIterable } from '../../src/interop/async-iterable';
 import { cpuMemory, type CpuMemory } from '../../src/memory/memory';
 import { EMPTY_META, PacketFlags } from '../../src/packet';
 import { ticksToNs } from '../../src/time';
-import { toHex } from '../../src/codecs/h264';
+import { fromHex, toHex } from '../../src/codecs/h264';
 import { parseAdtsHeader, splitAdts } from '../../src/codecs/aac/adts';
 import { parseOpusHead } from '../../src/codecs/opus/head';
 import { requirePeer } from '../peers';
@@ -229,16 +229,20 @@ describe('aacEnc', () => {
     expect(Math.abs(rms - 0.8 / Math.SQRT2)).toBeLessThan(0.03);
   });
 
-  it('launch: opusEnc ! opusDec round trip at 48 kHz stereo', async () => {
+  it('launch: opusEnc ! opusDec round trip at 48 kHz stereo; OpusHead and encoder-delay in caps', async () => {
     const out: P[] = [];
-    const enc: P[] = [];
+    const linkCaps = new Map<string, Caps>();
     const registry = new ElementRegistry(
       [...builtinElements, ...nodeElements].map((d) => (d === FAKE_SINK ? FAKE_SINK.withExtras({ onPacket: (p: P) => void out.push(p) }) : d))
     );
-    await parseLaunch(
-      'audioTestSrc num-buffers=50 samplesperbuffer=960 freq=1000 ! audio/x-raw,rate=48000,channels=2 ! opusEnc bitrate=128000 ! identity name=tap ! opusDec ! fakeSink',
-      registry
-    ).run({ clock: new VirtualClock(), onCaps: (from: string, _to: string, c: Caps) => void (from.startsWith('opusEnc') && enc.push({ caps: c } as P)) });
+    await parseLaunch('audioTestSrc num-buffers=50 samplesperbuffer=960 freq=1000 ! audio/x-raw,rate=48000,channels=2 ! opusEnc bitrate=128000 ! opusDec ! fakeSink', registry).run({
+      clock: new VirtualClock(),
+      onCaps: (from: string, _to: string, c: Caps) => void linkCaps.set(from, c),
+    });
+    const encCaps = [...linkCaps].find(([k]) => k.startsWith('opusEnc'))![1];
+    expect(encCaps.get('encoder-delay')).toBe(312);
+    expect(encCaps.get('frame-size')).toBe(960);
+    expect(parseOpusHead(fromHex(encCaps.get('codec_data') as string))).toMatchObject({ channels: 2, preSkip: 312 });
     expect(out[0].pts).toBe(0);
     const pcm = f32(joined(out));
     expect(pcm.length / 2).toBeGreaterThanOrEqual(50 * 960);
