@@ -11,6 +11,7 @@ import { aacEnc } from '../../node/elements/aac-enc';
 import { opusDec } from '../../node/elements/opus-dec';
 import { fromAsyncIterable } from '../../src/interop/async-iterable';
 import { cpuMemory, type CpuMemory } from '../../src/memory/memory';
+import { leasedMemory } from '../../src/memory/release';
 import { EMPTY_META, PacketFlags } from '../../src/packet';
 import { ticksToNs } from '../../src/time';
 import { fromHex, toHex } from '../../src/codecs/h264';
@@ -23,6 +24,8 @@ requirePeer('native', 'ffmpeg');
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'g2g-codecs-'));
+  // ffmpeg's native AAC encoder, ADTS: 2 s of 440 Hz, stereo, 44.1 kHz.
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=f=440:d=2:sample_rate=44100', '-ac', '2', '-c:a', 'aac', '-b:a', '128k', '-f', 'adts', '-y', join(dir, 'sine.aac')]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -30,7 +33,7 @@ const ffmpeg = (args: string[]): Buffer => execFileSync('ffmpeg', ['-hide_banner
 
 type P = Packet<CpuMemory>;
 
-function packets(caps: Caps, datas: readonly Uint8Array[], samplesPer: number, rate: number): Source<P> {
+function packets(caps: Caps, datas: readonly Uint8Array[], samplesPer: number, rate: number, released?: { n: number }): Source<P> {
   return fromAsyncIterable<P>(
     datas.map((d, i) => ({
       caps,
@@ -38,7 +41,7 @@ function packets(caps: Caps, datas: readonly Uint8Array[], samplesPer: number, r
       dts: ticksToNs(i * samplesPer, rate),
       duration: ticksToNs(samplesPer, rate),
       flags: i === 0 ? PacketFlags.DISCONT : 0,
-      memory: cpuMemory(d),
+      memory: released ? leasedMemory(d, () => void released.n++) : cpuMemory(d),
       meta: EMPTY_META,
     })),
     { caps }
@@ -108,7 +111,6 @@ const f32 = (b: Uint8Array) => new Float32Array(b.buffer.slice(b.byteOffset, b.b
 describe('aacDec', () => {
   it('decodes ffmpeg-made ADTS bit-exactly with ffmpeg (S16LE and F32LE), gapless sample-clock pts', async () => {
     const file = join(dir, 'sine.aac');
-    ffmpeg(['-f', 'lavfi', '-i', 'sine=f=440:d=2:sample_rate=44100', '-ac', '2', '-c:a', 'aac', '-b:a', '128k', '-f', 'adts', '-y', file]);
     const bytes = new Uint8Array(readFileSync(file));
     const frames = splitAdts(bytes);
     expect(frames.length).toBeGreaterThan(80);
@@ -158,6 +160,27 @@ describe('aacDec', () => {
   it('raw AAC without codec_data fails naming the element', async () => {
     const caps = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)raw');
     await expect(collect(packets(caps, [new Uint8Array(10)], 1024, 44100), aacDec({}))).rejects.toThrow(/aacDec.*codec_data/);
+  });
+});
+
+describe('release discipline', () => {
+  it('every input packet is released once: decoded, refused as corrupt, failed, and encoded', async () => {
+    const file = join(dir, 'sine.aac');
+    const frames = splitAdts(new Uint8Array(readFileSync(file))).map((f) => f.slice());
+    frames[5] = Uint8Array.from({ length: 200 }, (_, i) => (i * 31 + 7) & 0xff);
+    const adts = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)adts');
+    const dec = { n: 0 };
+    await collect(packets(adts, frames.slice(0, 40), 1024, 44100, dec), aacDec({}));
+    expect(dec.n).toBe(40);
+    const failed = { n: 0 };
+    const raw = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)raw');
+    await expect(collect(packets(raw, [new Uint8Array(10)], 1024, 44100, failed), aacDec({}))).rejects.toThrow();
+    expect(failed.n).toBe(1);
+    const enc = { n: 0 };
+    const pcm = Caps.parse('audio/x-raw, format=(string)S16LE, layout=(string)interleaved, rate=(int)48000, channels=(int)1');
+    const { out } = await collect(packets(pcm, Array.from({ length: 30 }, () => new Uint8Array(2 * 700)), 700, 48000, enc), aacEnc({}));
+    expect(enc.n).toBe(30);
+    expect(out.length).toBe(Math.ceil((30 * 700 + 1024) / 1024));
   });
 });
 
