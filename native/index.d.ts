@@ -40,6 +40,8 @@ export declare class NativeAudioDecoder {
   constructor(o: AudioDecoderOptions)
   /** Decodes one packet (read in place); resolves to the samples now ready. */
   decode(data: Uint8Array, signal?: AbortSignal | undefined | null): Promise<AudioDecodeResult>
+  /** Decodes several packets in one task; resolves to one result per packet, in order. */
+  decodeBatch(packets: Array<Uint8Array>, signal?: AbortSignal | undefined | null): Promise<AudioDecodeResult[]>
   /** End of stream: what the decoder still holds. */
   finish(signal?: AbortSignal | undefined | null): Promise<AudioDecodeResult>
   close(): void
@@ -56,6 +58,8 @@ export declare class NativeAudioEncoder {
   get extradata(): Buffer
   /** Takes interleaved samples (any count, read in place); resolves to the packets now ready. */
   encode(data: Uint8Array, signal?: AbortSignal | undefined | null): Promise<EncodedAudioPacket[]>
+  /** `encode` of several blocks in one task (one thread hop). */
+  encodeBatch(blocks: Array<Uint8Array>, signal?: AbortSignal | undefined | null): Promise<EncodedAudioPacket[]>
   finish(signal?: AbortSignal | undefined | null): Promise<EncodedAudioPacket[]>
   close(): void
 }

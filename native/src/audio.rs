@@ -178,34 +178,37 @@ fn interleave(info: &ffi::G2gAudioInfo, to: SampleFormat) -> Result<DecodedAudio
 }
 
 /// Planar or interleaved S16/F32 (native-endian, as libavcodec's) to interleaved little-endian `to`.
+/// One pass per channel: its plane read in order, written every `ch` samples.
 pub fn convert(planes: &[&[u8]], planar: bool, from: SampleFormat, to: SampleFormat, n: usize, ch: usize) -> Vec<u8> {
-  let mut out = Vec::with_capacity(n * ch * to.bytes());
-  let at = |c: usize, i: usize| -> (usize, usize) {
-    if planar {
-      (c, i)
-    } else {
-      (0, i * ch + c)
-    }
-  };
-  for i in 0..n {
-    for c in 0..ch {
-      let (p, k) = at(c, i);
-      match (from, to) {
-        (SampleFormat::F32, _) => {
-          let b = &planes[p][k * 4..k * 4 + 4];
-          let x = f32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-          match to {
-            SampleFormat::F32 => out.extend_from_slice(&x.to_le_bytes()),
-            SampleFormat::S16 => out.extend_from_slice(&f32_to_s16(x).to_le_bytes()),
-          }
+  let ob = to.bytes();
+  let mut out = vec![0u8; n * ch * ob];
+  for c in 0..ch {
+    let (src, first, step) = if planar { (planes[c], 0, 1) } else { (planes[0], c, ch) };
+    let dst = out.chunks_exact_mut(ob).skip(c).step_by(ch);
+    let at = |i: usize, b: usize| (first + i * step) * b;
+    match (from, to) {
+      (SampleFormat::F32, SampleFormat::F32) => {
+        for (i, o) in dst.enumerate() {
+          let k = at(i, 4);
+          o.copy_from_slice(&f32::from_ne_bytes([src[k], src[k + 1], src[k + 2], src[k + 3]]).to_le_bytes());
         }
-        (SampleFormat::S16, _) => {
-          let b = &planes[p][k * 2..k * 2 + 2];
-          let v = i16::from_ne_bytes([b[0], b[1]]);
-          match to {
-            SampleFormat::S16 => out.extend_from_slice(&v.to_le_bytes()),
-            SampleFormat::F32 => out.extend_from_slice(&(v as f32 / 32768.0).to_le_bytes()),
-          }
+      }
+      (SampleFormat::F32, SampleFormat::S16) => {
+        for (i, o) in dst.enumerate() {
+          let k = at(i, 4);
+          o.copy_from_slice(&f32_to_s16(f32::from_ne_bytes([src[k], src[k + 1], src[k + 2], src[k + 3]])).to_le_bytes());
+        }
+      }
+      (SampleFormat::S16, SampleFormat::S16) => {
+        for (i, o) in dst.enumerate() {
+          let k = at(i, 2);
+          o.copy_from_slice(&i16::from_ne_bytes([src[k], src[k + 1]]).to_le_bytes());
+        }
+      }
+      (SampleFormat::S16, SampleFormat::F32) => {
+        for (i, o) in dst.enumerate() {
+          let k = at(i, 2);
+          o.copy_from_slice(&(i16::from_ne_bytes([src[k], src[k + 1]]) as f32 / 32768.0).to_le_bytes());
         }
       }
     }
@@ -324,12 +327,16 @@ impl AudioEncoder {
   fn send(&mut self, at: usize, n: usize, out: &mut Vec<AudioPacket>) -> Result<()> {
     let ch = self.channels;
     let src = &self.fifo[at..at + n * ch];
-    let bytes: Vec<u8> = match (self.codec_format, self.codec_planar) {
-      (SampleFormat::F32, true) => (0..ch).flat_map(|c| (0..n).flat_map(move |i| src[i * ch + c].to_ne_bytes())).collect(),
-      (SampleFormat::F32, false) => src.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-      (SampleFormat::S16, true) => (0..ch).flat_map(|c| (0..n).flat_map(move |i| f32_to_s16(src[i * ch + c]).to_ne_bytes())).collect(),
-      (SampleFormat::S16, false) => src.iter().flat_map(|x| f32_to_s16(*x).to_ne_bytes()).collect(),
-    };
+    // The codec's layout: plane c holds sample i of channel c at i (planar), or sample i·ch + c.
+    let b = self.codec_format.bytes();
+    let mut bytes = vec![0u8; n * ch * b];
+    for (j, o) in bytes.chunks_exact_mut(b).enumerate() {
+      let x = if self.codec_planar { src[(j % n) * ch + j / n] } else { src[j] };
+      match self.codec_format {
+        SampleFormat::F32 => o.copy_from_slice(&x.to_ne_bytes()),
+        SampleFormat::S16 => o.copy_from_slice(&f32_to_s16(x).to_ne_bytes()),
+      }
+    }
     loop {
       let r = unsafe { ffi::g2g_aenc_send(self.raw, bytes.as_ptr(), n as i32, self.sent) };
       if r == self.eagain {

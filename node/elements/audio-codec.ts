@@ -1,5 +1,5 @@
 import { RELEASE, releasePacket } from '../../src/memory/release';
-import { queuedReader } from '../../src/reader';
+import { isPromiseLike, type MaybePromise } from '../../src/util/promise';
 import { Caps, caps } from '../../src/caps';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
 import { cpuMemory, type CpuMemory } from '../../src/memory/memory';
@@ -20,6 +20,56 @@ export type AudioPacket = Packet<CpuMemory>;
 export type DecodedFormat = 'S16LE' | 'F32LE';
 export const DECODED_FORMATS: readonly DecodedFormat[] = ['F32LE', 'S16LE'];
 export const AUDIO_CODEC_METAS = [RELEASE];
+
+/** Packets handed to the codec in one native call at most (AAC: 32 × 1024 samples, 0.7 s at 48 kHz). */
+export const MAX_BATCH = 32;
+
+/**
+ * A reader that hands `handle` every item upstream has ready now (up to `max`, EOS ending a batch), so
+ * one native call, one thread hop, serves several packets: a hop costs more than decoding an AAC frame.
+ * A pull that upstream answers later ends the batch and is carried to the next one, so a live source's
+ * packet never waits for another. `handle` appends what it makes to `queue`.
+ */
+export function batchedReader<I, O>(
+  up: Reader<I>,
+  queue: O[],
+  handle: (items: Pulled<I>[], signal: AbortSignal) => Promise<void>,
+  ended: () => boolean,
+  max = MAX_BATCH
+): Reader<O> {
+  let head = 0;
+  let carried: Promise<Pulled<I>> | undefined;
+  const gather = (first: Pulled<I>, signal: AbortSignal): Pulled<I>[] => {
+    const items: Pulled<I>[] = [first];
+    while (items.length < max && items[items.length - 1] !== EOS) {
+      const r = up.pull(signal);
+      if (isPromiseLike(r)) {
+        carried = Promise.resolve(r);
+        // Awaited by the next pull; until then its rejection (an abort) is not unhandled.
+        carried.catch(() => undefined);
+        break;
+      }
+      items.push(r as Pulled<I>);
+    }
+    return items;
+  };
+  const pull = (signal: AbortSignal): MaybePromise<Pulled<O>> => {
+    if (head < queue.length) {
+      const p = queue[head++];
+      if (head === queue.length) {
+        queue.length = 0;
+        head = 0;
+      }
+      return p;
+    }
+    if (ended()) return EOS;
+    const next = carried ?? up.pull(signal);
+    carried = undefined;
+    const go = (v: Pulled<I>): Promise<Pulled<O>> => handle(gather(v, signal), signal).then(() => pull(signal));
+    return isPromiseLike(next) ? Promise.resolve(next).then(go) : go(next);
+  };
+  return { pull };
+}
 
 /** Output caps of a decoder at negotiation: F32LE (the codecs' own float, no rounding) unless downstream takes only S16LE. */
 export function decodedCaps(allowed: Caps, format: DecodedFormat | undefined): Caps {
@@ -116,52 +166,79 @@ export function openAudioDecoder(
     }
   };
 
-  const handle = async (item: Pulled<Packet>, signal: AbortSignal): Promise<void> => {
-    if (item === EOS) {
-      if (dec) take(await dec.finish(signal));
-      ended = true;
-      return;
+  /** A new stream format: finish the old decoder's stream, set up for the new one. */
+  const prepare = async (item: Packet, signal: AbortSignal): Promise<void> => {
+    if (item.caps === inCaps) return;
+    if (!inCaps || !item.caps.equals(inCaps)) {
+      if (dec) {
+        take(await dec.finish(signal));
+        dec.close();
+        dec = undefined;
+      }
+      cfg = setup(item.caps);
+      skipLeft = cfg.skip;
+      carry = new Uint8Array(0);
+      anchor = undefined;
     }
+    inCaps = item.caps;
+  };
+
+  /** The sample clock restarts at the first packet and after DISCONT. */
+  const stamp = (item: Packet): void => {
+    if (anchor === undefined || (item.flags & PacketFlags.DISCONT) !== 0) {
+      // A packet without pts restarts nothing (or starts the clock at 0).
+      if (item.pts !== undefined || anchor === undefined) {
+        anchor = item.pts ?? 0;
+        produced = 0;
+      }
+      discont = true;
+    }
+  };
+
+  /** The codec frames in a packet (ADTS re-framed across packets). */
+  const unitsOf = (item: Packet): Uint8Array[] => {
+    const data = audioBytes(item);
+    if (!cfg!.split) return [data];
+    const s = cfg!.split(concat(carry, data));
+    // Copied: the packet's bytes go back to their producer at release.
+    carry = s.rest.slice();
+    return s.frames;
+  };
+
+  const handle = async (items: Pulled<Packet>[], signal: AbortSignal): Promise<void> => {
     try {
-      if (item.caps !== inCaps) {
-        if (!inCaps || !item.caps.equals(inCaps)) {
-          if (dec) {
-            take(await dec.finish(signal));
-            dec.close();
-            dec = undefined;
-          }
-          cfg = setup(item.caps);
-          skipLeft = cfg.skip;
-          carry = new Uint8Array(0);
-          anchor = undefined;
+      for (let i = 0; i < items.length; ) {
+        const item = items[i];
+        if (item === EOS) {
+          if (dec) take(await dec.finish(signal));
+          ended = true;
+          return;
         }
-        inCaps = item.caps;
+        await prepare(item, signal);
+        // A run of packets with these caps goes to the codec in one call.
+        let j = i + 1;
+        while (j < items.length && items[j] !== EOS && (items[j] as Packet).caps === item.caps) j++;
+        const run = items.slice(i, j) as Packet[];
+        const units = run.map(unitsOf);
+        const c = cfg!;
+        dec ??= new addon.NativeAudioDecoder({ codec: c.codec, extradata: c.extradata, rate: c.rate, channels: c.channels, format });
+        const flat = units.flat();
+        const results = flat.length === 1 ? [await dec.decode(flat[0], signal)] : flat.length > 1 ? await dec.decodeBatch(flat, signal) : [];
+        let r = 0;
+        run.forEach((p, k) => {
+          stamp(p);
+          for (let u = 0; u < units[k].length; u++) take(results[r++]);
+        });
+        i = j;
       }
-      if (anchor === undefined || (item.flags & PacketFlags.DISCONT) !== 0) {
-        // A packet without pts restarts nothing (or starts the clock at 0).
-        if (item.pts !== undefined || anchor === undefined) {
-          anchor = item.pts ?? 0;
-          produced = 0;
-        }
-        discont = true;
-      }
-      const c = cfg!;
-      dec ??= new addon.NativeAudioDecoder({ codec: c.codec, extradata: c.extradata, rate: c.rate, channels: c.channels, format });
-      let units: Uint8Array[] = [audioBytes(item)];
-      if (c.split) {
-        const s = c.split(concat(carry, units[0]));
-        units = s.frames;
-        // Copied: the packet's bytes go back to their producer at release.
-        carry = s.rest.slice();
-      }
-      for (const u of units) take(await dec.decode(u, signal));
     } finally {
-      releasePacket(item);
+      // The codec copied what it keeps: every packet of the batch is done with, whatever happened.
+      for (const it of items) if (it !== EOS) releasePacket(it);
     }
   };
 
   return {
-    ...queuedReader(up, queue, handle, () => ended || closed),
+    ...batchedReader(up, queue, handle, () => ended || closed),
     close() {
       closed = true;
       dec?.close();
@@ -225,40 +302,51 @@ export function openAudioEncoder(ctx: ElementContext, up: Reader<Packet>, addon:
     enc = undefined;
   };
 
-  const handle = async (item: Pulled<Packet>, signal: AbortSignal): Promise<void> => {
-    if (item === EOS) {
+  const prepare = async (item: Packet, signal: AbortSignal): Promise<void> => {
+    if (item.caps === inCaps) return;
+    if (!inCaps || !item.caps.equals(inCaps)) {
+      // A new format: finish the stream so far (its last partial frame padded), start a new one.
       await finish(signal);
-      ended = true;
-      return;
+      info = rawAudioInfo(item.caps);
+      if (info.layout !== 'interleaved' || (info.format !== 'S16LE' && info.format !== 'F32LE'))
+        throw new RangeError(`${ctx.name} encodes interleaved S16LE or F32LE, got ${item.caps.toString()}`);
+      base = undefined;
+      first = true;
     }
+    inCaps = item.caps;
+  };
+
+  const handle = async (items: Pulled<Packet>[], signal: AbortSignal): Promise<void> => {
     try {
-      if (item.caps !== inCaps) {
-        if (!inCaps || !item.caps.equals(inCaps)) {
-          // A new format: finish the stream so far (its last partial frame padded), start a new one.
+      for (let i = 0; i < items.length; ) {
+        const item = items[i];
+        if (item === EOS) {
           await finish(signal);
-          info = rawAudioInfo(item.caps);
-          if (info.layout !== 'interleaved' || (info.format !== 'S16LE' && info.format !== 'F32LE'))
-            throw new RangeError(`${ctx.name} encodes interleaved S16LE or F32LE, got ${item.caps.toString()}`);
-          base = undefined;
-          first = true;
+          ended = true;
+          return;
         }
-        inCaps = item.caps;
+        await prepare(item, signal);
+        let j = i + 1;
+        while (j < items.length && items[j] !== EOS && (items[j] as Packet).caps === item.caps) j++;
+        const run = items.slice(i, j) as Packet[];
+        if (!enc) {
+          const inf = info!;
+          enc = new addon.NativeAudioEncoder({ codec: setup.codec, rate: inf.rate, channels: inf.channels, format: inf.format, bitrate: setup.bitrate });
+          outCaps = setup.outputCaps(inf, enc);
+        }
+        base ??= item.pts ?? 0;
+        const blocks = run.map(audioBytes);
+        take(blocks.length === 1 ? await enc.encode(blocks[0], signal) : await enc.encodeBatch(blocks, signal));
+        i = j;
       }
-      if (!enc) {
-        const i = info!;
-        enc = new addon.NativeAudioEncoder({ codec: setup.codec, rate: i.rate, channels: i.channels, format: i.format, bitrate: setup.bitrate });
-        outCaps = setup.outputCaps(i, enc);
-      }
-      base ??= item.pts ?? 0;
-      take(await enc.encode(audioBytes(item), signal));
     } finally {
-      // The encoder has copied the samples into its FIFO (or failed): the packet is done with either way.
-      releasePacket(item);
+      // The encoder has copied the samples into its FIFO (or failed): every packet is done with either way.
+      for (const it of items) if (it !== EOS) releasePacket(it);
     }
   };
 
   return {
-    ...queuedReader(up, queue, handle, () => ended || closed),
+    ...batchedReader(up, queue, handle, () => ended || closed),
     close() {
       closed = true;
       enc?.close();
