@@ -26,20 +26,25 @@ export const AAC_DEC = defineElement({
 export type AacDecOptions = NonNullable<Parameters<typeof aacDec>[0]>;
 
 /** Splits ADTS bytes into whole frames, keeping a partial one; skips bytes up to the next sync word. */
-function splitAdtsCarry(b: Uint8Array): { frames: Uint8Array[]; rest: Uint8Array } {
+function splitAdtsCarry(b: Uint8Array): { frames: Uint8Array[]; rest: Uint8Array; skipped: number } {
   const frames: Uint8Array[] = [];
   let at = 0;
+  let skipped = 0;
   while (at + ADTS_HEADER <= b.length) {
     const h = parseAdtsHeader(b, at);
     if (!h) {
-      at++;
+      // On to the next possible sync byte: a partial header left at the end is carried, junk is not.
+      let next = b.indexOf(0xff, at + 1);
+      if (next < 0) next = b.length;
+      skipped += next - at;
+      at = next;
       continue;
     }
     if (at + h.frameBytes > b.length) break;
     frames.push(b.subarray(at, at + h.frameBytes));
     at += h.frameBytes;
   }
-  return { frames, rest: b.subarray(at) };
+  return { frames, rest: b.subarray(at), skipped };
 }
 
 export function aacSetup(c: Caps, element: string): AudioDecoderSetup {

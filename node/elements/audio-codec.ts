@@ -88,7 +88,7 @@ export interface AudioDecoderSetup {
   /** Leading decoded samples to drop: the encoder's priming (OpusHead pre-skip, caps encoder-delay). */
   readonly skip: number;
   /** Re-split packets into whole frames (ADTS): carries a partial frame over to the next packet. */
-  readonly split?: (carry: Uint8Array) => { frames: Uint8Array[]; rest: Uint8Array };
+  readonly split?: (carry: Uint8Array) => { frames: Uint8Array[]; rest: Uint8Array; skipped: number };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -202,6 +202,11 @@ export function openAudioDecoder(
     const s = cfg!.split(concat(carry, data));
     // Copied: the packet's bytes go back to their producer at release.
     carry = s.rest.slice();
+    if (s.skipped > 0) {
+      // Bytes that are no frame (damage, or not ADTS at all): counted, as a refused packet is.
+      ctx.report.drop('corrupt');
+      ctx.log('warn', `skipped ${s.skipped} bytes that are not ADTS frames`);
+    }
     return s.frames;
   };
 

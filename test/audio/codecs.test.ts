@@ -157,6 +157,15 @@ describe('aacDec', () => {
     expect(out.length).toBeGreaterThan(raw.length - 5);
   });
 
+  it('bytes that are not ADTS are skipped and counted; frames after them decode', async () => {
+    const frames = splitAdts(new Uint8Array(readFileSync(join(dir, 'sine.aac'))));
+    const junk = Uint8Array.from({ length: 100 }, (_, i) => i & 0x7f);
+    const caps = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)adts');
+    const { out, drops } = await collect(packets(caps, [junk, ...frames.slice(0, 10)], 1024, 44100), aacDec({}));
+    expect(drops).toBe(1);
+    expect(out.reduce((n, p) => n + p.memory.data.byteLength, 0)).toBe(10 * 1024 * 2 * 4);
+  });
+
   it('raw AAC without codec_data fails naming the element', async () => {
     const caps = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)raw');
     await expect(collect(packets(caps, [new Uint8Array(10)], 1024, 44100), aacDec({}))).rejects.toThrow(/aacDec.*codec_data/);
