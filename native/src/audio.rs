@@ -290,7 +290,7 @@ impl AudioEncoder {
   /// Takes interleaved samples (any count); returns the packets now ready.
   pub fn encode(&mut self, data: &[u8]) -> Result<Vec<AudioPacket>> {
     let bpf = self.input.bytes() * self.channels;
-    if data.len() % bpf != 0 {
+    if !data.len().is_multiple_of(bpf) {
       return Err(NativeError::invalid(format!("{} bytes is not a whole number of {bpf}-byte frames", data.len())));
     }
     match self.input {
