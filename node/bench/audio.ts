@@ -1,6 +1,6 @@
 /**
- * `g2g bench audio`: AAC decode and encode speed, our elements beside ffmpeg with the same libavcodec codec
- * in one run. Inputs are made by ffmpeg (pink noise, 48 kHz stereo: a signal that spends the bitrate) and
+ * `g2g bench audio`: AAC and Opus decode and encode speed, our elements beside ffmpeg with the same
+ * libavcodec codec (aac; opus to decode, libopus to encode) in one run. Inputs are made by ffmpeg (pink noise, 48 kHz stereo: a signal that spends the bitrate) and
  * read into memory first on our side; ffmpeg is timed by its own -benchmark (no start-up or probing).
  * Both sides convert the same way: decode to interleaved F32LE (ffmpeg -f f32le), encode from F32LE at
  * the same bitrate. Runs are interleaved and repeated (--runs), after one untimed run of ours (JIT warm-up);
@@ -20,8 +20,12 @@ import { cpuMemory, type CpuMemory } from '../../src/memory/memory';
 import { EMPTY_META, PacketFlags, type Packet } from '../../src/packet';
 import { ticksToNs } from '../../src/time';
 import { splitAdts } from '../../src/codecs/aac/adts';
+import { toHex } from '../../src/codecs/h264';
+import { oggPackets } from '../../src/codecs/opus/ogg';
 import { aacDec } from '../elements/aac-dec';
 import { aacEnc } from '../elements/aac-enc';
+import { opusDec } from '../elements/opus-dec';
+import { opusEnc } from '../elements/opus-enc';
 import { loadNative } from '../native/loader';
 import { processIo, type CliIo } from '../cli/io';
 import { benchArgs, cpuModel, median, runBenchCommand, table, timeWallCpu, UsageError } from './harness';
@@ -32,8 +36,8 @@ const CHANNELS = 2;
 const BITRATE = 128000;
 
 export const AUDIO_USAGE = `usage: g2g bench audio [--runs N] [--seconds N] [--json]
-  AAC decode (ADTS → F32LE) and encode (F32LE → AAC-LC ${BITRATE / 1000} kbit/s) of ${RATE} Hz stereo pink noise:
-  aacDec/aacEnc in a pipeline beside ffmpeg -benchmark with the same libavcodec codec, interleaved runs.`;
+  AAC and Opus decode (→ F32LE) and encode (F32LE → ${BITRATE / 1000} kbit/s) of ${RATE} Hz stereo pink noise:
+  aacDec/aacEnc/opusDec/opusEnc in a pipeline beside ffmpeg -benchmark with the same codec, interleaved runs.`;
 
 interface Options {
   runs: number;
@@ -62,7 +66,7 @@ interface Side {
 }
 
 interface Row {
-  readonly task: 'decode' | 'encode';
+  readonly task: string;
   readonly g2g: Side[];
   readonly ffmpeg: Side[];
 }
@@ -75,15 +79,17 @@ export interface AudioBenchReport {
   readonly rows: readonly Row[];
 }
 
-async function fixtures(seconds: number): Promise<{ adts: string; pcm: string }> {
+async function fixtures(seconds: number): Promise<{ adts: string; opus: string; pcm: string }> {
   const dir = join(tmpdir(), 'g2g-bench');
   mkdirSync(dir, { recursive: true });
   const src = ['-f', 'lavfi', '-i', `anoisesrc=d=${seconds}:c=pink:a=0.3:r=${RATE}`, '-ac', String(CHANNELS)];
   const adts = join(dir, `audio-${seconds}s.aac`);
   const pcm = join(dir, `audio-${seconds}s.f32`);
   if (!existsSync(adts)) await run('ffmpeg', ['-v', 'error', '-y', ...src, '-c:a', 'aac', '-b:a', String(BITRATE), '-f', 'adts', adts]);
+  const opus = join(dir, `audio-${seconds}s.opus`);
+  if (!existsSync(opus)) await run('ffmpeg', ['-v', 'error', '-y', ...src, '-c:a', 'libopus', '-b:a', String(BITRATE), '-f', 'ogg', opus]);
   if (!existsSync(pcm)) await run('ffmpeg', ['-v', 'error', '-y', ...src, '-f', 'f32le', pcm]);
-  return { adts, pcm };
+  return { adts, opus, pcm };
 }
 
 function source(caps: Caps, datas: readonly Uint8Array[], samplesPer: number): Source<Packet<CpuMemory>> {
@@ -111,7 +117,11 @@ async function ffmpegBench(args: string[]): Promise<Side> {
 
 async function benchAudioRun(o: Options, progress: (m: string) => void): Promise<AudioBenchReport> {
   const addon = loadNative();
-  const { adts, pcm } = await fixtures(o.seconds);
+  const { adts, opus, pcm } = await fixtures(o.seconds);
+  const ogg = oggPackets(new Uint8Array(readFileSync(opus)));
+  if (!ogg || ogg.length < 3) throw new Error(`${opus}: no Opus packets`);
+  const [opusHead, , ...opusPackets] = ogg;
+  const opusCaps = Caps.parse(`audio/x-opus, channel-mapping-family=(int)0, rate=(int)${RATE}, channels=(int)${CHANNELS}, codec_data=(string)${toHex(opusHead)}`);
   const frames = splitAdts(new Uint8Array(readFileSync(adts)));
   const adtsCaps = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)adts');
   const raw = new Uint8Array(readFileSync(pcm));
@@ -119,12 +129,15 @@ async function benchAudioRun(o: Options, progress: (m: string) => void): Promise
   const blocks: Uint8Array[] = [];
   for (let at = 0; at + block <= raw.length; at += block) blocks.push(raw.subarray(at, at + block));
   const pcmCaps = Caps.parse(`audio/x-raw, format=(string)F32LE, layout=(string)interleaved, rate=(int)${RATE}, channels=(int)${CHANNELS}`);
-  const dec: Row = { task: 'decode', g2g: [], ffmpeg: [] };
-  const enc: Row = { task: 'encode', g2g: [], ffmpeg: [] };
+  const dec: Row = { task: 'AAC decode', g2g: [], ffmpeg: [] };
+  const enc: Row = { task: 'AAC encode', g2g: [], ffmpeg: [] };
+  const odec: Row = { task: 'Opus decode', g2g: [], ffmpeg: [] };
+  const oenc: Row = { task: 'Opus encode', g2g: [], ffmpeg: [] };
   // One untimed run of each of ours first: JIT warm-up, the addon's first codec open.
   progress('warm-up');
   await pipe(source(adtsCaps, frames, 1024), aacDec({ format: 'F32LE' }), fakeSink()).run();
   await pipe(source(pcmCaps, blocks.slice(0, 200), 1024), aacEnc({ bitrate: BITRATE }), fakeSink()).run();
+  await pipe(source(opusCaps, opusPackets, 960), opusDec({ format: 'F32LE' }), fakeSink()).run();
   for (let i = 0; i < o.runs; i++) {
     progress(`run ${i + 1}/${o.runs}: decode`);
     let decoded = 0;
@@ -140,13 +153,20 @@ async function benchAudioRun(o: Options, progress: (m: string) => void): Promise
     enc.ffmpeg.push(
       await ffmpegBench(['-f', 'f32le', '-ar', String(RATE), '-ac', String(CHANNELS), '-i', pcm, '-c:a', 'aac', '-b:a', String(BITRATE), '-f', 'adts', '-y', '/dev/null'])
     );
+    progress(`run ${i + 1}/${o.runs}: opus`);
+    odec.g2g.push(await timeWallCpu(() => pipe(source(opusCaps, opusPackets, 960), opusDec({ format: 'F32LE' }), fakeSink()).run()));
+    odec.ffmpeg.push(await ffmpegBench(['-c:a', 'opus', '-i', opus, '-f', 'f32le', '-y', '/dev/null']));
+    oenc.g2g.push(await timeWallCpu(() => pipe(source(pcmCaps, blocks, 1024), opusEnc({ bitrate: BITRATE }), fakeSink()).run()));
+    oenc.ffmpeg.push(
+      await ffmpegBench(['-f', 'f32le', '-ar', String(RATE), '-ac', String(CHANNELS), '-i', pcm, '-c:a', 'libopus', '-b:a', String(BITRATE), '-f', 'ogg', '-y', '/dev/null'])
+    );
   }
-  return { ffmpeg: addon.ffmpegVersion(), cpu: cpuModel(), seconds: o.seconds, runs: o.runs, rows: [dec, enc] };
+  return { ffmpeg: addon.ffmpegVersion(), cpu: cpuModel(), seconds: o.seconds, runs: o.runs, rows: [dec, enc, odec, oenc] };
 }
 
 export function formatAudioReport(r: AudioBenchReport): string {
   const rt = (s: Side) => (r.seconds * 1e9) / s.wall;
-  const rows = [['AAC', 'g2g × realtime', 'ffmpeg × realtime', 'g2g/ffmpeg speed', 'cpu g2g/ffmpeg']];
+  const rows = [['', 'g2g × realtime', 'ffmpeg × realtime', 'g2g/ffmpeg speed', 'cpu g2g/ffmpeg']];
   for (const row of r.rows) {
     const ratios = row.g2g.map((g, i) => row.ffmpeg[i].wall / g.wall);
     const cpu = row.g2g.map((g, i) => g.cpu / row.ffmpeg[i].cpu);
@@ -154,7 +174,7 @@ export function formatAudioReport(r: AudioBenchReport): string {
     rows.push([row.task, span(row.g2g.map(rt), 0), span(row.ffmpeg.map(rt), 0), span(ratios, 2), median(cpu).toFixed(2)]);
   }
   return [
-    `g2g bench audio: ${r.seconds} s of ${RATE} Hz stereo pink noise, AAC-LC ${BITRATE / 1000} kbit/s; ffmpeg ${r.ffmpeg} (-threads 1, -benchmark); ${r.cpu}; ${r.runs} interleaved runs`,
+    `g2g bench audio: ${r.seconds} s of ${RATE} Hz stereo pink noise at ${BITRATE / 1000} kbit/s (AAC-LC: aac; Opus: decode opus, encode libopus); ffmpeg ${r.ffmpeg} (-threads 1, -benchmark); ${r.cpu}; ${r.runs} interleaved runs`,
     'median (min–max); speed ratio > 1: g2g faster; cpu: process CPU time per run, g2g (every thread) over ffmpeg (utime+stime)',
     ...table(rows),
   ].join('\n');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adtsHeader, audioSpecificConfig, parseAdtsHeader, parseAudioSpecificConfig, splitAdts } from '../../src/codecs/aac/adts';
 import { opusHead, parseOpusHead } from '../../src/codecs/opus/head';
+import { oggPackets } from '../../src/codecs/opus/ogg';
 
 describe('AAC framing', () => {
   it('AudioSpecificConfig: builds and reads LC 44.1 kHz stereo (0x1210), FFmpeg’s 5-byte form, escapes', () => {
@@ -47,5 +48,35 @@ describe('AAC framing', () => {
     six[9] = 6;
     expect(parseOpusHead(six)).toBeNull();
     expect(parseOpusHead(h.subarray(0, 18))).toBeNull();
+  });
+
+  it('Ogg: packets continued across lacing values and pages; other streams left out; bad pages refused', () => {
+    const page = (serial: number, segs: number[], body: Uint8Array): Uint8Array => {
+      const h = new Uint8Array(27 + segs.length);
+      h.set([0x4f, 0x67, 0x67, 0x53]);
+      new DataView(h.buffer).setUint32(14, serial, true);
+      h[26] = segs.length;
+      h.set(segs, 27);
+      const p = new Uint8Array(h.length + body.length);
+      p.set(h);
+      p.set(body, h.length);
+      return p;
+    };
+    const big = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    // 300 bytes: 255 on page 1, 45 on page 2; then a 3-byte packet; a page of stream 9 between.
+    const file = [page(1, [255], big.subarray(0, 255)), page(9, [2], Uint8Array.of(7, 7)), page(1, [45, 3], Uint8Array.from([...big.subarray(255), 1, 2, 3]))];
+    const all = new Uint8Array(file.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of file) {
+      all.set(p, at);
+      at += p.length;
+    }
+    const pkts = oggPackets(all)!;
+    expect(pkts.map((p) => p.length)).toEqual([300, 3]);
+    expect(Array.from(pkts[0])).toEqual(Array.from(big));
+    const bad = all.slice();
+    bad[file[0].length] = 0;
+    expect(oggPackets(bad)).toBeNull();
+    expect(oggPackets(all.subarray(0, all.length - 1))).toBeNull();
   });
 });

@@ -17,6 +17,7 @@ import { ticksToNs } from '../../src/time';
 import { fromHex, toHex } from '../../src/codecs/h264';
 import { parseAdtsHeader, splitAdts } from '../../src/codecs/aac/adts';
 import { parseOpusHead } from '../../src/codecs/opus/head';
+import { oggPackets } from '../../src/codecs/opus/ogg';
 import { requirePeer } from '../peers';
 
 requirePeer('native', 'ffmpeg');
@@ -65,29 +66,6 @@ function joined(ps: readonly P[]): Uint8Array {
   for (const p of ps) {
     out.set(p.memory.data, at);
     at += p.memory.data.byteLength;
-  }
-  return out;
-}
-
-/** Packets of the first logical stream of an Ogg file (RFC 3533): pages, lacing values, continued packets. */
-function oggPackets(b: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let cur: number[] = [];
-  let at = 0;
-  while (at + 27 <= b.length) {
-    if (b[at] !== 0x4f || b[at + 1] !== 0x67 || b[at + 2] !== 0x67 || b[at + 3] !== 0x53) throw new Error(`no Ogg page at ${at}`);
-    const segs = b[at + 26];
-    let body = at + 27 + segs;
-    for (let i = 0; i < segs; i++) {
-      const len = b[at + 27 + i];
-      for (let k = 0; k < len; k++) cur.push(b[body + k]);
-      body += len;
-      if (len < 255) {
-        out.push(Uint8Array.from(cur));
-        cur = [];
-      }
-    }
-    at = body;
   }
   return out;
 }
@@ -197,7 +175,7 @@ describe('opusDec', () => {
   it('decodes libopus packets (Ogg, demuxed here) bit-exactly with ffmpeg, trimming OpusHead pre-skip', async () => {
     const file = join(dir, 'sine.opus');
     ffmpeg(['-f', 'lavfi', '-i', 'sine=f=440:d=2:sample_rate=48000', '-ac', '2', '-c:a', 'libopus', '-b:a', '96k', '-f', 'ogg', '-y', file]);
-    const [head, , ...pkts] = oggPackets(new Uint8Array(readFileSync(file)));
+    const [head, , ...pkts] = oggPackets(new Uint8Array(readFileSync(file)))!;
     const h = parseOpusHead(head)!;
     expect(h.channels).toBe(2);
     expect(h.preSkip).toBeGreaterThan(0);
