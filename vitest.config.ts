@@ -94,6 +94,7 @@ const PEERS = [
   'test/cli/report.test.ts', // headless Chromium opens the report
   'test/bench/display.test.ts', // weston, GStreamer's waylandsink (python gi)
   'test/audio/resample-ffmpeg.test.ts', // ffmpeg's libswresample on the same tone
+  'test/audio/codecs.test.ts', // the native addon's AAC/Opus against ffmpeg's decode, ffprobe
 ];
 
 const REALTIME = [

@@ -25,7 +25,7 @@ fn main() {
     napi_build::setup();
   }
   let mut build = cc::Build::new();
-  build.file("src/shim.c").warnings(true).flag_if_supported("-Wno-deprecated-declarations");
+  build.file("src/shim.c").file("src/shim_audio.c").warnings(true).flag_if_supported("-Wno-deprecated-declarations");
   for flag in pkg_config(&["--cflags"]).split_whitespace() {
     if let Some(dir) = flag.strip_prefix("-I") {
       build.include(dir);
@@ -41,5 +41,6 @@ fn main() {
   }
   println!("cargo:rustc-link-lib=dylib=dl");
   println!("cargo:rerun-if-changed=src/shim.c");
+  println!("cargo:rerun-if-changed=src/shim_audio.c");
   println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
 }

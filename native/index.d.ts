@@ -35,6 +35,35 @@ export declare class KmsDisplay {
   close(): void
 }
 
+/** An audio decoder (AAC, Opus) through libavcodec; decode() and finish() run on the libuv thread pool. */
+export declare class NativeAudioDecoder {
+  constructor(o: AudioDecoderOptions)
+  /** Decodes one packet (read in place); resolves to the samples now ready. */
+  decode(data: Uint8Array, signal?: AbortSignal | undefined | null): Promise<AudioDecodeResult>
+  /** Decodes several packets in one task; resolves to one result per packet, in order. */
+  decodeBatch(packets: Array<Uint8Array>, signal?: AbortSignal | undefined | null): Promise<AudioDecodeResult[]>
+  /** End of stream: what the decoder still holds. */
+  finish(signal?: AbortSignal | undefined | null): Promise<AudioDecodeResult>
+  close(): void
+}
+
+/** An audio encoder (AAC, Opus) through libavcodec; encode() and finish() run on the libuv thread pool. */
+export declare class NativeAudioEncoder {
+  constructor(o: AudioEncoderOptions)
+  /** Samples per packet. */
+  get frameSize(): number
+  /** Priming samples before the first input sample (libavcodec's initial_padding). */
+  get delay(): number
+  /** The codec's global header: AudioSpecificConfig (aac), OpusHead (libopus). */
+  get extradata(): Buffer
+  /** Takes interleaved samples (any count, read in place); resolves to the packets now ready. */
+  encode(data: Uint8Array, signal?: AbortSignal | undefined | null): Promise<EncodedAudioPacket[]>
+  /** `encode` of several blocks in one task (one thread hop). */
+  encodeBatch(blocks: Array<Uint8Array>, signal?: AbortSignal | undefined | null): Promise<EncodedAudioPacket[]>
+  finish(signal?: AbortSignal | undefined | null): Promise<EncodedAudioPacket[]>
+  close(): void
+}
+
 /**
  * An H.264 decoder on its own thread. decode() queues an access unit and returns at once; units are
  * decoded strictly in call order, so a caller keeps several in flight to keep the codec busy.
@@ -125,12 +154,49 @@ export declare class WaylandWindow {
   close(): void
 }
 
+export interface AudioDecodeResult {
+  blocks: Array<DecodedAudioBlock>
+  /** libavcodec's reason when it refused the packet (it is lost; decoding goes on). */
+  rejected?: string
+}
+
+export interface AudioDecoderOptions {
+  /** libavcodec decoder: aac, opus, libopus. */
+  codec: string
+  /** AudioSpecificConfig (raw AAC) or OpusHead. */
+  extradata?: Uint8Array
+  /** 0 or absent: from the extradata or the stream. */
+  rate?: number
+  channels?: number
+  /** Output: 'S16LE' or 'F32LE', interleaved. */
+  format: string
+}
+
+export interface AudioEncoderOptions {
+  /** libavcodec encoder: aac, libopus. */
+  codec: string
+  rate: number
+  channels: number
+  /** Input: 'S16LE' or 'F32LE', interleaved. */
+  format: string
+  /** Bits per second (absent: the encoder's default). */
+  bitrate?: number
+}
+
 export interface BackendStatus {
   /** software, nvdec, cuvid or vaapi. */
   name: string
   available: boolean
   /** Why it is not available. */
   reason?: string
+}
+
+export interface DecodedAudioBlock {
+  /** Interleaved samples in the decoder's output format. */
+  data: Buffer
+  samples: number
+  rate: number
+  channels: number
 }
 
 export interface DecodedFrame {
@@ -195,6 +261,14 @@ export interface DecoderOptions {
    * never released go back at close().
    */
   leases?: boolean
+}
+
+export interface EncodedAudioPacket {
+  data: Buffer
+  /** In samples since the first input sample; negative for the encoder's priming. */
+  pts: number
+  /** In samples. */
+  duration: number
 }
 
 export interface EncodedPacket {

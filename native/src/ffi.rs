@@ -102,6 +102,93 @@ impl Default for G2gPacketInfo {
   }
 }
 
+pub const SF_OTHER: c_int = -1;
+pub const SF_S16: c_int = 0;
+pub const SF_F32: c_int = 1;
+
+/// An audio decoder or encoder (shim_audio.c).
+#[repr(C)]
+pub struct G2gAudio {
+  _private: [u8; 0],
+}
+
+#[repr(C)]
+pub struct G2gAudioInfo {
+  pub rate: c_int,
+  pub channels: c_int,
+  pub samples: c_int,
+  pub format: c_int,
+  pub planar: c_int,
+  pub format_name: *const c_char,
+  pub planes: *const *const u8,
+}
+
+impl Default for G2gAudioInfo {
+  fn default() -> Self {
+    Self { rate: 0, channels: 0, samples: 0, format: SF_OTHER, planar: 0, format_name: std::ptr::null(), planes: std::ptr::null() }
+  }
+}
+
+#[repr(C)]
+pub struct G2gAudioEncInfo {
+  pub frame_size: c_int,
+  pub initial_padding: c_int,
+  pub format: c_int,
+  pub planar: c_int,
+  pub small_last: c_int,
+  pub extradata: *const u8,
+  pub extradata_size: c_int,
+}
+
+impl Default for G2gAudioEncInfo {
+  fn default() -> Self {
+    Self { frame_size: 0, initial_padding: 0, format: SF_OTHER, planar: 0, small_last: 0, extradata: std::ptr::null(), extradata_size: 0 }
+  }
+}
+
+#[repr(C)]
+pub struct G2gAudioPacket {
+  pub data: *const u8,
+  pub size: c_int,
+  pub pts: i64,
+  pub duration: i64,
+}
+
+impl Default for G2gAudioPacket {
+  fn default() -> Self {
+    Self { data: std::ptr::null(), size: 0, pts: 0, duration: 0 }
+  }
+}
+
+extern "C" {
+  pub fn g2g_adec_open(
+    out: *mut *mut G2gAudio,
+    codec: *const c_char,
+    extradata: *const u8,
+    extradata_size: c_int,
+    rate: c_int,
+    channels: c_int,
+    err: *mut c_char,
+    errlen: c_int,
+  ) -> c_int;
+  pub fn g2g_adec_send(a: *mut G2gAudio, data: *const u8, size: c_int) -> c_int;
+  pub fn g2g_adec_receive(a: *mut G2gAudio, info: *mut G2gAudioInfo) -> c_int;
+  pub fn g2g_audio_flush(a: *mut G2gAudio);
+  pub fn g2g_audio_close(a: *mut G2gAudio);
+  pub fn g2g_aenc_open(
+    out: *mut *mut G2gAudio,
+    codec: *const c_char,
+    rate: c_int,
+    channels: c_int,
+    bitrate: i64,
+    info: *mut G2gAudioEncInfo,
+    err: *mut c_char,
+    errlen: c_int,
+  ) -> c_int;
+  pub fn g2g_aenc_send(a: *mut G2gAudio, data: *const u8, samples: c_int, pts: i64) -> c_int;
+  pub fn g2g_aenc_receive(a: *mut G2gAudio, info: *mut G2gAudioPacket) -> c_int;
+}
+
 extern "C" {
   pub fn g2g_set_log_level(level: c_int);
   pub fn g2g_version() -> *const c_char;

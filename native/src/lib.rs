@@ -3,6 +3,7 @@
 //! thin napi binding over it: argument conversion, frame hand-over to JS and error mapping only.
 #![deny(clippy::all)]
 
+pub mod audio;
 pub mod backend;
 pub mod decoder;
 pub mod encoder;

@@ -11,7 +11,14 @@ export {
   type NativeBinding,
 } from './loader';
 export type {
+  AudioDecodeResult,
+  AudioDecoderOptions,
+  AudioEncoderOptions,
   BackendStatus,
+  DecodedAudioBlock,
+  EncodedAudioPacket,
+  NativeAudioDecoder,
+  NativeAudioEncoder,
   DecodedFrame,
   DecodeResult,
   DecoderOptions,

@@ -2,11 +2,13 @@
 //! and maps its `NativeError` to a JS error.
 //!
 //! - `probe`: process-wide queries (backends, FFmpeg version, encoders).
+//! - `audio`: `NativeAudioDecoder`/`NativeAudioEncoder` (AAC, Opus) on the libuv thread pool.
 //! - `decoder`: `NativeDecoder` over the core's decoder on its worker thread.
 //! - `frames`: how decoded frames reach JS (external Buffers, leases, per-block ArrayBuffers).
 //! - `encoder`: `NativeEncoder` on the libuv thread pool.
 //! - `wayland`: `WaylandWindow` over the core's Wayland client (waylandSink).
 //! - `kms`: `KmsDisplay` over the core's DRM/KMS output (kmsSink), with the `kms` feature.
+mod audio;
 mod decoder;
 mod encoder;
 mod frames;
