@@ -99,6 +99,7 @@ const PEERS = [
 
 const REALTIME = [
   'test/cli/dispatch.test.ts', // waits on real timers
+  'test/cli/run.test.ts', // live pipelines and a restart on real timers
   'test/io/byte-io.test.ts', // back-pressure observed across a real timer
   'test/io/file-src.test.ts', // a slow sink paced by real timers
   'test/rtp/udp.test.ts', // UDP sockets

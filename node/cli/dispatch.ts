@@ -7,6 +7,7 @@ const USAGE = `Usage: g2g <command> [options]
 
 Commands:
   launch <pipeline>   run a pipeline written in gst-launch syntax
+  run FILE.json       run every pipeline of a pipeline file side by side (N cameras)
   inspect [element]   list elements, or show one's pad templates and properties
   remux IN OUT        rewrap H.264 between an elementary stream (.h264) and MP4
   probe FILE          describe an H.264 or MP4 file: stream, frames, timestamps
@@ -18,7 +19,7 @@ Commands:
 'g2g <command> --help' shows a command's options.`;
 
 /** Commands of this folder, each `export async function <name>(args): Promise<number>` in `./<name>`. */
-const COMMANDS = ['launch', 'inspect', 'demo', 'bench', 'remux', 'probe', 'serve', 'ocr'] as const;
+const COMMANDS = ['launch', 'run', 'inspect', 'demo', 'bench', 'remux', 'probe', 'serve', 'ocr'] as const;
 
 /**
  * Loads `./<name>`. The import is a pattern, so the bundler includes whichever command files exist
