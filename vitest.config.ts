@@ -82,6 +82,7 @@ const PEERS = [
   // the native addon (libavcodec), its Rust core (cargo)
   'test/native/**/*.test.ts',
   'test/fuzz/regressions.test.ts', // the corpus of every fuzz target, the native decoder's included
+  'test/audio/pulse.test.ts', // a private PulseAudio daemon (null sink), parec/paplay, the native addon
   'test/display/**/*.test.ts', // weston (headless) and the native addon's Wayland client
   'test/cli/demo.test.ts',
   'test/rtp/udp-sr.test.ts', // + UDP

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the native addon (native/g2g_native.node) and regenerates its type declarations (native/index.d.ts).
-# Needs: cargo (Rust ≥ 1.80), gcc, and the Debian packages pkg-config libavcodec-dev libavutil-dev
+# Needs: cargo (Rust ≥ 1.80), gcc, and the Debian packages pkg-config libavcodec-dev libavutil-dev libpulse-dev
 #   apt-get install -y pkg-config libavcodec-dev libavutil-dev
 # Run-time: libavcodec59/libavutil57 (pulled in by the ffmpeg package). No CUDA or VA-API at build time:
 # GPU backends are probed when a decoder opens.

@@ -116,6 +116,12 @@ export const PEERS = {
     install: APT('weston wayland-utils'),
     check: () => runs('weston', ['--version']) ?? runs('sh', ['-c', 'command -v weston-screenshooter && command -v wayland-info']),
   },
+  pulseaudio: {
+    // A private daemon with a null sink (test/audio/pulse-daemon.ts); parec/paplay from pulseaudio-utils, sox to
+    // measure what parec recorded.
+    install: APT('pulseaudio pulseaudio-utils libpulse-dev sox'),
+    check: () => runs('pulseaudio', ['--version']) ?? runs('sh', ['-c', 'command -v parec && command -v paplay && command -v sox']),
+  },
   cargo: { install: `${APT('cargo')} (or rustup)`, check: () => runs('cargo', ['--version']) },
   gcc: { install: APT('gcc'), check: () => runs('cc', ['--version']) },
 } satisfies Record<string, PeerSpec>;

@@ -7,12 +7,16 @@
 //! - `encoder`: `NativeEncoder` on the libuv thread pool.
 //! - `wayland`: `WaylandWindow` over the core's Wayland client (waylandSink).
 //! - `kms`: `KmsDisplay` over the core's DRM/KMS output (kmsSink), with the `kms` feature.
+//! - `pulse`: `PulsePlayback`/`PulseCapture` over the core's PulseAudio streams (pulseSink, pulseSrc), with
+//!   the `pulse` feature.
 mod decoder;
 mod encoder;
 mod frames;
 #[cfg(feature = "kms")]
 mod kms;
 mod probe;
+#[cfg(feature = "pulse")]
+mod pulse;
 mod wayland;
 
 use crate::error::NativeError;

@@ -1,0 +1,225 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pulseSink } from '../../node/elements/pulse-sink';
+import { pulseSrc } from '../../node/elements/pulse-src';
+import { audioTestSrc } from '../../operators/audio-test-src';
+import { capsFilter } from '../../operators/caps-filter';
+import { fakeSink } from '../../operators/fake-sink';
+import { identity } from '../../operators/identity';
+import { pipe } from '../../src';
+import { rawAudioInfo, readPlanes, type RawAudioPacket } from '../../src/audio';
+import { ElementError } from '../../src/pipeline/errors';
+import { requirePeer } from '../peers';
+import { sineFit, zeroCrossingFreq } from './helpers';
+import { daemons, readWav, startPulse, stopPulse, trimSilence, type PulseDaemon } from './pulse-daemon';
+
+requirePeer('native', 'pulseaudio');
+
+const RATE = 48000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** parec on the null sink's monitor, mono 16-bit WAV (peers.md: --latency-msec or it loses the tail). */
+async function record(d: PulseDaemon, file: string): Promise<{ proc: ChildProcess; stop(): Promise<void> }> {
+  const proc = spawn('parec', ['-d', `${d.sink}.monitor`, '--latency-msec=20', `--rate=${RATE}`, '--channels=1', '--format=s16le', '--file-format=wav', file], {
+    env: d.env,
+    stdio: 'ignore',
+  });
+  // Connected once the server lists its record stream.
+  const deadline = Date.now() + 5000;
+  while ((spawnSync('pactl', ['list', 'short', 'source-outputs'], { env: d.env, encoding: 'utf8' }).stdout ?? '').trim() === '') {
+    if (Date.now() > deadline) throw new Error('parec did not connect');
+    await sleep(20);
+  }
+  return {
+    proc,
+    async stop() {
+      const gone = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGINT');
+      await gone;
+    },
+  };
+}
+
+function playTone(d: PulseDaemon, freq: number, buffers: number, extra: { channels?: number; format?: string; latencyTime?: number; bufferTime?: number } = {}) {
+  const sink = pulseSink({ server: d.server, device: d.sink, ...(extra.latencyTime ? { latencyTime: extra.latencyTime } : {}), ...(extra.bufferTime ? { bufferTime: extra.bufferTime } : {}) });
+  const caps = `audio/x-raw,format=${extra.format ?? 'S16LE'},rate=${RATE},channels=${extra.channels ?? 2}`;
+  const run = pipe(audioTestSrc({ freq, volume: 0.5, samplesperbuffer: 960, numBuffers: buffers }), capsFilter(caps), sink).run();
+  return { sink, run };
+}
+
+describe('pulseSink and pulseSrc on a private PulseAudio daemon (null sink)', () => {
+  let d: PulseDaemon;
+  let n = 0;
+  beforeAll(async () => {
+    d = await startPulse();
+  }, 20_000);
+  afterAll(async () => {
+    for (const x of daemons.splice(0)) await stopPulse(x);
+  });
+
+  for (const { freq, format, channels } of [
+    { freq: 440, format: 'S16LE', channels: 2 },
+    { freq: 1000, format: 'F32LE', channels: 1 },
+    { freq: 1000, format: 'S32LE', channels: 2 },
+  ]) {
+    it(`plays a ${freq} Hz ${format} ${channels}-channel tone that the monitor records at that frequency, level and length`, async () => {
+      const file = join(d.dir, `rec${n++}.wav`);
+      const rec = await record(d, file);
+      // 100 buffers of 960 frames: 2.0 s.
+      const { sink, run } = playTone(d, freq, 100, { format, channels });
+      const t0 = performance.now();
+      await run;
+      const took = performance.now() - t0;
+      await sleep(300);
+      await rec.stop();
+      const wav = readWav(file);
+      const tone = trimSilence(wav.planes[0]);
+      const seconds = tone.length / wav.rate;
+      const f = zeroCrossingFreq(tone, wav.rate);
+      const fit = sineFit(tone, wav.rate, f);
+      expect(Math.abs(f - freq) / freq).toBeLessThan(0.01);
+      // volume 0.5 (stereo downmixed to the mono recording keeps it); 16-bit and S32/F32 alike.
+      expect(fit.amplitude).toBeGreaterThan(0.45);
+      expect(fit.amplitude).toBeLessThan(0.55);
+      // A clean sine: nothing lost or repeated (a gap or a glitch shows as noise).
+      expect(fit.thdN).toBeLessThan(-40);
+      expect(Math.abs(seconds - 2) / 2).toBeLessThan(0.1);
+      // It followed the clock: about 2 s of wall time, not as fast as the server took it.
+      expect(took).toBeGreaterThan(1800);
+      expect(sink.counters.written).toBe(96000 * channels * (format === 'S16LE' ? 2 : 4));
+      expect(sink.counters.latency).toBeGreaterThan(0);
+      expect(sink.counters.maxLatency).toBeLessThan(250e6);
+    }, 20_000);
+  }
+
+  it('reports its output latency, bounded by buffer-time', async () => {
+    // sync=false: written as fast as the server takes it, so the server's buffer fills to buffer-time.
+    const sink = pulseSink({ server: d.server, device: d.sink, sync: false, bufferTime: 100_000_000, latencyTime: 10_000_000 });
+    await pipe(audioTestSrc({ samplesperbuffer: 480, numBuffers: 100 }), capsFilter(`audio/x-raw,rate=${RATE},channels=2`), sink).run();
+    const st = sink.counters.latencyStats()!;
+    expect(st.count).toBeGreaterThan(10);
+    expect(sink.counters.maxLatency).toBeGreaterThan(50e6);
+    expect(sink.counters.maxLatency).toBeLessThan(160e6);
+  }, 20_000);
+
+  it('pulseSrc records a tone played by paplay at its frequency, with capture times', async () => {
+    const wav = join(d.dir, 'tone.wav');
+    const sox = spawnSync('sox', ['-n', '-r', String(RATE), '-c', '2', '-b', '16', wav, 'synth', '3', 'sine', '1000', 'vol', '0.5'], { encoding: 'utf8' });
+    expect(sox.status, sox.stderr).toBe(0);
+    const play = spawn('paplay', ['-d', d.sink, wav], { env: d.env, stdio: 'ignore' });
+    const done = new Promise((r) => play.once('exit', r));
+    try {
+      const got: RawAudioPacket[] = [];
+      const src = pulseSrc({ server: d.server, device: `${d.sink}.monitor`, blocksize: 480, numBuffers: 150 });
+      await pipe(src, capsFilter(`audio/x-raw,format=S16LE,rate=${RATE},channels=1`), fakeSink<RawAudioPacket>({ onPacket: (p) => void got.push(p) })).run();
+      expect(got.length).toBe(150);
+      expect(rawAudioInfo(got[0].caps)).toMatchObject({ format: 'S16LE', rate: RATE, channels: 1 });
+      const x = new Float64Array(150 * 480);
+      got.forEach((p, i) => x.set(readPlanes(rawAudioInfo(p.caps), p.memory.data)[0], i * 480));
+      const tone = trimSilence(x);
+      expect(tone.length).toBeGreaterThan(RATE);
+      expect(Math.abs(zeroCrossingFreq(tone, RATE) - 1000)).toBeLessThan(10);
+      expect(sineFit(tone, RATE, 1000).amplitude).toBeGreaterThan(0.4);
+      // Contiguous timestamps from frame counts; capture times on the pipeline clock, 10 ms apart.
+      for (let i = 1; i < got.length; i++) expect(got[i].pts).toBe(got[i - 1].pts! + got[i - 1].duration!);
+      const caps = got.map((p) => p.meta.captureTime!);
+      const span = (caps[caps.length - 1] - caps[0]) / 1e6;
+      expect(span).toBeGreaterThan(149 * 10 * 0.9);
+      expect(span).toBeLessThan(149 * 10 * 1.1);
+      expect(src.counters.read).toBeGreaterThanOrEqual(150);
+    } finally {
+      play.kill('SIGKILL');
+      await done;
+    }
+  }, 20_000);
+
+  it('pulseSrc records what pulseSink plays (440 Hz)', async () => {
+    const got: RawAudioPacket[] = [];
+    const { run } = playTone(d, 440, 150);
+    const rec = pipe(
+      pulseSrc({ server: d.server, device: `${d.sink}.monitor`, blocksize: 960, numBuffers: 80 }),
+      capsFilter(`audio/x-raw,format=F32LE,rate=${RATE},channels=2`),
+      fakeSink<RawAudioPacket>({ onPacket: (p) => void got.push(p) })
+    ).run();
+    await Promise.all([run, rec]);
+    const x = trimSilence(Float64Array.from(got.flatMap((p) => Array.from(readPlanes(rawAudioInfo(p.caps), p.memory.data)[1]))));
+    expect(x.length).toBeGreaterThan(RATE);
+    expect(Math.abs(zeroCrossingFreq(x, RATE) - 440) / 440).toBeLessThan(0.01);
+  }, 20_000);
+});
+
+describe('pulseSink and pulseSrc without a server, and when it dies', () => {
+  afterEach(async () => {
+    for (const x of daemons.splice(0)) await stopPulse(x);
+  });
+
+  it('no server: an ElementError naming the sink before any buffer', async () => {
+    let pulled = 0;
+    const sink = pulseSink({ name: 'speaker', server: 'unix:/nonexistent/g2g-pulse/native' });
+    const src = audioTestSrc({ numBuffers: 10 });
+    const err = await pipe(
+      src,
+      capsFilter('audio/x-raw,rate=48000'),
+      identity({ handoff: () => void pulled++ }),
+      sink
+    )
+      .run()
+      .then(
+        () => undefined,
+        (e: unknown) => e
+      );
+    expect(err).toBeInstanceOf(ElementError);
+    expect((err as ElementError).element).toBe('speaker');
+    expect(String((err as Error).message)).toMatch(/PulseAudio/);
+    expect(String((err as Error).message)).toMatch(/nonexistent|refused|Connection/i);
+    expect(pulled).toBe(0);
+  });
+
+  it('no server: pulseSrc fails naming itself', async () => {
+    const err = await pipe(pulseSrc({ name: 'mic', server: 'unix:/nonexistent/g2g-pulse/native' }), fakeSink())
+      .run()
+      .then(
+        () => undefined,
+        (e: unknown) => e
+      );
+    expect(err).toBeInstanceOf(ElementError);
+    expect((err as ElementError).element).toBe('mic');
+  });
+
+  it('server killed mid-stream: the pipeline fails naming the sink, promptly', async () => {
+    const d = await startPulse();
+    const sink = pulseSink({ name: 'speaker', server: d.server, device: d.sink });
+    // 10 s of tone; the server dies after 0.5 s.
+    const running = pipe(audioTestSrc({ samplesperbuffer: 960, numBuffers: 500 }), capsFilter(`audio/x-raw,rate=${RATE},channels=2`), sink).run();
+    await sleep(500);
+    const killedAt = performance.now();
+    d.proc.kill('SIGKILL');
+    const err = await running.then(
+      () => undefined,
+      (e: unknown) => e
+    );
+    expect(err).toBeInstanceOf(ElementError);
+    expect((err as ElementError).element).toBe('speaker');
+    expect(String((err as Error).message)).toMatch(/PulseAudio/);
+    expect(performance.now() - killedAt).toBeLessThan(2000);
+  }, 20_000);
+
+  it('server killed mid-stream: pulseSrc fails naming itself', async () => {
+    const d = await startPulse();
+    const play = spawn('sh', ['-c', `sox -n -r 48000 -c 2 -b 16 -t wav - synth 10 sine 440 | paplay -d ${d.sink}`], { env: d.env, stdio: 'ignore' });
+    try {
+      const running = pipe(pulseSrc({ name: 'mic', server: d.server, device: `${d.sink}.monitor` }), fakeSink()).run();
+      await sleep(500);
+      d.proc.kill('SIGKILL');
+      const err = await running.then(
+        () => undefined,
+        (e: unknown) => e
+      );
+      expect(err).toBeInstanceOf(ElementError);
+      expect((err as ElementError).element).toBe('mic');
+    } finally {
+      play.kill('SIGKILL');
+    }
+  }, 20_000);
+});
