@@ -373,9 +373,9 @@ export interface PulseOptions {
   format: string
   rate: number
   channels: number
-  /** µs: playback's minreq/prebuf, capture's fragment size (default 10000, as GStreamer's). */
+  /** µs: playback's minreq, capture's fragment size (default 10000, as GStreamer's). */
   latencyTime?: number
-  /** µs: playback's tlength (default 200000, as GStreamer's). */
+  /** µs: playback's tlength and prebuf (default 200000, as GStreamer's). */
   bufferTime?: number
   /** Capture: frames in each block (default 1024). */
   blockFrames?: number

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pulseSink } from '../../node/elements/pulse-sink';
@@ -33,7 +34,15 @@ async function record(d: PulseDaemon, file: string): Promise<{ proc: ChildProces
   }
   return {
     proc,
-    async stop() {
+    /**
+     * Stops once the file grew by `tailSeconds` more of audio: the monitor runs on the null sink's clock, which
+     * lags the wall clock on a loaded machine, so a fixed wait could cut the tone's end off.
+     */
+    async stop(tailSeconds = 0.3) {
+      const size = () => (existsSync(file) ? statSync(file).size : 0);
+      const target = size() + tailSeconds * RATE * 2;
+      const deadline = Date.now() + 10_000;
+      while (size() < target && Date.now() < deadline) await sleep(20);
       const gone = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGINT');
       await gone;
@@ -67,11 +76,10 @@ describe('pulseSink and pulseSrc on a private PulseAudio daemon (null sink)', ()
       const file = join(d.dir, `rec${n++}.wav`);
       const rec = await record(d, file);
       // 100 buffers of 960 frames: 2.0 s.
-      const { sink, run } = playTone(d, freq, 100, { format, channels });
       const t0 = performance.now();
+      const { sink, run } = playTone(d, freq, 100, { format, channels });
       await run;
       const took = performance.now() - t0;
-      await sleep(300);
       await rec.stop();
       const wav = readWav(file);
       const tone = trimSilence(wav.planes[0]);
@@ -85,22 +93,29 @@ describe('pulseSink and pulseSrc on a private PulseAudio daemon (null sink)', ()
       // A clean sine: nothing lost or repeated (a gap or a glitch shows as noise).
       expect(fit.thdN).toBeLessThan(-40);
       expect(Math.abs(seconds - 2) / 2).toBeLessThan(0.1);
-      // It followed the clock: about 2 s of wall time, not as fast as the server took it.
-      expect(took).toBeGreaterThan(1800);
+      // It followed the clock (or the server, where its sink runs slower: a loaded machine's null sink does):
+      // at least the tone's 2 s of wall time, never as fast as the data came.
+      expect(took).toBeGreaterThan(1900);
       expect(sink.counters.written).toBe(96000 * channels * (format === 'S16LE' ? 2 : 4));
       expect(sink.counters.latency).toBeGreaterThan(0);
       expect(sink.counters.maxLatency).toBeLessThan(250e6);
     }, 20_000);
   }
 
-  it('reports its output latency, bounded by buffer-time', async () => {
-    // sync=false: written as fast as the server takes it, so the server's buffer fills to buffer-time.
-    const sink = pulseSink({ server: d.server, device: d.sink, sync: false, bufferTime: 100_000_000, latencyTime: 10_000_000 });
-    await pipe(audioTestSrc({ samplesperbuffer: 480, numBuffers: 100 }), capsFilter(`audio/x-raw,rate=${RATE},channels=2`), sink).run();
-    const st = sink.counters.latencyStats()!;
-    expect(st.count).toBeGreaterThan(10);
-    expect(sink.counters.maxLatency).toBeGreaterThan(50e6);
-    expect(sink.counters.maxLatency).toBeLessThan(160e6);
+  it('reports its output latency, which follows buffer-time', async () => {
+    const p50: number[] = [];
+    for (const bufferTime of [50_000_000, 300_000_000]) {
+      const sink = pulseSink({ server: d.server, device: d.sink, bufferTime, latencyTime: 10_000_000 });
+      await pipe(audioTestSrc({ samplesperbuffer: 480, numBuffers: 100 }), capsFilter(`audio/x-raw,rate=${RATE},channels=2`), sink).run();
+      const st = sink.counters.latencyStats()!;
+      expect(st.count).toBeGreaterThan(10);
+      // pa_stream latency: the server's buffer (tlength is the whole latency with the simple API's
+      // ADJUST_LATENCY) plus what the sink holds: near buffer-time, never far past it.
+      expect(st.p50).toBeGreaterThan(bufferTime * 0.3);
+      expect(sink.counters.maxLatency).toBeLessThan(bufferTime * 1.5);
+      p50.push(st.p50);
+    }
+    expect(p50[1]).toBeGreaterThan(p50[0] * 2);
   }, 20_000);
 
   it('pulseSrc records a tone played by paplay at its frequency, with capture times', async () => {
@@ -121,12 +136,16 @@ describe('pulseSink and pulseSrc on a private PulseAudio daemon (null sink)', ()
       expect(tone.length).toBeGreaterThan(RATE);
       expect(Math.abs(zeroCrossingFreq(tone, RATE) - 1000)).toBeLessThan(10);
       expect(sineFit(tone, RATE, 1000).amplitude).toBeGreaterThan(0.4);
-      // Contiguous timestamps from frame counts; capture times on the pipeline clock, 10 ms apart.
+      // Contiguous timestamps from frame counts; capture times on the pipeline clock, rising, spanning at least
+      // the audio's length (more where the server's sink clock lags the wall clock, as a loaded machine's null
+      // sink does: 0.7× here), and never in the future.
       for (let i = 1; i < got.length; i++) expect(got[i].pts).toBe(got[i - 1].pts! + got[i - 1].duration!);
       const caps = got.map((p) => p.meta.captureTime!);
+      for (let i = 1; i < caps.length; i++) expect(caps[i]).toBeGreaterThan(caps[i - 1]);
       const span = (caps[caps.length - 1] - caps[0]) / 1e6;
       expect(span).toBeGreaterThan(149 * 10 * 0.9);
-      expect(span).toBeLessThan(149 * 10 * 1.1);
+      expect(span).toBeLessThan(149 * 10 * 3);
+      expect(caps[caps.length - 1]).toBeLessThan(got[0].meta.captureTime! + 10e9);
       expect(src.counters.read).toBeGreaterThanOrEqual(150);
     } finally {
       play.kill('SIGKILL');

@@ -21,9 +21,9 @@ pub struct PulseOptions {
   pub format: String,
   pub rate: u32,
   pub channels: u32,
-  /// µs: playback's minreq/prebuf, capture's fragment size (default 10000, as GStreamer's).
+  /// µs: playback's minreq, capture's fragment size (default 10000, as GStreamer's).
   pub latency_time: Option<u32>,
-  /// µs: playback's tlength (default 200000, as GStreamer's).
+  /// µs: playback's tlength and prebuf (default 200000, as GStreamer's).
   pub buffer_time: Option<u32>,
   /// Capture: frames in each block (default 1024).
   pub block_frames: Option<u32>,

@@ -21,9 +21,9 @@ pub struct PlaybackOptions {
   pub client_name: String,
   pub stream_name: String,
   pub spec: StreamSpec,
-  /// GStreamer's latency-time (µs): the server's minreq and prebuf.
+  /// GStreamer's latency-time (µs): the server's minreq.
   pub latency_time_us: u64,
-  /// GStreamer's buffer-time (µs): the server's tlength, and the ring's size.
+  /// GStreamer's buffer-time (µs): the server's tlength and prebuf.
   pub buffer_time_us: u64,
 }
 
@@ -81,7 +81,9 @@ impl Playback {
   /// error: no server, no such sink, a refused spec).
   pub fn open(o: PlaybackOptions) -> Result<Self, NativeError> {
     let attr = playback_attr(&o.spec, o.latency_time_us, o.buffer_time_us);
-    let cap = (attr.tlength as usize).max(o.spec.frame_bytes() as usize * 1024);
+    // The ring only hands packets over to the thread (the server's buffer is the buffer): 4 segments, at least
+    // 2048 frames, so that it adds little latency when the server is full.
+    let cap = (attr.minreq as usize * 4).max(o.spec.frame_bytes() as usize * 2048);
     let shared = Arc::new(Shared { ring: Mutex::new((ByteRing::new(cap), State::default())), data: Condvar::new(), room: Condvar::new() });
     let (tx, rx) = mpsc::channel::<Result<(), NativeError>>();
     let sh = shared.clone();
