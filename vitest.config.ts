@@ -94,6 +94,7 @@ const PEERS = [
   'test/examples/browser.test.ts',
   'test/cli/report.test.ts', // headless Chromium opens the report
   'test/bench/display.test.ts', // weston, GStreamer's waylandsink (python gi)
+  'test/bench/audio-output.test.ts', // a private PulseAudio daemon, GStreamer's pulsesink
   'test/audio/resample-ffmpeg.test.ts', // ffmpeg's libswresample on the same tone
 ];
 
