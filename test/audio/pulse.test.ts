@@ -1,13 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cliRegistry } from '../../node/cli/registry';
 import { pulseSink } from '../../node/elements/pulse-sink';
 import { pulseSrc } from '../../node/elements/pulse-src';
 import { audioTestSrc } from '../../operators/audio-test-src';
 import { capsFilter } from '../../operators/caps-filter';
 import { fakeSink } from '../../operators/fake-sink';
 import { identity } from '../../operators/identity';
+import { parseLaunch } from '../../operators/launch';
 import { pipe } from '../../src';
 import { rawAudioInfo, readPlanes, type RawAudioPacket } from '../../src/audio';
 import { ElementError } from '../../src/pipeline/errors';
@@ -167,6 +169,52 @@ describe('pulseSink and pulseSrc on a private PulseAudio daemon (null sink)', ()
     expect(Math.abs(zeroCrossingFreq(x, RATE) - 440) / 440).toBeLessThan(0.01);
   }, 20_000);
 });
+
+describe('pulseSink and pulseSrc in launch syntax, and what they leave behind', () => {
+  afterEach(async () => {
+    for (const x of daemons.splice(0)) await stopPulse(x);
+  });
+
+  it('parses GStreamer-style properties (latency-time, buffer-time in µs) and plays', async () => {
+    const d = await startPulse();
+    const p = parseLaunch(
+      `audioTestSrc num-buffers=20 samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! pulseSink server=${d.server} device=${d.sink} latency-time=20000 buffer-time=60000 client-name=g2g-test`,
+      cliRegistry()
+    );
+    await p.run();
+    expect(() => parseLaunch('audioTestSrc ! pulseSink buffer-time=lots', cliRegistry())).toThrow(/buffer-time/);
+  }, 20_000);
+
+  it('no thread of the addon or of libpulse outlives a run (done, failed or aborted)', async () => {
+    const d = await startPulse();
+    const tone = () => pipe(audioTestSrc({ samplesperbuffer: 960, numBuffers: 20 }), capsFilter(`audio/x-raw,rate=${RATE},channels=2`), pulseSink({ server: d.server, device: d.sink }));
+    const before = threads();
+    await tone().run();
+    const ac = new AbortController();
+    const aborted = tone().run({ signal: ac.signal });
+    await sleep(100);
+    // While it plays: the addon's thread and libpulse's mainloop thread (what the check below would catch).
+    const during = threads();
+    expect(during['g2g-pulse-out']).toBe((before['g2g-pulse-out'] ?? 0) + 1);
+    expect(Object.values(during).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
+    ac.abort();
+    await aborted.catch(() => undefined);
+    await pipe(pulseSrc({ server: d.server, device: `${d.sink}.monitor`, numBuffers: 5 }), fakeSink()).run();
+    await pipe(audioTestSrc({ numBuffers: 1 }), pulseSink({ server: 'unix:/nonexistent/native' })).run().catch(() => undefined);
+    await sleep(100);
+    expect(threads()).toEqual(before);
+  }, 20_000);
+});
+
+/** This process's threads by name (libpulse's mainloop threads and the addon's g2g-pulse-*), counted. */
+function threads(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of readdirSync('/proc/self/task')) {
+    const name = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+    if (/pulse|threaded-ml/i.test(name)) out[name] = (out[name] ?? 0) + 1;
+  }
+  return out;
+}
 
 describe('pulseSink and pulseSrc without a server, and when it dies', () => {
   afterEach(async () => {
