@@ -28,6 +28,11 @@ pkg-config --exists libavcodec libavutil || {
   echo "build-native.sh: FFmpeg development files missing: apt-get install -y pkg-config libavcodec-dev libavutil-dev" >&2
   exit 1
 }
+# libpulse-sys links libpulse and libpulse-simple (the default `pulse` feature: pulseSink, pulseSrc).
+pkg-config --exists libpulse libpulse-simple || {
+  echo "build-native.sh: PulseAudio development files missing: apt-get install -y libpulse-dev" >&2
+  exit 1
+}
 
 before=$(cat native/index.d.ts 2>/dev/null || true)
 if [ -x node_modules/.bin/napi ]; then

@@ -101,7 +101,7 @@ export const PEERS = {
   },
   native: {
     install:
-      'the native addon: npm run build:native (needs cargo and the Debian packages libavcodec-dev libavutil-dev pkg-config gcc), or set G2G_NATIVE_ADDON',
+      'the native addon: npm run build:native (needs cargo and the Debian packages libavcodec-dev libavutil-dev libpulse-dev pkg-config gcc), or set G2G_NATIVE_ADDON',
     check: () => {
       try {
         loadNative();
