@@ -16,6 +16,8 @@ export const DEFAULT_LATENCY_TIME = 10 * MILLISECOND;
 export const DEFAULT_BUFFER_TIME = 200 * MILLISECOND;
 /** How long end of stream may wait past the buffer's length for the server to drain. */
 const DRAIN_GRACE_MS = 5000;
+/** How long one wait for room in the ring lasts before the abort signal is looked at again. */
+const WAIT_SLICE_MS = 50;
 
 /** Options that are not properties (never in launch syntax). */
 export interface PulseSinkExtras {
@@ -150,17 +152,22 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: PulseSinkSetting
     sync();
   };
 
-  /** Writes what fits; the rest after the ring frees room (the thread moves it into the server). */
-  const put = async (bytes: Uint8Array, from: number): Promise<void> => {
+  /**
+   * Writes what fits; the rest after the ring frees room (the thread moves it into the server). Waits in short
+   * slices so that an abort is seen at once, and a server that stopped answering (not gone) holds the pipeline
+   * as a full device would, without a timer of ours failing it.
+   */
+  const put = async (bytes: Uint8Array, from: number, signal: AbortSignal): Promise<void> => {
     while (from < bytes.length) {
-      if (!(await pb.writable())) continue;
+      if (signal.aborted) throw signal.reason;
+      if (!(await pb.writable(WAIT_SLICE_MS))) continue;
       from += pb.write(bytes.subarray(from));
     }
     sync();
   };
 
   const writer: Writer<RawAudioPacket> = {
-    write(p) {
+    write(p, signal) {
       if (p.caps !== lastCaps) {
         const next = rawAudioInfo(p.caps);
         lastCaps = p.caps;
@@ -171,13 +178,13 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: PulseSinkSetting
             info = next;
             pb = open(info);
             counters.reopened++;
-            return writer.write(p, ctx.signal);
+            return writer.write(p, signal);
           });
         }
       }
       const bytes = audioBytes(p);
       const n = pb.write(bytes);
-      if (n < bytes.length) return put(bytes, n);
+      if (n < bytes.length) return put(bytes, n, signal);
       sync();
     },
     async end() {
