@@ -50,6 +50,7 @@ const GST_ELEMENTS: Readonly<Record<string, string>> = {
   qtdemux: 'gstreamer1.0-plugins-good',
   rtph264depay: 'gstreamer1.0-plugins-good',
   rtspsrc: 'gstreamer1.0-plugins-good',
+  pulsesink: 'gstreamer1.0-plugins-good', // g2g bench audio (needs libpulse0 too)
   h264parse: 'gstreamer1.0-plugins-bad',
   mpegtsmux: 'gstreamer1.0-plugins-bad',
   x264enc: 'gstreamer1.0-plugins-ugly',
