@@ -11,7 +11,11 @@ import { fakeSink } from '../../operators/fake-sink';
 import { identity } from '../../operators/identity';
 import { parseLaunch } from '../../operators/launch';
 import { pipe } from '../../src';
-import { rawAudioInfo, readPlanes, type RawAudioPacket } from '../../src/audio';
+import { rawAudioCaps, rawAudioInfo, rawAudioTemplate, readPlanes, testWave, writePlanes, type RawAudioPacket } from '../../src/audio';
+import { EOS } from '../../src/element';
+import { cpuMemory } from '../../src/memory/memory';
+import { defineSource } from '../../src/operator';
+import { EMPTY_META } from '../../src/packet';
 import { ElementError } from '../../src/pipeline/errors';
 import { requirePeer } from '../peers';
 import { sineFit, zeroCrossingFreq } from './helpers';
@@ -183,6 +187,42 @@ describe('pulseSink and pulseSrc in launch syntax, and what they leave behind', 
     );
     await p.run();
     expect(() => parseLaunch('audioTestSrc ! pulseSink buffer-time=lots', cliRegistry())).toThrow(/buffer-time/);
+  }, 20_000);
+
+  it('a format change mid-stream plays the old stream out and opens a new one', async () => {
+    const d = await startPulse();
+    const file = join(d.dir, 'change.wav');
+    const rec = await record(d, file);
+    const a = rawAudioCaps({ format: 'S16LE', rate: RATE, channels: 2 });
+    const b = rawAudioCaps({ format: 'F32LE', rate: RATE, channels: 1 });
+    // 0.5 s of 440 Hz in S16LE stereo, then 0.5 s of it in F32LE mono (the phase runs on).
+    const packets = Array.from({ length: 50 }, (_, i) => {
+      const caps = i < 25 ? a : b;
+      const info = rawAudioInfo(caps);
+      const plane = testWave({ wave: 'sine', freq: 440, volume: 0.5, tickFrames: 1, sinePeriodsPerTick: 1 }, RATE, i * 960, 960);
+      const data = writePlanes(info, Array.from({ length: info.channels }, () => plane), 960);
+      return { caps, pts: i * 20e6, dts: i * 20e6, duration: 20e6, flags: 0, memory: cpuMemory(data), meta: EMPTY_META } as RawAudioPacket;
+    });
+    const sink = pulseSink({ server: d.server, device: d.sink });
+    const src = defineSource<RawAudioPacket>({
+      srcCaps: rawAudioTemplate(['S16LE', 'F32LE'], ['interleaved']),
+      fixate: () => a,
+      open: () => {
+        let i = 0;
+        return { pull: () => (i < packets.length ? packets[i++] : EOS) };
+      },
+    });
+    await pipe(src, sink).run();
+    await rec.stop();
+    expect(sink.counters.reopened).toBe(1);
+    const tone = trimSilence(readWav(file).planes[0]);
+    // Both halves played: about 1 s of 440 Hz (the old stream drained before the new one started: a short gap
+    // of silence between them at most).
+    expect(tone.length / RATE).toBeGreaterThan(0.85);
+    expect(tone.length / RATE).toBeLessThan(1.5);
+    // Each half at 440 Hz (measured apart: the gap between them would bias the zero-crossing spacing).
+    for (const half of [tone.subarray(0, 0.4 * RATE), tone.subarray(tone.length - 0.4 * RATE)])
+      expect(Math.abs(zeroCrossingFreq(half, RATE) - 440) / 440).toBeLessThan(0.01);
   }, 20_000);
 
   it('no thread of the addon or of libpulse outlives a run (done, failed or aborted)', async () => {
