@@ -116,7 +116,11 @@ async function run(o: Options, progress: Progress): Promise<AudioOutputReport> {
     for (const bufferTimeMs of [50, 200]) {
       progress(`pulseSink buffer-time=${bufferTimeMs} ms`);
       const sink = pulseSink({ server: d.server, device: d.sink, latencyTime: LATENCY_TIME_US * 1000, bufferTime: bufferTimeMs * 1e6 });
-      const running = pipe(audioTestSrc({ samplesperbuffer: 960, numBuffers: buffers }), capsFilter(`audio/x-raw,format=S16LE,rate=${RATE},channels=2`), sink).run();
+      const running = pipe(
+        audioTestSrc({ samplesperbuffer: 960, numBuffers: buffers }),
+        capsFilter(`audio/x-raw,format=S16LE,rate=${RATE},channels=2`),
+        sink
+      ).run();
       const us = await sample(d, running);
       let error: string | undefined;
       await running.catch((e: unknown) => void (error = e instanceof Error ? e.message : String(e)));
@@ -128,7 +132,9 @@ async function run(o: Options, progress: Progress): Promise<AudioOutputReport> {
         sides.push(side('GStreamer pulsesink', bufferTimeMs, [], { error: 'gst-launch-1.0 not found' }));
         continue;
       }
-      const line = `audiotestsrc freq=440 num-buffers=${buffers} samplesperbuffer=960 ! audio/x-raw,format=S16LE,rate=${RATE},channels=2 ! pulsesink device=${d.sink} latency-time=${LATENCY_TIME_US} buffer-time=${bufferTimeMs * 1000}`;
+      const line = `audiotestsrc freq=440 num-buffers=${buffers} samplesperbuffer=960 ! audio/x-raw,format=S16LE,rate=${RATE},channels=2 ! pulsesink device=${
+        d.sink
+      } latency-time=${LATENCY_TIME_US} buffer-time=${bufferTimeMs * 1000}`;
       const gst = spawn('gst-launch-1.0', ['-q', ...line.split(' ')], { env: d.env, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       gst.stderr!.on('data', (b: Buffer) => void (stderr += b.toString()));
@@ -150,13 +156,17 @@ function text(r: AudioOutputReport): string {
   const errors = r.sides.filter((s) => s.error).map((s) => `${s.sink} buffer-time=${s.bufferTimeMs}: ${s.error}`);
   const at = (sink: string, b: number) => r.sides.find((s) => s.sink === sink && s.bufferTimeMs === b)?.serverP50 ?? NaN;
   return [
-    `g2g bench audio: output latency, 440 Hz tone 48 kHz stereo S16LE synced to the pipeline clock → PulseAudio null sink, ${r.seconds} s each, latency-time ${LATENCY_TIME_US / 1000} ms`,
+    `g2g bench audio: output latency, 440 Hz tone 48 kHz stereo S16LE synced to the pipeline clock → PulseAudio null sink, ${r.seconds} s each, latency-time ${
+      LATENCY_TIME_US / 1000
+    } ms`,
     `server's view (pactl: stream buffer + sink latency); own: pulseSink's pa_simple_get_latency; ${r.machine}`,
     '',
     ...table(rows, 1),
     ...(errors.length ? ['', ...errors] : []),
     '',
-    `output latency p50 at buffer-time 200 ms: g2g ${f(at('g2g pulseSink', 200))} ms, GStreamer ${f(at('GStreamer pulsesink', 200))} ms; at 50 ms: g2g ${f(at('g2g pulseSink', 50))} ms, GStreamer ${f(at('GStreamer pulsesink', 50))} ms`,
+    `output latency p50 at buffer-time 200 ms: g2g ${f(at('g2g pulseSink', 200))} ms, GStreamer ${f(at('GStreamer pulsesink', 200))} ms; at 50 ms: g2g ${f(
+      at('g2g pulseSink', 50)
+    )} ms, GStreamer ${f(at('GStreamer pulsesink', 50))} ms`,
   ].join('\n');
 }
 

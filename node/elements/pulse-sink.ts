@@ -53,10 +53,25 @@ export const PULSE_SINK = defineElement({
   properties: {
     device: prop.string({ defaultDoc: "the server's default sink", doc: 'PulseAudio sink name' }),
     server: prop.string({ defaultDoc: '$PULSE_SERVER, else the user’s daemon', doc: 'PulseAudio server (unix:/path/native, tcp:host)' }),
-    latencyTime: prop.duration({ default: DEFAULT_LATENCY_TIME, min: MILLISECOND, max: 10 * SECOND, unit: 'us', doc: "Segment the server asks for at a time (pa minreq); a bare number is µs, as GStreamer's" }),
-    bufferTime: prop.duration({ default: DEFAULT_BUFFER_TIME, min: MILLISECOND, max: 10 * SECOND, unit: 'us', doc: "Audio kept ahead of playback (pa tlength and prebuf: about the output latency); a bare number is µs, as GStreamer's" }),
+    latencyTime: prop.duration({
+      default: DEFAULT_LATENCY_TIME,
+      min: MILLISECOND,
+      max: 10 * SECOND,
+      unit: 'us',
+      doc: "Segment the server asks for at a time (pa minreq); a bare number is µs, as GStreamer's",
+    }),
+    bufferTime: prop.duration({
+      default: DEFAULT_BUFFER_TIME,
+      min: MILLISECOND,
+      max: 10 * SECOND,
+      unit: 'us',
+      doc: "Audio kept ahead of playback (pa tlength and prebuf: about the output latency); a bare number is µs, as GStreamer's",
+    }),
     clientName: prop.string({ default: 'glass2glass', doc: 'Client name the server shows' }),
-    sync: prop.boolean({ default: true, doc: "Write each buffer at its running time on the pipeline clock (false: as fast as the server takes it, paced by its buffer)" }),
+    sync: prop.boolean({
+      default: true,
+      doc: 'Write each buffer at its running time on the pipeline clock (false: as fast as the server takes it, paced by its buffer)',
+    }),
   },
 });
 

@@ -41,9 +41,20 @@ export const PULSE_SRC = defineElement({
   properties: {
     device: prop.string({ defaultDoc: "the server's default source", doc: 'PulseAudio source name (a sink’s monitor: <sink>.monitor)' }),
     server: prop.string({ defaultDoc: '$PULSE_SERVER, else the user’s daemon', doc: 'PulseAudio server (unix:/path/native, tcp:host)' }),
-    blocksize: prop.uint({ default: 1024, min: 1, max: 1 << 20, doc: "Frames in each buffer (as audiotestsrc's samplesperbuffer; GStreamer's blocksize is in bytes)" }),
+    blocksize: prop.uint({
+      default: 1024,
+      min: 1,
+      max: 1 << 20,
+      doc: "Frames in each buffer (as audiotestsrc's samplesperbuffer; GStreamer's blocksize is in bytes)",
+    }),
     numBuffers: prop.int({ default: -1, min: -1, doc: 'Buffers before end-of-stream (-1 = unlimited)' }),
-    latencyTime: prop.duration({ default: 10 * MILLISECOND, min: MILLISECOND, max: 10 * SECOND, unit: 'us', doc: 'Fragment the server hands over at a time; a bare number is µs' }),
+    latencyTime: prop.duration({
+      default: 10 * MILLISECOND,
+      min: MILLISECOND,
+      max: 10 * SECOND,
+      unit: 'us',
+      doc: 'Fragment the server hands over at a time; a bare number is µs',
+    }),
     clientName: prop.string({ default: 'glass2glass', doc: 'Client name the server shows' }),
   },
 });

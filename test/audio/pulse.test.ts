@@ -56,8 +56,18 @@ async function record(d: PulseDaemon, file: string): Promise<{ proc: ChildProces
   };
 }
 
-function playTone(d: PulseDaemon, freq: number, buffers: number, extra: { channels?: number; format?: string; latencyTime?: number; bufferTime?: number } = {}) {
-  const sink = pulseSink({ server: d.server, device: d.sink, ...(extra.latencyTime ? { latencyTime: extra.latencyTime } : {}), ...(extra.bufferTime ? { bufferTime: extra.bufferTime } : {}) });
+function playTone(
+  d: PulseDaemon,
+  freq: number,
+  buffers: number,
+  extra: { channels?: number; format?: string; latencyTime?: number; bufferTime?: number } = {}
+) {
+  const sink = pulseSink({
+    server: d.server,
+    device: d.sink,
+    ...(extra.latencyTime ? { latencyTime: extra.latencyTime } : {}),
+    ...(extra.bufferTime ? { bufferTime: extra.bufferTime } : {}),
+  });
   const caps = `audio/x-raw,format=${extra.format ?? 'S16LE'},rate=${RATE},channels=${extra.channels ?? 2}`;
   const run = pipe(audioTestSrc({ freq, volume: 0.5, samplesperbuffer: 960, numBuffers: buffers }), capsFilter(caps), sink).run();
   return { sink, run };
@@ -200,7 +210,11 @@ describe('pulseSink and pulseSrc in launch syntax, and what they leave behind', 
       const caps = i < 25 ? a : b;
       const info = rawAudioInfo(caps);
       const plane = testWave({ wave: 'sine', freq: 440, volume: 0.5, tickFrames: 1, sinePeriodsPerTick: 1 }, RATE, i * 960, 960);
-      const data = writePlanes(info, Array.from({ length: info.channels }, () => plane), 960);
+      const data = writePlanes(
+        info,
+        Array.from({ length: info.channels }, () => plane),
+        960
+      );
       return { caps, pts: i * 20e6, dts: i * 20e6, duration: 20e6, flags: 0, memory: cpuMemory(data), meta: EMPTY_META } as RawAudioPacket;
     });
     const sink = pulseSink({ server: d.server, device: d.sink });
@@ -227,7 +241,12 @@ describe('pulseSink and pulseSrc in launch syntax, and what they leave behind', 
 
   it('no thread of the addon or of libpulse outlives a run (done, failed or aborted)', async () => {
     const d = await startPulse();
-    const tone = () => pipe(audioTestSrc({ samplesperbuffer: 960, numBuffers: 20 }), capsFilter(`audio/x-raw,rate=${RATE},channels=2`), pulseSink({ server: d.server, device: d.sink }));
+    const tone = () =>
+      pipe(
+        audioTestSrc({ samplesperbuffer: 960, numBuffers: 20 }),
+        capsFilter(`audio/x-raw,rate=${RATE},channels=2`),
+        pulseSink({ server: d.server, device: d.sink })
+      );
     const before = threads();
     await tone().run();
     const ac = new AbortController();
@@ -240,7 +259,9 @@ describe('pulseSink and pulseSrc in launch syntax, and what they leave behind', 
     ac.abort();
     await aborted.catch(() => undefined);
     await pipe(pulseSrc({ server: d.server, device: `${d.sink}.monitor`, numBuffers: 5 }), fakeSink()).run();
-    await pipe(audioTestSrc({ numBuffers: 1 }), pulseSink({ server: 'unix:/nonexistent/native' })).run().catch(() => undefined);
+    await pipe(audioTestSrc({ numBuffers: 1 }), pulseSink({ server: 'unix:/nonexistent/native' }))
+      .run()
+      .catch(() => undefined);
     await sleep(100);
     expect(threads()).toEqual(before);
   }, 20_000);
@@ -265,12 +286,7 @@ describe('pulseSink and pulseSrc without a server, and when it dies', () => {
     let pulled = 0;
     const sink = pulseSink({ name: 'speaker', server: 'unix:/nonexistent/g2g-pulse/native' });
     const src = audioTestSrc({ numBuffers: 10 });
-    const err = await pipe(
-      src,
-      capsFilter('audio/x-raw,rate=48000'),
-      identity({ handoff: () => void pulled++ }),
-      sink
-    )
+    const err = await pipe(src, capsFilter('audio/x-raw,rate=48000'), identity({ handoff: () => void pulled++ }), sink)
       .run()
       .then(
         () => undefined,

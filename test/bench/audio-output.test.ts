@@ -12,7 +12,9 @@ describe('g2g bench audio', () => {
     const err: string[] = [];
     const code = await benchAudioOutput(['--seconds', '2', '--json'], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
     expect(code, err.join('\n')).toBe(0);
-    const r = JSON.parse(out.join('')) as { sides: { sink: string; bufferTimeMs: number; serverP50: number; readings: number; ownP50?: number; error?: string }[] };
+    const r = JSON.parse(out.join('')) as {
+      sides: { sink: string; bufferTimeMs: number; serverP50: number; readings: number; ownP50?: number; error?: string }[];
+    };
     console.log(JSON.stringify(r.sides));
     expect(r.sides).toHaveLength(4);
     for (const s of r.sides) {
