@@ -15,7 +15,6 @@ describe('g2g bench audio', () => {
     const r = JSON.parse(out.join('')) as {
       sides: { sink: string; bufferTimeMs: number; serverP50: number; readings: number; ownP50?: number; error?: string }[];
     };
-    console.log(JSON.stringify(r.sides));
     expect(r.sides).toHaveLength(4);
     for (const s of r.sides) {
       expect(s.error).toBeUndefined();
