@@ -82,6 +82,7 @@ const PEERS = [
   // the native addon (libavcodec), its Rust core (cargo)
   'test/native/**/*.test.ts',
   'test/fuzz/regressions.test.ts', // the corpus of every fuzz target, the native decoder's included
+  'test/audio/pulse.test.ts', // a private PulseAudio daemon (null sink), parec/paplay, the native addon
   'test/display/**/*.test.ts', // weston (headless) and the native addon's Wayland client
   'test/cli/demo.test.ts',
   'test/rtp/udp-sr.test.ts', // + UDP
@@ -93,6 +94,7 @@ const PEERS = [
   'test/examples/browser.test.ts',
   'test/cli/report.test.ts', // headless Chromium opens the report
   'test/bench/display.test.ts', // weston, GStreamer's waylandsink (python gi)
+  'test/bench/audio-output.test.ts', // a private PulseAudio daemon, GStreamer's pulsesink
   'test/audio/resample-ffmpeg.test.ts', // ffmpeg's libswresample on the same tone
   'test/audio/codecs.test.ts', // the native addon's AAC/Opus against ffmpeg's decode, ffprobe
 ];

@@ -117,6 +117,52 @@ export declare class NativeEncoder {
   close(): void
 }
 
+/** A PulseAudio record stream read in fixed blocks by a thread of the addon. */
+export declare class PulseCapture {
+  /**
+   * Connects and opens the stream; throws at once, with libpulse's reason, when there is no server or no
+   * such source.
+   */
+  constructor(o: PulseOptions)
+  /** The next block (null after close, or after `timeoutMs`, default 5000); rejects once the stream failed. */
+  read(timeoutMs?: number | undefined | null): Promise<PulseChunk | null>
+  /** Blocks read, blocks dropped (queue full), source latency µs. */
+  stats(): Array<number>
+  clockNow(): number
+  close(): void
+}
+
+/** A PulseAudio playback stream fed through a bounded ring by a thread of the addon. */
+export declare class PulsePlayback {
+  /**
+   * Connects and opens the stream (a local connection: milliseconds). Throws at once, with libpulse's
+   * reason, when there is no server, no such sink, or the spec is refused.
+   */
+  constructor(o: PulseOptions)
+  /**
+   * Copies as much of `data` as the ring has room for (whole frames) and returns how many bytes; the rest
+   * waits for `writable()`. Throws once the stream failed (the server went away).
+   */
+  write(data: Uint8Array): number
+  /**
+   * Resolves true once a quarter of the ring is free (false after `timeoutMs`, default 5000); rejects once
+   * the stream failed.
+   */
+  writable(timeoutMs?: number | undefined | null): Promise<boolean>
+  /**
+   * No more data: resolves true once everything queued was played and the server drained (false after
+   * `timeoutMs`, default 5000); rejects once the stream failed.
+   */
+  drain(timeoutMs?: number | undefined | null): Promise<boolean>
+  stats(): PulsePlaybackStats
+  /** The error that ended the stream, if any. */
+  get error(): string | null
+  /** Now on CLOCK_MONOTONIC (ns), to put `latencyAt` on another clock. */
+  clockNow(): number
+  /** Stops at once (queued data dropped), joins the thread, frees the stream. Idempotent. */
+  close(): void
+}
+
 /** A Wayland window showing raw frames through a reused wl_shm pool, with wp_presentation feedback. */
 export declare class WaylandWindow {
   /**
@@ -383,6 +429,45 @@ export interface PresentationFeedback {
 
 /** Probes every decoder backend (cached per process). */
 export declare function probeBackends(): Array<BackendStatus>
+
+export interface PulseChunk {
+  data: Buffer
+  /** CLOCK_MONOTONIC ns when its first frame was captured. */
+  captured: number
+}
+
+export interface PulseOptions {
+  /** A server string (unix:/path/native, tcp:host); default libpulse's ($PULSE_SERVER, the user's daemon). */
+  server?: string
+  /** A sink (playback) or source (capture) name; default the server's. */
+  device?: string
+  clientName?: string
+  streamName?: string
+  /** S16LE, S32LE or F32LE, interleaved. */
+  format: string
+  rate: number
+  channels: number
+  /** µs: playback's minreq, capture's fragment size (default 10000, as GStreamer's). */
+  latencyTime?: number
+  /** µs: playback's tlength and prebuf (default 200000, as GStreamer's). */
+  bufferTime?: number
+  /** Capture: frames in each block (default 1024). */
+  blockFrames?: number
+  /** Capture: blocks queued before the oldest is dropped (default 32). */
+  queue?: number
+}
+
+export interface PulsePlaybackStats {
+  /** Bytes handed to the server. */
+  written: number
+  /** Bytes waiting in the addon's ring. */
+  queued: number
+  /** pa_simple_get_latency last read (µs): how long a byte written then takes to be heard. */
+  latencyUs: number
+  /** When it was read (CLOCK_MONOTONIC ns; 0 before the first reading). */
+  latencyAt: number
+  maxLatencyUs: number
+}
 
 export interface WaylandOptions {
   /** The window title (xdg_toplevel.set_title). */

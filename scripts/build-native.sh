@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the native addon (native/g2g_native.node) and regenerates its type declarations (native/index.d.ts).
-# Needs: cargo (Rust ≥ 1.80), gcc, and the Debian packages pkg-config libavcodec-dev libavutil-dev
+# Needs: cargo (Rust ≥ 1.80), gcc, and the Debian packages pkg-config libavcodec-dev libavutil-dev libpulse-dev
 #   apt-get install -y pkg-config libavcodec-dev libavutil-dev
 # Run-time: libavcodec59/libavutil57 (pulled in by the ffmpeg package). No CUDA or VA-API at build time:
 # GPU backends are probed when a decoder opens.
@@ -26,6 +26,11 @@ for tool in cargo pkg-config cc; do
 done
 pkg-config --exists libavcodec libavutil || {
   echo "build-native.sh: FFmpeg development files missing: apt-get install -y pkg-config libavcodec-dev libavutil-dev" >&2
+  exit 1
+}
+# libpulse-sys links libpulse and libpulse-simple (the default `pulse` feature: pulseSink, pulseSrc).
+pkg-config --exists libpulse libpulse-simple || {
+  echo "build-native.sh: PulseAudio development files missing: apt-get install -y libpulse-dev" >&2
   exit 1
 }
 

@@ -50,6 +50,7 @@ const GST_ELEMENTS: Readonly<Record<string, string>> = {
   qtdemux: 'gstreamer1.0-plugins-good',
   rtph264depay: 'gstreamer1.0-plugins-good',
   rtspsrc: 'gstreamer1.0-plugins-good',
+  pulsesink: 'gstreamer1.0-plugins-good', // g2g bench audio (needs libpulse0 too)
   h264parse: 'gstreamer1.0-plugins-bad',
   mpegtsmux: 'gstreamer1.0-plugins-bad',
   x264enc: 'gstreamer1.0-plugins-ugly',
@@ -101,7 +102,7 @@ export const PEERS = {
   },
   native: {
     install:
-      'the native addon: npm run build:native (needs cargo and the Debian packages libavcodec-dev libavutil-dev pkg-config gcc), or set G2G_NATIVE_ADDON',
+      'the native addon: npm run build:native (needs cargo and the Debian packages libavcodec-dev libavutil-dev libpulse-dev pkg-config gcc), or set G2G_NATIVE_ADDON',
     check: () => {
       try {
         loadNative();
@@ -115,6 +116,12 @@ export const PEERS = {
     // The headless backend (libweston's headless-backend.so) and weston-screenshooter come with the weston package.
     install: APT('weston wayland-utils'),
     check: () => runs('weston', ['--version']) ?? runs('sh', ['-c', 'command -v weston-screenshooter && command -v wayland-info']),
+  },
+  pulseaudio: {
+    // A private daemon with a null sink (test/audio/pulse-daemon.ts); parec/paplay from pulseaudio-utils, sox to
+    // measure what parec recorded.
+    install: APT('pulseaudio pulseaudio-utils libpulse-dev sox'),
+    check: () => runs('pulseaudio', ['--version']) ?? runs('sh', ['-c', 'command -v parec && command -v paplay && command -v sox']),
   },
   cargo: { install: `${APT('cargo')} (or rustup)`, check: () => runs('cargo', ['--version']) },
   gcc: { install: APT('gcc'), check: () => runs('cc', ['--version']) },

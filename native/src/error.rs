@@ -25,6 +25,8 @@ pub enum NativeError {
   Resource(String),
   /// The display (Wayland compositor) is missing, refused us or went away: the text says which.
   Display(String),
+  /// The sound server (PulseAudio) is missing, refused us or went away: the text says which.
+  Audio(String),
   /// libavcodec or a native thread broke a rule the core relies on (a bug, here or there).
   Internal(String),
 }
@@ -44,6 +46,7 @@ impl NativeError {
       Self::Resource(_) => "RESOURCE",
       Self::Internal(_) => "INTERNAL",
       Self::Display(_) => "DISPLAY",
+      Self::Audio(_) => "AUDIO",
     }
   }
 
@@ -69,7 +72,7 @@ impl NativeError {
 impl fmt::Display for NativeError {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match self {
-      Self::InvalidArgument(m) | Self::Resource(m) | Self::Internal(m) | Self::Display(m) => f.write_str(m),
+      Self::InvalidArgument(m) | Self::Resource(m) | Self::Internal(m) | Self::Display(m) | Self::Audio(m) => f.write_str(m),
       // "backend 'x' not available: …" is matched by test/native/robustness.test.ts.
       Self::Unavailable { backend, reason } => write!(f, "backend '{backend}' not available: {reason}"),
       Self::Codec { context, detail } => write!(f, "{context}: {detail}"),

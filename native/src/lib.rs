@@ -14,6 +14,9 @@ pub mod ffi;
 #[cfg(any(feature = "kms", test))]
 pub mod kms;
 pub mod pool;
+/// pulseSink/pulseSrc's core (libpulse's simple API on threads), with the `pulse` feature.
+#[cfg(feature = "pulse")]
+pub mod pulse;
 pub mod wayland;
 pub mod worker;
 

@@ -13,6 +13,7 @@ const SUBCOMMANDS = new Map<string, () => Promise<BenchFn>>([
   ['rtsp', async () => (await import('../bench/rtsp-latency')).benchRtspLatency],
   ['display', async () => (await import('../bench/display')).benchDisplay],
   ['audio', async () => (await import('../bench/audio')).benchAudio],
+  ['audio-output', async () => (await import('../bench/audio-output')).benchAudioOutput],
 ]);
 
 /** `g2g bench`: the core benchmark against GStreamer, or a sub-benchmark. Returns the process exit code. */

@@ -1,4 +1,4 @@
-/** The native layer (Node only): H.264 decode/encode through the system's libavcodec, a Wayland client and a DRM/KMS output, see native/. */
+/** The native layer (Node only): H.264 decode/encode through the system's libavcodec, a Wayland client, a DRM/KMS output and PulseAudio streams, see native/. */
 export {
   ADDON_FILE,
   BUILD_HINT,
@@ -32,6 +32,11 @@ export type {
   NativeDecoder,
   NativeEncoder,
   PresentationFeedback,
+  PulseCapture,
+  PulseChunk,
+  PulseOptions,
+  PulsePlayback,
+  PulsePlaybackStats,
   WaylandOptions,
   WaylandStats,
   WaylandWindow,

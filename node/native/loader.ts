@@ -12,7 +12,7 @@ export const ADDON_FILE = 'g2g_native.node';
 /** Platforms the package ships a prebuilt addon for (`prebuilds/<triple>/g2g_native.node`). */
 export const PREBUILT_TRIPLES: readonly string[] = ['linux-x64-gnu'];
 export const BUILD_HINT =
-  'build it from the glass2glass repository with `scripts/build-native.sh` (needs cargo and the Debian packages libavcodec-dev libavutil-dev pkg-config gcc), then point G2G_NATIVE_ADDON at the built g2g_native.node';
+  'build it from the glass2glass repository with `scripts/build-native.sh` (needs cargo and the Debian packages libavcodec-dev libavutil-dev libpulse-dev pkg-config gcc), then point G2G_NATIVE_ADDON at the built g2g_native.node';
 
 /**
  * The system libraries the addon links (FFmpeg 5.1, as in Debian bookworm and Ubuntu 22.04), by the Debian
@@ -22,6 +22,8 @@ const SYSTEM_LIBRARIES: Readonly<Record<string, string>> = {
   'libavcodec.so.59': 'libavcodec59',
   'libavutil.so.57': 'libavutil57',
 };
+/** libpulse0's libraries, linked by the `pulse` feature (pulseSink, pulseSrc). */
+const PULSE_LIBRARIES: readonly string[] = ['libpulse.so.0', 'libpulse-simple.so.0'];
 
 /** The addon could not be found or loaded: says where it looked and what to install or build. */
 export class NativeAddonError extends G2gError {
@@ -90,6 +92,12 @@ export function explainLoadFailure(message: string): {
   hint?: string;
 } {
   const lib = /(lib[\w+-]+\.so(?:\.\d+)*): cannot open shared object file/.exec(message)?.[1];
+  if (lib !== undefined && PULSE_LIBRARIES.includes(lib)) {
+    return {
+      detail: `the system library ${lib} is missing`,
+      hint: `apt-get install libpulse0 (PulseAudio's client library, for pulseSink/pulseSrc), or build the addon without them (scripts/build-native.sh with cargo's --no-default-features --features node,kms)`,
+    };
+  }
   if (lib !== undefined) {
     const pkg = SYSTEM_LIBRARIES[lib];
     const install = pkg !== undefined ? `apt-get install ${Object.values(SYSTEM_LIBRARIES).join(' ')}` : `install the package that provides ${lib}`;

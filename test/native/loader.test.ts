@@ -31,6 +31,12 @@ describe('native addon loader', () => {
     expect(explainLoadFailure('something else entirely')).toEqual({ detail: 'something else entirely' });
   });
 
+  it("libpulse's libraries (the pulse feature) are named by libpulse0", () => {
+    const { detail, hint } = explainLoadFailure('libpulse-simple.so.0: cannot open shared object file: No such file or directory');
+    expect(detail).toBe('the system library libpulse-simple.so.0 is missing');
+    expect(hint).toMatch(/^apt-get install libpulse0 \(PulseAudio's client library/);
+  });
+
   it('platform triples follow napi-rs', () => {
     expect(platformTriple('linux', 'x64', true)).toBe('linux-x64-gnu');
     expect(platformTriple('linux', 'arm64', false)).toBe('linux-arm64-musl');

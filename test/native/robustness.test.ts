@@ -249,7 +249,7 @@ describe('native addon loading', () => {
     const dts = readFileSync(new URL('../../native/index.d.ts', import.meta.url), 'utf8');
     const declared = [...dts.matchAll(/export declare (?:class|function) (\w+)/g)].map((m) => m[1]).sort();
     expect(Object.keys(addon).sort()).toEqual(declared);
-    expect(declared).toEqual(['KmsDisplay', 'NativeAudioDecoder', 'NativeAudioEncoder', 'NativeDecoder', 'NativeEncoder', 'WaylandWindow', 'ffmpegVersion', 'hasEncoder', 'probeBackends']);
+    expect(declared).toEqual(['KmsDisplay', 'NativeAudioDecoder', 'NativeAudioEncoder', 'NativeDecoder', 'NativeEncoder', 'PulseCapture', 'PulsePlayback', 'WaylandWindow', 'ffmpegVersion', 'hasEncoder', 'probeBackends']);
   });
 });
 

@@ -8,6 +8,8 @@
 //! - `encoder`: `NativeEncoder` on the libuv thread pool.
 //! - `wayland`: `WaylandWindow` over the core's Wayland client (waylandSink).
 //! - `kms`: `KmsDisplay` over the core's DRM/KMS output (kmsSink), with the `kms` feature.
+//! - `pulse`: `PulsePlayback`/`PulseCapture` over the core's PulseAudio streams (pulseSink, pulseSrc), with
+//!   the `pulse` feature.
 mod audio;
 mod decoder;
 mod encoder;
@@ -15,6 +17,8 @@ mod frames;
 #[cfg(feature = "kms")]
 mod kms;
 mod probe;
+#[cfg(feature = "pulse")]
+mod pulse;
 mod wayland;
 
 use crate::error::NativeError;
