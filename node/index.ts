@@ -9,6 +9,7 @@ export type { UdpSrcExtras, UdpSrcOptions } from './elements/udp-src';
 export { H264_DEC, h264Dec } from './elements/h264-dec';
 export type { H264DecBackend, H264DecFormat, H264DecOptions, RawVideoPacket } from './elements/h264-dec';
 export { H264_ENC, h264Enc, X264_PRESETS, X264_TUNES } from './elements/h264-enc';
+export type { DecodedFormat } from './elements/audio-codec';
 export { AAC_DEC, aacDec } from './elements/aac-dec';
 export { AAC_ENC, aacEnc, AAC_STREAM_FORMATS, type AacStreamFormat } from './elements/aac-enc';
 export { OPUS_DEC, opusDec } from './elements/opus-dec';

@@ -9,6 +9,7 @@ export type {
   DropReason,
   ElementContext,
   ElementReporter,
+  QueueReporter,
   LogSink,
   Pulled,
   Reader,
