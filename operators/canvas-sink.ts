@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" />
 import { Caps } from '../src/caps';
 import { defineElement, prop } from '../src/descriptor';
 import { G2gError } from '../src/errors';
@@ -24,7 +23,7 @@ export interface CanvasLike {
   width: number;
   height: number;
   getContext(contextId: '2d'): CanvasContext2DLike | null;
-  /** Only with `context: 'webgpu'`: a GPUCanvasContext. */
+  /** Only with `context: 'webgpu'`: a WebGPU canvas context. */
   getContext(contextId: 'webgpu'): unknown;
 }
 
@@ -53,7 +52,7 @@ export interface CanvasSinkExtras {
    * With `context: 'webgpu'`, the device to draw with; default navigator.gpu's (`navigatorGpuDevice`). Any
    * device takes a VideoFrame (importExternalTexture): pass another to share one, e.g. onnxruntime-web's.
    */
-  device?: () => Promise<GPUDevice>;
+  device?: () => Promise<object>;
 }
 
 /** Counts of the running sink. */
@@ -171,7 +170,7 @@ function draw2d(canvas: CanvasLike): Draw {
   return (f) => ctx2d.drawImage(f, 0, 0, canvas.width, canvas.height);
 }
 
-function drawWebGpu(canvas: CanvasLike, device: () => Promise<GPUDevice>): Draw {
+function drawWebGpu(canvas: CanvasLike, device: () => Promise<object>): Draw {
   // Started at open so that the device and the pipeline are ready by the first frame; a failure surfaces there.
   const ready: Promise<WebGpuPresenter> = device().then((d) => webGpuPresenter(canvas, d));
   ready.catch(() => undefined);

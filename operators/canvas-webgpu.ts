@@ -45,7 +45,9 @@ export interface WebGpuPresenter {
 }
 
 /** Configures the canvas's 'webgpu' context on `device` and builds the pipeline that draws frames on it. */
-export function webGpuPresenter(canvas: WebGpuCanvasLike, device: GPUDevice): WebGpuPresenter {
+export function webGpuPresenter(canvas: WebGpuCanvasLike, gpuDevice: object): WebGpuPresenter {
+  // Typed structurally in the signature (a GPUDevice), so the package's declarations need no @webgpu/types.
+  const device = gpuDevice as GPUDevice;
   const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
   if (!context) throw new G2gError('CANVAS_SINK_CONTEXT', "canvasSink: the canvas gave no 'webgpu' context (it may already have another kind)");
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
