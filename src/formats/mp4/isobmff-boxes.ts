@@ -47,6 +47,8 @@ export interface TkhdBox {
   /** Presentation size in pixels (16.16 fixed point in the file). */
   readonly width: number;
   readonly height: number;
+  /** 8.8 fixed point: 1 for an audio track (ffmpeg and qtmux write it), 0 (absent) for video. */
+  readonly volume?: number;
 }
 
 export interface EditEntry {

@@ -312,7 +312,9 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number, dama
       const trackId = r.u32();
       r.skip(4);
       const duration = wide ? r.u64() : r.u32();
-      r.skip(52);
+      r.skip(12);
+      const volume = r.u16();
+      r.skip(38);
       const width = r.fixed16();
       return {
         type,
@@ -324,6 +326,7 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number, dama
         duration,
         width,
         height: r.fixed16(),
+        ...(volume ? { volume: volume / 256 } : {}),
       };
     }
     case 'elst': {

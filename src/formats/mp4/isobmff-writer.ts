@@ -260,7 +260,7 @@ export function writeBox(w: ByteWriter, box: Box): void {
       w.zeros(8);
       w.u16(0); // layer
       w.u16(0); // alternate group
-      w.u16(0); // volume: 0 for video
+      w.u16(Math.round((box.volume ?? 0) * 256)); // 0 for video
       w.zeros(2);
       for (const m of UNITY_MATRIX) w.u32(m);
       w.fixed16(box.width);
