@@ -180,6 +180,13 @@ export function demuxedTrack(tracks: readonly TrackInfo[]): TrackInfo | undefine
   return tracks.find((t) => t.type === 'video' && (t.fourcc === 'avc1' || t.fourcc === 'avc3'));
 }
 
+/** The tracks mp4Demux track=all reads (and mp4Mux writes): H.264, AAC and Opus. */
+export function muxableTracks(tracks: readonly TrackInfo[]): TrackInfo[] {
+  return tracks.filter(
+    (t) => (t.type === 'video' && (t.fourcc === 'avc1' || t.fourcc === 'avc3')) || (t.type === 'audio' && ((t.fourcc === 'mp4a' && t.codec === 'aac') || t.fourcc === 'Opus'))
+  );
+}
+
 /** "track 2 (audio aac)", for notes. */
 export function trackLabel(t: TrackInfo): string {
   return `track ${t.id} (${t.type} ${t.codec})`;
@@ -190,7 +197,11 @@ export function trackLabel(t: TrackInfo): string {
  * video track), so that they are not dropped silently; undefined when nothing is left out or the moov
  * cannot be read (the demuxer then reports what is wrong).
  */
-export async function ignoredTracksNote(path: string, what: string): Promise<string | undefined> {
+export async function ignoredTracksNote(
+  path: string,
+  what: string,
+  carried: (tracks: readonly TrackInfo[]) => TrackInfo[] = (t) => [demuxedTrack(t)].filter((x) => x !== undefined)
+): Promise<string | undefined> {
   let moov: Uint8Array | undefined;
   try {
     moov = await readMoov(path);
@@ -199,10 +210,10 @@ export async function ignoredTracksNote(path: string, what: string): Promise<str
   }
   if (!moov) return undefined;
   const tracks = isoBmffTracks(moov);
-  const used = demuxedTrack(tracks);
-  const ignored = tracks.filter((t) => t !== used);
-  if (!used || ignored.length === 0) return undefined;
-  return `note: '${path}': ${ignored.map(trackLabel).join(', ')} ignored: ${what} only ${trackLabel(used)}`;
+  const used = carried(tracks);
+  const ignored = tracks.filter((t) => !used.includes(t));
+  if (!used.length || ignored.length === 0) return undefined;
+  return `note: '${path}': ${ignored.map(trackLabel).join(', ')} ignored: ${what} only ${used.map(trackLabel).join(', ')}`;
 }
 
 export interface ProbeStream {
