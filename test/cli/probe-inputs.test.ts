@@ -221,21 +221,21 @@ describe.concurrent('formats glass2glass cannot read: named, exit 1, nothing els
 });
 
 describe('tracks left out are said, not dropped silently', () => {
-  it('remux of an MP4 with audio: a one-line note on stderr, the video written; -q keeps quiet', async () => {
+  it('remux of an MP4 with audio: MP4 out keeps both tracks; .h264 out says, in one note, that the audio is left out; -q keeps quiet', async () => {
     const src = await copy('mp4WithAudio', 'av.mp4');
-    const out = join(dir, 'av-video.mp4');
+    const both = bufferIo();
+    const env = { progress: undefined, onInterrupt: () => () => undefined };
+    expect(await remux([src, join(dir, 'av-both.mp4')], both, env)).toBe(0);
+    expect(both.stderr).toEqual([]);
+    expect((await ffprobe(join(dir, 'av-both.mp4'))).streams.map((s) => s.codec_name)).toEqual(['h264', 'aac']);
+    const out = join(dir, 'av-video.h264');
     const io = bufferIo();
-    expect(
-      await remux([src, out], io, {
-        progress: undefined,
-        onInterrupt: () => () => undefined,
-      })
-    ).toBe(0);
+    expect(await remux([src, out], io, env)).toBe(0);
     expect(io.stderr).toEqual([`note: '${src}': track 2 (audio aac) ignored: remux carries only track 1 (video h264)`]);
     expect((await ffprobe(out)).streams.map((s) => s.codec_name)).toEqual(['h264']);
     const quiet = bufferIo();
     expect(
-      await remux([src, join(dir, 'av-quiet.mp4'), '-q'], quiet, {
+      await remux([src, join(dir, 'av-quiet.h264'), '-q'], quiet, {
         progress: undefined,
         onInterrupt: () => () => undefined,
       })
