@@ -33,7 +33,8 @@ export const PROBE_USAGE = `Usage: g2g probe [options] FILE
 Identifies FILE by its content and describes it: the container or stream format, every track (id, type,
 codec; for video its profile, level, size, pixel format, bit depth, field order, sample aspect ratio,
 frame rate; for audio its rate and channels; bitrate and duration), and the H.264 video it can read frame
-by frame (frame and keyframe counts). Reads MP4 and QuickTime/MOV (.mp4, .m4v, .mov) and H.264
+by frame (frame and keyframe counts). AAC and Opus tracks of an MP4 are read too ("read": true): their
+sample counts (a fragmented file's come from reading) and, where no table says, durations. Reads MP4 and QuickTime/MOV (.mp4, .m4v, .mov) and H.264
 elementary streams (Annex B: .h264, .264); names MPEG-TS, Matroska/WebM, H.265 and ADTS AAC, which it
 cannot read yet (exit 1).
 

@@ -35,12 +35,14 @@ import { ProgressBar, type ProgressOutput } from './progress';
 
 export const REMUX_USAGE = `Usage: g2g remux [options] IN OUT
 
-Rewraps H.264 without re-encoding, the format of each side chosen by its extension:
+Rewraps H.264 (and, MP4 to MP4, AAC and Opus audio) without re-encoding, the format of each side chosen
+by its extension:
   .h264 .264 .h26l   H.264 elementary stream (Annex B)
   .mp4 .m4v .mov     MP4 (ISO BMFF)
   g2g remux in.h264 out.mp4     fileSrc ! h264Parse ! mp4Mux ! fileSink
   g2g remux in.mp4 out.h264     fileSrc ! mp4Demux ! h264Parse stream-format=byte-stream ! fileSink
-  g2g remux in.mp4 out.mp4      fileSrc ! mp4Demux ! mp4Mux ! fileSink (fragmented <-> progressive)
+  g2g remux in.mp4 out.mp4      fileSrc ! mp4Demux track=all ! mp4Mux ! fileSink (every H.264, AAC and
+                                Opus track; fragmented <-> progressive)
 The input's content must match its extension. OUT is replaced if it exists.
 
 Options:
