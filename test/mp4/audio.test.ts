@@ -15,7 +15,8 @@ import { Mp4Demuxer, type Mp4Track } from '../../src/formats/mp4/mp4-demuxer';
 import { pipe } from '../../src/pipeline/pipeline';
 import type { Packet } from '../../src/packet';
 import { ticksToNs } from '../../src/time';
-import { nodeFileOpener } from '../../node/drivers/fs';
+import { installNodeFileOpener, nodeFileOpener } from '../../node/drivers/fs';
+import { parseLaunch } from '../../operators/launch';
 import { requirePeer } from '../peers';
 import { collectSink, readBytes, tempDir, tool } from './helpers';
 
@@ -260,6 +261,18 @@ describe('mp4Mux with audio: g2g remux in.mp4 out.mp4 keeps both tracks', () => 
     expectValid(out);
     // Video first whatever the order of the inputs: track 1 is the video, as in the source.
     for (const index of [0, 1]) expect(ffprobeStream(out, index).packets).toEqual(ffprobeStream(files.aac, index).packets);
+  });
+
+  it('launch lines: mp4Demux track=all ! mp4Mux, and merge of track=video and track=audio branches', async () => {
+    installNodeFileOpener();
+    const a = join(dir, 'launch-all.mp4');
+    const b = join(dir, 'launch-merge.mp4');
+    await parseLaunch(`fileSrc location=${files.gop} ! mp4Demux track=all ! mp4Mux fragmented=false tracks=2 ! fileSink location=${a}`).run();
+    await parseLaunch(
+      `merge name=m ! mp4Mux fragmented=false ! fileSink location=${b}  fileSrc location=${files.gop} ! mp4Demux track=video ! m.  fileSrc location=${files.gop} ! mp4Demux track=2 ! m.`
+    ).run();
+    for (const out of [a, b]) for (const index of [0, 1]) expect(ffprobeStream(out, index).packets).toEqual(ffprobeStream(files.gop, index).packets);
+    expect(() => parseLaunch(`fileSrc location=${files.gop} ! mp4Demux track=sound ! fakeSink`)).toThrow(/video, audio, all or a track id/);
   });
 
   it('a new kind of track after the file started fails, naming it', async () => {
