@@ -261,6 +261,11 @@ describe('mp4Mux with audio: g2g remux in.mp4 out.mp4 keeps both tracks', () => 
     expectValid(out);
     // Video first whatever the order of the inputs: track 1 is the video, as in the source.
     for (const index of [0, 1]) expect(ffprobeStream(out, index).packets).toEqual(ffprobeStream(files.aac, index).packets);
+    // Fragmented without tracks=: the tracks are found in the first second of input, then the file starts.
+    const frag = join(dir, 'merged-frag.mp4');
+    await pipe(merge([branch('audio'), branch('video')]), mp4Mux({ fragmented: true }), fileSink({ location: frag, opener: nodeFileOpener })).run();
+    expectValid(frag);
+    expect(demuxFile(frag).samples).toEqual(demuxFile(files.aac).samples);
   });
 
   it('launch lines: mp4Demux track=all ! mp4Mux, and merge of track=video and track=audio branches', async () => {
