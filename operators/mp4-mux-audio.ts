@@ -32,7 +32,15 @@ export function audioTrackFromCaps(c: Caps): Mp4AudioTrackConfig {
     const dOps = bytes ?? buildDOps({ channels: channels ?? 2, preSkip: fieldInt(s.get('pre-skip')) ?? 0, inputSampleRate: fieldInt(s.get('rate')) ?? 48000 });
     const cfg = parseDOps(dOps);
     if (cfg instanceof Mp4Error) throw new Mp4Error('invalid-argument', `Opus codec_data: ${cfg.message}`);
-    return { kind: 'audio', codec: 'Opus', codecPrivate: dOps, sampleRate: 48000, channels: cfg.channels, timescale: 48000, defaultSampleDuration: SECOND / 50 };
+    return {
+      kind: 'audio',
+      codec: 'Opus',
+      codecPrivate: dOps,
+      sampleRate: 48000,
+      channels: cfg.channels,
+      timescale: 48000,
+      defaultSampleDuration: SECOND / 50,
+    };
   }
   if (s?.name !== 'audio/mpeg' || s.get('mpegversion') !== 4 || (s.get('stream-format') ?? 'raw') !== 'raw')
     throw new Mp4Error('invalid-argument', `mp4Mux needs video/x-h264, raw AAC or Opus caps, got ${c.toString()}`);

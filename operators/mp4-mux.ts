@@ -30,7 +30,8 @@ const EITHER = Caps.parse('video/quicktime, variant=(string){ iso-fragmented, is
 export const MP4_MUX = defineElement({
   name: 'mp4Mux',
   kind: 'transform',
-  description: 'Muxes H.264 access units, AAC and Opus frames (one track or several, interleaved by time) into ISO BMFF (MP4), fragmented by default so a crash loses at most one fragment',
+  description:
+    'Muxes H.264 access units, AAC and Opus frames (one track or several, interleaved by time) into ISO BMFF (MP4), fragmented by default so a crash loses at most one fragment',
   caps: { sink: SINK_CAPS, src: EITHER },
   notes:
     'Fragmented: each fragment goes out as soon as it is complete; progressive puts the moov first (faststart) and so writes everything at end of stream. Output packets are box headers and views of the input samples: no payload copies unless contiguous.',
@@ -185,7 +186,8 @@ export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuM
         if (!t) {
           const video = !isAudioCaps(c);
           const same = [...tracks.values()].filter((x) => x.video === video);
-          if (same.length) throw new Mp4Error('unsupported', `input format changed mid-stream (${c.toString()}); one sample description per track is supported`);
+          if (same.length)
+            throw new Mp4Error('unsupported', `input format changed mid-stream (${c.toString()}); one sample description per track is supported`);
           throw new Mp4Error('unsupported', `a new track appeared after the file started (${c.toString()}); set mp4Mux tracks= to wait for it`);
         }
         lastCaps = c;

@@ -184,7 +184,9 @@ export function demuxedTrack(tracks: readonly TrackInfo[]): TrackInfo | undefine
 /** The tracks mp4Demux track=all reads (and mp4Mux writes): H.264, AAC and Opus. */
 export function muxableTracks(tracks: readonly TrackInfo[]): TrackInfo[] {
   return tracks.filter(
-    (t) => (t.type === 'video' && (t.fourcc === 'avc1' || t.fourcc === 'avc3')) || (t.type === 'audio' && ((t.fourcc === 'mp4a' && t.codec === 'aac') || t.fourcc === 'Opus'))
+    (t) =>
+      (t.type === 'video' && (t.fourcc === 'avc1' || t.fourcc === 'avc3')) ||
+      (t.type === 'audio' && ((t.fourcc === 'mp4a' && t.codec === 'aac') || t.fourcc === 'Opus'))
   );
 }
 
@@ -310,7 +312,11 @@ function matchAudio(tracks: readonly TrackInfo[], audio: ReadonlyMap<Caps, Audio
     const k = left.findIndex(([c]) => {
       const s = c.structures[0];
       const codec = s.name === 'audio/x-opus' ? 'opus' : 'aac';
-      return codec === t.codec && (t.sampleRate === null || s.get('rate') === t.sampleRate || codec === 'opus') && (t.channels === null || s.get('channels') === t.channels);
+      return (
+        codec === t.codec &&
+        (t.sampleRate === null || s.get('rate') === t.sampleRate || codec === 'opus') &&
+        (t.channels === null || s.get('channels') === t.channels)
+      );
     });
     if (k < 0) continue;
     out.set(t, left[k][1]);

@@ -18,7 +18,18 @@ import { nodeFileOpener, openFileSource, openFileTarget, readAhead } from '../dr
 export { readAhead };
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
-import { containerOf, describeKind, identifyFile, ignoredTracksNote, isInputError, muxableTracks, readMoov, unreadable, type ContainerKind, type IdentifiedFile } from './probe';
+import {
+  containerOf,
+  describeKind,
+  identifyFile,
+  ignoredTracksNote,
+  isInputError,
+  muxableTracks,
+  readMoov,
+  unreadable,
+  type ContainerKind,
+  type IdentifiedFile,
+} from './probe';
 import { isoBmffTracks } from '../../src/typefind/tracks';
 
 /** The tracks an MP4 → MP4 remux carries, from the moov; undefined when it cannot be read here (the demuxer will say why). */
@@ -266,7 +277,8 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
     // no such file yet: the sink creates it
   }
   // Tracks other than the H.264 video (audio, subtitles) are not carried: said, not dropped silently.
-  const ignored = from === 'mp4' && !a.flags.has('quiet') ? await ignoredTracksNote(input, 'remux carries', to === 'mp4' ? muxableTracks : undefined) : undefined;
+  const ignored =
+    from === 'mp4' && !a.flags.has('quiet') ? await ignoredTracksNote(input, 'remux carries', to === 'mp4' ? muxableTracks : undefined) : undefined;
   if (ignored) io.err(ignored);
   const tracks = from === 'mp4' && to === 'mp4' ? await countTracks(input) : undefined;
 

@@ -326,13 +326,31 @@ describe.concurrent('g2g probe lists audio tracks as ffprobe does', () => {
     const src = join(dir, `av-${audio}.mp4`);
     const out = fragmented ? join(dir, `av-${audio}-frag.mp4`) : src;
     const ff = (args: string[]) => execFileAsync('ffmpeg', ['-v', 'error', '-y', ...args]);
-    await ff(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000', '-t', '2', '-c:v', 'libx264', '-c:a', audio, src]);
+    await ff([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=30',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=f=440:sample_rate=48000',
+      '-t',
+      '2',
+      '-c:v',
+      'libx264',
+      '-c:a',
+      audio,
+      src,
+    ]);
     if (fragmented) await ff(['-i', src, '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', out]);
     return out;
   };
   for (const audio of ['aac', 'libopus'] as const) {
     for (const fragmented of [false, true]) {
-      it(`H.264 + ${audio}${fragmented ? ', fragmented' : ''}: id, type, codec, rate and channels or size, duration and sample count of every track`, async () => {
+      it(`H.264 + ${audio}${
+        fragmented ? ', fragmented' : ''
+      }: id, type, codec, rate and channels or size, duration and sample count of every track`, async () => {
         const file = await make(audio, fragmented);
         const r = await probeJson(file);
         const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-count_packets', '-show_streams', '-of', 'json', file]);
@@ -354,7 +372,9 @@ describe.concurrent('g2g probe lists audio tracks as ffprobe does', () => {
         // ffprobe prints seconds to the microsecond.
         for (const [i, t] of r.tracks.entries()) expect(Math.abs(t.duration! - Number(ff[i].duration) * 1e9)).toBeLessThanOrEqual(1000);
         const text = formatProbe(r).split('\n');
-        expect(text[2]).toMatch(new RegExp(`^Track 2 {3}audio ${audio === 'aac' ? 'aac' : 'opus'}, 48000 Hz, 1 channel, \\d+ kb/s, ${ff[1].nb_read_packets} samples, \\d\\.\\d{3} s$`));
+        expect(text[2]).toMatch(
+          new RegExp(`^Track 2 {3}audio ${audio === 'aac' ? 'aac' : 'opus'}, 48000 Hz, 1 channel, \\d+ kb/s, ${ff[1].nb_read_packets} samples, \\d\\.\\d{3} s$`)
+        );
       });
     }
   }

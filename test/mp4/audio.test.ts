@@ -60,7 +60,17 @@ interface StreamPacket {
 
 /** ffprobe's packets of one stream, in ticks of its time base, and the time base. */
 function ffprobeStream(file: string, index: number): { timescale: number; packets: StreamPacket[] } {
-  const r = tool('ffprobe', ['-v', 'error', '-select_streams', String(index), '-show_entries', 'stream=time_base:packet=pts,dts,duration,size,flags', '-of', 'json', file]);
+  const r = tool('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    String(index),
+    '-show_entries',
+    'stream=time_base:packet=pts,dts,duration,size,flags',
+    '-of',
+    'json',
+    file,
+  ]);
   expect(r.stderr).toBe('');
   const j = JSON.parse(r.stdout);
   const packets = j.packets.map((p: Record<string, string | number>) => ({
@@ -117,12 +127,18 @@ describe('mp4Demux: AAC and Opus tracks', () => {
       expect(packets.length).toBe(ref.packets.length);
       packets.forEach((p, i) => {
         const r = ref.packets[i];
-        expect([p.pts, p.dts, p.memory.domain === 'cpu' ? p.memory.data.length : -1]).toEqual([ticksToNs(r.pts, ref.timescale), ticksToNs(r.dts, ref.timescale), r.size]);
+        expect([p.pts, p.dts, p.memory.domain === 'cpu' ? p.memory.data.length : -1]).toEqual([
+          ticksToNs(r.pts, ref.timescale),
+          ticksToNs(r.dts, ref.timescale),
+          r.size,
+        ]);
         // ffprobe leaves the first packet's duration out where an edit list trims it.
         if (r.duration !== null) expect(p.duration).toBe(ticksToNs(r.dts + r.duration, ref.timescale) - ticksToNs(r.dts, ref.timescale));
       });
       const caps = packets[0].caps;
-      const probed = JSON.parse(tool('ffprobe', ['-v', 'error', '-select_streams', '1', '-show_entries', 'stream=sample_rate,channels,profile', '-of', 'json', file]).stdout).streams[0];
+      const probed = JSON.parse(
+        tool('ffprobe', ['-v', 'error', '-select_streams', '1', '-show_entries', 'stream=sample_rate,channels,profile', '-of', 'json', file]).stdout
+      ).streams[0];
       expect(caps.get('rate')).toBe(Number(probed.sample_rate));
       expect(caps.get('channels')).toBe(probed.channels);
       if (codec === 'aac') {
@@ -149,7 +165,9 @@ describe('mp4Demux: AAC and Opus tracks', () => {
       for (const index of [0, 1]) {
         const ref = ffprobeStream(file, index);
         const got = samples.get(index + 1)!;
-        expect(got.map((s) => [s.pts, s.dts, s.size])).toEqual(ref.packets.map((p) => [ticksToNs(p.pts, ref.timescale), ticksToNs(p.dts, ref.timescale), p.size]));
+        expect(got.map((s) => [s.pts, s.dts, s.size])).toEqual(
+          ref.packets.map((p) => [ticksToNs(p.pts, ref.timescale), ticksToNs(p.dts, ref.timescale), p.size])
+        );
       }
       expect(demuxFile(file, 'video').samples.size).toBe(1);
       expect([...demuxFile(file, 'video').samples.keys()]).toEqual([1]);
@@ -204,7 +222,10 @@ describe('mp4Mux with audio: g2g remux in.mp4 out.mp4 keeps both tracks', () => 
         const src = files[codec];
         const out = join(dir, `${codec}-${layout}.mp4`);
         const io = bufferIo();
-        const code = await remux([src, out, '-q', ...(layout === 'progressive' ? ['--progressive'] : [])], io, { progress: undefined, onInterrupt: () => () => undefined });
+        const code = await remux([src, out, '-q', ...(layout === 'progressive' ? ['--progressive'] : [])], io, {
+          progress: undefined,
+          onInterrupt: () => () => undefined,
+        });
         expect(io.stderr).toEqual([]);
         expect(code).toBe(0);
         expectValid(out);
@@ -241,7 +262,9 @@ describe('mp4Mux with audio: g2g remux in.mp4 out.mp4 keeps both tracks', () => 
     expect(await remux([files.gop, out, '-q', '--fragment-duration', '0'], io, { progress: undefined, onInterrupt: () => () => undefined })).toBe(0);
     const boxes = parseBoxes(readBytes(out));
     expect(boxes).not.toBeInstanceOf(Error);
-    const moofs = (boxes as { type: string; children?: { type: string; children?: { type: string; trackId?: number; baseMediaDecodeTime?: number }[] }[] }[]).filter((b) => b.type === 'moof');
+    const moofs = (
+      boxes as { type: string; children?: { type: string; children?: { type: string; trackId?: number; baseMediaDecodeTime?: number }[] }[] }[]
+    ).filter((b) => b.type === 'moof');
     const keys = ffprobeStream(files.gop, 0).packets.filter((p) => p.flags.startsWith('K')).length;
     expect(keys).toBe(4);
     expect(moofs.length).toBe(keys);

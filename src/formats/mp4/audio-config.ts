@@ -150,7 +150,8 @@ export function parseDOps(d: Uint8Array): OpusConfig | Mp4Error {
 
 /** A `dOps` payload for mapping family 0 (mono or stereo). */
 export function buildDOps(c: Pick<OpusConfig, 'channels' | 'preSkip' | 'inputSampleRate'> & { outputGain?: number }): Uint8Array {
-  if (c.channels < 1 || c.channels > 2) throw new Mp4Error('invalid-argument', `Opus without codec_data: mapping family 0 takes 1 or 2 channels, got ${c.channels}`);
+  if (c.channels < 1 || c.channels > 2)
+    throw new Mp4Error('invalid-argument', `Opus without codec_data: mapping family 0 takes 1 or 2 channels, got ${c.channels}`);
   const d = new Uint8Array(11);
   const v = new DataView(d.buffer);
   d[1] = c.channels;

@@ -463,7 +463,11 @@ export class Mp4Demuxer {
       const audio = entry.type === 'mp4a' || entry.type === 'Opus';
       if (!video && !audio) {
         // Reading every track: one we cannot read is said, not fatal (the others still go out).
-        if (want === 'all') this.warn(new Mp4Error('unsupported', `track ${tkhd.trackId} (${fourccOfEntry(entry)}) skipped: glass2glass reads H.264, AAC and Opus`), tkhd.trackId);
+        if (want === 'all')
+          this.warn(
+            new Mp4Error('unsupported', `track ${tkhd.trackId} (${fourccOfEntry(entry)}) skipped: glass2glass reads H.264, AAC and Opus`),
+            tkhd.trackId
+          );
         continue;
       }
       if (!(mdhd.timescale > 0 && mdhd.timescale < 1e9)) return this.fail(new Mp4Error('invalid-data', `track ${tkhd.trackId}: timescale ${mdhd.timescale}`));
@@ -491,10 +495,10 @@ export class Mp4Demuxer {
       typeof this.want === 'number'
         ? `no H.264, AAC or Opus track with id ${this.want}`
         : this.want === 'audio'
-          ? 'no AAC or Opus audio track'
-          : this.want === 'all'
-            ? 'no H.264, AAC or Opus track'
-            : 'no H.264 video track';
+        ? 'no AAC or Opus audio track'
+        : this.want === 'all'
+        ? 'no H.264, AAC or Opus track'
+        : 'no H.264 video track';
     this.fail(new Mp4Error('unsupported', `${what} (found: ${seen.join(', ') || 'no tracks'})`));
   }
 

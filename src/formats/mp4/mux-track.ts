@@ -107,7 +107,8 @@ export class SampleColumns {
 export function validateTrack(track: Mp4TrackConfig): void {
   const bad = (why: string): Mp4Error => new Mp4Error('invalid-argument', why);
   if (!(track.codecPrivate instanceof Uint8Array)) throw bad('codecPrivate must be a Uint8Array');
-  if (!Number.isInteger(track.timescale) || track.timescale <= 0 || track.timescale > U32) throw bad(`timescale must be a positive 32-bit integer, got ${track.timescale}`);
+  if (!Number.isInteger(track.timescale) || track.timescale <= 0 || track.timescale > U32)
+    throw bad(`timescale must be a positive 32-bit integer, got ${track.timescale}`);
   const d = track.defaultSampleDuration;
   if (d !== undefined && (!Number.isFinite(d) || d < 0)) throw bad(`defaultSampleDuration must be a non-negative number of ns, got ${d}`);
   if (track.kind === 'audio') {
@@ -121,11 +122,15 @@ export function validateTrack(track: Mp4TrackConfig): void {
   if (track.codec !== 'avc1' && track.codec !== 'avc3') throw bad(`codec must be avc1 or avc3, got ${String(track.codec)}`);
   const avcc = parseAvcDecoderConfig(track.codecPrivate);
   if (avcc instanceof Mp4Error) throw bad(avcc.message);
-  for (const [k, v] of [['width', track.width], ['height', track.height]] as const) {
+  for (const [k, v] of [
+    ['width', track.width],
+    ['height', track.height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 65535) throw bad(`${k} must be an integer in [0, 65535], got ${v}`);
   }
   const par = track.pixelAspectRatio;
-  if (par && (!Number.isInteger(par.num) || !Number.isInteger(par.den) || par.num <= 0 || par.den <= 0)) throw bad(`pixelAspectRatio must be positive integers, got ${par.num}/${par.den}`);
+  if (par && (!Number.isInteger(par.num) || !Number.isInteger(par.den) || par.num <= 0 || par.den <= 0))
+    throw bad(`pixelAspectRatio must be positive integers, got ${par.num}/${par.den}`);
 }
 
 /** A track being muxed: its samples held since the last fragment (or all of them, progressive). */
@@ -145,10 +150,7 @@ export class MuxTrack {
   bytes = 0;
   maxSize = 0;
 
-  constructor(
-    readonly config: Mp4TrackConfig,
-    readonly id: number
-  ) {
+  constructor(readonly config: Mp4TrackConfig, readonly id: number) {
     this.ts = config.timescale;
   }
 
@@ -179,9 +181,20 @@ export class MuxTrack {
       const avg = durationNs > 0 ? Math.min(U32, Math.round((this.bytes * 8 * 1e9) / durationNs)) : 0;
       const child: Box =
         t.codec === 'mp4a'
-          ? { type: 'raw', fourcc: 'esds', data: buildEsds({ bufferSizeDB: this.maxSize, maxBitrate: avg, avgBitrate: avg, decoderSpecificInfo: t.codecPrivate }, this.id) }
+          ? {
+              type: 'raw',
+              fourcc: 'esds',
+              data: buildEsds({ bufferSizeDB: this.maxSize, maxBitrate: avg, avgBitrate: avg, decoderSpecificInfo: t.codecPrivate }, this.id),
+            }
           : { type: 'raw', fourcc: 'dOps', data: t.codecPrivate };
-      return { type: t.codec, dataReferenceIndex: 1, channelCount: t.channels, sampleSize: 16, sampleRate: t.codec === 'Opus' ? 48000 : t.sampleRate, children: [child] };
+      return {
+        type: t.codec,
+        dataReferenceIndex: 1,
+        channelCount: t.channels,
+        sampleSize: 16,
+        sampleRate: t.codec === 'Opus' ? 48000 : t.sampleRate,
+        children: [child],
+      };
     }
     const children: Box[] = [{ type: 'avcC', data: t.codecPrivate }];
     const par = t.pixelAspectRatio;
