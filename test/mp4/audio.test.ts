@@ -256,6 +256,26 @@ describe('mp4Mux with audio: g2g remux in.mp4 out.mp4 keeps both tracks', () => 
     }
   }
 
+  it('audio only (AAC, Opus): the priming stays before 0, packets as ffprobe reads the source', async () => {
+    for (const codec of ['aac', 'opus'] as const) {
+      const src = join(dir, `${codec}-only.mp4`);
+      ffmpeg(['-i', files[codec], '-map', '0:a', '-c', 'copy', src]);
+      for (const layout of ['progressive', 'fragmented'] as const) {
+        const out = join(dir, `${codec}-only-${layout}.mp4`);
+        const io = bufferIo();
+        expect(
+          await remux([src, out, '-q', ...(layout === 'progressive' ? ['--progressive'] : [])], io, { progress: undefined, onInterrupt: () => () => undefined })
+        ).toBe(0);
+        expectValid(out);
+        const a = ffprobeStream(src, 0);
+        const b = ffprobeStream(out, 0);
+        expect(b.packets[0].pts).toBeLessThan(0);
+        if (layout === 'progressive') expect(b.packets).toEqual(a.packets);
+        else expect(b.packets.map((p) => [p.pts, p.dts, p.size])).toEqual(a.packets.map((p) => [p.pts, p.dts, p.size]));
+      }
+    }
+  });
+
   it('fragments are cut at video keyframes, each holding the audio of its time', async () => {
     const out = join(dir, 'gop-every-key.mp4');
     const io = bufferIo();

@@ -203,7 +203,10 @@ export class Mp4Muxer {
   private presentationZero(): number {
     if (this.zero === undefined) {
       const withSamples = this.tracks.filter((t) => t.origin !== undefined);
-      this.zero = this.ref.origin !== undefined ? this.ref.minPts : withSamples.length ? Math.min(...withSamples.map((t) => t.minPts)) : 0;
+      const earliest = this.ref.origin !== undefined ? this.ref.minPts : withSamples.length ? Math.min(...withSamples.map((t) => t.minPts)) : 0;
+      // Audio before 0 is priming (AAC's first frame, Opus's pre-skip, as demuxers and encoders stamp it):
+      // time 0 is where it ends, so an audio-only file keeps it out of the presentation too.
+      this.zero = !this.ref.isVideo && earliest < 0 ? 0 : earliest;
     }
     return this.zero;
   }
