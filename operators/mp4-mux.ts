@@ -5,7 +5,8 @@ import { annexBNals, AvcGatherer, buildAvcC, H264Error, NalType } from '../src/c
 import { EOS, type Pulled, type Reader } from '../src/element';
 import { hexToBytes } from '../src/formats/mp4/avcc';
 import { Mp4Error } from '../src/formats/mp4/errors';
-import { chooseTimescale, Mp4Muxer, type Mp4Chunk, type Mp4VideoTrackConfig } from '../src/formats/mp4/mp4-muxer';
+import { chooseTimescale, Mp4Muxer, type Mp4Chunk, type Mp4TrackConfig, type Mp4VideoTrackConfig } from '../src/formats/mp4/mp4-muxer';
+import { audioTrackFromCaps, isAudioCaps } from './mp4-mux-audio';
 import { cpuMemory, type CpuMemory } from '../src/memory/memory';
 import { defineTransform, type Transform } from '../src/operator';
 import { EMPTY_META, PacketFlags, type Packet } from '../src/packet';
@@ -14,7 +15,14 @@ import { isPromiseLike, type MaybePromise } from '../src/util/promise';
 
 // byte-stream too: its units are reframed as gathered views (length prefixes beside views of the slices),
 // which spares the parser's copy of every unit into AVC framing; codec_data then comes from in-band SPS/PPS.
-const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string){ avc, avc3, byte-stream }, alignment=(string)au');
+// Audio: raw AAC (AudioSpecificConfig in codec_data) and Opus; several tracks arrive as one stream of
+// packets, each with its own track's caps (merge's output, or mp4Demux track=all).
+const AUDIO_CAPS = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)raw; audio/x-opus');
+const SINK_CAPS = Caps.parse(
+  'video/x-h264, stream-format=(string){ avc, avc3, byte-stream }, alignment=(string)au; audio/mpeg, mpegversion=(int)4, stream-format=(string)raw; audio/x-opus'
+);
+/** How long (ns of input) a stream that may carry several tracks is held to find them all before the file starts. */
+const TRACK_WAIT = SECOND;
 const ISO_FRAGMENTED = Caps.parse('video/quicktime, variant=(string)iso-fragmented');
 const ISO = Caps.parse('video/quicktime, variant=(string)iso');
 const EITHER = Caps.parse('video/quicktime, variant=(string){ iso-fragmented, iso }');
@@ -22,7 +30,8 @@ const EITHER = Caps.parse('video/quicktime, variant=(string){ iso-fragmented, is
 export const MP4_MUX = defineElement({
   name: 'mp4Mux',
   kind: 'transform',
-  description: 'Muxes H.264 access units into ISO BMFF (MP4), fragmented by default so a crash loses at most one fragment',
+  description:
+    'Muxes H.264 access units, AAC and Opus frames (one track or several, interleaved by time) into ISO BMFF (MP4), fragmented by default so a crash loses at most one fragment',
   caps: { sink: SINK_CAPS, src: EITHER },
   notes:
     'Fragmented: each fragment goes out as soon as it is complete; progressive puts the moov first (faststart) and so writes everything at end of stream. Output packets are box headers and views of the input samples: no payload copies unless contiguous.',
@@ -41,6 +50,12 @@ export const MP4_MUX = defineElement({
       doc: 'Track timescale',
     }),
     contiguous: prop.boolean({ default: false, doc: 'One packet per fragment (or file) instead of header + sample views: one counted copy of the payload' }),
+    tracks: prop.uint({
+      min: 1,
+      max: 64,
+      defaultDoc: 'one if the input can only be H.264, else the tracks seen in its first second',
+      doc: 'Tracks to expect in a multi-track input (merge, mp4Demux track=all): the file starts once this many have appeared',
+    }),
   },
 });
 
@@ -88,7 +103,7 @@ export function trackFromCaps(c: Caps, timescale?: number, avcC?: Uint8Array): {
  * and views of the input samples: no payload copies unless `contiguous`.
  */
 export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuMemory>> => {
-  const { fragmented, fragmentDuration, maxFragmentDuration, mfra, timescale, contiguous } = options;
+  const { fragmented, fragmentDuration, maxFragmentDuration, mfra, timescale, contiguous, tracks: expectTracks } = options;
   return defineTransform<Packet, Packet<CpuMemory>>({
     sinkCaps: SINK_CAPS,
     srcCaps: fragmented === undefined ? EITHER : fragmented ? ISO_FRAGMENTED : ISO,
@@ -100,8 +115,6 @@ export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuM
       const outCaps = ctx.outputCaps.get('variant') === 'iso' ? ISO : ISO_FRAGMENTED;
       const isFragmented = outCaps === ISO_FRAGMENTED;
       let muxer: Mp4Muxer | undefined;
-      let inCaps: Caps | undefined;
-      let trackKey = '';
       let skippedHeaders = false;
       const queue: Packet<CpuMemory>[] = [];
       let head = 0;
@@ -110,6 +123,15 @@ export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuM
       const sps: Uint8Array[] = [];
       const pps: Uint8Array[] = [];
       let gatherer: AvcGatherer | undefined;
+      // Tracks by what must stay the same for one sample description; their index in the muxer.
+      const tracks = new Map<string, { index: number; video: boolean }>();
+      let lastCaps: Caps | undefined;
+      let lastIndex = 0;
+      // A stream that may hold several tracks is held until they have all appeared (see TRACK_WAIT).
+      // (An input that can only be H.264 starts at its first packet, as a one-track muxer always did.)
+      const multi = expectTracks !== undefined ? expectTracks > 1 : !ctx.inputCaps || !ctx.inputCaps.intersect(AUDIO_CAPS).isEmpty();
+      const held: Packet[] = [];
+      const seen = new Map<string, Caps>();
 
       const isAnnexB = (c: Caps): boolean => c.get('stream-format') === 'byte-stream';
       /** In-band parameter sets of a byte-stream unit: kept for the avcC until the track starts, then checked against it. */
@@ -135,12 +157,18 @@ export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuM
         }
       };
 
-      const start = (c: Caps): void => {
-        const { track, warnings } = trackFromCaps(c, timescale, annexBAvcC(c));
-        for (const w of warnings) ctx.log('warn', w);
-        muxer = new Mp4Muxer(track, { fragmented: isFragmented, fragmentDuration, maxFragmentDuration, mfra, contiguous });
-        inCaps = c;
-        trackKey = keyOf(c);
+      /** Starts the file with these tracks: video first, then audio, each in order of appearance. */
+      const start = (list: Caps[]): void => {
+        const ordered = [...list.filter((c) => !isAudioCaps(c)), ...list.filter(isAudioCaps)];
+        const configs: Mp4TrackConfig[] = ordered.map((c, index) => {
+          tracks.set(keyOf(c), { index, video: !isAudioCaps(c) });
+          if (isAudioCaps(c)) return audioTrackFromCaps(c);
+          const { track, warnings } = trackFromCaps(c, timescale, annexBAvcC(c));
+          for (const w of warnings) ctx.log('warn', w);
+          return track;
+        });
+        if (configs.length > 1) ctx.log('debug', `${configs.length} tracks: ${ordered.map((c) => c.structures[0]?.name).join(', ')}`);
+        muxer = new Mp4Muxer(configs, { fragmented: isFragmented, fragmentDuration, maxFragmentDuration, mfra, contiguous });
       };
       const emit = (chunks: Mp4Chunk[]): void => {
         for (const ch of chunks) {
@@ -151,49 +179,79 @@ export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuM
           queue.push({ caps: outCaps, pts: ch.time, dts: ch.time, duration: ch.duration, flags, memory: cpuMemory(ch.data), meta: EMPTY_META });
         }
       };
+      /** The muxer's track for a packet's caps; a format change within a kind fails, as one sample description per track is written. */
+      const trackOf = (c: Caps): number => {
+        if (c === lastCaps) return lastIndex;
+        const t = tracks.get(keyOf(c));
+        if (!t) {
+          const video = !isAudioCaps(c);
+          const same = [...tracks.values()].filter((x) => x.video === video);
+          if (same.length)
+            throw new Mp4Error('unsupported', `input format changed mid-stream (${c.toString()}); one sample description per track is supported`);
+          throw new Mp4Error('unsupported', `a new track appeared after the file started (${c.toString()}); set mp4Mux tracks= to wait for it`);
+        }
+        lastCaps = c;
+        lastIndex = t.index;
+        return t.index;
+      };
+      const add = (item: Packet): void => {
+        const m = item.memory;
+        const index = trackOf(item.caps);
+        if (m.domain !== 'cpu' || m.data.length === 0 || item.flags & PacketFlags.GAP) return;
+        let data: Uint8Array | Uint8Array[] = m.data;
+        if (isAnnexB(item.caps)) {
+          const parts = (gatherer ??= new AvcGatherer()).parts(m.data, annexBNals(m.data));
+          if (parts.length === 0) return;
+          data = parts.length === 1 ? parts[0] : parts;
+        }
+        emit(
+          muxer!.addSample(
+            {
+              data,
+              dts: item.dts,
+              pts: item.pts,
+              duration: item.duration,
+              keyframe: isAudioCaps(item.caps) || (item.flags & PacketFlags.KEYFRAME) !== 0,
+              droppable: (item.flags & PacketFlags.DROPPABLE) !== 0,
+            },
+            index
+          )
+        );
+      };
+      const startHeld = (): void => {
+        start([...seen.values()]);
+        for (const p of held.splice(0)) add(p);
+      };
       const handle = (item: Pulled<Packet>): void => {
         if (item === EOS) {
           const c = ctx.inputCaps;
-          if (!muxer && c?.isFixed() && (c.get('codec_data') !== undefined || (isAnnexB(c) && sps.length && pps.length))) start(c);
+          if (!muxer && seen.size) startHeld();
+          if (!muxer && c?.isFixed() && (c.get('codec_data') !== undefined || (isAnnexB(c) && sps.length && pps.length))) start([c]);
           if (muxer) emit(muxer.finish());
           done = true;
           return;
         }
         const m = item.memory;
         if (m.domain !== 'cpu' && m.domain !== 'none') throw new Mp4Error('unsupported', `mp4Mux reads CPU memory, got ${m.domain}`);
-        const annexB = isAnnexB(item.caps);
-        const nals = annexB && m.domain === 'cpu' ? annexBNals(m.data) : undefined;
         // In-band parameter sets: what the avcC is built from before the track starts, checked against it after.
-        if (nals && m.domain === 'cpu') noteParameterSets(m.data, nals);
+        if (isAnnexB(item.caps) && m.domain === 'cpu') noteParameterSets(m.data, annexBNals(m.data));
         // Parameter-set-only packets: in avc stream-format those live in codec_data, not in samples.
         if (item.flags & PacketFlags.HEADER) {
           if (!skippedHeaders) ctx.log('debug', 'skipping HEADER packets (parameter sets are in codec_data)');
           skippedHeaders = true;
           return;
         }
-        if (item.caps !== inCaps) {
-          if (!muxer) start(item.caps);
-          else if (keyOf(item.caps) !== trackKey) {
-            throw new Mp4Error('unsupported', `input format changed mid-stream (${item.caps.toString()}); one sample description per file is supported`);
-          } else inCaps = item.caps;
+        if (muxer) return add(item);
+        if (!multi) {
+          start([item.caps]);
+          return add(item);
         }
-        if (m.domain !== 'cpu' || m.data.length === 0 || item.flags & PacketFlags.GAP) return;
-        let data: Uint8Array | Uint8Array[] = m.data;
-        if (nals) {
-          const parts = (gatherer ??= new AvcGatherer()).parts(m.data, nals);
-          if (parts.length === 0) return;
-          data = parts.length === 1 ? parts[0] : parts;
-        }
-        emit(
-          muxer!.addSample({
-            data,
-            dts: item.dts,
-            pts: item.pts,
-            duration: item.duration,
-            keyframe: (item.flags & PacketFlags.KEYFRAME) !== 0,
-            droppable: (item.flags & PacketFlags.DROPPABLE) !== 0,
-          })
-        );
+        const key = keyOf(item.caps);
+        if (!seen.has(key)) seen.set(key, item.caps);
+        held.push(item);
+        const t0 = held[0].dts ?? held[0].pts ?? 0;
+        const span = (item.dts ?? item.pts ?? t0) - t0;
+        if ((expectTracks !== undefined && seen.size >= expectTracks) || (expectTracks === undefined && span >= TRACK_WAIT)) startHeld();
       };
       const pull = (signal: AbortSignal): MaybePromise<Pulled<Packet<CpuMemory>>> => {
         for (;;) {
@@ -222,8 +280,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** What must stay the same for one sample description: codec, parameter sets, size. */
+/** What must stay the same for one sample description: codec, parameter sets, size (rate and channels for audio). */
 function keyOf(c: Caps): string {
   const s = c.structures[0];
-  return [s?.get('stream-format'), s?.get('codec_data'), s?.get('width'), s?.get('height')].map(String).join('|');
+  const rest = isAudioCaps(c) ? [s?.get('rate'), s?.get('channels')] : [s?.get('width'), s?.get('height')];
+  return [s?.name, s?.get('stream-format'), s?.get('codec_data'), ...rest].map(String).join('|');
 }

@@ -33,7 +33,8 @@ export const PROBE_USAGE = `Usage: g2g probe [options] FILE
 Identifies FILE by its content and describes it: the container or stream format, every track (id, type,
 codec; for video its profile, level, size, pixel format, bit depth, field order, sample aspect ratio,
 frame rate; for audio its rate and channels; bitrate and duration), and the H.264 video it can read frame
-by frame (frame and keyframe counts). Reads MP4 and QuickTime/MOV (.mp4, .m4v, .mov) and H.264
+by frame (frame and keyframe counts). AAC and Opus tracks of an MP4 are read too ("read": true): their
+sample counts (a fragmented file's come from reading) and, where no table says, durations. Reads MP4 and QuickTime/MOV (.mp4, .m4v, .mov) and H.264
 elementary streams (Annex B: .h264, .264); names MPEG-TS, Matroska/WebM, H.265 and ADTS AAC, which it
 cannot read yet (exit 1).
 
@@ -180,6 +181,15 @@ export function demuxedTrack(tracks: readonly TrackInfo[]): TrackInfo | undefine
   return tracks.find((t) => t.type === 'video' && (t.fourcc === 'avc1' || t.fourcc === 'avc3'));
 }
 
+/** The tracks mp4Demux track=all reads (and mp4Mux writes): H.264, AAC and Opus. */
+export function muxableTracks(tracks: readonly TrackInfo[]): TrackInfo[] {
+  return tracks.filter(
+    (t) =>
+      (t.type === 'video' && (t.fourcc === 'avc1' || t.fourcc === 'avc3')) ||
+      (t.type === 'audio' && ((t.fourcc === 'mp4a' && t.codec === 'aac') || t.fourcc === 'Opus'))
+  );
+}
+
 /** "track 2 (audio aac)", for notes. */
 export function trackLabel(t: TrackInfo): string {
   return `track ${t.id} (${t.type} ${t.codec})`;
@@ -190,7 +200,11 @@ export function trackLabel(t: TrackInfo): string {
  * video track), so that they are not dropped silently; undefined when nothing is left out or the moov
  * cannot be read (the demuxer then reports what is wrong).
  */
-export async function ignoredTracksNote(path: string, what: string): Promise<string | undefined> {
+export async function ignoredTracksNote(
+  path: string,
+  what: string,
+  carried: (tracks: readonly TrackInfo[]) => TrackInfo[] = (t) => [demuxedTrack(t)].filter((x) => x !== undefined)
+): Promise<string | undefined> {
   let moov: Uint8Array | undefined;
   try {
     moov = await readMoov(path);
@@ -199,10 +213,10 @@ export async function ignoredTracksNote(path: string, what: string): Promise<str
   }
   if (!moov) return undefined;
   const tracks = isoBmffTracks(moov);
-  const used = demuxedTrack(tracks);
-  const ignored = tracks.filter((t) => t !== used);
-  if (!used || ignored.length === 0) return undefined;
-  return `note: '${path}': ${ignored.map(trackLabel).join(', ')} ignored: ${what} only ${trackLabel(used)}`;
+  const used = carried(tracks);
+  const ignored = tracks.filter((t) => !used.includes(t));
+  if (!used.length || ignored.length === 0) return undefined;
+  return `note: '${path}': ${ignored.map(trackLabel).join(', ')} ignored: ${what} only ${used.map(trackLabel).join(', ')}`;
 }
 
 export interface ProbeStream {
@@ -265,6 +279,51 @@ export class ProbeError extends G2gError {
 }
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+
+/** What reading an audio track tells: its samples, bytes and span (ns). */
+interface AudioCount {
+  samples: number;
+  bytes: number;
+  start: number;
+  end: number;
+}
+
+/** Counts an audio packet under its caps (mp4Demux gives each track one Caps object). */
+function countAudio(audio: Map<Caps, AudioCount>, p: Packet): void {
+  let a = audio.get(p.caps);
+  if (!a) audio.set(p.caps, (a = { samples: 0, bytes: 0, start: Infinity, end: -Infinity }));
+  a.samples++;
+  a.bytes += p.memory.domain === 'cpu' ? p.memory.data.byteLength : 0;
+  // The span of every sample, priming included: ffprobe's duration where no edit list says otherwise.
+  if (p.pts !== undefined) {
+    a.start = Math.min(a.start, p.pts);
+    a.end = Math.max(a.end, p.pts + (p.duration ?? 0));
+  }
+}
+
+/**
+ * Which counted caps are which audio track: packets carry no track id, so the same codec, rate and
+ * channels in moov order (two tracks alike are told apart by the order their packets first came).
+ */
+function matchAudio(tracks: readonly TrackInfo[], audio: ReadonlyMap<Caps, AudioCount>): Map<TrackInfo, AudioCount> {
+  const left = [...audio.entries()];
+  const out = new Map<TrackInfo, AudioCount>();
+  for (const t of tracks) {
+    const k = left.findIndex(([c]) => {
+      const s = c.structures[0];
+      const codec = s.name === 'audio/x-opus' ? 'opus' : 'aac';
+      return (
+        codec === t.codec &&
+        (t.sampleRate === null || s.get('rate') === t.sampleRate || codec === 'opus') &&
+        (t.channels === null || s.get('channels') === t.channels)
+      );
+    });
+    if (k < 0) continue;
+    out.set(t, left[k][1]);
+    left.splice(k, 1);
+  }
+  return out;
+}
 
 function streamOf(c: Caps | undefined, frames: readonly ProbeFrame[], track: number): ProbeStream {
   const s = c?.structures[0];
@@ -356,7 +415,10 @@ export async function probeFile(path: string, options: { framerate?: string } = 
     tracks = [elementaryTrack(file.head)];
     readTrack = tracks[0];
   }
-  for (const t of tracks) if (t !== readTrack) notes.push(`${trackLabel(t)}: not read (glass2glass reads H.264 video)`);
+  // Audio (AAC, Opus) is read beside the video: sample counts, durations and bitrates of fragmented files come from it.
+  const audioTracks = format === 'mp4' ? muxableTracks(tracks).filter((t) => t.type === 'audio') : [];
+  for (const t of tracks) if (t !== readTrack && !audioTracks.includes(t)) notes.push(`${trackLabel(t)}: not read (glass2glass reads H.264, AAC and Opus)`);
+  const audio = new Map<Caps, AudioCount>();
 
   const frames: ProbeFrame[] = [];
   let streamCaps: Caps | undefined;
@@ -364,9 +426,10 @@ export async function probeFile(path: string, options: { framerate?: string } = 
   // The first keyframe of an interlaced stream whose field order the headers did not give: its SEI does.
   let firstKey: Packet | undefined;
   // Without a moov the demuxer says what is wrong; with one and no H.264 track there is nothing to read.
-  if (readTrack || tracks.length === 0) {
+  if (readTrack || audioTracks.length || tracks.length === 0) {
     const onPacket = (p: Packet): void => {
       if (p.flags & PacketFlags.HEADER) return;
+      if (p.caps.structures[0]?.name.startsWith('audio/')) return countAudio(audio, p);
       // The first caps that know the picture size describe the stream (a later SPS may change it).
       if (!streamCaps?.get('width') && p.caps.get('width') !== undefined) streamCaps = p.caps;
       streamCaps ??= p.caps;
@@ -386,14 +449,21 @@ export async function probeFile(path: string, options: { framerate?: string } = 
     const src = fileSrc({ location: path, opener: nodeFileOpener });
     const pipeline =
       format === 'mp4'
-        ? pipe(src, mp4Demux(), fakeSink({ onPacket }))
+        ? pipe(src, mp4Demux(audioTracks.length ? { track: 'all' } : {}), fakeSink({ onPacket }))
         : pipe(src, h264Parse({ skipToKeyframe: false, framerate: options.framerate }), fakeSink({ onPacket }));
     await pipeline.run({ profile: 'throughput', log: () => undefined });
-    if (frames.length === 0) throw new ProbeError(`'${path}' holds no H.264 frames`);
+    if (frames.length === 0 && audio.size === 0) throw new ProbeError(`'${path}' holds no H.264 frames`);
   }
   const trackId = readTrack?.id ?? 1;
   const streams = frames.length ? [streamOf(streamCaps, frames, trackId)] : [];
+  const counted = matchAudio(audioTracks, audio);
   const listed: ProbeTrack[] = tracks.map((t) => {
+    const a = counted.get(t);
+    if (a) {
+      const duration = t.duration ?? (a.end > a.start ? a.end - a.start : null);
+      const bitrate = t.bitrate ?? (duration ? Math.round((a.bytes * 8 * 1e9) / duration) : null);
+      return { ...t, duration, bitrate, frames: t.frames ?? a.samples, read: true };
+    }
     if (t !== readTrack || !streams.length) return { ...t, read: false };
     // What reading adds: counts, and for an elementary stream (or a fragmented file) duration and bitrate.
     const s = streams[0];
@@ -451,7 +521,7 @@ function trackLine(t: ProbeTrack, s: ProbeStream | undefined): string {
 /** The report as text: the file, a line per track, notes; with `showFrames` one row per frame after. */
 export function formatProbe(r: ProbeReport, options: { showFrames?: boolean } = {}): string {
   const lines = [`File      ${r.file}: ${r.container}${r.size === null ? '' : `, ${r.size} bytes`}`];
-  for (const t of r.tracks) lines.push(`${`Track ${t.id}`.padEnd(10)}${trackLine(t, t.read ? r.streams[0] : undefined)}`);
+  for (const t of r.tracks) lines.push(`${`Track ${t.id}`.padEnd(10)}${trackLine(t, t.read ? r.streams.find((s) => s.track === t.id) : undefined)}`);
   if (r.format === 'h264') lines.push('          times derived from the frame rate and picture order (the stream has none)');
   for (const n of r.notes) lines.push(`Note      ${n}`);
   if (!options.showFrames || r.frames.length === 0) return lines.join('\n');

@@ -18,17 +18,42 @@ import { nodeFileOpener, openFileSource, openFileTarget, readAhead } from '../dr
 export { readAhead };
 import { parseArgs } from './args';
 import { processIo, UsageError, type CliIo } from './io';
-import { containerOf, describeKind, identifyFile, ignoredTracksNote, isInputError, unreadable, type ContainerKind, type IdentifiedFile } from './probe';
+import {
+  containerOf,
+  describeKind,
+  identifyFile,
+  ignoredTracksNote,
+  isInputError,
+  muxableTracks,
+  readMoov,
+  unreadable,
+  type ContainerKind,
+  type IdentifiedFile,
+} from './probe';
+import { isoBmffTracks } from '../../src/typefind/tracks';
+
+/** The tracks an MP4 → MP4 remux carries, from the moov; undefined when it cannot be read here (the demuxer will say why). */
+async function countTracks(path: string): Promise<number | undefined> {
+  try {
+    const moov = await readMoov(path);
+    const n = moov ? muxableTracks(isoBmffTracks(moov)).length : 0;
+    return n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 import { ProgressBar, type ProgressOutput } from './progress';
 
 export const REMUX_USAGE = `Usage: g2g remux [options] IN OUT
 
-Rewraps H.264 without re-encoding, the format of each side chosen by its extension:
+Rewraps H.264 (and, MP4 to MP4, AAC and Opus audio) without re-encoding, the format of each side chosen
+by its extension:
   .h264 .264 .h26l   H.264 elementary stream (Annex B)
   .mp4 .m4v .mov     MP4 (ISO BMFF)
   g2g remux in.h264 out.mp4     fileSrc ! h264Parse ! mp4Mux ! fileSink
   g2g remux in.mp4 out.h264     fileSrc ! mp4Demux ! h264Parse stream-format=byte-stream ! fileSink
-  g2g remux in.mp4 out.mp4      fileSrc ! mp4Demux ! mp4Mux ! fileSink (fragmented <-> progressive)
+  g2g remux in.mp4 out.mp4      fileSrc ! mp4Demux track=all ! mp4Mux ! fileSink (every H.264, AAC and
+                                Opus track; fragmented <-> progressive)
 The input's content must match its extension. OUT is replaced if it exists.
 
 Options:
@@ -73,6 +98,8 @@ export interface RemuxOptions {
   readonly opener?: Pick<FileOpener, 'openRead'>;
   /** Told when OUT has been created (or truncated): from then on a failed run should remove it. */
   readonly onOutputOpened?: () => void;
+  /** MP4 → MP4: how many tracks (H.264, AAC, Opus) the input has, so the muxer starts once it has seen them all. */
+  readonly tracks?: number;
 }
 
 /**
@@ -113,8 +140,10 @@ export function remuxPipeline(input: string, output: string, o: RemuxOptions): P
   const mux = mp4Mux({
     fragmented: !o.progressive,
     fragmentDuration: o.fragmentDuration,
+    ...(o.from === 'mp4' && o.tracks ? { tracks: o.tracks } : {}),
   });
-  if (o.from === 'mp4') return pipe(src, mp4Demux(), mux, sink);
+  // MP4 → MP4 carries every H.264, AAC and Opus track: one stream of packets, each with its track's caps.
+  if (o.from === 'mp4') return pipe(src, mp4Demux({ track: 'all' }), mux, sink);
   return pipe(src, h264Parse({ framerate: o.framerate }), mux, sink);
 }
 
@@ -248,8 +277,10 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
     // no such file yet: the sink creates it
   }
   // Tracks other than the H.264 video (audio, subtitles) are not carried: said, not dropped silently.
-  const ignored = from === 'mp4' && !a.flags.has('quiet') ? await ignoredTracksNote(input, 'remux carries') : undefined;
+  const ignored =
+    from === 'mp4' && !a.flags.has('quiet') ? await ignoredTracksNote(input, 'remux carries', to === 'mp4' ? muxableTracks : undefined) : undefined;
   if (ignored) io.err(ignored);
+  const tracks = from === 'mp4' && to === 'mp4' ? await countTracks(input) : undefined;
 
   const counter = countingOpener(env.opener ?? nodeFileOpener);
   let created = false;
@@ -259,6 +290,7 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
     progressive,
     fragmentDuration,
     framerate,
+    tracks,
     opener: counter,
     onOutputOpened: () => void (created = true),
   });

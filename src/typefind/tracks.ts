@@ -291,6 +291,23 @@ function esdsInfo(
 }
 
 /** sampling_frequency_index → Hz (ISO/IEC 14496-3 Table 1.18). */
+/** The presented duration (ns) of an elst's media edits (empty edits are delays), when it has any. */
+function editedDuration(d: Uint8Array, elst: BoxSpan | undefined, movieScale: number): number | undefined {
+  if (!elst || movieScale <= 0 || elst.end - elst.start < 8) return undefined;
+  const v1 = d[elst.start] === 1;
+  const size = v1 ? 20 : 12;
+  const n = Math.min(u32(d, elst.start + 4), Math.floor((elst.end - elst.start - 8) / size));
+  let ticks = 0;
+  let media = 0;
+  for (let i = 0, p = elst.start + 8; i < n; i++, p += size) {
+    const empty = v1 ? u32(d, p + 8) === 0xffffffff && u32(d, p + 12) === 0xffffffff : u32(d, p + 4) === 0xffffffff;
+    if (empty) continue;
+    media++;
+    ticks += v1 ? u64(d, p) : u32(d, p);
+  }
+  return media > 0 && ticks > 0 ? Math.round((ticks * 1e9) / movieScale) : undefined;
+}
+
 const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 /** hvcC (ISO/IEC 14496-15 8.3.3.1): profile, level, chroma format and bit depth from its fixed fields. */
@@ -404,6 +421,8 @@ export function isoBmffTracks(moov: Uint8Array): TrackInfo[] {
   const top = boxes(moov, 0, moov.length).find((b) => b.type === 'moov');
   if (!top) return [];
   const fragmented = child(moov, top, 'mvex') !== undefined;
+  const mvhd = child(moov, top, 'mvhd');
+  const movieScale = mvhd && mvhd.end - mvhd.start >= 24 ? u32(moov, mvhd.start + (moov[mvhd.start] === 1 ? 20 : 12)) : 0;
   const out: TrackInfo[] = [];
   for (const trak of boxes(moov, top.start, top.end)) {
     if (trak.type !== 'trak') continue;
@@ -434,6 +453,10 @@ export function isoBmffTracks(moov: Uint8Array): TrackInfo[] {
     const bitrate =
       info.bitrate ??
       (sizes?.bytes !== undefined && duration !== null && duration > 0 && sizes.count > 0 ? Math.round((sizes.bytes * 8 * 1e9) / duration) : null);
+    // An audio track's edit list leaves its priming (and padding) out of what is presented: ffprobe's duration
+    // then (its bitrate stays the media's). A video edit only rounds the media duration to the movie timescale.
+    const edited = fragmented || type !== 'audio' ? undefined : editedDuration(moov, path(moov, trak, 'edts', 'elst'), movieScale);
+    if (edited !== undefined && (duration === null || edited < duration)) duration = edited;
     out.push({
       id,
       type,

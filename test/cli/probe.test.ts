@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,8 @@ import { formatProbe, probe, probeFile, sniffContainer, type ProbeReport } from 
 import { remux } from '../../node/cli/remux';
 import { encodeH264, ffprobePackets, ffprobeStream, mp4ToAnnexB, type EncodeOptions } from '../fixtures/h264';
 import { requirePeer } from '../peers';
+
+const execFileAsync = promisify(execFile);
 
 requirePeer('ffmpeg', 'ffprobe');
 
@@ -314,4 +318,64 @@ describe('sniffContainer', () => {
     expect(sniffContainer(b('RIFF....AVI '))).toBeUndefined();
     expect(sniffContainer(b())).toBeUndefined();
   });
+});
+
+describe.concurrent('g2g probe lists audio tracks as ffprobe does', () => {
+  // The issue's files: H.264 + AAC or Opus, and each as ffmpeg's fragmented remux (sample counts then come from reading).
+  const make = async (audio: 'aac' | 'libopus', fragmented: boolean): Promise<string> => {
+    const src = join(dir, `av-${audio}.mp4`);
+    const out = fragmented ? join(dir, `av-${audio}-frag.mp4`) : src;
+    const ff = (args: string[]) => execFileAsync('ffmpeg', ['-v', 'error', '-y', ...args]);
+    await ff([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=30',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=f=440:sample_rate=48000',
+      '-t',
+      '2',
+      '-c:v',
+      'libx264',
+      '-c:a',
+      audio,
+      src,
+    ]);
+    if (fragmented) await ff(['-i', src, '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', out]);
+    return out;
+  };
+  for (const audio of ['aac', 'libopus'] as const) {
+    for (const fragmented of [false, true]) {
+      it(`H.264 + ${audio}${
+        fragmented ? ', fragmented' : ''
+      }: id, type, codec, rate and channels or size, duration and sample count of every track`, async () => {
+        const file = await make(audio, fragmented);
+        const r = await probeJson(file);
+        const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-count_packets', '-show_streams', '-of', 'json', file]);
+        const ff = (JSON.parse(stdout) as { streams: Record<string, string | number>[] }).streams;
+        expect(r.notes).toEqual([]);
+        expect(r.tracks.map((t) => [t.id, t.type, t.codec, t.width, t.height, t.sampleRate, t.channels, t.frames, t.read])).toEqual(
+          ff.map((s) => [
+            Number(s.index) + 1,
+            s.codec_type,
+            s.codec_name,
+            s.width ?? null,
+            s.height ?? null,
+            s.sample_rate === undefined ? null : Number(s.sample_rate),
+            s.channels ?? null,
+            Number(s.nb_read_packets),
+            true,
+          ])
+        );
+        // ffprobe prints seconds to the microsecond.
+        for (const [i, t] of r.tracks.entries()) expect(Math.abs(t.duration! - Number(ff[i].duration) * 1e9)).toBeLessThanOrEqual(1000);
+        const text = formatProbe(r).split('\n');
+        expect(text[2]).toMatch(
+          new RegExp(`^Track 2 {3}audio ${audio === 'aac' ? 'aac' : 'opus'}, 48000 Hz, 1 channel, \\d+ kb/s, ${ff[1].nb_read_packets} samples, \\d\\.\\d{3} s$`)
+        );
+      });
+    }
+  }
 });

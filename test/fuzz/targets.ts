@@ -47,8 +47,8 @@ function chunks(input: Uint8Array, small: boolean): Uint8Array[] {
   return out;
 }
 
-function drainMp4(input: Uint8Array, small: boolean): void {
-  const d = new Mp4Demuxer();
+function drainMp4(input: Uint8Array, small: boolean, track?: 'all'): void {
+  const d = new Mp4Demuxer({ track });
   // Until more input is needed, or the end ('end' is sticky: every later call returns it again).
   const drain = () => {
     for (let e = d.next(); e !== undefined; e = d.next()) if (e.kind === 'end') return;
@@ -149,6 +149,12 @@ export const TARGETS: readonly FuzzTarget[] = [
     name: 'mp4-large-chunks',
     seeds: () => corpus('mp4'),
     run: (input) => drainMp4(input, false),
+  },
+  {
+    // Every track: the AAC (esds) and Opus (dOps) sample entries and their interleaving with the video.
+    name: 'mp4-all-tracks',
+    seeds: () => corpus('mp4'),
+    run: (input) => drainMp4(input, true, 'all'),
   },
   {
     name: 'rtsp-message',

@@ -17,4 +17,15 @@ export {
 export { ByteQueue, CHUNK_OVERHEAD, type ByteQueueOptions } from './byte-queue';
 export { expandSampleTable, expandFragment, MAX_SAMPLES, type SampleBatch, type FragmentSamples } from './sample-table';
 export * from './mp4-muxer';
-export { Mp4Demuxer, framerateOf, type Mp4DemuxerOptions, type Mp4VideoTrack, type Mp4DemuxedSample, type Mp4DemuxEvent } from './mp4-demuxer';
+export {
+  Mp4Demuxer,
+  framerateOf,
+  type Mp4DemuxerOptions,
+  type Mp4TrackSelection,
+  type Mp4Track,
+  type Mp4VideoTrack,
+  type Mp4AudioTrack,
+  type Mp4DemuxedSample,
+  type Mp4DemuxEvent,
+} from './mp4-demuxer';
+export * from './audio-config';

@@ -47,6 +47,8 @@ export interface TkhdBox {
   /** Presentation size in pixels (16.16 fixed point in the file). */
   readonly width: number;
   readonly height: number;
+  /** 8.8 fixed point: 1 for an audio track (ffmpeg and qtmux write it), 0 (absent) for video. */
+  readonly volume?: number;
 }
 
 export interface EditEntry {
@@ -105,6 +107,26 @@ export interface AvcSampleEntry {
   readonly depth: number;
   /** avcC, pasp, btrt, … */
   readonly children: readonly Box[];
+}
+
+/**
+ * AudioSampleEntry (ISO/IEC 14496-12 12.2.3; QuickTime sound description versions 1 and 2 read too):
+ * `mp4a` carries an `esds` (AAC), `Opus` a `dOps`; both kept as raw children and read in `audio-config`.
+ */
+export interface AudioSampleEntry {
+  readonly type: 'mp4a' | 'Opus';
+  readonly dataReferenceIndex: number;
+  readonly channelCount: number;
+  readonly sampleSize: number;
+  /** Hz: the integer part of the 16.16 field (version 2: its 64-bit float). */
+  readonly sampleRate: number;
+  /** esds, dOps, btrt, … */
+  readonly children: readonly Box[];
+}
+
+/** Sound media header (balance 0). */
+export interface SmhdBox {
+  readonly type: 'smhd';
 }
 
 export interface AvcCBox {
@@ -253,6 +275,8 @@ export type Box =
   | DrefBox
   | StsdBox
   | AvcSampleEntry
+  | AudioSampleEntry
+  | SmhdBox
   | AvcCBox
   | PaspBox
   | SttsBox

@@ -312,7 +312,9 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number, dama
       const trackId = r.u32();
       r.skip(4);
       const duration = wide ? r.u64() : r.u32();
-      r.skip(52);
+      r.skip(12);
+      const volume = r.u16();
+      r.skip(38);
       const width = r.fixed16();
       return {
         type,
@@ -324,6 +326,7 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number, dama
         duration,
         width,
         height: r.fixed16(),
+        ...(volume ? { volume: volume / 256 } : {}),
       };
     }
     case 'elst': {
@@ -359,7 +362,31 @@ function parseBody(type: string, r: ByteReader, end: number, depth: number, dama
       };
     }
     case 'vmhd':
+    case 'smhd':
       return { type };
+    case 'mp4a':
+    case 'Opus': {
+      r.skip(6);
+      const dataReferenceIndex = r.u16();
+      const version = r.u16();
+      r.skip(6);
+      let channelCount = r.u16();
+      const sampleSize = r.u16();
+      r.skip(4);
+      let sampleRate = r.u32() >>> 16;
+      // QuickTime sound description v1 adds 16 bytes; v2 moves rate and channels into its own fields.
+      if (version === 1) r.skip(16);
+      else if (version === 2) {
+        r.skip(4);
+        const hi = r.u32();
+        const lo = r.u32();
+        const f = new DataView(new Uint32Array([lo, hi]).buffer).getFloat64(0, true);
+        sampleRate = Number.isFinite(f) && f > 0 && f < 2 ** 32 ? Math.round(f) : 0;
+        channelCount = r.u32();
+        r.skip(20);
+      }
+      return { type, dataReferenceIndex, channelCount, sampleSize, sampleRate, children: parseChildren(r, end, depth + 1, damage) };
+    }
     case 'dref':
       fullBox(r);
       return { type, entryCount: r.u32() };

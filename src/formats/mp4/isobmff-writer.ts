@@ -134,6 +134,11 @@ function payloadSize(box: Box): number {
       return 24 + utf8Encode(box.name).length + 1;
     case 'vmhd':
       return 12;
+    case 'smhd':
+      return 8;
+    case 'mp4a':
+    case 'Opus':
+      return 28 + box.children.reduce((n, c) => n + boxSize(c), 0);
     case 'dref':
       return 8 + 12 * box.entryCount;
     case 'stsd':
@@ -255,7 +260,7 @@ export function writeBox(w: ByteWriter, box: Box): void {
       w.zeros(8);
       w.u16(0); // layer
       w.u16(0); // alternate group
-      w.u16(0); // volume: 0 for video
+      w.u16(Math.round((box.volume ?? 0) * 256)); // 0 for video
       w.zeros(2);
       for (const m of UNITY_MATRIX) w.u32(m);
       w.fixed16(box.width);
@@ -294,6 +299,22 @@ export function writeBox(w: ByteWriter, box: Box): void {
     case 'vmhd':
       fullHeader(w, 0, 1);
       w.zeros(8);
+      break;
+    case 'smhd':
+      fullHeader(w, 0, 0);
+      w.zeros(4); // balance, reserved
+      break;
+    case 'mp4a':
+    case 'Opus':
+      // Version 0 sound description (what ffmpeg writes for AAC and Opus in MP4).
+      w.zeros(6);
+      w.u16(box.dataReferenceIndex);
+      w.zeros(8);
+      w.u16(box.channelCount);
+      w.u16(box.sampleSize);
+      w.zeros(4);
+      w.u32(box.sampleRate > 0xffff ? 0 : box.sampleRate * 0x10000);
+      writeChildren(w, box.children);
       break;
     case 'dref':
       fullHeader(w, 0, 0);

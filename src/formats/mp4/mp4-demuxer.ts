@@ -1,8 +1,9 @@
 import { SECOND, ticksToNs } from '../../time';
+import { parseAudioSpecificConfig, parseDOps, parseEsds, type EsdsInfo } from './audio-config';
 import { parseAvcDecoderConfig, type AvcDecoderConfig } from './avcc';
 import { ByteQueue } from './byte-queue';
 import { Mp4Error } from './errors';
-import { child, path, type AvcSampleEntry, type Box, type ContainerBox, type TrexBox } from './isobmff-boxes';
+import { child, path, type AudioSampleEntry, type AvcSampleEntry, type Box, type ContainerBox, type TrexBox } from './isobmff-boxes';
 import { IncrementalBoxReader, parseBoxTolerant, type BoxDamage, type BoxHeader, type TopLevelBox } from './isobmff-reader';
 import { expandFragment, expandSampleTable, type SampleBatch } from './sample-table';
 
@@ -15,11 +16,19 @@ export interface Mp4DemuxerOptions {
   readonly maxBufferBytes?: number;
   /** Largest moov or moof accepted (default 256 MiB): a garbage size must not make us buffer forever. */
   readonly maxBoxSize?: number;
-  /** Track to read; default the first H.264 video track. */
+  /** Track to read by id (as `track: id`); default the first H.264 video track. */
   readonly trackId?: number;
+  /**
+   * Tracks to read: the first H.264 video track ('video', the default), the first AAC or Opus track
+   * ('audio'), one by its tkhd track_ID, or every readable track ('all'), interleaved in file order.
+   */
+  readonly track?: Mp4TrackSelection;
 }
 
+export type Mp4TrackSelection = 'video' | 'audio' | 'all' | number;
+
 export interface Mp4VideoTrack {
+  readonly kind: 'video';
   readonly trackId: number;
   readonly codec: 'avc1' | 'avc3';
   /** The avcC payload (AVCDecoderConfigurationRecord). */
@@ -37,7 +46,32 @@ export interface Mp4VideoTrack {
   readonly duration?: number;
 }
 
+/** An AAC (`mp4a` + `esds`) or Opus (`Opus` + `dOps`) track. */
+export interface Mp4AudioTrack {
+  readonly kind: 'audio';
+  readonly trackId: number;
+  readonly codec: 'mp4a' | 'Opus';
+  /** AAC: the AudioSpecificConfig; Opus: the dOps payload. */
+  readonly codecPrivate: Uint8Array;
+  /** What the esds says (AAC only): bitrates and buffer size, kept for a remux. */
+  readonly esds?: EsdsInfo;
+  /** AAC: the AudioSpecificConfig's audio object type (2 = LC). */
+  readonly objectType?: number;
+  /** Hz: the AudioSpecificConfig's (AAC) or dOps' input rate (Opus), else the sample entry's. */
+  readonly sampleRate: number;
+  readonly channels: number;
+  /** Opus: samples at 48 kHz the decoder drops first. */
+  readonly preSkip?: number;
+  readonly timescale: number;
+  readonly fragmented: boolean;
+  readonly duration?: number;
+}
+
+export type Mp4Track = Mp4VideoTrack | Mp4AudioTrack;
+
 export interface Mp4DemuxedSample {
+  /** The track (tkhd track_ID) the sample belongs to. */
+  readonly trackId: number;
   /** A view of the input when the sample lies in one input chunk, else a copy (`copied`). */
   readonly data: Uint8Array;
   readonly copied: boolean;
@@ -51,7 +85,7 @@ export interface Mp4DemuxedSample {
 }
 
 export type Mp4DemuxEvent =
-  | { readonly kind: 'track'; readonly track: Mp4VideoTrack }
+  | { readonly kind: 'track'; readonly track: Mp4Track }
   | { readonly kind: 'sample'; readonly sample: Mp4DemuxedSample }
   /**
    * Not fatal: a damaged part that was skipped (another track's broken sample description, a damaged
@@ -87,6 +121,10 @@ const ESSENTIAL = new Set([
   'avc1',
   'avc3',
   'avcC',
+  'mp4a',
+  'Opus',
+  'esds',
+  'dOps',
   'stts',
   'ctts',
   'stss',
@@ -110,6 +148,19 @@ interface EditShift {
   readonly delay: number;
 }
 
+/** A track being read: what it is, and where its samples stand. */
+interface TrackState {
+  readonly info: Omit<Mp4VideoTrack, 'framerate'> | Mp4AudioTrack;
+  readonly edit: EditShift;
+  readonly batches: SampleBatch[];
+  announced: boolean;
+  nextDecodeTime: number;
+  /** Ticks every dts is moved back by: minus the progressive table's most negative composition offset. */
+  dtsShift: number;
+  /** Ticks every pts is moved on by, where a fragment's offsets reach back further than `dtsShift`. */
+  ptsShift: number;
+}
+
 /**
  * The MP4 demuxer as a state machine: `push` bytes, `end` (or `stop`), and take events from `next` until it
  * answers undefined (needs more bytes) or 'end'. It never throws and never waits on anything: garbage and
@@ -127,9 +178,9 @@ export class Mp4Demuxer {
   private readonly queue = new ByteQueue({ coalesceBelow: COALESCE_BELOW });
   private readonly reader: IncrementalBoxReader;
   private readonly maxBuffer: number;
-  private readonly wantTrack: number | undefined;
+  private readonly want: Mp4TrackSelection;
   private readonly events: Mp4DemuxEvent[] = [];
-  private readonly batches: SampleBatch[] = [];
+  private readonly tracks: TrackState[] = [];
   private state: 'running' | 'failed' | 'done' = 'running';
   private ended = false;
   /** The input was stopped on purpose (`stop`): no truncation is reported. */
@@ -138,14 +189,7 @@ export class Mp4Demuxer {
   private mdatSeen = false;
   /** Before the moov arrives, everything from the first mdat on is kept. */
   private holdFrom: number | undefined;
-  private track: (Omit<Mp4VideoTrack, 'framerate'> & { edit: EditShift }) | undefined;
-  private trackAnnounced = false;
   private readonly trex = new Map<number, TrexBox>();
-  private nextDecodeTime = 0;
-  /** Ticks every dts is moved back by: minus the progressive table's most negative composition offset. */
-  private dtsShift = 0;
-  /** Ticks every pts is moved on by, where a fragment's offsets reach back further than `dtsShift`. */
-  private ptsShift = 0;
   /** Tracks already warned about in fragments (once each, not per fragment). */
   private readonly warned = new Set<number | undefined>();
   private lastStreamed: BoxHeader | undefined;
@@ -153,12 +197,17 @@ export class Mp4Demuxer {
 
   constructor(options: Mp4DemuxerOptions = {}) {
     const { maxBufferBytes = 2 ** 30, maxBoxSize = 256 * 2 ** 20, trackId } = options;
+    const track = options.track ?? trackId ?? 'video';
     if (!(maxBufferBytes > 0)) throw new Mp4Error('invalid-argument', `maxBufferBytes must be positive, got ${maxBufferBytes}`);
     if (!(maxBoxSize > 0)) throw new Mp4Error('invalid-argument', `maxBoxSize must be positive, got ${maxBoxSize}`);
-    if (trackId !== undefined && !(Number.isInteger(trackId) && trackId > 0))
-      throw new Mp4Error('invalid-argument', `trackId must be a positive integer, got ${trackId}`);
+    for (const id of [trackId, typeof track === 'number' ? track : undefined])
+      if (id !== undefined && !(Number.isInteger(id) && id > 0)) throw new Mp4Error('invalid-argument', `trackId must be a positive integer, got ${id}`);
+    if (typeof track !== 'number' && track !== 'video' && track !== 'audio' && track !== 'all')
+      throw new Mp4Error('invalid-argument', `track must be video, audio, all or a track id, got ${String(track)}`);
+    if (trackId !== undefined && options.track !== undefined && options.track !== trackId)
+      throw new Mp4Error('invalid-argument', `trackId ${trackId} and track ${String(options.track)} disagree`);
     this.maxBuffer = maxBufferBytes;
-    this.wantTrack = trackId;
+    this.want = track;
     this.reader = new IncrementalBoxReader(this.queue, {
       wanted: WANTED,
       maxBoxSize,
@@ -210,7 +259,7 @@ export class Mp4Demuxer {
       }
       if (this.stopped) {
         this.state = 'done';
-        this.batches.length = 0;
+        this.dropBatches();
         this.queue.release(this.queue.end);
         continue;
       }
@@ -251,23 +300,41 @@ export class Mp4Demuxer {
   private fail(error: Mp4Error): void {
     this.events.push({ kind: 'error', error });
     this.state = 'failed';
-    this.batches.length = 0;
+    this.dropBatches();
     // Nothing more is read: the held bytes (a whole mdat, perhaps) can go now.
     this.queue.release(this.queue.end);
   }
 
-  /** Keeps only the bytes still needed: the next box, the next sample, or the held mdat. */
+  private dropBatches(): void {
+    for (const t of this.tracks) t.batches.length = 0;
+  }
+
+  /** Keeps only the bytes still needed: the next box, every track's next sample, or the held mdat. */
   private release(): void {
     let keep = this.reader.cursor;
-    const b = this.batches[0];
-    if (b) keep = Math.min(keep, b.offsets[b.next]);
+    for (const t of this.tracks) {
+      const b = t.batches[0];
+      if (b) keep = Math.min(keep, b.offsets[b.next]);
+    }
     if (this.holdFrom !== undefined) keep = Math.min(keep, this.holdFrom);
     this.queue.release(keep);
   }
 
+  /** The track whose next sample comes first in the file: a stream is read in file order. */
+  private nextTrack(): TrackState | undefined {
+    let best: TrackState | undefined;
+    let bestOff = Infinity;
+    for (const t of this.tracks) {
+      const b = t.batches[0];
+      if (b && b.offsets[b.next] < bestOff) [best, bestOff] = [t, b.offsets[b.next]];
+    }
+    return best;
+  }
+
   private takeSample(): Mp4DemuxedSample | 'error' | undefined {
-    const b = this.batches[0];
-    if (!b || !this.track) return undefined;
+    const t = this.nextTrack();
+    if (!t) return undefined;
+    const b = t.batches[0];
     const i = b.next;
     const off = b.offsets[i];
     const size = b.sizes[i];
@@ -289,16 +356,18 @@ export class Mp4Demuxer {
       }
       return undefined;
     }
-    const { timescale, edit } = this.track;
-    const dt = b.dts[i] - edit.mediaTime - this.dtsShift;
+    const { edit } = t;
+    const { timescale } = t.info;
+    const dt = b.dts[i] - edit.mediaTime - t.dtsShift;
     const dts = ticksToNs(dt, timescale) + edit.delay;
-    const pts = ticksToNs(b.dts[i] - edit.mediaTime + b.cto[i] + this.ptsShift, timescale) + edit.delay;
+    const pts = ticksToNs(b.dts[i] - edit.mediaTime + b.cto[i] + t.ptsShift, timescale) + edit.delay;
     const duration = ticksToNs(dt + b.durations[i], timescale) + edit.delay - dts;
     b.next++;
-    if (b.next === b.n) this.batches.shift();
+    if (b.next === b.n) t.batches.shift();
     this.samplesOut++;
     this.release();
     return {
+      trackId: t.info.trackId,
       data,
       copied,
       pts,
@@ -387,44 +456,50 @@ export class Mp4Demuxer {
       const stbl = path(trak, 'mdia', 'minf', 'stbl');
       const entry = child(stbl, 'stsd')?.entries[0];
       if (!tkhd || !mdhd || !stbl || !entry) continue;
-      if (this.wantTrack !== undefined ? tkhd.trackId !== this.wantTrack : hdlr?.handlerType !== 'vide') continue;
-      if (entry.type !== 'avc1' && entry.type !== 'avc3') continue;
+      const handler = hdlr?.handlerType;
+      const want = this.want;
+      if (typeof want === 'number' ? tkhd.trackId !== want : want === 'video' ? handler !== 'vide' : want === 'audio' ? handler !== 'soun' : false) continue;
+      const video = entry.type === 'avc1' || entry.type === 'avc3';
+      const audio = entry.type === 'mp4a' || entry.type === 'Opus';
+      if (!video && !audio) {
+        // Reading every track: one we cannot read is said, not fatal (the others still go out).
+        if (want === 'all')
+          this.warn(
+            new Mp4Error('unsupported', `track ${tkhd.trackId} (${fourccOfEntry(entry)}) skipped: glass2glass reads H.264, AAC and Opus`),
+            tkhd.trackId
+          );
+        continue;
+      }
       if (!(mdhd.timescale > 0 && mdhd.timescale < 1e9)) return this.fail(new Mp4Error('invalid-data', `track ${tkhd.trackId}: timescale ${mdhd.timescale}`));
-      const avcC = child(entry as AvcSampleEntry, 'avcC');
-      if (!avcC) return this.fail(new Mp4Error('invalid-data', `track ${tkhd.trackId}: ${entry.type} sample entry without avcC`));
-      const config = parseAvcDecoderConfig(avcC.data);
-      if (config instanceof Mp4Error) return this.fail(config);
-      const pasp = child(entry as AvcSampleEntry, 'pasp');
-      const edit = this.editShift(trak, movieScale);
-      const table = expandSampleTable(stbl);
-      if (table instanceof Mp4Error) return this.fail(table);
       const durationMovie = mvhd?.duration ?? 0;
-      this.track = {
+      const common = {
         trackId: tkhd.trackId,
-        codec: entry.type,
-        codecPrivate: avcC.data,
-        config,
-        width: (entry as AvcSampleEntry).width || Math.round(tkhd.width),
-        height: (entry as AvcSampleEntry).height || Math.round(tkhd.height),
-        pixelAspectRatio: pasp && pasp.hSpacing > 0 && pasp.vSpacing > 0 ? { num: pasp.hSpacing, den: pasp.vSpacing } : undefined,
         timescale: mdhd.timescale,
         fragmented,
         duration: durationMovie > 0 && durationMovie !== 0xffffffff ? movieTicksToNs(durationMovie, movieScale) : undefined,
-        edit,
       };
+      const info = video ? videoInfo(entry as AvcSampleEntry, tkhd, common) : audioInfo(entry as AudioSampleEntry, common);
+      if (info instanceof Mp4Error) return this.fail(info);
+      const table = expandSampleTable(stbl);
+      if (table instanceof Mp4Error) return this.fail(table);
       let minCto = 0;
       for (let i = 0; i < table.n; i++) if (table.cto[i] < minCto) minCto = table.cto[i];
-      this.dtsShift = -minCto;
-      if (table.n > 0) this.batches.push(table);
-      if (table.n > 0 || !fragmented) this.announce(table);
-      return;
+      const t: TrackState = { info, edit: this.editShift(trak, movieScale), batches: [], announced: false, nextDecodeTime: 0, dtsShift: -minCto, ptsShift: 0 };
+      this.tracks.push(t);
+      if (table.n > 0) t.batches.push(table);
+      if (table.n > 0 || !fragmented) this.announce(t, table);
+      if (want !== 'all') return;
     }
-    this.fail(
-      new Mp4Error(
-        'unsupported',
-        `no H.264 video track${this.wantTrack !== undefined ? ` with id ${this.wantTrack}` : ''} (found: ${seen.join(', ') || 'no tracks'})`
-      )
-    );
+    if (this.tracks.length) return;
+    const what =
+      typeof this.want === 'number'
+        ? `no H.264, AAC or Opus track with id ${this.want}`
+        : this.want === 'audio'
+        ? 'no AAC or Opus audio track'
+        : this.want === 'all'
+        ? 'no H.264, AAC or Opus track'
+        : 'no H.264 video track';
+    this.fail(new Mp4Error('unsupported', `${what} (found: ${seen.join(', ') || 'no tracks'})`));
   }
 
   /** The first edit's media time and any leading empty edits; later edits (cuts) are not applied. */
@@ -441,26 +516,23 @@ export class Mp4Demuxer {
     return { mediaTime: 0, delay };
   }
 
-  private announce(batch: SampleBatch): void {
-    if (this.trackAnnounced || !this.track) return;
-    this.trackAnnounced = true;
-    const { edit: _edit, ...info } = this.track;
-    this.events.push({
-      kind: 'track',
-      track: { ...info, framerate: framerateOf(batch, info.timescale) },
-    });
+  private announce(t: TrackState, batch: SampleBatch): void {
+    if (t.announced) return;
+    t.announced = true;
+    const track: Mp4Track = t.info.kind === 'video' ? { ...t.info, framerate: framerateOf(batch, t.info.timescale) } : t.info;
+    this.events.push({ kind: 'track', track });
   }
 
   private handleMoof(moof: ContainerBox, start: number, damage: readonly BoxDamage[]): void {
-    if (!this.track) return;
-    const trackId = this.track.trackId;
+    if (!this.tracks.length) return;
+    const ours = new Set(this.tracks.map((t) => t.info.trackId));
     const skip = new Set<Box>();
     for (const d of damage) {
       const owner = d.unit && child(d.unit, 'tfhd')?.trackId;
-      const harmless = d.unit ? owner !== undefined && owner !== trackId : d.type !== 'traf' && d.type !== '?';
+      const harmless = d.unit ? owner !== undefined && !ours.has(owner) : d.type !== 'traf' && d.type !== '?';
       if (!harmless)
         return this.fail(
-          new Mp4Error('invalid-data', `movie fragment: damaged '${d.type}' box${owner === trackId ? ` of track ${trackId}` : ''}: ${d.error.message}`, start)
+          new Mp4Error('invalid-data', `movie fragment: damaged '${d.type}' box${owner !== undefined ? ` of track ${owner}` : ''}: ${d.error.message}`, start)
         );
       if (d.unit) skip.add(d.unit);
       if (this.warned.has(owner)) continue;
@@ -474,14 +546,16 @@ export class Mp4Demuxer {
         owner
       );
     }
-    const r = expandFragment(moof, start, trackId, this.trex, this.nextDecodeTime, skip);
-    if (r instanceof Mp4Error) return this.fail(r);
-    this.nextDecodeTime = r.nextDecodeTime;
-    for (const b of r.batches) {
-      // Offsets reaching back past the dts shift move pts on (ffmpeg's dts_shift, applied to pts).
-      for (let i = 0; i < b.n; i++) if (-b.cto[i] - this.dtsShift > this.ptsShift) this.ptsShift = -b.cto[i] - this.dtsShift;
-      this.announce(b);
-      this.batches.push(b);
+    for (const t of this.tracks) {
+      const r = expandFragment(moof, start, t.info.trackId, this.trex, t.nextDecodeTime, skip);
+      if (r instanceof Mp4Error) return this.fail(r);
+      t.nextDecodeTime = r.nextDecodeTime;
+      for (const b of r.batches) {
+        // Offsets reaching back past the dts shift move pts on (ffmpeg's dts_shift, applied to pts).
+        for (let i = 0; i < b.n; i++) if (-b.cto[i] - t.dtsShift > t.ptsShift) t.ptsShift = -b.cto[i] - t.dtsShift;
+        this.announce(t, b);
+        t.batches.push(b);
+      }
     }
   }
 
@@ -490,7 +564,8 @@ export class Mp4Demuxer {
     this.state = 'done';
     const q = this.queue;
     const eof = q.end;
-    const lost = this.batches.reduce((n, b) => n + b.n - b.next, 0);
+    let lost = 0;
+    for (const t of this.tracks) for (const b of t.batches) lost += b.n - b.next;
     const lostText = lost ? `; ${lost} sample${lost === 1 ? '' : 's'} announced after the cut ${lost === 1 ? 'is' : 'are'} lost` : '';
     const pending = this.reader.pending;
     let why: string | undefined;
@@ -503,7 +578,7 @@ export class Mp4Demuxer {
     } else if (lost) {
       why = 'before the sample data';
     }
-    this.batches.length = 0;
+    this.dropBatches();
     q.release(eof);
     if (!this.moovSeen) {
       if (eof === 0) {
@@ -554,4 +629,63 @@ export function framerateOf(batch: SampleBatch, timescale: number): { num: numbe
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
+}
+
+function fourccOfEntry(entry: Box): string {
+  return entry.type === 'raw' ? entry.fourcc : entry.type;
+}
+
+type Common = Pick<Mp4VideoTrack, 'trackId' | 'timescale' | 'fragmented' | 'duration'>;
+
+function videoInfo(entry: AvcSampleEntry, tkhd: { width: number; height: number }, common: Common): Omit<Mp4VideoTrack, 'framerate'> | Mp4Error {
+  const avcC = child(entry, 'avcC');
+  if (!avcC) return new Mp4Error('invalid-data', `track ${common.trackId}: ${entry.type} sample entry without avcC`);
+  const config = parseAvcDecoderConfig(avcC.data);
+  if (config instanceof Mp4Error) return config;
+  const pasp = child(entry, 'pasp');
+  return {
+    kind: 'video',
+    ...common,
+    codec: entry.type,
+    codecPrivate: avcC.data,
+    config,
+    width: entry.width || Math.round(tkhd.width),
+    height: entry.height || Math.round(tkhd.height),
+    pixelAspectRatio: pasp && pasp.hSpacing > 0 && pasp.vSpacing > 0 ? { num: pasp.hSpacing, den: pasp.vSpacing } : undefined,
+  };
+}
+
+/** An AAC or Opus track from its sample entry: rate and channels from the decoder config, which decoders follow. */
+function audioInfo(entry: AudioSampleEntry, common: Common): Mp4AudioTrack | Mp4Error {
+  const id = common.trackId;
+  const raw = (fourcc: string): Uint8Array | undefined => {
+    const b = entry.children.find((c) => c.type === 'raw' && c.fourcc === fourcc);
+    return b?.type === 'raw' ? b.data : undefined;
+  };
+  if (entry.type === 'Opus') {
+    const dOps = raw('dOps');
+    if (!dOps) return new Mp4Error('invalid-data', `track ${id}: Opus sample entry without dOps`);
+    const c = parseDOps(dOps);
+    if (c instanceof Mp4Error) return new Mp4Error('invalid-data', `track ${id}: ${c.message}`);
+    return { kind: 'audio', ...common, codec: 'Opus', codecPrivate: dOps, sampleRate: c.inputSampleRate || 48000, channels: c.channels, preSkip: c.preSkip };
+  }
+  const esdsData = raw('esds');
+  if (!esdsData) return new Mp4Error('invalid-data', `track ${id}: mp4a sample entry without esds`);
+  const esds = parseEsds(esdsData);
+  if (esds instanceof Mp4Error) return new Mp4Error('invalid-data', `track ${id}: ${esds.message}`);
+  const oti = esds.objectTypeIndication;
+  if (oti !== 0x40 && oti !== 0x66 && oti !== 0x67 && oti !== 0x68)
+    return new Mp4Error('unsupported', `track ${id}: mp4a with objectTypeIndication 0x${oti.toString(16)} is not AAC`);
+  const asc = parseAudioSpecificConfig(esds.decoderSpecificInfo);
+  if (asc instanceof Mp4Error) return new Mp4Error('invalid-data', `track ${id}: ${asc.message}`);
+  return {
+    kind: 'audio',
+    ...common,
+    codec: 'mp4a',
+    codecPrivate: esds.decoderSpecificInfo,
+    esds,
+    objectType: asc.objectType,
+    sampleRate: asc.sampleRate,
+    channels: asc.channels || entry.channelCount,
+  };
 }
