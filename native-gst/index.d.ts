@@ -15,6 +15,8 @@ export declare class GstFragment {
   start(input?: string | undefined | null, output?: string | undefined | null): void
   /** State NULL: the streaming threads are joined. Idempotent. */
   stop(): void
+  /** Stops and frees the GStreamer pipeline now; later calls fail (isEos and canPush answer false). */
+  dispose(): void
   canPush(): boolean
   setInputCaps(caps: string): void
   /** Copies the bytes into a new GstBuffer with the times (ns; negative: none) and glass2glass flags. */

@@ -240,6 +240,7 @@ impl Fragment {
       let mut f = self.shared.flow.lock().unwrap();
       *f = Flow::default();
     }
+    self.shared.notify();
     *self.last_caps.lock().unwrap() = None;
     if let (Some(src), Some(i)) = (&self.appsrc, input) {
       src.set_caps(Some(&parse_caps(i)?));
@@ -337,6 +338,10 @@ impl Fragment {
     loop {
       if f.error.is_some() {
         return Ready::Error;
+      }
+      // Stopped (or disposed) under a waiting owner: let go of the fragment at once.
+      if f.flushing {
+        return Ready::Timeout;
       }
       if !f.out.is_empty() {
         return Ready::Output;

@@ -172,7 +172,14 @@ pub fn gst_has_element(name: String) -> Result<bool> {
 /// A gst-launch fragment between an appsrc (modes bin, sink) and an appsink (bin, src).
 #[napi]
 pub struct GstFragment {
-  inner: Arc<Fragment>,
+  /// None once disposed: the pipeline (its bus, its fds) is gone, not waiting for V8 to collect this object.
+  slot: std::sync::Mutex<Option<Arc<Fragment>>>,
+}
+
+impl GstFragment {
+  fn get(&self) -> Result<Arc<Fragment>> {
+    self.slot.lock().unwrap().clone().ok_or_else(|| Error::new(Status::GenericFailure, "the GStreamer fragment is disposed".to_string()))
+  }
 }
 
 #[napi]
@@ -180,47 +187,57 @@ impl GstFragment {
   /// Parses the fragment (state NULL: no thread runs yet). mode: "bin" | "src" | "sink".
   #[napi(constructor)]
   pub fn new(mode: String, description: String) -> Result<Self> {
-    guarded("parse", || Ok(GstFragment { inner: Arc::new(Fragment::new(Mode::parse(&mode)?, &description)?) }))
+    guarded("parse", || Ok(GstFragment { slot: std::sync::Mutex::new(Some(Arc::new(Fragment::new(Mode::parse(&mode)?, &description)?))) }))
   }
 
   /// Caps query on the fragment's input, with what may leave it as the appsink's caps.
   #[napi]
   pub fn sink_caps(&self, downstream: Option<String>) -> Result<String> {
-    guarded("caps query", || self.inner.sink_caps(downstream.as_deref()))
+    guarded("caps query", || self.get().map_err(|e| e.reason.clone())?.sink_caps(downstream.as_deref()))
   }
 
   /// Caps query on the fragment's output, given the input caps and filtered by what downstream allows.
   #[napi]
   pub fn src_caps(&self, input: Option<String>, allowed: Option<String>) -> Result<String> {
-    guarded("caps query", || self.inner.src_caps(input.as_deref(), allowed.as_deref()))
+    guarded("caps query", || self.get().map_err(|e| e.reason.clone())?.src_caps(input.as_deref(), allowed.as_deref()))
   }
 
   /// The element that makes negotiation fail (after srcCaps with the input), when one can be named.
   #[napi]
   pub fn culprit(&self, allowed: Option<String>) -> Option<String> {
-    self.inner.culprit(allowed.as_deref())
+    self.get().ok()?.culprit(allowed.as_deref())
   }
 
   /// Sets the caps and the state PLAYING.
   #[napi]
   pub fn start(&self, input: Option<String>, output: Option<String>) -> Result<()> {
-    guarded("start", || self.inner.start(input.as_deref(), output.as_deref()))
+    guarded("start", || self.get().map_err(|e| e.reason.clone())?.start(input.as_deref(), output.as_deref()))
   }
 
   /// State NULL: the streaming threads are joined. Idempotent.
   #[napi]
   pub fn stop(&self) {
-    self.inner.stop();
+    if let Ok(f) = self.get() {
+      f.stop();
+    }
+  }
+
+  /// Stops and frees the GStreamer pipeline now; later calls fail (isEos and canPush answer false).
+  #[napi]
+  pub fn dispose(&self) {
+    if let Some(f) = self.slot.lock().unwrap().take() {
+      f.stop();
+    }
   }
 
   #[napi]
   pub fn can_push(&self) -> bool {
-    self.inner.can_push()
+    self.get().is_ok_and(|f| f.can_push())
   }
 
   #[napi]
   pub fn set_input_caps(&self, caps: String) -> Result<()> {
-    guarded("caps", || self.inner.set_input_caps(&caps))
+    guarded("caps", || self.get().map_err(|e| e.reason.clone())?.set_input_caps(&caps))
   }
 
   /// Copies the bytes into a new GstBuffer with the times (ns; negative: none) and glass2glass flags.
@@ -235,13 +252,15 @@ impl GstFragment {
         b.set_duration(time(duration));
         b.set_flags(to_gst_flags(flags));
       }
-      self.inner.push(buffer)
+      self.get().map_err(|e| e.reason.clone())?.push(buffer)
     })
   }
 
   #[napi]
   pub fn end_of_stream(&self) {
-    self.inner.end_of_stream();
+    if let Ok(f) = self.get() {
+      f.end_of_stream();
+    }
   }
 
   /// The next sample's bytes (an external Buffer over the mapped GstBuffer), its times and flags written to
@@ -249,7 +268,7 @@ impl GstFragment {
   /// copy; | 1<<17 when the caps changed). null when none is queued. Throws the first bus error.
   #[napi(ts_return_type = "Buffer | null")]
   pub fn try_pull(&self, mut meta: Float64Array) -> Result<Option<MappedBytes>> {
-    let r = guarded("pull", || self.inner.try_pull())?;
+    let r = guarded("pull", || self.get().map_err(|e| e.reason.clone())?.try_pull())?;
     let Some((sample, changed)) = r else { return Ok(None) };
     let Some(buffer) = sample.buffer_owned() else { return Ok(None) };
     let copied = buffer.n_memory() > 1;
@@ -268,31 +287,31 @@ impl GstFragment {
   /// The caps of the last sample handed out, as GStreamer prints them.
   #[napi]
   pub fn current_caps(&self) -> Option<String> {
-    self.inner.current_caps()
+    self.get().ok()?.current_caps()
   }
 
   #[napi]
   pub fn is_eos(&self) -> bool {
-    self.inner.is_eos()
+    self.get().is_ok_and(|f| f.is_eos())
   }
 
   #[napi]
   pub fn error(&self) -> Option<String> {
-    self.inner.error()
+    self.get().ok()?.error()
   }
 
   #[napi]
   pub fn take_warnings(&self) -> Vec<String> {
-    self.inner.take_warnings()
+    self.get().map(|f| f.take_warnings()).unwrap_or_default()
   }
 
   /// Waits on the libuv pool until output is queued, the appsrc has room (wantInput), EOS, an error or the
   /// timeout: "output" | "input" | "eos" | "error" | "timeout".
   #[napi(ts_return_type = "Promise<'output' | 'input' | 'eos' | 'error' | 'timeout'>")]
-  pub fn wait(&self, want_input: bool, timeout_ms: u32, signal: Option<AbortSignal>) -> AsyncTask<WaitTask> {
-    AsyncTask::with_optional_signal(
-      WaitTask { fragment: self.inner.clone(), want_input, timeout: Duration::from_millis(timeout_ms as u64) },
+  pub fn wait(&self, want_input: bool, timeout_ms: u32, signal: Option<AbortSignal>) -> Result<AsyncTask<WaitTask>> {
+    Ok(AsyncTask::with_optional_signal(
+      WaitTask { fragment: self.get()?, want_input, timeout: Duration::from_millis(timeout_ms as u64) },
       signal,
-    )
+    ))
   }
 }

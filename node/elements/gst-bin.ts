@@ -1,0 +1,87 @@
+import { Caps } from '../../src/caps';
+import { defineElement, prop, type ElementOptions } from '../../src/descriptor';
+import type { Reader } from '../../src/element';
+import type { CpuMemory } from '../../src/memory/memory';
+import { defineTransform, type Transform } from '../../src/operator';
+import type { Packet } from '../../src/packet';
+import { mapReader } from '../../src/reader';
+import { loadGst, type GstBinding, type GstFragment } from './gst/addon';
+import { fragmentReader, fromGstCaps, negotiationError, SideTable, toGstCaps } from './gst/bridge';
+
+export const GST_BIN = defineElement({
+  name: 'gstBin',
+  kind: 'transform',
+  description: 'Runs a GStreamer pipeline fragment (gst-launch syntax) as a transform: appsrc ! fragment ! appsink, in the GStreamer bridge addon',
+  caps: { sink: Caps.any(), src: Caps.any() },
+  notes:
+    "Needs the bridge addon (native-gst/g2g_gst.node, scripts/build-native-gst.sh) and GStreamer; loaded when the element is built. Negotiation asks the fragment (a caps query on its pads, in state NULL): a fragment that takes or makes nothing allowed fails before data flows, naming the GStreamer element. Packets cross with pts/dts/duration/flags mapped; capture time is kept by pts in a side table. Input is copied once into a GstBuffer (ledger); output is the GstBuffer's mapped memory, no copy. GStreamer's threads never call into JS: bounded queues both ways. Bus errors fail the element naming the inner element; the fragment goes to NULL at EOS, error and abort.",
+  properties: {
+    pipeline: prop.string({
+      required: true,
+      pattern: /\S/,
+      accepts: 'a gst-launch pipeline fragment',
+      doc: 'The GStreamer fragment, in gst-launch syntax (`videoconvert ! videoscale ! video/x-raw,width=320`)',
+    }),
+  },
+  build(s, x: { addon?: GstBinding }): Transform<Packet, Packet<CpuMemory>> {
+    const addon = x.addon ?? loadGst();
+    // Parsed now, so that a fragment that does not parse fails when the pipeline is built. Each negotiation
+    // query parses its own copy (state NULL, no thread) and frees it at once; the running one is parsed at
+    // open and disposed at close: no GStreamer pipeline (its bus, its fds) outlives a call or a run, even
+    // when the run is aborted before this element opens.
+    const query = <T>(f: (fragment: GstFragment) => T): T => {
+      const fragment = new addon.GstFragment('bin', s.pipeline);
+      try {
+        return f(fragment);
+      } finally {
+        fragment.dispose();
+      }
+    };
+    query(() => undefined);
+    const name = (): string => s.name ?? GST_BIN.name;
+    return defineTransform<Packet, Packet<CpuMemory>>({
+      sinkCaps: Caps.any(),
+      srcCaps: Caps.any(),
+      // What the fragment takes, given what may leave it (a CAPS query on appsrc's peer).
+      acceptCaps(downstream) {
+        const allowedText = downstream.isAny ? undefined : toGstCaps(downstream);
+        return query((fragment) => {
+          const accepted = fromGstCaps(fragment.sinkCaps(allowedText));
+          if (accepted.isEmpty()) throw negotiationError(name(), fragment, allowedText, 'its input', `nothing it takes can leave it${allowedText ? ` as ${allowedText}` : ''}`);
+          return accepted;
+        });
+      },
+      outputCaps(input, allowed) {
+        const allowedText = allowed.isAny ? undefined : toGstCaps(allowed);
+        return query((fragment) => {
+          const out = fromGstCaps(fragment.srcCaps(toGstCaps(input), allowedText));
+          if (out.isEmpty()) {
+            throw negotiationError(name(), fragment, allowedText, 'its input', `input ${input.toString()}${allowedText ? `, output within ${allowedText}` : ''}`);
+          }
+          return out.intersect(allowed);
+        });
+      },
+      open(ctx, up) {
+        const table = new SideTable();
+        const fed: Reader<Packet> = mapReader(up, (p) => (table.put(p), p));
+        const output = ctx.outputCaps.isAny ? undefined : toGstCaps(ctx.outputCaps);
+        const fragment = new addon.GstFragment('bin', s.pipeline);
+        try {
+          fragment.start(ctx.inputCaps ? toGstCaps(ctx.inputCaps) : undefined, output);
+        } catch (e) {
+          fragment.dispose();
+          throw e;
+        }
+        return fragmentReader(ctx, fragment, fed, (_, pts) => table.take(pts));
+      },
+    });
+  },
+});
+
+export type GstBinOptions = ElementOptions<typeof GST_BIN> & { addon?: GstBinding };
+
+/**
+ * A GStreamer pipeline fragment as a glass2glass transform (`gstBin({ pipeline: 'videoconvert ! videoscale' })`):
+ * any GStreamer element inside a glass2glass pipeline, with caps, time, memory and errors mapped.
+ */
+export const gstBin = (options: GstBinOptions): Transform<Packet, Packet<CpuMemory>> => GST_BIN.create(options);

@@ -1,0 +1,174 @@
+import { Caps } from '../../../src/caps';
+import { EOS, type ElementContext, type Pulled, type Reader } from '../../../src/element';
+import { cpuMemory, type CpuMemory } from '../../../src/memory/memory';
+import { EMPTY_META, type Packet, type PacketMeta } from '../../../src/packet';
+import { NegotiationError } from '../../../src/pipeline/errors';
+import { isPromiseLike, type MaybePromise } from '../../../src/util/promise';
+import type { GstFragment } from './addon';
+
+/** Flags the addon adds to a sample's flags (beside PacketFlags' bits). */
+const COPIED = 1 << 16;
+const CAPS_CHANGED = 1 << 17;
+const OUR_FLAGS = 0xffff;
+/** How long one wait on the libuv pool lasts before the reader looks at its signal again. */
+const WAIT_MS = 100;
+/** Input metas (capture time) kept for outputs not yet out, by pts. */
+const SIDE_TABLE = 256;
+
+/** An error GStreamer posted on the fragment's bus: names the inner element (`x264enc0`). */
+export class GstBusError extends Error {
+  override readonly name = 'GstBusError';
+  /** The GStreamer element that posted it, when the message names one. */
+  readonly gstElement: string | undefined;
+  constructor(message: string) {
+    super(`GStreamer ${message}`);
+    this.gstElement = /^([^:\s]+):/.exec(message)?.[1];
+  }
+}
+
+/** glass2glass caps as GStreamer reads them (same string syntax), ANY as GStreamer spells it. */
+export function toGstCaps(c: Caps): string {
+  return c.isAny ? 'ANY' : c.isEmpty() ? 'EMPTY' : c.toString();
+}
+
+/**
+ * GStreamer caps text as glass2glass caps. Structures glass2glass cannot parse (a type it lacks, such as a
+ * flags set) are parsed without their odd fields, then, failing that, dropped; all failing: ANY.
+ */
+export function fromGstCaps(text: string): Caps {
+  try {
+    return Caps.parse(text);
+  } catch {
+    // Strip fields whose type glass2glass does not know: `name=(GstSomething)value`.
+    const cleaned = text.replace(/,\s*[\w-]+=\(Gst\w+\)[^,;]*/g, '');
+    try {
+      return Caps.parse(cleaned);
+    } catch {
+      return Caps.any();
+    }
+  }
+}
+
+/** The failed-negotiation error: names the GStreamer element that can take or make nothing, when one can. */
+export function negotiationError(bridge: string, fragment: GstFragment, allowed: string | undefined, what: string, detail: string): NegotiationError {
+  const culprit = fragment.culprit(allowed);
+  const where = culprit ? `GStreamer element ${culprit} in ${bridge}` : bridge;
+  return new NegotiationError(what, where, [detail], `the fragment cannot ${culprit ? `get past ${culprit}` : 'take these caps'}`);
+}
+
+/** Keeps the metas (capture time) of the packets fed in, by pts, for the packets that come out. */
+export class SideTable {
+  private readonly byPts = new Map<number, PacketMeta>();
+
+  put(p: Packet): void {
+    if (p.pts === undefined || p.meta === EMPTY_META) return;
+    this.byPts.set(p.pts, p.meta);
+    if (this.byPts.size > SIDE_TABLE) this.byPts.delete(this.byPts.keys().next().value as number);
+  }
+
+  /** The meta of the input with this pts; else of the latest input before it (a rate change, a resample). */
+  take(pts: number | undefined): PacketMeta {
+    if (pts === undefined || this.byPts.size === 0) return EMPTY_META;
+    const exact = this.byPts.get(pts);
+    if (exact !== undefined) {
+      this.byPts.delete(pts);
+      return exact;
+    }
+    let best: number | undefined;
+    for (const k of this.byPts.keys()) if (k <= pts && (best === undefined || k > best)) best = k;
+    return best === undefined ? EMPTY_META : (this.byPts.get(best) as PacketMeta);
+  }
+}
+
+/** Hands a packet to the fragment's appsrc (one copy into a GstBuffer, recorded in the ledger). */
+export function pushPacket(ctx: ElementContext, fragment: GstFragment, p: Packet, lastCaps: { caps?: Caps }): void {
+  if (p.caps !== lastCaps.caps) {
+    if (lastCaps.caps !== undefined && !p.caps.equals(lastCaps.caps)) fragment.setInputCaps(toGstCaps(p.caps));
+    lastCaps.caps = p.caps;
+  }
+  if (p.memory.domain !== 'cpu' && p.memory.domain !== 'none') throw new TypeError(`the GStreamer bridge takes CPU memory, not ${p.memory.domain}`);
+  const data = p.memory.domain === 'cpu' ? p.memory.data : new Uint8Array(0);
+  if (data.byteLength > 0) {
+    ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'into a GstBuffer (appsrc)', explicit: true });
+  }
+  fragment.push(data, p.pts ?? -1, p.dts ?? -1, p.duration ?? -1, p.flags);
+}
+
+const time = (v: number): number | undefined => (v < 0 ? undefined : v);
+
+/**
+ * Reads the fragment's appsink (gstBin, gstSrc): takes queued samples synchronously, feeds the appsrc from
+ * `up` while it has room, and waits on the libuv pool (never on the JS thread) when it can do neither. The
+ * fragment goes to NULL at close, on every path.
+ */
+export function fragmentReader(
+  ctx: ElementContext,
+  fragment: GstFragment,
+  up: Reader<Packet> | undefined,
+  stamp: (meta: PacketMeta, pts: number | undefined) => PacketMeta
+): Reader<Packet<CpuMemory>> {
+  const metaOut = new Float64Array(4);
+  let caps: Caps | undefined;
+  let inputEnded = up === undefined;
+  const inputCaps: { caps?: Caps } = { caps: ctx.inputCaps };
+  let closed = false;
+
+  const take = (): Packet<CpuMemory> | undefined => {
+    let data: Buffer | null;
+    try {
+      data = fragment.tryPull(metaOut);
+    } catch (e) {
+      throw new GstBusError(e instanceof Error ? e.message : String(e));
+    }
+    if (data === null) return undefined;
+    const flags = metaOut[3];
+    if ((flags & CAPS_CHANGED) !== 0 || caps === undefined) caps = fromGstCaps(fragment.currentCaps() ?? 'ANY');
+    if ((flags & COPIED) !== 0) {
+      ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'GstBuffer of several memories merged to map', explicit: true });
+    }
+    const pts = time(metaOut[0]);
+    return {
+      caps,
+      pts,
+      dts: time(metaOut[1]),
+      duration: time(metaOut[2]),
+      flags: flags & OUR_FLAGS,
+      memory: cpuMemory(data),
+      meta: stamp(EMPTY_META, pts),
+    };
+  };
+
+  const feed = (r: Pulled<Packet>): void => {
+    if (r === EOS) {
+      inputEnded = true;
+      fragment.endOfStream();
+    } else pushPacket(ctx, fragment, r, inputCaps);
+  };
+
+  const pull = (signal: AbortSignal): MaybePromise<Pulled<Packet<CpuMemory>>> => {
+    for (;;) {
+      signal.throwIfAborted();
+      const out = take();
+      if (out !== undefined) return out;
+      if (fragment.isEos()) return EOS;
+      if (!inputEnded && up !== undefined && fragment.canPush()) {
+        const r = up.pull(signal);
+        if (isPromiseLike(r)) return Promise.resolve(r).then((v) => (feed(v), pull(signal)));
+        feed(r);
+        continue;
+      }
+      return fragment.wait(!inputEnded, WAIT_MS, signal).then(() => pull(signal));
+    }
+  };
+
+  return {
+    pull,
+    close() {
+      if (closed) return;
+      closed = true;
+      fragment.stop();
+      for (const w of fragment.takeWarnings()) ctx.log('warn', `GStreamer ${w}`);
+      fragment.dispose();
+    },
+  };
+}
