@@ -5,8 +5,8 @@ import type { CpuMemory } from '../../src/memory/memory';
 import { defineTransform, type Transform } from '../../src/operator';
 import type { Packet } from '../../src/packet';
 import { mapReader } from '../../src/reader';
-import { loadGst, type GstBinding, type GstFragment } from './gst/addon';
-import { fragmentReader, fromGstCaps, negotiationError, SideTable, toGstCaps } from './gst/bridge';
+import { loadGst, type GstBinding } from './gst/addon';
+import { fragmentReader, fromGstCaps, negotiationError, queryFragment, SideTable, startFragment, toGstCaps } from './gst/bridge';
 
 export const GST_BIN = defineElement({
   name: 'gstBin',
@@ -25,19 +25,7 @@ export const GST_BIN = defineElement({
   },
   build(s, x: { addon?: GstBinding }): Transform<Packet, Packet<CpuMemory>> {
     const addon = x.addon ?? loadGst();
-    // Parsed now, so that a fragment that does not parse fails when the pipeline is built. Each negotiation
-    // query parses its own copy (state NULL, no thread) and frees it at once; the running one is parsed at
-    // open and disposed at close: no GStreamer pipeline (its bus, its fds) outlives a call or a run, even
-    // when the run is aborted before this element opens.
-    const query = <T>(f: (fragment: GstFragment) => T): T => {
-      const fragment = new addon.GstFragment('bin', s.pipeline);
-      try {
-        return f(fragment);
-      } finally {
-        fragment.dispose();
-      }
-    };
-    query(() => undefined);
+    const query = queryFragment(addon, 'bin', s.pipeline);
     const name = (): string => s.name ?? GST_BIN.name;
     return defineTransform<Packet, Packet<CpuMemory>>({
       sinkCaps: Caps.any(),
@@ -65,13 +53,7 @@ export const GST_BIN = defineElement({
         const table = new SideTable();
         const fed: Reader<Packet> = mapReader(up, (p) => (table.put(p), p));
         const output = ctx.outputCaps.isAny ? undefined : toGstCaps(ctx.outputCaps);
-        const fragment = new addon.GstFragment('bin', s.pipeline);
-        try {
-          fragment.start(ctx.inputCaps ? toGstCaps(ctx.inputCaps) : undefined, output);
-        } catch (e) {
-          fragment.dispose();
-          throw e;
-        }
+        const fragment = startFragment(ctx, addon, 'bin', s.pipeline, ctx.inputCaps ? toGstCaps(ctx.inputCaps) : undefined, output);
         return fragmentReader(ctx, fragment, fed, (_, pts) => table.take(pts));
       },
     });

@@ -2,9 +2,9 @@ import { Caps } from '../../../src/caps';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../../src/element';
 import { cpuMemory, type CpuMemory } from '../../../src/memory/memory';
 import { EMPTY_META, type Packet, type PacketMeta } from '../../../src/packet';
-import { NegotiationError } from '../../../src/pipeline/errors';
+import { ElementError, NegotiationError } from '../../../src/pipeline/errors';
 import { isPromiseLike, type MaybePromise } from '../../../src/util/promise';
-import type { GstFragment } from './addon';
+import type { GstBinding, GstFragment } from './addon';
 
 /** Flags the addon adds to a sample's flags (beside PacketFlags' bits). */
 const COPIED = 1 << 16;
@@ -22,25 +22,38 @@ export class GstBusError extends Error {
   readonly gstElement: string | undefined;
   constructor(message: string) {
     super(`GStreamer ${message}`);
-    this.gstElement = /^([^:\s]+):/.exec(message)?.[1];
+    this.gstElement = /^([^:\s]+)/.exec(message)?.[1];
   }
 }
 
-/** glass2glass caps as GStreamer reads them (same string syntax), ANY as GStreamer spells it. */
+/** Fields GStreamer types as buffers (glass2glass: lowercase hex strings) and as unsigned ints (glass2glass: int). */
+const BUFFER_FIELDS = ['codec_data', 'streamheader'];
+const UINT_FIELDS = ['bit-depth-luma', 'bit-depth-chroma'];
+
+/**
+ * glass2glass caps as GStreamer reads them: the same string syntax, ANY/EMPTY spelled as GStreamer does,
+ * codec_data as (buffer), the bit depths as (uint) (GStreamer's int and uint never intersect).
+ */
 export function toGstCaps(c: Caps): string {
-  return c.isAny ? 'ANY' : c.isEmpty() ? 'EMPTY' : c.toString();
+  if (c.isAny) return 'ANY';
+  if (c.isEmpty()) return 'EMPTY';
+  let text = c.toString();
+  for (const f of BUFFER_FIELDS) text = text.replaceAll(`${f}=(string)`, `${f}=(buffer)`);
+  for (const f of UINT_FIELDS) text = text.replaceAll(`${f}=(int)`, `${f}=(uint)`);
+  return text;
 }
 
 /**
- * GStreamer caps text as glass2glass caps. Structures glass2glass cannot parse (a type it lacks, such as a
- * flags set) are parsed without their odd fields, then, failing that, dropped; all failing: ANY.
+ * GStreamer caps text as glass2glass caps: (buffer) as hex strings, (uint) as int; fields of types glass2glass
+ * lacks (flag sets, `(GstVideoMultiviewFlagsSet)…`) are dropped rather than the caps; text that still does not
+ * parse is ANY (the bridge then passes GStreamer's own caps on unchecked).
  */
 export function fromGstCaps(text: string): Caps {
+  const mapped = text.replace(/=\(buffer\)/g, '=(string)').replace(/=\(uint\)/g, '=(int)');
   try {
-    return Caps.parse(text);
+    return Caps.parse(mapped);
   } catch {
-    // Strip fields whose type glass2glass does not know: `name=(GstSomething)value`.
-    const cleaned = text.replace(/,\s*[\w-]+=\(Gst\w+\)[^,;]*/g, '');
+    const cleaned = mapped.replace(/,\s*[\w-]+=\(Gst\w+\)[^,;]*/g, '');
     try {
       return Caps.parse(cleaned);
     } catch {
@@ -52,8 +65,8 @@ export function fromGstCaps(text: string): Caps {
 /** The failed-negotiation error: names the GStreamer element that can take or make nothing, when one can. */
 export function negotiationError(bridge: string, fragment: GstFragment, allowed: string | undefined, what: string, detail: string): NegotiationError {
   const culprit = fragment.culprit(allowed);
-  const where = culprit ? `GStreamer element ${culprit} in ${bridge}` : bridge;
-  return new NegotiationError(what, where, [detail], `the fragment cannot ${culprit ? `get past ${culprit}` : 'take these caps'}`);
+  const where = culprit ? `GStreamer element ${culprit} in ${bridge}` : `${bridge}'s fragment`;
+  return new NegotiationError(what, where, [detail], culprit ? `nothing allowed gets past ${culprit}` : 'the fragment takes none of these caps');
 }
 
 /** Keeps the metas (capture time) of the packets fed in, by pts, for the packets that come out. */
@@ -171,4 +184,41 @@ export function fragmentReader(
       fragment.dispose();
     },
   };
+}
+
+/**
+ * Runs `f` on a fresh copy of the fragment (state NULL, no thread), freed at once: negotiation's queries.
+ * No GStreamer pipeline (its bus, its fds) outlives a call or a run, even one aborted before the element opens.
+ * Called once with a no-op when the element is built, so a fragment that does not parse fails then.
+ */
+export function queryFragment(addon: GstBinding, mode: 'bin' | 'src' | 'sink', description: string): <T>(f: (fragment: GstFragment) => T) => T {
+  const query = <T>(f: (fragment: GstFragment) => T): T => {
+    const fragment = new addon.GstFragment(mode, description);
+    try {
+      return f(fragment);
+    } finally {
+      fragment.dispose();
+    }
+  };
+  query(() => undefined);
+  return query;
+}
+
+/** Parses the fragment for a run and sets it PLAYING with the negotiated caps; disposed if that fails. */
+export function startFragment(
+  ctx: ElementContext,
+  addon: GstBinding,
+  mode: 'bin' | 'src' | 'sink',
+  description: string,
+  input: string | undefined,
+  output: string | undefined
+): GstFragment {
+  const fragment = new addon.GstFragment(mode, description);
+  try {
+    fragment.start(input, output);
+  } catch (e) {
+    fragment.dispose();
+    throw new ElementError(ctx.name, undefined, new GstBusError(e instanceof Error ? e.message : String(e)));
+  }
+  return fragment;
 }
