@@ -6,7 +6,7 @@ import { defineTransform, type Transform } from '../../src/operator';
 import type { Packet } from '../../src/packet';
 import { mapReader } from '../../src/reader';
 import { loadGst, type GstBinding } from './gst/addon';
-import { fragmentReader, fromGstCaps, negotiationError, queryFragment, SideTable, startFragment, toGstCaps } from './gst/bridge';
+import { acceptedCaps, fragmentReader, fromGstCaps, negotiationError, queryFragment, SideTable, startFragment, toGstCaps } from './gst/bridge';
 
 export const GST_BIN = defineElement({
   name: 'gstBin',
@@ -34,7 +34,7 @@ export const GST_BIN = defineElement({
       acceptCaps(downstream) {
         const allowedText = downstream.isAny ? undefined : toGstCaps(downstream);
         return query((fragment) => {
-          const accepted = fromGstCaps(fragment.sinkCaps(allowedText));
+          const accepted = acceptedCaps(fragment.sinkCaps(allowedText));
           if (accepted.isEmpty()) throw negotiationError(name(), fragment, allowedText, 'its input', `nothing it takes can leave it${allowedText ? ` as ${allowedText}` : ''}`);
           return accepted;
         });

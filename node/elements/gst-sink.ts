@@ -5,7 +5,7 @@ import { defineSink, type Sink } from '../../src/operator';
 import type { Packet } from '../../src/packet';
 import type { MaybePromise } from '../../src/util/promise';
 import { loadGst, type GstBinding, type GstFragment } from './gst/addon';
-import { fromGstCaps, GstBusError, negotiationError, pushPacket, queryFragment, startFragment, toGstCaps } from './gst/bridge';
+import { acceptedCaps, GstBusError, negotiationError, pushPacket, queryFragment, startFragment, toGstCaps } from './gst/bridge';
 
 /** How long one wait on the libuv pool lasts before the writer looks at its signal again. */
 const WAIT_MS = 100;
@@ -31,7 +31,7 @@ export const GST_SINK = defineElement({
     const query = queryFragment(addon, 'sink', s.pipeline);
     const name = s.name ?? GST_SINK.name;
     const sinkCaps = query((fragment) => {
-      const caps = fromGstCaps(fragment.sinkCaps(undefined));
+      const caps = acceptedCaps(fragment.sinkCaps(undefined));
       if (caps.isEmpty()) throw negotiationError(name, fragment, undefined, 'its input', 'the fragment takes nothing');
       return caps;
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Caps } from '../../src/caps';
-import { fromGstCaps, toGstCaps } from '../../node/elements/gst/bridge';
+import { acceptedCaps, fromGstCaps, toGstCaps } from '../../node/elements/gst/bridge';
 
 /** Caps text as GStreamer 1.22 prints it (gst-launch -v), through the bridge's mapping. */
 describe('GStreamer caps ↔ glass2glass caps', () => {
@@ -27,5 +27,13 @@ describe('GStreamer caps ↔ glass2glass caps', () => {
     expect(toGstCaps(Caps.empty())).toBe('EMPTY');
     expect(fromGstCaps('ANY').isAny).toBe(true);
     expect(fromGstCaps('EMPTY').isEmpty()).toBe(true);
+  });
+
+  it("reads a fragment's accepted caps without their ranges (an unstated size still fits, as in GStreamer)", () => {
+    const c = acceptedCaps(
+      'video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au, width=(int)[ 16, 2147483647 ], height=(int)[ 16, 2147483647 ]; video/x-h264, framerate=(fraction)[ 0/1, 2147483647/1 ]'
+    );
+    expect(c.toString()).toBe('video/x-h264, stream-format=(string){ avc, avc3 }, alignment=(string)au; video/x-h264');
+    expect(Caps.parse('video/x-h264, stream-format=(string)avc, alignment=(string)au').isSubset(c)).toBe(true);
   });
 });

@@ -62,6 +62,18 @@ export function fromGstCaps(text: string): Caps {
   }
 }
 
+/**
+ * What a fragment takes, as glass2glass's negotiation reads it: GStreamer's answer without its range fields
+ * (`width=(int)[ 16, 2147483647 ]`). GStreamer intersects caps, where an absent field matches any range;
+ * glass2glass asks a fixed input to be a subset, so a source that does not state a size (h264Parse before
+ * its SPS) would fail against mp4mux's size range although GStreamer takes it. Lists and fixed values stay:
+ * they are what upstream converts to. A value outside a dropped range is GStreamer's to refuse, at the first
+ * buffer, as a bus error naming the element.
+ */
+export function acceptedCaps(text: string): Caps {
+  return fromGstCaps(text.replace(/,\s*[\w-]+=\((?:int|fraction|double)\)\[[^\]]*\]/g, ''));
+}
+
 /** The failed-negotiation error: names the GStreamer element that can take or make nothing, when one can. */
 export function negotiationError(bridge: string, fragment: GstFragment, allowed: string | undefined, what: string, detail: string): NegotiationError {
   const culprit = fragment.culprit(allowed);
