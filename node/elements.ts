@@ -1,3 +1,6 @@
+import { GST_BIN } from './elements/gst-bin';
+import { GST_SINK } from './elements/gst-sink';
+import { GST_SRC } from './elements/gst-src';
 import { H264_DEC } from './elements/h264-dec';
 import { H264_ENC } from './elements/h264-enc';
 import { KMS_SINK } from './elements/kms-sink';
@@ -8,8 +11,8 @@ import { UDP_SRC } from './elements/udp-src';
 import { WAYLAND_SINK } from './elements/wayland-sink';
 
 /**
- * Node's own elements (native addon, sockets, display), beside the package's `builtinElements`; nothing registers
+ * Node's own elements (native addon, sockets, display, the GStreamer bridge: its addon loads when one is built), beside the package's `builtinElements`; nothing registers
  * itself. The ML elements (onnxruntime, Dawn) are `mlElements` of glass2glass/ml, so that an RTSP/MP4 app's
  * types and bundles never reach the optional ML packages or WebGPU's declarations.
  */
-export const nodeElements = Object.freeze([H264_DEC, H264_ENC, UDP_SRC, UDP_SINK, RTSP_SRC, RTSP_SERVER_SINK, WAYLAND_SINK, KMS_SINK]);
+export const nodeElements = Object.freeze([H264_DEC, H264_ENC, UDP_SRC, UDP_SINK, RTSP_SRC, RTSP_SERVER_SINK, WAYLAND_SINK, KMS_SINK, GST_BIN, GST_SRC, GST_SINK]);

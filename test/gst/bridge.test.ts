@@ -17,6 +17,8 @@ import type { Packet } from '../../src/packet';
 import { PacketFlags } from '../../src/packet';
 import { expectValidMp4 } from '../mp4/helpers';
 import { installNodeFileOpener } from '../../node/drivers/fs';
+import { cliRegistry } from '../../node/cli/registry';
+import { parseLaunch } from '../../operators/launch';
 import { requirePeer } from '../peers';
 
 requirePeer('gstreamer', 'gst-bridge', 'ffmpeg', 'ffprobe');
@@ -52,6 +54,14 @@ describe('gstBin', () => {
       expect(p.flags & PacketFlags.KEYFRAME).toBe(PacketFlags.KEYFRAME);
       expect(typeof p.meta.captureTime).toBe('number');
     }
+    expect(stats.delivered).toBe(30);
+  });
+
+  it('works in launch syntax, the fragment quoted as gst-launch quotes it', async () => {
+    const stats = await parseLaunch(
+      'videoTestSrc num-buffers=30 ! gstBin pipeline="videoconvert ! videoscale ! video/x-raw,width=320,height=240" ! fakeSink',
+      cliRegistry()
+    ).run();
     expect(stats.delivered).toBe(30);
   });
 
