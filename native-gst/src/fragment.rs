@@ -87,8 +87,24 @@ pub fn init() -> Result<(), String> {
   gst::init().map_err(|e| format!("GStreamer failed to initialise: {e}"))
 }
 
+/// An element as errors name it: its name, and its factory when the name is GStreamer's own (`x264enc3`
+/// says little to someone who wrote `x264enc` once in a fragment).
+fn describe(el: &gst::Element) -> String {
+  let name = el.name();
+  match el.factory().map(|f| f.name().to_string()) {
+    Some(f) if f != name.as_str() => format!("{name} ({f})"),
+    _ => name.to_string(),
+  }
+}
+
 fn msg_source(msg: &gst::MessageRef) -> String {
-  msg.src().map(|s| s.name().to_string()).unwrap_or_else(|| "pipeline".into())
+  match msg.src() {
+    Some(o) => match o.downcast_ref::<gst::Element>() {
+      Some(el) => describe(el),
+      None => o.name().to_string(),
+    },
+    None => "pipeline".into(),
+  }
 }
 
 /// Whole names of the fragment's elements, upstream first, without our appsrc/appsink.
@@ -220,7 +236,7 @@ impl Fragment {
     for el in fragment_elements(&self.pipeline) {
       for pad in el.src_pads() {
         if pad.query_caps(None).is_empty() {
-          return Some(el.name().to_string());
+          return Some(describe(&el));
         }
       }
     }
@@ -228,7 +244,7 @@ impl Fragment {
     if let (Some(sink), Some(f)) = (&self.appsink, filter) {
       if let Some(peer) = sink.static_pad("sink").unwrap().peer() {
         if peer.query_caps(Some(&f)).is_empty() {
-          return peer.parent_element().map(|e| e.name().to_string());
+          return peer.parent_element().map(|e| describe(&e));
         }
       }
     }
