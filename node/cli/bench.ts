@@ -12,6 +12,7 @@ const SUBCOMMANDS = new Map<string, () => Promise<BenchFn>>([
   ['decode', async () => (await import('../bench/decode')).benchDecode],
   ['rtsp', async () => (await import('../bench/rtsp-latency')).benchRtspLatency],
   ['display', async () => (await import('../bench/display')).benchDisplay],
+  ['bridge', async () => (await import('../bench/bridge')).benchBridge],
 ]);
 
 /** `g2g bench`: the core benchmark against GStreamer, or a sub-benchmark. Returns the process exit code. */
