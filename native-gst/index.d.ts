@@ -19,8 +19,12 @@ export declare class GstFragment {
   dispose(): void
   canPush(): boolean
   setInputCaps(caps: string): void
-  /** Copies the bytes into a new GstBuffer with the times (ns; negative: none) and glass2glass flags. */
-  push(data: Uint8Array, pts: number, dts: number, duration: number, flags: number): void
+  /**
+   * Hands the bytes to the appsrc as a GstBuffer with the times (ns; negative: none) and glass2glass flags.
+   * `lend` ≥ 0: without a copy, the caller keeping `data` alive until `lend` comes back in a later call's
+   * answer; else copied. Answers the lent ids GStreamer has let go of since the last call.
+   */
+  push(data: Uint8Array, pts: number, dts: number, duration: number, flags: number, lend: number): Array<number>
   endOfStream(): void
   /**
    * The next sample's bytes (an external Buffer over the mapped GstBuffer), its times and flags written to
@@ -45,3 +49,6 @@ export declare function gstHasElement(name: string): boolean
 
 /** GStreamer's version, "GStreamer 1.22.0"; throws when it cannot initialise. */
 export declare function gstVersion(): string
+
+/** The lent ids (see GstFragment.push) GStreamer has let go of since the last call, process-wide. */
+export declare function takeReleased(): Array<number>

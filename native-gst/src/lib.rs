@@ -125,6 +125,37 @@ impl ToNapiValue for MappedBytes {
   }
 }
 
+/// JS bytes lent to GStreamer without a copy: JS keeps the Uint8Array alive (a Map by `id` in the element)
+/// until GStreamer drops the buffer's memory, which puts `id` on the released list that `push` hands back.
+/// GStreamer sees the memory read-only (a writing element copies it first), as packets are immutable.
+/// Process-wide: a lent buffer may outlive its fragment (a passthrough element hands the same GstBuffer out,
+/// and the output packet maps it), so the ids go back through whichever fragment pushes next.
+static RELEASED: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+struct LentBytes {
+  ptr: *const u8,
+  len: usize,
+  id: u32,
+}
+
+// SAFETY: the bytes are only read, and stay alive (held by JS) until Drop has run on whatever thread.
+unsafe impl Send for LentBytes {}
+
+impl AsRef<[u8]> for LentBytes {
+  fn as_ref(&self) -> &[u8] {
+    // SAFETY: ptr/len come from a live Uint8Array that JS holds until `id` is released.
+    unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+  }
+}
+
+impl Drop for LentBytes {
+  fn drop(&mut self) {
+    if let Ok(mut r) = RELEASED.lock() {
+      r.push(self.id);
+    }
+  }
+}
+
 pub struct WaitTask {
   fragment: Arc<Fragment>,
   want_input: bool,
@@ -158,6 +189,17 @@ pub fn gst_version() -> Result<String> {
     fragment::init()?;
     Ok(gst::version_string().to_string())
   })
+}
+
+/// The lent ids (see GstFragment.push) GStreamer has let go of since the last call, process-wide.
+#[napi]
+pub fn take_released() -> Vec<u32> {
+  let mut r = RELEASED.lock().unwrap();
+  if r.is_empty() {
+    Vec::new()
+  } else {
+    std::mem::take(&mut *r)
+  }
 }
 
 /// Whether GStreamer has an element factory of this name (`x264enc`).
@@ -240,11 +282,17 @@ impl GstFragment {
     guarded("caps", || self.get().map_err(|e| e.reason.clone())?.set_input_caps(&caps))
   }
 
-  /// Copies the bytes into a new GstBuffer with the times (ns; negative: none) and glass2glass flags.
+  /// Hands the bytes to the appsrc as a GstBuffer with the times (ns; negative: none) and glass2glass flags.
+  /// `lend` ≥ 0: without a copy, the caller keeping `data` alive until `lend` comes back in a later call's
+  /// answer; else copied. Answers the lent ids GStreamer has let go of since the last call.
   #[napi]
-  pub fn push(&self, data: &[u8], pts: f64, dts: f64, duration: f64, flags: u32) -> Result<()> {
+  pub fn push(&self, data: &[u8], pts: f64, dts: f64, duration: f64, flags: u32, lend: i32) -> Result<Vec<u32>> {
     guarded("push", || {
-      let mut buffer = gst::Buffer::from_mut_slice(data.to_vec());
+      let mut buffer = if lend >= 0 && !data.is_empty() {
+        gst::Buffer::from_slice(LentBytes { ptr: data.as_ptr(), len: data.len(), id: lend as u32 })
+      } else {
+        gst::Buffer::from_mut_slice(data.to_vec())
+      };
       {
         let b = buffer.get_mut().unwrap();
         b.set_pts(time(pts));
@@ -252,9 +300,13 @@ impl GstFragment {
         b.set_duration(time(duration));
         b.set_flags(to_gst_flags(flags));
       }
-      self.get().map_err(|e| e.reason.clone())?.push(buffer)
+      self.get().map_err(|e| e.reason.clone())?.push(buffer)?;
+      let mut r = RELEASED.lock().unwrap();
+      Ok(if r.is_empty() { Vec::new() } else { std::mem::take(&mut *r) })
     })
   }
+
+
 
   #[napi]
   pub fn end_of_stream(&self) {

@@ -16,7 +16,7 @@ export const GST_SINK = defineElement({
   description: 'Runs a GStreamer pipeline fragment (gst-launch syntax) as a sink: appsrc ! fragment, in the GStreamer bridge addon',
   caps: { sink: Caps.any() },
   notes:
-    "Needs the bridge addon (native-gst/g2g_gst.node, scripts/build-native-gst.sh) and GStreamer. Its sink caps are the fragment's answer to a caps query, asked when the element is built (a fragment that takes nothing fails then, naming the element). Each packet is copied once into a GstBuffer (ledger) with pts/dts/duration/flags mapped; a full appsrc holds the writer back. End-of-stream waits for the fragment's own EOS (a muxer finishes its file); bus errors fail the element naming the inner element; the fragment goes to NULL at EOS, error and abort.",
+    "Needs the bridge addon (native-gst/g2g_gst.node, scripts/build-native-gst.sh) and GStreamer. Its sink caps are the fragment's answer to a caps query, asked when the element is built (a fragment that takes nothing fails then, naming the element). Each packet's bytes are lent to GStreamer as read-only GstMemory, no copy, with pts/dts/duration/flags mapped; a full appsrc holds the writer back. End-of-stream waits for the fragment's own EOS (a muxer finishes its file); bus errors fail the element naming the inner element; the fragment goes to NULL at EOS, error and abort.",
   properties: {
     pipeline: prop.string({
       required: true,

@@ -12,7 +12,8 @@ import { gstBin } from '../../node/elements/gst-bin';
 import { gstSink } from '../../node/elements/gst-sink';
 import { gstSrc } from '../../node/elements/gst-src';
 import { h264Dec } from '../../node/elements/h264-dec';
-import { GstBusError } from '../../node/elements/gst/bridge';
+import { GstBusError, lentCount } from '../../node/elements/gst/bridge';
+import { loadGst } from '../../node/elements/gst/addon';
 import type { Packet } from '../../src/packet';
 import { PacketFlags } from '../../src/packet';
 import { expectValidMp4 } from '../mp4/helpers';
@@ -55,6 +56,17 @@ describe('gstBin', () => {
       expect(typeof p.meta.captureTime).toBe('number');
     }
     expect(stats.delivered).toBe(30);
+  });
+
+  it('system memory crosses without a copy both ways, bytes intact (identity)', async () => {
+    const direct: Uint8Array[] = [];
+    const bridged: Uint8Array[] = [];
+    const keep = (to: Uint8Array[]) => (p: Packet) => void (p.memory.domain === 'cpu' && to.push(new Uint8Array(p.memory.data)));
+    await pipe(videoTestSrc({ numBuffers: 10, width: 160, height: 120 }), fakeSink({ onPacket: keep(direct) })).run();
+    const stats = await pipe(videoTestSrc({ numBuffers: 10, width: 160, height: 120 }), gstBin({ pipeline: 'identity' }), fakeSink({ onPacket: keep(bridged) })).run();
+    expect(stats.copies.count).toBe(0);
+    expect(bridged).toHaveLength(10);
+    expect(Buffer.concat(bridged).equals(Buffer.concat(direct))).toBe(true);
   });
 
   it('works in launch syntax, the fragment quoted as gst-launch quotes it', async () => {
@@ -141,6 +153,7 @@ describe('gstBin', () => {
     gc();
     await new Promise((r) => setTimeout(r, 50));
     expect(threads() - t0).toBeLessThanOrEqual(2);
+    expect(lentCount(loadGst())).toBeLessThanOrEqual(8);
     expect(fds() - f0).toBeLessThanOrEqual(2);
   }, 120_000);
 });

@@ -105,19 +105,46 @@ export class SideTable {
   }
 }
 
-/** Hands a packet to the fragment's appsrc (one copy into a GstBuffer, recorded in the ledger). */
+/**
+ * Payloads lent to GStreamer without a copy, by id, held here (so V8 keeps their memory) until GStreamer has
+ * dropped the GstBuffer wrapping them: its ids come back in any later push's answer (or `takeReleased()`),
+ * process-wide, since a passthrough fragment hands our very buffer out and the packet made of it may outlive
+ * the fragment. A lent payload must not be detached (transferred) while GStreamer holds it; packets are
+ * immutable, and GStreamer sees the memory read-only (an element writing in place copies it first).
+ */
+const lent = new Map<number, Uint8Array>();
+let nextLend = 0;
+
+function returned(ids: readonly number[]): void {
+  for (const id of ids) lent.delete(id);
+}
+
+/** Lent payloads GStreamer still holds (tests: none once every run is over and its packets collected). */
+export function lentCount(addon?: GstBinding): number {
+  if (addon) returned(addon.takeReleased());
+  return lent.size;
+}
+
+/** Hands a packet to the fragment's appsrc: its bytes lent to GStreamer, no copy. */
 export function pushPacket(ctx: ElementContext, fragment: GstFragment, p: Packet, lastCaps: { caps?: Caps }): void {
   if (p.caps !== lastCaps.caps) {
     if (lastCaps.caps !== undefined && !p.caps.equals(lastCaps.caps)) fragment.setInputCaps(toGstCaps(p.caps));
     lastCaps.caps = p.caps;
   }
   if (p.memory.domain !== 'cpu' && p.memory.domain !== 'none') throw new TypeError(`the GStreamer bridge takes CPU memory, not ${p.memory.domain}`);
-  const data = p.memory.domain === 'cpu' ? p.memory.data : new Uint8Array(0);
+  const data = p.memory.domain === 'cpu' ? p.memory.data : EMPTY_BYTES;
+  let id = -1;
   if (data.byteLength > 0) {
-    ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'into a GstBuffer (appsrc)', explicit: true });
+    id = nextLend;
+    nextLend = (nextLend + 1) & 0x7fffffff;
+    lent.set(id, data);
   }
-  fragment.push(data, p.pts ?? -1, p.dts ?? -1, p.duration ?? -1, p.flags);
+  // A refused buffer (push throws) was dropped by GStreamer: its id is on the released list already.
+  const back = fragment.push(data, p.pts ?? -1, p.dts ?? -1, p.duration ?? -1, p.flags, id);
+  if (back.length > 0) returned(back);
 }
+
+const EMPTY_BYTES = new Uint8Array(0);
 
 const time = (v: number): number | undefined => (v < 0 ? undefined : v);
 
