@@ -9,6 +9,7 @@ use gst::prelude::*;
 use gstreamer as gst;
 use gstreamer_app as gst_app;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -55,11 +56,28 @@ struct Flow {
 struct Shared {
   flow: Mutex<Flow>,
   cv: Condvar,
+  /// Threads in (or about to enter) `cv.wait`: a notify with none skips the futex syscall, which on every
+  /// buffer (the appsrc probe, each sample, each take) was most of a crossing's cost.
+  waiters: AtomicUsize,
 }
 
 impl Shared {
   fn notify(&self) {
-    self.cv.notify_all();
+    if self.waiters.load(Ordering::SeqCst) > 0 {
+      // A waiter holds the lock from its last check until it sleeps: taking it here orders this notify
+      // after that sleep, so the wake-up cannot fall in between and be lost.
+      drop(self.flow.lock().unwrap());
+      self.cv.notify_all();
+    }
+  }
+
+  /// Waits on the condition variable, counted in `waiters` (called with the lock held, after the check).
+  fn wait<'a>(&self, guard: std::sync::MutexGuard<'a, Flow>, timeout: Option<Duration>) -> std::sync::MutexGuard<'a, Flow> {
+    let g = match timeout {
+      Some(t) => self.cv.wait_timeout(guard, t).unwrap().0,
+      None => self.cv.wait(guard).unwrap(),
+    };
+    g
   }
 }
 
@@ -125,7 +143,7 @@ impl Fragment {
     };
     let el = gst::parse::launch(&text).map_err(|e| format!("pipeline {description:?} does not parse: {e}"))?;
     let pipeline = el.downcast::<gst::Pipeline>().map_err(|_| format!("pipeline {description:?} is not a pipeline"))?;
-    let shared = Arc::new(Shared { flow: Mutex::new(Flow::default()), cv: Condvar::new() });
+    let shared = Arc::new(Shared { flow: Mutex::new(Flow::default()), cv: Condvar::new(), waiters: AtomicUsize::new(0) });
 
     let appsrc = pipeline.by_name(SRC_NAME).map(|e| e.downcast::<gst_app::AppSrc>().expect("appsrc"));
     if let Some(src) = &appsrc {
@@ -153,10 +171,12 @@ impl Fragment {
         gst_app::AppSinkCallbacks::builder()
           .new_sample(move |sink| {
             let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+            s1.waiters.fetch_add(1, Ordering::SeqCst);
             let mut f = s1.flow.lock().unwrap();
             while f.out.len() >= MAX_OUT && !f.flushing {
-              f = s1.cv.wait(f).unwrap();
+              f = s1.wait(f, None);
             }
+            s1.waiters.fetch_sub(1, Ordering::SeqCst);
             if f.flushing {
               return Err(gst::FlowError::Flushing);
             }
@@ -350,6 +370,13 @@ impl Fragment {
   /// an error, or the timeout.
   pub fn wait(&self, want_input: bool, timeout: Duration) -> Ready {
     let deadline = Instant::now() + timeout;
+    self.shared.waiters.fetch_add(1, Ordering::SeqCst);
+    let r = self.wait_counted(want_input, deadline);
+    self.shared.waiters.fetch_sub(1, Ordering::SeqCst);
+    r
+  }
+
+  fn wait_counted(&self, want_input: bool, deadline: Instant) -> Ready {
     let mut f = self.shared.flow.lock().unwrap();
     loop {
       if f.error.is_some() {
@@ -372,7 +399,7 @@ impl Fragment {
       if now >= deadline {
         return Ready::Timeout;
       }
-      f = self.shared.cv.wait_timeout(f, deadline - now).unwrap().0;
+      f = self.shared.wait(f, Some(deadline - now));
     }
   }
 }
