@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -198,6 +198,20 @@ describe('gstSink', () => {
       );
     expect(e).toBeInstanceOf(ElementError);
     expect((e as Error).message).toMatch(/gstSink0 failed.*filesink/);
+  });
+});
+
+describe('the bridge addon', () => {
+  it('exports exactly what the generated native-gst/index.d.ts declares', () => {
+    const dts = readFileSync(new URL('../../native-gst/index.d.ts', import.meta.url), 'utf8');
+    const declared = [...dts.matchAll(/export declare (?:class|function) (\w+)/g)].map((m) => m[1]).sort();
+    expect(Object.keys(loadGst()).sort()).toEqual(declared);
+    expect(declared).toEqual(['GstFragment', 'gstHasElement', 'gstVersion', 'takeReleased']);
+  });
+
+  it('the main addon does not link libgstreamer', () => {
+    const deps = execFileSync('ldd', [new URL('../../native/g2g_native.node', import.meta.url).pathname], { encoding: 'utf8' });
+    expect(deps).not.toMatch(/libgst/);
   });
 });
 
