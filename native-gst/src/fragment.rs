@@ -14,9 +14,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Buffers queued in the appsrc before the owner stops feeding it.
-pub const MAX_IN: u64 = 8;
+pub const MAX_IN: u64 = 16;
 /// Samples queued out of the appsink before its streaming thread waits.
-pub const MAX_OUT: usize = 8;
+pub const MAX_OUT: usize = 16;
 const SRC_NAME: &str = "g2g_appsrc";
 const SINK_NAME: &str = "g2g_appsink";
 

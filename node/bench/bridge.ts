@@ -18,6 +18,7 @@ import { pipe } from '../../src';
 import { processIo, type CliIo } from '../cli/io';
 import { gstBin } from '../elements/gst-bin';
 import { loadGst } from '../elements/gst/addon';
+import { lend, returned } from '../elements/gst/bridge';
 import { parseExecutionEnded } from './format';
 
 const run = promisify(execFile);
@@ -72,6 +73,30 @@ async function gst(c: Case, n: number, fragment: string): Promise<number> {
   return ns / 1000 / n;
 }
 
+/**
+ * The addon alone, no runtime: push while the appsrc has room, take every sample out, spinning instead of
+ * waiting (µs per buffer, both crossings). The floor under the pipeline figure: what is left above it is
+ * scheduling (the JS thread waiting on the libuv pool for GStreamer's streaming thread) and the runtime.
+ */
+function addonLoop(c: Case, n: number, fragment: string): number {
+  const addon = loadGst();
+  const f = new addon.GstFragment('bin', fragment);
+  const data = new Uint8Array(c.size);
+  const meta = new Float64Array(4);
+  try {
+    f.start(c.caps, undefined);
+    const t0 = performance.now();
+    let got = 0;
+    for (let i = 0; got < n; ) {
+      while (i < n && f.canPush()) returned(f.push(data, i * 1000, -1, -1, 1, c.size > 0 ? lend(data) : -1)), i++;
+      while (f.tryPull(meta) !== null) got++;
+    }
+    return ((performance.now() - t0) * 1000) / n;
+  } finally {
+    f.dispose();
+  }
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -83,13 +108,15 @@ export async function benchBridge(args: string[], io: CliIo = processIo): Promis
   const addon = loadGst();
   io.out(`${addon.gstVersion()}; fragment "${a.fragment}"; ${a.buffers} buffers, ${a.runs} runs each, interleaved; ${cpus().length} cores; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   io.out('µs per buffer, median (range). bridge: (fakeSrc ! gstBin ! fakeSink) − (fakeSrc ! fakeSink); a buffer crosses twice (in and out), a crossing is half.');
-  io.out('buffers | g2g without bridge | g2g with bridge | bridge per buffer | per crossing | gst-launch alone | copies per buffer');
+  io.out('addon loop: the addon alone in a tight push/take loop (no runtime, no waits), per buffer: the floor under "bridge per buffer".');
+  io.out('buffers | g2g without bridge | g2g with bridge | bridge per buffer | per crossing | addon loop | gst-launch alone | copies per buffer');
   for (const c of CASES) {
     const n = c.size === 0 ? a.buffers : Math.max(50, Math.round(a.buffers / 10));
     await ours(c, Math.min(n, 50), a.fragment); // warm-up: plugin loading, JIT
     const plain: number[] = [];
     const bridged: number[] = [];
     const gs: number[] = [];
+    const loops: number[] = [];
     let copies = 0;
     for (let i = 0; i < a.runs; i++) {
       plain.push((await ours(c, n, undefined)).us);
@@ -97,9 +124,10 @@ export async function benchBridge(args: string[], io: CliIo = processIo): Promis
       bridged.push(b.us);
       copies = b.copies;
       gs.push(await gst(c, n, a.fragment));
+      loops.push(addonLoop(c, n, a.fragment));
     }
     const cost = bridged.map((b, i) => b - plain[i]);
-    io.out(`${c.name} ×${n} | ${fmt(plain)} | ${fmt(bridged)} | ${fmt(cost)} | ${fmt(cost.map((x) => x / 2))} | ${fmt(gs)} | ${copies.toFixed(2)}`);
+    io.out(`${c.name} ×${n} | ${fmt(plain)} | ${fmt(bridged)} | ${fmt(cost)} | ${fmt(cost.map((x) => x / 2))} | ${fmt(loops)} | ${fmt(gs)} | ${copies.toFixed(2)}`);
   }
   return 0;
 }

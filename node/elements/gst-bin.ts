@@ -35,7 +35,8 @@ export const GST_BIN = defineElement({
         const allowedText = downstream.isAny ? undefined : toGstCaps(downstream);
         return query((fragment) => {
           const accepted = acceptedCaps(fragment.sinkCaps(allowedText));
-          if (accepted.isEmpty()) throw negotiationError(name(), fragment, allowedText, 'its input', `nothing it takes can leave it${allowedText ? ` as ${allowedText}` : ''}`);
+          if (accepted.isEmpty())
+            throw negotiationError(name(), fragment, allowedText, 'its input', `nothing it takes can leave it${allowedText ? ` as ${allowedText}` : ''}`);
           return accepted;
         });
       },
@@ -44,7 +45,13 @@ export const GST_BIN = defineElement({
         return query((fragment) => {
           const out = fromGstCaps(fragment.srcCaps(toGstCaps(input), allowedText));
           if (out.isEmpty()) {
-            throw negotiationError(name(), fragment, allowedText, 'its input', `input ${input.toString()}${allowedText ? `, output within ${allowedText}` : ''}`);
+            throw negotiationError(
+              name(),
+              fragment,
+              allowedText,
+              'its input',
+              `input ${input.toString()}${allowedText ? `, output within ${allowedText}` : ''}`
+            );
           }
           return out.intersect(allowed);
         });

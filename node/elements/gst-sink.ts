@@ -24,7 +24,10 @@ export const GST_SINK = defineElement({
       accepts: 'a gst-launch pipeline fragment',
       doc: 'The GStreamer fragment, in gst-launch syntax, starting where glass2glass hands over (`h264parse ! mp4mux ! filesink location=out.mp4`)',
     }),
-    sync: prop.boolean({ default: false, doc: "Wait for each packet's presentation time on the glass2glass clock before handing it over (the fragment's own sinks sync on GStreamer's clock)" }),
+    sync: prop.boolean({
+      default: false,
+      doc: "Wait for each packet's presentation time on the glass2glass clock before handing it over (the fragment's own sinks sync on GStreamer's clock)",
+    }),
   },
   build(s, x: { addon?: GstBinding }): Sink<Packet> {
     const addon = x.addon ?? loadGst();

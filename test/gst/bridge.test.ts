@@ -63,7 +63,11 @@ describe('gstBin', () => {
     const bridged: Uint8Array[] = [];
     const keep = (to: Uint8Array[]) => (p: Packet) => void (p.memory.domain === 'cpu' && to.push(new Uint8Array(p.memory.data)));
     await pipe(videoTestSrc({ numBuffers: 10, width: 160, height: 120 }), fakeSink({ onPacket: keep(direct) })).run();
-    const stats = await pipe(videoTestSrc({ numBuffers: 10, width: 160, height: 120 }), gstBin({ pipeline: 'identity' }), fakeSink({ onPacket: keep(bridged) })).run();
+    const stats = await pipe(
+      videoTestSrc({ numBuffers: 10, width: 160, height: 120 }),
+      gstBin({ pipeline: 'identity' }),
+      fakeSink({ onPacket: keep(bridged) })
+    ).run();
     expect(stats.copies.count).toBe(0);
     expect(bridged).toHaveLength(10);
     expect(Buffer.concat(bridged).equals(Buffer.concat(direct))).toBe(true);
@@ -92,7 +96,12 @@ describe('gstBin', () => {
   it('a fragment that cannot negotiate fails before data flows, naming the GStreamer element', async () => {
     let seen = 0;
     // jpegenc makes image/jpeg; h264Parse takes H.264 only.
-    const run = pipe(videoTestSrc({ numBuffers: 5 }), gstBin({ pipeline: 'videoconvert ! jpegenc' }), h264Parse(), fakeSink({ onPacket: () => void seen++ })).run();
+    const run = pipe(
+      videoTestSrc({ numBuffers: 5 }),
+      gstBin({ pipeline: 'videoconvert ! jpegenc' }),
+      h264Parse(),
+      fakeSink({ onPacket: () => void seen++ })
+    ).run();
     const e = await run.then(
       () => undefined,
       (err: unknown) => err
@@ -115,11 +124,7 @@ describe('gstBin', () => {
 
   it('a fragment erroring mid-stream fails the pipeline with an ElementError naming the bridge and the inner element', async () => {
     // videoscale refuses nothing; a capsfilter after it passes; the error comes from a buffer over its limit.
-    const e = await pipe(
-      videoTestSrc({ numBuffers: 30, width: 320, height: 240 }),
-      gstBin({ pipeline: 'identity error-after=5 name=broken' }),
-      fakeSink()
-    )
+    const e = await pipe(videoTestSrc({ numBuffers: 30, width: 320, height: 240 }), gstBin({ pipeline: 'identity error-after=5 name=broken' }), fakeSink())
       .run()
       .then(
         () => undefined,
@@ -161,7 +166,24 @@ describe('gstBin', () => {
 describe('gstSrc', () => {
   it('gstSrc(filesrc ! matroskademux ! h264parse) of an MKV made by ffmpeg → h264Dec: bit-exact with ffmpeg', async () => {
     const mkv = join(dir, 'in.mkv');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-bf', '2', '-g', '12', mkv]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25:duration=2',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-bf',
+      '2',
+      '-g',
+      '12',
+      mkv,
+    ]);
     const reference = execFileSync('ffmpeg', ['-v', 'error', '-i', mkv, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], { maxBuffer: 1 << 26 });
     const frames: Uint8Array[] = [];
     await pipe(
@@ -185,7 +207,11 @@ describe('gstSink', () => {
       gstSink({ pipeline: `h264parse ! mp4mux ! filesink location=${file}` })
     ).run();
     expectValidMp4(file);
-    const n = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,width', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+    const n = execFileSync(
+      'ffprobe',
+      ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,width', '-of', 'csv=p=0', file],
+      { encoding: 'utf8' }
+    );
     expect(n.trim()).toBe('320,30');
   });
 
@@ -214,4 +240,3 @@ describe('the bridge addon', () => {
     expect(deps).not.toMatch(/libgst/);
   });
 });
-

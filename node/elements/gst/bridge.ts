@@ -115,7 +115,16 @@ export class SideTable {
 const lent = new Map<number, Uint8Array>();
 let nextLend = 0;
 
-function returned(ids: readonly number[]): void {
+/** Holds `data` for GStreamer: the id to pass to `GstFragment.push`, whose answers give it back. */
+export function lend(data: Uint8Array): number {
+  const id = nextLend;
+  nextLend = (nextLend + 1) & 0x7fffffff;
+  lent.set(id, data);
+  return id;
+}
+
+/** Lets go of the payloads GStreamer has dropped (the ids a push answered, or `takeReleased()`'s). */
+export function returned(ids: readonly number[]): void {
   for (const id of ids) lent.delete(id);
 }
 
@@ -133,12 +142,7 @@ export function pushPacket(ctx: ElementContext, fragment: GstFragment, p: Packet
   }
   if (p.memory.domain !== 'cpu' && p.memory.domain !== 'none') throw new TypeError(`the GStreamer bridge takes CPU memory, not ${p.memory.domain}`);
   const data = p.memory.domain === 'cpu' ? p.memory.data : EMPTY_BYTES;
-  let id = -1;
-  if (data.byteLength > 0) {
-    id = nextLend;
-    nextLend = (nextLend + 1) & 0x7fffffff;
-    lent.set(id, data);
-  }
+  const id = data.byteLength > 0 ? lend(data) : -1;
   // A refused buffer (push throws) was dropped by GStreamer: its id is on the released list already.
   const back = fragment.push(data, p.pts ?? -1, p.dts ?? -1, p.duration ?? -1, p.flags, id);
   if (back.length > 0) returned(back);
@@ -176,7 +180,14 @@ export function fragmentReader(
     const flags = metaOut[3];
     if ((flags & CAPS_CHANGED) !== 0 || caps === undefined) caps = fromGstCaps(fragment.currentCaps() ?? 'ANY');
     if ((flags & COPIED) !== 0) {
-      ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'GstBuffer of several memories merged to map', explicit: true });
+      ctx.ledger.record({
+        element: ctx.name,
+        bytes: data.byteLength,
+        from: 'cpu',
+        to: 'cpu',
+        reason: 'GstBuffer of several memories merged to map',
+        explicit: true,
+      });
     }
     const pts = time(metaOut[0]);
     return {
