@@ -326,7 +326,28 @@ impl Fragment {
       return Err(e);
     }
     let src = self.appsrc.as_ref().ok_or("this fragment has no input")?;
-    src.push_buffer(buffer).map(|_| ()).map_err(|e| self.error().unwrap_or_else(|| format!("appsrc refused a buffer: {e:?}")))
+    src.push_buffer(buffer).map(|_| ()).map_err(|e| {
+      // The streaming thread stopped on an error: its bus message may come a moment after the flow return.
+      self.error_within(Duration::from_millis(500)).unwrap_or_else(|| format!("appsrc refused a buffer: {e:?}"))
+    })
+  }
+
+  /// The bus error, waiting up to `timeout` for one to be posted.
+  fn error_within(&self, timeout: Duration) -> Option<String> {
+    let deadline = Instant::now() + timeout;
+    self.shared.waiters.fetch_add(1, Ordering::SeqCst);
+    let mut f = self.shared.flow.lock().unwrap();
+    while f.error.is_none() && !f.flushing {
+      let now = Instant::now();
+      if now >= deadline {
+        break;
+      }
+      f = self.shared.wait(f, Some(deadline - now));
+    }
+    let e = f.error.clone();
+    drop(f);
+    self.shared.waiters.fetch_sub(1, Ordering::SeqCst);
+    e
   }
 
   pub fn end_of_stream(&self) {

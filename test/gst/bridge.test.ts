@@ -132,7 +132,7 @@ describe('gstBin', () => {
       );
     expect(e).toBeInstanceOf(ElementError);
     expect((e as Error).message).toMatch(/gstBin/);
-    expect((e as Error).message).toMatch(/^gstBin0 failed( at pts \S+)?: GStreamer broken \(identity\): /);
+    expect((e as Error).message, (e as Error).message).toMatch(/^gstBin0 failed( at pts \S+)?: GStreamer broken \(identity\): /);
     expect(((e as ElementError).cause as GstBusError).gstElement).toBe('broken');
   });
 

@@ -143,8 +143,14 @@ export function pushPacket(ctx: ElementContext, fragment: GstFragment, p: Packet
   if (p.memory.domain !== 'cpu' && p.memory.domain !== 'none') throw new TypeError(`the GStreamer bridge takes CPU memory, not ${p.memory.domain}`);
   const data = p.memory.domain === 'cpu' ? p.memory.data : EMPTY_BYTES;
   const id = data.byteLength > 0 ? lend(data) : -1;
-  // A refused buffer (push throws) was dropped by GStreamer: its id is on the released list already.
-  const back = fragment.push(data, p.pts ?? -1, p.dts ?? -1, p.duration ?? -1, p.flags, id);
+  // A refused buffer (push throws) was dropped by GStreamer: its id is on the released list already. The
+  // refusal carries the bus error that stopped the streaming thread, when one came.
+  let back: number[];
+  try {
+    back = fragment.push(data, p.pts ?? -1, p.dts ?? -1, p.duration ?? -1, p.flags, id);
+  } catch (e) {
+    throw new GstBusError(e instanceof Error ? e.message : String(e));
+  }
   if (back.length > 0) returned(back);
 }
 
