@@ -72,6 +72,7 @@ const PEERS = [
   'test/rtsp/peers.test.ts',
   'test/rtsp/server-mounts.test.ts',
   'test/video/gstreamer.test.ts',
+  'test/gst/bridge.test.ts', // + the GStreamer bridge addon (native-gst)
   // Chromium (playwright-core), Dawn, onnxruntime
   'test/browser/**/*.test.ts',
   'test/ml/ocr-angle.test.ts',

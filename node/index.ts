@@ -35,6 +35,15 @@ export type { PulseSink, PulseSinkCounters, PulseSinkExtras, PulseSinkOptions } 
 export { PULSE_SRC, pulseSrc } from './elements/pulse-src';
 export type { PulseSrc, PulseSrcCounters, PulseSrcExtras, PulseSrcOptions } from './elements/pulse-src';
 export { installNativeStartCodeFinder, nativeStartCodeFinder } from './drivers/start-code';
+export { GST_BIN, gstBin } from './elements/gst-bin';
+export type { GstBinOptions } from './elements/gst-bin';
+export { GST_SRC, gstSrc } from './elements/gst-src';
+export type { GstSrcOptions } from './elements/gst-src';
+export { GST_SINK, gstSink } from './elements/gst-sink';
+export type { GstSinkOptions } from './elements/gst-sink';
+export { GstBusError } from './elements/gst/bridge';
+export { loadGst } from './elements/gst/addon';
+export type { GstBinding } from './elements/gst/addon';
 export { nodeElements } from './elements';
 export { installNodeHost } from './host';
 // The native addon: apps can check for it (and read why it is missing) before building a pipeline.

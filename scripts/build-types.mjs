@@ -12,9 +12,11 @@ const out = join(root, 'dist/types');
 
 rmSync(out, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-// The addon's declarations are napi-rs generated (native/index.d.ts), not emitted by tsc.
-mkdirSync(join(out, 'native'), { recursive: true });
-copyFileSync(join(root, 'native/index.d.ts'), join(out, 'native/index.d.ts'));
+// The addons' declarations are napi-rs generated (native/index.d.ts, native-gst/index.d.ts), not emitted by tsc.
+for (const dir of ['native', 'native-gst']) {
+  mkdirSync(join(out, dir), { recursive: true });
+  copyFileSync(join(root, dir, 'index.d.ts'), join(out, dir, 'index.d.ts'));
+}
 
 const files = [];
 const walk = (dir) => {

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(pkg-config libavcodec-dev libavutil-dev ffmpeg x264 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 chromium weston wayland-utils pulseaudio pulseaudio-utils libpulse-dev sox)
+APT_PACKAGES=(pkg-config libavcodec-dev libavutil-dev libgstreamer1.0-dev ffmpeg x264 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 chromium weston wayland-utils pulseaudio pulseaudio-utils libpulse-dev sox)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -32,6 +32,16 @@ if ! dpkg -s mesa-vulkan-drivers 2>/dev/null | grep -q '^Version: 2[5-9]'; then
   $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers >/dev/null
 fi
 
+# The GStreamer bridge addon's headers (gstreamer-app). With Mesa from bookworm-backports (above),
+# libgstreamer-plugins-base1.0-dev only installs when the same command takes libdrm-dev and libgbm-dev from
+# the backports too.
+if ! dpkg -s libgstreamer-plugins-base1.0-dev >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -qq --no-install-recommends libgstreamer-plugins-base1.0-dev libdrm-dev/bookworm-backports libgbm-dev/bookworm-backports >/dev/null
+fi
+
 # onnxruntime-node's install script downloads CUDA libraries from the internet; its CPU (and WebGPU)
 # binaries ship inside the package, so the download is skipped.
 export ONNXRUNTIME_NODE_INSTALL=skip
@@ -41,3 +51,7 @@ fi
 
 # The native addon (Rust + napi-rs over libavcodec): h264Dec/h264Enc. Fails on a changed index.d.ts.
 bash scripts/build-native.sh --check-dts
+
+# The GStreamer bridge (gstBin, gstSrc, gstSink): a separate addon over libgstreamer, so that the main one
+# never needs GStreamer. Fails on a changed index.d.ts.
+bash scripts/build-native-gst.sh --check-dts

@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TestRunner } from 'vitest';
+import { loadGst } from '../node/elements/gst/addon';
 import { loadNative } from '../node/native/loader';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -106,6 +107,18 @@ export const PEERS = {
     check: () => {
       try {
         loadNative();
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e.message.replace(/;.*$/s, '') : String(e);
+      }
+    },
+  },
+  'gst-bridge': {
+    install:
+      'the GStreamer bridge addon: bash scripts/build-native-gst.sh (needs cargo and the Debian packages libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev), or set G2G_GST_ADDON',
+    check: () => {
+      try {
+        loadGst();
         return undefined;
       } catch (e) {
         return e instanceof Error ? e.message.replace(/;.*$/s, '') : String(e);

@@ -39,6 +39,7 @@ export const DEFAULT_OPTIONS: Readonly<BenchOptions> = Object.freeze({
 export const USAGE = `usage: g2g bench [--packets N] [--hops 0,1,5,10] [--queue | --no-queue] [--runs N] [--json] [--no-gst] [--experiments]
        g2g bench remux|rtp|decode|rtsp [--runs N] [--json]   (H.264 remux/parse, RTP packetising, decoding, RTSP glass-to-glass beside GStreamer and ffmpeg)
        g2g bench audio [--runs N] [--seconds N] [--json]     (AAC and Opus decode and encode beside ffmpeg)
+       g2g bench bridge [--buffers N] [--runs N]   (per-buffer cost of crossing into and out of GStreamer through gstBin, beside gst-launch-1.0 alone)
 
 Measures fakeSrc num-buffers=N ! identity ×hops ! fakeSink (and ! queue !) in glass2glass and, when
 gst-launch-1.0 is on PATH, the same pipelines in GStreamer. Each case runs once to warm up, then

@@ -14,6 +14,7 @@ const SUBCOMMANDS = new Map<string, () => Promise<BenchFn>>([
   ['display', async () => (await import('../bench/display')).benchDisplay],
   ['audio', async () => (await import('../bench/audio')).benchAudio],
   ['audio-output', async () => (await import('../bench/audio-output')).benchAudioOutput],
+  ['bridge', async () => (await import('../bench/bridge')).benchBridge],
 ]);
 
 /** `g2g bench`: the core benchmark against GStreamer, or a sub-benchmark. Returns the process exit code. */
