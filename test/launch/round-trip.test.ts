@@ -22,6 +22,12 @@ const FIXED: Record<string, fc.Arbitrary<string>> = {
   'udpSrc.sdp': fc.constant('/nonexistent-never-generated.sdp'),
 };
 const SKIP = new Set(['udpSrc.sdp']);
+/** Valid fragments for the GStreamer bridge's `pipeline`, by element. */
+const GST_FRAGMENTS: Record<string, string[]> = {
+  gstBin: ['identity', 'queue ! identity', 'identity silent=true'],
+  gstSrc: ['videotestsrc num-buffers=1', 'audiotestsrc num-buffers=2'],
+  gstSink: ['fakesink', 'queue ! fakesink'],
+};
 
 const CAPS = [
   'ANY',
@@ -61,6 +67,8 @@ function arbitrary(element: string, p: PropertyInfo): fc.Arbitrary<string> {
         .map((a) => a.join(','));
     case 'string':
       if (p.name === 'name') return fc.stringMatching(/^[A-Za-z_][\w-]{0,12}$/);
+      // The bridge parses its fragment when built (a GStreamer pipeline, not free text).
+      if (p.name === 'pipeline') return fc.constantFrom(...GST_FRAGMENTS[element]);
       if (p.pattern) return fc.stringMatching(new RegExp(p.pattern)).filter((s) => !s.includes('@') && s.length < 64);
       return fc.string({ minLength: 1, maxLength: 24 });
   }
