@@ -135,7 +135,11 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: KmsSinkSettings,
         captures.delete(f.id);
         const at = f.presented + offset;
         counters.lastPresented = at;
-        if (capture !== undefined) counters.samples[counters.n++ % LATENCY_SAMPLES] = at - capture;
+        if (capture !== undefined) {
+          counters.samples[counters.n++ % LATENCY_SAMPLES] = at - capture;
+          // The flip's vblank is when the frame turned into light: glass-to-glass ends here in the stats.
+          ctx.report.presented(at - capture, at);
+        }
       }
     }
     const st = d.stats();
