@@ -8,15 +8,14 @@ import { ElementError } from '../../src/pipeline/errors';
 import { rawVideoTemplate, type VideoFormat } from '../../src/video/format';
 import { VIDEO_META, videoLayoutReader } from '../../src/video/meta';
 import type { KmsDisplay, KmsOutput } from '../native';
+import { PresentationTracker } from './presentation';
+import type { LatencySummary } from '../../src/pipeline/histogram';
 import { loadNative, type NativeBinding } from '../native/loader';
 
 /** What it shows: the same conversions as waylandSink (native/src/wayland/convert.rs) into XRGB8888. */
 const FORMATS: readonly VideoFormat[] = ['RGBA', 'I420', 'NV12'];
 const SINK_CAPS = rawVideoTemplate(FORMATS);
-/** Capture → presented samples kept for the percentiles (a ring: fixed memory however long it runs). */
-const LATENCY_SAMPLES = 4096;
 /** Flip ids awaiting their event: more means the events stopped (a frame's feedback is then forgotten). */
-const MAX_IN_FLIGHT = 64;
 /** How long end of stream waits for the last frames' flips (a few vblanks at any rate a display runs). */
 const DRAIN_MS = 200;
 
@@ -37,9 +36,9 @@ export interface KmsSinkCounters {
   /** The output in use (device, connector, mode), once opened. */
   output: KmsOutput | undefined;
   /** Last presented frame's vblank on the pipeline clock (ns), converted from CLOCK_MONOTONIC. */
-  lastPresented: number | undefined;
-  /** Capture → presented latency (ns) of frames that carried a capture time: p50/p95/p99 of the last 4096. */
-  latency(): { count: number; p50: number; p95: number; p99: number } | undefined;
+  readonly lastPresented: number | undefined;
+  /** Capture → presented latency (ns) of frames that carried a capture time: p50/p95/p99/max (a fixed-memory histogram). */
+  latency(): LatencySummary | undefined;
 }
 
 export type KmsSink = Sink<Packet<CpuMemory>> & { readonly counters: Readonly<KmsSinkCounters> };
@@ -72,22 +71,16 @@ export const KMS_SINK = defineElement({
 export type KmsSinkOptions = NonNullable<Parameters<typeof kmsSink>[0]>;
 type KmsSinkSettings = SettingsOf<typeof KMS_SINK.properties>;
 
-function newCounters(): KmsSinkCounters & { samples: Float64Array; n: number } {
+function newCounters(tracker: PresentationTracker): KmsSinkCounters {
   return {
     committed: 0,
     presented: 0,
     dropped: 0,
     output: undefined,
-    lastPresented: undefined,
-    samples: new Float64Array(LATENCY_SAMPLES),
-    n: 0,
-    latency() {
-      const count = Math.min(this.n, LATENCY_SAMPLES);
-      if (count === 0) return undefined;
-      const s = this.samples.slice(0, count).sort();
-      const at = (q: number): number => s[Math.min(count - 1, Math.floor(q * count))];
-      return { count: this.n, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+    get lastPresented() {
+      return tracker.lastPresented;
     },
+    latency: () => tracker.latency(),
   };
 }
 
@@ -99,17 +92,24 @@ function newCounters(): KmsSinkCounters & { samples: Float64Array; n: number } {
 export const kmsSink = KMS_SINK.implement((s, x: KmsSinkExtras): KmsSink => {
   // Loaded now, so a missing addon fails when the pipeline is built, with the build instructions.
   const addon = x.addon ?? loadNative();
-  const counters = newCounters();
+  const tracker = new PresentationTracker();
+  const counters = newCounters(tracker);
   const sink = defineSink<Packet<CpuMemory>>({
     sinkCaps: SINK_CAPS,
     sync: s.sync,
     metas: [VIDEO_META, RELEASE],
-    open: (ctx) => openSink(ctx, addon, s, counters),
+    open: (ctx) => openSink(ctx, addon, s, counters, tracker),
   });
   return Object.assign(sink, { counters: counters as Readonly<KmsSinkCounters> });
 });
 
-function openSink(ctx: ElementContext, addon: NativeBinding, s: KmsSinkSettings, counters: ReturnType<typeof newCounters>): Writer<Packet<CpuMemory>> {
+function openSink(
+  ctx: ElementContext,
+  addon: NativeBinding,
+  s: KmsSinkSettings,
+  counters: KmsSinkCounters,
+  tracker: PresentationTracker
+): Writer<Packet<CpuMemory>> {
   let d: KmsDisplay;
   try {
     // An addon built without the `kms` feature has no KmsDisplay: said as plainly as a missing device.
@@ -122,25 +122,14 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: KmsSinkSettings,
   counters.output = d.output;
   let closed = false;
   const layoutOf = videoLayoutReader();
-  /** Capture times of committed frames awaiting their flip, by feedback id. */
-  const captures = new Map<number, number>();
 
   const collect = (): void => {
     const fb = d.takeFeedback();
     if (fb.length > 0) {
       // Both clocks read together relate CLOCK_MONOTONIC (the flip events') to the pipeline clock.
       const offset = ctx.clock.now() - d.clockNow();
-      for (const f of fb) {
-        const capture = captures.get(f.id);
-        captures.delete(f.id);
-        const at = f.presented + offset;
-        counters.lastPresented = at;
-        if (capture !== undefined) {
-          counters.samples[counters.n++ % LATENCY_SAMPLES] = at - capture;
-          // The flip's vblank is when the frame turned into light: glass-to-glass ends here in the stats.
-          ctx.report.presented(at - capture, at);
-        }
-      }
+      // The flip's vblank is when the frame turned into light: glass-to-glass ends there.
+      for (const f of fb) tracker.settled(ctx, f.id, f.presented, offset);
     }
     const st = d.stats();
     counters.committed = st.committed;
@@ -161,8 +150,7 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: KmsSinkSettings,
         layout.planes.map((q) => q.offset),
         layout.planes.map((q) => q.stride)
       );
-      if (id !== null && p.meta.captureTime !== undefined) captures.set(id, p.meta.captureTime);
-      if (captures.size > MAX_IN_FLIGHT) captures.delete(captures.keys().next().value!);
+      tracker.committed(id, p.meta.captureTime);
       collect();
     },
     async end() {

@@ -9,13 +9,13 @@ import { ElementError } from '../../src/pipeline/errors';
 import { rawVideoTemplate, type VideoFormat } from '../../src/video/format';
 import { VIDEO_META, videoLayoutReader } from '../../src/video/meta';
 import type { WaylandWindow } from '../native';
+import { PresentationTracker } from './presentation';
+import type { LatencySummary } from '../../src/pipeline/histogram';
 import { loadNative, type NativeBinding } from '../native/loader';
 
 /** What it shows (converted to XRGB8888 in the addon; YUV as BT.601 limited range). */
 const FORMATS: readonly VideoFormat[] = ['RGBA', 'I420', 'NV12'];
 const SINK_CAPS = rawVideoTemplate(FORMATS);
-/** Capture → presented samples kept for the percentiles (a ring: fixed memory however long it runs). */
-const LATENCY_SAMPLES = 4096;
 /** How long end of stream waits for the last frames' presentation feedback. */
 const DRAIN_MS = 1000;
 
@@ -46,9 +46,9 @@ export interface WaylandSinkCounters {
   /** Frames handed over as linux-dmabuf YUV buffers (dmabuf=auto and the compositor offers the format). */
   dmabufFrames: number;
   /** Last presented frame's time on the pipeline clock (ns), converted from the presentation clock. */
-  lastPresented: number | undefined;
-  /** Capture → presented latency (ns) of frames that carried a capture time: p50/p95/p99 of the last 4096. */
-  latency(): { count: number; p50: number; p95: number; p99: number } | undefined;
+  readonly lastPresented: number | undefined;
+  /** Capture → presented latency (ns) of frames that carried a capture time: p50/p95/p99/max (a fixed-memory histogram). */
+  latency(): LatencySummary | undefined;
 }
 
 export type WaylandSink = Sink<Packet<CpuMemory>> & { readonly counters: Readonly<WaylandSinkCounters> };
@@ -84,7 +84,7 @@ export const WAYLAND_SINK = defineElement({
 export type WaylandSinkOptions = NonNullable<Parameters<typeof waylandSink>[0]>;
 type WaylandSinkSettings = SettingsOf<typeof WAYLAND_SINK.properties>;
 
-function newCounters(): WaylandSinkCounters & { samples: Float64Array; n: number } {
+function newCounters(tracker: PresentationTracker): WaylandSinkCounters {
   return {
     committed: 0,
     presented: 0,
@@ -95,16 +95,10 @@ function newCounters(): WaylandSinkCounters & { samples: Float64Array; n: number
     poolAllocations: 0,
     buffersCreated: 0,
     dmabufFrames: 0,
-    lastPresented: undefined,
-    samples: new Float64Array(LATENCY_SAMPLES),
-    n: 0,
-    latency() {
-      const count = Math.min(this.n, LATENCY_SAMPLES);
-      if (count === 0) return undefined;
-      const s = this.samples.slice(0, count).sort();
-      const at = (q: number): number => s[Math.min(count - 1, Math.floor(q * count))];
-      return { count: this.n, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+    get lastPresented() {
+      return tracker.lastPresented;
     },
+    latency: () => tracker.latency(),
   };
 }
 
@@ -117,17 +111,24 @@ function newCounters(): WaylandSinkCounters & { samples: Float64Array; n: number
 export const waylandSink = WAYLAND_SINK.implement((s, x: WaylandSinkExtras): WaylandSink => {
   // Loaded now, so a missing addon fails when the pipeline is built, with the build instructions.
   const addon = x.addon ?? loadNative();
-  const counters = newCounters();
+  const tracker = new PresentationTracker();
+  const counters = newCounters(tracker);
   const sink = defineSink<Packet<CpuMemory>>({
     sinkCaps: SINK_CAPS,
     sync: s.sync,
     metas: [VIDEO_META, RELEASE],
-    open: (ctx) => openSink(ctx, addon, s, counters),
+    open: (ctx) => openSink(ctx, addon, s, counters, tracker),
   });
   return Object.assign(sink, { counters: counters as Readonly<WaylandSinkCounters> });
 });
 
-function openSink(ctx: ElementContext, addon: NativeBinding, s: WaylandSinkSettings, counters: ReturnType<typeof newCounters>): Writer<Packet<CpuMemory>> {
+function openSink(
+  ctx: ElementContext,
+  addon: NativeBinding,
+  s: WaylandSinkSettings,
+  counters: WaylandSinkCounters,
+  tracker: PresentationTracker
+): Writer<Packet<CpuMemory>> {
   let w: WaylandWindow;
   try {
     // Throws at once without a display: before the first frame, naming the sink as a failure while running would.
@@ -139,24 +140,13 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: WaylandSinkSetti
   let ready: Promise<void> | undefined = w.ready();
   ready.catch(() => undefined); // awaited by the first write; a failure before it must not go unhandled
   const layoutOf = videoLayoutReader();
-  /** Capture times of committed frames awaiting feedback, by feedback id. */
-  const captures = new Map<number, number>();
 
   const collect = (): void => {
     const fb = w.takeFeedback();
-    if (fb.length === 0) return;
-    // The presentation clock's now and the pipeline clock's now, read together, relate the two clocks.
-    const offset = ctx.clock.now() - w.clockNow();
-    for (const f of fb) {
-      const capture = captures.get(f.id);
-      captures.delete(f.id);
-      if (f.presented === undefined || f.presented === null) continue;
-      const at = f.presented + offset;
-      counters.lastPresented = at;
-      if (capture !== undefined) {
-        counters.samples[counters.n++ % LATENCY_SAMPLES] = at - capture;
-        ctx.report.presented(at - capture, at);
-      }
+    if (fb.length > 0) {
+      // The presentation clock's now and the pipeline clock's now, read together, relate the two clocks.
+      const offset = ctx.clock.now() - w.clockNow();
+      for (const f of fb) tracker.settled(ctx, f.id, f.presented, offset);
     }
     sync();
   };
@@ -187,9 +177,7 @@ function openSink(ctx: ElementContext, addon: NativeBinding, s: WaylandSinkSetti
       layout.planes.map((q) => q.offset),
       layout.planes.map((q) => q.stride)
     );
-    if (id !== null && p.meta.captureTime !== undefined) captures.set(id, p.meta.captureTime);
-    // Frames whose feedback never comes (the compositor lost them) are forgotten.
-    if (captures.size > 64) captures.delete(captures.keys().next().value!);
+    tracker.committed(id, p.meta.captureTime);
     collect();
   };
 
