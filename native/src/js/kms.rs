@@ -3,9 +3,8 @@
 //! `present` converts and commits a non-blocking flip and returns; flip events are read by the core's own
 //! thread, so no call here waits for a vblank.
 use super::guarded;
-use crate::error::NativeError;
+use super::raw_frame::frame_args;
 use crate::kms::{self, Display, Drainer};
-use crate::wayland::convert::InFormat;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -121,12 +120,7 @@ impl KmsDisplay {
     offsets: Option<Vec<u32>>,
     strides: Option<Vec<u32>>,
   ) -> Result<Option<u32>> {
-    let fmt = InFormat::parse(&format).ok_or_else(|| NativeError::invalid(format!("kmsSink cannot show format '{format}' (BGRx, RGBA, I420, NV12)")))?;
-    let planes: Option<Vec<(usize, usize)>> = match (offsets, strides) {
-      (None, None) => None,
-      (Some(o), Some(s)) if o.len() == s.len() => Some(o.into_iter().zip(s).map(|(o, s)| (o as usize, s as usize)).collect()),
-      _ => return Err(NativeError::invalid("offsets and strides go together, one of each per plane").into()),
-    };
+    let (fmt, planes) = frame_args("kmsSink", &format, offsets, strides)?;
     let inner = &mut self.inner;
     guarded("kms present", || inner.present(fmt, &data, width as usize, height as usize, planes.as_deref()))
   }

@@ -17,6 +17,7 @@ mod frames;
 #[cfg(feature = "kms")]
 mod kms;
 mod probe;
+mod raw_frame;
 #[cfg(feature = "pulse")]
 mod pulse;
 mod wayland;

@@ -2,8 +2,9 @@
 //! (a dispatch thread of the core does); waiting (for the first configure, for the last feedback) is an async
 //! task on the libuv pool.
 use super::guarded;
+use super::raw_frame::frame_args;
 use crate::error::NativeError;
-use crate::wayland::{self, convert::InFormat, dmabuf::DmabufUse, pacer::Pacing, Waiter, Window};
+use crate::wayland::{self, dmabuf::DmabufUse, pacer::Pacing, Waiter, Window};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -145,12 +146,7 @@ impl WaylandWindow {
     offsets: Option<Vec<u32>>,
     strides: Option<Vec<u32>>,
   ) -> Result<Option<u32>> {
-    let fmt = InFormat::parse(&format).ok_or_else(|| NativeError::invalid(format!("waylandSink cannot show format '{format}' (BGRx, RGBA, I420, NV12)")))?;
-    let planes: Option<Vec<(usize, usize)>> = match (offsets, strides) {
-      (None, None) => None,
-      (Some(o), Some(s)) if o.len() == s.len() => Some(o.into_iter().zip(s).map(|(o, s)| (o as usize, s as usize)).collect()),
-      _ => return Err(NativeError::invalid("offsets and strides go together, one of each per plane").into()),
-    };
+    let (fmt, planes) = frame_args("waylandSink", &format, offsets, strides)?;
     let inner = &mut self.inner;
     guarded("wayland present", || inner.present(fmt, &data, width as usize, height as usize, planes.as_deref()))
   }

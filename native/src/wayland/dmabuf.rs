@@ -32,7 +32,7 @@ pub struct YuvLayout {
 
 /// The slot layout of a frame of this format and size; None where it goes by wl_shm (RGB, odd sizes).
 pub fn layout(fmt: InFormat, w: usize, h: usize) -> Option<YuvLayout> {
-  if w % 2 != 0 || h % 2 != 0 {
+  if !w.is_multiple_of(2) || !h.is_multiple_of(2) {
     return None;
   }
   let (y, c) = (w * h, (w / 2) * (h / 2));
