@@ -59,6 +59,7 @@ const PEERS = [
   'test/mp4/demux.test.ts',
   'test/mp4/demux-robustness.test.ts',
   'test/mp4/mux.test.ts', // + gst-launch
+  'test/rtp/audio.test.ts', // AAC/Opus RTP against ffmpeg's RTP muxer (+ UDP)
   'test/rtp/elements.test.ts',
   'test/rtp/launch.test.ts', // + UDP
   'test/rtp/payload.test.ts',

@@ -1,4 +1,7 @@
-/** RTP for H.264 (RFC 3550, RFC 6184), sans-IO: packets in, packets out, time passed in. Sockets live in node/. */
+/** RTP for H.264 (RFC 3550, RFC 6184), AAC (RFC 3640) and Opus (RFC 7587), sans-IO: packets in, packets out, time passed in. Sockets live in node/. */
+export { AudioDepayloader, type AudioDepayCounters, type AudioDepayloaderOptions, type DepayedAudioFrame } from './audio-depayloader';
+export { AAC_HBR_MAX_AU, AudioPayloader, type AudioPayloaderOptions, type AudioRtpCodec } from './audio-payloader';
+export { audioClockRate, audioRtpFromCaps, audioSdpAttributes, sdpAudioStream, type AudioSdpOptions, type SdpAudioStream } from './audio-sdp';
 export { decodeBase64, encodeBase64 } from './base64';
 export {
   H264Depayloader,
