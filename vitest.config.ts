@@ -60,6 +60,7 @@ const PEERS = [
   'test/mp4/demux-robustness.test.ts',
   'test/mp4/mux.test.ts', // + gst-launch
   'test/rtp/audio.test.ts', // AAC/Opus RTP against ffmpeg's RTP muxer (+ UDP)
+  'test/rtsp/av-serve.test.ts', // g2g serve with audio: ffmpeg records, GStreamer plays (+ sockets)
   'test/rtp/elements.test.ts',
   'test/rtp/launch.test.ts', // + UDP
   'test/rtp/payload.test.ts',

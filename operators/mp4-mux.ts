@@ -7,6 +7,7 @@ import { hexToBytes } from '../src/formats/mp4/avcc';
 import { Mp4Error } from '../src/formats/mp4/errors';
 import { chooseTimescale, Mp4Muxer, type Mp4Chunk, type Mp4TrackConfig, type Mp4VideoTrackConfig } from '../src/formats/mp4/mp4-muxer';
 import { audioTrackFromCaps, isAudioCaps } from './mp4-mux-audio';
+import { TRACK_WAIT, trackKey } from './track-key';
 import { cpuMemory, type CpuMemory } from '../src/memory/memory';
 import { defineTransform, type Transform } from '../src/operator';
 import { EMPTY_META, PacketFlags, type Packet } from '../src/packet';
@@ -21,8 +22,6 @@ const AUDIO_CAPS = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(st
 const SINK_CAPS = Caps.parse(
   'video/x-h264, stream-format=(string){ avc, avc3, byte-stream }, alignment=(string)au; audio/mpeg, mpegversion=(int)4, stream-format=(string)raw; audio/x-opus'
 );
-/** How long (ns of input) a stream that may carry several tracks is held to find them all before the file starts. */
-const TRACK_WAIT = SECOND;
 const ISO_FRAGMENTED = Caps.parse('video/quicktime, variant=(string)iso-fragmented');
 const ISO = Caps.parse('video/quicktime, variant=(string)iso');
 const EITHER = Caps.parse('video/quicktime, variant=(string){ iso-fragmented, iso }');
@@ -161,7 +160,7 @@ export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuM
       const start = (list: Caps[]): void => {
         const ordered = [...list.filter((c) => !isAudioCaps(c)), ...list.filter(isAudioCaps)];
         const configs: Mp4TrackConfig[] = ordered.map((c, index) => {
-          tracks.set(keyOf(c), { index, video: !isAudioCaps(c) });
+          tracks.set(trackKey(c), { index, video: !isAudioCaps(c) });
           if (isAudioCaps(c)) return audioTrackFromCaps(c);
           const { track, warnings } = trackFromCaps(c, timescale, annexBAvcC(c));
           for (const w of warnings) ctx.log('warn', w);
@@ -182,7 +181,7 @@ export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuM
       /** The muxer's track for a packet's caps; a format change within a kind fails, as one sample description per track is written. */
       const trackOf = (c: Caps): number => {
         if (c === lastCaps) return lastIndex;
-        const t = tracks.get(keyOf(c));
+        const t = tracks.get(trackKey(c));
         if (!t) {
           const video = !isAudioCaps(c);
           const same = [...tracks.values()].filter((x) => x.video === video);
@@ -246,7 +245,7 @@ export const mp4Mux = MP4_MUX.implement((options): Transform<Packet, Packet<CpuM
           start([item.caps]);
           return add(item);
         }
-        const key = keyOf(item.caps);
+        const key = trackKey(item.caps);
         if (!seen.has(key)) seen.set(key, item.caps);
         held.push(item);
         const t0 = held[0].dts ?? held[0].pts ?? 0;
@@ -278,11 +277,4 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** What must stay the same for one sample description: codec, parameter sets, size (rate and channels for audio). */
-function keyOf(c: Caps): string {
-  const s = c.structures[0];
-  const rest = isAudioCaps(c) ? [s?.get('rate'), s?.get('channels')] : [s?.get('width'), s?.get('height')];
-  return [s?.name, s?.get('stream-format'), s?.get('codec_data'), ...rest].map(String).join('|');
 }

@@ -190,6 +190,17 @@ export function muxableTracks(tracks: readonly TrackInfo[]): TrackInfo[] {
   );
 }
 
+/** How many tracks of an MP4 a remux or serve carries (H.264, AAC, Opus); undefined when the moov cannot be read here (the demuxer will say why). */
+export async function muxableTrackCount(path: string): Promise<number | undefined> {
+  try {
+    const moov = await readMoov(path);
+    const n = moov ? muxableTracks(isoBmffTracks(moov)).length : 0;
+    return n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** "track 2 (audio aac)", for notes. */
 export function trackLabel(t: TrackInfo): string {
   return `track ${t.id} (${t.type} ${t.codec})`;

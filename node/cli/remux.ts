@@ -24,24 +24,14 @@ import {
   identifyFile,
   ignoredTracksNote,
   isInputError,
+  muxableTrackCount,
   muxableTracks,
   readMoov,
   unreadable,
   type ContainerKind,
   type IdentifiedFile,
 } from './probe';
-import { isoBmffTracks } from '../../src/typefind/tracks';
 
-/** The tracks an MP4 → MP4 remux carries, from the moov; undefined when it cannot be read here (the demuxer will say why). */
-async function countTracks(path: string): Promise<number | undefined> {
-  try {
-    const moov = await readMoov(path);
-    const n = moov ? muxableTracks(isoBmffTracks(moov)).length : 0;
-    return n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
 import { ProgressBar, type ProgressOutput } from './progress';
 
 export const REMUX_USAGE = `Usage: g2g remux [options] IN OUT
@@ -280,7 +270,7 @@ export async function remux(args: string[], io: CliIo = processIo, env: RemuxEnv
   const ignored =
     from === 'mp4' && !a.flags.has('quiet') ? await ignoredTracksNote(input, 'remux carries', to === 'mp4' ? muxableTracks : undefined) : undefined;
   if (ignored) io.err(ignored);
-  const tracks = from === 'mp4' && to === 'mp4' ? await countTracks(input) : undefined;
+  const tracks = from === 'mp4' && to === 'mp4' ? await muxableTrackCount(input) : undefined;
 
   const counter = countingOpener(env.opener ?? nodeFileOpener);
   let created = false;

@@ -15,7 +15,7 @@ import { mp4Demux } from '../../operators/mp4-demux';
 import { pipe } from '../../src/pipeline';
 import type { Sink } from '../../src/operator';
 import { EXIT_ERROR, EXIT_OK, runPipeline, type CliRunOptions } from './run-pipeline';
-import { containerOf, identifyFile, ignoredTracksNote, isInputError, unreadable, type IdentifiedFile } from './probe';
+import { containerOf, identifyFile, ignoredTracksNote, isInputError, muxableTrackCount, muxableTracks, unreadable, type IdentifiedFile } from './probe';
 
 export const SERVE_USAGE = `Usage: g2g serve [options] <FILE.mp4 | FILE.h264 | --test-pattern | pipeline>
 
@@ -124,6 +124,8 @@ export async function serve(
     return EXIT_ERROR;
   }
   let isMp4 = false;
+  /** Streams of the session: every H.264, AAC and Opus track of an MP4. */
+  let tracks = 1;
   if (isFile) {
     // Identified by content before the server starts: a format glass2glass cannot read fails here.
     let found: IdentifiedFile;
@@ -140,10 +142,15 @@ export async function serve(
       return EXIT_ERROR;
     }
     isMp4 = containerOf(found.found) === 'mp4';
-    const ignored = isMp4 && !a.flags.has('quiet') ? await ignoredTracksNote(source, 'serving') : undefined;
+    if (isMp4) tracks = (await muxableTrackCount(source)) ?? 1;
+    const ignored = isMp4 && !a.flags.has('quiet') ? await ignoredTracksNote(source, 'serving', muxableTracks) : undefined;
     if (ignored) io.err(ignored);
     const file = quote(source);
-    source = isMp4 ? `fileSrc location=${file} ! mp4Demux ! h264Parse` : `fileSrc location=${file} ! h264Parse`;
+    source = !isMp4
+      ? `fileSrc location=${file} ! h264Parse`
+      : tracks > 1
+      ? `fileSrc location=${file} ! mp4Demux track=all`
+      : `fileSrc location=${file} ! mp4Demux ! h264Parse`;
   }
   const say = (line: string) => {
     if (!a.flags.has('quiet')) io.out(line);
@@ -166,9 +173,15 @@ export async function serve(
   let pipeline: Pipeline;
   if (loopFile !== undefined) {
     installNodeFileOpener();
-    const once = () => (isMp4 ? pipe(nodeFileSrc(loopFile), mp4Demux(), h264Parse()) : pipe(nodeFileSrc(loopFile), h264Parse()));
+    const once = () =>
+      !isMp4
+        ? pipe(nodeFileSrc(loopFile), h264Parse())
+        : tracks > 1
+        ? pipe(nodeFileSrc(loopFile), mp4Demux({ track: 'all' }))
+        : pipe(nodeFileSrc(loopFile), mp4Demux(), h264Parse());
     const sink = sinkElement.create({
       name: 'rtsp',
+      ...(tracks > 1 ? { tracks } : {}),
       port: Number(port),
       address,
       path,
@@ -187,7 +200,9 @@ export async function serve(
   try {
     // A live test pattern flows whether or not anyone watches, as a camera does.
     pipeline = parseLaunch(
-      `${source} ! rtspServerSink name=rtsp port=${port} address=${address} path=${path}${limitsText}${testPattern ? ' wait-for-client=false' : ''}`,
+      `${source} ! rtspServerSink name=rtsp port=${port} address=${address} path=${path}${tracks > 1 ? ` tracks=${tracks}` : ''}${limitsText}${
+        testPattern ? ' wait-for-client=false' : ''
+      }`,
       registry
     );
   } catch (e) {

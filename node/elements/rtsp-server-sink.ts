@@ -8,6 +8,8 @@ import { MAX_RTP_PACKET } from '../../src/rtp/rtp-packet';
 import { RtspServerAuth, type RtspServerAuthOptions } from '../../src/rtsp/server-auth';
 import { RtspServerError } from '../../src/rtsp/server';
 import { SECOND } from '../../src/time';
+import { isAudioCaps } from '../../operators/mp4-mux-audio';
+import { TRACK_WAIT, trackKey } from '../../operators/track-key';
 import {
   checkMountPath,
   DEFAULT_IDLE_TIMEOUT,
@@ -37,7 +39,11 @@ export interface RtspServerSinkExtras {
   onSent?: (info: { pts: number | undefined; start: number; end: number }) => void;
 }
 
-const SINK_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
+const SINK_CAPS = Caps.parse(
+  'video/x-h264, stream-format=(string){ byte-stream, avc, avc3 }, alignment=(string)au; audio/mpeg, mpegversion=(int)4, stream-format=(string)raw; audio/x-opus'
+);
+/** An input that cannot be any of these is one H.264 stream, described from the start. */
+const AUDIO_CAPS = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)raw; audio/x-opus');
 const DEFAULT_MOUNT = '/stream';
 /** What checkMountPath accepts. */
 const MOUNT_PATH = {
@@ -49,10 +55,10 @@ export const RTSP_SERVER_SINK = defineElement({
   name: 'rtspServerSink',
   kind: 'sink',
   description:
-    'Serves the H.264 stream over RTSP (RTP over TCP or UDP) to any number of clients, optionally with Basic/Digest auth (gst-rtsp-server, one live mount)',
+    'Serves H.264 (and AAC or Opus audio, one session stream per track) over RTSP (RTP over TCP or UDP) to any number of clients, optionally with Basic/Digest auth (gst-rtsp-server, one live mount)',
   caps: { sink: SINK_CAPS },
   notes:
-    'Each client gets RTP (RFC 6184, parameter sets before every IDR) from its next keyframe, and RTCP sender reports; a client that falls behind skips to the next keyframe (counted as overflow). Every client gets an RTCP BYE at end of stream. Alone it runs its own server; with `server`, it is one mount of a shared rtspServer.',
+    'A multi-track input (mp4Demux track=all, merge) is one session with a stream per track (video first), described once its tracks have appeared (tracks=, else those seen in its first second). Each client gets RTP (RFC 6184, parameter sets before every IDR; RFC 3640 AAC-hbr; RFC 7587 Opus) from the next keyframe, and RTCP sender reports; a client that falls behind skips to the next keyframe (counted as overflow). Every client gets an RTCP BYE at end of stream. Alone it runs its own server; with `server`, it is one mount of a shared rtspServer.',
   properties: {
     port: prop.uint({
       default: 8554,
@@ -107,6 +113,12 @@ export const RTSP_SERVER_SINK = defineElement({
     maxConnections: prop.uint({
       default: DEFAULT_MAX_CONNECTIONS,
       doc: "Open client connections at most; one more is answered 503 Service Unavailable and closed (nginx's worker_connections default). 0: no limit; not used with a shared server (the server's)",
+    }),
+    tracks: prop.uint({
+      min: 1,
+      max: 16,
+      defaultDoc: 'one if the input can only be H.264, else the tracks seen in its first second',
+      doc: 'Tracks to expect in a multi-track input (mp4Demux track=all, merge): the mount is described once this many have appeared',
     }),
     mtu: prop.uint({
       default: 1400,
@@ -210,12 +222,63 @@ function openSink(
   let closed = false;
   /** A client has played: from then on the stream flows with or without clients, as a live one does. */
   let started = false;
-  const listening = server.listen().then((info) => {
+  // A stream that may hold several tracks is held until they have all appeared: clients must be told
+  // every stream when they DESCRIBE. One that can only be H.264 is one stream from the start.
+  const expect = options.tracks;
+  const multi = expect !== undefined ? expect > 1 : !ctx.inputCaps || !ctx.inputCaps.intersect(AUDIO_CAPS).isEmpty();
+  const seen = new Map<string, Caps>();
+  const held: Packet[] = [];
+  let settled = !multi;
+  let announce!: () => void;
+  const described = new Promise<void>((r) => (announce = r));
+  if (settled) announce();
+  const listening = server.listen().then(async (info) => {
+    await described;
     const url = server.urlOf(path);
     ctx.log('info', `serving ${url}`);
     x.onListening?.({ port: info.port, url });
   });
   listening.catch(() => undefined);
+  /** The held packets' tracks become the mount's streams, video first. */
+  const settle = (): void => {
+    settled = true;
+    const list = [...seen.values()];
+    const ordered = [...list.filter((c) => !isAudioCaps(c)), ...list.filter(isAudioCaps)];
+    served.setTracks(ordered);
+    if (ordered.length > 1) ctx.log('info', `${ordered.length} streams: ${ordered.map((c) => c.structures[0]?.name).join(', ')}`);
+    announce();
+  };
+  /** Whether the packet is its track's first: its DISCONT starts that track, not a new timeline. */
+  const firstOf = new Set<string>();
+
+  const send = async (p: Packet, signal: AbortSignal): Promise<void> => {
+    if (waitForClient && !started) {
+      await served.waitForPlayer(signal);
+      started = true;
+    }
+    const m = p.memory;
+    if (m.domain !== 'cpu') throw new TypeError('rtspServerSink takes H.264, AAC or Opus in CPU memory');
+    const t = p.pts ?? p.dts;
+    if (sync && t !== undefined) {
+      const now = clock.now();
+      let fresh = false;
+      if (multi) {
+        const k = trackKey(p.caps);
+        fresh = !firstOf.has(k);
+        firstOf.add(k);
+      }
+      if (!anchor || (p.flags & PacketFlags.DISCONT && !fresh)) anchor = { t, at: now };
+      const target = anchor.at + (t - anchor.t);
+      if (target > lastTarget) lastTarget = target;
+      if (lastTarget > now) await clock.sleepUntil(lastTarget, signal);
+    }
+    // When the unit was captured, for the sender reports: a live source's stamp; else the clock time its
+    // pts stands for (the pacing anchor, or running time since the pipeline's base time).
+    const capture = p.meta.captureTime ?? (t === undefined ? undefined : anchor ? anchor.at + (t - anchor.t) : ctx.baseTime + t);
+    const start = clock.now();
+    served.send(m.data, t, (p.flags & PacketFlags.KEYFRAME) !== 0, start, capture, p.caps);
+    x.onSent?.({ pts: t, start, end: clock.now() });
+  };
 
   const shutdown = async (): Promise<void> => {
     if (closed) return;
@@ -236,30 +299,25 @@ function openSink(
 
   return {
     async write(p, signal) {
+      if (!settled) {
+        const k = trackKey(p.caps);
+        if (!seen.has(k)) seen.set(k, p.caps);
+        held.push(p);
+        const t0 = held[0].dts ?? held[0].pts ?? 0;
+        const span = (p.dts ?? p.pts ?? t0) - t0;
+        if ((expect === undefined || seen.size < expect) && (expect !== undefined || span < TRACK_WAIT)) return;
+        settle();
+        await listening;
+        for (const h of held.splice(0)) await send(h, signal);
+        return;
+      }
       await listening;
-      if (waitForClient && !started) {
-        await served.waitForPlayer(signal);
-        started = true;
-      }
-      const m = p.memory;
-      if (m.domain !== 'cpu') throw new TypeError('rtspServerSink takes H.264 in CPU memory');
-      const t = p.pts ?? p.dts;
-      if (sync && t !== undefined) {
-        const now = clock.now();
-        if (!anchor || p.flags & PacketFlags.DISCONT) anchor = { t, at: now };
-        const target = anchor.at + (t - anchor.t);
-        if (target > lastTarget) lastTarget = target;
-        if (lastTarget > now) await clock.sleepUntil(lastTarget, signal);
-      }
-      // When the unit was captured, for the sender reports: a live source's stamp; else the clock time its
-      // pts stands for (the pacing anchor, or running time since the pipeline's base time).
-      const capture = p.meta.captureTime ?? (t === undefined ? undefined : anchor ? anchor.at + (t - anchor.t) : ctx.baseTime + t);
-      const start = clock.now();
-      served.send(m.data, t, (p.flags & PacketFlags.KEYFRAME) !== 0, start, capture);
-      x.onSent?.({ pts: t, start, end: clock.now() });
+      await send(p, signal);
     },
-    async end() {
+    async end(signal) {
+      if (!settled && seen.size) settle();
       await listening.catch(() => undefined);
+      for (const h of held.splice(0)) await send(h, signal);
       await served.end(clock.now());
       await shutdown();
     },

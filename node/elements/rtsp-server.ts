@@ -1,11 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { hostname } from 'node:os';
 import { lookup as dnsLookup } from 'node:dns';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { splitAnnexB } from '../../src/codecs/h264/nal';
-import { H264Payloader } from '../../src/rtp/h264-payloader';
-import { RtcpSender } from '../../src/rtp/rtcp-sender';
-import { profileLevelId, spropParameterSets } from '../../src/rtp/sdp';
+import type { Caps } from '../../src/caps';
 import { serializeResponse } from '../../src/rtsp/message';
 import {
   DEFAULT_IDLE_TIMEOUT,
@@ -17,7 +13,9 @@ import {
 } from '../../src/rtsp/server';
 import { RtspServerAuth, type RtspServerAuthOptions } from '../../src/rtsp/server-auth';
 import type { TransportSpec } from '../../src/rtsp/transport';
-import { MILLISECOND, nsToTicks, SECOND } from '../../src/time';
+import { MILLISECOND, SECOND } from '../../src/time';
+import { AudioTrack, mountSdp, VideoTrack, type MountTrack } from './rtsp-server/tracks';
+import { trackKey } from '../../operators/track-key';
 
 /** Where an RtspServer and its mounts report connections, sessions and problems. */
 export type RtspServerLog = (level: 'debug' | 'info' | 'warn', message: string) => void;
@@ -72,10 +70,15 @@ const PATH = /^\/[\w\-./]*$/;
 export interface RtspServerClient {
   readonly socket: Socket;
   readonly conn: RtspServerConnection;
+  /** The first stream's transport. */
   transport?: TransportSpec;
+  /** Each stream the client set up, by index. */
+  transports?: ReadonlyMap<number, TransportSpec>;
   mount?: RtspMount;
-  /** Starts at a keyframe: nothing before it decodes. */
+  /** Video starts at a keyframe: nothing before it decodes. */
   waitingKey: boolean;
+  /** Audio streams that have sent the client their first packet (with a sender report). */
+  started?: Set<number>;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -94,9 +97,9 @@ const wallMs = (): number => performance.timeOrigin + performance.now();
 const toAuth = (a: RtspServerAuthOptions | RtspServerAuth | undefined): RtspServerAuth | undefined =>
   a === undefined || a instanceof RtspServerAuth ? a : new RtspServerAuth(a);
 
-/** An SR (if any) and the unit's RTP packets framed for an interleaved connection, in one buffer. */
-function interleaveAll(conn: RtspServerConnection, rtcp: Uint8Array | undefined, rtp: readonly Uint8Array[]): Uint8Array {
-  const [rtpCh, rtcpCh] = conn.interleavedChannels;
+/** An SR (if any) and the unit's RTP packets framed for a stream's interleaved channels, in one buffer. */
+function interleaveAll(channels: readonly [number, number], rtcp: Uint8Array | undefined, rtp: readonly Uint8Array[]): Uint8Array {
+  const [rtpCh, rtcpCh] = channels;
   let size = rtcp ? 4 + rtcp.length : 0;
   for (const d of rtp) size += 4 + d.length;
   const buf = Buffer.allocUnsafe(size);
@@ -123,49 +126,60 @@ export function checkMountPath(path: string, what = 'mount path'): string {
 }
 
 /**
- * One served stream at a path of an RtspServer: H.264 access units in, RTP (RFC 6184, parameter sets
- * before every IDR) out to every client playing it, each from its next keyframe, with RTCP sender reports.
+ * One served stream at a path of an RtspServer: H.264 access units (and AAC or Opus frames, each track a
+ * stream of the session) in, RTP (RFC 6184, parameter sets before every IDR; RFC 3640, RFC 7587) out to
+ * every client playing it, video from its next keyframe, with RTCP sender reports per stream.
  */
 export class RtspMount {
   /** @internal Clients playing this mount (the server adds and drops them). */
   readonly players = new Set<RtspServerClient>();
   readonly auth: RtspServerAuth | undefined;
-  private readonly pay: H264Payloader;
-  private readonly rtcp = new RtcpSender({
-    cname: `g2g@${hostname()}`,
-    interval: SECOND,
-    clockRate: 90000,
-  });
+  /** The mount's streams in SDP order: one H.264 stream until `setTracks` says otherwise. */
+  private tracks: MountTrack[];
+  private lastCaps: Caps | undefined;
+  private lastTrack = 0;
   private wake: (() => void) | undefined;
   private ended = false;
 
   constructor(private readonly server: RtspServer, readonly path: string, private readonly options: RtspMountOptions) {
-    this.pay = new H264Payloader({ mtu: options.mtu, configInterval: -1 });
+    this.tracks = [new VideoTrack(options.mtu)];
     this.auth = toAuth(options.auth);
   }
 
-  /** The mount's SDP; parameter sets once the stream has shown them. */
-  readonly sdp = (): string => {
-    const pay = this.pay;
-    const fmtp = ['packetization-mode=1'];
-    const pli = pay.sps && profileLevelId(pay.sps);
-    if (pli) fmtp.push(`profile-level-id=${pli}`);
-    const sets = [pay.sps, pay.pps].filter((x): x is Uint8Array => x !== undefined);
-    if (sets.length) fmtp.push(`sprop-parameter-sets=${spropParameterSets(sets)}`);
-    return [
-      'v=0',
-      'o=- 0 0 IN IP4 127.0.0.1',
-      's=glass2glass',
-      'c=IN IP4 0.0.0.0',
-      't=0 0',
-      'a=control:*',
-      'm=video 0 RTP/AVP 96',
-      'a=rtpmap:96 H264/90000',
-      `a=fmtp:96 ${fmtp.join(';')}`,
-      'a=control:stream=0',
-      '',
-    ].join('\r\n');
-  };
+  /**
+   * The mount's streams, from each one's caps (H.264, AAC, Opus), before clients describe it: a client
+   * that played before keeps the streams it set up. Throws RtspServerError for a format it cannot send.
+   */
+  setTracks(list: readonly Caps[]): void {
+    this.tracks = list.map((c) => {
+      if (c.structures[0]?.name === 'video/x-h264') {
+        const v = new VideoTrack(this.options.mtu, list.length > 1 ? trackKey(c) : undefined);
+        v.configure(c);
+        return v;
+      }
+      const a = AudioTrack.from(c, this.options.mtu);
+      if (!a) throw new RtspServerError(`rtspServerSink cannot send ${c.toString()} over RTP (H.264, AAC with codec_data, or Opus)`);
+      return a;
+    });
+    this.lastCaps = undefined;
+  }
+
+  /** The mount's SDP; H.264 parameter sets once the stream has shown them. */
+  readonly sdp = (): string => mountSdp(this.tracks);
+
+  /** How many streams the session offers. */
+  readonly streams = (): number => this.tracks.length;
+
+  /** The track packets with these caps go to (the first track when none is given). */
+  private trackOf(c: Caps | undefined): number {
+    if (c === undefined || this.tracks.length === 1) return 0;
+    if (c === this.lastCaps) return this.lastTrack;
+    const i = this.tracks.findIndex((t) => t.matches(c));
+    if (i < 0) throw new RtspServerError(`rtspServerSink: ${c.toString()} is none of the mount's streams (a new track after clients described it)`);
+    this.lastCaps = c;
+    this.lastTrack = i;
+    return i;
+  }
 
   get url(): string {
     return this.server.urlOf(this.path);
@@ -200,36 +214,42 @@ export class RtspMount {
    * time the unit's content was captured at (its meta.captureTime, else when its pts falls on the clock):
    * sender reports map RTP time to it, so that clients derive capture times, not send times.
    */
-  send(data: Uint8Array, pts: number | undefined, keyframe: boolean, now: number, capture?: number): void {
+  send(data: Uint8Array, pts: number | undefined, keyframe: boolean, now: number, capture?: number, caps?: Caps): void {
     if (this.ended) return;
+    const index = this.trackOf(caps);
+    const track = this.tracks[index];
+    const rtcp = track.rtcp;
+    // Length-prefixed H.264 is split by its avcC's length size, its parameter sets sent before IDRs.
+    if (caps) track.configure?.(caps);
     const out: Uint8Array[] = [];
-    const ts = nsToTicks(pts ?? 0, 90000) % 0x1_0000_0000;
-    this.pay.push(splitAnnexB(data), ts, pts, out);
-    for (const d of out) this.rtcp.sent(d, now);
-    if (capture !== undefined) this.rtcp.captured(ts, capture);
+    const ts = track.packetize(data, pts, out);
+    for (const d of out) rtcp.sent(d, now);
+    if (capture !== undefined) rtcp.captured(ts, capture);
     // The SR goes before the unit's RTP, and to each client as it starts: its first unit is then mapped.
-    let report = this.rtcp.due(now) ? this.rtcp.report(now, wallMs()) : undefined;
+    let report = rtcp.due(now) ? rtcp.report(now, wallMs()) : undefined;
+    const video = track.kind === 'video';
     for (const c of this.players) {
-      const t = c.transport;
+      const t = c.transports?.get(index) ?? (index === 0 && !c.transports ? c.transport : undefined);
       if (!t || !c.conn.isPlaying) continue;
-      let rtcp = report;
-      if (c.waitingKey) {
-        if (!keyframe) continue;
-        c.waitingKey = false;
-        rtcp = report ??= this.rtcp.report(now, wallMs());
+      let sr = report;
+      if (video ? c.waitingKey : !(c.started ??= new Set()).has(index)) {
+        if (video && !keyframe) continue;
+        if (video) c.waitingKey = false;
+        else c.started!.add(index);
+        sr = report ??= rtcp.report(now, wallMs());
       }
       if (t.interleaved) {
         if (c.socket.writableLength > MAX_QUEUED) {
           // Too slow a reader: skip to the next keyframe rather than queue without bound.
-          c.waitingKey = true;
+          if (video) c.waitingKey = true;
           this.options.onDrop?.();
           continue;
         }
         // One write (one syscall) for the whole unit, not one per packet.
-        c.socket.write(interleaveAll(c.conn, rtcp, out));
+        c.socket.write(interleaveAll(t.interleaved, sr, out));
       } else {
-        if (rtcp) this.server.sendTo(c, 'rtcp', rtcp);
-        for (const d of out) this.server.sendTo(c, 'rtp', d);
+        if (sr) this.server.sendTo(c, 'rtcp', sr, index);
+        for (const d of out) this.server.sendTo(c, 'rtp', d, index);
       }
     }
   }
@@ -239,8 +259,10 @@ export class RtspMount {
     if (this.ended) return;
     // Over UDP, RTCP travels apart from RTP: a BYE sent at once can overtake the last datagrams.
     await new Promise((r) => setTimeout(r, 100));
-    const bye = this.rtcp.report(now, wallMs(), true);
-    if (bye) for (const c of this.players) if (c.transport && c.conn.isPlaying) this.server.sendTo(c, 'rtcp', bye);
+    this.tracks.forEach((track, index) => {
+      const bye = track.rtcp.report(now, wallMs(), true);
+      if (bye) for (const c of this.players) if (c.conn.isPlaying) this.server.sendTo(c, 'rtcp', bye, index);
+    });
     // Let the BYE leave before the sockets close.
     await new Promise((r) => setTimeout(r, 50));
     this.detach('stream ended');
@@ -444,6 +466,8 @@ export class RtspServer {
         if (!m) return this.drop(c, `mount ${e.path} went away`);
         c.mount?.players.delete(c);
         c.transport = e.transport;
+        c.transports = e.transports;
+        c.started = undefined;
         c.mount = m;
         m.added(c);
         m.log('info', `client ${c.socket.remoteAddress} playing ${m.path} over ${e.transport.protocol}`);
@@ -458,6 +482,7 @@ export class RtspServer {
         c.mount?.players.delete(c);
         c.mount = undefined;
         c.transport = undefined;
+        c.transports = undefined;
       } else {
         if (e.timeout) this.counted(e.timeout);
         return this.drop(c, e.reason);
@@ -486,11 +511,11 @@ export class RtspServer {
     c.socket.destroy();
   }
 
-  /** @internal RTP or RTCP to a playing client, on its transport. */
-  sendTo(c: RtspServerClient, kind: 'rtp' | 'rtcp', d: Uint8Array): void {
-    const t = c.transport;
+  /** @internal RTP or RTCP of a stream (default the first) to a playing client, on that stream's transport. */
+  sendTo(c: RtspServerClient, kind: 'rtp' | 'rtcp', d: Uint8Array, stream = 0): void {
+    const t = c.transports?.get(stream) ?? (stream === 0 && !c.transports ? c.transport : undefined);
     if (!t) return;
-    if (t.interleaved) c.socket.write(c.conn.interleave(kind, d));
+    if (t.interleaved) c.socket.write(c.conn.interleave(kind, d, stream));
     else if (t.clientPort && this.udp) this.udp[kind === 'rtp' ? 0 : 1].send(d, t.clientPort[kind === 'rtp' ? 0 : 1], c.socket.remoteAddress);
   }
 

@@ -9,7 +9,7 @@
  */
 import { MAX_RTP_PACKET, RTP_HEADER_SIZE, RtpError, writeFixedHeader } from './rtp-packet';
 import { randomUint16, randomUint32 } from './random';
-import { seqNext, tsAdd } from './seq';
+import { seqNext } from './seq';
 
 export type AudioRtpCodec = 'aac' | 'opus';
 
@@ -26,7 +26,7 @@ export interface AudioPayloaderOptions {
   readonly pt?: number;
   readonly ssrc?: number;
   readonly seqStart?: number;
-  /** Added to every timestamp (mod 2^32); default random. */
+  /** A random start for callers to add to their timestamps (RFC 3550 5.1), as H264Payloader's; default random. */
   readonly timestampOffset?: number;
 }
 
@@ -63,10 +63,9 @@ export class AudioPayloader {
     return this.seq;
   }
 
-  /** Packetises one frame stamped `rtpTimestamp` (ticks of the stream's clock); appends the datagrams to `out`, returns how many. */
-  push(frame: Uint8Array, rtpTimestamp: number, out: Uint8Array[]): number {
+  /** Packetises one frame stamped `ts` (the RTP timestamp); appends the datagrams to `out`, returns how many. */
+  push(frame: Uint8Array, ts: number, out: Uint8Array[]): number {
     if (frame.length === 0) return 0;
-    const ts = tsAdd(this.timestampOffset, rtpTimestamp);
     if (this.codec === 'opus') {
       const d = new Uint8Array(RTP_HEADER_SIZE + frame.length);
       this.header(d, 0, false, ts);

@@ -1,8 +1,8 @@
 /**
  * One RTSP server connection (RFC 2326), sans-IO: requests in as bytes, responses out through
  * `pollTransmit`, decisions out through `nextEvent` (a client asks to play: the driver starts sending it
- * media). Mounts are looked up by path (one H.264 stream each), sessions run over TCP interleaved or UDP
- * unicast, requests other than OPTIONS may need authentication (RtspServerAuth). The media itself is the
+ * media). Mounts are looked up by path (each with one or more streams, `stream=N` in the SDP: video and
+ * audio), a session sets up any of them, each over TCP interleaved or UDP unicast, requests other than OPTIONS may need authentication (RtspServerAuth). The media itself is the
  * driver's: `interleave` frames RTP and RTCP for the connection.
  *
  * Abuse: a request must arrive whole within `requestTimeout` (the first one counted from `now`, the
@@ -21,7 +21,10 @@ export type RtspServerEvent =
   | {
       readonly type: 'play';
       readonly session: string;
+      /** The transport of the first stream set up. */
       readonly transport: TransportSpec;
+      /** Every stream set up (index of `stream=N`) and its transport. */
+      readonly transports: ReadonlyMap<number, TransportSpec>;
       /** The mount played. */ readonly path: string;
     }
   | {
@@ -71,6 +74,8 @@ export interface RtspServerMount {
   readonly sdp: () => string;
   /** The mount's own authentication, instead of the connection's. */
   readonly auth?: RtspServerAuth;
+  /** Streams of the mount (`a=control:stream=0`, `stream=1`…; default 1). */
+  readonly streams?: () => number;
 }
 
 export interface RtspServerConnectionOptions {
@@ -118,6 +123,12 @@ function mountOf(path: string): string {
   return path.replace(/\/+$/, '').replace(/\/stream=\d+$/, '');
 }
 
+/** The stream a SETUP path names (`…/stream=N`); undefined for the aggregate URL. */
+function streamOf(path: string): number | undefined {
+  const m = /\/stream=(\d{1,3})\/*$/.exec(path);
+  return m ? Number(m[1]) : undefined;
+}
+
 export class RtspServerConnection {
   private readonly parser: RtspParser;
   private readonly out: Uint8Array[] = [];
@@ -132,7 +143,8 @@ export class RtspServerConnection {
   /** The start of the connection's first line while it is not yet known to be RTSP or HTTP; then undefined. */
   private firstLine: string | undefined = '';
   private session: string | undefined;
-  private transport: TransportSpec | undefined;
+  /** Each stream set up, by index. */
+  private readonly transports = new Map<number, TransportSpec>();
   private playing = false;
   private closed = false;
   private lastSeen = 0;
@@ -161,8 +173,19 @@ export class RtspServerConnection {
     return this.playing;
   }
 
+  /** The first stream's transport (undefined before SETUP). */
   get sessionTransport(): TransportSpec | undefined {
-    return this.transport;
+    return this.firstTransport();
+  }
+
+  /** Every stream set up, by index. */
+  get sessionTransports(): ReadonlyMap<number, TransportSpec> {
+    return this.transports;
+  }
+
+  private firstTransport(): TransportSpec | undefined {
+    const first = Math.min(...this.transports.keys());
+    return this.transports.get(first);
   }
 
   pollTransmit(): Uint8Array | undefined {
@@ -202,14 +225,15 @@ export class RtspServerConnection {
     return this.session === undefined && this.requestStart === undefined && this.idleTimeout > 0 ? this.lastRequest + this.idleTimeout : undefined;
   }
 
-  /** The session's interleaved channels: RTP, RTCP (0/1 by default). */
+  /** The first stream's interleaved channels: RTP, RTCP (0/1 by default). */
   get interleavedChannels(): readonly [number, number] {
-    return this.transport?.interleaved ?? [0, 1];
+    return this.firstTransport()?.interleaved ?? [0, 1];
   }
 
-  /** RTP or RTCP for the connection, framed for the session's interleaved channels (0/1 by default). */
-  interleave(kind: 'rtp' | 'rtcp', data: Uint8Array): Uint8Array {
-    const ch = this.transport?.interleaved ?? [0, 1];
+  /** RTP or RTCP of a stream (default the first set up) for the connection, framed for its interleaved channels. */
+  interleave(kind: 'rtp' | 'rtcp', data: Uint8Array, stream?: number): Uint8Array {
+    const t = stream === undefined ? this.firstTransport() : this.transports.get(stream);
+    const ch = t?.interleaved ?? [0, 1];
     return serializeInterleaved(kind === 'rtp' ? ch[0] : ch[1], data);
   }
 
@@ -339,16 +363,18 @@ export class RtspServerConnection {
       case 'SETUP': {
         const s = req.headers.get('session')?.split(';')[0].trim();
         if (this.session !== undefined && (s !== this.session || path !== this.sessionPath)) return this.reply(req, 459, 'Aggregate Operation Not Allowed');
+        const stream = streamOf(pathOf(req.uri)) ?? 0;
+        if (stream >= (mount.streams?.() ?? 1)) return this.reply(req, 404, 'Not Found');
         const t = parseTransport(req.headers.get('transport') ?? '');
         if (!t || !t.unicast) return this.reply(req, 461, 'Unsupported Transport');
         let chosen: TransportSpec;
-        if (t.protocol === 'RTP/AVP/TCP')
-          chosen = {
-            protocol: t.protocol,
-            unicast: true,
-            interleaved: t.interleaved ?? [0, 1],
-          };
-        else if (t.clientPort && this.options.serverPorts)
+        if (t.protocol === 'RTP/AVP/TCP') {
+          const interleaved = t.interleaved ?? ([2 * stream, 2 * stream + 1] as const);
+          // Two streams on one channel could not be told apart.
+          for (const [i, o] of this.transports)
+            if (i !== stream && o.interleaved?.some((ch) => interleaved.includes(ch))) return this.reply(req, 461, 'Unsupported Transport');
+          chosen = { protocol: t.protocol, unicast: true, interleaved };
+        } else if (t.clientPort && this.options.serverPorts)
           chosen = {
             protocol: 'RTP/AVP',
             unicast: true,
@@ -358,18 +384,19 @@ export class RtspServerConnection {
         else return this.reply(req, 461, 'Unsupported Transport');
         this.session ??= this.options.sessionId?.() ?? randomId();
         this.sessionPath = path;
-        this.transport = chosen;
+        this.transports.set(stream, chosen);
         return this.reply(req, 200, 'OK', [['Transport', formatTransport(chosen)]]);
       }
       case 'PLAY':
-        if (!this.transport) return this.reply(req, 455, 'Method Not Valid in This State');
+        if (this.transports.size === 0) return this.reply(req, 455, 'Method Not Valid in This State');
         this.reply(req, 200, 'OK', [['Range', 'npt=now-']]);
         if (!this.playing) {
           this.playing = true;
           this.events.push({
             type: 'play',
             session: this.session!,
-            transport: this.transport,
+            transport: this.firstTransport()!,
+            transports: new Map(this.transports),
             path,
           });
         }
@@ -380,7 +407,7 @@ export class RtspServerConnection {
         this.events.push({ type: 'teardown', session: this.session!, path });
         this.session = undefined;
         this.sessionPath = undefined;
-        this.transport = undefined;
+        this.transports.clear();
         return;
       case 'GET_PARAMETER':
       case 'SET_PARAMETER':

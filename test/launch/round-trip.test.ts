@@ -118,7 +118,8 @@ describe('every element, round trip', () => {
     const values = fc.record(
       Object.fromEntries([
         ...required.map((p) => [p.name, arbitrary(d.name, p)]),
-        ...optional.map((p) => [p.name, fc.option(arbitrary(d.name, p), { nil: undefined })]),
+        // Absent a third of the time: cross-property rules (path with mount, user-id without user-pw) refuse most combinations of many present ones.
+        ...optional.map((p) => [p.name, fc.option(arbitrary(d.name, p), { nil: undefined, freq: 2 })]),
       ]) as Record<string, fc.Arbitrary<string | undefined>>
     );
 

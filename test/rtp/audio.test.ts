@@ -12,6 +12,7 @@ import { AudioDepayloader, type DepayedAudioFrame } from '../../src/rtp/audio-de
 import { AudioPayloader, type AudioRtpCodec } from '../../src/rtp/audio-payloader';
 import { audioSdpAttributes, sdpAudioStream } from '../../src/rtp/audio-sdp';
 import { parseSdp } from '../../src/rtp/sdp';
+import { tsAdd } from '../../src/rtp/seq';
 import { requirePeer } from '../peers';
 import { tempDir, tool } from '../mp4/helpers';
 
@@ -65,7 +66,7 @@ function roundTrip(codec: AudioRtpCodec, mtu: number, drop?: (seq: number) => bo
   let packets = 0;
   frames[codec].frames.forEach((f, i) => {
     const dgrams: Uint8Array[] = [];
-    pay.push(f, i * 1024, dgrams);
+    pay.push(f, tsAdd(pay.timestampOffset, i * 1024), dgrams);
     for (const d of dgrams) if (!(drop ?? (() => false))(packets++)) depay.push(d, out);
   });
   return { out, packets, depay };

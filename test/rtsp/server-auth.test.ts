@@ -20,7 +20,19 @@ function answer(auth: RtspServerAuth, method: string, uri: string, user: string,
 
 describe('RtspServerAuth', () => {
   it('digestResponse: the RFC 2617 3.5 example', () => {
-    expect(digestResponse({ user: 'Mufasa', realm: 'testrealm@host.com', password: 'Circle Of Life', method: 'GET', uri: '/dir/index.html', nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093', qop: 'auth', nc: '00000001', cnonce: '0a4f113b' })).toBe('6629fae49393a05397450978507c4ef1');
+    expect(
+      digestResponse({
+        user: 'Mufasa',
+        realm: 'testrealm@host.com',
+        password: 'Circle Of Life',
+        method: 'GET',
+        uri: '/dir/index.html',
+        nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093',
+        qop: 'auth',
+        nc: '00000001',
+        cnonce: '0a4f113b',
+      })
+    ).toBe('6629fae49393a05397450978507c4ef1');
   });
 
   it('challenges: Digest (MD5, qop=auth, fresh nonce) then Basic; our client picks Digest', () => {
@@ -35,7 +47,12 @@ describe('RtspServerAuth', () => {
   });
 
   it('Digest and Basic: right credentials pass, anything else fails with its reason', () => {
-    const auth = new RtspServerAuth({ users: [{ user: 'u', password: 'p' }, { user: 'v', password: 'q' }] });
+    const auth = new RtspServerAuth({
+      users: [
+        { user: 'u', password: 'p' },
+        { user: 'v', password: 'q' },
+      ],
+    });
     const uri = 'rtsp://127.0.0.1:8554/live';
     expect(auth.verify('DESCRIBE', uri, answer(auth, 'DESCRIBE', uri, 'u', 'p'), 0)).toMatchObject({ ok: true, user: 'u', method: 'digest' });
     expect(auth.verify('DESCRIBE', uri, answer(auth, 'DESCRIBE', uri, 'v', 'q'), 0)).toMatchObject({ ok: true, user: 'v' });
@@ -68,7 +85,17 @@ describe('RtspServerAuth', () => {
     const response = digestResponse({ user: 'u', realm: 'glass2glass', password: 'p', method: 'SETUP', uri: 'rtsp://h/live/stream=0', nonce });
     const value = `Digest username="u", realm="glass2glass", nonce="${nonce}", uri="rtsp://h/live/stream=0", response="${response}"`;
     expect(auth.verify('SETUP', 'rtsp://h/live/stream=0', value, 0)).toMatchObject({ ok: true });
-    expect(auth.verify('SETUP', 'rtsp://h/live/stream=0', value.replace(response, response.replace(/^./, (c) => (c === '0' ? '1' : '0'))), 0)).toEqual({ ok: false, reason: 'credentials' });
+    expect(
+      auth.verify(
+        'SETUP',
+        'rtsp://h/live/stream=0',
+        value.replace(
+          response,
+          response.replace(/^./, (c) => (c === '0' ? '1' : '0'))
+        ),
+        0
+      )
+    ).toEqual({ ok: false, reason: 'credentials' });
   });
 
   it('a nonce past its lifetime is stale (right credentials) or still wrong (wrong ones)', () => {
@@ -90,23 +117,34 @@ describe('RtspServerAuth', () => {
 
   it('property: any user/password our client answers with passes; any other password fails', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 12 }).filter((u) => !/[:\r\n\0"\\]/.test(u)), fc.string({ maxLength: 16 }).filter((p) => !/[\r\n\0]/.test(p)), fc.string({ minLength: 1, maxLength: 4 }), fc.constantFrom('basic' as const, undefined), (user, password, extra, prefer) => {
-        const auth = new RtspServerAuth({ users: { user, password } });
-        const uri = 'rtsp://10.0.0.1/cam/stream=0';
-        expect(auth.verify('SETUP', uri, answer(auth, 'SETUP', uri, user, password, 0, prefer), 0).ok).toBe(true);
-        expect(auth.verify('SETUP', uri, answer(auth, 'SETUP', uri, user, password + extra, 0, prefer), 0).ok).toBe(false);
-      }),
-      { numRuns: 200 },
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 12 }).filter((u) => !/[:\r\n\0"\\]/.test(u)),
+        fc.string({ maxLength: 16 }).filter((p) => !/[\r\n\0]/.test(p)),
+        fc.string({ minLength: 1, maxLength: 4 }),
+        fc.constantFrom('basic' as const, undefined),
+        (user, password, extra, prefer) => {
+          const auth = new RtspServerAuth({ users: { user, password } });
+          const uri = 'rtsp://10.0.0.1/cam/stream=0';
+          expect(auth.verify('SETUP', uri, answer(auth, 'SETUP', uri, user, password, 0, prefer), 0).ok).toBe(true);
+          expect(auth.verify('SETUP', uri, answer(auth, 'SETUP', uri, user, password + extra, 0, prefer), 0).ok).toBe(false);
+        }
+      ),
+      { numRuns: 200 }
     );
   });
 
   it('fuzz: any Authorization value never throws and never passes', () => {
     const auth = new RtspServerAuth({ users: { user: 'u', password: 'p' } });
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.constantFrom('Digest ', 'Basic ', 'Digest username="u", realm="glass2glass", nonce="0.x", uri="/s", response="0"')).chain((a) => fc.tuple(fc.constant(a), fc.string())), ([a, b]) => {
-        expect(auth.verify('DESCRIBE', 'rtsp://h/s', a + b, 0).ok).toBe(false);
-      }),
-      { numRuns: 500 },
+      fc.property(
+        fc
+          .oneof(fc.string(), fc.constantFrom('Digest ', 'Basic ', 'Digest username="u", realm="glass2glass", nonce="0.x", uri="/s", response="0"'))
+          .chain((a) => fc.tuple(fc.constant(a), fc.string())),
+        ([a, b]) => {
+          expect(auth.verify('DESCRIBE', 'rtsp://h/s', a + b, 0).ok).toBe(false);
+        }
+      ),
+      { numRuns: 500 }
     );
   });
 });
@@ -150,23 +188,52 @@ describe('RtspServerConnection: mounts and authentication', () => {
     const d = ask('DESCRIBE', 'rtsp://h/b', [['Authorization', as('DESCRIBE', 'rtsp://h/b')]]);
     expect(d.status).toBe(200);
     expect(new TextDecoder().decode(d.body)).toContain('s=b');
-    const s = ask('SETUP', 'rtsp://h/b/stream=0', [['Transport', 'RTP/AVP/TCP;unicast;interleaved=0-1'], ['Authorization', as('SETUP', 'rtsp://h/b/stream=0')]]);
+    const s = ask('SETUP', 'rtsp://h/b/stream=0', [
+      ['Transport', 'RTP/AVP/TCP;unicast;interleaved=0-1'],
+      ['Authorization', as('SETUP', 'rtsp://h/b/stream=0')],
+    ]);
     expect(s.status).toBe(200);
     // Without credentials even a valid session gets nowhere.
     expect(ask('PLAY', 'rtsp://h/b/', [['Session', 'S']]).status).toBe(401);
     // The session is /b's: PLAY of /a is refused.
-    expect(ask('PLAY', 'rtsp://h/a', [['Session', 'S'], ['Authorization', as('PLAY', 'rtsp://h/a')]]).status).toBe(455);
-    expect(ask('PLAY', 'rtsp://h/b/', [['Session', 'S'], ['Authorization', as('PLAY', 'rtsp://h/b/')]]).status).toBe(200);
+    expect(
+      ask('PLAY', 'rtsp://h/a', [
+        ['Session', 'S'],
+        ['Authorization', as('PLAY', 'rtsp://h/a')],
+      ]).status
+    ).toBe(455);
+    expect(
+      ask('PLAY', 'rtsp://h/b/', [
+        ['Session', 'S'],
+        ['Authorization', as('PLAY', 'rtsp://h/b/')],
+      ]).status
+    ).toBe(200);
     const events = [];
     for (let e = conn.nextEvent(); e; e = conn.nextEvent()) events.push(e);
     // Refusals of wrong credentials are told (not of missing ones); success once; never a password.
     expect(events).toEqual([
       { type: 'auth', ok: true, method: 'digest', user: 'u' },
       { type: 'auth', ok: false, reason: 'credentials' },
-      { type: 'play', session: 'S', path: '/b', transport: expect.objectContaining({ protocol: 'RTP/AVP/TCP' }) },
+      {
+        type: 'play',
+        session: 'S',
+        path: '/b',
+        transport: expect.objectContaining({ protocol: 'RTP/AVP/TCP' }),
+        transports: new Map([[0, expect.objectContaining({ protocol: 'RTP/AVP/TCP' })]]),
+      },
     ]);
     // The connection's nonce outlives its lifetime for this connection (keep-alives of a long session).
-    expect(ask('GET_PARAMETER', 'rtsp://h/b/', [['Session', 'S'], ['Authorization', as('GET_PARAMETER', 'rtsp://h/b/')]], 60 * SECOND).status).toBe(200);
+    expect(
+      ask(
+        'GET_PARAMETER',
+        'rtsp://h/b/',
+        [
+          ['Session', 'S'],
+          ['Authorization', as('GET_PARAMETER', 'rtsp://h/b/')],
+        ],
+        60 * SECOND
+      ).status
+    ).toBe(200);
     // The password never travels back.
     expect(seen.join('')).not.toContain('secret-pw');
   });
@@ -196,16 +263,31 @@ describe('RtspServerConnection: mounts and authentication', () => {
 
   it('fuzz: any requests to an authenticated multi-mount connection never throw; responses parse', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.constantFrom(...['DESCRIBE rtsp://h/a RTSP/1.0\r\nCSeq: 1\r\nAuthorization: Digest username="u"\r\n\r\n', 'SETUP rtsp://h/b/stream=0 RTSP/1.0\r\nCSeq: 3\r\nAuthorization: Basic dTpzZWNyZXQtcHc=\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n', 'PLAY rtsp://h/b RTSP/1.0\r\nCSeq: 4\r\nAuthorization: Basic dTpzZWNyZXQtcHc=\r\nSession: x\r\n\r\n'].map((t) => new TextEncoder().encode(t)))), { maxLength: 10 }), (chunks) => {
-        const conn = new RtspServerConnection({ mounts: (p) => mounts.get(p), auth, sessionId: () => 'x' });
-        const p = new RtspParser();
-        for (const c of chunks) {
-          conn.receive(c, 0);
-          for (let b = conn.pollTransmit(); b; b = conn.pollTransmit()) p.push(b);
-          for (let m = p.next(); m; m = p.next()) expect(m).toMatchObject({ kind: 'response' });
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 80 }),
+            fc.constantFrom(
+              ...[
+                'DESCRIBE rtsp://h/a RTSP/1.0\r\nCSeq: 1\r\nAuthorization: Digest username="u"\r\n\r\n',
+                'SETUP rtsp://h/b/stream=0 RTSP/1.0\r\nCSeq: 3\r\nAuthorization: Basic dTpzZWNyZXQtcHc=\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n',
+                'PLAY rtsp://h/b RTSP/1.0\r\nCSeq: 4\r\nAuthorization: Basic dTpzZWNyZXQtcHc=\r\nSession: x\r\n\r\n',
+              ].map((t) => new TextEncoder().encode(t))
+            )
+          ),
+          { maxLength: 10 }
+        ),
+        (chunks) => {
+          const conn = new RtspServerConnection({ mounts: (p) => mounts.get(p), auth, sessionId: () => 'x' });
+          const p = new RtspParser();
+          for (const c of chunks) {
+            conn.receive(c, 0);
+            for (let b = conn.pollTransmit(); b; b = conn.pollTransmit()) p.push(b);
+            for (let m = p.next(); m; m = p.next()) expect(m).toMatchObject({ kind: 'response' });
+          }
         }
-      }),
-      { numRuns: 300 },
+      ),
+      { numRuns: 300 }
     );
   });
 });
