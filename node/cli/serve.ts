@@ -19,7 +19,8 @@ import { containerOf, identifyFile, ignoredTracksNote, isInputError, muxableTrac
 
 export const SERVE_USAGE = `Usage: g2g serve [options] <FILE.mp4 | FILE.h264 | --test-pattern | pipeline>
 
-Serves H.264 over RTSP (RTP over TCP or UDP) at rtsp://ADDRESS:PORT/PATH, for example
+Serves H.264 (and an MP4's AAC and Opus audio, one stream per track) over RTSP (RTP over TCP or UDP) at
+rtsp://ADDRESS:PORT/PATH, for example
   g2g serve --test-pattern --port 8554 --path /live
   g2g serve --port 8554 --path /cam --user u --password p in.mp4
   g2g serve "videoTestSrc is-live=true ! h264Enc tune=zerolatency ! h264Parse"

@@ -21,13 +21,15 @@ export type RtspSrc = Source<CpuPacket> & {
 };
 
 const SRC_CAPS = Caps.parse('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au');
+/** media=audio: AAC frames (AudioSpecificConfig from the SDP as codec_data) or Opus packets. */
+const AUDIO_CAPS = Caps.parse('audio/mpeg, mpegversion=(int)4, stream-format=(string)raw; audio/x-opus');
 
 export const RTSP_SRC = defineElement({
   name: 'rtspSrc',
   kind: 'source',
   description:
-    'Plays an H.264 stream from an RTSP server (RTP over TCP or UDP, Basic/Digest auth, reconnection) as access units (GStreamer rtspsrc ! rtph264depay)',
-  caps: { src: SRC_CAPS },
+    'Plays the H.264 (or, media=audio, the AAC or Opus) stream of an RTSP session (RTP over TCP or UDP, Basic/Digest auth, reconnection) as access units or frames (GStreamer rtspsrc ! rtph264depay / rtpmp4gdepay / rtpopusdepay)',
+  caps: { src: SRC_CAPS.union(AUDIO_CAPS) },
   notes:
     "Capture time from the RTCP sender reports (the server's wall clock) where it sends them, else when the bytes reached us. A lost session is set up again after a backoff (retry): the stream resumes at the next keyframe, DISCONT, pts going on. Units beyond max-buffers while the pipeline lags drop the oldest ('overflow'). The protocol is the sans-IO RtspClient.",
   properties: {
@@ -37,6 +39,10 @@ export const RTSP_SRC = defineElement({
       accepts: 'an rtsp:// URL',
       redact: withoutPassword, // the user name kept (it parses back to the same user); user-pw is never printed
       doc: 'rtsp://[user:password@]host[:port]/path (the password is never printed)',
+    }),
+    media: prop.enum(['video', 'audio'], {
+      default: 'video',
+      doc: "The session's stream to play: its H.264 video, or its AAC (RFC 3640) or Opus (RFC 7587) audio; one stream per element",
     }),
     protocols: prop.enum(['tcp', 'udp', 'udp+tcp'], {
       default: 'tcp',
@@ -104,7 +110,7 @@ export const rtspSrc = RTSP_SRC.implement((options): RtspSrc => {
   parseRtspUrl(options.location); // a bad URL fails where the element is made (its error never shows the password)
   const counters = newCounters();
   const src = defineSource<CpuPacket>({
-    srcCaps: SRC_CAPS,
+    srcCaps: options.media === 'audio' ? AUDIO_CAPS : SRC_CAPS,
     fixate: (allowed) => allowed.fixate(),
     open: (ctx) => openRtspSrc(ctx, options, protocols, numBuffers, retry, counters),
   });
@@ -128,6 +134,7 @@ function openRtspSrc(
   const { timeout } = options;
   let session: RtspSession | undefined;
   let stopping = false;
+  // Audio frames carry the caps the SDP describes (codec_data, rate, channels), known once described.
   const caps = ctx.outputCaps.isFixed() ? ctx.outputCaps : SRC_CAPS;
   const runningTime = () => ctx.clock.now() - ctx.baseTime;
   const output = new RtspOutput({
@@ -158,6 +165,7 @@ function openRtspSrc(
         password,
         transport,
         protocols,
+        media: options.media,
         timeout,
         udpTimeout,
         latency: options.latency,

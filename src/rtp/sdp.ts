@@ -6,6 +6,7 @@ import { G2gError } from '../errors';
  * are kept as attributes, malformed ones are listed in `errors`.
  */
 import { Caps, caps, type FieldValue } from '../caps';
+import { sdpAudioStream, type SdpAudioStream } from './audio-sdp';
 import { decodeBase64, encodeBase64 } from './base64';
 
 export interface SdpRtpMap {
@@ -285,6 +286,8 @@ export interface SdpStream {
   /** RTP caps, GStreamer's names (what udpsrc caps= or sdpdemux give rtph264depay). */
   readonly caps: Caps;
   readonly parameterSets: readonly Uint8Array[];
+  /** An audio stream's depayloading (AAC or Opus) and its frames' caps. */
+  readonly audio?: SdpAudioStream;
 }
 
 /**
@@ -294,16 +297,19 @@ export interface SdpStream {
 export const MAX_CLOCK_RATE = 999_999_999;
 
 /**
- * The first RTP video stream of a description as caps (`application/x-rtp, media=video, clock-rate,
- * encoding-name, payload` and the fmtp parameters). Throws SdpError when it has none; a payload type
- * whose clock rate is unusable (0, or hundreds of digits: Infinity) is skipped for the next, and named
- * in the error when no other will do.
+ * The first RTP stream of a kind (default video) of a description as caps (`application/x-rtp, media,
+ * clock-rate, encoding-name, payload` and the fmtp parameters). Throws SdpError when it has none; a
+ * payload type whose clock rate is unusable (0, or hundreds of digits: Infinity) is skipped for the next,
+ * and named in the error when no other will do. Audio streams are those AAC or Opus sdpAudioStream reads.
  */
-export function sdpStream(sd: SessionDescription): SdpStream {
+export function sdpStream(sd: SessionDescription, media: 'video' | 'audio' = 'video'): SdpStream {
   let badRate: SdpError | undefined;
   for (const m of sd.media) {
-    if (m.type !== 'video' || !m.proto.startsWith('RTP/') || m.port < 0) continue;
+    if (m.type !== media || !m.proto.startsWith('RTP/') || m.port < 0) continue;
+    const audio = media === 'audio' ? sdpAudioStream(m) : undefined;
+    if (media === 'audio' && !audio) continue;
     for (const pt of m.formats) {
+      if (audio && pt !== audio.payloadType) continue;
       const map = m.rtpmap.get(pt);
       if (!map) continue;
       if (!Number.isInteger(map.clockRate) || map.clockRate < 1 || map.clockRate > MAX_CLOCK_RATE) {
@@ -311,7 +317,7 @@ export function sdpStream(sd: SessionDescription): SdpStream {
         continue;
       }
       const fields: Record<string, FieldValue> = {
-        media: 'video',
+        media,
         'clock-rate': map.clockRate,
         'encoding-name': map.encoding.toUpperCase(),
         payload: pt,
@@ -331,8 +337,12 @@ export function sdpStream(sd: SessionDescription): SdpStream {
         payloadType: pt,
         caps: caps('application/x-rtp', fields),
         parameterSets: fmtp['sprop-parameter-sets'] ? parseSpropParameterSets(fmtp['sprop-parameter-sets']) : [],
+        audio,
       };
     }
   }
-  throw badRate ?? new SdpError('the SDP describes no RTP video stream with an rtpmap');
+  throw (
+    badRate ??
+    new SdpError(media === 'video' ? 'the SDP describes no RTP video stream with an rtpmap' : 'the SDP describes no AAC (mpeg4-generic) or Opus audio stream')
+  );
 }

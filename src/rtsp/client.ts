@@ -86,6 +86,8 @@ export interface RtspClientOptions {
   readonly password?: string;
   /** 'tcp': RTP interleaved on the RTSP connection; 'udp': to `clientPorts`. */
   readonly transport?: 'tcp' | 'udp';
+  /** Which stream of the session to play: the H.264 video (default) or the AAC/Opus audio. */
+  readonly media?: 'video' | 'audio';
   /** RTP and RTCP ports bound by the driver, for 'udp'. */
   readonly clientPorts?: readonly [number, number];
   /** A response later than this (ns) fails the session (default 10 s). */
@@ -532,17 +534,17 @@ export class RtspClient {
     }
     let stream: SdpStream;
     try {
-      stream = sdpStream(sdp);
+      stream = sdpStream(sdp, this.options.media ?? 'video');
     } catch (e) {
       if (!(e instanceof SdpError)) throw e;
       return this.fail(new RtspError('unsupported', `${this.url.uri}: ${e.message}`, undefined, { cause: e }));
     }
-    if (stream.caps.get('encoding-name') !== 'H264') {
+    if (!stream.audio && stream.caps.get('encoding-name') !== 'H264') {
       return this.fail(
         new RtspError('unsupported', `${this.url.uri}: the video stream is ${String(stream.caps.get('encoding-name'))}, only H264 is supported`)
       );
     }
-    const media = sdp.media.find((m) => m.type === 'video' && m.formats.includes(stream.payloadType));
+    const media = sdp.media.find((m) => m.type === (this.options.media ?? 'video') && m.formats.includes(stream.payloadType));
     const baseHeader = r.headers.get('content-base') ? 'Content-Base' : r.headers.get('content-location') ? 'Content-Location' : undefined;
     const base = (baseHeader && r.headers.get(baseHeader)) || this.url.uri;
     // Both go into request lines: checked here, so that the error says which header was bad.

@@ -7,7 +7,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { serve } from '../../node/cli/serve';
+import { rtspSrc } from '../../node/elements/rtsp-src';
+import { fakeSink } from '../../operators/fake-sink';
+import { PacketFlags, type Packet } from '../../src/packet';
+import { pipe } from '../../src/pipeline/pipeline';
 import { requirePeer } from '../peers';
 import { tempDir, tool } from '../mp4/helpers';
 
@@ -144,6 +149,48 @@ describe('g2g serve with audio', () => {
     expect(v.length).toBeGreaterThanOrEqual(55);
     expect(a.length).toBeGreaterThanOrEqual(85);
   }, 60_000);
+
+  for (const [codec, protocols] of [
+    ['aac', 'tcp'],
+    ['aac', 'udp'],
+    ['opus', 'tcp'],
+  ] as const)
+    it(`rtspSrc media=audio (${codec}, ${protocols}): the file's frames, unchanged, with the SDP's caps; media=video: its pictures`, async () => {
+      const s = await serving(files[codec]);
+      const audio: Packet[] = [];
+      const video: Packet[] = [];
+      try {
+        await Promise.all([
+          pipe(rtspSrc({ location: s.url, media: 'audio', protocols, numBuffers: 60 }), fakeSink({ dropLate: false, onPacket: (p) => void audio.push(p) })).run(
+            { profile: 'live' }
+          ),
+          pipe(rtspSrc({ location: s.url, protocols, numBuffers: 30 }), fakeSink({ dropLate: false, onPacket: (p) => void video.push(p) })).run({
+            profile: 'live',
+          }),
+        ]);
+      } finally {
+        expect(await s.stop()).toBe(0);
+      }
+      const [, sa] = await packets(files[codec]);
+      const md5 = (p: Packet) =>
+        'MD5:' +
+        createHash('md5')
+          .update((p.memory as { data: Uint8Array }).data)
+          .digest('hex');
+      const got = audio.map(md5);
+      expect(got).toHaveLength(60);
+      // In order and consecutive: the run of the file's frames starting where the session joined.
+      const first = sa.findIndex((p) => p.key === got[0]);
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(got).toEqual(sa.slice(first, first + 60).map((p) => p.key));
+      expect(audio[0].caps.structures[0].name).toBe(codec === 'aac' ? 'audio/mpeg' : 'audio/x-opus');
+      expect(audio[0].caps.get('channels')).toBe(1); // ffmpeg's sine is mono: AAC's rtpmap says 1, Opus's sprop-stereo=0
+      // pts advance by the frames' duration (1024 samples; Opus 20 ms).
+      const step = codec === 'aac' ? (1024 / 48000) * 1e9 : 20e6;
+      expect(Math.abs(audio[10].pts! - audio[9].pts! - step)).toBeLessThan(1e3);
+      expect(video).toHaveLength(30);
+      expect(video[0].flags & PacketFlags.KEYFRAME).toBeTruthy();
+    }, 60_000);
 
   it("GStreamer's rtspsrc plays both streams (rtph264depay and rtpmp4gdepay to decoders)", async () => {
     const s = await serving(files.aac);

@@ -4,6 +4,7 @@ import type { ElementReporter } from '../../../src/element';
 import { cpuMemory } from '../../../src/memory/memory';
 import { PacketFlags, type CpuPacket, type PacketMeta } from '../../../src/packet';
 import type { BoundedBuffer } from '../../../src/pipeline/bounded-buffer';
+import { AudioDepayloader, type DepayedAudioFrame } from '../../../src/rtp/audio-depayloader';
 import { H264Depayloader, type DepayedAccessUnit } from '../../../src/rtp/h264-depayloader';
 import type { SdpStream } from '../../../src/rtp/sdp';
 import type { RtspSrcCounters } from './counters';
@@ -37,6 +38,9 @@ export class RtspOutput {
   readonly sender: SenderClock;
   private readonly depay: H264Depayloader;
   private readonly units: DepayedAccessUnit[] = [];
+  /** The audio stream's depayloader and its frames' caps (rtspSrc media=audio), once described. */
+  private audio: { depay: AudioDepayloader; caps: Caps } | undefined;
+  private readonly frames: DepayedAudioFrame[] = [];
 
   constructor(private readonly o: RtspOutputOptions) {
     this.depay = new H264Depayloader({ onLoss: 'drop-until-idr', counters: o.counters.depay });
@@ -46,6 +50,22 @@ export class RtspOutput {
 
   /** The SDP's stream: payload type, out-of-band parameter sets; returns its clock rate. */
   described(stream: SdpStream): number {
+    const a = stream.audio;
+    if (a) {
+      // A new description (a reconnection) gets a new depayloader: its settings come from this SDP.
+      const depay = new AudioDepayloader({
+        codec: a.codec,
+        payloadType: a.payloadType,
+        sizeLength: a.sizeLength,
+        indexLength: a.indexLength,
+        indexDeltaLength: a.indexDeltaLength,
+        frameDuration: a.frameDuration,
+      });
+      const same = this.audio && this.audio.caps.equals(a.caps);
+      this.audio = { depay, caps: same ? this.audio!.caps : a.caps };
+      this.timeline.clockRate = a.clockRate;
+      return a.clockRate;
+    }
     this.depay.setPayloadType(stream.payloadType);
     if (stream.parameterSets.length) this.depay.setParameterSets(stream.parameterSets);
     const r = stream.caps.get('clock-rate');
@@ -54,6 +74,7 @@ export class RtspOutput {
   }
 
   push(rtp: Uint8Array): void {
+    if (this.audio) return this.pushAudio(rtp, this.audio.depay);
     const c = this.depay.counters;
     // Two sums, not a copy of the counters per packet.
     const corruptBefore = c.lost + c.invalid;
@@ -70,6 +91,29 @@ export class RtspOutput {
   flush(): void {
     this.depay.flush(this.units);
     if (this.units.length) this.emit();
+  }
+
+  private pushAudio(rtp: Uint8Array, depay: AudioDepayloader): void {
+    const c = depay.counters;
+    const corruptBefore = c.lost + c.invalid + c.dropped;
+    const ignoredBefore = c.ignored;
+    depay.push(rtp, this.frames);
+    const corrupt = c.lost + c.invalid + c.dropped - corruptBefore;
+    if (corrupt > 0) this.o.report.drop('corrupt', corrupt);
+    if (c.ignored > ignoredBefore) this.o.report.drop('policy', c.ignored - ignoredBefore);
+    if (this.frames.length === 0) return;
+    const caps = this.audio!.caps;
+    for (const f of this.frames) {
+      if (this.full) break;
+      const pts = this.timeline.pts(f.timestamp, f.epoch);
+      const flags = PacketFlags.KEYFRAME | (f.discont || this.discontNext ? PacketFlags.DISCONT : 0);
+      this.discontNext = false;
+      const captureTime = this.sender.captureTime(f.timestamp, this.timeline.clockRate);
+      this.o.buffer.push({ caps, pts, dts: pts, duration: undefined, flags, memory: cpuMemory(f.data), meta: { captureTime, receiveTime: this.arrival } });
+      this.o.counters.units++;
+    }
+    this.frames.length = 0;
+    if (this.full) this.o.onLimit();
   }
 
   private get full(): boolean {

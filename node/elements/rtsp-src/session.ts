@@ -22,6 +22,8 @@ export interface SessionOptions {
   readonly password: string | undefined;
   readonly transport: Transport;
   readonly protocols: RtspProtocols;
+  /** The session's stream to play. */
+  readonly media: 'video' | 'audio';
   /** Response and no-media timeout, ns. */
   readonly timeout: number;
   readonly udpTimeout: number | undefined;
@@ -135,6 +137,7 @@ export class RtspSession {
       user: o.user,
       password: o.password,
       transport: o.transport,
+      media: o.media,
       clientPorts,
       responseTimeout: o.timeout,
       dataTimeout: o.timeout,
