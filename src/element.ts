@@ -73,6 +73,21 @@ export interface ElementContext {
    */
   readonly downstreamMetas: readonly string[];
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /**
+   * A composite source's request pad (GStreamer's request pads): negotiates `input` against what this element
+   * takes from its inputs, opens it in the running pipeline (its elements named, counted in the stats, closed
+   * at the end) and returns its reader. Throws a NegotiationError, before anything opens, when it cannot link.
+   * Present while the element runs in a pipeline.
+   */
+  openInput?(input: Chain): InputReader<Packet>;
+}
+
+/**
+ * One input of a composite source: its reader, and `close`, which ends that input early (abort its pending
+ * pull first): its elements close then, once (the pipeline's end does not close them again).
+ */
+export interface InputReader<T> extends Reader<T> {
+  close(): Promise<void>;
 }
 
 interface ElementBase {
@@ -94,9 +109,15 @@ export interface SourceElement<O extends Packet = Packet> extends ElementBase {
   /** Output caps within what downstream allows; default fixates. May stay unfixed when data decides. */
   readonly fixate?: (allowed: Caps) => Caps;
   /** `inputs` are the readers of `this.inputs`, opened by the runtime (empty for plain sources). */
-  readonly open: (ctx: ElementContext, inputs: readonly Reader<any>[]) => Reader<O>;
+  readonly open: (ctx: ElementContext, inputs: readonly InputReader<any>[]) => Reader<O>;
   /** Sub-elements of a composite source (a merge); the runtime negotiates and names them too. */
   readonly inputs?: readonly Chain[];
+  /**
+   * What a composite source takes from its inputs when that is not what it outputs (streamMux takes any
+   * frames and outputs batches): its inputs negotiate against this, and its output fixates from `srcCaps`.
+   * Unset: the inputs negotiate against what follows it, and its output is theirs (a merge hands them on).
+   */
+  readonly inputCaps?: Caps;
   /** A composite source's answer to its inputs' allocation query: 'forward' (a merge hands their packets on
    * as they are) gives them what follows it; unset: none. */
   readonly metas?: 'forward';

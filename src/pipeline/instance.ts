@@ -1,6 +1,7 @@
 import type { Caps } from '../caps';
 import type { Clock } from '../clock/clock';
-import type { AnyElement, ElementContext, LogSink } from '../element';
+import type { AnyElement, Chain, ElementContext, InputReader, LogSink } from '../element';
+import type { Packet } from '../packet';
 import type { CopyLedger } from '../memory/ledger';
 import type { LatencyProfile } from './profile';
 import { ElementRecorder } from './stats';
@@ -16,6 +17,8 @@ export interface RunState {
   readonly log: LogSink;
   /** A display sink's capture → presented latency (ns) of one frame, presented at `at`. */
   presented(latency: number, at: number): void;
+  /** Negotiates and opens `input` as a new input of the composite source `owner`, while the run goes on. */
+  attachInput(owner: Instance, input: Chain): InputReader<Packet>;
 }
 
 /** One element of a running pipeline: its context, its stats and its close-once guard. */
@@ -62,6 +65,11 @@ export class Instance implements ElementContext {
 
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
     this.run.log(level, this.name, message);
+  }
+
+  openInput(input: Chain): InputReader<Packet> {
+    if (this.el.kind !== 'source' || !this.el.inputs) throw new TypeError(`${this.name}: only an element with inputs (fan-in) can open more`);
+    return this.run.attachInput(this, input);
   }
 
   onClose(fn: (() => unknown) | undefined): void {

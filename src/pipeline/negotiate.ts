@@ -151,8 +151,13 @@ export function negotiate(
     if (el.kind === 'source') {
       const src = el as SourceElement;
       if (src.inputs) {
-        inputs = src.inputs.map((c) => negotiate(c, name, allowed[i]!, undefined, '', src.metas === 'forward' ? metas[i] : NO_METAS));
-        current = inputs.reduce((acc, c) => acc.union(c.caps[c.caps.length - 1]), Caps.empty());
+        inputs = src.inputs.map((c) => negotiate(c, name, src.inputCaps ?? allowed[i]!, undefined, '', inputMetas(src, metas[i])));
+        // A source that makes its own output from its inputs' (streamMux) fixates it; a merge outputs theirs.
+        current = src.inputCaps
+          ? src.fixate
+            ? src.fixate(allowed[i]!)
+            : allowed[i]!.fixate()
+          : inputs.reduce((acc, c) => acc.union(c.caps[c.caps.length - 1]), Caps.empty());
       } else {
         current = src.fixate ? src.fixate(allowed[i]!) : allowed[i]!.fixate();
       }
@@ -174,6 +179,19 @@ export function negotiate(
     caps[i] = current;
   }
   return { elements: els, names, accept, allowed, caps, metas, branches, inputs };
+}
+
+/** The metas a composite source's inputs may carry: what follows it when it hands their packets on. */
+export function inputMetas(src: SourceElement, after: readonly string[]): readonly string[] {
+  return src.metas === 'forward' ? after : NO_METAS;
+}
+
+/**
+ * Negotiates an input attached to a running composite source (a request pad): against its `inputCaps`, or
+ * what it was allowed to output when it hands its inputs' packets on.
+ */
+export function negotiateInput(src: SourceElement, allowed: Caps | undefined, after: readonly string[], input: Chain, name: Namer): NegotiatedChain {
+  return negotiate(input, name, src.inputCaps ?? allowed ?? Caps.any(), undefined, '', inputMetas(src, after));
 }
 
 /** What a chain without a source (a tee branch) accepts at its head. */
