@@ -80,6 +80,7 @@ const PEERS = [
   'test/ml/ort-gpu-input.test.ts',
   'test/ml/ort.test.ts',
   'test/ml/ort-batch.test.ts', // streamMux batches through the PP-OCR detector
+  'test/ml/ocr-batch.test.ts', // the OCR stages on streamMux batches
   'test/ml/variable-framerate.test.ts',
   'test/ml/wgpu-preprocess.test.ts',
   // the native addon (libavcodec), its Rust core (cargo)

@@ -9,6 +9,8 @@ import { EOS, type Pulled, type Reader } from '../../src/element';
 import {
   float32CapsByShape,
   float32Memory,
+  groupByShape,
+  stackFloat32,
   tensorData,
   tensorInfo,
   tensorTemplate,
@@ -338,15 +340,12 @@ const ortElement = ORT.implement((options, x: OrtExtras): Transform<TensorPacket
       const runSlots = async (m: OrtModel, p: Packet): Promise<Packet> => {
         const slots = batchOf<TensorPacket>(p);
         const outputs: TensorPacket[] = new Array(slots.length);
-        const groups = new Map<string, number[]>();
-        slots.forEach((slot, k) => {
-          const info = slotTensor(ctx.name, slot.packet, slot.source);
-          const key = info.shape.join(',');
-          groups.set(key, [...(groups.get(key) ?? []), k]);
-        });
-        for (const idx of groups.values()) {
-          const tensors = idx.map((k) => slots[k].packet);
-          const outs = await stacked(m, tensors);
+        const shapes = slots.map((slot) => slotTensor(ctx.name, slot.packet, slot.source).shape);
+        for (const idx of groupByShape(shapes)) {
+          const outs = await stacked(
+            m,
+            idx.map((k) => slots[k].packet)
+          );
           idx.forEach((k, j) => (outputs[k] = outs[j]));
         }
         return { ...p, meta: { ...p.meta, batch: slots.map((slot, k) => ({ source: slot.source, packet: outputs[k] })) } };
@@ -426,9 +425,7 @@ async function runStacked(
   let data: Float32Array;
   if (n === 1 && !stack) data = tensorData(inputs[0]);
   else {
-    const per = tensorData(inputs[0]).length;
-    data = new Float32Array(per * n);
-    inputs.forEach((p, k) => data.set(tensorData(p), k * per));
+    data = stackFloat32(inputs.map(tensorData));
     recordStack(data.byteLength);
   }
   const out = await run(data, [n, ...shape.slice(1)]);
