@@ -60,5 +60,5 @@ export {
   type StreamMux,
   type StreamMuxOptions,
 } from './stream-mux';
-export { BATCH_SPLIT, batchSplit, type BatchSplitExtras, type BatchSplitOptions } from './batch-split';
+export { BATCH_SPLIT, batchSplit, BatchSplitHandle, type BatchSplit, type BatchSplitExtras, type BatchSplitOptions, type SplitControl } from './batch-split';
 export type { BatchSlot } from '../src/batch/batcher';

@@ -80,6 +80,12 @@ export interface ElementContext {
    * Present while the element runs in a pipeline.
    */
   openInput?(input: Chain): InputReader<Packet>;
+  /**
+   * A composite sink's request pad: negotiates `branch` (a chain without a source) against what this element
+   * hands its branches, and returns its port; `run` starts it beside the others. Throws a NegotiationError
+   * when it cannot link. Present while the element runs in a pipeline.
+   */
+  openBranch?(branch: Chain): BranchPort<Packet>;
 }
 
 /**
@@ -158,6 +164,12 @@ export interface SinkElement<I extends Packet = Packet> extends ElementBase {
   readonly open: (ctx: ElementContext, branches: readonly BranchPort<I>[]) => Writer<I>;
   /** Branches of a composite sink (a tee); the runtime negotiates them and runs them beside the trunk. */
   readonly branches?: readonly Chain[];
+  /**
+   * What a composite sink hands its branches when that is not what it takes (batchSplit takes batches and
+   * hands on their frames): its branches negotiate from this, its input from `sinkCaps` alone. Unset: the
+   * branches get its input (a tee), which they must all accept.
+   */
+  readonly branchCaps?: Caps;
   /** Phantom member that makes the input type contravariant. */
   readonly __in?: (x: I) => void;
 }

@@ -1,6 +1,6 @@
 import type { Caps } from '../caps';
 import type { Clock } from '../clock/clock';
-import type { AnyElement, Chain, ElementContext, InputReader, LogSink } from '../element';
+import type { AnyElement, BranchPort, Chain, ElementContext, InputReader, LogSink } from '../element';
 import type { Packet } from '../packet';
 import type { CopyLedger } from '../memory/ledger';
 import type { LatencyProfile } from './profile';
@@ -19,6 +19,8 @@ export interface RunState {
   presented(latency: number, at: number): void;
   /** Negotiates and opens `input` as a new input of the composite source `owner`, while the run goes on. */
   attachInput(owner: Instance, input: Chain): InputReader<Packet>;
+  /** Negotiates `branch` as a new branch of the composite sink `owner`, while the run goes on. */
+  attachBranch(owner: Instance, branch: Chain): BranchPort<Packet>;
 }
 
 /** One element of a running pipeline: its context, its stats and its close-once guard. */
@@ -70,6 +72,11 @@ export class Instance implements ElementContext {
   openInput(input: Chain): InputReader<Packet> {
     if (this.el.kind !== 'source' || !this.el.inputs) throw new TypeError(`${this.name}: only an element with inputs (fan-in) can open more`);
     return this.run.attachInput(this, input);
+  }
+
+  openBranch(branch: Chain): BranchPort<Packet> {
+    if (this.el.kind !== 'sink' || !this.el.branches) throw new TypeError(`${this.name}: only an element with branches (fan-out) can open more`);
+    return this.run.attachBranch(this, branch);
   }
 
   onClose(fn: (() => unknown) | undefined): void {

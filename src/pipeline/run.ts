@@ -24,7 +24,7 @@ import { ElementError } from './errors';
 import { Histogram } from './histogram';
 import { Instance, type RunState } from './instance';
 import { Link } from './link';
-import { negotiateInput, type Namer, type NegotiatedChain } from './negotiate';
+import { negotiateBranch, negotiateInput, type Namer, type NegotiatedChain } from './negotiate';
 import { resolveProfile, type LatencyProfile } from './profile';
 import type { PipelineStats } from './stats';
 
@@ -90,6 +90,8 @@ export class PipelineRun implements RunState, RunningPipeline {
   private readonly presentedLatency = new Histogram();
   private delivered = 0;
   private endTime: number | undefined;
+  /** Branches attached at run time so far, to name their ports. */
+  private attached = 0;
   /** Set once the run ends: its elements are closing, no input may be attached. */
   private closing = false;
   private error: unknown;
@@ -228,6 +230,15 @@ export class PipelineRun implements RunState, RunningPipeline {
     if (this.signal.aborted || this.closing) throw new Error(`${owner.name}: the pipeline has stopped; no input can be attached`);
     const neg = negotiateInput(owner.el as SourceElement, owner.allowed, owner.downstreamMetas, input, this.name);
     return this.openInput(neg, owner);
+  }
+
+  attachBranch(owner: Instance, branch: Chain): BranchPort<Packet> {
+    if (!this.name) throw new TypeError(`${owner.name}: branches can be attached only to a pipeline started by Pipeline.start`);
+    if (this.signal.aborted || this.closing) throw new Error(`${owner.name}: the pipeline has stopped; no branch can be attached`);
+    const el = owner.el as SinkElement;
+    const neg = negotiateBranch(el.branchCaps ?? owner.inputCaps ?? el.sinkCaps, owner.name, branch, this.name);
+    const k = (el.branches?.length ?? 0) + this.attached++;
+    return { name: `${owner.name}.src_${k}`, run: (reader) => this.track(this.startChain(neg, reader, owner)) };
   }
 
   private async startChain(neg: NegotiatedChain, head: Reader<Packet> | undefined, headInst: Instance | undefined): Promise<void> {

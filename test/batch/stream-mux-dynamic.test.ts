@@ -2,12 +2,13 @@
 // a removed one's unsent frames are flushed or dropped (counted), and the others are never held.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchOf, capsFilter, streamMux, type RemovedSource } from '../../operators';
+import { batchOf, batchSplit, capsFilter, streamMux, type RemovedSource } from '../../operators';
 import { expectClosedOnce, labelOf, marbleSink, marbleSource, runMarbles, sinkOf } from '../../marbles';
 import type { MarbleLog } from '../../marbles';
+import { Caps } from '../../src/caps';
 import { VirtualClock } from '../../src/clock';
 import type { ElementContext, InputReader } from '../../src/element';
-import { type Source } from '../../src/operator';
+import { defineSink, type Sink, type Source } from '../../src/operator';
 import { pipe } from '../../src';
 import { NegotiationError } from '../../src/pipeline';
 
@@ -42,6 +43,20 @@ function closesOf(src: Source, closes: number[]): Source {
       },
     ],
   };
+}
+
+/** A sink that records each packet's label and ms, and when its end of stream came. */
+function recorder(): { sink: Sink; writes: string[]; end: number[] } {
+  const writes: string[] = [];
+  const end: number[] = [];
+  const sink = defineSink({
+    sinkCaps: Caps.any(),
+    open: (ctx) => ({
+      write: (p) => void writes.push(`${labelOf(p)}@${ctx.clock.now() / MS}`),
+      end: () => void end.push(ctx.clock.now() / MS),
+    }),
+  });
+  return { sink, writes, end };
 }
 
 describe('streamMux: sources added and removed at run time', () => {
@@ -239,5 +254,59 @@ describe('streamMux: sources added and removed at run time', () => {
       ),
       { numRuns: 80 }
     );
+  });
+});
+
+describe('batchSplit: branches for sources added and removed at run time', () => {
+  it('branches negotiate on their own: a branch that takes only video gets the frames of video sources', async () => {
+    const video = { caps: 'video/x-raw, format=(string)I420, width=(int)2, height=(int)2' };
+    const log = await runMarbles(
+      pipe(
+        streamMux([marbleSource('a-b|', {}, video), marbleSource('x-y|', {}, video)], { batchSize: 2 }),
+        batchSplit({
+          branches: [pipe(capsFilter('video/x-raw'), marbleSink({ name: 'left' })), pipe(capsFilter('video/x-raw'), marbleSink({ name: 'right' }))],
+        })
+      )
+    );
+    expect(log.outcome).toBe('eos');
+    expect(sinkOf(log, 'left').writes.map((w) => labelOf(w.packet))).toEqual(['a', 'b']);
+    expect(sinkOf(log, 'right').writes.map((w) => labelOf(w.packet))).toEqual(['x', 'y']);
+  });
+
+  it('a source added to the mux gets its branch from add; remove ends that branch while the others go on', async () => {
+    const clock = new VirtualClock();
+    const mux = streamMux([marbleSource('a-b-c-d-e|')], { batchSize: 2, batchedPushTimeout: MS });
+    const split = batchSplit({ branches: [marbleSink({ name: 'first' })] });
+    const late = recorder();
+    at(clock, 2, () => split.add(mux.add(marbleSource('--x-y-z-w|')), late.sink));
+    // The camera goes away at 5: its mux source (flushing what it gave) and its branch.
+    at(clock, 5, async () => {
+      await mux.remove(1);
+      await split.remove(1);
+    });
+    const log = await runMarbles(pipe(mux, split), { clock });
+    expect(log.outcome).toBe('eos');
+    expect(sinkOf(log, 'first').writes.map((w) => labelOf(w.packet))).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // x (2) and y (4) went out with b and c; the branch ended once they were in, before the others' end.
+    expect(late.writes).toEqual(['x@2', 'y@4']);
+    expect(late.end).toEqual([5]);
+    expect(log.stats?.drops).toBe(0);
+  });
+
+  it('a branch cannot be added twice for one source, nor for an unknown one removed', async () => {
+    const clock = new VirtualClock();
+    const split = batchSplit({ branches: [marbleSink()] });
+    const errors: string[] = [];
+    at(clock, 1, async () => {
+      for (const f of [() => split.add(0, marbleSink()), () => split.remove(3)]) {
+        try {
+          await f();
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
+    });
+    await runMarbles(pipe(streamMux([marbleSource('a-b|')]), split), { clock });
+    expect(errors).toEqual([expect.stringMatching(/source 0 has a branch already/), expect.stringMatching(/source 3 has no branch/)]);
   });
 });
