@@ -32,10 +32,14 @@ export const STREAM_MUX = defineElement({
     maxSameSourceFrames: prop.uint({ default: 1, min: 1, doc: 'Frames of one source in one batch at most' }),
     maxFps: prop.uint({ default: 0, doc: 'Frames per second one source may contribute (0: no limit; the rest dropped and counted)' }),
     sourceError: prop.enum(['fail', 'drop'] as const, { default: 'fail', doc: 'An input that fails: fail the pipeline, or drop that source and go on' }),
+    keepAlive: prop.boolean({
+      default: false,
+      doc: "With no source left (or none at the start), wait for sources added at run time instead of ending; it ends at the pipeline's end-of-stream or the handle's end()",
+    }),
   },
   build(s, _x, links) {
     const inputs = links.inputs ?? [];
-    if (inputs.length === 0) throw new RangeError('streamMux needs at least one input');
+    if (inputs.length === 0 && !s.keepAlive) throw new RangeError('streamMux needs at least one input (or keep-alive, to add them at run time)');
     const handle = new StreamMuxHandle();
     const mux = defineSource<Packet>({
       metas: 'forward',
@@ -50,6 +54,7 @@ export const STREAM_MUX = defineElement({
           maxSameSource: s.maxSameSourceFrames,
           maxFps: s.maxFps,
           sourceError: s.sourceError,
+          keepAlive: s.keepAlive,
         });
         handle.attach(control);
         return { pull: reader.pull.bind(reader), close: () => (handle.detach(control), reader.close?.()) };
@@ -102,6 +107,11 @@ export class StreamMuxHandle {
     return this.running().remove(id, pending);
   }
 
+  /** No source will be added any more: a keep-alive mux ends once the sources it has have ended. */
+  end(): void {
+    this.running().end();
+  }
+
   /** Every source it has had, by id: its state, frames taken and dropped (after the run: as it ended). */
   sources(): MuxSourceState[] {
     if (!this.last) throw new Error('streamMux has not run yet');
@@ -114,6 +124,7 @@ export type StreamMux<T extends Packet = Packet> = Source<BatchPacket<T>> & {
   readonly handle: StreamMuxHandle;
   add<U extends T>(source: Source<U>): number;
   remove(id: number, options?: { pending?: PendingFrames }): Promise<RemovedSource>;
+  end(): void;
   sources(): MuxSourceState[];
 };
 
@@ -131,6 +142,7 @@ export const streamMux = <T extends Packet>(inputs: readonly Source<T>[], option
   return Object.assign(op, {
     add: (source: Source<T>) => h.add(source),
     remove: (id: number, o?: { pending?: PendingFrames }) => h.remove(id, o),
+    end: () => h.end(),
     sources: () => h.sources(),
   });
 };

@@ -67,6 +67,8 @@ export interface ElementContext {
   readonly outputCaps: Caps;
   /** True once a graceful end-of-stream was asked for (Ctrl-C): sources end at their next pull. */
   readonly eosRequested: boolean;
+  /** Resolves when a graceful end-of-stream is asked for: an element waiting on nothing in particular ends then. */
+  readonly eosPromise?: Promise<unknown>;
   /**
    * Buffer metas everything downstream of this element's output honours (GStreamer's allocation query),
    * such as VIDEO_META: a producer attaches a meta, instead of normalising the data, only when it is here.

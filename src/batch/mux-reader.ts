@@ -33,12 +33,16 @@ export interface RemovedSource {
 /** Adds and removes the sources of a running mux (what a streamMux handle calls). */
 export interface MuxControl {
   add(input: Chain): number;
+  /** No source will be added any more: a keep-alive mux ends once those it has have. */
+  end(): void;
   remove(id: number, pending: PendingFrames): Promise<RemovedSource>;
   sources(): MuxSourceState[];
 }
 
 export interface MuxSettings extends BatcherOptions {
   readonly sourceError: 'fail' | 'drop';
+  /** With no source left, wait for more (added at run time) until `end()` or a graceful end-of-stream. */
+  readonly keepAlive: boolean;
 }
 
 interface Input {
@@ -63,6 +67,15 @@ export function openMux(ctx: ElementContext, readers: readonly InputReader<Packe
   let failure: unknown;
   /** Wakes the waiting pull when an input answers, or one is added or removed. */
   let wake: (() => void) | undefined;
+  /** No more sources will come (end(), or a graceful end-of-stream): a keep-alive mux may end. */
+  let ending = !s.keepAlive;
+  const end = (): void => {
+    ending = true;
+    wake?.();
+  };
+  // Hooked once (not raced per wait, which would leave a reaction on it per pull).
+  if (s.keepAlive) void ctx.eosPromise?.then(end);
+  const drained = (): boolean => ending && b.drained;
 
   const register = (reader: InputReader<Packet>): number => {
     const { controller, dispose } = linkedController(ctx.signal);
@@ -128,7 +141,8 @@ export function openMux(ctx: ElementContext, readers: readonly InputReader<Packe
   const control: MuxControl = {
     add(chain) {
       if (!ctx.openInput) throw new TypeError(`${ctx.name}: sources can be added only while it runs in a pipeline`);
-      if (b.drained) throw new Error(`${ctx.name}: it has ended; no source can be added`);
+      if (drained()) throw new Error(`${ctx.name}: it has ended; no source can be added`);
+      if (ending && s.keepAlive) throw new Error(`${ctx.name}: it is ending; no source can be added`);
       const id = register(ctx.openInput(chain));
       wake?.();
       return id;
@@ -157,6 +171,7 @@ export function openMux(ctx: ElementContext, readers: readonly InputReader<Packe
       }
       return { id, flushed: pending === 'flush' ? unsent : 0, dropped: input.dropped - before };
     },
+    end,
     sources: () =>
       inputs.map((input, id) => ({
         id,
@@ -175,7 +190,7 @@ export function openMux(ctx: ElementContext, readers: readonly InputReader<Packe
         b.fill(now);
         const slots = b.take(now);
         if (slots) return batchPacket(slots);
-        if (b.drained) return EOS;
+        if (drained()) return EOS;
         // Frames that went into the batch free their inputs: pull those again before waiting.
         if (inputs.some((_, k) => pullable(k))) continue;
         // Wait for an input to answer (or be added or removed), or the batch's deadline.

@@ -14,6 +14,7 @@ export interface RunState {
   readonly signal: AbortSignal;
   readonly baseTime: number;
   readonly eosRequested: boolean;
+  readonly eosPromise: Promise<unknown>;
   readonly log: LogSink;
   /** A display sink's capture → presented latency (ns) of one frame, presented at `at`. */
   presented(latency: number, at: number): void;
@@ -63,6 +64,9 @@ export class Instance implements ElementContext {
   }
   get eosRequested(): boolean {
     return this.run.eosRequested;
+  }
+  get eosPromise(): Promise<unknown> {
+    return this.run.eosPromise;
   }
 
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { batchOf, batchSplit, capsFilter, streamMux, type RemovedSource } from '../../operators';
-import { expectClosedOnce, labelOf, marbleSink, marbleSource, runMarbles, sinkOf } from '../../marbles';
+import { expectClosedOnce, labelOf, marbleSink, marbleSource, runMarbles, sinkOf, toDiagram } from '../../marbles';
 import type { MarbleLog } from '../../marbles';
 import { Caps } from '../../src/caps';
 import { VirtualClock } from '../../src/clock';
@@ -153,6 +153,29 @@ describe('streamMux: sources added and removed at run time', () => {
     const log = await runMarbles(pipe(mux, marbleSink()), { clock });
     expect(error).toBeInstanceOf(NegotiationError);
     expect(batches(log)).toEqual(['a@0', 'b@2']);
+  });
+
+  it('keep-alive: a mux may start with no source and outlive its sources, until end()', async () => {
+    const clock = new VirtualClock();
+    const mux = streamMux([], { keepAlive: true, batchSize: 1 });
+    at(clock, 2, () => mux.add(marbleSource('--a-b|')));
+    // Source 0 ended at 5; the mux waits for the next camera.
+    at(clock, 7, () => mux.add(marbleSource('--------x|')));
+    at(clock, 12, () => mux.end());
+    const log = await runMarbles(pipe(mux, marbleSink()), { clock });
+    expect(log.outcome).toBe('eos');
+    expect(batches(log)).toEqual(['a@2', 'b@4', 'x@8']);
+    expect(toDiagram(log)).toBe('--?-?---?---|'); // batches print as ?
+  });
+
+  it('keep-alive: a graceful end-of-stream ends a mux that waits for sources', async () => {
+    const log = await runMarbles(pipe(streamMux([marbleSource('a|')], { keepAlive: true, batchSize: 1 }), marbleSink()), { eosAt: 4 });
+    expect(log.outcome).toBe('eos');
+    expect(toDiagram(log)).toBe('?---|');
+  });
+
+  it('without keep-alive, a mux needs an input', () => {
+    expect(() => streamMux([])).toThrow(/at least one input/);
   });
 
   it('add before the pipeline runs is refused', () => {
