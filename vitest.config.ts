@@ -81,6 +81,8 @@ const PEERS = [
   'test/ml/ocr-e2e.test.ts',
   'test/ml/ort-gpu-input.test.ts',
   'test/ml/ort.test.ts',
+  'test/ml/ort-batch.test.ts', // streamMux batches through the PP-OCR detector
+  'test/ml/ocr-batch.test.ts', // the OCR stages on streamMux batches
   'test/ml/variable-framerate.test.ts',
   'test/ml/wgpu-preprocess.test.ts',
   // the native addon (libavcodec), its Rust core (cargo)

@@ -44,6 +44,21 @@ export { buildLaunch, parseLaunch } from './launch';
 export { limitSource, NUM_BUFFERS } from './num-buffers';
 export { runLinearChain, runMuxerSink, runSourceFanout, runSourceTransformSink } from './run-helpers';
 export { ElementRegistry, UnknownElementError, UnknownPropertyError, PropertyValueError, MissingPropertyError } from '../src/descriptor';
-export { STREAM_MUX, streamMux, batchOf, BATCH_CAPS, type BatchPacket, type StreamMuxOptions } from './stream-mux';
-export { BATCH_SPLIT, batchSplit, type BatchSplitExtras, type BatchSplitOptions } from './batch-split';
+export {
+  STREAM_MUX,
+  streamMux,
+  StreamMuxHandle,
+  batchOf,
+  batchPacket,
+  isBatch,
+  BATCH_CAPS,
+  type BatchPacket,
+  type MuxControl,
+  type MuxSourceState,
+  type PendingFrames,
+  type RemovedSource,
+  type StreamMux,
+  type StreamMuxOptions,
+} from './stream-mux';
+export { BATCH_SPLIT, batchSplit, BatchSplitHandle, type BatchSplit, type BatchSplitExtras, type BatchSplitOptions, type SplitControl } from './batch-split';
 export type { BatchSlot } from '../src/batch/batcher';

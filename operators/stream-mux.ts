@@ -1,21 +1,15 @@
-import { Batcher, type BatchSlot } from '../src/batch/batcher';
+import { BATCH_CAPS, type BatchPacket } from '../src/batch/batch-packet';
+import { openMux, type MuxControl, type MuxSourceState, type PendingFrames, type RemovedSource } from '../src/batch/mux-reader';
 import { Caps } from '../src/caps';
 import { defineElement, prop, type ElementOptions } from '../src/descriptor';
-import { EOS, type Pulled, type Reader } from '../src/element';
-import { discardPacket } from '../src/memory/release';
+import type { InputReader, Reader } from '../src/element';
 import { defineSource, type Source } from '../src/operator';
-import { packet, type Packet } from '../src/packet';
+import type { Packet } from '../src/packet';
 import { MILLISECOND } from '../src/time';
-import { isPromiseLike } from '../src/util/promise';
 import { limitSource, NUM_BUFFERS } from './num-buffers';
 
-/** What streamMux produces: no payload of its own; the frames, each with its source, in `meta.batch`. */
-export const BATCH_CAPS = Caps.parse('application/x-g2g-batch');
-
-export type BatchPacket<T extends Packet = Packet> = Packet & { readonly meta: { readonly batch: readonly BatchSlot<T>[] } };
-
-/** The frames of a batch packet (empty for any other packet). */
-export const batchOf = <T extends Packet = Packet>(p: Packet): readonly BatchSlot<T>[] => (p.meta.batch as readonly BatchSlot<T>[] | undefined) ?? [];
+export { BATCH_CAPS, batchOf, batchPacket, isBatch, type BatchPacket } from '../src/batch/batch-packet';
+export type { MuxControl, MuxSourceState, PendingFrames, RemovedSource } from '../src/batch/mux-reader';
 
 export const STREAM_MUX = defineElement({
   name: 'streamMux',
@@ -25,7 +19,7 @@ export const STREAM_MUX = defineElement({
   caps: { sink: Caps.any(), src: BATCH_CAPS },
   metas: 'forward',
   notes:
-    "Pulls each input while it has no frame waiting (so a source ahead of the batch waits: backpressure). A batch goes when it holds batch-size frames, when batched-push-timeout has passed since its first frame went in (on the pipeline's clock), or at the end; at most max-same-source-frames per source, sources taken round-robin. Each output packet carries its frames in meta.batch as { source, packet }; its pts and capture time are the earliest of its frames'. An input that fails fails the pipeline, or with source-error=drop is removed (its frames already taken still go out) while the others go on.",
+    "Pulls each input while it has no frame waiting (so a source ahead of the batch waits: backpressure). A batch goes when it holds batch-size frames, when batched-push-timeout has passed since its first frame went in (on the pipeline's clock), or at the end; at most max-same-source-frames per source, sources taken round-robin. Each output packet carries its frames in meta.batch as { source, packet }; its pts and capture time are the earliest of its frames'. An input that fails fails the pipeline, or with source-error=drop is removed (its frames already taken still go out) while the others go on. From the API, sources are added and removed while it runs (streamMux(...).add / .remove), the others never held.",
   properties: {
     numBuffers: NUM_BUFFERS,
     batchSize: prop.uint({ default: 4, min: 1, max: 1024, doc: 'Frames per batch at most' }),
@@ -38,106 +32,117 @@ export const STREAM_MUX = defineElement({
     maxSameSourceFrames: prop.uint({ default: 1, min: 1, doc: 'Frames of one source in one batch at most' }),
     maxFps: prop.uint({ default: 0, doc: 'Frames per second one source may contribute (0: no limit; the rest dropped and counted)' }),
     sourceError: prop.enum(['fail', 'drop'] as const, { default: 'fail', doc: 'An input that fails: fail the pipeline, or drop that source and go on' }),
+    keepAlive: prop.boolean({
+      default: false,
+      doc: "With no source left (or none at the start), wait for sources added at run time instead of ending; it ends at the pipeline's end-of-stream or the handle's end()",
+    }),
   },
   build(s, _x, links) {
     const inputs = links.inputs ?? [];
-    if (inputs.length === 0) throw new RangeError('streamMux needs at least one input');
+    if (inputs.length === 0 && !s.keepAlive) throw new RangeError('streamMux needs at least one input (or keep-alive, to add them at run time)');
+    const handle = new StreamMuxHandle();
     const mux = defineSource<Packet>({
       metas: 'forward',
       srcCaps: BATCH_CAPS,
+      // Any frames in, batches out: the inputs negotiate on their own, not against the batch caps.
+      inputCaps: Caps.any(),
       inputs: inputs.map((i) => ({ elements: i.elements })),
-      open(ctx, readers: readonly Reader<Packet>[]): Reader<Packet> {
-        const b = new Batcher<Packet>({ batchSize: s.batchSize, timeout: s.batchedPushTimeout, maxSameSource: s.maxSameSourceFrames, maxFps: s.maxFps });
-        for (let k = 0; k < readers.length; k++) b.addSource();
-        const inflight: (Promise<void> | undefined)[] = readers.map(() => undefined);
-        let failure: unknown;
-        /** Wakes the waiting pull when an input answers. */
-        let wake: (() => void) | undefined;
-        const take = (k: number, v: Pulled<Packet>): void => {
-          if (v === EOS) b.end(k);
-          else if (!b.offer(k, v)) {
-            ctx.report.drop('policy');
-            discardPacket(v);
-          }
-        };
-        const lost = (k: number, e: unknown): void => {
-          if (s.sourceError === 'drop') {
-            ctx.log('warn', `input ${k} failed and was removed: ${e instanceof Error ? e.message : String(e)}`);
-            b.end(k);
-          } else failure ??= e;
-        };
-        const pullInputs = (signal: AbortSignal): void => {
-          readers.forEach((r, k) => {
-            // One answer at a time per input, and none while one of its frames waits for a batch.
-            while (!b.isEnded(k) && inflight[k] === undefined && b.waiting(k) === 0 && failure === undefined) {
-              let v: ReturnType<Reader<Packet>['pull']>;
-              try {
-                v = r.pull(signal);
-              } catch (e) {
-                lost(k, e);
-                return;
-              }
-              if (!isPromiseLike(v)) {
-                take(k, v);
-                continue;
-              }
-              inflight[k] = Promise.resolve(v)
-                .then(
-                  (x) => take(k, x),
-                  (e: unknown) => lost(k, e)
-                )
-                .finally(() => {
-                  inflight[k] = undefined;
-                  wake?.();
-                });
-            }
-          });
-        };
-        const emit = (slots: BatchSlot<Packet>[]): Packet => {
-          const first = (f: (p: Packet) => number | undefined) =>
-            slots.reduce<number | undefined>((m, x) => (f(x.packet) === undefined ? m : m === undefined ? f(x.packet) : Math.min(m, f(x.packet)!)), undefined);
-          const capture = first((p) => p.meta.captureTime);
-          return packet({ caps: BATCH_CAPS, pts: first((p) => p.pts), meta: { batch: slots, ...(capture === undefined ? {} : { captureTime: capture }) } });
-        };
-        return {
-          async pull(signal) {
-            for (;;) {
-              pullInputs(signal);
-              if (failure !== undefined) throw failure;
-              const now = ctx.clock.now();
-              b.fill(now);
-              const slots = b.take(now);
-              if (slots) return emit(slots);
-              if (b.drained) return EOS;
-              // Wait for an input to answer, or the batch's deadline.
-              const answered = new Promise<void>((r) => (wake = r));
-              const deadline = b.deadline;
-              const timer = new AbortController();
-              const onAbort = () => timer.abort(signal.reason);
-              signal.addEventListener('abort', onAbort, { once: true });
-              try {
-                await Promise.race([answered, ...(deadline === undefined ? [] : [ctx.clock.sleepUntil(deadline, timer.signal).catch(() => undefined)])]);
-              } finally {
-                wake = undefined;
-                timer.abort();
-                signal.removeEventListener('abort', onAbort);
-              }
-              if (signal.aborted) throw signal.reason;
-            }
-          },
-        };
+      open(ctx, readers: readonly InputReader<Packet>[]): Reader<Packet> {
+        const { reader, control } = openMux(ctx, readers, {
+          batchSize: s.batchSize,
+          timeout: s.batchedPushTimeout,
+          maxSameSource: s.maxSameSourceFrames,
+          maxFps: s.maxFps,
+          sourceError: s.sourceError,
+          keepAlive: s.keepAlive,
+        });
+        handle.attach(control);
+        return { pull: reader.pull.bind(reader), close: () => (handle.detach(control), reader.close?.()) };
       },
     });
-    return limitSource(mux, s.numBuffers);
+    return Object.assign(limitSource(mux, s.numBuffers), { handle });
   },
 });
+
+/**
+ * Adds and removes the sources of a running streamMux (the one opened last, when a pipeline holding it runs
+ * more than once). Calls before the pipeline starts or after it ends throw.
+ */
+export class StreamMuxHandle {
+  private control: MuxControl | undefined;
+  /** The last run's, so that its final counts can be read once it has ended. */
+  private last: MuxControl | undefined;
+
+  /** @internal */
+  attach(c: MuxControl): void {
+    this.control = this.last = c;
+  }
+  /** @internal */
+  detach(c: MuxControl): void {
+    if (this.control === c) this.control = undefined;
+  }
+
+  private running(): MuxControl {
+    if (!this.control) throw new Error('streamMux is not running: add and remove sources once its pipeline has started');
+    return this.control;
+  }
+
+  /**
+   * Attaches a source to the running mux: negotiated and opened now (a NegotiationError here when it cannot
+   * link), pulled at once; the others go on. Returns its id: the `source` of its slots in `meta.batch`.
+   */
+  add<T extends Packet>(source: Source<T>): number {
+    return this.running().add({ elements: source.elements });
+  }
+
+  /**
+   * Removes a source: its pending pull is aborted and its elements closed; its frames that no batch has
+   * pushed yet still go out ('flush', the default) or are dropped, counted in the stats ('drop'). The others
+   * are never held: a batch that waited for it goes as soon as it can.
+   */
+  remove(id: number, options: { pending?: PendingFrames } = {}): Promise<RemovedSource> {
+    const pending = options.pending ?? 'flush';
+    if (pending !== 'flush' && pending !== 'drop')
+      return Promise.reject(new RangeError(`streamMux remove: pending must be flush or drop, got '${String(pending)}'`));
+    return this.running().remove(id, pending);
+  }
+
+  /** No source will be added any more: a keep-alive mux ends once the sources it has have ended. */
+  end(): void {
+    this.running().end();
+  }
+
+  /** Every source it has had, by id: its state, frames taken and dropped (after the run: as it ended). */
+  sources(): MuxSourceState[] {
+    if (!this.last) throw new Error('streamMux has not run yet');
+    return this.last.sources();
+  }
+}
+
+/** A streamMux: a Source to pipe, and the handle that adds and removes its sources while it runs. */
+export type StreamMux<T extends Packet = Packet> = Source<BatchPacket<T>> & {
+  readonly handle: StreamMuxHandle;
+  add<U extends T>(source: Source<U>): number;
+  remove(id: number, options?: { pending?: PendingFrames }): Promise<RemovedSource>;
+  end(): void;
+  sources(): MuxSourceState[];
+};
 
 export type StreamMuxOptions = ElementOptions<typeof STREAM_MUX>;
 
 /**
  * Batches frames of N sources (DeepStream's nvstreammux): each output packet carries up to batch-size frames
  * in `meta.batch`, pushed when full or batched-push-timeout after its first frame; `batchSplit` hands the
- * frames back to per-source branches after the batched stage.
+ * frames back to per-source branches after the batched stage. The result is also the mux's handle: once
+ * the pipeline runs, `add(source)` attaches another input and `remove(id, { pending })` takes one away.
  */
-export const streamMux = <T extends Packet>(inputs: readonly Source<T>[], options: StreamMuxOptions = {}): Source<BatchPacket<T>> =>
-  STREAM_MUX.create(options, { inputs }) as Source<any>;
+export const streamMux = <T extends Packet>(inputs: readonly Source<T>[], options: StreamMuxOptions = {}): StreamMux<T> => {
+  const op = STREAM_MUX.create(options, { inputs }) as Source<any> & { handle: StreamMuxHandle };
+  const h = op.handle;
+  return Object.assign(op, {
+    add: (source: Source<T>) => h.add(source),
+    remove: (id: number, o?: { pending?: PendingFrames }) => h.remove(id, o),
+    end: () => h.end(),
+    sources: () => h.sources(),
+  });
+};

@@ -67,12 +67,35 @@ export interface ElementContext {
   readonly outputCaps: Caps;
   /** True once a graceful end-of-stream was asked for (Ctrl-C): sources end at their next pull. */
   readonly eosRequested: boolean;
+  /** Resolves when a graceful end-of-stream is asked for: an element waiting on nothing in particular ends then. */
+  readonly eosPromise?: Promise<unknown>;
   /**
    * Buffer metas everything downstream of this element's output honours (GStreamer's allocation query),
    * such as VIDEO_META: a producer attaches a meta, instead of normalising the data, only when it is here.
    */
   readonly downstreamMetas: readonly string[];
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /**
+   * A composite source's request pad (GStreamer's request pads): negotiates `input` against what this element
+   * takes from its inputs, opens it in the running pipeline (its elements named, counted in the stats, closed
+   * at the end) and returns its reader. Throws a NegotiationError, before anything opens, when it cannot link.
+   * Present while the element runs in a pipeline.
+   */
+  openInput?(input: Chain): InputReader<Packet>;
+  /**
+   * A composite sink's request pad: negotiates `branch` (a chain without a source) against what this element
+   * hands its branches, and returns its port; `run` starts it beside the others. Throws a NegotiationError
+   * when it cannot link. Present while the element runs in a pipeline.
+   */
+  openBranch?(branch: Chain): BranchPort<Packet>;
+}
+
+/**
+ * One input of a composite source: its reader, and `close`, which ends that input early (abort its pending
+ * pull first): its elements close then, once (the pipeline's end does not close them again).
+ */
+export interface InputReader<T> extends Reader<T> {
+  close(): Promise<void>;
 }
 
 interface ElementBase {
@@ -94,9 +117,15 @@ export interface SourceElement<O extends Packet = Packet> extends ElementBase {
   /** Output caps within what downstream allows; default fixates. May stay unfixed when data decides. */
   readonly fixate?: (allowed: Caps) => Caps;
   /** `inputs` are the readers of `this.inputs`, opened by the runtime (empty for plain sources). */
-  readonly open: (ctx: ElementContext, inputs: readonly Reader<any>[]) => Reader<O>;
+  readonly open: (ctx: ElementContext, inputs: readonly InputReader<any>[]) => Reader<O>;
   /** Sub-elements of a composite source (a merge); the runtime negotiates and names them too. */
   readonly inputs?: readonly Chain[];
+  /**
+   * What a composite source takes from its inputs when that is not what it outputs (streamMux takes any
+   * frames and outputs batches): its inputs negotiate against this, and its output fixates from `srcCaps`.
+   * Unset: the inputs negotiate against what follows it, and its output is theirs (a merge hands them on).
+   */
+  readonly inputCaps?: Caps;
   /** A composite source's answer to its inputs' allocation query: 'forward' (a merge hands their packets on
    * as they are) gives them what follows it; unset: none. */
   readonly metas?: 'forward';
@@ -137,6 +166,12 @@ export interface SinkElement<I extends Packet = Packet> extends ElementBase {
   readonly open: (ctx: ElementContext, branches: readonly BranchPort<I>[]) => Writer<I>;
   /** Branches of a composite sink (a tee); the runtime negotiates them and runs them beside the trunk. */
   readonly branches?: readonly Chain[];
+  /**
+   * What a composite sink hands its branches when that is not what it takes (batchSplit takes batches and
+   * hands on their frames): its branches negotiate from this, its input from `sinkCaps` alone. Unset: the
+   * branches get its input (a tee), which they must all accept.
+   */
+  readonly branchCaps?: Caps;
   /** Phantom member that makes the input type contravariant. */
   readonly __in?: (x: I) => void;
 }

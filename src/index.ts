@@ -9,6 +9,7 @@ export type {
   DropReason,
   ElementContext,
   ElementReporter,
+  InputReader,
   QueueReporter,
   LogSink,
   Pulled,

@@ -7,6 +7,8 @@ import { RELEASE } from '../../src/memory/release';
 import { preprocessCpu, type PreprocessGeometry } from '../../src/ml/preprocess-cpu';
 import { WgpuPreprocessor } from '../../src/ml/preprocess-wgsl';
 import { dbBoxes, textLines, type TextBox } from '../../src/ml/postprocess/db';
+import { groupByShape, stackFloat32 } from '../../src/ml/tensor';
+import { BATCH_CAPS, batchOf, isBatch, type BatchPacket } from '../../src/batch/batch-packet';
 import { defineTransform, type Transform } from '../../src/operator';
 import type { Packet } from '../../src/packet';
 import { pipe } from '../../src/pipeline';
@@ -43,10 +45,13 @@ interface OcrInput {
 /** Raw video of any rate, 0/1 (unknown, as from RTSP or a VFR MP4) included. */
 const ANY_RAW = rawVideoTemplate();
 
-/** What every stage declares: raw video through, the frame read and passed on. */
+/** A stage's input: raw video, or a streamMux batch of raw frames (each slot annotated alone, its source kept). */
+const STAGE_CAPS = ANY_RAW.union(BATCH_CAPS);
+
+/** What every stage declares: raw video (or batches of it) through, the frame read and passed on. */
 const STAGE = {
   kind: 'transform',
-  caps: { sink: ANY_RAW, src: ANY_RAW },
+  caps: { sink: STAGE_CAPS, src: STAGE_CAPS },
   // These stages read the frame (preprocess, crops) and pass it on: they honour VIDEO_META themselves
   // rather than let the question through to whatever follows them. They keep no frame once it has gone
   // on, so the frame's release is left to what follows (RELEASE, when that releases too).
@@ -66,23 +71,46 @@ export interface ModelStageExtras extends StageExtras {
   ocr: PpOcr;
 }
 
-/** A raw-video passthrough transform that adds to each frame's meta (the frame itself goes on, for later stages). */
+type Annotate = (p: FramePacket, ctx: ElementContext) => Promise<FramePacket> | FramePacket;
+
+/**
+ * A raw-video passthrough transform that adds to each frame's meta (the frame itself goes on, for later
+ * stages). A streamMux batch of frames goes through as a batch: each slot annotated (`batched` does them all
+ * at once, one model run for the batch), each keeping its source for batchSplit.
+ */
 function annotate(
-  f: (p: FramePacket, ctx: ElementContext) => Promise<FramePacket> | FramePacket,
+  f: Annotate,
   timings?: Timings,
-  close?: () => void
+  close?: () => void,
+  batched?: (frames: FramePacket[], ctx: ElementContext) => Promise<FramePacket[]>
 ): Transform<FramePacket, FramePacket> {
+  const all =
+    batched ??
+    (async (frames: FramePacket[], ctx: ElementContext) => {
+      const out: FramePacket[] = [];
+      for (const p of frames) out.push(await f(p, ctx));
+      return out;
+    });
   return defineTransform<FramePacket, FramePacket>({
-    sinkCaps: ANY_RAW,
-    srcCaps: ANY_RAW,
+    sinkCaps: STAGE_CAPS,
+    srcCaps: STAGE_CAPS,
     passthrough: true,
     open(ctx, up): Reader<FramePacket> {
       const times: number[] = [];
       timings?.set(ctx.name, times);
+      const one = async (p: FramePacket): Promise<FramePacket> => {
+        if (!isBatch(p)) return f(p, ctx);
+        const slots = batchOf<FramePacket>(p);
+        const out = await all(
+          slots.map((s) => s.packet),
+          ctx
+        );
+        return { ...p, meta: { ...p.meta, batch: slots.map((s, k) => ({ source: s.source, packet: out[k] })) } };
+      };
       const step = async (p: Pulled<FramePacket>): Promise<Pulled<FramePacket>> => {
         if (p === EOS) return EOS;
         const t0 = performance.now();
-        const out = await f(p, ctx);
+        const out = await one(p);
         times.push((performance.now() - t0) * 1e6);
         return out;
       };
@@ -163,22 +191,54 @@ export const OCR_DETECT = defineElement({
   ...STAGE,
   name: 'ocrDetect',
   description: "PP-OCR DB text detection: meta.ocrInput to meta.ocrBoxes in frame pixels (the PpOcr's detection model)",
-  notes: 'Runs the detection model on the tensor ocrPreprocess left in the meta; passes the frame on with its boxes.',
+  notes:
+    'Runs the detection model on the tensor ocrPreprocess left in the meta; passes the frame on with its boxes. On a streamMux batch (ocrPreprocess per source before the mux), one run for the frames of one detection size, each frame then getting its own boxes.',
   build: (_s, x: ModelStageExtras) => {
     const { ocr } = x;
-    return annotate(async (p) => {
+    const withBoxes = (p: FramePacket, map: Float32Array, w: number, h: number): FramePacket => {
       const input = p.meta.ocrInput as OcrInput;
-      const out = await ocr.det.run(input.data, input.shape);
-      const [, , h, w] = out.dims;
-      const boxes = dbBoxes(out.data, w, h, { geometry: input.geometry });
-      return { ...p, meta: { ...p.meta, ocrInput: undefined, ocrBoxes: boxes } };
-    }, x.timings);
+      return { ...p, meta: { ...p.meta, ocrInput: undefined, ocrBoxes: dbBoxes(map, w, h, { geometry: input.geometry }) } };
+    };
+    return annotate(
+      async (p) => {
+        const input = p.meta.ocrInput as OcrInput;
+        const out = await ocr.det.run(input.data, input.shape);
+        const [, , h, w] = out.dims;
+        return withBoxes(p, out.data, w, h);
+      },
+      x.timings,
+      undefined,
+      // A batch: the frames' inputs of one shape stacked into one [N,3,H,W] run, each probability map
+      // then read into the boxes of its own frame (in its own geometry).
+      async (frames, ctx) => {
+        const inputs = frames.map((p, k) => {
+          const input = p.meta.ocrInput as OcrInput | undefined;
+          if (!input) throw new TypeError(`${ctx.name}: frame ${k} of the batch has no meta.ocrInput; put ocrPreprocess before the mux`);
+          return input;
+        });
+        const out: FramePacket[] = new Array(frames.length);
+        for (const idx of groupByShape(inputs.map((i) => i.shape))) {
+          const data = idx.length === 1 ? inputs[idx[0]].data : stackFloat32(idx.map((k) => inputs[k].data));
+          if (idx.length > 1)
+            ctx.ledger.record({ element: ctx.name, bytes: data.byteLength, from: 'cpu', to: 'cpu', reason: 'ocrDetect batch stacking', explicit: true });
+          const maps = await ocr.det.run(data, [idx.length, ...inputs[idx[0]].shape.slice(1)]);
+          const [n, , h, w] = maps.dims;
+          if (n !== idx.length) throw new RangeError(`${ctx.name}: the detector gave ${n} maps for ${idx.length} frames`);
+          const per = h * w;
+          idx.forEach((k, j) => (out[k] = withBoxes(frames[k], maps.data.subarray(j * per, (j + 1) * per), w, h)));
+        }
+        return out;
+      }
+    );
   },
 });
 
-/** DB text detection: `meta.ocrInput` → `meta.ocrBoxes` in frame pixels. */
-export function ocrDetect(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
-  return OCR_DETECT.create({ name, ocr, timings });
+/**
+ * DB text detection: `meta.ocrInput` → `meta.ocrBoxes` in frame pixels. After a streamMux of per-source
+ * ocrPreprocess, `ocrDetect<BatchPacket<FramePacket>>` runs each batch at once and boxes each slot's frame.
+ */
+export function ocrDetect<P extends FramePacket | BatchPacket<FramePacket> = FramePacket>(ocr: PpOcr, name?: string, timings?: Timings): Transform<P, P> {
+  return OCR_DETECT.create({ name, ocr, timings }) as Transform<any, any>;
 }
 
 /** A frame for PpOcr, laid out as its video meta says (checked against its caps and bytes). */
@@ -212,8 +272,8 @@ export const OCR_CLASSIFY = defineElement({
  * Text orientation of every box (PP-OCR's angle classifier): `meta.ocrBoxes` → `meta.ocrAngles`, one per
  * box, which ocrRecognise follows (180: the crop is turned before it is read).
  */
-export function ocrClassify(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
-  return OCR_CLASSIFY.create({ name, ocr, timings });
+export function ocrClassify<P extends FramePacket | BatchPacket<FramePacket> = FramePacket>(ocr: PpOcr, name?: string, timings?: Timings): Transform<P, P> {
+  return OCR_CLASSIFY.create({ name, ocr, timings }) as Transform<any, any>;
 }
 
 export const OCR_RECOGNISE = defineElement({
@@ -246,8 +306,8 @@ export const OCR_RECOGNISE = defineElement({
 });
 
 /** CTC recognition of every box: `meta.ocrBoxes` (turned per `meta.ocrAngles`) → `meta.ocrLines` and `meta.ocrText` (words by line). */
-export function ocrRecognise(ocr: PpOcr, name?: string, timings?: Timings): Transform<FramePacket, FramePacket> {
-  return OCR_RECOGNISE.create({ name, ocr, timings });
+export function ocrRecognise<P extends FramePacket | BatchPacket<FramePacket> = FramePacket>(ocr: PpOcr, name?: string, timings?: Timings): Transform<P, P> {
+  return OCR_RECOGNISE.create({ name, ocr, timings }) as Transform<any, any>;
 }
 
 export interface OcrStageOptions {

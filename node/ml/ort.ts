@@ -9,6 +9,8 @@ import { EOS, type Pulled, type Reader } from '../../src/element';
 import {
   float32CapsByShape,
   float32Memory,
+  groupByShape,
+  stackFloat32,
   tensorData,
   tensorInfo,
   tensorTemplate,
@@ -17,6 +19,8 @@ import {
   type TensorPacket,
 } from '../../src/ml/tensor';
 import { defineTransform, type Transform } from '../../src/operator';
+import { BATCH_CAPS, batchOf, isBatch, type BatchPacket } from '../../src/batch/batch-packet';
+import type { Packet } from '../../src/packet';
 
 /** Execution providers tried in order; CPU is always the last resort. */
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
@@ -246,7 +250,8 @@ export interface OrtExtras {
   log?: OrtLog;
 }
 
-const OUTPUT_TEMPLATE = Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`);
+const TENSOR_F32 = Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`);
+const OUTPUT_TEMPLATE = TENSOR_F32;
 const TENSOR_LAYOUTS: readonly TensorLayout[] = ['NCHW', 'NHWC', 'ND'];
 
 export const ORT = defineElement({
@@ -254,11 +259,11 @@ export const ORT = defineElement({
   kind: 'transform',
   description: 'Runs an ONNX model on float32 tensors with onnxruntime-node (CPU; WebGPU/CUDA tried with fallback to CPU)',
   caps: {
-    sink: Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`),
-    src: OUTPUT_TEMPLATE,
+    sink: TENSOR_F32.union(BATCH_CAPS),
+    src: OUTPUT_TEMPLATE.union(BATCH_CAPS),
   },
   notes:
-    'The session is created when the pipeline starts, its provider logged; inference runs in a worker thread by default (the input copied to it, recorded in the copy ledger). Output caps carry the actual shape, one caps object per shape.',
+    "The session is created when the pipeline starts, its provider logged; inference runs in a worker thread by default (the input copied to it, recorded in the copy ledger). Output caps carry the actual shape, one caps object per shape. A streamMux batch (application/x-g2g-batch, a float32 tensor of batch 1 in each slot) runs as one [N,…] tensor per shape (one run for equal shapes), its outputs split back into the slots (meta.batch and each slot's source kept) for batchSplit.",
   properties: {
     model: prop.string({
       required: true,
@@ -281,7 +286,7 @@ export const ORT = defineElement({
     batch: prop.uint({
       default: 1,
       min: 1,
-      doc: 'Packets stacked along dimension 0 per run (each with batch 1 and equal shapes), split back one per input; a short final batch runs at end of stream',
+      doc: 'Packets stacked along dimension 0 per run (each with batch 1 and equal shapes), split back one per input; a short final batch runs at end of stream. A streamMux batch input is stacked as it comes instead',
     }),
     output: prop.string({
       defaultDoc: "the model's first",
@@ -298,79 +303,85 @@ export const ORT = defineElement({
   },
 });
 
+/** Input caps for what may follow: tensors for tensors, batches for batches. */
+function ortAccept(downstream: Caps): Caps {
+  const tensors = downstream.intersect(OUTPUT_TEMPLATE).isEmpty() ? Caps.empty() : tensorTemplate().intersect(TENSOR_F32);
+  return downstream.intersect(BATCH_CAPS).isEmpty() ? tensors : tensors.union(BATCH_CAPS);
+}
+
 const ortElement = ORT.implement((options, x: OrtExtras): Transform<TensorPacket, TensorPacket> => {
   const model = x.modelBytes ?? options.model;
   const { batch, outputLayout: layout } = options;
   return defineTransform<TensorPacket, TensorPacket>({
-    sinkCaps: Caps.parse(`${TENSOR_MEDIA_TYPE}, dtype=(string)float32`).intersect(tensorTemplate()),
-    srcCaps: OUTPUT_TEMPLATE,
-    acceptCaps: () => tensorTemplate(),
-    outputCaps: (_input, allowed) => OUTPUT_TEMPLATE.intersect(allowed),
+    sinkCaps: TENSOR_F32.intersect(tensorTemplate()).union(BATCH_CAPS),
+    srcCaps: OUTPUT_TEMPLATE.union(BATCH_CAPS),
+    acceptCaps: ortAccept,
+    outputCaps: (input, allowed) => (input.isSubset(BATCH_CAPS) ? BATCH_CAPS.intersect(allowed) : OUTPUT_TEMPLATE.intersect(allowed)),
     open(ctx, up): Reader<TensorPacket> {
       const log: OrtLog = x.log ?? ((level, message) => ctx.log(level, message));
       let loaded: Promise<OrtModel> | undefined;
       const outCaps = float32CapsByShape(layout);
-      const pending: TensorPacket[] = [];
+      const pending: Packet[] = [];
       let ended = false;
-      const runBatch = async (signal: AbortSignal): Promise<void> => {
-        const m = await (loaded ??= loadOrtModel(model, {
+      const load = () =>
+        (loaded ??= loadOrtModel(model, {
           executionProvider: options.executionProvider,
           threads: options.threads,
           thread: options.thread,
           log,
         }));
+      const record = (bytes: number, reason: string) => ctx.ledger.record({ element: ctx.name, bytes, from: 'cpu', to: 'cpu', reason, explicit: true });
+      const runOne = (m: OrtModel, data: Float32Array, dims: readonly number[]) => {
+        // The worker gets its own copy of the input (structured clone): the packet may be shared downstream.
+        if (options.thread === 'worker') record(data.byteLength, 'ort input to worker thread');
+        return m.run(data, dims, options.output, options.input);
+      };
+      /** A streamMux batch: its slots' tensors run stacked, one run per shape, and go back into their slots. */
+      const runSlots = async (m: OrtModel, p: Packet): Promise<Packet> => {
+        const slots = batchOf<TensorPacket>(p);
+        const outputs: TensorPacket[] = new Array(slots.length);
+        const shapes = slots.map((slot) => slotTensor(ctx.name, slot.packet, slot.source).shape);
+        for (const idx of groupByShape(shapes)) {
+          const outs = await stacked(
+            m,
+            idx.map((k) => slots[k].packet)
+          );
+          idx.forEach((k, j) => (outputs[k] = outs[j]));
+        }
+        return { ...p, meta: { ...p.meta, batch: slots.map((slot, k) => ({ source: slot.source, packet: outputs[k] })) } };
+      };
+      const stacked = (m: OrtModel, inputs: readonly TensorPacket[], stack = false) =>
+        runStacked(
+          inputs,
+          (b) => record(b, 'ort batch stacking'),
+          (d, dims) => runOne(m, d, dims),
+          outCaps,
+          stack
+        );
+      const runBatch = async (signal: AbortSignal): Promise<void> => {
+        const m = await load();
         const inputs: TensorPacket[] = [];
         while (inputs.length < batch && !ended) {
           const p = await up.pull(signal);
           if (p === EOS) ended = true;
-          else inputs.push(p);
+          else if (isBatch(p)) {
+            // A batch runs as it came; tensors gathered before it (a mixed stream) go first.
+            if (inputs.length) pending.push(...(await stacked(m, inputs, batch > 1)));
+            pending.push(await runSlots(m, p));
+            return;
+          } else inputs.push(p);
         }
         if (inputs.length === 0) return;
-        const infos = inputs.map((p) => tensorInfo(p.caps));
-        const shape = infos[0].shape;
-        let data: Float32Array;
-        let dims: number[];
         if (inputs.length === 1 && batch === 1) {
-          data = tensorData(inputs[0]);
-          dims = [...shape];
-        } else {
-          if (shape[0] !== 1 || infos.some((i) => i.shape.join(',') !== shape.join(',')))
-            throw new RangeError(`ort batch=${batch} needs equal shapes with batch 1, got ${infos.map((i) => `[${i.shape.join(',')}]`).join(' ')}`);
-          const per = tensorData(inputs[0]).length;
-          data = new Float32Array(per * inputs.length);
-          inputs.forEach((p, k) => data.set(tensorData(p), k * per));
-          ctx.ledger.record({
-            element: ctx.name,
-            bytes: data.byteLength,
-            from: 'cpu',
-            to: 'cpu',
-            reason: 'ort batch stacking',
-            explicit: true,
-          });
-          dims = [inputs.length, ...shape.slice(1)];
+          const out = await runOne(m, tensorData(inputs[0]), tensorInfo(inputs[0].caps).shape);
+          if (out.dims[0] !== 1) throw new RangeError(`ort output batch ${out.dims[0]} does not match 1 input`);
+          pending.push({ ...inputs[0], caps: outCaps(out.dims), memory: float32Memory(out.data) });
+          return;
         }
-        // The worker gets its own copy of the input (structured clone): the packet may be shared downstream.
-        if (options.thread === 'worker')
-          ctx.ledger.record({
-            element: ctx.name,
-            bytes: data.byteLength,
-            from: 'cpu',
-            to: 'cpu',
-            reason: 'ort input to worker thread',
-            explicit: true,
-          });
-        const out = await m.run(data, dims, options.output, options.input);
-        const n = inputs.length;
-        if (out.dims[0] !== n) throw new RangeError(`ort output batch ${out.dims[0]} does not match ${n} inputs`);
-        const per = out.data.length / n;
-        const itemDims = [1, ...out.dims.slice(1)];
-        inputs.forEach((p, k) => {
-          pending.push({
-            ...p,
-            caps: outCaps(n === 1 ? out.dims : itemDims),
-            memory: float32Memory(out.data.subarray(k * per, (k + 1) * per)),
-          });
-        });
+        const infos = inputs.map((p) => tensorInfo(p.caps));
+        if (infos.some((i) => i.shape.join(',') !== infos[0].shape.join(',')))
+          throw new RangeError(`ort batch=${batch} needs equal shapes with batch 1, got ${infos.map((i) => `[${i.shape.join(',')}]`).join(' ')}`);
+        pending.push(...(await stacked(m, inputs, true)));
       };
       return {
         async pull(signal): Promise<Pulled<TensorPacket>> {
@@ -378,7 +389,7 @@ const ortElement = ORT.implement((options, x: OrtExtras): Transform<TensorPacket
             if (ended) return EOS;
             await runBatch(signal);
           }
-          return pending.shift()!;
+          return pending.shift()! as TensorPacket;
         },
         close: () => {
           void loaded?.then((m) => m.release()).catch(() => {});
@@ -388,20 +399,58 @@ const ortElement = ORT.implement((options, x: OrtExtras): Transform<TensorPacket
   });
 });
 
+/** A batch slot's tensor, checked: float32, batch 1, in CPU memory. */
+function slotTensor(element: string, p: Packet, source: number) {
+  const what = `${element}: the batch's frame from source ${source}`;
+  if (p.caps.mediaType !== TENSOR_MEDIA_TYPE) throw new TypeError(`${what} is not a tensor (${p.caps.toString()}); preprocess each source before the mux`);
+  const info = tensorInfo(p.caps);
+  if (info.dtype !== 'float32' || info.shape[0] !== 1)
+    throw new RangeError(`${what} must be a float32 tensor of batch 1, got ${info.dtype} [${info.shape.join(',')}]`);
+  return info;
+}
+
+/**
+ * Runs tensors of one shape (batch 1 each) as one [N,…] tensor and splits the output back, one packet per
+ * input (its timestamps and meta kept). One tensor runs as it is, uncopied, unless `stack` forces the copy.
+ */
+async function runStacked(
+  inputs: readonly TensorPacket[],
+  recordStack: (bytes: number) => void,
+  run: (data: Float32Array, dims: readonly number[]) => Promise<OrtOutput>,
+  outCaps: (dims: readonly number[]) => Caps,
+  stack = false
+): Promise<TensorPacket[]> {
+  const n = inputs.length;
+  const shape = tensorInfo(inputs[0].caps).shape;
+  let data: Float32Array;
+  if (n === 1 && !stack) data = tensorData(inputs[0]);
+  else {
+    data = stackFloat32(inputs.map(tensorData));
+    recordStack(data.byteLength);
+  }
+  const out = await run(data, [n, ...shape.slice(1)]);
+  if (out.dims[0] !== n) throw new RangeError(`ort output batch ${out.dims[0]} does not match ${n} inputs (does the model take a dynamic batch dimension?)`);
+  const per = out.data.length / n;
+  const itemCaps = outCaps([1, ...out.dims.slice(1)]);
+  return inputs.map((p, k) => ({ ...p, caps: itemCaps, memory: float32Memory(out.data.subarray(k * per, (k + 1) * per)) }));
+}
+
 export type OrtOptions = Omit<ElementOptions<typeof ORT> & OrtExtras, 'model' | 'modelBytes'>;
 
 /**
  * Runs an ONNX model on each float32 tensor packet with onnxruntime-node (Node only). The session is
  * created when the pipeline starts; its provider is logged. Output caps carry the actual shape, cached per
  * shape so that a steady stream keeps one caps object (no renegotiation per packet). `model` is the
- * .onnx file's path or its bytes.
+ * .onnx file's path or its bytes. After a streamMux of preprocessed sources, `ort<BatchPacket<TensorPacket>>`
+ * runs each batch's tensors stacked along the model's (dynamic) batch dimension and hands back a batch of
+ * the outputs, each in its source's slot, for batchSplit.
  */
-export function ort(model: string | Uint8Array, options: OrtOptions = {}): Transform<TensorPacket, TensorPacket> {
-  if (typeof model === 'string') return ortElement({ ...options, model });
+export function ort<P extends TensorPacket | BatchPacket<TensorPacket> = TensorPacket>(model: string | Uint8Array, options: OrtOptions = {}): Transform<P, P> {
+  if (typeof model === 'string') return ortElement({ ...options, model }) as Transform<any, any>;
   if (!(model instanceof Uint8Array)) throw new TypeError('ort model must be a path or the model bytes');
   return ortElement({
     ...options,
     model: `<${model.byteLength} bytes>`,
     modelBytes: model,
-  });
+  }) as Transform<any, any>;
 }

@@ -6,7 +6,8 @@ import type { Packet } from '../packet';
  * so that one fast source cannot crowd the others out; it is ready when full, when `timeout` has passed since
  * its first frame went in, or when every source has ended. A source may be limited to `maxFps` (frames closer
  * than 1/maxFps by pts to its last accepted one are dropped, counted). Frames that do not fit wait, in order,
- * for the next batch: none is lost or duplicated, each source's order is kept.
+ * for the next batch: none is lost or duplicated, each source's order is kept. Sources may be added and
+ * removed while it runs (`addSource`, `remove`); a removed source's unsent frames are flushed or dropped.
  */
 
 export interface BatchSlot<T extends Packet = Packet> {
@@ -68,6 +69,28 @@ export class Batcher<T extends Packet = Packet> {
   /** The source ended (EOS, or removed after a failure): what it already gave still goes out. */
   end(source: number): void {
     this.ended[source] = true;
+  }
+
+  /**
+   * Removes `source` at run time: it gives no more frames, and those it gave that no batch has pushed yet
+   * either still go out by the usual rules ('flush') or leave now, returned to be counted and released
+   * ('drop'; those already in the batch being filled included).
+   */
+  remove(source: number, pending: 'flush' | 'drop'): T[] {
+    this.ended[source] = true;
+    if (pending === 'flush') return [];
+    const dropped = this.batch.filter((b) => b.source === source).map((b) => b.packet);
+    dropped.push(...this.pending[source]);
+    this.pending[source] = [];
+    this.batch = this.batch.filter((b) => b.source !== source);
+    // The batch keeps its start (its deadline can only come early) unless it is now empty.
+    if (this.batch.length === 0) this.started = undefined;
+    return dropped;
+  }
+
+  /** Frames of `source` that no batch has pushed yet (waiting, or in the batch being filled). */
+  unsent(source: number): number {
+    return this.pending[source].length + this.batch.filter((b) => b.source === source).length;
   }
 
   isEnded(source: number): boolean {

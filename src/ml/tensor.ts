@@ -35,7 +35,8 @@ export function tensorByteLength(info: Pick<TensorInfo, 'dtype' | 'shape'>): num
 }
 
 function checkShape(shape: readonly number[]): void {
-  if (shape.length === 0 || !shape.every((d) => Number.isSafeInteger(d) && d >= 1)) throw new RangeError(`tensor shape must be positive integers, got [${shape.join(',')}]`);
+  if (shape.length === 0 || !shape.every((d) => Number.isSafeInteger(d) && d >= 1))
+    throw new RangeError(`tensor shape must be positive integers, got [${shape.join(',')}]`);
 }
 
 /**
@@ -73,7 +74,8 @@ export function tensorInfo(c: Caps): TensorInfo {
   const dtype = c.get('dtype');
   const shape = c.get('shape');
   const layout = c.get('layout') ?? 'ND';
-  if (typeof dtype !== 'string' || !TENSOR_DTYPES.includes(dtype as TensorDType)) throw new RangeError(`tensor caps need dtype=${TENSOR_DTYPES.join('|')}, got ${c.toString()}`);
+  if (typeof dtype !== 'string' || !TENSOR_DTYPES.includes(dtype as TensorDType))
+    throw new RangeError(`tensor caps need dtype=${TENSOR_DTYPES.join('|')}, got ${c.toString()}`);
   if (typeof shape !== 'string' || !/^\d+(,\d+)*$/.test(shape)) throw new RangeError(`tensor caps need shape="d0,d1,…", got ${c.toString()}`);
   if (layout !== 'NCHW' && layout !== 'NHWC' && layout !== 'ND') throw new RangeError(`tensor layout must be NCHW, NHWC or ND, got ${c.toString()}`);
   const dims = shape.split(',').map(Number);
@@ -87,7 +89,8 @@ export function tensorData(p: TensorPacket): Float32Array {
   const info = tensorInfo(p.caps);
   if (info.dtype !== 'float32') throw new RangeError(`tensorData reads float32 tensors, this one is ${info.dtype}`);
   const u8 = p.memory.data;
-  if (u8.byteLength !== tensorByteLength(info)) throw new RangeError(`tensor of shape [${info.shape.join(',')}] needs ${tensorByteLength(info)} bytes, packet has ${u8.byteLength}`);
+  if (u8.byteLength !== tensorByteLength(info))
+    throw new RangeError(`tensor of shape [${info.shape.join(',')}] needs ${tensorByteLength(info)} bytes, packet has ${u8.byteLength}`);
   if (u8.byteOffset % 4 !== 0) throw new RangeError('float32 tensor bytes must be 4-byte aligned');
   return new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength / 4);
 }
@@ -105,4 +108,27 @@ export function frameToTensorCaps(outCaps: Caps): Pick<TransformElement, 'sinkCa
   const raw = rawVideoTemplate();
   // Both read a frame once into a new tensor, then release it: their descriptors declare VIDEO_META and RELEASE.
   return { sinkCaps: raw, srcCaps: outCaps, acceptCaps: () => raw, outputCaps: (_input, allowed) => outCaps.intersect(allowed) };
+}
+
+/** Tensors of one shape stacked along dimension 0 into one new buffer (a batch for one inference run). */
+export function stackFloat32(parts: readonly Float32Array[]): Float32Array {
+  const per = parts[0]?.length ?? 0;
+  const out = new Float32Array(per * parts.length);
+  parts.forEach((p, k) => {
+    if (p.length !== per) throw new RangeError(`stacked tensors must be of one size, got ${per} and ${p.length} elements`);
+    out.set(p, k * per);
+  });
+  return out;
+}
+
+/** Indices of `shapes` grouped by equal shape, in first-seen order: what one stacked run can take together. */
+export function groupByShape(shapes: readonly (readonly number[])[]): number[][] {
+  const groups = new Map<string, number[]>();
+  shapes.forEach((s, k) => {
+    const key = s.join(',');
+    const g = groups.get(key);
+    if (g) g.push(k);
+    else groups.set(key, [k]);
+  });
+  return [...groups.values()];
 }

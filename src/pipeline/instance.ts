@@ -1,6 +1,7 @@
 import type { Caps } from '../caps';
 import type { Clock } from '../clock/clock';
-import type { AnyElement, ElementContext, LogSink } from '../element';
+import type { AnyElement, BranchPort, Chain, ElementContext, InputReader, LogSink } from '../element';
+import type { Packet } from '../packet';
 import type { CopyLedger } from '../memory/ledger';
 import type { LatencyProfile } from './profile';
 import { ElementRecorder } from './stats';
@@ -13,9 +14,14 @@ export interface RunState {
   readonly signal: AbortSignal;
   readonly baseTime: number;
   readonly eosRequested: boolean;
+  readonly eosPromise: Promise<unknown>;
   readonly log: LogSink;
   /** A display sink's capture → presented latency (ns) of one frame, presented at `at`. */
   presented(latency: number, at: number): void;
+  /** Negotiates and opens `input` as a new input of the composite source `owner`, while the run goes on. */
+  attachInput(owner: Instance, input: Chain): InputReader<Packet>;
+  /** Negotiates `branch` as a new branch of the composite sink `owner`, while the run goes on. */
+  attachBranch(owner: Instance, branch: Chain): BranchPort<Packet>;
 }
 
 /** One element of a running pipeline: its context, its stats and its close-once guard. */
@@ -59,9 +65,22 @@ export class Instance implements ElementContext {
   get eosRequested(): boolean {
     return this.run.eosRequested;
   }
+  get eosPromise(): Promise<unknown> {
+    return this.run.eosPromise;
+  }
 
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
     this.run.log(level, this.name, message);
+  }
+
+  openInput(input: Chain): InputReader<Packet> {
+    if (this.el.kind !== 'source' || !this.el.inputs) throw new TypeError(`${this.name}: only an element with inputs (fan-in) can open more`);
+    return this.run.attachInput(this, input);
+  }
+
+  openBranch(branch: Chain): BranchPort<Packet> {
+    if (this.el.kind !== 'sink' || !this.el.branches) throw new TypeError(`${this.name}: only an element with branches (fan-out) can open more`);
+    return this.run.attachBranch(this, branch);
   }
 
   onClose(fn: (() => unknown) | undefined): void {

@@ -65,7 +65,20 @@ function queryMetas(chain: Chain): readonly string[] {
   return after;
 }
 
-function sinkAccept(el: SinkElement, branches: readonly Branch[]): Caps {
+function sinkAccept(el: SinkElement, branches: readonly Branch[], name: Namer): Caps {
+  const handed = el.branchCaps;
+  if (handed) {
+    // The branches get what it hands on, not its input: each must take some of that.
+    const failing = branches.find((b) => b.accept.intersect(handed).isEmpty());
+    if (failing)
+      throw new NegotiationError(
+        name(el),
+        name(failing.chain.elements[0]),
+        explainMismatch(handed, failing.accept),
+        'the branch takes none of what it hands on'
+      );
+    return el.sinkCaps;
+  }
   let acc = el.sinkCaps;
   for (const b of branches) acc = acc.intersect(b.accept);
   return acc;
@@ -113,7 +126,7 @@ export function negotiate(
     const el = els[i];
     if (el.kind === 'sink') {
       branchQueries = (el.branches ?? []).map((b) => ({ chain: b, accept: queryAccept(b, name) }));
-      accept[i] = sinkAccept(el, branchQueries);
+      accept[i] = sinkAccept(el, branchQueries, name);
       if (accept[i]!.isEmpty()) {
         const failing = branchQueries.find((b) => b.accept.intersect(el.sinkCaps).isEmpty());
         throw new NegotiationError(names[i], failing ? name(failing.chain.elements[0]) : names[i], [], 'the branches accept no common format');
@@ -151,8 +164,13 @@ export function negotiate(
     if (el.kind === 'source') {
       const src = el as SourceElement;
       if (src.inputs) {
-        inputs = src.inputs.map((c) => negotiate(c, name, allowed[i]!, undefined, '', src.metas === 'forward' ? metas[i] : NO_METAS));
-        current = inputs.reduce((acc, c) => acc.union(c.caps[c.caps.length - 1]), Caps.empty());
+        inputs = src.inputs.map((c) => negotiate(c, name, src.inputCaps ?? allowed[i]!, undefined, '', inputMetas(src, metas[i])));
+        // A source that makes its own output from its inputs' (streamMux) fixates it; a merge outputs theirs.
+        current = src.inputCaps
+          ? src.fixate
+            ? src.fixate(allowed[i]!)
+            : allowed[i]!.fixate()
+          : inputs.reduce((acc, c) => acc.union(c.caps[c.caps.length - 1]), Caps.empty());
       } else {
         current = src.fixate ? src.fixate(allowed[i]!) : allowed[i]!.fixate();
       }
@@ -168,12 +186,35 @@ export function negotiate(
         current = t.outputCaps ? t.outputCaps(input, allowed[i]!) : t.passthrough ? input : allowed[i]!.fixate();
         if (current.isEmpty()) throw new NegotiationError(names[i], names[i + 1] ?? 'downstream', explainMismatch(t.srcCaps, allowed[i]!));
       } else {
-        branches = branchQueries.map((b) => negotiate(b.chain, name, Caps.any(), current, names[i]));
+        const handed = (el as SinkElement).branchCaps ?? current;
+        branches = branchQueries.map((b) => negotiate(b.chain, name, Caps.any(), handed, names[i]));
       }
     }
     caps[i] = current;
   }
   return { elements: els, names, accept, allowed, caps, metas, branches, inputs };
+}
+
+/** The metas a composite source's inputs may carry: what follows it when it hands their packets on. */
+export function inputMetas(src: SourceElement, after: readonly string[]): readonly string[] {
+  return src.metas === 'forward' ? after : NO_METAS;
+}
+
+/**
+ * Negotiates an input attached to a running composite source (a request pad): against its `inputCaps`, or
+ * what it was allowed to output when it hands its inputs' packets on.
+ */
+export function negotiateInput(src: SourceElement, allowed: Caps | undefined, after: readonly string[], input: Chain, name: Namer): NegotiatedChain {
+  return negotiate(input, name, src.inputCaps ?? allowed ?? Caps.any(), undefined, '', inputMetas(src, after));
+}
+
+/** Negotiates a branch attached to a running composite sink that hands it `handed` (named `from`). */
+export function negotiateBranch(handed: Caps, from: string, branch: Chain, name: Namer): NegotiatedChain {
+  if (branch.elements.some((e) => e.kind === 'source')) throw new TypeError(`a branch of ${from} cannot hold a source`);
+  const accept = queryAccept(branch, name);
+  if (accept.intersect(handed).isEmpty())
+    throw new NegotiationError(from, name(branch.elements[0]), explainMismatch(handed, accept), 'the branch takes none of what it hands on');
+  return negotiate(branch, name, Caps.any(), handed, from);
 }
 
 /** What a chain without a source (a tee branch) accepts at its head. */
@@ -185,7 +226,8 @@ function queryAccept(chain: Chain, name: Namer): Caps {
     if (el.kind === 'sink') {
       want = sinkAccept(
         el,
-        (el.branches ?? []).map((b) => ({ chain: b, accept: queryAccept(b, name) }))
+        (el.branches ?? []).map((b) => ({ chain: b, accept: queryAccept(b, name) })),
+        name
       );
     } else if (el.kind === 'transform') {
       const out = el.srcCaps.intersect(want);

@@ -38,8 +38,11 @@ export class Pipeline implements Chain {
 
   /** Negotiates caps across the whole chain; throws NegotiationError before any data flows. */
   negotiate(): NegotiatedChain {
-    return (this.negotiated ??= negotiate(this, namer()));
+    return (this.negotiated ??= negotiate(this, this.names));
   }
+
+  /** The namer negotiation used, kept so that inputs attached while it runs get names unique in it. */
+  private readonly names = namer();
 
   /** Starts the pipeline; negotiation errors reject `done` before any element opens. */
   start(options: RunOptions = {}): RunningPipeline {
@@ -58,7 +61,7 @@ export class Pipeline implements Chain {
         },
       };
     }
-    return new PipelineRun(neg, options);
+    return new PipelineRun(neg, options, this.names);
   }
 
   run(options: RunOptions = {}): Promise<PipelineStats> {

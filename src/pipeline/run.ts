@@ -7,6 +7,8 @@ import {
   EOS,
   type AnyElement,
   type BranchPort,
+  type Chain,
+  type InputReader,
   type LogSink,
   type Reader,
   type SinkElement,
@@ -22,7 +24,7 @@ import { ElementError } from './errors';
 import { Histogram } from './histogram';
 import { Instance, type RunState } from './instance';
 import { Link } from './link';
-import type { NegotiatedChain } from './negotiate';
+import { negotiateBranch, negotiateInput, type Namer, type NegotiatedChain } from './negotiate';
 import { resolveProfile, type LatencyProfile } from './profile';
 import type { PipelineStats } from './stats';
 
@@ -88,10 +90,15 @@ export class PipelineRun implements RunState, RunningPipeline {
   private readonly presentedLatency = new Histogram();
   private delivered = 0;
   private endTime: number | undefined;
+  /** Branches attached at run time so far, to name their ports. */
+  private attached = 0;
+  /** Set once the run ends: its elements are closing, no input may be attached. */
+  private closing = false;
   private error: unknown;
   private lastYield = hostTimers.now();
 
-  constructor(root: NegotiatedChain, options: RunOptions = {}) {
+  /** `name` is the namer the pipeline was negotiated with: inputs attached at run time get unique names from it. */
+  constructor(root: NegotiatedChain, options: RunOptions = {}, private readonly name?: Namer) {
     this.clock = options.clock ?? systemClock;
     this.profile = resolveProfile(options.profile);
     this.ledger = new CopyLedger(options.strict ?? false);
@@ -134,6 +141,7 @@ export class PipelineRun implements RunState, RunningPipeline {
     } catch (e) {
       this.fail(e);
     }
+    this.closing = true;
     // Every concurrent loop (tee branches, queue feeders) settles before anything closes.
     while (this.tasks.length) await Promise.allSettled(this.tasks.splice(0));
     for (const inst of this.instances.slice().reverse()) {
@@ -179,10 +187,7 @@ export class PipelineRun implements RunState, RunningPipeline {
       const inst = this.instance(neg, i, i > 0 ? neg.caps[i - 1] : headInst?.outputCaps);
       const link = reader && prev ? new Link(reader, prev, prevLink, inst, this) : undefined;
       if (el.kind === 'source') {
-        const inputs = (neg.inputs ?? []).map((c) => {
-          const out = this.openChain(c, undefined, undefined);
-          return new Link(out.reader!, out.inst!, out.link, inst, this);
-        });
+        const inputs = (neg.inputs ?? []).map((c) => this.openInput(c, inst));
         const r = (el as SourceElement).open(inst, inputs);
         inst.onClose(r.close?.bind(r));
         reader = r;
@@ -198,6 +203,42 @@ export class PipelineRun implements RunState, RunningPipeline {
     }
     // A chain without a sink hands its output on through one more link into whoever consumes it.
     return { reader, inst: prev, link: prevLink, sink: undefined };
+  }
+
+  /** Opens one input chain of a composite source; its `close` closes that chain's elements early, once. */
+  private openInput(c: NegotiatedChain, owner: Instance): InputReader<Packet> {
+    const first = this.instances.length;
+    const out = this.openChain(c, undefined, undefined);
+    const own = this.instances.slice(first);
+    const link = new Link(out.reader!, out.inst!, out.link, owner, this) as Link & InputReader<Packet>;
+    link.close = async () => {
+      let error: unknown;
+      for (const inst of own.reverse()) {
+        try {
+          await inst.close();
+        } catch (e) {
+          error ??= new ElementError(inst.name, undefined, e);
+        }
+      }
+      if (error !== undefined) throw error;
+    };
+    return link;
+  }
+
+  attachInput(owner: Instance, input: Chain): InputReader<Packet> {
+    if (!this.name) throw new TypeError(`${owner.name}: inputs can be attached only to a pipeline started by Pipeline.start`);
+    if (this.signal.aborted || this.closing) throw new Error(`${owner.name}: the pipeline has stopped; no input can be attached`);
+    const neg = negotiateInput(owner.el as SourceElement, owner.allowed, owner.downstreamMetas, input, this.name);
+    return this.openInput(neg, owner);
+  }
+
+  attachBranch(owner: Instance, branch: Chain): BranchPort<Packet> {
+    if (!this.name) throw new TypeError(`${owner.name}: branches can be attached only to a pipeline started by Pipeline.start`);
+    if (this.signal.aborted || this.closing) throw new Error(`${owner.name}: the pipeline has stopped; no branch can be attached`);
+    const el = owner.el as SinkElement;
+    const neg = negotiateBranch(el.branchCaps ?? owner.inputCaps ?? el.sinkCaps, owner.name, branch, this.name);
+    const k = (el.branches?.length ?? 0) + this.attached++;
+    return { name: `${owner.name}.src_${k}`, run: (reader) => this.track(this.startChain(neg, reader, owner)) };
   }
 
   private async startChain(neg: NegotiatedChain, head: Reader<Packet> | undefined, headInst: Instance | undefined): Promise<void> {
