@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { h264Dec } from '../../node/elements/h264-dec';
 import type { NativeDecoder } from '../../node/native';
@@ -126,6 +128,33 @@ describe('the shared decoder pool', () => {
     expect(addon.decodePoolStats()).toMatchObject({ threads: 0, strands: 0 });
     expect(d.closed).toBe(true);
     await expect(d.decode(aus[0], 0, 0, true)).rejects.toThrow(/after close/);
+  });
+
+  it('decoders collected without close() leave the pool: their finalizer closes them, queued units and all', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let settled = 0;
+    (() => {
+      for (let i = 0; i < 4; i++) {
+        const d = new addon.NativeDecoder({ backend: 'software', live: true, pooled: true });
+        for (let k = 0; k < 10; k++)
+          void d.decode(aus[k], k, k, k === 0).then(
+            () => void settled++,
+            () => void settled++
+          );
+      }
+    })();
+    expect(addon.decodePoolStats().strands).toBe(4);
+    // Collection is not immediate (finalizers run after a collection, between turns): a bounded retry.
+    for (let i = 0; i < 50 && addon.decodePoolStats().strands > 0; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(addon.decodePoolStats()).toMatchObject({ strands: 0, threads: 0, queued: 0 });
+    expect(namedThreads('g2g-decpool')).toBe(0);
+    // Every queued unit's promise settled (decoded, or rejected as cancelled): none left hanging.
+    for (let i = 0; i < 50 && settled < 40; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(40);
   });
 
   it('h264Dec decodes on the pool in live mode unless told otherwise, bit-exact', async () => {
