@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,8 @@ import { h264Dec } from '../../node/elements/h264-dec';
 import type { NativeDecoder } from '../../node/native';
 import { PropertyValueError } from '../../src/descriptor';
 import { encodeH264, readBytes } from '../fixtures/h264';
-import { accessUnits, addon, decodeFile, ffmpegFrameMd5, md5 } from './helpers';
+import { accessUnits, addon, decodeFile, ffmpegFrameMd5, md5, run } from './helpers';
+import { defaultAddonPath } from '../../node/native/loader';
 import { requirePeer } from '../peers';
 
 requirePeer('native', 'ffmpeg');
@@ -173,6 +175,22 @@ describe('the shared decoder pool', () => {
     expect(() => h264Dec({ pool: true, threads: 2 })).toThrow(PropertyValueError);
     expect(() => h264Dec({ pool: true, threads: 2 })).toThrow(/h264Dec threads: expected 0 or 1 with pool=true/);
     expect(() => new addon.NativeDecoder({ pooled: true, threads: 4 })).toThrow(/threads must be 0 or 1 for a pooled decoder/);
+  });
+
+  it('G2G_DECODE_THREADS sizes the pool; unset or invalid, one thread per core', async () => {
+    const sizeWith = async (value: string | undefined): Promise<number> => {
+      const env = { ...process.env };
+      if (value === undefined) delete env.G2G_DECODE_THREADS;
+      else env.G2G_DECODE_THREADS = value;
+      const script = `console.log(require(${JSON.stringify(defaultAddonPath())}).decodePoolStats().size)`;
+      const { stdout } = await run(process.execPath, ['-e', script], { env });
+      return Number(stdout.trim());
+    };
+    const cores = availableParallelism();
+    expect(await sizeWith('7')).toBe(7);
+    expect(await sizeWith(undefined)).toBe(cores);
+    expect(await sizeWith('lots')).toBe(cores);
+    expect(await sizeWith('0')).toBe(cores);
   });
 
   it('the pool size is checked and follows setDecodePoolThreads', () => {
