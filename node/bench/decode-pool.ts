@@ -123,6 +123,8 @@ interface Result {
   cpuMsPerFrame: number;
   p50: number;
   p95: number;
+  /** p95 of the time units waited for their turn (behind other streams' units on the pool). */
+  waitP95: number;
   threads: number;
 }
 
@@ -134,6 +136,7 @@ async function once(mode: Mode, units: readonly Uint8Array[], streams: number, f
   const addon = loadNative();
   const decoders: NativeDecoder[] = Array.from({ length: streams }, () => new addon.NativeDecoder({ backend: 'software', live: true, ...mode.options }));
   const latencies: number[] = [];
+  const waits: number[] = [];
   let threads = processThreads();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -145,8 +148,9 @@ async function once(mode: Mode, units: readonly Uint8Array[], streams: number, f
         for (let k = 0; k < units.length; k++) {
           if (fps) await sleep(start + (k * 1000) / fps - performance.now());
           const t = performance.now();
-          await d.decode(units[k], k, k, k === 0);
+          const r = await d.decode(units[k], k, k, k === 0);
           latencies.push(performance.now() - t);
+          waits.push(r.waitMs);
           if (k % 16 === 0) threads = Math.max(threads, processThreads());
         }
       })
@@ -157,12 +161,12 @@ async function once(mode: Mode, units: readonly Uint8Array[], streams: number, f
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const frames = streams * units.length;
-  latencies.sort((a, b) => a - b);
   return {
     fps: frames / wall,
     cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / frames,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
+    waitP95: percentile(waits, 95),
     threads,
   };
 }
@@ -187,18 +191,21 @@ export async function benchDecodePool(args: string[], io: CliIo = processIo): Pr
     ['as fast as they go', 0],
     [`paced at ${a.fps} fps each`, a.fps],
   ] as const) {
-    io.out(`${load}: mode | total fps | CPU ms per frame | unit→frame p50 / p95 ms | process threads (peak)`);
+    io.out(`${load}: mode | total fps | CPU ms per frame | unit→frame p50 / p95 ms | waiting for a turn p95 ms | process threads (peak)`);
     const results = new Map<string, Result[]>(MODES.map((m) => [m.name, []]));
     await once(MODES[0], units.slice(0, 30), a.streams, 0); // warm-up
     for (let r = 0; r < a.runs; r++) for (const m of MODES) results.get(m.name)!.push(await once(m, units, a.streams, fps));
     for (const m of MODES) {
       const rs = results.get(m.name)!;
       const med = (f: (x: Result) => number): number => median(rs.map(f));
-      io.out(
-        `  ${m.name} | ${med((x) => x.fps).toFixed(0)} | ${med((x) => x.cpuMsPerFrame).toFixed(2)} | ${med((x) => x.p50).toFixed(2)} / ${med(
-          (x) => x.p95
-        ).toFixed(2)} | ${Math.max(...rs.map((x) => x.threads))}`
-      );
+      const cells = [
+        med((x) => x.fps).toFixed(0),
+        med((x) => x.cpuMsPerFrame).toFixed(2),
+        `${med((x) => x.p50).toFixed(2)} / ${med((x) => x.p95).toFixed(2)}`,
+        med((x) => x.waitP95).toFixed(2),
+        Math.max(...rs.map((x) => x.threads)),
+      ];
+      io.out(`  ${m.name} | ${cells.join(' | ')}`);
     }
   }
   return 0;
