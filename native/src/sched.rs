@@ -135,9 +135,9 @@ impl Inner {
       if stale || st.current > st.size {
         if !stale {
           st.current -= 1;
-          // The wake-up that got us here may have been meant for a job: pass it on.
-          self.work.notify_one();
         }
+        // The wake-up that got us here may have been meant for a job (a strand opened since): pass it on.
+        self.work.notify_one();
         break;
       }
       let Some(id) = st.ready.pop_front() else {
@@ -324,7 +324,7 @@ impl Strand {
 
   pub fn is_closed(&self) -> bool {
     let st = self.inner.lock();
-    st.shutdown || st.strands.get(&self.id).is_none_or(|q| q.closing)
+    st.shutdown || !matches!(st.strands.get(&self.id), Some(q) if !q.closing)
   }
 
   /// Closes the strand: its queued jobs are called with `Run::Cancelled` (on this thread), the running one
@@ -555,6 +555,30 @@ mod tests {
     d.submit(job(move |_| tx.send(()).unwrap())).map_err(|_| ()).unwrap();
     rx.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(pool.stats().threads, 1);
+  }
+
+  #[test]
+  fn strands_opened_and_closed_from_several_threads_never_lose_a_job() {
+    // The last strand's close retires the threads while another thread may be opening the next one.
+    let pool = Arc::new(Pool::new("t-churn", 2));
+    let workers: Vec<_> = (0..4)
+      .map(|_| {
+        let pool = pool.clone();
+        std::thread::spawn(move || {
+          for _ in 0..200 {
+            let s = pool.strand().unwrap();
+            let (tx, rx) = mpsc::channel();
+            s.submit(job(move |r| tx.send(r).unwrap())).map_err(|_| ()).unwrap();
+            assert!(matches!(rx.recv_timeout(Duration::from_secs(10)), Ok(Run::Go { .. })), "a job never ran");
+          }
+        })
+      })
+      .collect();
+    for w in workers {
+      w.join().unwrap();
+    }
+    assert_eq!(pool.stats().jobs_run, 800);
+    assert_eq!(pool.stats().threads, 0);
   }
 
   #[test]
