@@ -323,7 +323,7 @@ export interface DecoderOptions {
    * G2G_DECODE_THREADS, or `setDecodePoolThreads`) serving every pooled decoder of the process in turn.
    */
   pooled?: boolean
-  /** Low-delay mode (slice threads, a frame out as soon as it is decodable). */
+  /** Low-delay mode (a frame out as soon as it is decodable; slice threads unless `pooled`). */
   live?: boolean
   /** avcC record for stream-format=avc input. */
   extradata?: Uint8Array

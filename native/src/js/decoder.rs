@@ -24,7 +24,7 @@ pub struct DecoderOptions {
   /// of a thread of its own; the codec is then single-threaded, the pool's threads (one per core, or
   /// G2G_DECODE_THREADS, or `setDecodePoolThreads`) serving every pooled decoder of the process in turn.
   pub pooled: Option<bool>,
-  /// Low-delay mode (slice threads, a frame out as soon as it is decodable).
+  /// Low-delay mode (a frame out as soon as it is decodable; slice threads unless `pooled`).
   pub live: Option<bool>,
   /// avcC record for stream-format=avc input.
   pub extradata: Option<Uint8Array>,
