@@ -65,7 +65,7 @@ export declare class NativeAudioEncoder {
 }
 
 /**
- * An H.264 decoder on its own thread. decode() queues an access unit and returns at once; units are
+ * An H.264 decoder on its own thread or on the shared decoder pool. decode() queues an access unit and returns at once; units are
  * decoded strictly in call order, so a caller keeps several in flight to keep the codec busy.
  */
 export declare class NativeDecoder {
@@ -95,6 +95,8 @@ export declare class NativeDecoder {
    * unknown or already released lease does nothing.
    */
   release(lease: number): void
+  /** Whether it decodes on the shared decoder pool. */
+  get pooled(): boolean
   get closed(): boolean
   /**
    * The frame buffer pool's counters (buffers come back on `release(lease)` or when JS garbage-collects
@@ -271,6 +273,26 @@ export interface DecodedFrame {
   corrupt: boolean
 }
 
+/** The shared decoder pool's counters. */
+export declare function decodePoolStats(): DecodePoolStats
+
+export interface DecodePoolStats {
+  /** Threads the pool may run (one per core, G2G_DECODE_THREADS, or `setDecodePoolThreads`). */
+  size: number
+  /** Threads alive now: min(size, pooled decoders open); none when no pooled decoder is open. */
+  threads: number
+  /** Pooled decoders open. */
+  strands: number
+  /** Units waiting for their decoder's turn. */
+  queued: number
+  /** Units being decoded now. */
+  running: number
+  /** Units (and finish/reset calls) run since the process started. */
+  jobsRun: number
+  /** Units dropped by a close before they ran. */
+  jobsCancelled: number
+}
+
 export interface DecodeResult {
   frames: Array<DecodedFrame>
   /** Set when libavcodec refused the access unit (damaged data); decoding goes on. */
@@ -279,6 +301,13 @@ export interface DecodeResult {
   codecMs: number
   /** Milliseconds packing the frames into their buffers. */
   packMs: number
+  /**
+   * Milliseconds the unit waited for its turn after decode() queued it (behind the decoder's earlier
+   * units and, on the shared pool, other decoders' turns).
+   */
+  waitMs: number
+  /** On the shared decoder pool: how many units of any pooled decoder the pool started before this one. */
+  turn?: number
 }
 
 export interface DecoderOptions {
@@ -286,9 +315,15 @@ export interface DecoderOptions {
   backend?: string
   /** 'I420' (default) or 'NV12'. */
   format?: string
-  /** Decoder threads; 0 or unset: one per core. */
+  /** Decoder threads; 0 or unset: one per core. With `pooled`, 0 or 1 (the codec runs single-threaded). */
   threads?: number
-  /** Low-delay mode (slice threads, a frame out as soon as it is decodable). */
+  /**
+   * Decode on the addon's shared decoder pool (a strand of it: units still decode in call order) instead
+   * of a thread of its own; the codec is then single-threaded, the pool's threads (one per core, or
+   * G2G_DECODE_THREADS, or `setDecodePoolThreads`) serving every pooled decoder of the process in turn.
+   */
+  pooled?: boolean
+  /** Low-delay mode (a frame out as soon as it is decodable; slice threads unless `pooled`). */
   live?: boolean
   /** avcC record for stream-format=avc input. */
   extradata?: Uint8Array
@@ -468,6 +503,13 @@ export interface PulsePlaybackStats {
   latencyAt: number
   maxLatencyUs: number
 }
+
+/**
+ * Sets how many threads the shared decoder pool runs (0: the default, G2G_DECODE_THREADS or one per
+ * core). Takes effect at once: extra threads end after their current unit, new ones start where pooled
+ * decoders are open.
+ */
+export declare function setDecodePoolThreads(threads: number): void
 
 export interface WaylandOptions {
   /** The window title (xdg_toplevel.set_title). */

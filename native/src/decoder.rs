@@ -190,6 +190,11 @@ pub struct Output {
   pub codec_ns: u64,
   /// Time packing frames out of libavcodec's padded pool into tightly packed buffers.
   pub pack_ns: u64,
+  /// Time the unit waited between being queued and its decoding starting (behind its own decoder's
+  /// earlier units, and on the shared pool behind other decoders' turns).
+  pub wait_ns: u64,
+  /// On the shared pool: how many jobs of any decoder the pool started before this one.
+  pub turn: Option<u64>,
 }
 
 impl Output {

@@ -1,4 +1,4 @@
-//! glass2glass's native layer. The pure-Rust core (decoder, encoder, worker, pool, backend, over the C
+//! glass2glass's native layer. The pure-Rust core (decoder, encoder, worker, sched, pool, backend, over the C
 //! shim's ffi) knows nothing of Node, so examples and unit tests use it without the addon; `js` is the
 //! thin napi binding over it: argument conversion, frame hand-over to JS and error mapping only.
 #![deny(clippy::all)]
@@ -17,6 +17,8 @@ pub mod pool;
 /// pulseSink/pulseSrc's core (libpulse's simple API on threads), with the `pulse` feature.
 #[cfg(feature = "pulse")]
 pub mod pulse;
+/// The shared decoder thread pool: many decoders (strands), a thread per core.
+pub mod sched;
 pub mod wayland;
 pub mod worker;
 

@@ -40,6 +40,7 @@ export const USAGE = `usage: g2g bench [--packets N] [--hops 0,1,5,10] [--queue 
        g2g bench remux|rtp|decode|rtsp [--runs N] [--json]   (H.264 remux/parse, RTP packetising, decoding, RTSP glass-to-glass beside GStreamer and ffmpeg)
        g2g bench audio [--runs N] [--seconds N] [--json]     (AAC and Opus decode and encode beside ffmpeg)
        g2g bench bridge [--buffers N] [--runs N]   (per-buffer cost of crossing into and out of GStreamer through gstBin, beside gst-launch-1.0 alone)
+       g2g bench decode-pool [--streams N] [--size WxH] [--frames N] [--fps N] [--runs N]   (N live decoders on the shared decoder pool against a thread each)
 
 Measures fakeSrc num-buffers=N ! identity ×hops ! fakeSink (and ! queue !) in glass2glass and, when
 gst-launch-1.0 is on PATH, the same pipelines in GStreamer. Each case runs once to warm up, then
@@ -183,7 +184,13 @@ export interface ExperimentResult {
 }
 
 /** Per-packet and per-hop figures from median wall times; `zero` is the hops-0 case's net time. */
-export function derive(runs: readonly number[], baseline: number, packets: number, hops: number, zeroNet: number | undefined): Pick<Timing, 'net' | 'nsPerPacket' | 'nsPerHop'> {
+export function derive(
+  runs: readonly number[],
+  baseline: number,
+  packets: number,
+  hops: number,
+  zeroNet: number | undefined
+): Pick<Timing, 'net' | 'nsPerPacket' | 'nsPerHop'> {
   const net = Math.max(0, median(runs) - baseline);
   return {
     net,
@@ -210,7 +217,8 @@ export function formatReport(r: BenchReport): string {
     `g2g bench: ${r.packets} packets per run, ${r.statistic} of ${r.runs} runs after 1 warm-up, num-buffers=0 run subtracted`,
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.platform}, node ${m.node}${m.gst ? `, GStreamer ${m.gst}` : ''}`,
   ];
-  if (m.loadAverage > BUSY_LOAD) lines.push(`warning: load average ${m.loadAverage.toFixed(2)} at start: other processes compete for the CPUs, numbers are noisy`);
+  if (m.loadAverage > BUSY_LOAD)
+    lines.push(`warning: load average ${m.loadAverage.toFixed(2)} at start: other processes compete for the CPUs, numbers are noisy`);
   lines.push('');
   const rows = [['hops', 'g2g ns/pkt', 'g2g ns/hop', 'gst ns/pkt', 'gst ns/hop', 'ratio/pkt', 'ratio/hop']];
   for (const c of r.cases) {

@@ -10,6 +10,7 @@ const SUBCOMMANDS = new Map<string, () => Promise<BenchFn>>([
   ['remux', async () => (await import('../bench/remux')).benchRemux],
   ['rtp', async () => (await import('../bench/rtp')).benchRtp],
   ['decode', async () => (await import('../bench/decode')).benchDecode],
+  ['decode-pool', async () => (await import('../bench/decode-pool')).benchDecodePool],
   ['rtsp', async () => (await import('../bench/rtsp-latency')).benchRtspLatency],
   ['display', async () => (await import('../bench/display')).benchDisplay],
   ['audio', async () => (await import('../bench/audio')).benchAudio],

@@ -1,5 +1,5 @@
 import { queuedReader } from '../../src/reader';
-import { defineElement, prop, type SettingsOf } from '../../src/descriptor';
+import { defineElement, prop, PropertyValueError, type SettingsOf } from '../../src/descriptor';
 import { Caps, caps, explainMismatch, type FieldValue } from '../../src/caps';
 import { fromHex } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
@@ -52,7 +52,7 @@ export const H264_DEC = defineElement({
   description: 'Decodes H.264 access units to raw I420/NV12 frames with libavcodec (software, NVDEC, VA-API) in the native addon',
   caps: { sink: DECODABLE, src: rawVideoTemplate(FORMATS) },
   notes:
-    "Decodes on the addon's own decoder thread (and a pack thread), fed a few units ahead in throughput mode; live mode awaits each unit's frame. Frames leave in libavcodec's padded buffers (VIDEO_META) when everything downstream honours it, leased back to the codec when everything downstream also declares RELEASE; otherwise packed once (an explicit, ledger-recorded copy). Damaged units are dropped (corrupt), concealed frames flagged CORRUPT. Caps stating a profile, chroma format or bit depth outside the sink template (h264Parse states them from the SPS) fail negotiation, naming the field, before anything is decoded; fields left unstated pass.",
+    "Decodes on a decoder thread of its own (and a pack thread), fed a few units ahead in throughput mode; live mode awaits each unit's frame and, by default, decodes on the addon's shared decoder pool (a thread per core for all streams of the process, taken in turn). Frames leave in libavcodec's padded buffers (VIDEO_META) when everything downstream honours it, leased back to the codec when everything downstream also declares RELEASE; otherwise packed once (an explicit, ledger-recorded copy). Damaged units are dropped (corrupt), concealed frames flagged CORRUPT. Caps stating a profile, chroma format or bit depth outside the sink template (h264Parse states them from the SPS) fail negotiation, naming the field, before anything is decoded; fields left unstated pass.",
   properties: {
     backend: prop.enum(BACKENDS, {
       default: 'auto',
@@ -64,12 +64,16 @@ export const H264_DEC = defineElement({
     }),
     live: prop.boolean({
       defaultDoc: 'on under the live profile, else frame threads (a few frames of delay)',
-      doc: 'Low-delay decoding: slice threads and AV_CODEC_FLAG_LOW_DELAY, each frame out as soon as it is decodable',
+      doc: 'Low-delay decoding: AV_CODEC_FLAG_LOW_DELAY, each frame out as soon as it is decodable; on the shared decoder pool unless threads > 1 (then slice threads)',
     }),
     threads: prop.uint({
       default: 0,
       max: 64,
-      doc: 'Decoder threads (0: one per core)',
+      doc: 'Decoder threads (0: one per core); in live mode more than 1 takes the decoder off the shared pool (slice threads of its own)',
+    }),
+    pool: prop.boolean({
+      defaultDoc: 'on in live mode unless threads > 1',
+      doc: "Decode on the addon's shared decoder pool: one thread per core (G2G_DECODE_THREADS) serving every pooled decoder of the process in turn, each stream single-threaded, instead of a decoder thread (and codec threads) per stream",
     }),
     device: prop.string({
       doc: 'CUDA device index or DRM render node for hardware backends',
@@ -135,6 +139,8 @@ function formatsIn(allowed: Caps): H264DecFormat[] {
  *
  * Units are queued on the addon's decoder thread a few ahead of the frame being awaited (throughput), so
  * the codec never waits for the JS thread; live mode awaits each unit's frame before taking the next.
+ * Live decoders share the addon's decoder pool by default (`pool`): N cameras take turns on a thread per
+ * core, each stream's units in order, instead of N decoder threads each with codec threads of its own.
  *
  * The decoder's frames live in libavcodec's pool with padded rows (H.264 decodes whole macroblock rows:
  * 1080 visible rows sit in 1088). When everything downstream honours VIDEO_META (the allocation query,
@@ -147,6 +153,8 @@ function formatsIn(allowed: Caps): H264DecFormat[] {
  */
 export const h264Dec = H264_DEC.implement((options, x: { addon?: NativeBinding }): Transform<Packet, RawVideoPacket> => {
   const { backend, threads } = options;
+  if (options.pool === true && threads > 1)
+    throw new PropertyValueError(options.name ?? H264_DEC.name, 'threads', String(threads), "expected 0 or 1 with pool=true (the pool's threads decode)");
   // Loaded now, so a missing addon fails when the pipeline is built, with the build instructions.
   const addon = x.addon ?? loadNative();
   const srcCaps = rawVideoTemplate(options.format ? [options.format] : FORMATS);
@@ -178,6 +186,8 @@ function openDecoder(
   const negotiated = ctx.outputCaps.get('format');
   const format: H264DecFormat = negotiated === 'NV12' || negotiated === 'I420' ? negotiated : options.format ?? 'I420';
   const live = options.live ?? ctx.profile.name === 'live';
+  // Many live cameras share the pool's threads; throughput decoding of one stream keeps its frame threads.
+  const pooled = options.pool ?? (live && threads <= 1);
   const strided = ctx.downstreamMetas.includes(VIDEO_META);
   // Everything after us gives frames back (RELEASE): the codec reuses each buffer at once, not at GC time.
   const leases = strided && ctx.downstreamMetas.includes(RELEASE);
@@ -207,6 +217,7 @@ function openDecoder(
       format,
       threads,
       live,
+      pooled,
       extradata: codecData ? fromHex(codecData) : undefined,
       device: options.device,
       strided,

@@ -20,6 +20,7 @@ export type {
   NativeAudioDecoder,
   NativeAudioEncoder,
   DecodedFrame,
+  DecodePoolStats,
   DecodeResult,
   DecoderOptions,
   EncodedPacket,

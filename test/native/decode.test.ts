@@ -58,7 +58,7 @@ describe('h264Dec (software) is bit-exact with ffmpeg', () => {
     expect(ours.caps[0].get('format')).toBe('NV12');
   });
 
-  it('live (low-delay, slice threads) decodes the same frames', async () => {
+  it('live (low-delay, on the shared decoder pool) decodes the same frames', async () => {
     const path = await encodeH264({ profile: 'high', bframes: 2, frames: 20 });
     const [ours, strided, leased, ref] = await Promise.all([
       decodeFile(path, { live: true }),

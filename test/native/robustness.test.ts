@@ -14,8 +14,7 @@ import { defineSource } from '../../src/operator';
 import { EOS } from '../../src/element';
 import { cpuMemory } from '../../src/memory/memory';
 import { PacketFlags } from '../../src/packet';
-import { splitAnnexB } from '../../src/codecs/h264';
-import { addon, run } from './helpers';
+import { accessUnits, addon, run } from './helpers';
 import { rawVideoInfo } from '../../src/video/format';
 import { packedFrame, videoLayoutOf } from '../../src/video/meta';
 import { requirePeer } from '../peers';
@@ -44,34 +43,9 @@ function ausSrc(aus: readonly Uint8Array[], repeat = 1, flagsOf: (k: number) => 
   });
 }
 
-/** Annex B access units of a file: a new unit starts at each AUD (the fixtures here have aud=1). */
-function accessUnits(bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let cur: Uint8Array[] = [];
-  for (const nal of splitAnnexB(bytes)) {
-    if ((nal[0] & 31) === 9 && cur.length) {
-      out.push(join4(cur));
-      cur = [];
-    }
-    cur.push(nal);
-  }
-  if (cur.length) out.push(join4(cur));
-  return out;
-}
-function join4(nals: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(nals.reduce((n, x) => n + 4 + x.length, 0));
-  let o = 0;
-  for (const n of nals) {
-    out.set([0, 0, 0, 1], o);
-    out.set(n, o + 4);
-    o += 4 + n.length;
-  }
-  return out;
-}
-
 function prng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('h264Dec robustness', () => {
@@ -94,11 +68,19 @@ describe('h264Dec robustness', () => {
     }
     for (const videoMeta of [false, true]) {
       const frames: RawVideoPacket[] = [];
-      const stats = await pipe(ausSrc(fuzzed), h264Dec({ backend: 'software' }), fakeSink<RawVideoPacket>({ videoMeta, onPacket: (p) => void frames.push(p) })).run();
+      const stats = await pipe(
+        ausSrc(fuzzed),
+        h264Dec({ backend: 'software' }),
+        fakeSink<RawVideoPacket>({ videoMeta, onPacket: (p) => void frames.push(p) })
+      ).run();
       // Whatever came out is well-formed (unpacked frames: a layout checked against their buffer);
       // damage shows as CORRUPT frames or counted drops.
-      for (const f of frames) expect(packedFrame(f.memory.data, videoLayoutOf(f, rawVideoInfo(f.caps))).byteLength).toBe(((f.caps.get('width') as number) * (f.caps.get('height') as number) * 3) / 2);
-      if (!videoMeta) for (const f of frames) expect(f.memory.data.byteLength).toBe(((f.caps.get('width') as number) * (f.caps.get('height') as number) * 3) / 2);
+      for (const f of frames)
+        expect(packedFrame(f.memory.data, videoLayoutOf(f, rawVideoInfo(f.caps))).byteLength).toBe(
+          ((f.caps.get('width') as number) * (f.caps.get('height') as number) * 3) / 2
+        );
+      if (!videoMeta)
+        for (const f of frames) expect(f.memory.data.byteLength).toBe(((f.caps.get('width') as number) * (f.caps.get('height') as number) * 3) / 2);
       expect(frames.every((f) => (f.meta.videoMeta !== undefined) === videoMeta)).toBe(true);
       const corrupt = frames.filter((f) => f.flags & PacketFlags.CORRUPT).length;
       const dropped = stats.elements.find((e) => e.factory === 'h264Dec')!.drops.corrupt ?? 0;
@@ -146,7 +128,7 @@ describe('h264Dec robustness', () => {
               if (n > 1000) rssMax = Math.max(rssMax, rss);
             }
           },
-        }),
+        })
       ).run();
       expect(n).toBe(10_000);
       // 10,000 frames are 1.15 GB of output: a leak of even one frame in ten would show as > 100 MB.
@@ -180,7 +162,7 @@ describe('h264Dec robustness', () => {
         await pipe(
           ausSrc(aus, 1, (k) => (k === 10 || k === 21 ? PacketFlags.DISCONT : 0)),
           h264Dec({ backend: 'software', live, threads }),
-          fakeSink<RawVideoPacket>({ onPacket: (p) => void frames.push(p) }),
+          fakeSink<RawVideoPacket>({ onPacket: (p) => void frames.push(p) })
         ).run();
         expect(frames).toHaveLength(30);
         const disconts = frames.flatMap((f, i) => (f.flags & PacketFlags.DISCONT ? [i] : []));
@@ -204,7 +186,7 @@ describe('h264Dec robustness', () => {
     const run1 = pipe(
       ausSrc(aus, 10),
       h264Dec({ backend: 'software', addon: { ...addon, NativeDecoder: Wrapped } }),
-      fakeSink<RawVideoPacket>({ onPacket: () => void (++n === 20 && ac.abort(new Error('stop'))) }),
+      fakeSink<RawVideoPacket>({ onPacket: () => void (++n === 20 && ac.abort(new Error('stop'))) })
     ).run({ signal: ac.signal });
     await expect(run1).rejects.toThrow();
     expect(n).toBeGreaterThanOrEqual(20);
@@ -249,7 +231,21 @@ describe('native addon loading', () => {
     const dts = readFileSync(new URL('../../native/index.d.ts', import.meta.url), 'utf8');
     const declared = [...dts.matchAll(/export declare (?:class|function) (\w+)/g)].map((m) => m[1]).sort();
     expect(Object.keys(addon).sort()).toEqual(declared);
-    expect(declared).toEqual(['KmsDisplay', 'NativeAudioDecoder', 'NativeAudioEncoder', 'NativeDecoder', 'NativeEncoder', 'PulseCapture', 'PulsePlayback', 'WaylandWindow', 'ffmpegVersion', 'hasEncoder', 'probeBackends']);
+    expect(declared).toEqual([
+      'KmsDisplay',
+      'NativeAudioDecoder',
+      'NativeAudioEncoder',
+      'NativeDecoder',
+      'NativeEncoder',
+      'PulseCapture',
+      'PulsePlayback',
+      'WaylandWindow',
+      'decodePoolStats',
+      'ffmpegVersion',
+      'hasEncoder',
+      'probeBackends',
+      'setDecodePoolThreads',
+    ]);
   });
 });
 

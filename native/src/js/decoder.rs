@@ -5,6 +5,7 @@ use crate::backend::Backend;
 use crate::decoder::{Decoder, DecoderConfig, OutFormat};
 use crate::error::NativeError;
 use crate::pool::FramePool;
+use crate::sched;
 use crate::worker::{Done, Job, Worker};
 
 use napi::bindgen_prelude::*;
@@ -17,9 +18,13 @@ pub struct DecoderOptions {
   pub backend: Option<String>,
   /// 'I420' (default) or 'NV12'.
   pub format: Option<String>,
-  /// Decoder threads; 0 or unset: one per core.
+  /// Decoder threads; 0 or unset: one per core. With `pooled`, 0 or 1 (the codec runs single-threaded).
   pub threads: Option<i32>,
-  /// Low-delay mode (slice threads, a frame out as soon as it is decodable).
+  /// Decode on the addon's shared decoder pool (a strand of it: units still decode in call order) instead
+  /// of a thread of its own; the codec is then single-threaded, the pool's threads (one per core, or
+  /// G2G_DECODE_THREADS, or `setDecodePoolThreads`) serving every pooled decoder of the process in turn.
+  pub pooled: Option<bool>,
+  /// Low-delay mode (a frame out as soon as it is decodable; slice threads unless `pooled`).
   pub live: Option<bool>,
   /// avcC record for stream-format=avc input.
   pub extradata: Option<Uint8Array>,
@@ -66,7 +71,7 @@ impl ObjectFinalize for NativeDecoder {
   }
 }
 
-/// An H.264 decoder on its own thread. decode() queues an access unit and returns at once; units are
+/// An H.264 decoder on its own thread or on the shared decoder pool. decode() queues an access unit and returns at once; units are
 /// decoded strictly in call order, so a caller keeps several in flight to keep the codec busy.
 #[napi(custom_finalize)]
 pub struct NativeDecoder {
@@ -109,10 +114,15 @@ impl NativeDecoder {
     if !(0..=64).contains(&threads) {
       return Err(NativeError::invalid(format!("threads must be in [0, 64], got {threads}")).into());
     }
+    let pooled = options.pooled.unwrap_or(false);
+    if pooled && threads > 1 {
+      return Err(NativeError::invalid(format!("threads must be 0 or 1 for a pooled decoder (the pool's threads decode), got {threads}")).into());
+    }
     let cfg = DecoderConfig {
       backend,
       format,
-      threads,
+      // A pooled decoder's parallelism is the pool's: libavcodec threads of its own would be N per stream.
+      threads: if pooled { 1 } else { threads },
       live: options.live.unwrap_or(false),
       extradata: options.extradata.map(|e| e.to_vec()),
       device: options.device,
@@ -124,7 +134,7 @@ impl NativeDecoder {
     // Throughput decoding packs frames on a thread of their own, off the codec's critical path; none
     // is needed when software I420 frames leave unpacked (libavcodec decodes H.264 to yuv420p).
     let unpacked = cfg.strided && format == OutFormat::I420 && d.backend() == Backend::Software;
-    let worker = Worker::spawn(d, !cfg.live && !unpacked)?;
+    let worker = if pooled { Worker::pooled(d, sched::decode_pool())? } else { Worker::spawn(d, !cfg.live && !unpacked)? };
     Ok(Self { worker, pool, backend, format: format.name().into(), skipped, leases })
   }
 
@@ -188,6 +198,12 @@ impl NativeDecoder {
     if let Some((leases, _)) = &self.leases {
       leases.release(lease);
     }
+  }
+
+  /// Whether it decodes on the shared decoder pool.
+  #[napi(getter)]
+  pub fn pooled(&self) -> bool {
+    self.worker.is_pooled()
   }
 
   #[napi(getter)]

@@ -224,6 +224,11 @@ pub struct DecodeResult {
   pub codec_ms: f64,
   /// Milliseconds packing the frames into their buffers.
   pub pack_ms: f64,
+  /// Milliseconds the unit waited for its turn after decode() queued it (behind the decoder's earlier
+  /// units and, on the shared pool, other decoders' turns).
+  pub wait_ms: f64,
+  /// On the shared decoder pool: how many units of any pooled decoder the pool started before this one.
+  pub turn: Option<f64>,
 }
 
 /// The core's output as JS values: frames in blocks go out under a lease when the decoder has leases,
@@ -257,5 +262,12 @@ pub fn to_js(out: decoder::Output, pool: &Arc<FramePool>, leases: Option<&LeaseS
       }
     })
     .collect();
-  DecodeResult { frames, rejected: out.rejected, codec_ms: out.codec_ns as f64 / 1e6, pack_ms: out.pack_ns as f64 / 1e6 }
+  DecodeResult {
+    frames,
+    rejected: out.rejected,
+    codec_ms: out.codec_ns as f64 / 1e6,
+    pack_ms: out.pack_ns as f64 / 1e6,
+    wait_ms: out.wait_ns as f64 / 1e6,
+    turn: out.turn.map(|t| t as f64),
+  }
 }

@@ -3,7 +3,8 @@
 //!
 //! - `probe`: process-wide queries (backends, FFmpeg version, encoders).
 //! - `audio`: `NativeAudioDecoder`/`NativeAudioEncoder` (AAC, Opus) on the libuv thread pool.
-//! - `decoder`: `NativeDecoder` over the core's decoder on its worker thread.
+//! - `decoder`: `NativeDecoder` over the core's decoder on its worker thread or the shared pool.
+//! - `decode_pool`: the shared decoder pool's counters and size.
 //! - `frames`: how decoded frames reach JS (external Buffers, leases, per-block ArrayBuffers).
 //! - `encoder`: `NativeEncoder` on the libuv thread pool.
 //! - `wayland`: `WaylandWindow` over the core's Wayland client (waylandSink).
@@ -11,6 +12,7 @@
 //! - `pulse`: `PulsePlayback`/`PulseCapture` over the core's PulseAudio streams (pulseSink, pulseSrc), with
 //!   the `pulse` feature.
 mod audio;
+mod decode_pool;
 mod decoder;
 mod encoder;
 mod frames;
