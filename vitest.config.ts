@@ -106,6 +106,7 @@ const PEERS = [
 ];
 
 const REALTIME = [
+  'test/rtsp/shared-timeline.test.ts', // lip sync from sender reports: a 200 ms wall-clock wait
   'test/cli/dispatch.test.ts', // waits on real timers
   'test/cli/run.test.ts', // live pipelines and a restart on real timers
   'test/io/byte-io.test.ts', // back-pressure observed across a real timer

@@ -43,7 +43,7 @@ export { builtinElements, builtinRegistry } from './elements';
 export { buildLaunch, parseLaunch } from './launch';
 export { limitSource, NUM_BUFFERS } from './num-buffers';
 export { runLinearChain, runMuxerSink, runSourceFanout, runSourceTransformSink } from './run-helpers';
-export { ElementRegistry, UnknownElementError, UnknownPropertyError, PropertyValueError, MissingPropertyError } from '../src/descriptor';
+export { ElementRegistry, UnknownElementError, UnknownPropertyError, PropertyValueError, PropertyConflictError, MissingPropertyError } from '../src/descriptor';
 export {
   STREAM_MUX,
   streamMux,

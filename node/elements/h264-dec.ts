@@ -1,5 +1,5 @@
 import { queuedReader } from '../../src/reader';
-import { defineElement, prop, PropertyValueError, type SettingsOf } from '../../src/descriptor';
+import { defineElement, prop, PropertyConflictError, type SettingsOf } from '../../src/descriptor';
 import { Caps, caps, explainMismatch, type FieldValue } from '../../src/caps';
 import { fromHex } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
@@ -154,7 +154,11 @@ function formatsIn(allowed: Caps): H264DecFormat[] {
 export const h264Dec = H264_DEC.implement((options, x: { addon?: NativeBinding }): Transform<Packet, RawVideoPacket> => {
   const { backend, threads } = options;
   if (options.pool === true && threads > 1)
-    throw new PropertyValueError(options.name ?? H264_DEC.name, 'threads', String(threads), "expected 0 or 1 with pool=true (the pool's threads decode)");
+    throw new PropertyConflictError(
+      options.name ?? H264_DEC.name,
+      ['threads', 'pool'],
+      `threads=${threads} with pool=true: expected 0 or 1 (the pool's threads decode)`
+    );
   // Loaded now, so a missing addon fails when the pipeline is built, with the build instructions.
   const addon = x.addon ?? loadNative();
   const srcCaps = rawVideoTemplate(options.format ? [options.format] : FORMATS);

@@ -11,6 +11,8 @@ import { newCounters, resetCounters, type RtspSrcCounters } from './rtsp-src/cou
 import { RtspOutput } from './rtsp-src/output';
 import { ReconnectPolicy, SessionSupervisor } from './rtsp-src/reconnect';
 import { RtspSession } from './rtsp-src/session';
+import { SharedTimeline } from './rtsp-src/timestamps';
+import { RtspError } from '../../src/rtsp/client';
 import type { RtspProtocols } from './rtsp-src/transport';
 
 export type { RtspProtocols } from './rtsp-src/transport';
@@ -40,9 +42,9 @@ export const RTSP_SRC = defineElement({
       redact: withoutPassword, // the user name kept (it parses back to the same user); user-pw is never printed
       doc: 'rtsp://[user:password@]host[:port]/path (the password is never printed)',
     }),
-    media: prop.enum(['video', 'audio'], {
+    media: prop.enum(['video', 'audio', 'all'], {
       default: 'video',
-      doc: "The session's stream to play: its H.264 video, or its AAC (RFC 3640) or Opus (RFC 7587) audio; one stream per element",
+      doc: "The session's streams to play: its H.264 video, its AAC (RFC 3640) or Opus (RFC 7587) audio, or all of them as one stream of packets, each with its stream's caps (mp4Mux takes it), on one timeline from the sender reports (lip sync); all plays over TCP",
     }),
     protocols: prop.enum(['tcp', 'udp', 'udp+tcp'], {
       default: 'tcp',
@@ -108,9 +110,14 @@ type RtspSrcSettings = SettingsOf<typeof RTSP_SRC.properties>;
 export const rtspSrc = RTSP_SRC.implement((options): RtspSrc => {
   const { protocols, numBuffers, retry } = options;
   parseRtspUrl(options.location); // a bad URL fails where the element is made (its error never shows the password)
+  if (options.media === 'all' && protocols !== 'tcp')
+    throw new RtspError(
+      'unsupported',
+      `rtspSrc media=all plays over TCP (protocols=tcp): one UDP port pair per stream is not supported yet, got protocols=${protocols}`
+    );
   const counters = newCounters();
   const src = defineSource<CpuPacket>({
-    srcCaps: options.media === 'audio' ? AUDIO_CAPS : SRC_CAPS,
+    srcCaps: options.media === 'audio' ? AUDIO_CAPS : options.media === 'all' ? SRC_CAPS.union(AUDIO_CAPS) : SRC_CAPS,
     fixate: (allowed) => allowed.fixate(),
     open: (ctx) => openRtspSrc(ctx, options, protocols, numBuffers, retry, counters),
   });
@@ -137,16 +144,24 @@ function openRtspSrc(
   // Audio frames carry the caps the SDP describes (codec_data, rate, channels), known once described.
   const caps = ctx.outputCaps.isFixed() ? ctx.outputCaps : SRC_CAPS;
   const runningTime = () => ctx.clock.now() - ctx.baseTime;
-  const output = new RtspOutput({
-    buffer,
-    caps,
-    clock: ctx.clock,
-    runningTime,
-    numBuffers,
-    counters,
-    report: ctx.report,
-    onLimit: () => session?.stop({ kind: 'eos' }),
-  });
+  // media=all: an output per stream (video, audio), one buffer, one timeline from the sender reports.
+  const shared = options.media === 'all' ? new SharedTimeline() : undefined;
+  const outputs = Array.from(
+    { length: shared ? 2 : 1 },
+    () =>
+      new RtspOutput({
+        buffer,
+        caps,
+        clock: ctx.clock,
+        runningTime,
+        numBuffers,
+        counters,
+        report: ctx.report,
+        onLimit: () => session?.stop({ kind: 'eos' }),
+        shared,
+      })
+  );
+  const output = outputs[0];
   resetCounters(counters);
   const cname = `glass2glass@${hostname()}`;
   const supervisor = new SessionSupervisor({
@@ -156,7 +171,7 @@ function openRtspSrc(
     counters,
     buffer,
     stopping: () => stopping,
-    reconnecting: () => void (output.discontNext = true),
+    reconnecting: () => outputs.forEach((o) => (o.discontNext = true)),
     session: (transport) => {
       const { location, userId: user, userPw: password, udpTimeout } = options;
       session = new RtspSession({
@@ -173,6 +188,7 @@ function openRtspSrc(
         ctx,
         counters,
         output,
+        outputs,
       });
       return session.outcome;
     },

@@ -82,6 +82,13 @@ export class PropertyValueError extends G2gError {
   }
 }
 
+/** Two values, each valid alone, that do not go together (h264Dec pool=true with threads=2). */
+export class PropertyConflictError extends G2gError {
+  constructor(readonly element: string, readonly properties: readonly string[], reason: string) {
+    super('PROPERTY_CONFLICT', `${element} ${properties.join(' and ')}: ${reason}`);
+  }
+}
+
 /** A required property left out. */
 export class MissingPropertyError extends G2gError {
   constructor(readonly element: string, readonly property: string, accepts: string) {

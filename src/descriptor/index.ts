@@ -1,4 +1,4 @@
-export { defineElement, ElementDescriptor, launchName, MissingPropertyError, PropertyValueError } from './descriptor';
+export { defineElement, ElementDescriptor, launchName, MissingPropertyError, PropertyConflictError, PropertyValueError } from './descriptor';
 export type { Build, ElementKind, ElementOptions, FactoryArgs, ElementLinks, ElementSpec, OptionsOf, PadTemplates, Properties, SettingsOf } from './descriptor';
 export { formatDuration, parseDuration } from './duration';
 export type { DurationUnit } from './duration';

@@ -63,7 +63,10 @@ export type RtspClientEvent =
   | {
       readonly type: 'described';
       readonly sdp: SessionDescription;
+      /** The first stream set up. */
       readonly stream: SdpStream;
+      /** Every stream set up, in order (media=all: video, then audio); their index is the `stream` of 'rtp' and 'rtcp' events. */
+      readonly streams: readonly SdpStream[];
       readonly control: string;
     }
   | {
@@ -71,8 +74,8 @@ export type RtspClientEvent =
       readonly transport: TransportSpec;
       readonly session: string;
     }
-  | { readonly type: 'rtp'; readonly data: Uint8Array }
-  | { readonly type: 'rtcp'; readonly data: Uint8Array }
+  | { readonly type: 'rtp'; readonly data: Uint8Array; readonly stream: number }
+  | { readonly type: 'rtcp'; readonly data: Uint8Array; readonly stream: number }
   | { readonly type: 'error'; readonly error: RtspError }
   /** UDP was set up and played but no RTP came within `udpTimeout`: a TEARDOWN is on its way ('closed' follows); set up again over TCP. */
   | { readonly type: 'udp-timeout'; readonly after: number }
@@ -86,10 +89,12 @@ export interface RtspClientOptions {
   readonly password?: string;
   /** 'tcp': RTP interleaved on the RTSP connection; 'udp': to `clientPorts`. */
   readonly transport?: 'tcp' | 'udp';
-  /** Which stream of the session to play: the H.264 video (default) or the AAC/Opus audio. */
-  readonly media?: 'video' | 'audio';
+  /** Which streams of the session to play: the H.264 video (default), the AAC/Opus audio, or all (video then audio; those there are). */
+  readonly media?: 'video' | 'audio' | 'all';
   /** RTP and RTCP ports bound by the driver, for 'udp'. */
   readonly clientPorts?: readonly [number, number];
+  /** media=all over 'udp': a port pair per stream (the first is `clientPorts`'s). */
+  readonly streamPorts?: readonly (readonly [number, number])[];
   /** A response later than this (ns) fails the session (default 10 s). */
   readonly responseTimeout?: number;
   /** No RTP or RTCP for this long (ns) while playing fails the session (default 5 s; 0 = never). */
@@ -156,6 +161,10 @@ export class RtspClient {
   private base = '';
   private control = '';
   private channels: readonly [number, number] = [0, 1];
+  /** The streams to set up (their controls), the next one's index, and each interleaved channel's stream. */
+  private streams: { stream: SdpStream; control: string }[] = [];
+  private setupIndex = 0;
+  private readonly channelMap = new Map<number, { stream: number; kind: 'rtp' | 'rtcp' }>();
   private chosen: TransportSpec | undefined;
   private now = 0;
   /** Interleaved frames on channels SETUP did not give (discarded), and the first few such channels. */
@@ -304,8 +313,10 @@ export class RtspClient {
         return;
       }
       if (m.kind === 'interleaved') {
-        if (m.channel === this.channels[0]) this.media('rtp', m.data, now);
-        else if (m.channel === this.channels[1]) this.media('rtcp', m.data, now);
+        const c = this.channelMap.get(m.channel);
+        if (c) this.media(c.kind, m.data, now, c.stream);
+        else if (this.channelMap.size === 0 && m.channel === this.channels[0]) this.media('rtp', m.data, now, 0);
+        else if (this.channelMap.size === 0 && m.channel === this.channels[1]) this.media('rtcp', m.data, now, 0);
         else {
           // RFC 2326 10.12: channels are what SETUP set up; another is no stream of ours.
           this.stray++;
@@ -327,16 +338,18 @@ export class RtspClient {
     return this.st === 'closed' || this.st === 'failed';
   }
 
-  /** A datagram on the client RTP or RTCP port (transport 'udp'). */
-  receiveDatagram(kind: 'rtp' | 'rtcp', data: Uint8Array, now: number): void {
+  /** A datagram on a stream's client RTP or RTCP port (transport 'udp'). */
+  receiveDatagram(kind: 'rtp' | 'rtcp', data: Uint8Array, now: number, stream = 0): void {
     this.now = now;
     if (this.st !== 'playing' && this.st !== 'play') return;
-    this.media(kind, data, now);
+    this.media(kind, data, now, stream);
   }
 
-  /** An RTCP packet to send over the connection (interleaved) — for receiver reports; undefined for UDP. */
-  interleavedRtcp(data: Uint8Array): Uint8Array | undefined {
-    return this.transportKind === 'tcp' ? serializeInterleaved(this.channels[1], data) : undefined;
+  /** An RTCP packet of a stream to send over the connection (interleaved) — for receiver reports; undefined for UDP. */
+  interleavedRtcp(data: Uint8Array, stream = 0): Uint8Array | undefined {
+    if (this.transportKind !== 'tcp') return undefined;
+    for (const [ch, c] of this.channelMap) if (c.stream === stream && c.kind === 'rtcp') return serializeInterleaved(ch, data);
+    return serializeInterleaved(this.channels[1], data);
   }
 
   /** The sender left (RTCP BYE): ends the session without a TEARDOWN. */
@@ -395,10 +408,10 @@ export class RtspClient {
     this.fail(new RtspError('protocol', `${context}: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e }));
   }
 
-  private media(kind: 'rtp' | 'rtcp', data: Uint8Array, now: number): void {
+  private media(kind: 'rtp' | 'rtcp', data: Uint8Array, now: number, stream: number): void {
     this.lastData = now;
     if (kind === 'rtp') this.gotRtp = true;
-    this.events.push({ type: kind, data });
+    this.events.push({ type: kind, data, stream });
   }
 
   private keepAlivePeriod(): number {
@@ -532,19 +545,22 @@ export class RtspClient {
       // Not SDP at all (an HTML page, a login form): a broken server, which a retry may find mended.
       return this.fail(new RtspError('protocol', `DESCRIBE ${this.url.uri}: ${e.message}`, undefined, { cause: e }));
     }
-    let stream: SdpStream;
-    try {
-      stream = sdpStream(sdp, this.options.media ?? 'video');
-    } catch (e) {
-      if (!(e instanceof SdpError)) throw e;
-      return this.fail(new RtspError('unsupported', `${this.url.uri}: ${e.message}`, undefined, { cause: e }));
+    const media = this.options.media ?? 'video';
+    const found: SdpStream[] = [];
+    for (const kind of media === 'all' ? (['video', 'audio'] as const) : [media]) {
+      try {
+        found.push(sdpStream(sdp, kind));
+      } catch (e) {
+        if (!(e instanceof SdpError)) throw e;
+        // media=all plays the streams there are; none at all is the video's error.
+        if (media !== 'all' || (kind === 'audio' && found.length === 0))
+          return this.fail(new RtspError('unsupported', `${this.url.uri}: ${e.message}`, undefined, { cause: e }));
+      }
     }
-    if (!stream.audio && stream.caps.get('encoding-name') !== 'H264') {
-      return this.fail(
-        new RtspError('unsupported', `${this.url.uri}: the video stream is ${String(stream.caps.get('encoding-name'))}, only H264 is supported`)
-      );
+    const video = found.find((x) => !x.audio);
+    if (video && video.caps.get('encoding-name') !== 'H264') {
+      return this.fail(new RtspError('unsupported', `${this.url.uri}: the video stream is ${String(video.caps.get('encoding-name'))}, only H264 is supported`));
     }
-    const media = sdp.media.find((m) => m.type === (this.options.media ?? 'video') && m.formats.includes(stream.payloadType));
     const baseHeader = r.headers.get('content-base') ? 'Content-Base' : r.headers.get('content-location') ? 'Content-Location' : undefined;
     const base = (baseHeader && r.headers.get(baseHeader)) || this.url.uri;
     // Both go into request lines: checked here, so that the error says which header was bad.
@@ -553,26 +569,41 @@ export class RtspClient {
         new RtspError('protocol', `DESCRIBE ${this.url.uri}: bad ${baseHeader} '${show(base)}' (a URL cannot hold spaces or control characters)`)
       );
     }
-    const control = resolveControl(base, media?.attributes.find((a) => a.name === 'control')?.value);
-    if (NOT_IN_URI.test(control)) {
-      return this.fail(
-        new RtspError('protocol', `DESCRIBE ${this.url.uri}: bad control URL '${show(control)}' in the SDP (a URL cannot hold spaces or control characters)`)
-      );
+    this.streams = [];
+    for (const stream of found) {
+      const kind = stream.audio ? 'audio' : 'video';
+      const section = sdp.media.find((m) => m.type === kind && m.formats.includes(stream.payloadType));
+      const control = resolveControl(base, section?.attributes.find((a) => a.name === 'control')?.value);
+      if (NOT_IN_URI.test(control)) {
+        return this.fail(
+          new RtspError('protocol', `DESCRIBE ${this.url.uri}: bad control URL '${show(control)}' in the SDP (a URL cannot hold spaces or control characters)`)
+        );
+      }
+      this.streams.push({ stream, control });
     }
     // The aggregate URL for PLAY and TEARDOWN; a Content-Base from the server carries no credentials of ours.
     this.base = base.replace(/\/$/, '');
-    this.control = control;
+    this.control = this.streams[0].control;
     this.go('ok');
-    this.events.push({ type: 'described', sdp, stream, control: this.control });
+    this.events.push({ type: 'described', sdp, stream: found[0], streams: found, control: this.control });
+    this.setupIndex = 0;
+    this.setupNext();
+  }
+
+  /** SETUP of the next stream: interleaved channels 2i/2i+1 over TCP, its own port pair over UDP. */
+  private setupNext(): void {
+    const i = this.setupIndex;
+    const ports = i === 0 ? this.options.clientPorts : this.options.streamPorts?.[i];
+    if (this.transportKind === 'udp' && !ports) return this.fail(new RtspError('unsupported', `${this.url.uri}: no UDP port pair for stream ${i}`));
     const t: TransportSpec =
       this.transportKind === 'tcp'
-        ? { protocol: 'RTP/AVP/TCP', unicast: true, interleaved: [0, 1] }
+        ? { protocol: 'RTP/AVP/TCP', unicast: true, interleaved: [2 * i, 2 * i + 1] }
         : {
             protocol: 'RTP/AVP',
             unicast: true,
-            clientPort: this.options.clientPorts,
+            clientPort: ports,
           };
-    this.request('SETUP', this.control, [['Transport', formatTransport(t)]]);
+    this.request('SETUP', this.streams[i].control, [['Transport', formatTransport(t)]]);
   }
 
   private setupDone(r: RtspResponse): void {
@@ -595,8 +626,18 @@ export class RtspClient {
         new RtspError('unsupported', `SETUP ${this.url.uri}: the server answered transport '${r.headers.get('transport') ?? ''}', not ${wanted}`)
       );
     }
-    if (t.interleaved) this.channels = t.interleaved;
-    this.chosen = t;
+    const i = this.setupIndex;
+    const channels = t.interleaved ?? (i === 0 ? this.channels : undefined);
+    if (i === 0) {
+      this.channels = channels!;
+      this.chosen = t;
+    }
+    if (channels && this.transportKind === 'tcp') {
+      this.channelMap.set(channels[0], { stream: i, kind: 'rtp' });
+      this.channelMap.set(channels[1], { stream: i, kind: 'rtcp' });
+    }
+    this.setupIndex++;
+    if (this.setupIndex < this.streams.length) return this.setupNext();
     this.go('ok');
     this.request('PLAY', this.base, [['Range', 'npt=0.000-']]);
   }

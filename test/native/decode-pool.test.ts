@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { h264Dec } from '../../node/elements/h264-dec';
 import type { NativeDecoder } from '../../node/native';
-import { PropertyValueError } from '../../src/descriptor';
+import { PropertyConflictError } from '../../src/descriptor';
 import { encodeH264, readBytes } from '../fixtures/h264';
 import { accessUnits, addon, decodeFile, ffmpegFrameMd5, md5, run } from './helpers';
 import { defaultAddonPath } from '../../node/native/loader';
@@ -172,8 +172,8 @@ describe('the shared decoder pool', () => {
     expect(await jobs({ live: true, pool: false })).toBe(0);
     expect(await jobs({ live: true, threads: 2 })).toBe(0);
     expect(await jobs({ live: false })).toBe(0);
-    expect(() => h264Dec({ pool: true, threads: 2 })).toThrow(PropertyValueError);
-    expect(() => h264Dec({ pool: true, threads: 2 })).toThrow(/h264Dec threads: expected 0 or 1 with pool=true/);
+    expect(() => h264Dec({ pool: true, threads: 2 })).toThrow(PropertyConflictError);
+    expect(() => h264Dec({ pool: true, threads: 2 })).toThrow(/h264Dec threads and pool: threads=2 with pool=true: expected 0 or 1/);
     expect(() => new addon.NativeDecoder({ pooled: true, threads: 4 })).toThrow(/threads must be 0 or 1 for a pooled decoder/);
   });
 

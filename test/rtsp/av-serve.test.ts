@@ -11,6 +11,9 @@ import { createHash } from 'node:crypto';
 import { serve } from '../../node/cli/serve';
 import { rtspSrc } from '../../node/elements/rtsp-src';
 import { fakeSink } from '../../operators/fake-sink';
+import { fileSink } from '../../operators/file-sink';
+import { identity } from '../../operators/identity';
+import { mp4Mux } from '../../operators/mp4-mux';
 import { PacketFlags, type Packet } from '../../src/packet';
 import { pipe } from '../../src/pipeline/pipeline';
 import { requirePeer } from '../peers';
@@ -22,6 +25,8 @@ const run = promisify(execFile);
 let dir: string;
 let cleanup: () => void;
 const files = { aac: '', opus: '' };
+/** Without B-frames: rtspSrc gives no dts, so mp4Mux after it needs pictures in presentation order. */
+const flat = { aac: '', opus: '' };
 
 beforeAll(() => {
   ({ dir, cleanup } = tempDir());
@@ -30,11 +35,17 @@ beforeAll(() => {
     ['opus', 'libopus'],
   ] as const) {
     files[codec] = join(dir, `${codec}.mp4`);
-    const r = tool('ffmpeg', [
-      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000', '-t', '3'],
-      ...['-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-c:a', enc, files[codec]],
-    ]);
-    if (r.status !== 0) throw new Error(r.stderr);
+    flat[codec] = join(dir, `${codec}-flat.mp4`);
+    for (const [file, bf] of [
+      [files[codec], []],
+      [flat[codec], ['-bf', '0']],
+    ] as const) {
+      const r = tool('ffmpeg', [
+        ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000', '-t', '3'],
+        ...['-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', ...bf, '-c:a', enc, file],
+      ]);
+      if (r.status !== 0) throw new Error(r.stderr);
+    }
   }
 }, 60_000);
 afterAll(() => cleanup());
@@ -191,6 +202,37 @@ describe('g2g serve with audio', () => {
       expect(video).toHaveLength(30);
       expect(video[0].flags & PacketFlags.KEYFRAME).toBeTruthy();
     }, 60_000);
+
+  for (const codec of ['aac', 'opus'] as const)
+    it(`rtspSrc media=all (${codec}) → mp4Mux: one session, both streams in one file, A/V offset under one audio frame`, async () => {
+      const s = await serving(flat[codec]);
+      const out = join(dir, `all-${codec}.mp4`);
+      const seen = new Set<string>();
+      try {
+        await pipe(
+          rtspSrc({ location: s.url, media: 'all', numBuffers: 150 }),
+          identity({ handoff: (p: Packet) => void seen.add(p.caps.structures[0].name) }),
+          mp4Mux({ tracks: 2 }),
+          fileSink({ location: out })
+        ).run({ profile: 'live' });
+      } finally {
+        expect(await s.stop()).toBe(0);
+      }
+      expect([...seen].sort()).toEqual([codec === 'aac' ? 'audio/mpeg' : 'audio/x-opus', 'video/x-h264']);
+      expect(await codecs(out)).toEqual(['h264', codec]);
+      const [sv, sa] = await packets(flat[codec]);
+      const [rv, ra] = await packets(out);
+      const v = shift(sv, rv);
+      const a = shift(sa, ra);
+      expect(v.matched).toBeGreaterThan(30);
+      expect(a.matched).toBeGreaterThan(40);
+      console.log(`rtspSrc media=all ${codec}: A/V offset ${((a.shift - v.shift) * 1000).toFixed(2)} ms`);
+      expect(Math.abs(a.shift - v.shift)).toBeLessThan(codec === 'aac' ? 1024 / 48000 : 0.02);
+    }, 60_000);
+
+  it('rtspSrc media=all over UDP is refused where it is made', () => {
+    expect(() => rtspSrc({ location: 'rtsp://127.0.0.1/x', media: 'all', protocols: 'udp' })).toThrow(/media=all plays over TCP/);
+  });
 
   it("GStreamer's rtspsrc plays both streams (rtph264depay and rtpmp4gdepay to decoders)", async () => {
     const s = await serving(files.aac);

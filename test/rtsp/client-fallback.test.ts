@@ -77,7 +77,12 @@ describe('rtspSrc udp+tcp fall-back through a proxy that blackholes UDP', () => 
   it('no RTP within udp-timeout: TEARDOWN, SETUP over TCP, frames delivered, the fall-back counted and logged', async () => {
     proxy.requests.length = 0;
     const t0 = performance.now();
-    const { packets, logs, counters } = await play({ location: `rtsp://127.0.0.1:${proxy.port}/live`, protocols: 'udp+tcp', udpTimeout: 700 * MILLISECOND, numBuffers: 30 });
+    const { packets, logs, counters } = await play({
+      location: `rtsp://127.0.0.1:${proxy.port}/live`,
+      protocols: 'udp+tcp',
+      udpTimeout: 700 * MILLISECOND,
+      numBuffers: 30,
+    });
     const ms = performance.now() - t0;
     expect(packets).toHaveLength(30);
     expect(packets[0].flags & PacketFlags.KEYFRAME).toBeTruthy();
@@ -98,11 +103,18 @@ describe('rtspSrc udp+tcp fall-back through a proxy that blackholes UDP', () => 
   }, 30_000);
 
   it("'udp' alone never falls back: the session fails on the data timeout", async () => {
-    await expect(play({ location: `rtsp://127.0.0.1:${proxy.port}/live`, protocols: 'udp', timeout: 1 * SECOND, numBuffers: 5 })).rejects.toThrow(/no media from rtsp:\/\/127\.0\.0\.1:\d+\/live for 1000 ms/);
+    await expect(play({ location: `rtsp://127.0.0.1:${proxy.port}/live`, protocols: 'udp', timeout: 1 * SECOND, numBuffers: 5 })).rejects.toThrow(
+      /no media from rtsp:\/\/127\.0\.0\.1:\d+\/live for 1000 ms/
+    );
   }, 30_000);
 
   it('direct to the server (UDP gets through), udp+tcp stays on UDP', async () => {
-    const { packets, counters } = await play({ location: `rtsp://127.0.0.1:${server.port}/live`, protocols: 'udp+tcp', udpTimeout: 700 * MILLISECOND, numBuffers: 15 });
+    const { packets, counters } = await play({
+      location: `rtsp://127.0.0.1:${server.port}/live`,
+      protocols: 'udp+tcp',
+      udpTimeout: 700 * MILLISECOND,
+      numBuffers: 15,
+    });
     expect(packets).toHaveLength(15);
     expect(counters).toMatchObject({ fallbacks: 0, sessions: 1 });
   }, 30_000);

@@ -24,7 +24,24 @@ let server: RtspTestServer;
 
 beforeAll(async () => {
   const mp4 = join(dir, 'in.mp4');
-  await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-frames:v', '90', '-c:v', 'libx264', '-g', '30', '-pix_fmt', 'yuv420p', '-y', mp4]);
+  await promisify(execFile)('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=30',
+    '-frames:v',
+    '90',
+    '-c:v',
+    'libx264',
+    '-g',
+    '30',
+    '-pix_fmt',
+    'yuv420p',
+    '-y',
+    mp4,
+  ]);
   server = await startServer({ file: mp4 });
 }, 30_000);
 afterAll(async () => {
@@ -45,7 +62,7 @@ describe('rtspSrc UDP start-up', () => {
         onPacket: (p) => {
           if (first === undefined) (first = performance.now() - t0), (key = (p.flags & PacketFlags.KEYFRAME) !== 0);
         },
-      }),
+      })
     ).run({ profile: 'live' });
     expect(key).toBe(true);
     expect(src.counters.depay.lost).toBe(0);

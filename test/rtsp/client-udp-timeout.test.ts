@@ -4,7 +4,8 @@ import { RtspClient, type RtspClientEvent, type RtspClientOptions } from '../../
 import { RtspParser, serializeResponse, type RtspRequest } from '../../src/rtsp/message';
 import { MILLISECOND, SECOND } from '../../src/time';
 
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\na=control:stream=0\r\n';
+const SDP =
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\na=control:stream=0\r\n';
 
 function playUdp(options: Partial<RtspClientOptions>) {
   const client = new RtspClient({ url: 'rtsp://127.0.0.1:8554/live', transport: 'udp', clientPorts: [5000, 5001], ...options });
@@ -26,7 +27,10 @@ function playUdp(options: Partial<RtspClientOptions>) {
   client.start(0);
   answer(requests()[0], [['Public', 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER']]);
   answer(requests()[0], [['Content-Type', 'application/sdp']], SDP);
-  answer(requests()[0], [['Session', 'abc'], ['Transport', 'RTP/AVP;unicast;client_port=5000-5001;server_port=7000-7001']]);
+  answer(requests()[0], [
+    ['Session', 'abc'],
+    ['Transport', 'RTP/AVP;unicast;client_port=5000-5001;server_port=7000-7001'],
+  ]);
   const play = requests()[0];
   expect(play.method).toBe('PLAY');
   answer(play, [['Session', 'abc']], undefined, SECOND);

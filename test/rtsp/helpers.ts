@@ -95,13 +95,14 @@ export async function killAllServers(): Promise<void> {
           if (c.exitCode !== null || c.signalCode !== null) return r();
           c.once('exit', () => r());
           c.kill('SIGKILL');
-        }),
-    ),
+        })
+    )
   );
 }
 
 /** Open TCP handles of this process (sockets), to check none leaks. */
 export function tcpHandles(): number {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  return handles.filter((h) => h?.constructor?.name === 'Socket' && !(h as { _type?: string })._type && (h as { remotePort?: number }).remotePort !== undefined).length;
+  return handles.filter((h) => h?.constructor?.name === 'Socket' && !(h as { _type?: string })._type && (h as { remotePort?: number }).remotePort !== undefined)
+    .length;
 }

@@ -29,10 +29,24 @@ describe('launch', () => {
     const previous = installNodeFileOpener();
     try {
       const out = join(dir, 'out.mp4');
-      const p = parseLaunch(`rtspSrc location=rtsp://user:pass@127.0.0.1:${server.port}/secure protocols=tcp num-buffers=300 ! h264Parse ! mp4Mux ! fileSink location=${out}`, registry);
+      const p = parseLaunch(
+        `rtspSrc location=rtsp://user:pass@127.0.0.1:${server.port}/secure protocols=tcp num-buffers=300 ! h264Parse ! mp4Mux ! fileSink location=${out}`,
+        registry
+      );
       expect(p.toString()).not.toContain('pass@');
       await p.run();
-      const { stdout, stderr } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', out]);
+      const { stdout, stderr } = await run('ffprobe', [
+        '-v',
+        'error',
+        '-count_frames',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=codec_name,width,height,nb_read_frames',
+        '-of',
+        'json',
+        out,
+      ]);
       expect(stderr).toBe('');
       const s = JSON.parse(stdout).streams[0];
       expect(s).toMatchObject({ codec_name: 'h264', width: 320, height: 240, nb_read_frames: '300' });
@@ -45,7 +59,10 @@ describe('launch', () => {
   }, 30_000);
 
   it('properties: enum checked, milliseconds, user-pw not printed', () => {
-    const p = parseLaunch('rtspSrc location=rtsp://127.0.0.1:1/x protocols=udp latency=20 user-id=me user-pw=topsecret retry=3 backoff=10 timeout=900 ! fakeSink', registry);
+    const p = parseLaunch(
+      'rtspSrc location=rtsp://127.0.0.1:1/x protocols=udp latency=20 user-id=me user-pw=topsecret retry=3 backoff=10 timeout=900 ! fakeSink',
+      registry
+    );
     const text = p.toString();
     expect(text).toContain('protocols=udp');
     expect(text).not.toContain('topsecret');

@@ -22,7 +22,28 @@ let mp4: string;
 
 beforeAll(async () => {
   mp4 = join(dir, 'in.mp4');
-  await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-frames:v', '60', '-c:v', 'libx264', '-profile:v', 'high', '-bf', '2', '-g', '15', '-pix_fmt', 'yuv420p', '-y', mp4]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=30',
+    '-frames:v',
+    '60',
+    '-c:v',
+    'libx264',
+    '-profile:v',
+    'high',
+    '-bf',
+    '2',
+    '-g',
+    '15',
+    '-pix_fmt',
+    'yuv420p',
+    '-y',
+    mp4,
+  ]);
   server = await startServer({ fps: 60, file: mp4 });
 }, 30_000);
 afterAll(async () => {
@@ -36,7 +57,10 @@ const logs: string[] = [];
 async function play(options: RtspSrcOptions): Promise<{ packets: Packet[]; src: ReturnType<typeof rtspSrc>; stats: string }> {
   const packets: Packet[] = [];
   const src = rtspSrc(options);
-  const stats = await pipe(src, fakeSink({ onPacket: (p) => void packets.push(p) })).run({ profile: 'live', log: (level, element, message) => void logs.push(`${level} ${element} ${message}`) });
+  const stats = await pipe(src, fakeSink({ onPacket: (p) => void packets.push(p) })).run({
+    profile: 'live',
+    log: (level, element, message) => void logs.push(`${level} ${element} ${message}`),
+  });
   return { packets, src, stats: JSON.stringify(stats) };
 }
 
@@ -78,7 +102,9 @@ describe('rtspSrc against gst-rtsp-server', () => {
   }, 20_000);
 
   it('a missing mount is a 404 error naming the URL', async () => {
-    await expect(play({ location: `rtsp://127.0.0.1:${server.port}/nothing`, numBuffers: 1 })).rejects.toThrow(/DESCRIBE rtsp:\/\/127\.0\.0\.1:\d+\/nothing failed: 404/);
+    await expect(play({ location: `rtsp://127.0.0.1:${server.port}/nothing`, numBuffers: 1 })).rejects.toThrow(
+      /DESCRIBE rtsp:\/\/127\.0\.0\.1:\d+\/nothing failed: 404/
+    );
   }, 20_000);
 
   it('a refused connection fails after the retries, with the URL redacted', async () => {
@@ -86,10 +112,12 @@ describe('rtspSrc against gst-rtsp-server', () => {
     const port = s.port;
     await s.kill();
     const src = rtspSrc({ location: `rtsp://bob:hunter2@127.0.0.1:${port}/live`, retry: 2, backoff: 20 * MILLISECOND });
-    const err = await pipe(src, fakeSink()).run({ profile: 'live' }).then(
-      () => undefined,
-      (e: Error) => e,
-    );
+    const err = await pipe(src, fakeSink())
+      .run({ profile: 'live' })
+      .then(
+        () => undefined,
+        (e: Error) => e
+      );
     expect(err).toBeInstanceOf(Error);
     expect(String(err!.message)).toMatch(/cannot connect to rtsp:\/\/127\.0\.0\.1/);
     expect(String(err!.message) + String(err!.stack)).not.toContain('hunter2');
@@ -114,7 +142,13 @@ describe.each(['basic', 'digest'] as const)('%s authentication', (method) => {
 
   it('user-id and user-pw, over UDP', async () => {
     logs.length = 0;
-    const { packets, src, stats } = await play({ location: `rtsp://127.0.0.1:${secure.port}/secure`, userId: 'alice', userPw: 's3cret', protocols: 'udp', numBuffers: 20 });
+    const { packets, src, stats } = await play({
+      location: `rtsp://127.0.0.1:${secure.port}/secure`,
+      userId: 'alice',
+      userPw: 's3cret',
+      protocols: 'udp',
+      numBuffers: 20,
+    });
     expect(packets).toHaveLength(20);
     expect(src.counters.depay.lost).toBe(0);
     expect(`${logs.join('\n')} ${stats} ${src.toString()}`).not.toContain('s3cret');
@@ -122,10 +156,12 @@ describe.each(['basic', 'digest'] as const)('%s authentication', (method) => {
 
   it('a wrong password is a clear 401 error that never shows the password; no retry', async () => {
     const src = rtspSrc({ location: `rtsp://alice:wrongpw@127.0.0.1:${secure.port}/secure`, retry: 3, numBuffers: 5 });
-    const err = await pipe(src, fakeSink()).run({ profile: 'live' }).then(
-      () => undefined,
-      (e: Error) => e,
-    );
+    const err = await pipe(src, fakeSink())
+      .run({ profile: 'live' })
+      .then(
+        () => undefined,
+        (e: Error) => e
+      );
     expect(err?.message).toMatch(/401 Unauthorized from rtsp:\/\/127\.0\.0\.1:\d+\/secure on DESCRIBE: the server rejected the credentials/);
     expect(`${err?.message} ${err?.stack} ${src.toString()}`).not.toMatch(/wrongpw|s3cret/);
     expect(src.counters.reconnects).toBe(0);

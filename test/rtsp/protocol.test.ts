@@ -393,8 +393,8 @@ describe('RtspClient', () => {
       concat([serializeInterleaved(4, new Uint8Array([1, 2])), serializeInterleaved(5, new Uint8Array([3])), serializeInterleaved(0, new Uint8Array([9]))])
     );
     expect(peer.events.slice(2)).toEqual([
-      { type: 'rtp', data: new Uint8Array([1, 2]) },
-      { type: 'rtcp', data: new Uint8Array([3]) },
+      { type: 'rtp', data: new Uint8Array([1, 2]), stream: 0 },
+      { type: 'rtcp', data: new Uint8Array([3]), stream: 0 },
     ]);
     peer.feed(serializeRequest('GET_PARAMETER', 'rtsp://c/', [['CSeq', '99']]));
     const p = new RtspParser();
@@ -409,6 +409,7 @@ describe('RtspClient', () => {
     expect(peer.events.at(-1)).toEqual({
       type: 'rtp',
       data: new Uint8Array([7]),
+      stream: 0,
     });
     expect(peer.client.transport?.serverPort).toEqual([7000, 7001]);
   });

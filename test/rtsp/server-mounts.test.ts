@@ -36,7 +36,29 @@ const USER = { user: 'viewer', password: 'pa ss:wörd' };
 
 beforeAll(async () => {
   previous = installNodeFileOpener();
-  const enc = (size: string, frames: number, gop: number, out: string) => run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-frames:v', String(frames), '-c:v', 'libx264', '-bf', '0', '-g', String(gop), '-pix_fmt', 'yuv420p', '-f', 'h264', '-y', out]);
+  const enc = (size: string, frames: number, gop: number, out: string) =>
+    run('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${size}:rate=30`,
+      '-frames:v',
+      String(frames),
+      '-c:v',
+      'libx264',
+      '-bf',
+      '0',
+      '-g',
+      String(gop),
+      '-pix_fmt',
+      'yuv420p',
+      '-f',
+      'h264',
+      '-y',
+      out,
+    ]);
   await Promise.all([enc('320x240', 45, 15, files.small), enc('160x120', 30, 15, files.tiny), enc('320x240', 90, 30, files.long)]);
   // Parameter sets only at the start of `long` (x264 repeats them at every IDR): the server must resend
   // them to late joiners itself.
@@ -64,11 +86,14 @@ function mount(path: string, file: keyof typeof files, extra: Partial<RtspServer
   return pipe(fileSrc({ location: files[file] }), h264Parse(), rtspServerSink({ server, path, ...extra })).run({ profile: 'live' });
 }
 
-const userUrl = (path: string, user = USER.user, password = USER.password) => server.urlOf(path).replace('rtsp://', `rtsp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@`);
+const userUrl = (path: string, user = USER.user, password = USER.password) =>
+  server.urlOf(path).replace('rtsp://', `rtsp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@`);
 
 /** ffmpeg decodes every frame (framecrc: one line a decoded frame); stderr must stay empty. */
 async function decode(url: string, transport: 'tcp' | 'udp'): Promise<{ frames: number; stderr: string }> {
-  const { stdout, stderr } = await run('ffmpeg', ['-v', 'error', '-rtsp_transport', transport, '-i', url, '-map', '0:v', '-f', 'framecrc', '-'], { maxBuffer: 1 << 24 });
+  const { stdout, stderr } = await run('ffmpeg', ['-v', 'error', '-rtsp_transport', transport, '-i', url, '-map', '0:v', '-f', 'framecrc', '-'], {
+    maxBuffer: 1 << 24,
+  });
   return { frames: stdout.split('\n').filter((l) => /^0,/.test(l)).length, stderr };
 }
 
@@ -125,29 +150,39 @@ describe('rtspServer with authentication: ffmpeg and ffprobe as clients', () => 
     ['udp', ['digest', 'basic']],
     ['tcp', ['basic']],
     ['udp', ['basic']],
-  ])('ffmpeg over %s, server offers %j: every frame decodes, the scheme used is the strongest offered', async (transport, methods) => {
-    const before = { ...server.counters };
-    const done = mount('/secure', 'small', { auth: { users: USER, methods } });
-    const r = await decode(userUrl('/secure'), transport);
-    await done;
-    expect(r.stderr).toBe('');
-    expect(r.frames).toBe(45);
-    const used = methods.includes('digest') ? 'digest' : 'basic';
-    expect(server.counters[used]).toBe(before[used] + 1);
-    expect(server.counters.denied).toBe(before.denied);
-  }, 30_000);
+  ])(
+    'ffmpeg over %s, server offers %j: every frame decodes, the scheme used is the strongest offered',
+    async (transport, methods) => {
+      const before = { ...server.counters };
+      const done = mount('/secure', 'small', { auth: { users: USER, methods } });
+      const r = await decode(userUrl('/secure'), transport);
+      await done;
+      expect(r.stderr).toBe('');
+      expect(r.frames).toBe(45);
+      const used = methods.includes('digest') ? 'digest' : 'basic';
+      expect(server.counters[used]).toBe(before[used] + 1);
+      expect(server.counters.denied).toBe(before.denied);
+    },
+    30_000
+  );
 
   it('a wrong password or none: ffmpeg and ffprobe fail with 401; the stream never starts', async () => {
     let finished = false;
     const done = mount('/secure', 'small', { auth: { users: USER } }).finally(() => (finished = true));
     const before = server.counters.denied;
     for (const url of [userUrl('/secure', USER.user, 'wrong'), server.urlOf('/secure'), userUrl('/secure', 'intruder', USER.password)]) {
-      const e = await run('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-f', 'null', '-']).then(() => undefined, (err: { stderr: string; code: number }) => err);
+      const e = await run('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-f', 'null', '-']).then(
+        () => undefined,
+        (err: { stderr: string; code: number }) => err
+      );
       expect(e, url).toBeDefined();
       expect(e!.code).not.toBe(0);
       expect(e!.stderr).toMatch(/401/);
     }
-    const p = await run('ffprobe', ['-v', 'error', userUrl('/secure', USER.user, 'nope')]).then(() => undefined, (err: { stderr: string }) => err);
+    const p = await run('ffprobe', ['-v', 'error', userUrl('/secure', USER.user, 'nope')]).then(
+      () => undefined,
+      (err: { stderr: string }) => err
+    );
     expect(p?.stderr).toMatch(/401/);
     expect(server.counters.denied).toBeGreaterThanOrEqual(before + 3);
     // Nobody played: the file still waits for its first client.
@@ -163,7 +198,28 @@ describe('rtspServer with authentication: ffmpeg and ffprobe as clients', () => 
     const done = mount('/gst', 'small', { auth: { users: USER } });
     const out = join(dir, 'gst.mp4');
     // GStreamer takes the credentials as properties; the URL stays clean.
-    const { stderr } = await run('gst-launch-1.0', ['-q', '-e', 'rtspsrc', `location=${server.urlOf('/gst')}`, `user-id=${USER.user}`, `user-pw=${USER.password}`, 'protocols=tcp', '!', 'rtph264depay', '!', 'h264parse', '!', 'mp4mux', '!', 'filesink', `location=${out}`], { timeout: 20_000 });
+    const { stderr } = await run(
+      'gst-launch-1.0',
+      [
+        '-q',
+        '-e',
+        'rtspsrc',
+        `location=${server.urlOf('/gst')}`,
+        `user-id=${USER.user}`,
+        `user-pw=${USER.password}`,
+        'protocols=tcp',
+        '!',
+        'rtph264depay',
+        '!',
+        'h264parse',
+        '!',
+        'mp4mux',
+        '!',
+        'filesink',
+        `location=${out}`,
+      ],
+      { timeout: 20_000 }
+    );
     await done;
     expect(stderr).toBe('');
     const probe = await run('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', out]);
@@ -175,7 +231,8 @@ describe('rtspServer with authentication: ffmpeg and ffprobe as clients', () => 
     for (const how of ['url', 'options'] as const) {
       const done = mount('/ours', 'small', { auth: { users: USER } });
       const packets: Packet[] = [];
-      const src = how === 'url' ? rtspSrc({ location: userUrl('/ours') }) : rtspSrc({ location: server.urlOf('/ours'), userId: USER.user, userPw: USER.password });
+      const src =
+        how === 'url' ? rtspSrc({ location: userUrl('/ours') }) : rtspSrc({ location: server.urlOf('/ours'), userId: USER.user, userPw: USER.password });
       await pipe(src, fakeSink({ dropLate: false, onPacket: (p) => void packets.push(p) })).run({ profile: 'live' });
       await done;
       expect(packets, how).toHaveLength(45);
@@ -189,11 +246,18 @@ describe('rtspServer: several mounts on one port', () => {
     const a = mount('/a', 'small');
     const b = mount('/cams/b', 'tiny', { auth: { users: USER, methods: ['digest'] } });
     expect(server.paths.sort()).toEqual(['/a', '/cams/b']);
-    const probe = (url: string) => run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url]);
-    const missing = await probe(server.urlOf('/c')).then(() => undefined, (e: { stderr: string }) => e);
+    const probe = (url: string) =>
+      run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', url]);
+    const missing = await probe(server.urlOf('/c')).then(
+      () => undefined,
+      (e: { stderr: string }) => e
+    );
     expect(missing?.stderr).toMatch(/404/);
     // /cams/b has its users; /a none.
-    const refused = await probe(server.urlOf('/cams/b')).then(() => undefined, (e: { stderr: string }) => e);
+    const refused = await probe(server.urlOf('/cams/b')).then(
+      () => undefined,
+      (e: { stderr: string }) => e
+    );
     expect(refused?.stderr).toMatch(/401/);
     const [pa, pb] = await Promise.all([probe(server.urlOf('/a')), probe(userUrl('/cams/b'))]);
     expect(JSON.parse(pa.stdout).streams[0]).toMatchObject({ codec_name: 'h264', width: 320, height: 240 });
@@ -223,10 +287,14 @@ describe('late joiners', () => {
     const done = mount('/late', 'long');
     const early: Packet[] = [];
     const late: Packet[] = [];
-    const first = pipe(rtspSrc({ location: server.urlOf('/late') }), fakeSink({ dropLate: false, onPacket: (p) => void early.push(p) })).run({ profile: 'live' });
+    const first = pipe(rtspSrc({ location: server.urlOf('/late') }), fakeSink({ dropLate: false, onPacket: (p) => void early.push(p) })).run({
+      profile: 'live',
+    });
     // Join 1.2 s in: between keyframes (0, 1, 2 s).
     while (early.length < 36) await new Promise((r) => setTimeout(r, 20));
-    const second = pipe(rtspSrc({ location: server.urlOf('/late') }), fakeSink({ dropLate: false, onPacket: (p) => void late.push(p) })).run({ profile: 'live' });
+    const second = pipe(rtspSrc({ location: server.urlOf('/late') }), fakeSink({ dropLate: false, onPacket: (p) => void late.push(p) })).run({
+      profile: 'live',
+    });
     const ff = decode(server.urlOf('/late'), 'udp');
     const { unit: bare, firstNal } = await firstUnitInBand(server.urlOf('/late'));
     await Promise.all([first, second, done]);

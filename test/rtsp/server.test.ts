@@ -33,7 +33,25 @@ beforeAll(async () => {
   previous = installNodeFileOpener();
   h264 = join(dir, 'in.h264');
   mp4 = join(dir, 'in.mp4');
-  const enc = ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-frames:v', '45', '-c:v', 'libx264', '-bf', '0', '-g', '15', '-pix_fmt', 'yuv420p', '-y'];
+  const enc = [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=30',
+    '-frames:v',
+    '45',
+    '-c:v',
+    'libx264',
+    '-bf',
+    '0',
+    '-g',
+    '15',
+    '-pix_fmt',
+    'yuv420p',
+    '-y',
+  ];
   await run('ffmpeg', [...enc, '-f', 'h264', h264]);
   await run('ffmpeg', [...enc, mp4]);
 }, 30_000);
@@ -46,7 +64,9 @@ afterAll(() => {
 function serveFile(extra: { waitForClient?: boolean } = {}) {
   let onUrl!: (u: string) => void;
   const url = new Promise<string>((r) => (onUrl = r));
-  const done = pipe(fileSrc({ location: h264 }), h264Parse(), rtspServerSink({ port: 0, onListening: ({ url }) => onUrl(url), ...extra })).run({ profile: 'live' });
+  const done = pipe(fileSrc({ location: h264 }), h264Parse(), rtspServerSink({ port: 0, onListening: ({ url }) => onUrl(url), ...extra })).run({
+    profile: 'live',
+  });
   return { url, done };
 }
 
@@ -80,16 +100,31 @@ describe('RtspServerConnection (sans-IO)', () => {
 
   it('fuzz: any bytes from a client never throw; responses always parse', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.constantFrom(...['OPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\n', 'SETUP rtsp://h/s/stream=0 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n', 'PLAY rtsp://h/s RTSP/1.0\r\nCSeq: 4\r\nSession: x\r\n\r\n'].map((t) => new TextEncoder().encode(t)))), { maxLength: 12 }), (chunks) => {
-        const conn = new RtspServerConnection({ path: '/s', sdp: () => 'v=0\r\n', sessionId: () => 'x' });
-        const p = new RtspParser();
-        for (const c of chunks) {
-          conn.receive(c, 0);
-          for (let b = conn.pollTransmit(); b; b = conn.pollTransmit()) p.push(b);
-          for (let m = p.next(); m; m = p.next()) expect(m).toMatchObject({ kind: 'response' });
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 100 }),
+            fc.constantFrom(
+              ...[
+                'OPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\n',
+                'SETUP rtsp://h/s/stream=0 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n',
+                'PLAY rtsp://h/s RTSP/1.0\r\nCSeq: 4\r\nSession: x\r\n\r\n',
+              ].map((t) => new TextEncoder().encode(t))
+            )
+          ),
+          { maxLength: 12 }
+        ),
+        (chunks) => {
+          const conn = new RtspServerConnection({ path: '/s', sdp: () => 'v=0\r\n', sessionId: () => 'x' });
+          const p = new RtspParser();
+          for (const c of chunks) {
+            conn.receive(c, 0);
+            for (let b = conn.pollTransmit(); b; b = conn.pollTransmit()) p.push(b);
+            for (let m = p.next(); m; m = p.next()) expect(m).toMatchObject({ kind: 'response' });
+          }
         }
-      }),
-      { numRuns: 300 },
+      ),
+      { numRuns: 300 }
     );
   });
 });
@@ -97,23 +132,37 @@ describe('RtspServerConnection (sans-IO)', () => {
 describe('rtspServerSink', () => {
   it('ffprobe sees the stream (TCP)', async () => {
     const { url, done } = serveFile();
-    const { stdout, stderr } = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', await url]);
+    const { stdout, stderr } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-rtsp_transport',
+      'tcp',
+      '-show_entries',
+      'stream=codec_name,width,height',
+      '-of',
+      'json',
+      await url,
+    ]);
     expect(stderr).toBe('');
     expect(JSON.parse(stdout).streams[0]).toMatchObject({ codec_name: 'h264', width: 320, height: 240 });
     await done;
   }, 30_000);
 
-  it.each(['tcp', 'udp'] as const)('ffmpeg over %s receives every frame, the BYE ends it', async (transport) => {
-    const { url, done } = serveFile();
-    const out = join(dir, `out-${transport}.mp4`);
-    const rx = run('ffmpeg', ['-v', 'error', '-rtsp_transport', transport, '-i', await url, '-c', 'copy', '-y', out]);
-    await done;
-    const { stderr } = await rx;
-    expect(stderr).toBe('');
-    const probe = await run('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', out]);
-    expect(probe.stderr).toBe('');
-    expect(probe.stdout.trim()).toBe('45');
-  }, 30_000);
+  it.each(['tcp', 'udp'] as const)(
+    'ffmpeg over %s receives every frame, the BYE ends it',
+    async (transport) => {
+      const { url, done } = serveFile();
+      const out = join(dir, `out-${transport}.mp4`);
+      const rx = run('ffmpeg', ['-v', 'error', '-rtsp_transport', transport, '-i', await url, '-c', 'copy', '-y', out]);
+      await done;
+      const { stderr } = await rx;
+      expect(stderr).toBe('');
+      const probe = await run('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', out]);
+      expect(probe.stderr).toBe('');
+      expect(probe.stdout.trim()).toBe('45');
+    },
+    30_000
+  );
 
   it('our rtspSrc against our server: every unit, from a keyframe', async () => {
     const { url, done } = serveFile();
@@ -126,21 +175,48 @@ describe('rtspServerSink', () => {
 });
 
 describe('keep-alive', () => {
-  it.each(['tcp', 'udp'] as const)('rtspSrc (%s) keeps a session alive past the server\'s 2 s timeout', async (protocols) => {
-    const long = join(dir, `long-${protocols}.h264`);
-    await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=30', '-frames:v', '150', '-c:v', 'libx264', '-bf', '0', '-g', '30', '-f', 'h264', '-y', long]);
-    let onUrl!: (u: string) => void;
-    const url = new Promise<string>((r) => (onUrl = r));
-    const done = pipe(fileSrc({ location: long }), h264Parse(), rtspServerSink({ port: 0, sessionTimeout: 2 * SECOND, onListening: ({ url }) => onUrl(url) })).run({ profile: 'live' });
-    const packets: Packet[] = [];
-    const src = rtspSrc({ location: await url, protocols });
-    // Every unit counts here, late or not: the subject is the session's life, not latency.
-    await pipe(src, fakeSink({ dropLate: false, onPacket: (p) => void packets.push(p) })).run({ profile: 'live' });
-    await done;
-    // 5 s of video: without GET_PARAMETER every second the server would have closed the session at 2 s.
-    expect(packets).toHaveLength(150);
-    expect(src.counters.sessions).toBe(1);
-  }, 30_000);
+  it.each(['tcp', 'udp'] as const)(
+    "rtspSrc (%s) keeps a session alive past the server's 2 s timeout",
+    async (protocols) => {
+      const long = join(dir, `long-${protocols}.h264`);
+      await run('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=160x120:rate=30',
+        '-frames:v',
+        '150',
+        '-c:v',
+        'libx264',
+        '-bf',
+        '0',
+        '-g',
+        '30',
+        '-f',
+        'h264',
+        '-y',
+        long,
+      ]);
+      let onUrl!: (u: string) => void;
+      const url = new Promise<string>((r) => (onUrl = r));
+      const done = pipe(
+        fileSrc({ location: long }),
+        h264Parse(),
+        rtspServerSink({ port: 0, sessionTimeout: 2 * SECOND, onListening: ({ url }) => onUrl(url) })
+      ).run({ profile: 'live' });
+      const packets: Packet[] = [];
+      const src = rtspSrc({ location: await url, protocols });
+      // Every unit counts here, late or not: the subject is the session's life, not latency.
+      await pipe(src, fakeSink({ dropLate: false, onPacket: (p) => void packets.push(p) })).run({ profile: 'live' });
+      await done;
+      // 5 s of video: without GET_PARAMETER every second the server would have closed the session at 2 s.
+      expect(packets).toHaveLength(150);
+      expect(src.counters.sessions).toBe(1);
+    },
+    30_000
+  );
 });
 
 describe('g2g serve', () => {

@@ -79,7 +79,7 @@ describe('sender reports map RTP time to capture time', () => {
         const k = tail(p);
         if (k) byTail.set(k, frameIndex(p.pts!));
       }),
-      rtspServerSink({ port: 0, path: '/sr', sync: false, waitForClient: false, onListening: (i) => ((url = i.url), listening()) }),
+      rtspServerSink({ port: 0, path: '/sr', sync: false, waitForClient: false, onListening: (i) => ((url = i.url), listening()) })
     ).start({ profile: 'live', clock: systemClock });
     try {
       await Promise.race([ready, server.done]);
@@ -102,7 +102,7 @@ describe('sender reports map RTP time to capture time', () => {
               const truth = captures.get(frameIndex(p.pts!) - first.client + first.server);
               if (truth !== undefined) errors.push((p.meta.captureTime! - truth) / MILLISECOND);
             },
-          }),
+          })
         ).run({ profile: 'live', clock: systemClock });
         expect(errors.length, protocols).toBeGreaterThanOrEqual(20);
         // Left: the source's wake-up jitter around its median (RTP time is the nominal pts: a late wake-up

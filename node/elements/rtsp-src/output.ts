@@ -8,7 +8,7 @@ import { AudioDepayloader, type DepayedAudioFrame } from '../../../src/rtp/audio
 import { H264Depayloader, type DepayedAccessUnit } from '../../../src/rtp/h264-depayloader';
 import type { SdpStream } from '../../../src/rtp/sdp';
 import type { RtspSrcCounters } from './counters';
-import { PtsTimeline, SenderClock } from './timestamps';
+import { PtsTimeline, SenderClock, type SharedTimeline } from './timestamps';
 
 export interface RtspOutputOptions {
   readonly buffer: BoundedBuffer<CpuPacket>;
@@ -22,6 +22,8 @@ export interface RtspOutputOptions {
   readonly report: ElementReporter;
   /** num-buffers reached: the session is to end. */
   readonly onLimit: () => void;
+  /** media=all: the timeline the session's streams share (lip sync from the sender reports). */
+  readonly shared?: SharedTimeline;
 }
 
 /**
@@ -41,6 +43,20 @@ export class RtspOutput {
   /** The audio stream's depayloader and its frames' caps (rtspSrc media=audio), once described. */
   private audio: { depay: AudioDepayloader; caps: Caps } | undefined;
   private readonly frames: DepayedAudioFrame[] = [];
+
+  get shared(): SharedTimeline | undefined {
+    return this.o.shared;
+  }
+
+  /** A unit's pts and capture time: on the shared timeline once its stream's reports map it. */
+  private stamp(timestamp: number, epoch: number): { pts: number; captureTime: number } {
+    const own = this.timeline.pts(timestamp, epoch);
+    const captureTime = this.sender.captureTime(timestamp, this.timeline.clockRate);
+    const shared = this.o.shared;
+    if (!shared || !this.sender.synced) return { pts: own, captureTime };
+    const base = this.o.clock.now() - this.o.runningTime();
+    return { pts: shared.pts(captureTime - base, own), captureTime };
+  }
 
   constructor(private readonly o: RtspOutputOptions) {
     this.depay = new H264Depayloader({ onLoss: 'drop-until-idr', counters: o.counters.depay });
@@ -105,10 +121,9 @@ export class RtspOutput {
     const caps = this.audio!.caps;
     for (const f of this.frames) {
       if (this.full) break;
-      const pts = this.timeline.pts(f.timestamp, f.epoch);
+      const { pts, captureTime } = this.stamp(f.timestamp, f.epoch);
       const flags = PacketFlags.KEYFRAME | (f.discont || this.discontNext ? PacketFlags.DISCONT : 0);
       this.discontNext = false;
-      const captureTime = this.sender.captureTime(f.timestamp, this.timeline.clockRate);
       this.o.buffer.push({ caps, pts, dts: pts, duration: undefined, flags, memory: cpuMemory(f.data), meta: { captureTime, receiveTime: this.arrival } });
       this.o.counters.units++;
     }
@@ -124,13 +139,12 @@ export class RtspOutput {
     const { buffer, caps, counters } = this.o;
     for (const u of this.units) {
       if (this.full) break;
-      const pts = this.timeline.pts(u.timestamp, u.epoch);
+      const { pts, captureTime } = this.stamp(u.timestamp, u.epoch);
       let flags = 0;
       if (u.keyframe) flags |= PacketFlags.KEYFRAME;
       if (u.discont || this.discontNext) flags |= PacketFlags.DISCONT;
       if (u.corrupt) flags |= PacketFlags.CORRUPT;
       this.discontNext = false;
-      const captureTime = this.sender.captureTime(u.timestamp, this.timeline.clockRate);
       // receiveTime: when the bytes completing the unit arrived, to tell network from pipeline latency.
       const meta: PacketMeta = { captureTime, receiveTime: this.arrival };
       buffer.push({ caps, pts, dts: undefined, duration: undefined, flags, memory: cpuMemory(u.data), meta });

@@ -23,7 +23,7 @@ export interface SessionOptions {
   readonly transport: Transport;
   readonly protocols: RtspProtocols;
   /** The session's stream to play. */
-  readonly media: 'video' | 'audio';
+  readonly media: 'video' | 'audio' | 'all';
   /** Response and no-media timeout, ns. */
   readonly timeout: number;
   readonly udpTimeout: number | undefined;
@@ -33,7 +33,10 @@ export interface SessionOptions {
   readonly cname: string;
   readonly ctx: Pick<ElementContext, 'clock' | 'signal' | 'report' | 'log'>;
   readonly counters: RtspSrcCounters;
+  /** The first stream's output. */
   readonly output: RtspOutput;
+  /** media=all: every stream's output, in the client's order (the first is `output`). */
+  readonly outputs?: readonly RtspOutput[];
 }
 
 /** Monotonic ns for protocol timers: network deadlines are real time, whatever the pipeline clock. */
@@ -53,7 +56,9 @@ export class RtspSession {
   readonly outcome: Promise<Outcome>;
   private resolveOutcome!: (o: Outcome) => void;
   private readonly host: string;
-  private readonly path: RtpPath;
+  /** Each stream's way from the socket to its output (TCP: straight; UDP: a jitter buffer). */
+  private readonly paths: RtpPath[];
+  private readonly outputs: readonly RtspOutput[];
   private client: RtspClient | undefined;
   private conn: TcpConnection | undefined;
   private readonly udp: UdpReceiver[] = [];
@@ -75,10 +80,14 @@ export class RtspSession {
   constructor(private readonly o: SessionOptions) {
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
     this.host = parseRtspUrl(o.location).host;
-    this.path = rtpPath(o.transport, o.latency, (rtp) => o.output.push(rtp), o.ctx.report);
-    o.output.timeline.latency = this.path.latency;
+    this.outputs = o.outputs ?? [o.output];
+    this.paths = this.outputs.map((out) => rtpPath(o.transport, o.latency, (rtp) => out.push(rtp), o.ctx.report));
+    this.outputs.forEach((out, i) => {
+      out.timeline.latency = this.paths[i].latency;
+      out.sender.reset();
+      out.shared?.reset();
+    });
     o.counters.sessions++;
-    o.output.sender.reset();
     this.connect().catch((e: Error) => {
       // Connection refused and the like: nothing of the URL's credentials is in node:net's messages.
       this.finish({
@@ -117,7 +126,8 @@ export class RtspSession {
     const url = parseRtspUrl(o.location);
     const arrived = (what: string, feed: () => void): void =>
       this.guard(what, () => {
-        o.output.arrival = o.ctx.clock.now();
+        const at = o.ctx.clock.now();
+        for (const out of this.outputs) out.arrival = at;
         feed();
         this.pump();
       });
@@ -218,14 +228,15 @@ export class RtspSession {
   }
 
   private handle(e: RtspClientEvent, client: RtspClient, now: number): void {
-    const { output, ctx } = this.o;
+    const { ctx } = this.o;
+    const output = this.outputs[e.type === 'rtp' || e.type === 'rtcp' ? e.stream : 0] ?? this.outputs[0];
     switch (e.type) {
-      case 'described':
-        this.rr = new RtcpReceiver({
-          cname: this.o.cname,
-          clockRate: output.described(e.stream),
-        });
+      case 'described': {
+        // Receiver reports go for the first stream (each stream of a session is an RTP session of its own).
+        const rates = e.streams.map((st, i) => this.outputs[i]?.described(st));
+        this.rr = new RtcpReceiver({ cname: this.o.cname, clockRate: rates[0] ?? 90000 });
         break;
+      }
       case 'playing':
         this.played = true;
         ctx.log('info', `playing ${client.url.uri} over ${this.o.transport.toUpperCase()}`);
@@ -241,18 +252,19 @@ export class RtspSession {
           break;
         }
         // Statistics at arrival, before any reordering: A.8's jitter is about the network.
-        this.rr?.rtp(e.data, now);
+        if (e.stream === 0) this.rr?.rtp(e.data, now);
         output.sender.rtpFrom(peekSsrc(e.data));
-        this.path.rtp(e.data, now);
+        (this.paths[e.stream] ?? this.paths[0]).rtp(e.data, now);
         break;
       case 'rtcp': {
         if (!looksLikeRtcp(e.data)) break;
         const packets = parseRtcp(e.data).packets;
-        this.rr?.rtcp(packets, e.data.length, now);
+        if (e.stream === 0) this.rr?.rtcp(packets, e.data.length, now);
         for (const p of packets) {
           if (p.type === 'sr') output.sender.senderReport(p);
           if (p.type === 'bye') {
-            output.flush();
+            // One stream's BYE: the sender is leaving the session (ours sends one per stream at the end).
+            for (const out of this.outputs) out.flush();
             client.bye();
           }
         }
@@ -269,7 +281,12 @@ export class RtspSession {
   private arm(client: RtspClient, now: number): void {
     const d = this.deadlines;
     d.update('client', client.pollTimeout());
-    d.update('jitter', this.path.pollTimeout());
+    let jitter: number | undefined;
+    for (const path of this.paths) {
+      const t = path.pollTimeout();
+      if (t !== undefined && (jitter === undefined || t < jitter)) jitter = t;
+    }
+    d.update('jitter', jitter);
     d.update('rtcp', client.state === 'playing' ? this.rr?.pollTimeout() : undefined);
     const deadline = d.pollTimeout();
     // Every packet moves the no-media deadline on: a timer already armed no later than the new
@@ -287,7 +304,7 @@ export class RtspSession {
           const t = monoNow();
           if (this.client?.state === 'playing' && this.rr?.due(t)) this.sendReport(t, false);
           this.client?.handleTimeout(t);
-          this.path.drain(t);
+          for (const path of this.paths) path.drain(t);
           this.pump();
         }),
       // Firing early is harmless (the machines answer a later deadline); a far one, clamped, just re-arms.

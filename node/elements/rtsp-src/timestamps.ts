@@ -38,6 +38,28 @@ export class PtsTimeline {
 }
 
 /**
+ * One timeline for the streams of a session (rtspSrc media=all): a unit's pts is its capture running time
+ * (from its stream's sender reports) plus one offset for all streams, set by the first unit stamped this
+ * way so that its pts is what its own timeline gave it. Streams then keep the relation the sender's reports
+ * state (lip sync, as rtpbin's), however their first packets arrived. A stream with no report yet stays on
+ * its own timeline.
+ */
+export class SharedTimeline {
+  private offset: number | undefined;
+
+  /** A new session: new reports, a new offset. */
+  reset(): void {
+    this.offset = undefined;
+  }
+
+  /** pts of a unit captured at running time `capture`, which its stream's own timeline stamps `own`. */
+  pts(capture: number, own: number): number {
+    this.offset ??= own - capture;
+    return capture + this.offset;
+  }
+}
+
+/**
  * RTP time → capture time on the pipeline clock, from the sender's RTCP SR (its wall clock at one RTP
  * time): what glass-to-glass latency is measured from. Without an SR of the source now playing, the
  * arrival time stands in.
@@ -62,6 +84,11 @@ export class SenderClock {
 
   rtpFrom(ssrc: number): void {
     this.rtpSsrc = ssrc;
+  }
+
+  /** Whether a report of the source now playing maps its timestamps. */
+  get synced(): boolean {
+    return this.sr !== undefined && this.sr.ssrc === this.rtpSsrc;
   }
 
   captureTime(timestamp: number, clockRate: number): number {
