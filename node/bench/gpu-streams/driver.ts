@@ -4,12 +4,12 @@
  * that imports the *built* package (node_modules/glass2glass: dist/ and the prebuilt addon), run with a
  * carried Node; prints one JSON line per result (what=...), then a human line.
  *
- *   node driver.mjs streams --input live.h264 --n 16 [--backend nvdec] [--seconds 12] [--threads 1]
+ *   node driver.mjs streams --input live.h264 --n 16 [--backend nvdec] [--seconds 12] [--threads 1] [--start after-open|pipeline]
  *   node driver.mjs verify --input clip.h264 --reference ref-nv12.md5 [--backend nvdec] [--live]
  *   node driver.mjs merge step-0.json step-1.json ...   (one line for streams run as several processes)
  *
  * The source stands in for a camera: the clip's access units (parsed once, shared by every stream) go out
- * at 30 fps on the pipeline clock from the pipeline's start, looped, each stamped with the time it was due
+ * at 30 fps on the pipeline clock once the decoder has opened (see liveClip), looped, each stamped with the time it was due
  * as its capture time — so a source woken late by a busy event loop counts against glass-to-glass, as a
  * socket backlog would. Stream i starts i/N of a frame after stream 0 (cameras are not in step). The sink
  * syncs: its target for a frame is the pipeline's start + (pts − first pts), which is the frame's capture
@@ -18,7 +18,7 @@
  * steady window after every stream has delivered frames.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { Caps, cpuMemory, defineSource, Histogram, pipe, type Packet, type PipelineStats, type Reader, type RunningPipeline } from 'glass2glass';
@@ -63,14 +63,22 @@ async function loadUnits(path: string): Promise<{ caps: Caps; units: { data: Uin
   return { caps, units };
 }
 
-/** A camera stand-in: the units looped at 30 fps from the pipeline's start, capture-stamped when due. */
-function liveClip(caps: Caps, units: readonly { data: Uint8Array; flags: number }[]) {
+/**
+ * A camera stand-in: the units looped at 30 fps, capture-stamped when due. `afterOpen`: the schedule starts
+ * when the decoder asks for the second unit, i.e. once it has opened (a CUDA context takes 0.3–0.5 s, and
+ * far longer with many opening at once) and decoded the first — as a camera connecting to a decoder that is
+ * ready. Otherwise from the pipeline's start, so a slow open leaves a backlog of stale units that all arrive
+ * late (a socket that buffered everything). The first unit's pts is 0 either way: the sink's sync target,
+ * start + (pts − first pts), is then each frame's capture time.
+ */
+function liveClip(caps: Caps, units: readonly { data: Uint8Array; flags: number }[], afterOpen: boolean) {
   return defineSource<Packet>({
     factory: 'liveClip',
     srcCaps: caps,
     fixate: () => caps,
     open(ctx): Reader<Packet> {
       let k = 0;
+      let origin = ctx.baseTime;
       const make = (due: number): Packet => {
         const u = units[k % units.length];
         k++;
@@ -79,7 +87,8 @@ function liveClip(caps: Caps, units: readonly { data: Uint8Array; flags: number 
       };
       return {
         pull(signal) {
-          const due = ctx.baseTime + Math.round(k * FRAME_NS);
+          if (k === 1 && afterOpen) origin = ctx.clock.now() - Math.round(FRAME_NS);
+          const due = origin + Math.round(k * FRAME_NS);
           if (ctx.clock.now() >= due) return make(due);
           return ctx.clock.sleepUntil(due, signal).then(() => make(due));
         },
@@ -98,6 +107,7 @@ async function streams(): Promise<void> {
   const n = Number(arg('n'));
   const seconds = Number(arg('seconds', '12'));
   const settle = Number(arg('settle', '3'));
+  const startAfterOpen = arg('start', 'after-open') === 'after-open';
   const { caps, units } = await loadUnits(arg('input'));
   out({
     what: 'setup',
@@ -131,7 +141,7 @@ async function streams(): Promise<void> {
     });
     // Out of step with stream 0 by i/N of a frame: started that much later.
     while (performance.now() - t0 < (i * FRAME_NS) / n / NS) await new Promise((r) => setImmediate(r));
-    const p = pipe(liveClip(caps, units), h264Dec({ backend, format, threads, live: true }), sink);
+    const p = pipe(liveClip(caps, units, startAfterOpen), h264Dec({ backend, format, threads, live: true }), sink);
     const r = p.start({ profile: 'live', onLatency: (ns) => void (counting && g2g.record(ns)) });
     r.done.catch((e: unknown) => {
       if (!(e instanceof Error && e.name === 'AbortError') && e !== 'stop') errors.push(`stream ${i}: ${e instanceof Error ? e.message : String(e)}`);
@@ -178,6 +188,8 @@ async function streams(): Promise<void> {
     }
   });
   const copies = stats.reduce((a, s) => a + s.copies.count, 0) - copies0;
+  // Open descriptors: each decoder's CUDA context holds several (/dev/nvidia*), against RLIMIT_NOFILE.
+  const fds = readdirSync('/proc/self/fd').length;
   obs.disconnect();
   for (const r of runs) r.abort('stop');
   await Promise.allSettled(runs.map((r) => r.done));
@@ -210,6 +222,7 @@ async function streams(): Promise<void> {
     ledgerCopiesPerFrame: round(copies / Math.max(1, total), 3),
     rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
     gc: { major: gc.major, minor: gc.minor, msPerS: round(gc.ms / wall, 1) },
+    fds,
   };
   out(res);
   const dropTotal = Object.values(drops).reduce((a, b) => a + b, 0);

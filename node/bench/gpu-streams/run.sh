@@ -26,7 +26,10 @@ xz -dc "$H/node.xz" > "$D/node" && chmod +x "$D/node"
 tar -C "$D" -xJf "$H/libs.tar.xz" && tar -C "$D" -xJf "$H/app.tar.xz" || exit 1
 echo "unpacked in $(( $(date +%s) - start )) s"
 g2g=(env LD_LIBRARY_PATH="$D/lib" "$D/node" "$D/app/driver.mjs")
-{ nvidia-smi; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv; echo "cores: $(nproc)"; uname -r; grep -m1 'model name' /proc/cpuinfo; } > "$O/machine.txt" 2>&1
+# Every decoder's CUDA context holds descriptors: the default 1024 ran out at ~75 decoders in one process.
+nofile="$(ulimit -Sn)/$(ulimit -Hn)"
+ulimit -Hn 1048576 2>/dev/null; ulimit -Sn "$(ulimit -Hn)" 2>/dev/null
+{ nvidia-smi; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv; echo "cores: $(nproc)"; uname -r; grep -m1 'model name' /proc/cpuinfo; echo "open files (soft/hard): $nofile, raised to $(ulimit -Sn)/$(ulimit -Hn)"; } >> "$O/machine.txt" 2>&1
 cd "$D/app"
 
 if [ "$VERIFY" = 1 ]; then
