@@ -265,7 +265,8 @@ export class PipelineRun implements RunState, RunningPipeline {
     const terminal = !el.branches?.length;
     // A sink that keeps nothing once `write` settles (RELEASE): its packets' leased memory goes back then.
     const releases = terminal && (el.metas?.includes(RELEASE) ?? false);
-    let firstPts: number | undefined;
+    // pts − shift is the running time a synced packet is due at (see below).
+    let shift: number | undefined;
     let n = 0;
     for (;;) {
       if (signal.aborted) throw abortReason(signal);
@@ -274,8 +275,11 @@ export class PipelineRun implements RunState, RunningPipeline {
       if (item === EOS) break;
       const capture = item.meta.captureTime;
       if (sync && item.pts !== undefined) {
-        firstPts ??= item.pts;
-        const target = this.baseTime + (item.pts - firstPts) + profile.latency;
+        // As GStreamer, pts are running time: a live source stamping arrival running time (rtspSrc,
+        // videoTestSrc) is on time at base + pts, not late by however long it took to connect. A stream
+        // whose pts are ahead of the running time (a file starting at 10 s) is moved back to start now.
+        shift ??= Math.max(0, item.pts - (clock.now() - this.baseTime));
+        const target = this.baseTime + (item.pts - shift) + profile.latency;
         const now = clock.now();
         if (now < target) await clock.sleepUntil(target, signal);
         else if (profile.maxLateness !== undefined && now - target > profile.maxLateness) {

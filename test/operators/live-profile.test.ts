@@ -21,7 +21,10 @@ describe('live profile', () => {
   });
 
   it('keeps late packets with dropLate: false, and in the throughput profile', async () => {
-    const kept = await runMarbles(pipe(marbleSource('abcde|'), identity({ sleepTime: 30 * MS }), marbleSink({ dropLate: false })), { profile: 'live', frame: 10 * MS });
+    const kept = await runMarbles(pipe(marbleSource('abcde|'), identity({ sleepTime: 30 * MS }), marbleSink({ dropLate: false })), {
+      profile: 'live',
+      frame: 10 * MS,
+    });
     expect(toDiagram(kept)).toBe('---a--b--c--d--(e|)');
     const throughput = await runMarbles(slow(), { profile: 'throughput', frame: 10 * MS });
     expect(toDiagram(throughput)).toBe('---a--b--c--d--(e|)');
@@ -49,10 +52,31 @@ describe('live profile', () => {
     expect(toDiagram(log)).toBe('(ab)----(cd)|');
   });
 
+  /*
+   * A live source stamping arrival running time (rtspSrc, as rtspsrc) connects for 50 ms: its first unit has
+   * pts 50 ms and arrives at 50 ms. It is on time at base + pts, not 50 ms late (every unit would be dropped).
+   */
+  it('sync=true takes pts as running time: a live source that starts late is on time', async () => {
+    const live = { a: { pts: 50 * MS }, b: { pts: 60 * MS }, c: { pts: 80 * MS } };
+    const log = await runMarbles(pipe(marbleSource('-----(ab)-c|', live), marbleSink({ sync: true })), { profile: 'live', frame: 10 * MS });
+    expect(valuesOf(log).map((p) => p.meta.marble)).toEqual(['a', 'b', 'c']);
+    expect(timesOf(log)).toEqual([50 * MS, 60 * MS, 80 * MS]);
+    expect(statsOf(log, 'marbleSink0').drops).toEqual({});
+  });
+
+  it('sync=true moves pts ahead of the running time (a file starting at 10 s) back to start now', async () => {
+    const file = { a: { pts: 10_000 * MS }, b: { pts: 10_010 * MS }, c: { pts: 10_030 * MS } };
+    const log = await runMarbles(pipe(marbleSource('(ab)c|', file), marbleSink({ sync: true })), { profile: 'live', frame: 10 * MS });
+    expect(timesOf(log)).toEqual([0, 10 * MS, 30 * MS]);
+  });
+
   it('fakeSink sync=true presents at the same times on a clock that does not start at 0', async () => {
     const clock = new VirtualClock({ start: 5 * MS });
     const at: number[] = [];
-    const stats = await pipe(marbleSource('(ab)----(cd)|', values, { frame: 10 * MS }), fakeSink({ sync: true, onPacket: () => void at.push(clock.now()) })).run({ clock, profile: 'live' });
+    const stats = await pipe(
+      marbleSource('(ab)----(cd)|', values, { frame: 10 * MS }),
+      fakeSink({ sync: true, onPacket: () => void at.push(clock.now()) })
+    ).run({ clock, profile: 'live' });
     expect(at).toEqual([5 * MS, 15 * MS, 55 * MS]);
     expect(stats.delivered).toBe(3);
     expect(stats.drops).toBe(1);
