@@ -41,6 +41,7 @@ export const USAGE = `usage: g2g bench [--packets N] [--hops 0,1,5,10] [--queue 
        g2g bench audio [--runs N] [--seconds N] [--json]     (AAC and Opus decode and encode beside ffmpeg)
        g2g bench bridge [--buffers N] [--runs N]   (per-buffer cost of crossing into and out of GStreamer through gstBin, beside gst-launch-1.0 alone)
        g2g bench decode-pool [--streams N] [--size WxH] [--frames N] [--fps N] [--runs N]   (N live decoders on the shared decoder pool against a thread each)
+       g2g bench streams [--duration S] [--max N] [--json]   (the most live RTSP streams one process decodes with no late frame, beside GStreamer)
 
 Measures fakeSrc num-buffers=N ! identity ×hops ! fakeSink (and ! queue !) in glass2glass and, when
 gst-launch-1.0 is on PATH, the same pipelines in GStreamer. Each case runs once to warm up, then

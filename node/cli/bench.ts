@@ -16,6 +16,7 @@ const SUBCOMMANDS = new Map<string, () => Promise<BenchFn>>([
   ['audio', async () => (await import('../bench/audio')).benchAudio],
   ['audio-output', async () => (await import('../bench/audio-output')).benchAudioOutput],
   ['bridge', async () => (await import('../bench/bridge')).benchBridge],
+  ['streams', async () => (await import('../bench/streams')).benchStreams],
 ]);
 
 /** `g2g bench`: the core benchmark against GStreamer, or a sub-benchmark. Returns the process exit code. */
