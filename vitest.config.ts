@@ -101,6 +101,7 @@ const PEERS = [
   'test/cli/report.test.ts', // headless Chromium opens the report
   'test/bench/display.test.ts', // weston, GStreamer's waylandsink (python gi)
   'test/bench/audio-output.test.ts', // a private PulseAudio daemon, GStreamer's pulsesink
+  'test/bench/streams.test.ts', // g2g serve (the built CLI) and GStreamer's rtspsrc/avdec_h264 (python gi), sockets
   'test/audio/resample-ffmpeg.test.ts', // ffmpeg's libswresample on the same tone
   'test/audio/codecs.test.ts', // the native addon's AAC/Opus against ffmpeg's decode, ffprobe
 ];
