@@ -42,6 +42,8 @@ window's frames and dropped none.
   --max N        largest N tried (default 128)
   --protocols P  RTP over tcp (interleaved, default) or udp, on both sides
   --n N          no search: one trial of N streams on each side
+  --retries R    a count that fails is tried again, up to R times (default 1): it sustains if one try
+                 passes (the machine's other work can spoil one window; the same rule for both sides)
 The last line reads: streams: g2g N, GStreamer M`;
 
 export interface StreamsOptions {
@@ -50,13 +52,15 @@ export interface StreamsOptions {
   max: number;
   /** One trial of this count per side instead of the search. */
   n?: number;
+  /** Tries again of a count that failed. */
+  retries: number;
   protocols: 'tcp' | 'udp';
   json: boolean;
   help: boolean;
 }
 
 export function parseStreamsArgs(args: readonly string[]): StreamsOptions {
-  const o: StreamsOptions = { duration: 30, warmup: 3, max: 128, protocols: 'tcp', json: false, help: false };
+  const o: StreamsOptions = { duration: 30, warmup: 3, max: 128, retries: 1, protocols: 'tcp', json: false, help: false };
   for (const a of benchArgs(args)) {
     if (a.name === '--json') o.json = true;
     else if (a.name === '-h' || a.name === '--help') o.help = true;
@@ -64,6 +68,7 @@ export function parseStreamsArgs(args: readonly string[]): StreamsOptions {
     else if (a.name === '--warmup') o.warmup = a.count(0);
     else if (a.name === '--max') o.max = a.count(1);
     else if (a.name === '--n') o.n = a.count(1);
+    else if (a.name === '--retries') o.retries = a.count(0);
     else if (a.name === '--protocols') {
       const v = a.value();
       if (v !== 'tcp' && v !== 'udp') throw new UsageError(`--protocols must be tcp or udp, got '${v}'`);
@@ -77,6 +82,8 @@ export function parseStreamsArgs(args: readonly string[]): StreamsOptions {
 export interface Trial {
   readonly side: 'g2g' | 'GStreamer';
   readonly n: number;
+  /** 1 for the first try of this count, 2 for the first retry, … */
+  readonly attempt: number;
   readonly sustained: boolean;
   readonly reason?: string;
   /** The window's length, s, and the frames per stream it should hold (length × 30). */
@@ -141,7 +148,7 @@ export function windowOf(a: SideSnapshot, b: SideSnapshot): StreamWindow[] {
   }));
 }
 
-async function trial(side: 'g2g' | 'GStreamer', n: number, server: TestServer, o: StreamsOptions, progress: Progress): Promise<Trial> {
+async function trial(side: 'g2g' | 'GStreamer', n: number, attempt: number, server: TestServer, o: StreamsOptions, progress: Progress): Promise<Trial> {
   const s: StreamsSide = side === 'g2g' ? startG2gStreams(server.url, n, o.protocols) : await startGstStreams(server.url, n, o.protocols);
   try {
     progress(`${side} ×${n}: starting`);
@@ -169,6 +176,7 @@ async function trial(side: 'g2g' | 'GStreamer', n: number, server: TestServer, o
     return {
       side,
       n,
+      attempt,
       sustained: verdict.sustained,
       reason: verdict.reason,
       seconds,
@@ -205,8 +213,9 @@ export async function runStreams(o: StreamsOptions, progress: Progress = () => u
       for (const side of ['g2g', 'GStreamer'] as const) {
         const n = searches[side].next();
         if (n === undefined) continue;
-        const t = await trial(side, n, server, o, progress);
+        let t = await trial(side, n, 1, server, o, progress);
         trials.push(t);
+        for (let k = 1; !t.sustained && k <= o.retries; k++) trials.push((t = await trial(side, n, k + 1, server, o, progress)));
         searches[side].record(n, t.sustained);
         tried = true;
       }
@@ -232,12 +241,13 @@ const pct = (cores: number) => (Number.isFinite(cores) ? `${(cores * 100).toFixe
 
 /** The report as text: every trial by side and N, the figures at each side's N, and the last line tools read. */
 export function formatStreamsReport(r: StreamsReport): string {
-  const sorted = [...r.trials].sort((a, b) => (a.side === b.side ? a.n - b.n : a.side === 'g2g' ? -1 : 1));
+  const sorted = [...r.trials].sort((a, b) => (a.side === b.side ? a.n - b.n || a.attempt - b.attempt : a.side === 'g2g' ? -1 : 1));
   const rows = [
-    ['side', 'N', 'sustained', 'frames/stream min', 'mean', 'of', 'late', 'drops', 'CPU/stream', 'server CPU', 'g2g p95 ms', 'sync latency ms', 'load'],
+    ['side', 'N', 'try', 'sustained', 'frames/stream min', 'mean', 'of', 'late', 'drops', 'CPU/stream', 'server CPU', 'g2g p95 ms', 'sync latency ms', 'load'],
     ...sorted.map((t) => [
       t.side,
       String(t.n),
+      String(t.attempt),
       t.sustained ? 'yes' : 'no',
       String(t.framesMin),
       t.framesMean.toFixed(1),
@@ -263,12 +273,12 @@ export function formatStreamsReport(r: StreamsReport): string {
   return [
     `g2g bench streams: ${r.machine}; window ${o.duration} s after ${o.warmup} s warm-up, RTP over ${o.protocols}, ${
       o.n === undefined ? `N up to ${o.max}` : `N = ${o.n}`
-    }`,
+    }, a failed count tried up to ${o.retries} more time(s)`,
     `load average ${r.loadStart.toFixed(2)} at the start, ${r.loadEnd.toFixed(2)} at the end (CPU per stream in cores: 100% = one core)`,
     '',
     ...table(rows),
     '',
-    ...r.trials.filter((t) => !t.sustained && t.reason).map((t) => `${t.side} ×${t.n} not sustained: ${t.reason}`),
+    ...r.trials.filter((t) => !t.sustained && t.reason).map((t) => `${t.side} ×${t.n} (try ${t.attempt}) not sustained: ${t.reason}`),
     summary('g2g', r.g2g),
     summary('GStreamer', r.gst),
     `streams: g2g ${r.g2g}, GStreamer ${r.gst}`,

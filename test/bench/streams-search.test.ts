@@ -129,12 +129,13 @@ describe("GStreamer's side: the description and the script's lines", () => {
 
 describe('the command line and the report', () => {
   it('parses the options over the defaults', () => {
-    expect(parseStreamsArgs([])).toEqual({ duration: 30, warmup: 3, max: 128, protocols: 'tcp', json: false, help: false });
-    expect(parseStreamsArgs(['--duration', '2', '--warmup=0', '--max', '2', '--protocols', 'udp', '--n', '3', '--json'])).toEqual({
+    expect(parseStreamsArgs([])).toEqual({ duration: 30, warmup: 3, max: 128, retries: 1, protocols: 'tcp', json: false, help: false });
+    expect(parseStreamsArgs(['--duration', '2', '--warmup=0', '--max', '2', '--protocols', 'udp', '--n', '3', '--retries', '0', '--json'])).toEqual({
       duration: 2,
       warmup: 0,
       max: 2,
       n: 3,
+      retries: 0,
       protocols: 'udp',
       json: true,
       help: false,
@@ -154,6 +155,7 @@ describe('the command line and the report', () => {
     const t = (side: Trial['side'], n: number, sustained: boolean): Trial => ({
       side,
       n,
+      attempt: 1,
       sustained,
       reason: sustained ? undefined : 'stream 2: 3 late',
       seconds: 30,
@@ -171,7 +173,7 @@ describe('the command line and the report', () => {
     const r: StreamsReport = {
       machine: 'AMD EPYC, 2 cores',
       cores: 2,
-      options: { duration: 30, warmup: 3, max: 4, protocols: 'tcp' },
+      options: { duration: 30, warmup: 3, max: 4, retries: 0, protocols: 'tcp' },
       trials: [t('g2g', 1, true), t('GStreamer', 1, true), t('g2g', 2, true), t('GStreamer', 2, false)],
       g2g: 2,
       gst: 1,
@@ -180,8 +182,8 @@ describe('the command line and the report', () => {
     };
     const lines = formatStreamsReport(r).split('\n');
     expect(lines.at(-1)).toBe('streams: g2g 2, GStreamer 1');
-    expect(lines).toContain('GStreamer ×2 not sustained: stream 2: 3 late');
+    expect(lines).toContain('GStreamer ×2 (try 1) not sustained: stream 2: 3 late');
     expect(lines).toContain('g2g at N=2: CPU per stream 2.0% of a core, glass-to-glass p95 48.2 ms');
-    expect(lines.filter((l) => /^(g2g|GStreamer)\s+\d+\s+(yes|no)\s/.test(l))).toHaveLength(4);
+    expect(lines.filter((l) => /^(g2g|GStreamer)\s+\d+\s+1\s+(yes|no)\s/.test(l))).toHaveLength(4);
   });
 });

@@ -15,7 +15,7 @@ describe('g2g bench streams', () => {
   it('searches N on both sides against one server and reports every trial', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await benchStreams(['--max', '2', '--duration', '2', '--warmup', '1', '--json'], {
+    const code = await benchStreams(['--max', '2', '--duration', '2', '--warmup', '1', '--retries', '0', '--json'], {
       out: (t) => void out.push(t),
       err: (t) => void err.push(t),
     });
