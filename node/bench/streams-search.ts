@@ -94,3 +94,17 @@ export function procStatTicks(stat: string): number | undefined {
   if (f.length < 13 || !Number.isInteger(utime) || !Number.isInteger(stime)) return undefined;
   return utime + stime;
 }
+
+/**
+ * Busy CPU time of the whole machine, in clock ticks, from the text of /proc/stat: the first line's
+ * (`cpu`, all cores) user, nice, system, irq, softirq and steal; idle and iowait left out (guest time is
+ * already inside user). Undefined for text without that line.
+ */
+export function machineBusyTicks(stat: string): number | undefined {
+  const m = /^cpu\s+(.*)$/m.exec(stat);
+  if (!m) return undefined;
+  const f = m[1].trim().split(/\s+/).map(Number);
+  if (f.length < 8 || f.slice(0, 8).some((v) => !Number.isInteger(v))) return undefined;
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return user + nice + system + irq + softirq + steal;
+}

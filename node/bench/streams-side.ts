@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { procStatTicks } from './streams-search';
+import { machineBusyTicks, procStatTicks } from './streams-search';
 
 /** What `g2g bench streams` asks of either side (N streams in one process) while they play. */
 export interface StreamsSide {
@@ -49,6 +49,16 @@ function clockTickNs(): number {
 export function readProcCpu(pid: number): number {
   try {
     const ticks = procStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return ticks === undefined ? NaN : ticks * clockTickNs();
+  } catch {
+    return NaN;
+  }
+}
+
+/** The machine's busy CPU time (every core, all but idle and iowait), ns, from /proc/stat; NaN if unreadable. */
+export function readMachineBusy(): number {
+  try {
+    const ticks = machineBusyTicks(readFileSync('/proc/stat', 'utf8'));
     return ticks === undefined ? NaN : ticks * clockTickNs();
   } catch {
     return NaN;

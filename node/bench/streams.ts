@@ -5,7 +5,7 @@ import { BENCH_PROFILE, startG2gStreams } from './streams-g2g';
 import { gstMissing, startGstStreams } from './streams-gst';
 import { MaxSearch, sustains, SUSTAIN_SHARE, type StreamWindow } from './streams-search';
 import { startTestServer, type TestServer } from './streams-server';
-import type { SideSnapshot, StreamsSide } from './streams-side';
+import { readMachineBusy, type SideSnapshot, type StreamsSide } from './streams-side';
 
 /**
  * `g2g bench streams`: the most live 640x360 30 fps RTSP streams one process decodes on this machine
@@ -100,6 +100,11 @@ export interface Trial {
   readonly cpuPerStream: number;
   /** The server's CPU over the window, in cores. */
   readonly serverCpu: number;
+  /**
+   * The rest of the machine's CPU over the window, in cores: its busy time less this side's process and
+   * the server's (the machine is shared; the load average would count this side's own threads).
+   */
+  readonly otherCpu: number;
   /** Ours only: glass-to-glass p95 over the window, ms, every stream's frames together. */
   readonly g2gP95?: number;
   /** The latency every synced frame may use before it counts as late, ms (max-lateness comes on top). */
@@ -161,6 +166,7 @@ async function trial(side: 'g2g' | 'GStreamer', n: number, attempt: number, serv
     await sleep(o.warmup * 1000);
     const load = loadavg()[0];
     const server0 = server.cpu();
+    const busy0 = readMachineBusy();
     s.openWindow?.();
     const a = await s.snap();
     progress(`${side} ×${n}: measuring ${o.duration} s`);
@@ -168,6 +174,7 @@ async function trial(side: 'g2g' | 'GStreamer', n: number, attempt: number, serv
     const b = await s.snap();
     const latency = s.closeWindow?.();
     const server1 = server.cpu();
+    const busy1 = readMachineBusy();
     const seconds = (b.at - a.at) / 1e9;
     const expected = seconds * FPS;
     const streams = windowOf(a, b);
@@ -187,6 +194,7 @@ async function trial(side: 'g2g' | 'GStreamer', n: number, attempt: number, serv
       drops: streams.reduce((x, y) => x + y.drops, 0),
       cpuPerStream: (b.cpu - a.cpu) / (b.at - a.at) / n,
       serverCpu: (server1 - server0) / (b.at - a.at),
+      otherCpu: Math.max(0, (busy1 - busy0 - (b.cpu - a.cpu) - (server1 - server0)) / (b.at - a.at)),
       g2gP95: latency && latency.count > 0 ? latency.p95 / 1e6 : undefined,
       syncLatency: side === 'g2g' ? BENCH_PROFILE.latency / 1e6 : b.syncLatency === undefined ? undefined : b.syncLatency / 1e6,
       load,
@@ -243,7 +251,23 @@ const pct = (cores: number) => (Number.isFinite(cores) ? `${(cores * 100).toFixe
 export function formatStreamsReport(r: StreamsReport): string {
   const sorted = [...r.trials].sort((a, b) => (a.side === b.side ? a.n - b.n || a.attempt - b.attempt : a.side === 'g2g' ? -1 : 1));
   const rows = [
-    ['side', 'N', 'try', 'sustained', 'frames/stream min', 'mean', 'of', 'late', 'drops', 'CPU/stream', 'server CPU', 'g2g p95 ms', 'sync latency ms', 'load'],
+    [
+      'side',
+      'N',
+      'try',
+      'sustained',
+      'frames/stream min',
+      'mean',
+      'of',
+      'late',
+      'drops',
+      'CPU/stream',
+      'server CPU',
+      'others CPU',
+      'g2g p95 ms',
+      'sync latency ms',
+      'load',
+    ],
     ...sorted.map((t) => [
       t.side,
       String(t.n),
@@ -256,6 +280,7 @@ export function formatStreamsReport(r: StreamsReport): string {
       String(t.drops),
       pct(t.cpuPerStream),
       pct(t.serverCpu),
+      pct(t.otherCpu),
       t.g2gP95 === undefined ? '-' : t.g2gP95.toFixed(1),
       t.syncLatency === undefined ? '-' : t.syncLatency.toFixed(0),
       t.load.toFixed(2),
@@ -274,7 +299,9 @@ export function formatStreamsReport(r: StreamsReport): string {
     `g2g bench streams: ${r.machine}; window ${o.duration} s after ${o.warmup} s warm-up, RTP over ${o.protocols}, ${
       o.n === undefined ? `N up to ${o.max}` : `N = ${o.n}`
     }, a failed count tried up to ${o.retries} more time(s)`,
-    `load average ${r.loadStart.toFixed(2)} at the start, ${r.loadEnd.toFixed(2)} at the end (CPU per stream in cores: 100% = one core)`,
+    `load average ${r.loadStart.toFixed(2)} at the start, ${r.loadEnd.toFixed(
+      2
+    )} at the end (CPU in cores: 100% = one core; others: the machine's busy time less the side and the server)`,
     '',
     ...table(rows),
     '',

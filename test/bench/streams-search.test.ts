@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gstDescription, parseGstLine } from '../../node/bench/streams-gst';
-import { MaxSearch, procStatTicks, sustains, SUSTAIN_SHARE } from '../../node/bench/streams-search';
+import { machineBusyTicks, MaxSearch, procStatTicks, sustains, SUSTAIN_SHARE } from '../../node/bench/streams-search';
 import { formatStreamsReport, parseStreamsArgs, windowOf, type StreamsReport, type Trial } from '../../node/bench/streams';
 
 /** Runs a search against a machine that sustains up to `capacity` streams; returns the counts tried. */
@@ -92,6 +92,21 @@ describe('procStatTicks', () => {
   });
 });
 
+describe('machineBusyTicks', () => {
+  it('sums the busy fields of the all-cores line, idle and iowait left out', () => {
+    expect(machineBusyTicks('cpu  2946622 27608 460669 11539607 11965 0 3479 5159 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n')).toBe(
+      2946622 + 27608 + 460669 + 3479 + 5159
+    );
+    const ticks = machineBusyTicks(readFileSync('/proc/stat', 'utf8'));
+    expect(Number.isInteger(ticks) && ticks! > 0).toBe(true);
+  });
+
+  it('is undefined without the line', () => {
+    expect(machineBusyTicks('cpu0 1 2 3 4 5 6 7 8\n')).toBeUndefined();
+    expect(machineBusyTicks('cpu  1 2 3\n')).toBeUndefined();
+  });
+});
+
 describe("GStreamer's side: the description and the script's lines", () => {
   it('N branches, sources and sinks named by index, in one description', () => {
     const d = gstDescription('rtsp://127.0.0.1:8554/bench', 2, 'tcp');
@@ -166,6 +181,7 @@ describe('the command line and the report', () => {
       drops: sustained ? 0 : 3,
       cpuPerStream: 0.02,
       serverCpu: 0.05,
+      otherCpu: 0.5,
       g2gP95: side === 'g2g' ? 48.2 : undefined,
       syncLatency: 20,
       load: 1.5,

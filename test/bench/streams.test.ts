@@ -36,6 +36,7 @@ describe('g2g bench streams', () => {
         expect(t.framesMin).toBeLessThanOrEqual(t.framesMean);
         expect(t.cpuPerStream).toBeGreaterThan(0);
         expect(t.serverCpu).toBeGreaterThan(0);
+        expect(Number.isFinite(t.otherCpu) && t.otherCpu >= 0).toBe(true);
         expect(t.late).toBeLessThanOrEqual(t.drops);
         expect(t.sustained).toBe(t.reason === undefined);
         // GStreamer's queried pipeline latency (its fakesink's processing-deadline, 20 ms), ours set to match.
