@@ -248,8 +248,18 @@ function openSink(
     if (ordered.length > 1) ctx.log('info', `${ordered.length} streams: ${ordered.map((c) => c.structures[0]?.name).join(', ')}`);
     announce();
   };
-  /** Whether the packet is its track's first: its DISCONT starts that track, not a new timeline. */
-  const firstOf = new Set<string>();
+  /** A track's first packet (DISCONT from mp4Demux on each track) starts that track, not a new timeline. */
+  const tracksStarted = new Set<string>();
+  const capsSeen = new WeakSet<Caps>();
+  const firstOfTrack = (p: Packet): boolean => {
+    // Only a Caps object not met before can start a track: the key is built once per object, not per packet.
+    if (!multi || capsSeen.has(p.caps)) return false;
+    capsSeen.add(p.caps);
+    const k = trackKey(p.caps);
+    if (tracksStarted.has(k)) return false;
+    tracksStarted.add(k);
+    return true;
+  };
 
   const send = async (p: Packet, signal: AbortSignal): Promise<void> => {
     if (waitForClient && !started) {
@@ -261,13 +271,8 @@ function openSink(
     const t = p.pts ?? p.dts;
     if (sync && t !== undefined) {
       const now = clock.now();
-      let fresh = false;
-      if (multi) {
-        const k = trackKey(p.caps);
-        fresh = !firstOf.has(k);
-        firstOf.add(k);
-      }
-      if (!anchor || (p.flags & PacketFlags.DISCONT && !fresh)) anchor = { t, at: now };
+      const first = firstOfTrack(p);
+      if (!anchor || (p.flags & PacketFlags.DISCONT && !first)) anchor = { t, at: now };
       const target = anchor.at + (t - anchor.t);
       if (target > lastTarget) lastTarget = target;
       if (lastTarget > now) await clock.sleepUntil(lastTarget, signal);

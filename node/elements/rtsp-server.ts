@@ -70,9 +70,7 @@ const PATH = /^\/[\w\-./]*$/;
 export interface RtspServerClient {
   readonly socket: Socket;
   readonly conn: RtspServerConnection;
-  /** The first stream's transport. */
-  transport?: TransportSpec;
-  /** Each stream the client set up, by index. */
+  /** Each stream the client set up (index of `stream=N`) and its transport. */
   transports?: ReadonlyMap<number, TransportSpec>;
   mount?: RtspMount;
   /** Video starts at a keyframe: nothing before it decodes. */
@@ -117,6 +115,12 @@ function interleaveAll(channels: readonly [number, number], rtcp: Uint8Array | u
   return buf;
 }
 
+/** Whether `port` is the client's RTCP port of one of its streams. */
+function fromClientRtcp(c: RtspServerClient, port: number): boolean {
+  if (c.transports) for (const t of c.transports.values()) if (t.clientPort?.[1] === port) return true;
+  return false;
+}
+
 /** Validates a mount path: `/live`, `/cams/1`. */
 export function checkMountPath(path: string, what = 'mount path'): string {
   if (typeof path !== 'string' || !PATH.test(path) || /\/stream=\d+$/.test(path))
@@ -136,8 +140,8 @@ export class RtspMount {
   readonly auth: RtspServerAuth | undefined;
   /** The mount's streams in SDP order: one H.264 stream until `setTracks` says otherwise. */
   private tracks: MountTrack[];
-  private lastCaps: Caps | undefined;
-  private lastTrack = 0;
+  /** The track of each Caps object seen (a multi-track stream reuses one object per track). */
+  private readonly trackByCaps = new Map<Caps, number>();
   private wake: (() => void) | undefined;
   private ended = false;
 
@@ -161,7 +165,7 @@ export class RtspMount {
       if (!a) throw new RtspServerError(`rtspServerSink cannot send ${c.toString()} over RTP (H.264, AAC with codec_data, or Opus)`);
       return a;
     });
-    this.lastCaps = undefined;
+    this.trackByCaps.clear();
   }
 
   /** The mount's SDP; H.264 parameter sets once the stream has shown them. */
@@ -173,11 +177,13 @@ export class RtspMount {
   /** The track packets with these caps go to (the first track when none is given). */
   private trackOf(c: Caps | undefined): number {
     if (c === undefined || this.tracks.length === 1) return 0;
-    if (c === this.lastCaps) return this.lastTrack;
+    const known = this.trackByCaps.get(c);
+    if (known !== undefined) return known;
     const i = this.tracks.findIndex((t) => t.matches(c));
     if (i < 0) throw new RtspServerError(`rtspServerSink: ${c.toString()} is none of the mount's streams (a new track after clients described it)`);
-    this.lastCaps = c;
-    this.lastTrack = i;
+    // Bounded: a stream that made a new Caps object per packet would only refill it.
+    if (this.trackByCaps.size >= 64) this.trackByCaps.clear();
+    this.trackByCaps.set(c, i);
     return i;
   }
 
@@ -229,7 +235,7 @@ export class RtspMount {
     let report = rtcp.due(now) ? rtcp.report(now, wallMs()) : undefined;
     const video = track.kind === 'video';
     for (const c of this.players) {
-      const t = c.transports?.get(index) ?? (index === 0 && !c.transports ? c.transport : undefined);
+      const t = c.transports?.get(index);
       if (!t || !c.conn.isPlaying) continue;
       let sr = report;
       if (video ? c.waitingKey : !(c.started ??= new Set()).has(index)) {
@@ -465,7 +471,6 @@ export class RtspServer {
         const m = this.mounts.get(e.path === '' ? '/' : e.path);
         if (!m) return this.drop(c, `mount ${e.path} went away`);
         c.mount?.players.delete(c);
-        c.transport = e.transport;
         c.transports = e.transports;
         c.started = undefined;
         c.mount = m;
@@ -481,7 +486,6 @@ export class RtspServer {
       } else if (e.type === 'teardown') {
         c.mount?.players.delete(c);
         c.mount = undefined;
-        c.transport = undefined;
         c.transports = undefined;
       } else {
         if (e.timeout) this.counted(e.timeout);
@@ -513,7 +517,7 @@ export class RtspServer {
 
   /** @internal RTP or RTCP of a stream (default the first) to a playing client, on that stream's transport. */
   sendTo(c: RtspServerClient, kind: 'rtp' | 'rtcp', d: Uint8Array, stream = 0): void {
-    const t = c.transports?.get(stream) ?? (stream === 0 && !c.transports ? c.transport : undefined);
+    const t = c.transports?.get(stream);
     if (!t) return;
     if (t.interleaved) c.socket.write(c.conn.interleave(kind, d, stream));
     else if (t.clientPort && this.udp) this.udp[kind === 'rtp' ? 0 : 1].send(d, t.clientPort[kind === 'rtp' ? 0 : 1], c.socket.remoteAddress);
@@ -531,7 +535,7 @@ export class RtspServer {
         await new Promise<void>((res, rej) => (b.once('error', rej), b.bind({ port: p + 1, address: this.address, exclusive: true }, () => res())));
         // Receiver reports keep a UDP client's session alive.
         b.on('message', (_m, r) => {
-          for (const c of this.clients) if (c.socket.remoteAddress === r.address && c.transport?.clientPort?.[1] === r.port) c.conn.noteActivity(mono());
+          for (const c of this.clients) if (c.socket.remoteAddress === r.address && fromClientRtcp(c, r.port)) c.conn.noteActivity(mono());
         });
         this.udp = [a, b];
         this.udpPorts = [p, p + 1];

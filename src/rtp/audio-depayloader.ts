@@ -8,8 +8,9 @@
  *
  * Never throws on what arrives: bad packets are counted.
  */
-import { parseRtp, RtpError } from './rtp-packet';
-import { seqDiff, TimestampExtender } from './seq';
+import { RtpIntake } from './intake';
+import { checkRtpInt, RtpError } from './rtp-packet';
+import { TimestampExtender } from './seq';
 import type { AudioRtpCodec } from './audio-payloader';
 
 export interface AudioDepayloaderOptions {
@@ -48,13 +49,11 @@ export interface AudioDepayCounters {
 export class AudioDepayloader {
   readonly codec: AudioRtpCodec;
   readonly counters: AudioDepayCounters = { packets: 0, frames: 0, lost: 0, late: 0, invalid: 0, ignored: 0, dropped: 0 };
-  private readonly pt: number | undefined;
+  private readonly intake: RtpIntake;
   private readonly sizeLength: number;
   private readonly indexLength: number;
   private readonly indexDeltaLength: number;
   private readonly frameDuration: number;
-  private ssrc: number | undefined;
-  private expectedSeq: number | undefined;
   private readonly ts = new TimestampExtender();
   private epoch = 0;
   private discont = true;
@@ -66,7 +65,7 @@ export class AudioDepayloader {
   constructor(options: AudioDepayloaderOptions) {
     if (options.codec !== 'aac' && options.codec !== 'opus') throw new RtpError('argument', `codec must be 'aac' or 'opus', got '${String(options.codec)}'`);
     this.codec = options.codec;
-    this.pt = options.payloadType;
+    this.intake = new RtpIntake(this.counters, options.payloadType);
     this.sizeLength = options.sizeLength ?? 13;
     this.indexLength = options.indexLength ?? 3;
     this.indexDeltaLength = options.indexDeltaLength ?? 3;
@@ -76,7 +75,7 @@ export class AudioDepayloader {
       [this.indexLength, 'indexlength'],
       [this.indexDeltaLength, 'indexdeltalength'],
     ] as const)
-      if (!Number.isInteger(v) || v < 0 || v > 16) throw new RtpError('argument', `${what} must be an integer in [0, 16], got ${v}`);
+      checkRtpInt(v, 0, 16, what);
     if (this.sizeLength < 1) throw new RtpError('argument', 'sizelength must be at least 1 (constant-size AUs are not supported)');
     if (!Number.isInteger(this.frameDuration) || this.frameDuration < 1)
       throw new RtpError('argument', `frame duration must be a positive integer, got ${this.frameDuration}`);
@@ -84,37 +83,18 @@ export class AudioDepayloader {
 
   /** Takes one RTP packet; appends the frames it completes to `out`. */
   push(data: Uint8Array, out: DepayedAudioFrame[]): void {
-    const p = parseRtp(data);
-    if (p instanceof RtpError) {
-      this.counters.invalid++;
-      return;
+    const intake = this.intake;
+    const p = intake.take(data);
+    if (!p) return;
+    if (intake.newSource) {
+      this.ts.reset();
+      this.epoch++;
+      this.lose();
     }
-    if (this.pt !== undefined && p.payloadType !== this.pt) {
-      this.counters.ignored++;
-      return;
+    if (intake.lost > 0) {
+      this.counters.lost += intake.lost;
+      this.lose();
     }
-    if (this.ssrc !== p.ssrc) {
-      if (this.ssrc !== undefined) {
-        this.expectedSeq = undefined;
-        this.ts.reset();
-        this.epoch++;
-        this.lose();
-      }
-      this.ssrc = p.ssrc;
-    }
-    if (this.expectedSeq !== undefined) {
-      const d = seqDiff(this.expectedSeq, p.sequenceNumber);
-      if (d < 0) {
-        this.counters.late++;
-        return;
-      }
-      if (d > 0) {
-        this.counters.lost += d;
-        this.lose();
-      }
-    }
-    this.expectedSeq = (p.sequenceNumber + 1) & 0xffff;
-    this.counters.packets++;
     const ts = this.ts.extend(p.timestamp);
     if (this.codec === 'opus') {
       if (p.payload.length > 0) this.emit(p.payload, ts, out);

@@ -7,8 +7,8 @@
  *   whole frame's size in its header; the marker is set on the packet that ends a frame (3.2.3.1).
  * - `opus` (RFC 7587): the Opus packet is the payload; the clock is always 48 kHz.
  */
-import { MAX_RTP_PACKET, RTP_HEADER_SIZE, RtpError, writeFixedHeader } from './rtp-packet';
-import { randomUint16, randomUint32 } from './random';
+import { RTP_HEADER_SIZE, RtpError, writeFixedHeader } from './rtp-packet';
+import { rtpSenderFields, type RtpSenderOptions } from './sender-options';
 import { seqNext } from './seq';
 
 export type AudioRtpCodec = 'aac' | 'opus';
@@ -18,20 +18,9 @@ export const AAC_HBR_MAX_AU = 8191;
 /** The AU-headers-length field and one 16-bit AU header. */
 const AAC_HBR_HEADERS = 4;
 
-export interface AudioPayloaderOptions {
+/** `pt` defaults to 97; `timestampOffset` is a random start for callers to add to their timestamps, as H264Payloader's. */
+export interface AudioPayloaderOptions extends RtpSenderOptions {
   readonly codec: AudioRtpCodec;
-  /** Largest RTP packet in bytes, header included. Default 1400. */
-  readonly mtu?: number;
-  /** Payload type (dynamic, 96–127). Default 97. */
-  readonly pt?: number;
-  readonly ssrc?: number;
-  readonly seqStart?: number;
-  /** A random start for callers to add to their timestamps (RFC 3550 5.1), as H264Payloader's; default random. */
-  readonly timestampOffset?: number;
-}
-
-function checkInt(v: number, min: number, max: number, what: string): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new RtpError('argument', `${what} must be an integer in [${min}, ${max}], got ${v}`);
 }
 
 export class AudioPayloader {
@@ -45,17 +34,9 @@ export class AudioPayloader {
   constructor(options: AudioPayloaderOptions) {
     if (options.codec !== 'aac' && options.codec !== 'opus') throw new RtpError('argument', `codec must be 'aac' or 'opus', got '${String(options.codec)}'`);
     this.codec = options.codec;
-    this.mtu = options.mtu ?? 1400;
     // Room for the headers and at least one byte of a frame.
-    checkInt(this.mtu, RTP_HEADER_SIZE + AAC_HBR_HEADERS + 1, MAX_RTP_PACKET, 'mtu');
-    this.pt = options.pt ?? 97;
-    checkInt(this.pt, 0, 127, 'payload type');
-    this.ssrc = options.ssrc ?? randomUint32();
-    checkInt(this.ssrc, 0, 0xffffffff, 'ssrc');
-    this.seq = options.seqStart ?? randomUint16();
-    checkInt(this.seq, 0, 0xffff, 'seqStart');
-    this.timestampOffset = options.timestampOffset ?? randomUint32();
-    checkInt(this.timestampOffset, 0, 0xffffffff, 'timestampOffset');
+    const minMtu = RTP_HEADER_SIZE + AAC_HBR_HEADERS + 1;
+    ({ mtu: this.mtu, pt: this.pt, ssrc: this.ssrc, seq: this.seq, timestampOffset: this.timestampOffset } = rtpSenderFields(options, { pt: 97, minMtu }));
   }
 
   /** The sequence number the next packet will carry. */

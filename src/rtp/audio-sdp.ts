@@ -6,7 +6,8 @@
 import { caps, type Caps, type FieldValue } from '../caps';
 import { bytesToHex, hexToBytes } from '../formats/mp4/avcc';
 import type { AudioRtpCodec } from './audio-payloader';
-import { SdpError, type SdpMedia } from './sdp';
+import { SdpError } from './sdp-error';
+import type { SdpMedia } from './sdp';
 
 export interface AudioSdpOptions {
   readonly codec: AudioRtpCodec;

@@ -7,8 +7,9 @@
  */
 import { findRecoveryPoint } from '../codecs/h264/sei';
 import { NalType, unescapeRbsp } from '../codecs/h264/nal';
-import { parseRtp, RtpError } from './rtp-packet';
-import { seqDiff, TimestampExtender } from './seq';
+import { RtpIntake } from './intake';
+import { RtpError } from './rtp-packet';
+import { TimestampExtender } from './seq';
 import { FU_A, STAP_A } from './h264-payloader';
 
 /**
@@ -79,11 +80,9 @@ const NEW_NAL = -2;
 export class H264Depayloader {
   readonly policy: LossPolicy;
   readonly counters: DepayCounters;
-  private pt: number | undefined;
+  private readonly intake: RtpIntake;
   private sprop: Uint8Array[] = [];
 
-  private ssrc: number | undefined;
-  private expectedSeq: number | undefined;
   private readonly ts = new TimestampExtender();
   private epoch = 0;
 
@@ -117,15 +116,16 @@ export class H264Depayloader {
 
   constructor(options: H264DepayloaderOptions = {}) {
     this.policy = options.onLoss ?? 'drop-until-idr';
-    if (this.policy !== 'drop-until-idr' && this.policy !== 'mark-corrupt') throw new RtpError('argument', `onLoss must be 'drop-until-idr' or 'mark-corrupt', got '${String(this.policy)}'`);
+    if (this.policy !== 'drop-until-idr' && this.policy !== 'mark-corrupt')
+      throw new RtpError('argument', `onLoss must be 'drop-until-idr' or 'mark-corrupt', got '${String(this.policy)}'`);
     this.counters = options.counters ? Object.assign(options.counters, newDepayCounters()) : newDepayCounters();
-    this.pt = options.payloadType;
+    this.intake = new RtpIntake(this.counters, options.payloadType);
     if (options.parameterSets) this.setParameterSets(options.parameterSets);
   }
 
   /** Accept only this payload type (from signalling); undefined: any. */
   setPayloadType(pt: number | undefined): void {
-    this.pt = pt;
+    this.intake.payloadType = pt;
   }
 
   /** SPS/PPS from signalling (only NAL types 7 and 8 are kept). */
@@ -135,29 +135,11 @@ export class H264Depayloader {
 
   /** Takes one RTP packet; appends the access units it completes to `out`. Never throws on bad input. */
   push(data: Uint8Array, out: DepayedAccessUnit[]): void {
-    const p = parseRtp(data);
-    if (p instanceof RtpError) {
-      this.counters.invalid++;
-      return;
-    }
-    if (this.pt !== undefined && p.payloadType !== this.pt) {
-      this.counters.ignored++;
-      return;
-    }
-    if (this.ssrc !== p.ssrc) {
-      if (this.ssrc !== undefined) this.restart(out);
-      this.ssrc = p.ssrc;
-    }
-    if (this.expectedSeq !== undefined) {
-      const d = seqDiff(this.expectedSeq, p.sequenceNumber);
-      if (d < 0) {
-        this.counters.late++;
-        return;
-      }
-      if (d > 0) this.loss(d);
-    }
-    this.expectedSeq = (p.sequenceNumber + 1) & 0xffff;
-    this.counters.packets++;
+    const intake = this.intake;
+    const p = intake.take(data);
+    if (!p) return;
+    if (intake.newSource) this.restart(out);
+    if (intake.lost > 0) this.loss(intake.lost);
     const ts = this.ts.extend(p.timestamp);
     if (this.active && ts !== this.auTs) this.finish(out);
     if (!this.active) this.begin(ts);
@@ -191,7 +173,6 @@ export class H264Depayloader {
       if (this.inFu) this.damaged = true;
       this.finish(out);
     }
-    this.expectedSeq = undefined;
     this.ts.reset();
     this.epoch++;
     this.joining = true;

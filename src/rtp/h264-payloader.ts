@@ -9,8 +9,8 @@
 import { copyBytes } from '../util/bytes';
 import { SECOND } from '../time';
 import { NalType } from '../codecs/h264/nal';
-import { MAX_RTP_PACKET, RTP_HEADER_SIZE, RtpError, writeFixedHeader } from './rtp-packet';
-import { randomUint16, randomUint32 } from './random';
+import { RTP_HEADER_SIZE, RtpError, writeFixedHeader } from './rtp-packet';
+import { rtpSenderFields, type RtpSenderOptions } from './sender-options';
 import { seqNext } from './seq';
 
 export type Aggregation = 'none' | 'stap-a';
@@ -20,17 +20,8 @@ export const FU_A = 28;
 /** Smallest MTU accepted: GStreamer's rtpbasepayload minimum, room for a header and a useful fragment. */
 export const MIN_MTU = 28;
 
-export interface H264PayloaderOptions {
-  /** Largest RTP packet in bytes, header included (GStreamer's mtu). Default 1400. */
-  readonly mtu?: number;
-  /** Payload type, 96–127 for H.264's dynamic mapping. Default 96. */
-  readonly pt?: number;
-  /** Default: random. */
-  readonly ssrc?: number;
-  /** First sequence number; default random. */
-  readonly seqStart?: number;
-  /** Added to every timestamp (RTP clock ticks, mod 2^32); default random. */
-  readonly timestampOffset?: number;
+/** `pt` defaults to 96 (96–127: H.264's dynamic mapping). */
+export interface H264PayloaderOptions extends RtpSenderOptions {
   /** 'stap-a' (default) aggregates NAL units that fit together; 'none' sends each in its own packet(s). */
   readonly aggregate?: Aggregation;
   /**
@@ -38,10 +29,6 @@ export interface H264PayloaderOptions {
    * N > 0 before an IDR when N seconds have passed since they were last sent.
    */
   readonly configInterval?: number;
-}
-
-function checkInt(v: number, min: number, max: number, what: string): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new RtpError('argument', `${what} must be an integer in [${min}, ${max}], got ${v}`);
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
@@ -71,18 +58,16 @@ export class H264Payloader {
   private total = 0;
 
   constructor(options: H264PayloaderOptions = {}) {
-    this.mtu = options.mtu ?? 1400;
-    checkInt(this.mtu, MIN_MTU, MAX_RTP_PACKET, 'mtu');
-    this.pt = options.pt ?? 96;
-    checkInt(this.pt, 0, 127, 'payload type');
-    this.ssrc = options.ssrc ?? randomUint32();
-    checkInt(this.ssrc, 0, 0xffffffff, 'ssrc');
-    this.seq = options.seqStart ?? randomUint16();
-    checkInt(this.seq, 0, 0xffff, 'seqStart');
-    this.timestampOffset = options.timestampOffset ?? randomUint32();
-    checkInt(this.timestampOffset, 0, 0xffffffff, 'timestampOffset');
+    ({
+      mtu: this.mtu,
+      pt: this.pt,
+      ssrc: this.ssrc,
+      seq: this.seq,
+      timestampOffset: this.timestampOffset,
+    } = rtpSenderFields(options, { pt: 96, minMtu: MIN_MTU }));
     this.aggregate = options.aggregate ?? 'stap-a';
-    if (this.aggregate !== 'none' && this.aggregate !== 'stap-a') throw new RtpError('argument', `aggregate must be 'none' or 'stap-a', got '${String(this.aggregate)}'`);
+    if (this.aggregate !== 'none' && this.aggregate !== 'stap-a')
+      throw new RtpError('argument', `aggregate must be 'none' or 'stap-a', got '${String(this.aggregate)}'`);
     this.configInterval = options.configInterval ?? -1;
     if (!(this.configInterval === -1 || this.configInterval >= 0) || !Number.isFinite(this.configInterval)) {
       throw new RtpError('argument', `configInterval must be -1, 0 or seconds > 0, got ${this.configInterval}`);

@@ -82,4 +82,5 @@ export {
   type SdpStream,
   type SessionDescription,
 } from './sdp';
+export { rtpSenderFields, type RtpSenderFields, type RtpSenderOptions } from './sender-options';
 export { SeqExtender, seqBefore, seqDiff, seqNext, TimestampExtender, tsAdd, tsDiff } from './seq';

@@ -127,8 +127,13 @@ export function looksLikeRtp(data: Uint8Array): boolean {
   return data.length >= RTP_HEADER_SIZE && data[0] >> 6 === RTP_VERSION;
 }
 
+/** An integer option in [min, max], else RtpError('argument') naming it (payloaders' options, header fields). */
+export function checkRtpInt(v: number, min: number, max: number, what: string): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RtpError('argument', `${what} must be an integer in [${min}, ${max}], got ${v}`);
+}
+
 function checkUint(v: number, max: number, what: string): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) throw new RtpError('argument', `${what} must be an integer in [0, ${max}], got ${v}`);
+  checkRtpInt(v, 0, max, what);
 }
 
 /** Validates header fields; throws RtpError('argument'). */

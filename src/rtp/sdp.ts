@@ -1,6 +1,5 @@
-import { G2gError } from '../errors';
 /**
- * SDP (RFC 8866, formerly 4566) for an H.264 RTP stream (RFC 6184 8.2): generation of the session an
+ * SDP (RFC 8866, formerly 4566) for an H.264 RTP stream (RFC 6184 8.2; audio streams in audio-sdp.ts): generation of the session an
  * ffmpeg, VLC or GStreamer receiver opens (`ffmpeg -i out.sdp`), and a tolerant parser that turns such a
  * description back into RTP caps. The parser never throws for text it does not understand: unknown lines
  * are kept as attributes, malformed ones are listed in `errors`.
@@ -8,6 +7,9 @@ import { G2gError } from '../errors';
 import { Caps, caps, type FieldValue } from '../caps';
 import { sdpAudioStream, type SdpAudioStream } from './audio-sdp';
 import { decodeBase64, encodeBase64 } from './base64';
+import { SdpError } from './sdp-error';
+
+export { SdpError };
 
 export interface SdpRtpMap {
   readonly encoding: string;
@@ -46,13 +48,6 @@ export interface SessionDescription {
   readonly media: readonly SdpMedia[];
   /** Lines that could not be understood, with their line numbers (1-based). */
   readonly errors: readonly string[];
-}
-
-export class SdpError extends G2gError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('SDP', message, options);
-  }
-  override readonly name = 'SdpError';
 }
 
 export interface H264SdpOptions {

@@ -627,12 +627,13 @@ export class RtspClient {
       );
     }
     const i = this.setupIndex;
-    const channels = t.interleaved ?? (i === 0 ? this.channels : undefined);
+    // A server that leaves the channels out uses the ones asked for.
+    const channels = t.interleaved ?? ([2 * i, 2 * i + 1] as const);
     if (i === 0) {
-      this.channels = channels!;
+      this.channels = channels;
       this.chosen = t;
     }
-    if (channels && this.transportKind === 'tcp') {
+    if (this.transportKind === 'tcp') {
       this.channelMap.set(channels[0], { stream: i, kind: 'rtp' });
       this.channelMap.set(channels[1], { stream: i, kind: 'rtcp' });
     }

@@ -40,6 +40,8 @@ export class VideoTrack implements MountTrack {
   private readonly pay: H264Payloader;
   private lengthSize: 1 | 2 | 4 | undefined;
   private avcC: string | undefined;
+  /** The caps last looked at: configure reads a packet's caps only when they change. */
+  private seen: Caps | undefined;
 
   /** `key`: the track's trackKey among several; none: any H.264. */
   constructor(mtu: number | undefined, private readonly key?: string) {
@@ -52,6 +54,8 @@ export class VideoTrack implements MountTrack {
 
   /** Length-prefixed input: the avcC's parameter sets go before every IDR, as in-band ones would. */
   configure(c: Caps): void {
+    if (c === this.seen) return;
+    this.seen = c;
     const s = c.structures[0];
     const hex = s?.get('codec_data');
     if (s?.get('stream-format') === 'byte-stream' || typeof hex !== 'string' || hex === this.avcC) return;
