@@ -1,7 +1,7 @@
 import { Caps } from '../src/caps';
 import { defineElement, prop, type ElementOptions, type SettingsOf } from '../src/descriptor';
 import { isFraction, type FieldValue } from '../src/caps/value';
-import { annexBNals, AvcGatherer, buildAvcC, H264Error, NalType } from '../src/codecs/h264';
+import { annexBNals, AvcGatherer, buildAvcC, H264Error, NalType, parseAvcC, parseSps } from '../src/codecs/h264';
 import { EOS, type Pulled, type Reader } from '../src/element';
 import { hexToBytes } from '../src/formats/mp4/avcc';
 import { Mp4Error } from '../src/formats/mp4/errors';
@@ -76,8 +76,10 @@ export function trackFromCaps(c: Caps, timescale?: number, avcC?: Uint8Array): {
   if (typeof hex !== 'string' && !avcC) throw new Mp4Error('invalid-argument', `input caps have no codec_data (the avcC record, as hex): ${c.toString()}`);
   const codecPrivate = typeof hex === 'string' ? hexToBytes(hex) : avcC;
   if (!codecPrivate) throw new Mp4Error('invalid-argument', 'codec_data is not hex');
-  const width = fieldInt(s.get('width'));
-  const height = fieldInt(s.get('height'));
+  // Caps without a size (rtspSrc's, from RTP) take the SPS's, as the sample entry must state it.
+  const fromSps = fieldInt(s.get('width')) === undefined || fieldInt(s.get('height')) === undefined ? spsSize(codecPrivate) : undefined;
+  const width = fieldInt(s.get('width')) ?? fromSps?.width;
+  const height = fieldInt(s.get('height')) ?? fromSps?.height;
   if (width === undefined || height === undefined) warnings.push('input caps have no width/height: the sample entry says 0x0 (decoders read the SPS)');
   const fr = s.get('framerate');
   const framerate = fr !== undefined && isFraction(fr) && fr.num > 0 ? fr : undefined;
@@ -92,6 +94,19 @@ export function trackFromCaps(c: Caps, timescale?: number, avcC?: Uint8Array): {
     defaultSampleDuration: framerate ? Math.round((SECOND * framerate.den) / framerate.num) : undefined,
   };
   return { track, warnings };
+}
+
+/** The picture size the avcC's first SPS states; undefined when it cannot be read. */
+function spsSize(avcC: Uint8Array): { width: number; height: number } | undefined {
+  try {
+    const sps = parseAvcC(avcC).sps[0];
+    if (!sps) return undefined;
+    const { width, height } = parseSps(sps);
+    return { width, height };
+  } catch (e) {
+    if (e instanceof H264Error) return undefined;
+    throw e;
+  }
 }
 
 /**

@@ -335,6 +335,8 @@ describe('mp4Mux negotiation and errors', () => {
     const m = new Mp4Muxer({ codec: 'avc1', codecPrivate: hexToBytes(hex)!, width: 320, height: 240, timescale: 90000 });
     m.addSample({ data: new Uint8Array(4), dts: SECOND, keyframe: true });
     expect(() => m.addSample({ data: new Uint8Array(4), dts: 0, keyframe: false })).toThrow(/decreasing dts/);
+    // pts only (as from RTP) going back: the error says why.
+    expect(() => m.addSample({ data: new Uint8Array(4), pts: SECOND / 2, keyframe: false })).toThrow(/carry no dts and their pts go back: B-frames/);
     expect(() => m.addSample({ data: new Uint8Array(4), dts: 2 * SECOND, pts: SECOND, keyframe: false })).toThrow(/before dts/);
     expect(() => new Mp4Muxer({ codec: 'avc1', codecPrivate: new Uint8Array(3), width: 1, height: 1, timescale: 1 })).toThrow(Mp4Error);
     expect(() => mp4Mux({ timescale: 0 })).toThrow(/timescale/);
@@ -342,7 +344,10 @@ describe('mp4Mux negotiation and errors', () => {
 
   it('switches to co64 and a 64-bit mdat past 4 GiB (sizes only: the payload views are never touched)', () => {
     const track = demuxAll(readBytes(files.baseline.faststart))[0];
-    const m = new Mp4Muxer({ codec: 'avc1', codecPrivate: track.kind === 'track' ? track.track.codecPrivate : new Uint8Array(), width: 320, height: 240, timescale: 15360 }, { fragmented: false });
+    const m = new Mp4Muxer(
+      { codec: 'avc1', codecPrivate: track.kind === 'track' ? track.track.codecPrivate : new Uint8Array(), width: 320, height: 240, timescale: 15360 },
+      { fragmented: false }
+    );
     const big = new Uint8Array(64 * 2 ** 20);
     for (let i = 0; i < 70; i++) m.addSample({ data: big, dts: (i * SECOND) / 30, keyframe: i % 30 === 0 });
     const chunks = m.finish();

@@ -220,6 +220,9 @@ describe('g2g serve with audio', () => {
       }
       expect([...seen].sort()).toEqual([codec === 'aac' ? 'audio/mpeg' : 'audio/x-opus', 'video/x-h264']);
       expect(await codecs(out)).toEqual(['h264', codec]);
+      // RTP caps state no size: the sample entry takes the SPS's.
+      const size = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream_tags=:stream=width,height', '-of', 'csv=p=0', out]);
+      expect(size.stdout.trim()).toBe('320,240');
       const [sv, sa] = await packets(flat[codec]);
       const [rv, ra] = await packets(out);
       const v = shift(sv, rv);

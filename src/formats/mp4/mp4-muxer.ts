@@ -30,7 +30,6 @@ export interface Mp4MuxerOptions {
   readonly contiguous?: boolean;
 }
 
-
 export interface Mp4MuxSample {
   readonly data: SampleData;
   /** Decode time (ns); defaults to pts, then to the previous sample's end. */
@@ -143,7 +142,12 @@ export class Mp4Muxer {
     if (dts === undefined) dts = t.lastDts === undefined ? 0 : t.lastDts + (t.lastDelta ?? t.config.defaultSampleDuration ?? 0);
     const pts = sample.pts ?? dts;
     if (!Number.isFinite(dts) || !Number.isFinite(pts)) throw new Mp4Error('invalid-argument', `sample times must be finite (dts ${dts}, pts ${pts})`);
-    if (t.lastDts !== undefined && dts < t.lastDts) throw new Mp4Error('invalid-argument', `track ${t.id}: decreasing dts: ${dts} ns after ${t.lastDts} ns`);
+    if (t.lastDts !== undefined && dts < t.lastDts) {
+      // Without dts the pts stand in, and B-frames' pts go back (RTP carries pts only): say so, not just the numbers.
+      const why =
+        sample.dts === undefined ? ' (the samples carry no dts and their pts go back: B-frames; give decode timestamps, or a stream without B-frames)' : '';
+      throw new Mp4Error('invalid-argument', `track ${t.id}: decreasing dts: ${dts} ns after ${t.lastDts} ns${why}`);
+    }
     if (pts < dts) throw new Mp4Error('invalid-argument', `pts ${pts} ns is before dts ${dts} ns`);
     const out: Mp4Chunk[] = [];
     if (t.origin === undefined) t.origin = dts;
@@ -254,7 +258,18 @@ export class Mp4Muxer {
     return {
       type: 'trak',
       children: [
-        { type: 'tkhd', version: v(presentation), flags: 3, creationTime: 0, modificationTime: 0, trackId: t.id, duration: presentation, width, height, ...(audio ? { volume: 1 } : {}) },
+        {
+          type: 'tkhd',
+          version: v(presentation),
+          flags: 3,
+          creationTime: 0,
+          modificationTime: 0,
+          trackId: t.id,
+          duration: presentation,
+          width,
+          height,
+          ...(audio ? { volume: 1 } : {}),
+        },
         ...(elst ? [{ type: 'edts', children: [elst] } as ContainerBox] : []),
         {
           type: 'mdia',
@@ -296,7 +311,14 @@ export class Mp4Muxer {
         {
           type: 'mvex',
           children: this.tracks.map(
-            (t): Box => ({ type: 'trex', trackId: t.id, defaultSampleDescriptionIndex: 1, defaultSampleDuration: 0, defaultSampleSize: 0, defaultSampleFlags: SAMPLE_FLAGS_NON_SYNC })
+            (t): Box => ({
+              type: 'trex',
+              trackId: t.id,
+              defaultSampleDescriptionIndex: 1,
+              defaultSampleDuration: 0,
+              defaultSampleSize: 0,
+              defaultSampleFlags: SAMPLE_FLAGS_NON_SYNC,
+            })
           ),
         },
       ],
@@ -327,7 +349,13 @@ export class Mp4Muxer {
     let sameRest = true;
     for (let i = 2; i < n; i++) if (flags[i] !== flags[1]) sameRest = false;
     const tfhd: { -readonly [K in keyof TfhdBox]: TfhdBox[K] } = { type: 'tfhd', trackId: t.id, defaultBaseIsMoof: true };
-    const trun: { -readonly [K in keyof TrunBox]: TrunBox[K] } = { type: 'trun', version: anyCto ? 1 : 0, sampleCount: n, dataOffset: 0, sizes: s.sizes.subarray(0, n) };
+    const trun: { -readonly [K in keyof TrunBox]: TrunBox[K] } = {
+      type: 'trun',
+      version: anyCto ? 1 : 0,
+      sampleCount: n,
+      dataOffset: 0,
+      sizes: s.sizes.subarray(0, n),
+    };
     if (uniform) tfhd.defaultSampleDuration = durations[0];
     else trun.durations = durations;
     if (n === 1) tfhd.defaultSampleFlags = flags[0];
@@ -421,8 +449,18 @@ export class Mp4Muxer {
       {
         type: 'moov',
         children: [
-          { type: 'mvhd', version: movie > U32 ? 1 : 0, creationTime: 0, modificationTime: 0, timescale: this.movieScale, duration: movie, nextTrackId: this.tracks.length + 1 },
-          ...traks.map((x) => this.trak(x.t, [...x.tb.stbl, { type: wide ? 'co64' : 'stco', chunkOffsets: x.tb.chunkOffsets }], x.tb.mediaDuration, x.presentation, x.elst)),
+          {
+            type: 'mvhd',
+            version: movie > U32 ? 1 : 0,
+            creationTime: 0,
+            modificationTime: 0,
+            timescale: this.movieScale,
+            duration: movie,
+            nextTrackId: this.tracks.length + 1,
+          },
+          ...traks.map((x) =>
+            this.trak(x.t, [...x.tb.stbl, { type: wide ? 'co64' : 'stco', chunkOffsets: x.tb.chunkOffsets }], x.tb.mediaDuration, x.presentation, x.elst)
+          ),
         ],
       },
     ];
@@ -525,7 +563,12 @@ function progressiveTables(t: MuxTrack, chunkDuration: number) {
   const stbl: Box[] = [{ type: 'stts', sampleCounts: Uint32Array.from(sttsCounts), sampleDeltas: Uint32Array.from(sttsDeltas) }];
   if (anyCto) stbl.push({ type: 'ctts', version: negative ? 1 : 0, sampleCounts: Uint32Array.from(cttsCounts), sampleOffsets: Int32Array.from(cttsOffsets) });
   if (sync.length !== n) stbl.push({ type: 'stss', sampleNumbers: Uint32Array.from(sync) });
-  stbl.push({ type: 'stsc', firstChunk: Uint32Array.from(stscFirst), samplesPerChunk: Uint32Array.from(stscCount), sampleDescriptionIndex: new Uint32Array(stscFirst.length).fill(1) });
+  stbl.push({
+    type: 'stsc',
+    firstChunk: Uint32Array.from(stscFirst),
+    samplesPerChunk: Uint32Array.from(stscCount),
+    sampleDescriptionIndex: new Uint32Array(stscFirst.length).fill(1),
+  });
   stbl.push({ type: 'stsz', sampleSize: 0, sampleCount: n, entrySizes: s.sizes.subarray(0, n) });
   return { stbl, chunkFirst, chunkOffsets: new Float64Array(chunkFirst.length), mediaDuration: dts[n] - (n ? dts[0] : 0), maxEnd };
 }
