@@ -81,6 +81,13 @@ impl Drop for Block {
   }
 }
 
+impl Block {
+  /// Whether this is the block's last reference: the codec's pool has let it go (closed, or a new size).
+  pub fn is_last(&self) -> bool {
+    unsafe { ffi::g2g_block_refs(self.0) == 1 }
+  }
+}
+
 // A reference-counted AVBufferRef: its owner may release it on any thread.
 unsafe impl Send for SharedBuffer {}
 

@@ -219,6 +219,7 @@ extern "C" {
   pub fn g2g_dec_flush(d: *mut G2gDec);
   pub fn g2g_dec_share(d: *mut G2gDec, base: *mut *const u8, size: *mut usize, block: *mut *mut G2gBlock) -> *mut G2gBuffer;
   pub fn g2g_block_unref(b: *mut G2gBlock);
+  pub fn g2g_block_refs(b: *const G2gBlock) -> c_int;
   pub fn g2g_buffer_unref(b: *mut G2gBuffer);
   pub fn g2g_dec_pool_counts(d: *mut G2gDec, allocs: *mut u64, gets: *mut u64);
   pub fn g2g_dec_close(d: *mut G2gDec);

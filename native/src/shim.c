@@ -112,6 +112,9 @@ void g2g_block_unref(G2gBlock *b) {
   av_free(b);
 }
 
+/* References to the block now: 1 when its holder's is the last (the codec's pool let it go). */
+int g2g_block_refs(const G2gBlock *b) { return b ? atomic_load(&b->refs) : 0; }
+
 static void block_free(void *opaque, uint8_t *data) {
   (void)data;
   g2g_block_unref(opaque);

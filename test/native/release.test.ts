@@ -64,9 +64,13 @@ describe('h264Dec leases its frames to consumers that release them (RELEASE)', (
         branches: [
           fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void fast.push(leased(p) ? md5(packedBytes(p)) : 'not leased') }),
           // 40 frames behind at most: without the tee's reference the codec would have decoded over them.
-          pipe(queue<RawVideoPacket>({ maxSizeBuffers: 40 }), identity<RawVideoPacket>({ sleepTime: 2 * MS }), fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void slow.push(md5(packedBytes(p))) })),
+          pipe(
+            queue<RawVideoPacket>({ maxSizeBuffers: 40 }),
+            identity<RawVideoPacket>({ sleepTime: 2 * MS }),
+            fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void slow.push(md5(packedBytes(p))) })
+          ),
         ],
-      }),
+      })
     ).run();
     expect(fast).toEqual(ref);
     expect(slow).toEqual(ref);
@@ -79,9 +83,16 @@ describe('h264Dec leases its frames to consumers that release them (RELEASE)', (
     for (const release of [true, false]) {
       let n = 0;
       // Full collections (mark-compact): what external memory pressure triggers; scavenges are cheap.
-      const obs = new PerformanceObserver((l) => void (n += l.getEntries().filter((e) => ((e as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR).length));
+      const obs = new PerformanceObserver(
+        (l) => void (n += l.getEntries().filter((e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR).length)
+      );
       obs.observe({ entryTypes: ['gc'] });
-      await pipe(nodeFileSrc(path), h264Parse(), h264Dec({ backend: 'software' }), fakeSink<RawVideoPacket>({ videoMeta: true, release, onPacket: () => undefined })).run();
+      await pipe(
+        nodeFileSrc(path),
+        h264Parse(),
+        h264Dec({ backend: 'software' }),
+        fakeSink<RawVideoPacket>({ videoMeta: true, release, onPacket: () => undefined })
+      ).run();
       // Entries are delivered asynchronously: one more turn of the event loop.
       await new Promise((r) => setTimeout(r, 20));
       obs.disconnect();
@@ -122,6 +133,40 @@ describe('h264Dec leases its frames to consumers that release them (RELEASE)', (
     expect(n).toBe(120);
     // Every frame had been leased and lost: only the FinalizationRegistry gave their buffers back.
     expect(t.decoders[0].poolStats().codecAllocated).toBeLessThan(60);
+  });
+
+  it("a block's ArrayBuffer is made once while the codec's pool holds the block, through collections, and let go after close", async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const path = await encodeH264({ profile: 'main', frames: 90, width: 640, height: 360 });
+    const t = tracked();
+    const seen: WeakRef<ArrayBufferLike>[] = [];
+    let made = 0;
+    let n = 0;
+    // Views are dropped at once; a collection every 10 frames takes every ArrayBuffer nothing holds.
+    const watch = (p: RawVideoPacket): void => {
+      const ab = (p.memory.data as Uint8Array).buffer;
+      if (!seen.some((w) => w.deref() === ab)) {
+        made++;
+        seen.push(new WeakRef(ab));
+      }
+      if (++n % 10 === 0) gc();
+    };
+    await pipe(
+      nodeFileSrc(path),
+      h264Parse(),
+      h264Dec({ backend: 'software', threads: 1, addon: t.addon }),
+      fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: watch })
+    ).run();
+    expect(n).toBe(90);
+    // One ArrayBuffer per block, not one per block per collection (V8 would count its bytes again each time).
+    const blocks = t.decoders[0].poolStats().codecAllocated;
+    expect(made).toBeLessThanOrEqual(blocks);
+    // Closed (the run ended): the blocks' ArrayBuffers go with their last views.
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+    gc();
+    expect(seen.filter((w) => w.deref() !== undefined)).toHaveLength(0);
   });
 
   it('a frame read after its release and after the decoder closed is still valid memory (a newer picture at worst)', async () => {

@@ -81,16 +81,26 @@ impl Leases {
   }
 }
 
-/// One ArrayBuffer per block, made when a leased frame first lands in it and looked up by the block's
-/// address through a weak reference. V8 counts an external ArrayBuffer's bytes as new memory and
-/// collects garbage by that count; a Buffer per 3 MB frame meant a full collection every ≈20 frames.
-/// Per block, V8 counts the codec's memory once, and a frame is a plain view (no external memory, no
+/// One ArrayBuffer per block, made when a leased frame first lands in it and kept (a strong reference)
+/// while the codec's pool holds the block. V8 counts an external ArrayBuffer's bytes as new memory and
+/// collects garbage by that count: a Buffer per 3 MB frame meant a full collection every ≈20 frames, and
+/// an ArrayBuffer per block made again each time the collector took it (a weak reference) still started
+/// a collection every few tens of MB of blocks seen again — several a second with a hundred streams.
+/// Kept, a block's memory is counted once, and a frame is a plain view (no external memory, no
 /// finalizer). The ArrayBuffer holds a block reference, so the memory outlives the lease, the pool and
 /// the decoder for as long as any view of it lives; a block address seen again while its ArrayBuffer
-/// lives is that same block (a block is freed only after its ArrayBuffer's finalizer).
+/// lives is that same block (a block is freed only after its ArrayBuffer's finalizer). Blocks the pool
+/// let go (a new frame size) are forgotten when the next new block comes, and live on as their views do.
 #[derive(Default)]
 pub struct BlockViews {
-  refs: std::cell::RefCell<HashMap<usize, sys::napi_ref>>,
+  views: std::cell::RefCell<HashMap<usize, View>>,
+}
+
+/// A block's ArrayBuffer, held by a strong reference, and the block reference its finalizer frees (valid
+/// while the ArrayBuffer lives, so while the entry is in `BlockViews`).
+struct View {
+  array_buffer: sys::napi_ref,
+  block: *const Block,
 }
 
 // Touched only on the JS thread (conversions, close, the decoder's finalizer); the Arc crosses threads
@@ -105,16 +115,24 @@ unsafe extern "C" fn block_gone(_env: sys::napi_env, _data: *mut c_void, hint: *
 impl BlockViews {
   /// The block's ArrayBuffer, made (taking over `block`, the reference it holds) unless alive already.
   unsafe fn array_buffer(&self, env: sys::napi_env, ptr: *const u8, len: usize, block: Block) -> Result<sys::napi_value> {
-    let mut refs = self.refs.borrow_mut();
-    if let Some(&r) = refs.get(&(ptr as usize)) {
+    let mut views = self.views.borrow_mut();
+    if let Some(v) = views.get(&(ptr as usize)) {
       let mut ab = std::ptr::null_mut();
-      check_status!(unsafe { sys::napi_get_reference_value(env, r, &mut ab) })?;
+      check_status!(unsafe { sys::napi_get_reference_value(env, v.array_buffer, &mut ab) })?;
       if !ab.is_null() {
         return Ok(ab);
       }
-      unsafe { sys::napi_delete_reference(env, r) };
-      refs.remove(&(ptr as usize));
+      unsafe { sys::napi_delete_reference(env, v.array_buffer) };
+      views.remove(&(ptr as usize));
     }
+    // A new block: the ones the pool let go need not be kept any longer.
+    views.retain(|_, v| {
+      let last = unsafe { (*v.block).is_last() };
+      if last {
+        unsafe { sys::napi_delete_reference(env, v.array_buffer) };
+      }
+      !last
+    });
     let hint = Box::into_raw(Box::new(block));
     let mut ab = std::ptr::null_mut();
     let status = unsafe { sys::napi_create_external_arraybuffer(env, ptr as *mut c_void, len, Some(block_gone), hint.cast(), &mut ab) };
@@ -124,15 +142,15 @@ impl BlockViews {
     }
     check_status!(status, "creating an ArrayBuffer over a frame block")?;
     let mut r = std::ptr::null_mut();
-    check_status!(unsafe { sys::napi_create_reference(env, ab, 0, &mut r) })?;
-    refs.insert(ptr as usize, r);
+    check_status!(unsafe { sys::napi_create_reference(env, ab, 1, &mut r) })?;
+    views.insert(ptr as usize, View { array_buffer: r, block: hint });
     Ok(ab)
   }
 
   /// Forgets every block (close): their ArrayBuffers live on as long as views of them do.
   pub fn clear(&self, env: sys::napi_env) {
-    for (_, r) in self.refs.borrow_mut().drain() {
-      unsafe { sys::napi_delete_reference(env, r) };
+    for (_, v) in self.views.borrow_mut().drain() {
+      unsafe { sys::napi_delete_reference(env, v.array_buffer) };
     }
   }
 }
