@@ -80,6 +80,7 @@ export class RtspOutput {
       const same = this.audio && this.audio.caps.equals(a.caps);
       this.audio = { depay, caps: same ? this.audio!.caps : a.caps };
       this.timeline.clockRate = a.clockRate;
+      this.timeline.followArrival = false;
       return a.clockRate;
     }
     this.depay.setPayloadType(stream.payloadType);

@@ -4,36 +4,82 @@ import { NTP_UNIX_OFFSET } from '../../../src/rtp/rtcp';
 import { tsDiff } from '../../../src/rtp/seq';
 import { MILLISECOND, nsToTicks, ticksToNs } from '../../../src/time';
 
+/** How long the smallest arrival delay is looked for before an older one is forgotten: 1–2 s. */
+const SKEW_WINDOW = 1000 * MILLISECOND;
+
 /**
  * RTP time → pipeline time. A unit's pts are its RTP ticks since a base, set again at each new session
  * (a new depayloader epoch: another SSRC, unrelated timestamps), so that time goes on across reconnections.
+ *
+ * The base comes from the first unit's arrival, which may itself have been late (a busy process starting
+ * many streams at once): every later pts would keep that delay, and a synced sink wait it on every frame.
+ * So, as rtpjitterbuffer's skew estimation in GStreamer's slave mode, the mapping follows the smallest
+ * arrival delay (arrival − RTP time) seen over the last 1–2 s, by at most 1/64 of how far the stream's
+ * RTP time moved on, so that pts keep the frame rate within 1.6% (muxers and synced sinks rely on it; a
+ * unit reordered behind later ones, a B-frame, moves nothing): down when later units arrived sooner after
+ * capture (a 200 ms late start is gone in ≈13 s), up (the sender's clock slower than ours, a longer
+ * route) by 1/16 of the gap per unit at most.
  */
 export class PtsTimeline {
   /** The stream's RTP clock rate (the SDP's; 90 kHz until described). */
   clockRate = 90000;
   /** The session's reorder budget (UDP's jitter buffer latency; 0 over TCP). */
   latency = 0;
+  /**
+   * Whether the mapping follows the smallest arrival delay (video). Audio's pts stay sample-exact: an audio
+   * sink or muxer would take every correction for a gap or an overlap.
+   */
+  followArrival = true;
   private base: number | undefined;
   private epoch = -1;
   private lastPts = 0;
+  /** Added to every pts of the session: ≤ 0 once later units arrived sooner after capture than the first. */
+  private skew = 0;
+  /** Smallest arrival delay in the window now filling, and in the one before; when this one started. */
+  private windowMin = Infinity;
+  private previousMin = Infinity;
+  private windowStart = 0;
+  /** The largest RTP pts of the session so far: how far the stream's time moved on bounds each step. */
+  private rtpHigh = 0;
 
   /** `runningTime`: the pipeline clock less its base time, now. */
   constructor(private readonly runningTime: () => number) {}
 
   pts(timestamp: number, epoch: number): number {
+    // Over UDP the jitter buffer may hold a unit up to `latency`: that is added, as GStreamer's pipeline
+    // latency, so that the units it held are not late for the sink.
+    const arrival = this.runningTime() + this.latency;
     if (this.base === undefined || epoch !== this.epoch) {
       // As rtspsrc: the first unit of a session is stamped with its arrival running time, so that sinks
       // syncing on the clock see it on time, and a reconnection's gap shows in pts; never backwards.
-      // Over UDP the jitter buffer may hold a unit up to `latency`: that is added, as GStreamer's
-      // pipeline latency, so that the units it held are not late for the sink.
-      const arrival = this.runningTime() + this.latency;
       const start = this.base === undefined ? Math.max(0, arrival) : Math.max(arrival, this.lastPts + MILLISECOND);
       this.base = timestamp - nsToTicks(start, this.clockRate);
       this.epoch = epoch;
+      this.skew = 0;
+      this.windowMin = this.previousMin = Infinity;
+      this.windowStart = arrival;
+      this.rtpHigh = ticksToNs(timestamp - this.base, this.clockRate);
     }
-    const pts = ticksToNs(timestamp - this.base, this.clockRate);
+    const rtpPts = ticksToNs(timestamp - this.base, this.clockRate);
+    if (this.followArrival) this.follow(arrival - rtpPts, rtpPts - this.rtpHigh, arrival);
+    this.rtpHigh = Math.max(this.rtpHigh, rtpPts);
+    const pts = rtpPts + this.skew;
     this.lastPts = Math.max(this.lastPts, pts);
     return pts;
+  }
+
+  /** Moves `skew` toward the smallest delay of the window; `advance`: how far this unit moved RTP time on. */
+  private follow(delay: number, advance: number, arrival: number): void {
+    if (arrival - this.windowStart >= SKEW_WINDOW) {
+      this.previousMin = this.windowMin;
+      this.windowMin = Infinity;
+      this.windowStart = arrival;
+    }
+    this.windowMin = Math.min(this.windowMin, delay);
+    const target = Math.min(this.windowMin, this.previousMin);
+    const step = Math.max(0, advance) / 64;
+    if (target < this.skew) this.skew = Math.max(target, this.skew - step);
+    else if (target > this.skew) this.skew += Math.min(step, (target - this.skew) / 16);
   }
 }
 
