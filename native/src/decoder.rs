@@ -3,6 +3,7 @@
 use crate::backend::{self, Backend};
 use crate::error::{NativeError, Result};
 use crate::ffi;
+use crate::hwdevice::{self, AvDevice, DeviceRef};
 use crate::pool::FramePool;
 use std::ffi::CString;
 use std::sync::Arc;
@@ -209,12 +210,38 @@ impl Output {
   }
 }
 
+/// A hardware decoder's device: its hold on a shared context (dropped after the codec is closed), and
+/// a description for status reports.
+struct HwDevice {
+  _shared: DeviceRef<AvDevice>,
+  about: String,
+}
+
+impl HwDevice {
+  /// A shared context of this device for one decoder, and a reference to it to open the codec on (the
+  /// caller unrefs it after opening: the codec keeps its own).
+  fn open(hw: i32, device: Option<&str>) -> std::result::Result<(Self, *mut ffi::G2gHwDevice), String> {
+    let shared = hwdevice::devices().acquire(hw, device)?;
+    let about = match hwdevice::devices().contexts_per_device() {
+      0 => "a device context of its own".to_string(),
+      n => format!("shared device context {} of {n}", shared.key().shard + 1),
+    };
+    let dev = unsafe { ffi::g2g_hwdevice_ref(shared.handle().0) };
+    if dev.is_null() {
+      return Err("out of memory referencing the device context".into());
+    }
+    Ok((Self { _shared: shared, about }, dev))
+  }
+}
+
 pub struct Decoder {
   raw: *mut ffi::G2gDec,
   format: OutFormat,
   backend: Backend,
   /// Why better backends were passed over, for the element's log.
   pub skipped: Vec<String>,
+  /// A hardware decoder's device context; dropped after `raw` is closed (Drop runs before fields drop).
+  hw: Option<HwDevice>,
   pool: Arc<FramePool>,
   pack_later: bool,
   strided: bool,
@@ -268,7 +295,17 @@ impl Decoder {
       backend::check(b)?;
     }
     let codec = CString::new(b.codec()).unwrap();
-    let device = cfg.device.as_deref().map(|d| CString::new(d).map_err(|_| NativeError::invalid("device contains NUL"))).transpose()?;
+    if cfg.device.as_deref().is_some_and(|d| d.contains('\0')) {
+      return Err(NativeError::invalid("device contains NUL"));
+    }
+    let what = || format!("{} decoder ({})", b.name(), b.codec());
+    let (hw, dev) = match b.hw() {
+      ffi::HW_NONE => (None, std::ptr::null_mut()),
+      kind => {
+        let (h, d) = HwDevice::open(kind, cfg.device.as_deref()).map_err(|e| NativeError::codec(what(), e))?;
+        (Some(h), d)
+      }
+    };
     let (extra, extra_len) = match &cfg.extradata {
       Some(e) => (e.as_ptr(), e.len() as i32),
       None => (std::ptr::null(), 0),
@@ -286,19 +323,24 @@ impl Decoder {
         extra,
         extra_len,
         b.hw(),
-        device.as_ref().map_or(std::ptr::null(), |d| d.as_ptr()),
+        dev,
         err.ptr(),
         err.capacity(),
       )
     };
+    if !dev.is_null() {
+      // The codec holds its own reference (the shared context stays held by `hw` until close).
+      unsafe { ffi::g2g_hwdevice_unref(dev) };
+    }
     if r < 0 {
-      return Err(NativeError::codec(format!("{} decoder ({})", b.name(), b.codec()), err.text()));
+      return Err(NativeError::codec(what(), err.text()));
     }
     Ok(Self {
       raw,
       format: cfg.format,
       backend: b,
       skipped: Vec::new(),
+      hw,
       pool: Arc::new(FramePool::new()),
       pack_later: false,
       strided: cfg.strided,
@@ -314,6 +356,11 @@ impl Decoder {
 
   pub fn format(&self) -> OutFormat {
     self.format
+  }
+
+  /// A hardware decoder's device context: which shared one (for status reports).
+  pub fn hw_device(&self) -> Option<&str> {
+    self.hw.as_ref().map(|h| h.about.as_str())
   }
 
   /// Leave frames unpacked (`Output::raw`), for another thread to pack while this one decodes on.

@@ -34,6 +34,11 @@ pub struct G2gBuffer {
 pub struct G2gBlock {
   _private: [u8; 0],
 }
+/// A libavutil hardware device context (an AVBufferRef over an AVHWDeviceContext).
+#[repr(C)]
+pub struct G2gHwDevice {
+  _private: [u8; 0],
+}
 #[repr(C)]
 pub struct G2gEnc {
   _private: [u8; 0],
@@ -198,6 +203,10 @@ extern "C" {
   pub fn g2g_can_dlopen(lib: *const c_char, err: *mut c_char, errlen: c_int) -> c_int;
   pub fn g2g_probe_hw_device(kind: c_int, device: *const c_char, err: *mut c_char, errlen: c_int) -> c_int;
 
+  pub fn g2g_hwdevice_create(kind: c_int, device: *const c_char, err: *mut c_char, errlen: c_int) -> *mut G2gHwDevice;
+  pub fn g2g_hwdevice_ref(dev: *mut G2gHwDevice) -> *mut G2gHwDevice;
+  pub fn g2g_hwdevice_unref(dev: *mut G2gHwDevice);
+
   pub fn g2g_dec_open(
     out: *mut *mut G2gDec,
     codec: *const c_char,
@@ -208,7 +217,7 @@ extern "C" {
     extradata: *const u8,
     extradata_size: c_int,
     hw: c_int,
-    hw_device: *const c_char,
+    hw_device: *mut G2gHwDevice,
     err: *mut c_char,
     errlen: c_int,
   ) -> c_int;

@@ -6,6 +6,7 @@
  * is what cannot be carried out without FFmpeg's structs:
  *  - frame memory: software pictures go in one zeroed block each (get_buffer, thread-safe), blocks
  *    reference-counted apart from the AVBufferRef so that JS views may outlive it (G2gBlock);
+ *  - device contexts are made here and referenced by decoders (which ones share is hwdevice.rs's choice);
  *  - a hardware decoder falls back to software for a stream its hardware refuses (pick_hw_format);
  *  - timestamps stay in nanoseconds (1/1e9 time bases; a frame without pts takes best_effort_timestamp);
  *  - encoder rate control: a bitrate means ABR with a one-second VBV, else crf; an option the encoder
@@ -87,6 +88,25 @@ int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
   av_buffer_unref(&dev);
   return 1;
 }
+
+/* ---------------------------------------------------------------- device contexts */
+
+/*
+ * Device contexts are created here and shared by decoders (hwdevice.rs keeps the process-wide cache):
+ * g2g_dec_open takes a reference to one instead of creating a context per decoder.
+ */
+AVBufferRef *g2g_hwdevice_create(int type, const char *device, char *err, int errlen) {
+  AVBufferRef *dev = NULL;
+  enum AVHWDeviceType t = hw_type(type);
+  if (t == AV_HWDEVICE_TYPE_NONE) { set_err(err, errlen, "unknown device type", 0); return NULL; }
+  int r = av_hwdevice_ctx_create(&dev, t, device, NULL, 0);
+  if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_create", r); return NULL; }
+  return dev;
+}
+
+AVBufferRef *g2g_hwdevice_ref(AVBufferRef *dev) { return av_buffer_ref(dev); }
+
+void g2g_hwdevice_unref(AVBufferRef *dev) { av_buffer_unref(&dev); }
 
 /* ---------------------------------------------------------------- decoder */
 
@@ -270,10 +290,11 @@ void g2g_dec_pool_counts(G2gDec *d, uint64_t *allocs, uint64_t *gets) {
 /*
  * thread_type: 1 frame threads (throughput), 2 slice threads (live: no frame delay).
  * low_delay sets AV_CODEC_FLAG_LOW_DELAY (output as soon as decodable, no reorder buffering beyond what
- * the stream signals). hw: G2G_HW_*; the software h264 decoder then runs the hwaccel (nvdec, vaapi).
+ * the stream signals). hw: G2G_HW_*; the software h264 decoder then runs the hwaccel (nvdec, vaapi) on
+ * `hw_device`, a device context shared with other decoders (referenced here, not created).
  */
 int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_type, int low_delay, int output_corrupt,
-                 const uint8_t *extradata, int extradata_size, int hw, const char *hw_device, char *err, int errlen) {
+                 const uint8_t *extradata, int extradata_size, int hw, AVBufferRef *hw_device, char *err, int errlen) {
   *out = NULL;
   const AVCodec *codec = avcodec_find_decoder_by_name(codec_name);
   if (!codec) { set_err(err, errlen, "decoder not in this libavcodec", 0); return AVERROR_DECODER_NOT_FOUND; }
@@ -314,8 +335,9 @@ int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_t
       if ((cfg->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) && cfg->device_type == t) { d->hw_pix_fmt = cfg->pix_fmt; break; }
     }
     if (d->hw_pix_fmt == AV_PIX_FMT_NONE) { set_err(err, errlen, "decoder has no hwaccel for this device type", 0); g2g_dec_close(d); return AVERROR(ENOSYS); }
-    r = av_hwdevice_ctx_create(&c->hw_device_ctx, t, hw_device, NULL, 0);
-    if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_create", r); g2g_dec_close(d); return r; }
+    if (!hw_device) { set_err(err, errlen, "no device context for a hardware decoder", 0); g2g_dec_close(d); return AVERROR(EINVAL); }
+    c->hw_device_ctx = av_buffer_ref(hw_device);
+    if (!c->hw_device_ctx) { g2g_dec_close(d); return AVERROR(ENOMEM); }
     c->get_format = pick_hw_format;
   }
   r = avcodec_open2(c, codec, NULL);
