@@ -74,8 +74,8 @@ export declare class NativeDecoder {
   get backend(): string
   get format(): string
   /**
-   * A hardware decoder's device context: which of the process's shared ones
-   * (e.g. "shared device context 3 of 8"); null for software.
+   * A hardware decoder's device context: which of the process's shared ones, and which CUDA stream
+   * (e.g. "shared device context 3 of 8, a CUDA stream of its own (flags 1)"); null for software.
    */
   get hwDevice(): string | null
   /** Better backends passed over when choosing automatically, each with its reason. */

@@ -1,6 +1,7 @@
 //! H.264 decoding through libavcodec: the pure-Rust core the napi binding (js/) and the NVDEC probe
 //! example share. Runs on whatever thread calls it; one decoder is used by one thread at a time.
 use crate::backend::{self, Backend};
+use crate::cuda;
 use crate::error::{NativeError, Result};
 use crate::ffi;
 use crate::hwdevice::{self, AvDevice, DeviceRef};
@@ -218,15 +219,35 @@ struct HwDevice {
 }
 
 impl HwDevice {
-  /// A shared context of this device for one decoder, and a reference to it to open the codec on (the
-  /// caller unrefs it after opening: the codec keeps its own).
+  /// A shared context of this device for one decoder; the device context to open the codec on (the
+  /// caller unrefs it after opening: the codec keeps its own reference), with a CUDA stream of the
+  /// decoder's own unless `G2G_CUDA_SHARED_STREAM=1` (a stream that cannot be made is a note, not an
+  /// error: the decoder then runs on the shared context's stream).
   fn open(hw: i32, device: Option<&str>) -> std::result::Result<(Self, *mut ffi::G2gHwDevice), String> {
     let shared = hwdevice::devices().acquire(hw, device)?;
-    let about = match hwdevice::devices().contexts_per_device() {
+    let n = hwdevice::devices().contexts_per_device();
+    let mut about = match n {
       0 => "a device context of its own".to_string(),
       n => format!("shared device context {} of {n}", shared.key().shard + 1),
     };
-    let dev = unsafe { ffi::g2g_hwdevice_ref(shared.handle().0) };
+    let own = match (hw, cuda::stream_flags()) {
+      (ffi::HW_CUDA, None) => {
+        about.push_str(", the context's stream (G2G_CUDA_SHARED_STREAM=1)");
+        None
+      }
+      (ffi::HW_CUDA, Some(flags)) => match cuda::device_with_stream(shared.handle(), flags) {
+        Ok(d) => {
+          about.push_str(&format!(", a CUDA stream of its own (flags {flags})"));
+          Some(d.0)
+        }
+        Err(e) => {
+          about.push_str(&format!(", the context's stream ({e})"));
+          None
+        }
+      },
+      _ => None,
+    };
+    let dev = own.unwrap_or_else(|| unsafe { ffi::g2g_hwdevice_ref(shared.handle().0) });
     if dev.is_null() {
       return Err("out of memory referencing the device context".into());
     }
@@ -358,7 +379,7 @@ impl Decoder {
     self.format
   }
 
-  /// A hardware decoder's device context: which shared one (for status reports).
+  /// A hardware decoder's device context: which shared one, and which CUDA stream (for status reports).
   pub fn hw_device(&self) -> Option<&str> {
     self.hw.as_ref().map(|h| h.about.as_str())
   }

@@ -1,10 +1,12 @@
 //! glass2glass's native layer. The pure-Rust core (decoder, encoder, worker, sched, pool, backend, hwdevice,
-//! over the C shim's ffi) knows nothing of Node, so examples and unit tests use it without the addon; `js`
-//! is the thin napi binding over it: argument conversion, frame hand-over to JS and error mapping only.
+//! cuda, over the C shim's ffi) knows nothing of Node, so examples and unit tests use it without the addon;
+//! `js` is the thin napi binding over it: argument conversion, frame hand-over to JS and error mapping only.
 #![deny(clippy::all)]
 
 pub mod audio;
 pub mod backend;
+/// A CUDA stream per NVDEC decoder (libcuda loaded at run time).
+pub mod cuda;
 pub mod decoder;
 pub mod encoder;
 pub mod error;

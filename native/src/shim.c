@@ -7,6 +7,7 @@
  *  - frame memory: software pictures go in one zeroed block each (get_buffer, thread-safe), blocks
  *    reference-counted apart from the AVBufferRef so that JS views may outlive it (G2gBlock);
  *  - device contexts are made here and referenced by decoders (which ones share is hwdevice.rs's choice);
+ *    a CUDA decoder's own stream rides on a context of its own wrapping the shared one (cuda.rs);
  *  - a hardware decoder falls back to software for a stream its hardware refuses (pick_hw_format);
  *  - timestamps stay in nanoseconds (1/1e9 time bases; a frame without pts takes best_effort_timestamp);
  *  - encoder rate control: a bitrate means ABR with a one-second VBV, else crf; an option the encoder
@@ -107,6 +108,75 @@ AVBufferRef *g2g_hwdevice_create(int type, const char *device, char *err, int er
 AVBufferRef *g2g_hwdevice_ref(AVBufferRef *dev) { return av_buffer_ref(dev); }
 
 void g2g_hwdevice_unref(AVBufferRef *dev) { av_buffer_unref(&dev); }
+
+/*
+ * libavutil/hwcontext_cuda.h's AVCUDADeviceContext (public and unchanged since FFmpeg 4.0), restated:
+ * Debian's libavutil-dev leaves that header out, as it includes CUDA's own cuda.h. Only read or written
+ * behind a check that the device context is a CUDA one.
+ */
+typedef struct G2gCudaDeviceContext {
+  void *cuda_ctx; /* CUcontext */
+  void *stream;   /* CUstream */
+  void *internal;
+} G2gCudaDeviceContext;
+
+static G2gCudaDeviceContext *cuda_hwctx(AVBufferRef *dev) {
+  AVHWDeviceContext *dc = dev ? (AVHWDeviceContext *)dev->data : NULL;
+  return dc && dc->type == AV_HWDEVICE_TYPE_CUDA ? dc->hwctx : NULL;
+}
+
+/* The CUcontext of a CUDA device context; NULL for another type. */
+void *g2g_hwdevice_cuda_ctx(AVBufferRef *dev) {
+  G2gCudaDeviceContext *h = cuda_hwctx(dev);
+  return h ? h->cuda_ctx : NULL;
+}
+
+typedef void (*g2g_stream_release)(void *stream, void *cuda_ctx);
+
+typedef struct G2gCudaWrap {
+  AVBufferRef *shared;
+  void *stream, *cuda_ctx;
+  g2g_stream_release release;
+} G2gCudaWrap;
+
+/* libavutil frees the wrapper after its own uninit (which leaves a context it did not create alone). */
+static void cuda_wrap_free(AVHWDeviceContext *dc) {
+  G2gCudaWrap *w = dc->user_opaque;
+  if (!w) return;
+  w->release(w->stream, w->cuda_ctx);
+  av_buffer_unref(&w->shared);
+  free(w);
+  dc->user_opaque = NULL;
+}
+
+/*
+ * A CUDA device context of one decoder's own: `shared`'s CUcontext with `stream`, libavutil's public way
+ * to bring both (alloc, set cuda_ctx and stream, init; the context stays `shared`'s, which this one keeps
+ * a reference to). When libavutil frees it, `release(stream, cuda_ctx)` runs, then `shared` is let go.
+ * libavcodec's nvdec reads the stream when the decoder is made (picture mapping, copies) and the CUDA
+ * download uses it (cuMemcpy2DAsync, cuStreamSynchronize). On failure the stream stays the caller's.
+ */
+AVBufferRef *g2g_hwdevice_cuda_wrap(AVBufferRef *shared, void *stream, g2g_stream_release release, char *err, int errlen) {
+  G2gCudaDeviceContext *sh = cuda_hwctx(shared);
+  if (!sh || !release) { set_err(err, errlen, "not a CUDA device context", 0); return NULL; }
+  AVBufferRef *dev = av_hwdevice_ctx_alloc(AV_HWDEVICE_TYPE_CUDA);
+  G2gCudaWrap *w = calloc(1, sizeof *w);
+  if (!dev || !w) { set_err(err, errlen, "out of memory", 0); av_buffer_unref(&dev); free(w); return NULL; }
+  AVHWDeviceContext *dc = (AVHWDeviceContext *)dev->data;
+  G2gCudaDeviceContext *h = dc->hwctx;
+  h->cuda_ctx = sh->cuda_ctx;
+  h->stream = stream;
+  int r = av_hwdevice_ctx_init(dev);
+  if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_init", r); av_buffer_unref(&dev); free(w); return NULL; }
+  w->shared = av_buffer_ref(shared);
+  if (!w->shared) { set_err(err, errlen, "out of memory", 0); av_buffer_unref(&dev); free(w); return NULL; }
+  w->stream = stream;
+  w->cuda_ctx = sh->cuda_ctx;
+  w->release = release;
+  dc->user_opaque = w;
+  dc->free = cuda_wrap_free;
+  return dev;
+}
 
 /* ---------------------------------------------------------------- decoder */
 

@@ -151,8 +151,8 @@ impl NativeDecoder {
     self.format.clone()
   }
 
-  /// A hardware decoder's device context: which of the process's shared ones
-  /// (e.g. "shared device context 3 of 8"); null for software.
+  /// A hardware decoder's device context: which of the process's shared ones, and which CUDA stream
+  /// (e.g. "shared device context 3 of 8, a CUDA stream of its own (flags 1)"); null for software.
   #[napi(getter)]
   pub fn hw_device(&self) -> Option<String> {
     self.hw_device.clone()
