@@ -340,11 +340,11 @@ export interface DecoderOptions {
    */
   strided?: boolean
   /**
-   * With `strided`: software-decoded frames come as views of the decoder's blocks, each with a `lease`
-   * that the consumer gives back with `release(lease)` as soon as it is done with the frame: the codec
-   * reuses the buffer then, not when the garbage collector finds a Buffer. A view stays valid memory
-   * after release but may then hold a newer picture: release only what nothing will read again. Leases
-   * never released go back at close().
+   * With `strided`: software-decoded frames and NVDEC's NV12 downloads come as views of the decoder's
+   * blocks, each with a `lease` that the consumer gives back with `release(lease)` as soon as it is done
+   * with the frame: the codec reuses the buffer then, not when the garbage collector finds a Buffer. A
+   * view stays valid memory after release but may then hold a newer picture: release only what nothing
+   * will read again. Leases never released go back at close().
    */
   leases?: boolean
 }

@@ -4,8 +4,9 @@
  * so Rust sees only this file's small, stable, plain-C interface (see ffi.rs). Threading, backend choice,
  * buffering, format packing and what to do about an error are decided in Rust. The policy that lives here
  * is what cannot be carried out without FFmpeg's structs:
- *  - frame memory: software pictures go in one zeroed block each (get_buffer, thread-safe), blocks
- *    reference-counted apart from the AVBufferRef so that JS views may outlive it (G2gBlock);
+ *  - frame memory: software pictures and NVDEC downloads go in one zeroed block each (get_buffer,
+ *    thread-safe; download), blocks reference-counted apart from the AVBufferRef so that JS views may
+ *    outlive it (G2gBlock);
  *  - device contexts are made here and referenced by decoders (which ones share is hwdevice.rs's choice);
  *    a CUDA decoder's own stream rides on a context of its own wrapping the shared one (cuda.rs);
  *  - a hardware decoder falls back to software for a stream its hardware refuses (pick_hw_format);
@@ -228,6 +229,7 @@ typedef struct G2gDec {
   AVPacket *pkt;
   AVFrame *frame;
   AVFrame *sw; /* hardware frames are transferred here */
+  int sw_in_block; /* sw was downloaded into one of fp's blocks */
   enum AVPixelFormat hw_pix_fmt;
   G2gFramePool fp;
 } G2gDec;
@@ -313,10 +315,8 @@ static int in_blocks(const AVCodecContext *c, const AVFrame *f) {
          (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P || f->format == AV_PIX_FMT_NV12);
 }
 
-static int get_buffer(AVCodecContext *c, AVFrame *f, int flags) {
-  G2gDec *d = c->opaque;
-  G2gFramePool *fp = &d->fp;
-  if (!in_blocks(c, f)) return avcodec_default_get_buffer2(c, f, flags);
+/* Points `f`'s planes into a block of the pool, laid out for f's size and format. */
+static int block_frame(AVCodecContext *c, G2gFramePool *fp, AVFrame *f) {
   pthread_mutex_lock(&fp->lock);
   int r = 0;
   if (!fp->pool || fp->width != f->width || fp->height != f->height || fp->format != f->format)
@@ -338,6 +338,12 @@ static int get_buffer(AVCodecContext *c, AVFrame *f, int flags) {
   }
   f->extended_data = f->data;
   return 0;
+}
+
+static int get_buffer(AVCodecContext *c, AVFrame *f, int flags) {
+  G2gDec *d = c->opaque;
+  if (!in_blocks(c, f)) return avcodec_default_get_buffer2(c, f, flags);
+  return block_frame(c, &d->fp, f);
 }
 
 void g2g_dec_close(G2gDec *d) {
@@ -453,16 +459,39 @@ static void frame_info(const AVFrame *f, G2gFrameInfo *info) {
 /* The frame received last (system memory). */
 static AVFrame *current(G2gDec *d) { return d->sw->buf[0] ? d->sw : d->frame; }
 
+/*
+ * The hardware frame received last into system memory (d->sw). NV12 (what NVDEC gives for 8-bit video)
+ * goes into one of the pool's blocks, so it leaves leased and its buffer is reused as a software frame's
+ * is; another format into a fresh buffer of libavutil's (av_frame_get_buffer) each time.
+ */
+static int download(G2gDec *d) {
+  AVFrame *hw = d->frame, *sw = d->sw;
+  const AVHWFramesContext *fc = (const AVHWFramesContext *)hw->hw_frames_ctx->data;
+  d->sw_in_block = 0;
+  if (fc->sw_format == AV_PIX_FMT_NV12 && hw->width > 0 && hw->height > 0) {
+    sw->format = fc->sw_format;
+    sw->width = hw->width;
+    sw->height = hw->height;
+    int r = block_frame(d->ctx, &d->fp, sw);
+    if (r < 0) return r;
+    d->sw_in_block = 1;
+  }
+  /* With sw's buffer set, libavutil copies into it (only the frame's own rows, at sw's strides). */
+  int r = av_hwframe_transfer_data(sw, hw, 0);
+  if (r < 0) return r;
+  return av_frame_copy_props(sw, hw);
+}
+
 /* 0: a frame is in `info` (valid until the next call); AVERROR(EAGAIN): needs input; AVERROR_EOF: drained. */
 int g2g_dec_receive(G2gDec *d, G2gFrameInfo *info) {
   av_frame_unref(d->frame);
   av_frame_unref(d->sw);
+  d->sw_in_block = 0;
   int r = avcodec_receive_frame(d->ctx, d->frame);
   if (r < 0) return r;
   if (d->frame->hw_frames_ctx) {
-    r = av_hwframe_transfer_data(d->sw, d->frame, 0);
+    r = download(d);
     if (r < 0) return r;
-    av_frame_copy_props(d->sw, d->frame);
   }
   frame_info(current(d), info);
   return 0;
@@ -484,8 +513,8 @@ void g2g_frame_free(AVFrame *f) { av_frame_free(&f); }
  * A reference of its own to the one buffer that holds every plane of the frame received last (NULL when
  * its planes are in several buffers, as libavcodec's default allocator makes them), with that buffer's
  * extent: the frame can then leave as this buffer plus plane offsets, without a copy. Released with
- * g2g_buffer_unref. When the buffer is one of get_buffer's blocks, *block is a reference to it too
- * (g2g_block_unref), else NULL.
+ * g2g_buffer_unref. When the buffer is one of the pool's blocks (a software frame, a download), *block is
+ * a reference to it too (g2g_block_unref), else NULL.
  */
 AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size, G2gBlock **block) {
   AVFrame *f = current(d);
@@ -500,9 +529,9 @@ AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size, G2gBlo
   if (!r) return NULL;
   *base = r->data;
   *size = r->size;
-  /* A software frame get_buffer placed (a hardware download lands in d->sw) is in one of our blocks, whose
+  /* A software frame get_buffer placed, or a download into a block, is in one of our blocks, whose
    * header sits just before the data; the magic is a consistency check, not the test. */
-  if (f == d->frame && in_blocks(d->ctx, f)) {
+  if ((f == d->frame && in_blocks(d->ctx, f)) || (f == d->sw && d->sw_in_block)) {
     G2gBlock *k = (G2gBlock *)(r->data - G2G_BLOCK_HEAD);
     if (k->magic == G2G_BLOCK_MAGIC && k->size == (size_t)r->size) {
       atomic_fetch_add(&k->refs, 1);
