@@ -29,9 +29,9 @@ xz -dc "$H/node.xz" > "$D/node" && chmod +x "$D/node"
 tar -C "$D" -xJf "$H/libs.tar.xz" && tar -C "$D" -xJf "$H/app.tar.xz" || exit 1
 echo "unpacked in $(( $(date +%s) - start )) s"
 g2g=(env LD_LIBRARY_PATH="$D/lib" "$D/node" "$D/app/driver.mjs")
-# Each CUDA context holds descriptors (/dev/nvidia*). With a context per decoder (as before, G2G_HW_CONTEXTS=0) the
-# default 1024 ran out at ~75 decoders in one process; decoders now share 8 contexts per GPU, which hold few, but
-# the limit is still raised so that a G2G_HW_CONTEXTS=0 comparison is limited by the GPU, not by descriptors.
+# CUDA contexts and NVDEC decoders hold descriptors (/dev/nvidia*). With a context per decoder (before shared contexts,
+# or G2G_HW_CONTEXTS=0) the default 1024 ran out at ~75 decoders in one process (64 decoders: 1378 open); on 8 shared
+# contexts 64 decoders hold 370 and 112 hold 514, past 1024 near 280 (3 a decoder), so the limit is raised either way.
 nofile="$(ulimit -Sn)/$(ulimit -Hn)"
 ulimit -Hn 1048576 2>/dev/null; ulimit -Sn "$(ulimit -Hn)" 2>/dev/null
 { nvidia-smi; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv; echo "cores: $(nproc)"; uname -r; grep -m1 'model name' /proc/cpuinfo; echo "open files (soft/hard): $nofile, raised to $(ulimit -Sn)/$(ulimit -Hn)"; } >> "$O/machine.txt" 2>&1
