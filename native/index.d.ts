@@ -73,6 +73,11 @@ export declare class NativeDecoder {
   /** The backend in use. */
   get backend(): string
   get format(): string
+  /**
+   * A hardware decoder's device context: which of the process's shared ones, and which CUDA stream
+   * (e.g. "shared device context 3 of 8, a CUDA stream of its own (flags 1)"); null for software.
+   */
+  get hwDevice(): string | null
   /** Better backends passed over when choosing automatically, each with its reason. */
   get skipped(): Array<string>
   /**
@@ -335,11 +340,11 @@ export interface DecoderOptions {
    */
   strided?: boolean
   /**
-   * With `strided`: software-decoded frames come as views of the decoder's blocks, each with a `lease`
-   * that the consumer gives back with `release(lease)` as soon as it is done with the frame: the codec
-   * reuses the buffer then, not when the garbage collector finds a Buffer. A view stays valid memory
-   * after release but may then hold a newer picture: release only what nothing will read again. Leases
-   * never released go back at close().
+   * With `strided`: software-decoded frames and NVDEC's NV12 downloads come as views of the decoder's
+   * blocks, each with a `lease` that the consumer gives back with `release(lease)` as soon as it is done
+   * with the frame: the codec reuses the buffer then, not when the garbage collector finds a Buffer. A
+   * view stays valid memory after release but may then hold a newer picture: release only what nothing
+   * will read again. Leases never released go back at close().
    */
   leases?: boolean
 }
@@ -418,6 +423,24 @@ export interface FramePoolStats {
 
 /** Whether this libavcodec has an encoder of this name (libx264, libopenh264, h264_nvenc). */
 export declare function hasEncoder(name: string): boolean
+
+/**
+ * The hardware device contexts hardware decoders share (one per shard, made by its first decoder and
+ * freed with its last).
+ */
+export declare function hwDeviceStats(): HwDeviceStats
+
+export interface HwDeviceStats {
+  /** Shared device contexts per device (`G2G_HW_CONTEXTS`, default 8; 0: a context per decoder). */
+  contextsPerDevice: number
+  /** Device contexts open now. */
+  open: number
+  /** Hardware decoders on them. */
+  decoders: number
+  /** Device contexts created and freed since the process started. */
+  created: number
+  freed: number
+}
 
 export interface KmsOptions {
   /** A DRM card path; default the first /dev/dri/card* with a connected connector. */

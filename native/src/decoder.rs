@@ -1,8 +1,10 @@
 //! H.264 decoding through libavcodec: the pure-Rust core the napi binding (js/) and the NVDEC probe
 //! example share. Runs on whatever thread calls it; one decoder is used by one thread at a time.
 use crate::backend::{self, Backend};
+use crate::cuda;
 use crate::error::{NativeError, Result};
 use crate::ffi;
+use crate::hwdevice::{self, AvDevice, DeviceRef};
 use crate::pool::FramePool;
 use std::ffi::CString;
 use std::sync::Arc;
@@ -216,12 +218,58 @@ impl Output {
   }
 }
 
+/// A hardware decoder's device: its hold on a shared context (dropped after the codec is closed), and
+/// a description for status reports.
+struct HwDevice {
+  _shared: DeviceRef<AvDevice>,
+  about: String,
+}
+
+impl HwDevice {
+  /// A shared context of this device for one decoder; the device context to open the codec on (the
+  /// caller unrefs it after opening: the codec keeps its own reference), with a CUDA stream of the
+  /// decoder's own unless `G2G_CUDA_SHARED_STREAM=1` (a stream that cannot be made is a note, not an
+  /// error: the decoder then runs on the shared context's stream).
+  fn open(hw: i32, device: Option<&str>) -> std::result::Result<(Self, *mut ffi::G2gHwDevice), String> {
+    let shared = hwdevice::devices().acquire(hw, device)?;
+    let n = hwdevice::devices().contexts_per_device();
+    let mut about = match n {
+      0 => "a device context of its own".to_string(),
+      n => format!("shared device context {} of {n}", shared.key().shard + 1),
+    };
+    let own = match (hw, cuda::stream_flags()) {
+      (ffi::HW_CUDA, None) => {
+        about.push_str(", the context's stream (G2G_CUDA_SHARED_STREAM=1)");
+        None
+      }
+      (ffi::HW_CUDA, Some(flags)) => match cuda::device_with_stream(shared.handle(), flags) {
+        Ok(d) => {
+          about.push_str(&format!(", a CUDA stream of its own (flags {flags})"));
+          Some(d.0)
+        }
+        Err(e) => {
+          about.push_str(&format!(", the context's stream ({e})"));
+          None
+        }
+      },
+      _ => None,
+    };
+    let dev = own.unwrap_or_else(|| unsafe { ffi::g2g_hwdevice_ref(shared.handle().0) });
+    if dev.is_null() {
+      return Err("out of memory referencing the device context".into());
+    }
+    Ok((Self { _shared: shared, about }, dev))
+  }
+}
+
 pub struct Decoder {
   raw: *mut ffi::G2gDec,
   format: OutFormat,
   backend: Backend,
   /// Why better backends were passed over, for the element's log.
   pub skipped: Vec<String>,
+  /// A hardware decoder's device context; dropped after `raw` is closed (Drop runs before fields drop).
+  hw: Option<HwDevice>,
   pool: Arc<FramePool>,
   pack_later: bool,
   strided: bool,
@@ -275,7 +323,17 @@ impl Decoder {
       backend::check(b)?;
     }
     let codec = CString::new(b.codec()).unwrap();
-    let device = cfg.device.as_deref().map(|d| CString::new(d).map_err(|_| NativeError::invalid("device contains NUL"))).transpose()?;
+    if cfg.device.as_deref().is_some_and(|d| d.contains('\0')) {
+      return Err(NativeError::invalid("device contains NUL"));
+    }
+    let what = || format!("{} decoder ({})", b.name(), b.codec());
+    let (hw, dev) = match b.hw() {
+      ffi::HW_NONE => (None, std::ptr::null_mut()),
+      kind => {
+        let (h, d) = HwDevice::open(kind, cfg.device.as_deref()).map_err(|e| NativeError::codec(what(), e))?;
+        (Some(h), d)
+      }
+    };
     let (extra, extra_len) = match &cfg.extradata {
       Some(e) => (e.as_ptr(), e.len() as i32),
       None => (std::ptr::null(), 0),
@@ -293,19 +351,24 @@ impl Decoder {
         extra,
         extra_len,
         b.hw(),
-        device.as_ref().map_or(std::ptr::null(), |d| d.as_ptr()),
+        dev,
         err.ptr(),
         err.capacity(),
       )
     };
+    if !dev.is_null() {
+      // The codec holds its own reference (the shared context stays held by `hw` until close).
+      unsafe { ffi::g2g_hwdevice_unref(dev) };
+    }
     if r < 0 {
-      return Err(NativeError::codec(format!("{} decoder ({})", b.name(), b.codec()), err.text()));
+      return Err(NativeError::codec(what(), err.text()));
     }
     Ok(Self {
       raw,
       format: cfg.format,
       backend: b,
       skipped: Vec::new(),
+      hw,
       pool: Arc::new(FramePool::new()),
       pack_later: false,
       strided: cfg.strided,
@@ -321,6 +384,11 @@ impl Decoder {
 
   pub fn format(&self) -> OutFormat {
     self.format
+  }
+
+  /// A hardware decoder's device context: which shared one, and which CUDA stream (for status reports).
+  pub fn hw_device(&self) -> Option<&str> {
+    self.hw.as_ref().map(|h| h.about.as_str())
   }
 
   /// Leave frames unpacked (`Output::raw`), for another thread to pack while this one decodes on.

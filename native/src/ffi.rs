@@ -2,7 +2,7 @@
 //! touches FFmpeg structs, compiled against the system headers, so FFmpeg's struct layout never has to be
 //! restated (or guessed) in Rust.
 #![allow(non_camel_case_types)]
-use std::ffi::{c_char, c_int, c_uint, CStr};
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 
 pub const FMT_OTHER: c_int = -1;
 pub const FMT_YUV420P: c_int = 0;
@@ -32,6 +32,11 @@ pub struct G2gBuffer {
 /// The memory behind one of the decoder's frame buffers, reference-counted apart from the AVBufferRef.
 #[repr(C)]
 pub struct G2gBlock {
+  _private: [u8; 0],
+}
+/// A libavutil hardware device context (an AVBufferRef over an AVHWDeviceContext).
+#[repr(C)]
+pub struct G2gHwDevice {
   _private: [u8; 0],
 }
 #[repr(C)]
@@ -198,6 +203,18 @@ extern "C" {
   pub fn g2g_can_dlopen(lib: *const c_char, err: *mut c_char, errlen: c_int) -> c_int;
   pub fn g2g_probe_hw_device(kind: c_int, device: *const c_char, err: *mut c_char, errlen: c_int) -> c_int;
 
+  pub fn g2g_hwdevice_create(kind: c_int, device: *const c_char, err: *mut c_char, errlen: c_int) -> *mut G2gHwDevice;
+  pub fn g2g_hwdevice_ref(dev: *mut G2gHwDevice) -> *mut G2gHwDevice;
+  pub fn g2g_hwdevice_unref(dev: *mut G2gHwDevice);
+  pub fn g2g_hwdevice_cuda_ctx(dev: *mut G2gHwDevice) -> *mut c_void;
+  pub fn g2g_hwdevice_cuda_wrap(
+    shared: *mut G2gHwDevice,
+    stream: *mut c_void,
+    release: Option<unsafe extern "C" fn(stream: *mut c_void, cuda_ctx: *mut c_void)>,
+    err: *mut c_char,
+    errlen: c_int,
+  ) -> *mut G2gHwDevice;
+
   pub fn g2g_dec_open(
     out: *mut *mut G2gDec,
     codec: *const c_char,
@@ -208,7 +225,7 @@ extern "C" {
     extradata: *const u8,
     extradata_size: c_int,
     hw: c_int,
-    hw_device: *const c_char,
+    hw_device: *mut G2gHwDevice,
     err: *mut c_char,
     errlen: c_int,
   ) -> c_int;

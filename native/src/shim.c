@@ -4,8 +4,11 @@
  * so Rust sees only this file's small, stable, plain-C interface (see ffi.rs). Threading, backend choice,
  * buffering, format packing and what to do about an error are decided in Rust. The policy that lives here
  * is what cannot be carried out without FFmpeg's structs:
- *  - frame memory: software pictures go in one zeroed block each (get_buffer, thread-safe), blocks
- *    reference-counted apart from the AVBufferRef so that JS views may outlive it (G2gBlock);
+ *  - frame memory: software pictures and NVDEC downloads go in one zeroed block each (get_buffer,
+ *    thread-safe; download), blocks reference-counted apart from the AVBufferRef so that JS views may
+ *    outlive it (G2gBlock);
+ *  - device contexts are made here and referenced by decoders (which ones share is hwdevice.rs's choice);
+ *    a CUDA decoder's own stream rides on a context of its own wrapping the shared one (cuda.rs);
  *  - a hardware decoder falls back to software for a stream its hardware refuses (pick_hw_format);
  *  - timestamps stay in nanoseconds (1/1e9 time bases; a frame without pts takes best_effort_timestamp);
  *  - encoder rate control: a bitrate means ABR with a one-second VBV, else crf; an option the encoder
@@ -88,6 +91,94 @@ int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
   return 1;
 }
 
+/* ---------------------------------------------------------------- device contexts */
+
+/*
+ * Device contexts are created here and shared by decoders (hwdevice.rs keeps the process-wide cache):
+ * g2g_dec_open takes a reference to one instead of creating a context per decoder.
+ */
+AVBufferRef *g2g_hwdevice_create(int type, const char *device, char *err, int errlen) {
+  AVBufferRef *dev = NULL;
+  enum AVHWDeviceType t = hw_type(type);
+  if (t == AV_HWDEVICE_TYPE_NONE) { set_err(err, errlen, "unknown device type", 0); return NULL; }
+  int r = av_hwdevice_ctx_create(&dev, t, device, NULL, 0);
+  if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_create", r); return NULL; }
+  return dev;
+}
+
+AVBufferRef *g2g_hwdevice_ref(AVBufferRef *dev) { return av_buffer_ref(dev); }
+
+void g2g_hwdevice_unref(AVBufferRef *dev) { av_buffer_unref(&dev); }
+
+/*
+ * libavutil/hwcontext_cuda.h's AVCUDADeviceContext (public and unchanged since FFmpeg 4.0), restated:
+ * Debian's libavutil-dev leaves that header out, as it includes CUDA's own cuda.h. Only read or written
+ * behind a check that the device context is a CUDA one.
+ */
+typedef struct G2gCudaDeviceContext {
+  void *cuda_ctx; /* CUcontext */
+  void *stream;   /* CUstream */
+  void *internal;
+} G2gCudaDeviceContext;
+
+static G2gCudaDeviceContext *cuda_hwctx(AVBufferRef *dev) {
+  AVHWDeviceContext *dc = dev ? (AVHWDeviceContext *)dev->data : NULL;
+  return dc && dc->type == AV_HWDEVICE_TYPE_CUDA ? dc->hwctx : NULL;
+}
+
+/* The CUcontext of a CUDA device context; NULL for another type. */
+void *g2g_hwdevice_cuda_ctx(AVBufferRef *dev) {
+  G2gCudaDeviceContext *h = cuda_hwctx(dev);
+  return h ? h->cuda_ctx : NULL;
+}
+
+typedef void (*g2g_stream_release)(void *stream, void *cuda_ctx);
+
+typedef struct G2gCudaWrap {
+  AVBufferRef *shared;
+  void *stream, *cuda_ctx;
+  g2g_stream_release release;
+} G2gCudaWrap;
+
+/* libavutil frees the wrapper after its own uninit (which leaves a context it did not create alone). */
+static void cuda_wrap_free(AVHWDeviceContext *dc) {
+  G2gCudaWrap *w = dc->user_opaque;
+  if (!w) return;
+  w->release(w->stream, w->cuda_ctx);
+  av_buffer_unref(&w->shared);
+  free(w);
+  dc->user_opaque = NULL;
+}
+
+/*
+ * A CUDA device context of one decoder's own: `shared`'s CUcontext with `stream`, libavutil's public way
+ * to bring both (alloc, set cuda_ctx and stream, init; the context stays `shared`'s, which this one keeps
+ * a reference to). When libavutil frees it, `release(stream, cuda_ctx)` runs, then `shared` is let go.
+ * libavcodec's nvdec reads the stream when the decoder is made (picture mapping, copies) and the CUDA
+ * download uses it (cuMemcpy2DAsync, cuStreamSynchronize). On failure the stream stays the caller's.
+ */
+AVBufferRef *g2g_hwdevice_cuda_wrap(AVBufferRef *shared, void *stream, g2g_stream_release release, char *err, int errlen) {
+  G2gCudaDeviceContext *sh = cuda_hwctx(shared);
+  if (!sh || !release) { set_err(err, errlen, "not a CUDA device context", 0); return NULL; }
+  AVBufferRef *dev = av_hwdevice_ctx_alloc(AV_HWDEVICE_TYPE_CUDA);
+  G2gCudaWrap *w = calloc(1, sizeof *w);
+  if (!dev || !w) { set_err(err, errlen, "out of memory", 0); av_buffer_unref(&dev); free(w); return NULL; }
+  AVHWDeviceContext *dc = (AVHWDeviceContext *)dev->data;
+  G2gCudaDeviceContext *h = dc->hwctx;
+  h->cuda_ctx = sh->cuda_ctx;
+  h->stream = stream;
+  int r = av_hwdevice_ctx_init(dev);
+  if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_init", r); av_buffer_unref(&dev); free(w); return NULL; }
+  w->shared = av_buffer_ref(shared);
+  if (!w->shared) { set_err(err, errlen, "out of memory", 0); av_buffer_unref(&dev); free(w); return NULL; }
+  w->stream = stream;
+  w->cuda_ctx = sh->cuda_ctx;
+  w->release = release;
+  dc->user_opaque = w;
+  dc->free = cuda_wrap_free;
+  return dev;
+}
+
 /* ---------------------------------------------------------------- decoder */
 
 /*
@@ -141,6 +232,7 @@ typedef struct G2gDec {
   AVPacket *pkt;
   AVFrame *frame;
   AVFrame *sw; /* hardware frames are transferred here */
+  int sw_in_block; /* sw was downloaded into one of fp's blocks */
   enum AVPixelFormat hw_pix_fmt;
   G2gFramePool fp;
 } G2gDec;
@@ -226,10 +318,8 @@ static int in_blocks(const AVCodecContext *c, const AVFrame *f) {
          (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P || f->format == AV_PIX_FMT_NV12);
 }
 
-static int get_buffer(AVCodecContext *c, AVFrame *f, int flags) {
-  G2gDec *d = c->opaque;
-  G2gFramePool *fp = &d->fp;
-  if (!in_blocks(c, f)) return avcodec_default_get_buffer2(c, f, flags);
+/* Points `f`'s planes into a block of the pool, laid out for f's size and format. */
+static int block_frame(AVCodecContext *c, G2gFramePool *fp, AVFrame *f) {
   pthread_mutex_lock(&fp->lock);
   int r = 0;
   if (!fp->pool || fp->width != f->width || fp->height != f->height || fp->format != f->format)
@@ -253,6 +343,12 @@ static int get_buffer(AVCodecContext *c, AVFrame *f, int flags) {
   return 0;
 }
 
+static int get_buffer(AVCodecContext *c, AVFrame *f, int flags) {
+  G2gDec *d = c->opaque;
+  if (!in_blocks(c, f)) return avcodec_default_get_buffer2(c, f, flags);
+  return block_frame(c, &d->fp, f);
+}
+
 void g2g_dec_close(G2gDec *d) {
   if (!d) return;
   avcodec_free_context(&d->ctx);
@@ -273,10 +369,11 @@ void g2g_dec_pool_counts(G2gDec *d, uint64_t *allocs, uint64_t *gets) {
 /*
  * thread_type: 1 frame threads (throughput), 2 slice threads (live: no frame delay).
  * low_delay sets AV_CODEC_FLAG_LOW_DELAY (output as soon as decodable, no reorder buffering beyond what
- * the stream signals). hw: G2G_HW_*; the software h264 decoder then runs the hwaccel (nvdec, vaapi).
+ * the stream signals). hw: G2G_HW_*; the software h264 decoder then runs the hwaccel (nvdec, vaapi) on
+ * `hw_device`, a device context shared with other decoders (referenced here, not created).
  */
 int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_type, int low_delay, int output_corrupt,
-                 const uint8_t *extradata, int extradata_size, int hw, const char *hw_device, char *err, int errlen) {
+                 const uint8_t *extradata, int extradata_size, int hw, AVBufferRef *hw_device, char *err, int errlen) {
   *out = NULL;
   const AVCodec *codec = avcodec_find_decoder_by_name(codec_name);
   if (!codec) { set_err(err, errlen, "decoder not in this libavcodec", 0); return AVERROR_DECODER_NOT_FOUND; }
@@ -317,8 +414,9 @@ int g2g_dec_open(G2gDec **out, const char *codec_name, int threads, int thread_t
       if ((cfg->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) && cfg->device_type == t) { d->hw_pix_fmt = cfg->pix_fmt; break; }
     }
     if (d->hw_pix_fmt == AV_PIX_FMT_NONE) { set_err(err, errlen, "decoder has no hwaccel for this device type", 0); g2g_dec_close(d); return AVERROR(ENOSYS); }
-    r = av_hwdevice_ctx_create(&c->hw_device_ctx, t, hw_device, NULL, 0);
-    if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_create", r); g2g_dec_close(d); return r; }
+    if (!hw_device) { set_err(err, errlen, "no device context for a hardware decoder", 0); g2g_dec_close(d); return AVERROR(EINVAL); }
+    c->hw_device_ctx = av_buffer_ref(hw_device);
+    if (!c->hw_device_ctx) { g2g_dec_close(d); return AVERROR(ENOMEM); }
     c->get_format = pick_hw_format;
   }
   r = avcodec_open2(c, codec, NULL);
@@ -364,16 +462,39 @@ static void frame_info(const AVFrame *f, G2gFrameInfo *info) {
 /* The frame received last (system memory). */
 static AVFrame *current(G2gDec *d) { return d->sw->buf[0] ? d->sw : d->frame; }
 
+/*
+ * The hardware frame received last into system memory (d->sw). NV12 (what NVDEC gives for 8-bit video)
+ * goes into one of the pool's blocks, so it leaves leased and its buffer is reused as a software frame's
+ * is; another format into a fresh buffer of libavutil's (av_frame_get_buffer) each time.
+ */
+static int download(G2gDec *d) {
+  AVFrame *hw = d->frame, *sw = d->sw;
+  const AVHWFramesContext *fc = (const AVHWFramesContext *)hw->hw_frames_ctx->data;
+  d->sw_in_block = 0;
+  if (fc->sw_format == AV_PIX_FMT_NV12 && hw->width > 0 && hw->height > 0) {
+    sw->format = fc->sw_format;
+    sw->width = hw->width;
+    sw->height = hw->height;
+    int r = block_frame(d->ctx, &d->fp, sw);
+    if (r < 0) return r;
+    d->sw_in_block = 1;
+  }
+  /* With sw's buffer set, libavutil copies into it (only the frame's own rows, at sw's strides). */
+  int r = av_hwframe_transfer_data(sw, hw, 0);
+  if (r < 0) return r;
+  return av_frame_copy_props(sw, hw);
+}
+
 /* 0: a frame is in `info` (valid until the next call); AVERROR(EAGAIN): needs input; AVERROR_EOF: drained. */
 int g2g_dec_receive(G2gDec *d, G2gFrameInfo *info) {
   av_frame_unref(d->frame);
   av_frame_unref(d->sw);
+  d->sw_in_block = 0;
   int r = avcodec_receive_frame(d->ctx, d->frame);
   if (r < 0) return r;
   if (d->frame->hw_frames_ctx) {
-    r = av_hwframe_transfer_data(d->sw, d->frame, 0);
+    r = download(d);
     if (r < 0) return r;
-    av_frame_copy_props(d->sw, d->frame);
   }
   frame_info(current(d), info);
   return 0;
@@ -395,8 +516,8 @@ void g2g_frame_free(AVFrame *f) { av_frame_free(&f); }
  * A reference of its own to the one buffer that holds every plane of the frame received last (NULL when
  * its planes are in several buffers, as libavcodec's default allocator makes them), with that buffer's
  * extent: the frame can then leave as this buffer plus plane offsets, without a copy. Released with
- * g2g_buffer_unref. When the buffer is one of get_buffer's blocks, *block is a reference to it too
- * (g2g_block_unref), else NULL.
+ * g2g_buffer_unref. When the buffer is one of the pool's blocks (a software frame, a download), *block is
+ * a reference to it too (g2g_block_unref), else NULL.
  */
 AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size, G2gBlock **block) {
   AVFrame *f = current(d);
@@ -411,9 +532,9 @@ AVBufferRef *g2g_dec_share(G2gDec *d, const uint8_t **base, size_t *size, G2gBlo
   if (!r) return NULL;
   *base = r->data;
   *size = r->size;
-  /* A software frame get_buffer placed (a hardware download lands in d->sw) is in one of our blocks, whose
+  /* A software frame get_buffer placed, or a download into a block, is in one of our blocks, whose
    * header sits just before the data; the magic is a consistency check, not the test. */
-  if (f == d->frame && in_blocks(d->ctx, f)) {
+  if ((f == d->frame && in_blocks(d->ctx, f)) || (f == d->sw && d->sw_in_block)) {
     G2gBlock *k = (G2gBlock *)(r->data - G2G_BLOCK_HEAD);
     if (k->magic == G2G_BLOCK_MAGIC && k->size == (size_t)r->size) {
       atomic_fetch_add(&k->refs, 1);

@@ -243,6 +243,7 @@ describe('native addon loading', () => {
       'decodePoolStats',
       'ffmpegVersion',
       'hasEncoder',
+      'hwDeviceStats',
       'probeBackends',
       'setDecodePoolThreads',
     ]);

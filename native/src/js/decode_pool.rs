@@ -1,5 +1,7 @@
-//! The shared decoder pool (`sched.rs`) seen from JS: its counters, and its size.
+//! The shared decoder pool (`sched.rs`) seen from JS: its counters, and its size; and the hardware device
+//! contexts decoders share (`hwdevice.rs`).
 use crate::error::NativeError;
+use crate::hwdevice;
 use crate::sched;
 use napi_derive::napi;
 
@@ -45,4 +47,31 @@ pub fn set_decode_pool_threads(threads: u32) -> napi::Result<()> {
     return Err(NativeError::invalid(format!("decode pool threads must be in [0, {}], got {threads}", sched::MAX_THREADS)).into());
   }
   sched::decode_pool().set_size(threads as usize).map_err(Into::into)
+}
+
+#[napi(object)]
+pub struct HwDeviceStats {
+  /// Shared device contexts per device (`G2G_HW_CONTEXTS`, default 8; 0: a context per decoder).
+  pub contexts_per_device: u32,
+  /// Device contexts open now.
+  pub open: u32,
+  /// Hardware decoders on them.
+  pub decoders: u32,
+  /// Device contexts created and freed since the process started.
+  pub created: f64,
+  pub freed: f64,
+}
+
+/// The hardware device contexts hardware decoders share (one per shard, made by its first decoder and
+/// freed with its last).
+#[napi]
+pub fn hw_device_stats() -> HwDeviceStats {
+  let s = hwdevice::devices().stats();
+  HwDeviceStats {
+    contexts_per_device: s.contexts_per_device as u32,
+    open: s.open as u32,
+    decoders: s.users as u32,
+    created: s.created as f64,
+    freed: s.freed as f64,
+  }
 }

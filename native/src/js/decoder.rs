@@ -33,11 +33,11 @@ pub struct DecoderOptions {
   /// Hand frames on in libavcodec's own buffer (planes at `offsets`/`strides`, no copy) whenever the
   /// decoded layout is the output format; otherwise, and by default, frames are tightly packed.
   pub strided: Option<bool>,
-  /// With `strided`: software-decoded frames come as views of the decoder's blocks, each with a `lease`
-  /// that the consumer gives back with `release(lease)` as soon as it is done with the frame: the codec
-  /// reuses the buffer then, not when the garbage collector finds a Buffer. A view stays valid memory
-  /// after release but may then hold a newer picture: release only what nothing will read again. Leases
-  /// never released go back at close().
+  /// With `strided`: software-decoded frames and NVDEC's NV12 downloads come as views of the decoder's
+  /// blocks, each with a `lease` that the consumer gives back with `release(lease)` as soon as it is done
+  /// with the frame: the codec reuses the buffer then, not when the garbage collector finds a Buffer. A
+  /// view stays valid memory after release but may then hold a newer picture: release only what nothing
+  /// will read again. Leases never released go back at close().
   pub leases: Option<bool>,
 }
 
@@ -80,6 +80,7 @@ pub struct NativeDecoder {
   backend: String,
   format: String,
   skipped: Vec<String>,
+  hw_device: Option<String>,
   /// With `leases`: the frames out under one, and their blocks' ArrayBuffers.
   leases: Option<LeaseState>,
 }
@@ -130,12 +131,13 @@ impl NativeDecoder {
     };
     let d = guarded("open", || Decoder::open(&cfg))?;
     let (backend, skipped, pool) = (d.backend().name().to_string(), d.skipped.clone(), d.pool());
+    let hw_device = d.hw_device().map(str::to_owned);
     let leases = (cfg.strided && options.leases.unwrap_or(false)).then(|| (Arc::new(Leases::default()), Arc::new(BlockViews::default())));
     // Throughput decoding packs frames on a thread of their own, off the codec's critical path; none
     // is needed when software I420 frames leave unpacked (libavcodec decodes H.264 to yuv420p).
     let unpacked = cfg.strided && format == OutFormat::I420 && d.backend() == Backend::Software;
     let worker = if pooled { Worker::pooled(d, sched::decode_pool())? } else { Worker::spawn(d, !cfg.live && !unpacked)? };
-    Ok(Self { worker, pool, backend, format: format.name().into(), skipped, leases })
+    Ok(Self { worker, pool, backend, format: format.name().into(), skipped, hw_device, leases })
   }
 
   /// The backend in use.
@@ -147,6 +149,13 @@ impl NativeDecoder {
   #[napi(getter)]
   pub fn format(&self) -> String {
     self.format.clone()
+  }
+
+  /// A hardware decoder's device context: which of the process's shared ones, and which CUDA stream
+  /// (e.g. "shared device context 3 of 8, a CUDA stream of its own (flags 1)"); null for software.
+  #[napi(getter)]
+  pub fn hw_device(&self) -> Option<String> {
+    self.hw_device.clone()
   }
 
   /// Better backends passed over when choosing automatically, each with its reason.

@@ -5,7 +5,7 @@
  * carried Node; prints one JSON line per result (what=...), then a human line.
  *
  *   node driver.mjs streams --input live.h264 --n 16 [--backend nvdec] [--seconds 12] [--threads 1] [--start after-open|pipeline]
- *   node driver.mjs verify --input clip.h264 --reference ref-nv12.md5 [--backend nvdec] [--live]
+ *   node driver.mjs verify --input clip.h264 --reference ref-nv12.md5 [--backend nvdec] [--live] [--strided]
  *   node driver.mjs merge step-0.json step-1.json ...   (one line for streams run as several processes)
  *
  * The source stands in for a camera: the clip's access units (parsed once, shared by every stream) go out
@@ -21,9 +21,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
-import { Caps, cpuMemory, defineSource, Histogram, pipe, type Packet, type PipelineStats, type Reader, type RunningPipeline } from 'glass2glass';
+import { Caps, cpuMemory, defineSource, Histogram, packedFrame, pipe, type Packet, type PipelineStats, type Reader, type RunningPipeline, type VideoFrameLayout } from 'glass2glass';
 import { fakeSink, h264Parse } from 'glass2glass/operators';
-import { h264Dec, nodeFileSrc, type H264DecBackend, type H264DecFormat } from 'glass2glass/node';
+import { h264Dec, loadNative, nodeFileSrc, type H264DecBackend, type H264DecFormat } from 'glass2glass/node';
 
 const NS = 1e6;
 const FRAME_NS = 1e9 / 30;
@@ -188,8 +188,18 @@ async function streams(): Promise<void> {
     }
   });
   const copies = stats.reduce((a, s) => a + s.copies.count, 0) - copies0;
-  // Open descriptors: each decoder's CUDA context holds several (/dev/nvidia*), against RLIMIT_NOFILE.
+  // Open descriptors: each CUDA context holds several (/dev/nvidia*), against RLIMIT_NOFILE.
   const fds = readdirSync('/proc/self/fd').length;
+  // The shared device contexts the decoders are on (G2G_HW_CONTEXTS; CUDA streams: G2G_CUDA_SHARED_STREAM);
+  // an addon from before shared contexts (G2G_NATIVE_ADDON, a baseline) has no hwDeviceStats.
+  const native = loadNative();
+  const contexts = 'hwDeviceStats' in native ? native.hwDeviceStats() : undefined;
+  const hw = {
+    ...contexts,
+    sharedStream: process.env.G2G_CUDA_SHARED_STREAM === '1',
+    streamFlags: process.env.G2G_CUDA_STREAM_FLAGS ?? 'default',
+    addon: process.env.G2G_NATIVE_ADDON ?? 'packaged',
+  };
   obs.disconnect();
   for (const r of runs) r.abort('stop');
   await Promise.allSettled(runs.map((r) => r.done));
@@ -223,35 +233,49 @@ async function streams(): Promise<void> {
     rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
     gc: { major: gc.major, minor: gc.minor, msPerS: round(gc.ms / wall, 1) },
     fds,
+    hw,
   };
   out(res);
   const dropTotal = Object.values(drops).reduce((a, b) => a + b, 0);
   process.stderr.write(
     `N=${n} ${backend}: ${round(res.deliveredRatio * 100, 1)}% of frames (min ${sorted[0]}/${Math.round(expected)} per stream), drops ${dropTotal}, ` +
-      `g2g p50 ${res.g2gMs.p50} p95 ${res.g2gMs.p95} ms, CPU ${res.cpuCores} cores, loop ${res.eventLoopUtil}, GC ${res.gc.major} major ${res.gc.msPerS} ms/s, first frames after ${res.allFirstFrameMs} ms\n`
+      `g2g p50 ${res.g2gMs.p50} p95 ${res.g2gMs.p95} ms, CPU ${res.cpuCores} cores, loop ${res.eventLoopUtil}, GC ${res.gc.major} major ${res.gc.msPerS} ms/s, first frames after ${res.allFirstFrameMs} ms, ` +
+      (contexts ? `${contexts.open} device contexts for ${contexts.decoders} decoders (${contexts.contextsPerDevice} per device)` : 'a device context per decoder (an addon without shared contexts)') +
+      `${hw.sharedStream ? ', shared CUDA stream' : ''}\n`
   );
 }
 
-/** Decodes a clip through the package's pipeline and compares every frame's MD5 with ffmpeg's (framemd5, same pixel format). */
+/**
+ * Decodes a clip through the package's pipeline and compares every frame's MD5 with ffmpeg's (framemd5, same
+ * pixel format). --strided: the sink takes frames as the decoder hands them (VIDEO_META, released: NVDEC's
+ * leased downloads), hashed by their rows; else the decoder packs them.
+ */
 async function verify(): Promise<void> {
   const ref = readFileSync(arg('reference'), 'utf8').trim().split('\n');
   const got: string[] = [];
   const live = flag('live');
+  const strided = flag('strided');
+  // Which device context and CUDA stream a decoder of this backend gets (an older addon: undefined).
+  const probe = new (loadNative().NativeDecoder)({ backend, live: true });
+  const hwDevice = (probe as { hwDevice?: string | null }).hwDevice;
+  probe.close();
   const t0 = performance.now();
   const stats = await pipe(
     nodeFileSrc(arg('input')),
     h264Parse(),
     h264Dec({ backend, format, threads: Number(arg('threads', '0')), live }),
-    // videoMeta false: the decoder hands packed planes, which is what framemd5 hashes.
     fakeSink<Packet>({
-      videoMeta: false,
+      videoMeta: strided,
       release: true,
-      onPacket: (p) =>
-        void got.push(
+      onPacket: (p) => {
+        const data = (p.memory as { data: Uint8Array }).data;
+        const layout = p.meta.videoMeta as VideoFrameLayout | undefined;
+        got.push(
           createHash('md5')
-            .update((p.memory as { data: Uint8Array }).data)
+            .update(layout ? packedFrame(data, layout) : data)
             .digest('hex')
-        ),
+        );
+      },
     })
   ).run();
   const ms = performance.now() - t0;
@@ -262,6 +286,8 @@ async function verify(): Promise<void> {
     backend,
     format,
     live,
+    strided,
+    hwDevice,
     frames: got.length,
     referenceFrames: ref.length,
     bitExact: exact,
