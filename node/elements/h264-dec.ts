@@ -4,11 +4,10 @@ import { Caps, caps, explainMismatch, type FieldValue } from '../../src/caps';
 import { fromHex } from '../../src/codecs/h264';
 import { EOS, type ElementContext, type Pulled, type Reader } from '../../src/element';
 import { cpuMemory, type CpuMemory, type MemoryDomain } from '../../src/memory/memory';
-import { discardPacket, leasedMemory, RELEASE } from '../../src/memory/release';
+import { leasedMemory, RELEASE } from '../../src/memory/release';
 import { defineTransform, type Transform } from '../../src/operator';
 import { EMPTY_META, PacketFlags, type Packet, type PacketMeta } from '../../src/packet';
 import { NegotiationError } from '../../src/pipeline/errors';
-import { SECOND } from '../../src/time';
 import { raceAbort } from '../../src/util/abort';
 import { rawVideoTemplate, type VideoFrameLayout } from '../../src/video/format';
 import { stridedLayout, VIDEO_META, withoutVideoMeta, withVideoMeta } from '../../src/video/meta';
@@ -78,12 +77,6 @@ export const H264_DEC = defineElement({
     }),
     device: prop.string({
       doc: 'CUDA device index or DRM render node for hardware backends',
-    }),
-    catchUp: prop.duration({
-      unit: 'ms',
-      max: 3600 * SECOND,
-      defaultDoc: '1s in live mode, else 0',
-      doc: 'Live catch-up: a unit that reaches the decoder more than this long after its capture time is skipped undecoded, and so is every unit after it until a keyframe within this age (counted as late drops; the decoder is reset there and the frame marked DISCONT); 0: never',
     }),
   },
 });
@@ -202,10 +195,6 @@ function openDecoder(
   const strided = ctx.downstreamMetas.includes(VIDEO_META);
   // Everything after us gives frames back (RELEASE): the codec reuses each buffer at once, not at GC time.
   const leases = strided && ctx.downstreamMetas.includes(RELEASE);
-  // A live decoder behind by more than this (a slow start, a stall) skips to a fresh keyframe instead of
-  // decoding seconds of stale units that its sink would drop anyway.
-  const catchUp = options.catchUp ?? (live ? SECOND : 0);
-  let skipping = false;
 
   let dec: NativeDecoder | undefined;
   let decFrom: string | undefined; // codec_data the decoder was opened with ('' for byte-stream)
@@ -389,22 +378,6 @@ function openDecoder(
       });
     }
     const d = (dec ??= open());
-    if (catchUp > 0) {
-      const capture = item.meta.captureTime;
-      const behind = capture !== undefined && ctx.clock.now() - capture > catchUp;
-      if (behind || (skipping && (item.flags & PacketFlags.KEYFRAME) === 0)) {
-        skipping = true;
-        ctx.report.drop('late');
-        discardPacket(item);
-        return;
-      }
-      if (skipping) {
-        // A fresh keyframe after skipped units: nothing before it may be referenced.
-        skipping = false;
-        d.reset();
-        pendingDiscont = true;
-      }
-    }
     const discont = (item.flags & PacketFlags.DISCONT) !== 0;
     if (item.pts !== undefined) {
       tags.set(item.pts, { duration: item.duration, meta: item.meta, discont });
