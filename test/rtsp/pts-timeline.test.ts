@@ -6,9 +6,10 @@ const FRAME = 3000; // RTP ticks of one 30 fps frame at 90 kHz
 const FRAME_NS = (1000 * MILLISECOND) / 30;
 
 /** Units captured every 1/30 s from running time `t0`, each arriving `delay(i)` after its capture. */
-function play(n: number, delay: (i: number) => number, t0 = 0, ts0 = 12345): { arrival: number[]; pts: number[] } {
+function play(n: number, delay: (i: number) => number, t0 = 0, ts0 = 12345, stampLate = false): { arrival: number[]; pts: number[] } {
   let now = 0;
   const tl = new PtsTimeline(() => now);
+  tl.stampLate = stampLate;
   const arrival: number[] = [];
   const pts: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -47,13 +48,33 @@ describe('PtsTimeline follows the smallest arrival delay (as rtpjitterbuffer sla
     expect(sorted[sorted.length - 1] - pts.get(0)!).toBeLessThan(600 * FRAME_NS - 100 * MILLISECOND);
   });
 
-  it('jitter does not move the mapping: pts stay on the promptest units, so no unit is ahead of its arrival', () => {
+  it('jitter does not move the mapping: pts stay on the promptest units, at the RTP spacing, none ahead of its arrival', () => {
     // Delays 5–35 ms, pseudo-random; the smallest recurs in every window.
     const { arrival, pts } = play(900, (i) => 5 * MILLISECOND + ((i * 7919) % 31) * MILLISECOND);
     expect(increasing(pts)).toBe(true);
     for (let i = 0; i < 900; i++) expect(pts[i]).toBeLessThanOrEqual(arrival[i]);
-    // Spacing stays the RTP spacing: the mapping settled at the smallest delay and stayed there.
     for (let i = 61; i < 900; i++) expect(Math.abs(pts[i] - pts[i - 1] - FRAME_NS)).toBeLessThan(0.01 * MILLISECOND);
+  });
+
+  it('live (stampLate): a unit later than the mapping is stamped at its arrival, the promptest keep the mapping, pts never go back', () => {
+    const delay = (i: number) => 5 * MILLISECOND + ((i * 7919) % 31) * MILLISECOND;
+    const { arrival, pts } = play(900, delay, 0, 12345, true);
+    expect(increasing(pts)).toBe(true);
+    for (let i = 0; i < 900; i++) expect(pts[i]).toBeGreaterThanOrEqual(arrival[i]);
+    const prompt = [...Array(900).keys()].filter((i) => i >= 60 && delay(i) === 5 * MILLISECOND);
+    expect(prompt.length).toBeGreaterThan(20);
+    for (const i of prompt) expect(Math.abs(pts[i] - arrival[i])).toBeLessThan(0.01 * MILLISECOND);
+  });
+
+  it('live (stampLate): a keyframe arriving 60 ms after the mapping is stamped at its arrival, not late; the next unit 1 ms after it, then the mapping again', () => {
+    const { arrival, pts } = play(120, (i) => (i === 90 ? 62 : 2) * MILLISECOND, 0, 12345, true);
+    expect(pts[90]).toBe(arrival[90]);
+    expect(pts[91]).toBe(pts[90] + MILLISECOND);
+    expect(Math.abs(pts[93] - arrival[93])).toBeLessThan(0.01 * MILLISECOND);
+    expect(increasing(pts)).toBe(true);
+    // Not live: the mapping's pts, 60 ms before that unit's arrival.
+    const plain = play(120, (i) => (i === 90 ? 62 : 2) * MILLISECOND);
+    expect(plain.pts[90]).toBe(plain.arrival[90] - 60 * MILLISECOND);
   });
 
   it('a sender clock slower than ours (delay growing 2 ms a second) is followed: units never fall behind their pts by more than a few ms', () => {

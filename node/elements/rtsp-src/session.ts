@@ -31,7 +31,7 @@ export interface SessionOptions {
   readonly latency: number;
   /** Our RTCP CNAME. */
   readonly cname: string;
-  readonly ctx: Pick<ElementContext, 'clock' | 'signal' | 'report' | 'log'>;
+  readonly ctx: Pick<ElementContext, 'clock' | 'signal' | 'report' | 'log' | 'profile'>;
   readonly counters: RtspSrcCounters;
   /** The first stream's output. */
   readonly output: RtspOutput;
@@ -84,6 +84,8 @@ export class RtspSession {
     this.paths = this.outputs.map((out) => rtpPath(o.transport, o.latency, (rtp) => out.push(rtp), o.ctx.report));
     this.outputs.forEach((out, i) => {
       out.timeline.latency = this.paths[i].latency;
+      // A profile that drops late frames (live) would rather have them late than dropped.
+      out.timeline.stampLate = o.ctx.profile.maxLateness !== undefined;
       out.sender.reset();
       out.shared?.reset();
     });

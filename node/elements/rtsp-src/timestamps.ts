@@ -19,6 +19,14 @@ const SKEW_WINDOW = 1000 * MILLISECOND;
  * unit reordered behind later ones, a B-frame, moves nothing): down when later units arrived sooner after
  * capture (a 200 ms late start is gone in ≈13 s), up (the sender's clock slower than ours, a longer
  * route) by 1/16 of the gap per unit at most.
+ *
+ * Live (`stampLate`), a unit that arrives later than that mapping (a keyframe: longer to encode and to
+ * send, and sent to every client at once) is stamped at its arrival instead, as rtpjitterbuffer resyncs
+ * a packet that would otherwise be stamped before it arrived (less its latency, 0 here): on time for a
+ * synced sink rather than dropped as late by the transport's jitter. The units after it stay after it
+ * (1 ms on) until the mapping passes it again, so pts never go backwards for units that move RTP time on
+ * (mp4Mux takes them as dts), but their spacing then follows arrival: record with the throughput profile,
+ * which keeps the RTP spacing.
  */
 export class PtsTimeline {
   /** The stream's RTP clock rate (the SDP's; 90 kHz until described). */
@@ -30,6 +38,8 @@ export class PtsTimeline {
    * sink or muxer would take every correction for a gap or an overlap.
    */
   followArrival = true;
+  /** Whether a unit later than the mapping is stamped at its arrival (live; see the class doc). */
+  stampLate = false;
   private base: number | undefined;
   private epoch = -1;
   private lastPts = 0;
@@ -61,9 +71,16 @@ export class PtsTimeline {
       this.rtpHigh = ticksToNs(timestamp - this.base, this.clockRate);
     }
     const rtpPts = ticksToNs(timestamp - this.base, this.clockRate);
-    if (this.followArrival) this.follow(arrival - rtpPts, rtpPts - this.rtpHigh, arrival);
+    const advance = rtpPts - this.rtpHigh;
+    let pts = rtpPts;
+    if (this.followArrival) {
+      this.follow(arrival - rtpPts, advance, arrival);
+      pts += this.skew;
+      // Only units that move RTP time on: B-frames in decode order keep the mapping's pts.
+      if (this.stampLate && advance >= 0) pts = Math.max(pts, arrival);
+      if (this.stampLate && advance > 0) pts = Math.max(pts, this.lastPts + MILLISECOND);
+    }
     this.rtpHigh = Math.max(this.rtpHigh, rtpPts);
-    const pts = rtpPts + this.skew;
     this.lastPts = Math.max(this.lastPts, pts);
     return pts;
   }
