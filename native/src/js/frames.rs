@@ -94,6 +94,9 @@ impl Leases {
 #[derive(Default)]
 pub struct BlockViews {
   views: std::cell::RefCell<HashMap<usize, View>>,
+  /// Set by `clear` (close, the decoder's finalizer): a frame resolved after it keeps no reference here,
+  /// or nothing would ever let its block go.
+  closed: std::cell::Cell<bool>,
 }
 
 /// A block's ArrayBuffer, held by a strong reference, and the block reference its finalizer frees (valid
@@ -141,14 +144,18 @@ impl BlockViews {
       drop(unsafe { Box::from_raw(hint) });
     }
     check_status!(status, "creating an ArrayBuffer over a frame block")?;
+    if self.closed.get() {
+      return Ok(ab);
+    }
     let mut r = std::ptr::null_mut();
     check_status!(unsafe { sys::napi_create_reference(env, ab, 1, &mut r) })?;
     views.insert(ptr as usize, View { array_buffer: r, block: hint });
     Ok(ab)
   }
 
-  /// Forgets every block (close): their ArrayBuffers live on as long as views of them do.
+  /// Forgets every block, now and from now on (close): their ArrayBuffers live on as long as views do.
   pub fn clear(&self, env: sys::napi_env) {
+    self.closed.set(true);
     for (_, v) in self.views.borrow_mut().drain() {
       unsafe { sys::napi_delete_reference(env, v.array_buffer) };
     }
