@@ -4,7 +4,7 @@
 //! `contexts` shards per device (default 8, `G2G_HW_CONTEXTS`), decoders assigned to them round-robin.
 //! Not one context for all: 64 streams on one measured 15% of their frames (its work serialised). A
 //! shard is created by its first decoder and freed when its last decoder closes. `G2G_HW_CONTEXTS=0`: a
-//! context per decoder, as before.
+//! context per decoder, as before. Only CUDA contexts are shared; VA-API decoders keep one each.
 //!
 //! The cache is generic over the context handle and takes its create/free functions as values, so its
 //! rules are tested without a GPU; `devices()` is the process's cache of libavutil device contexts.
@@ -231,9 +231,17 @@ fn create_av_device(key: &DeviceKey) -> std::result::Result<AvDevice, String> {
   }
 }
 
-/// A context of this device type for one decoder (see `devices`).
+/// Device contexts that are not shared: one per decoder (VA-API: whether decoders on several threads may
+/// share one VADisplay is the driver's business, and it was not measured).
+fn unshared_devices() -> &'static Arc<DeviceCache<AvDevice>> {
+  static CACHE: OnceLock<Arc<DeviceCache<AvDevice>>> = OnceLock::new();
+  CACHE.get_or_init(|| DeviceCache::new(0, create_av_device, |d: AvDevice| unsafe { ffi::g2g_hwdevice_unref(d.0) }))
+}
+
+/// A context of this device type for one decoder: CUDA's from the shared cache (`devices`), others one each.
 pub fn acquire(hw: i32, device: Option<&str>) -> Result<DeviceRef<AvDevice>> {
-  devices().acquire(hw, device).map_err(|e| NativeError::codec("creating the hardware device context", e))
+  let cache = if hw == ffi::HW_CUDA { devices() } else { unshared_devices() };
+  cache.acquire(hw, device).map_err(|e| NativeError::codec("creating the hardware device context", e))
 }
 
 #[cfg(test)]
