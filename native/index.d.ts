@@ -425,7 +425,7 @@ export interface FramePoolStats {
 export declare function hasEncoder(name: string): boolean
 
 /**
- * The hardware device contexts hardware decoders share (one per shard, made by its first decoder and
+ * The CUDA device contexts hardware decoders share (one per shard, made by its first decoder and
  * freed with its last).
  */
 export declare function hwDeviceStats(): HwDeviceStats

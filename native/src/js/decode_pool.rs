@@ -62,7 +62,7 @@ pub struct HwDeviceStats {
   pub freed: f64,
 }
 
-/// The hardware device contexts hardware decoders share (one per shard, made by its first decoder and
+/// The CUDA device contexts hardware decoders share (one per shard, made by its first decoder and
 /// freed with its last).
 #[napi]
 pub fn hw_device_stats() -> HwDeviceStats {
