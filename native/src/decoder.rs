@@ -231,12 +231,8 @@ impl HwDevice {
   /// decoder's own unless `G2G_CUDA_SHARED_STREAM=1` (a stream that cannot be made is a note, not an
   /// error: the decoder then runs on the shared context's stream).
   fn open(hw: i32, device: Option<&str>) -> std::result::Result<(Self, *mut ffi::G2gHwDevice), String> {
-    let shared = hwdevice::devices().acquire(hw, device)?;
-    let n = hwdevice::devices().contexts_per_device();
-    let mut about = match n {
-      0 => "a device context of its own".to_string(),
-      n => format!("shared device context {} of {n}", shared.key().shard + 1),
-    };
+    let shared = hwdevice::cache_for(hw).acquire(hw, device)?;
+    let mut about = shared.about();
     let own = match (hw, cuda::stream_flags()) {
       (ffi::HW_CUDA, None) => {
         about.push_str(", the context's stream (G2G_CUDA_SHARED_STREAM=1)");

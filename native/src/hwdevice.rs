@@ -8,7 +8,6 @@
 //!
 //! The cache is generic over the context handle and takes its create/free functions as values, so its
 //! rules are tested without a GPU; `devices()` is the process's cache of libavutil device contexts.
-use crate::error::{NativeError, Result};
 use crate::ffi;
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -85,6 +84,13 @@ impl<H: Copy + Send> DeviceRef<H> {
   }
   pub fn key(&self) -> &DeviceKey {
     &self.key
+  }
+  /// Which context this is, for status reports.
+  pub fn about(&self) -> String {
+    match self.cache.contexts {
+      0 => "a device context of its own".into(),
+      n => format!("shared device context {} of {n}", self.key.shard + 1),
+    }
   }
 }
 
@@ -179,11 +185,6 @@ impl<H: Copy + Send> DeviceCache<H> {
     (self.free)(handle);
   }
 
-  /// Shards per device (0: a context per user).
-  pub fn contexts_per_device(&self) -> usize {
-    self.contexts
-  }
-
   pub fn stats(&self) -> DeviceStats {
     let st = self.lock();
     let (mut open, mut users) = (0, 0);
@@ -231,17 +232,21 @@ fn create_av_device(key: &DeviceKey) -> std::result::Result<AvDevice, String> {
   }
 }
 
-/// Device contexts that are not shared: one per decoder (VA-API: whether decoders on several threads may
-/// share one VADisplay is the driver's business, and it was not measured).
+/// Device contexts that are not shared: one per decoder.
 fn unshared_devices() -> &'static Arc<DeviceCache<AvDevice>> {
   static CACHE: OnceLock<Arc<DeviceCache<AvDevice>>> = OnceLock::new();
   CACHE.get_or_init(|| DeviceCache::new(0, create_av_device, |d: AvDevice| unsafe { ffi::g2g_hwdevice_unref(d.0) }))
 }
 
-/// A context of this device type for one decoder: CUDA's from the shared cache (`devices`), others one each.
-pub fn acquire(hw: i32, device: Option<&str>) -> Result<DeviceRef<AvDevice>> {
-  let cache = if hw == ffi::HW_CUDA { devices() } else { unshared_devices() };
-  cache.acquire(hw, device).map_err(|e| NativeError::codec("creating the hardware device context", e))
+/// Where a decoder of this device type takes its context: CUDA's are shared (`devices`); others, VA-API's,
+/// one each (whether decoders on several threads may share one VADisplay is the driver's business, and it
+/// was not measured).
+pub fn cache_for(hw: i32) -> &'static Arc<DeviceCache<AvDevice>> {
+  if hw == ffi::HW_CUDA {
+    devices()
+  } else {
+    unshared_devices()
+  }
 }
 
 #[cfg(test)]
@@ -313,6 +318,12 @@ mod tests {
     assert_eq!(made.load(Ordering::SeqCst), 3);
     let d = cache.acquire(1, Some("1")).unwrap();
     assert_eq!(d.key().shard, 1);
+  }
+
+  #[test]
+  fn only_cuda_contexts_are_shared() {
+    assert!(Arc::ptr_eq(cache_for(ffi::HW_CUDA), devices()));
+    assert_eq!(cache_for(ffi::HW_VAAPI).stats().contexts_per_device, 0);
   }
 
   #[test]

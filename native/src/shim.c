@@ -80,16 +80,6 @@ int g2g_can_dlopen(const char *lib, char *err, int errlen) {
   return 1;
 }
 
-/* Creates (and frees) a device of this type: the run-time check that a GPU and its driver are usable. */
-int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
-  AVBufferRef *dev = NULL;
-  enum AVHWDeviceType t = hw_type(type);
-  if (t == AV_HWDEVICE_TYPE_NONE) { set_err(err, errlen, "unknown device type", 0); return 0; }
-  int r = av_hwdevice_ctx_create(&dev, t, device, NULL, 0);
-  if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_create", r); return 0; }
-  av_buffer_unref(&dev);
-  return 1;
-}
 
 /* ---------------------------------------------------------------- device contexts */
 
@@ -104,6 +94,14 @@ AVBufferRef *g2g_hwdevice_create(int type, const char *device, char *err, int er
   int r = av_hwdevice_ctx_create(&dev, t, device, NULL, 0);
   if (r < 0) { set_err(err, errlen, "av_hwdevice_ctx_create", r); return NULL; }
   return dev;
+}
+
+/* Creates (and frees) a device of this type: the run-time check that a GPU and its driver are usable. */
+int g2g_probe_hw_device(int type, const char *device, char *err, int errlen) {
+  AVBufferRef *dev = g2g_hwdevice_create(type, device, err, errlen);
+  if (!dev) return 0;
+  av_buffer_unref(&dev);
+  return 1;
 }
 
 AVBufferRef *g2g_hwdevice_ref(AVBufferRef *dev) { return av_buffer_ref(dev); }

@@ -64,13 +64,9 @@ describe('h264Dec leases its frames to consumers that release them (RELEASE)', (
         branches: [
           fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void fast.push(leased(p) ? md5(packedBytes(p)) : 'not leased') }),
           // 40 frames behind at most: without the tee's reference the codec would have decoded over them.
-          pipe(
-            queue<RawVideoPacket>({ maxSizeBuffers: 40 }),
-            identity<RawVideoPacket>({ sleepTime: 2 * MS }),
-            fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void slow.push(md5(packedBytes(p))) })
-          ),
+          pipe(queue<RawVideoPacket>({ maxSizeBuffers: 40 }), identity<RawVideoPacket>({ sleepTime: 2 * MS }), fakeSink<RawVideoPacket>({ videoMeta: true, release: true, onPacket: (p) => void slow.push(md5(packedBytes(p))) })),
         ],
-      })
+      }),
     ).run();
     expect(fast).toEqual(ref);
     expect(slow).toEqual(ref);
@@ -83,16 +79,9 @@ describe('h264Dec leases its frames to consumers that release them (RELEASE)', (
     for (const release of [true, false]) {
       let n = 0;
       // Full collections (mark-compact): what external memory pressure triggers; scavenges are cheap.
-      const obs = new PerformanceObserver(
-        (l) => void (n += l.getEntries().filter((e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR).length)
-      );
+      const obs = new PerformanceObserver((l) => void (n += l.getEntries().filter((e) => ((e as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR).length));
       obs.observe({ entryTypes: ['gc'] });
-      await pipe(
-        nodeFileSrc(path),
-        h264Parse(),
-        h264Dec({ backend: 'software' }),
-        fakeSink<RawVideoPacket>({ videoMeta: true, release, onPacket: () => undefined })
-      ).run();
+      await pipe(nodeFileSrc(path), h264Parse(), h264Dec({ backend: 'software' }), fakeSink<RawVideoPacket>({ videoMeta: true, release, onPacket: () => undefined })).run();
       // Entries are delivered asynchronously: one more turn of the event loop.
       await new Promise((r) => setTimeout(r, 20));
       obs.disconnect();

@@ -77,8 +77,10 @@ export class PtsTimeline {
       this.follow(arrival - rtpPts, advance, arrival);
       pts += this.skew;
       // Only units that move RTP time on: B-frames in decode order keep the mapping's pts.
-      if (this.stampLate && advance >= 0) pts = Math.max(pts, arrival);
-      if (this.stampLate && advance > 0) pts = Math.max(pts, this.lastPts + MILLISECOND);
+      if (this.stampLate && advance >= 0) {
+        pts = Math.max(pts, arrival);
+        if (advance > 0) pts = Math.max(pts, this.lastPts + MILLISECOND);
+      }
     }
     this.rtpHigh = Math.max(this.rtpHigh, rtpPts);
     this.lastPts = Math.max(this.lastPts, pts);
